@@ -1,0 +1,95 @@
+"""Errors the core raises: each one is an answer a user can act on.
+
+The core knows nothing of HTTP. Each error carries a stable ``slug`` (the
+problem type), a short ``title`` and a ``detail`` sentence; the HTTP layer maps
+the class to a status code and the CLI prints ``detail`` on one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong with one field: where it is and what was expected."""
+
+    message: str
+    field: str | None = None
+    row: int | None = None
+    file: str | None = None
+    line: int | None = None
+
+    def where(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(self.file + (f":{self.line}" if self.line else ""))
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.field:
+            parts.append(self.field)
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.where()
+        return f"{where}: {self.message}" if where else self.message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class CalculatorError(Exception):
+    """Base class: a problem with what the caller asked, never a crash."""
+
+    slug = "calculator-error"
+    title = "The request could not be answered"
+
+    def __init__(self, detail: str, *, problems: list[FieldProblem] | None = None,
+                 **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.problems = problems or []
+        self.extensions = extensions
+
+    def one_line(self) -> str:
+        """The message for a terminal: the detail and the first problem."""
+        if self.problems and str(self.problems[0]) not in self.detail:
+            extra = f" ({len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+            return f"{self.detail}: {self.problems[0]}{extra}"
+        return self.detail
+
+
+class RulesetError(CalculatorError):
+    """The rule files are broken; the service must not start on them."""
+
+    slug = "invalid-ruleset"
+    title = "The rule files are invalid"
+
+
+class InvalidArgument(CalculatorError):
+    """An option or parameter has a wrong value (a date, a region, a zone)."""
+
+    slug = "invalid-argument"
+    title = "An argument has an invalid value"
+
+
+class NotFound(CalculatorError):
+    """A platform, document or clause id that the rules do not hold."""
+
+    slug = "not-found"
+    title = "No such rule"
+
+
+class NotInForce(CalculatorError):
+    """The clause exists, but no version of it was in force at that instant."""
+
+    slug = "not-in-force"
+    title = "Not in force at that instant"
+
+
+class InvalidInput(CalculatorError):
+    """A crawl log or profile that cannot be read as sent."""
+
+    slug = "invalid-input"
+    title = "The input could not be read"

@@ -1,0 +1,328 @@
+"""Read a rules directory, check every fact in it, and build the ruleset.
+
+Layout: ``regions.yaml`` names the regional parts; each platform has a folder
+with ``platform.yaml`` and one file per document (``x/terms-of-service.yaml``
+is the document ``x.terms-of-service``). Any problem, anywhere, is collected and
+reported together with its file, line and field path; a broken ruleset is never
+half-loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+
+from calculator.errors import FieldProblem, RulesetError
+from calculator.rules.kinds import KINDS
+from calculator.rules.model import (
+    Clause,
+    ClauseVersion,
+    Document,
+    DocumentVersion,
+    Part,
+    Platform,
+    Region,
+    Ruleset,
+    Source,
+)
+from calculator.rules.file_schemas import (
+    DocumentFileSchema,
+    PlatformFileSchema,
+    RegionsFileSchema,
+)
+from calculator.rules.yamlfile import YamlDocument, YamlError, format_path, load_yaml
+from calculator.timeutil import zone
+
+RULES_DIR_ENV = "CALCULATOR_RULES_DIR"
+
+
+def bundled_rules_dir() -> Path:
+    """The rules shipped beside the package, unless ``CALCULATOR_RULES_DIR`` names others."""
+    configured = os.environ.get(RULES_DIR_ENV)
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def ruleset_revision(directory: Path) -> str:
+    """A sha256 over every rule file's relative path and bytes, in path order.
+
+    Any edit, addition, removal or rename of a rule file changes it, and
+    nothing else does (not the checkout's location, not file times).
+    """
+    digest = hashlib.sha256()
+    for path in _rule_files(directory):
+        relative = path.relative_to(directory).as_posix().encode()
+        content = path.read_bytes()
+        digest.update(b"%d:%s%d:" % (len(relative), relative, len(content)))
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def _rule_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.yaml") if p.is_file())
+
+
+def load_ruleset(directory: str | os.PathLike[str] | None = None) -> Ruleset:
+    """Load and validate every rule file; raise ``RulesetError`` naming each problem."""
+    root = Path(directory) if directory is not None else bundled_rules_dir()
+    if not root.is_dir():
+        raise RulesetError(f"the rules directory {root} does not exist")
+    builder = _Builder(root)
+    ruleset = builder.build()
+    if builder.problems:
+        count = len(builder.problems)
+        raise RulesetError(
+            f"{count} problem{'s' if count > 1 else ''} in the rule files in {root}",
+            problems=builder.problems,
+        )
+    return ruleset
+
+
+def _flatten(messages: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple, str]]:
+    """Marshmallow's nested error dict as (field path, message) pairs."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key == "_schema":
+                yield from _flatten(value, path)
+            elif key == "value" and isinstance(value, dict) and path:
+                # Errors inside a Dict field's values sit under "value".
+                yield from _flatten(value, path)
+            elif key == "key" and path:
+                for message in value:
+                    yield path, f"bad key: {message}"
+            else:
+                yield from _flatten(value, (*path, key))
+    elif isinstance(messages, list):
+        for message in messages:
+            yield from _flatten(message, path)
+    else:
+        text = str(messages)
+        if text == "Unknown field.":
+            text = "unknown key (a typo, or a fact this schema does not hold)"
+        elif text == "Missing data for required field.":
+            text = "missing: this field is required"
+        yield path, text
+
+
+class _Builder:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[FieldProblem] = []
+
+    # -- reporting -----------------------------------------------------------------------
+
+    def problem(self, file: Path, yaml_doc: YamlDocument | None, path: tuple, message: str) -> None:
+        line = yaml_doc.line_of(path) if yaml_doc else None
+        self.problems.append(FieldProblem(
+            message, field=format_path(path) or None,
+            file=file.relative_to(self.root).as_posix(), line=line))
+
+    def read(self, file: Path, schema: Schema) -> tuple[YamlDocument | None, dict | None]:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            self.problem(file, None, (), "not UTF-8 text")
+            return None, None
+        try:
+            doc = load_yaml(text, file.relative_to(self.root).as_posix())
+        except YamlError as exc:
+            self.problems.extend(exc.problems)
+            return None, None
+        if not isinstance(doc.data, dict):
+            self.problem(file, doc, (), "expected a mapping of keys to values at the top")
+            return doc, None
+        try:
+            return doc, schema.load(doc.data)
+        except ValidationError as exc:
+            for path, message in _flatten(exc.messages):
+                self.problem(file, doc, path, message)
+            return doc, None
+
+    # -- building ------------------------------------------------------------------------
+
+    def build(self) -> Ruleset:
+        regions, default_region = self.regions()
+        platforms: dict[str, Platform] = {}
+        documents: dict[str, Document] = {}
+        clauses: dict[str, Clause] = {}
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            platform_file = folder / "platform.yaml"
+            if not platform_file.is_file():
+                self.problems.append(FieldProblem(
+                    "a platform folder needs a platform.yaml",
+                    file=folder.relative_to(self.root).as_posix()))
+                continue
+            doc, data = self.read(platform_file, PlatformFileSchema())
+            if data is None:
+                continue
+            if data["id"] != folder.name:
+                self.problem(platform_file, doc, ("id",),
+                             f"id '{data['id']}' must equal the folder name '{folder.name}'")
+                continue
+            own: list[str] = []
+            for file in sorted(folder.glob("*.yaml")):
+                if file.name == "platform.yaml":
+                    continue
+                document = self.document(file, folder.name, regions)
+                if document is not None:
+                    documents[document.id] = document
+                    own.append(document.id)
+                    clauses.update({c.id: c for c in document.clauses})
+            platforms[folder.name] = Platform(
+                id=folder.name, name=data["name"], documents=tuple(own),
+                hosts=tuple(data["hosts"]), media_hosts=tuple(data["media_hosts"]),
+                note=data.get("note"))
+        return Ruleset(
+            revision=ruleset_revision(self.root), directory=str(self.root), regions=regions,
+            default_region=default_region, platforms=platforms, documents=documents,
+            clauses=clauses)
+
+    def regions(self) -> tuple[dict[str, Region], str]:
+        file = self.root / "regions.yaml"
+        if not file.is_file():
+            self.problems.append(FieldProblem("missing: the rules need a regions.yaml",
+                                              file="regions.yaml"))
+            return {}, ""
+        doc, data = self.read(file, RegionsFileSchema())
+        if data is None:
+            return {}, ""
+        regions = {rid: Region(rid, r["title"]) for rid, r in data["regions"].items()}
+        if data["default"] not in regions:
+            self.problem(file, doc, ("default",), f"'{data['default']}' is not one of the regions")
+        return regions, data["default"]
+
+    def document(self, file: Path, platform: str, regions: dict[str, Region]) -> Document | None:
+        doc, data = self.read(file, DocumentFileSchema())
+        if data is None:
+            return None
+        before = len(self.problems)
+        if data["id"] != file.stem:
+            self.problem(file, doc, ("id",), f"id '{data['id']}' must equal the file name "
+                                             f"'{file.stem}'")
+        try:
+            zone(data["zone"])
+        except Exception as exc:  # InvalidArgument carries the readable sentence
+            self.problem(file, doc, ("zone",), str(exc))
+            return None
+        parts = data.get("parts")
+        for region in parts or {}:
+            if region not in regions:
+                self.problem(file, doc, ("parts", region),
+                             f"unknown region '{region}'; the regions are "
+                             f"{', '.join(sorted(regions))}")
+        doc_regions = tuple(parts) if parts else tuple(regions)
+        document_id = f"{platform}.{data['id']}"
+        versions = self.document_versions(file, doc, data, document_id, doc_regions)
+        clauses = [self.clause(file, doc, data, document_id, key, spec, versions)
+                   for key, spec in data["clauses"].items()]
+        if len(self.problems) > before:
+            return None
+        return Document(
+            id=document_id, platform=platform, key=data["id"], title=data["title"],
+            file=file.relative_to(self.root).as_posix(), zone=data["zone"], regions=doc_regions,
+            parts=tuple(Part(r, p["title"], p.get("party")) for r, p in (parts or {}).items()),
+            versions=tuple(versions), clauses=tuple(c for c in clauses if c is not None),
+            url=data.get("url"), unknowns=tuple((u["topic"], u["note"]) for u in data["unknowns"]),
+            note=data.get("note"))
+
+    def document_versions(self, file: Path, doc: YamlDocument, data: dict, document_id: str,
+                          doc_regions: tuple[str, ...]) -> list[DocumentVersion]:
+        versions: list[DocumentVersion] = []
+        latest: dict[str, date] = {}
+        for index, spec in enumerate(data["versions"]):
+            path = ("versions", index)
+            parts = tuple(spec.get("parts", doc_regions))
+            for region in parts:
+                if region not in doc_regions:
+                    self.problem(file, doc, (*path, "parts"),
+                                 f"region '{region}' is not a part of this document "
+                                 f"({', '.join(doc_regions)})")
+                elif region in latest and spec["date"] == latest[region]:
+                    self.problem(file, doc, (*path, "date"),
+                                 f"two versions on one date ({spec['date']}) for {region}")
+                elif region in latest and spec["date"] < latest[region]:
+                    self.problem(file, doc, (*path, "date"),
+                                 f"versions must be listed oldest first: {spec['date']} comes "
+                                 f"after {latest[region]} for {region}")
+                latest[region] = spec["date"]
+            versions.append(DocumentVersion(
+                document_id=document_id, date=spec["date"], dating=spec["dating"], regions=parts,
+                source=Source(**spec["source"]), zone=data["zone"],
+                published=spec.get("published"), observed=spec.get("observed"),
+                last_absent=spec.get("last_absent"), printed_date=spec.get("printed_date"),
+                summary=spec.get("summary"), note=spec.get("note")))
+        return versions
+
+    def clause(self, file: Path, doc: YamlDocument, data: dict, document_id: str, key: str,
+               spec: dict, doc_versions: list[DocumentVersion]) -> Clause | None:
+        clause_id = f"{document_id}.{key}"
+        base = ("clauses", key)
+        parameter_schema = KINDS[spec["kind"]]()
+        versions: list[ClauseVersion] = []
+        previous: dict[str, ClauseVersion] = {}
+        for index, entry in enumerate(spec["versions"]):
+            path = (*base, "versions", index)
+            on_date = [v for v in doc_versions if v.date == entry["date"]]
+            if not on_date:
+                self.problem(file, doc, (*path, "date"),
+                             f"no version of the document is dated {entry['date']}: a clause "
+                             "changes only with a document version")
+                continue
+            covered = tuple(r for v in on_date for r in v.regions)
+            parts = tuple(entry.get("parts", covered))
+            stray = [r for r in parts if r not in covered]
+            if stray:
+                self.problem(file, doc, (*path, "parts"),
+                             f"the document version of {entry['date']} does not cover "
+                             f"{', '.join(stray)}")
+                continue
+            source = entry.get("source")
+            if source is None:
+                owners = {v.source for v in on_date if set(parts) & set(v.regions)}
+                if len(owners) != 1:
+                    self.problem(file, doc, (*path, "source"),
+                                 "the parts come from two document versions; name the source")
+                    continue
+                resolved = owners.pop()
+            else:
+                resolved = Source(**source)
+            parameters: dict[str, Any] = {}
+            if entry["status"] == "present":
+                raw = entry.get("parameters")
+                if raw is None and spec["kind"] != "text":
+                    self.problem(file, doc, (*path, "parameters"),
+                                 f"missing: a '{spec['kind']}' clause needs its parameters")
+                    continue
+                try:
+                    parameters = parameter_schema.load(raw or {})
+                except ValidationError as exc:
+                    for sub, message in _flatten(exc.messages):
+                        self.problem(file, doc, (*path, "parameters", *sub), message)
+                    continue
+            version = ClauseVersion(
+                clause_id=clause_id, date=entry["date"], regions=parts, status=entry["status"],
+                source=resolved, zone=data["zone"], quote=entry.get("quote"),
+                context=tuple(entry["context"]), parameters=parameters,
+                evidence=entry["evidence"], note=entry.get("note"))
+            for region in parts:
+                before = previous.get(region)
+                if before is not None and version.date <= before.date:
+                    self.problem(file, doc, (*path, "date"),
+                                 f"two versions of {key} for {region} on or out of date order "
+                                 f"({before.date}, then {version.date})")
+                elif before is not None and before.same_terms(version):
+                    self.problem(file, doc, (*path,),
+                                 f"repeats the words and parameters of its {before.date} "
+                                 f"version for {region}; a clause version begins only when "
+                                 "they change")
+                previous[region] = version
+            versions.append(version)
+        return Clause(id=clause_id, document_id=document_id, key=key, title=spec["title"],
+                      kind=spec["kind"], versions=tuple(versions), section=spec.get("section"))

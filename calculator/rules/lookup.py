@@ -1,0 +1,278 @@
+"""Which version applied at an instant, every version's interval, and what changed between two.
+
+In force is a half-open interval ``[from, until)``: a version is in force from
+00:00 on its date (in the document's zone, UTC unless it states another) until
+the next version of the same thing for the same region.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from calculator.errors import InvalidArgument, NotFound, NotInForce
+from calculator.rules.model import Clause, ClauseVersion, Document, DocumentVersion, Ruleset
+from calculator.timeutil import format_instant
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: datetime
+    end: datetime | None  # None: still in force
+
+    def contains(self, instant: datetime) -> bool:
+        return self.start <= instant and (self.end is None or instant < self.end)
+
+
+@dataclass(frozen=True)
+class DocumentVersionInForce:
+    version: DocumentVersion
+    in_force: Interval
+
+
+@dataclass(frozen=True)
+class ClauseInForce:
+    """The answer to "which version of this clause applied at that instant, here"."""
+
+    clause: Clause
+    region: str
+    at: datetime
+    version: ClauseVersion
+    in_force: Interval
+    document: Document
+    document_version: DocumentVersionInForce
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    region: str
+    version: ClauseVersion
+    in_force: Interval
+
+
+@dataclass(frozen=True)
+class ParameterChange:
+    name: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class WordChange:
+    op: str  # "insert", "delete" or "replace"
+    old: str
+    new: str
+    context: str  # the words just before, to find the place
+
+
+@dataclass(frozen=True)
+class ClauseChange:
+    clause: Clause
+    change: str  # "added", "removed" or "changed"
+    old: ClauseVersion | None
+    new: ClauseVersion | None
+    parameters: tuple[ParameterChange, ...]
+    words: tuple[WordChange, ...]
+    versions_between: tuple[ClauseVersion, ...]
+
+
+@dataclass(frozen=True)
+class DocumentChanges:
+    document: Document
+    region: str
+    start: datetime
+    end: datetime
+    old: DocumentVersionInForce | None
+    new: DocumentVersionInForce | None
+    versions_between: tuple[DocumentVersionInForce, ...]
+    clauses: tuple[ClauseChange, ...]
+    unchanged: tuple[str, ...]
+
+
+def intervals(timeline: list[Any]) -> list[tuple[Any, Interval]]:
+    """Pair each version of one region's timeline with its ``[from, until)``."""
+    result = []
+    for index, version in enumerate(timeline):
+        end = timeline[index + 1].starts if index + 1 < len(timeline) else None
+        result.append((version, Interval(version.starts, end)))
+    return result
+
+
+class RuleLookup:
+    """Lookups over one ruleset; the CLI, the HTTP API and notebooks share it."""
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+
+    # -- finding things by id ------------------------------------------------------------
+
+    def region(self, region: str | None) -> str:
+        chosen = region or self.ruleset.default_region
+        if chosen not in self.ruleset.regions:
+            raise InvalidArgument(f"region: unknown region '{chosen}'; the regions are "
+                                  f"{', '.join(sorted(self.ruleset.regions))}")
+        return chosen
+
+    def platform(self, platform_id: str):
+        try:
+            return self.ruleset.platforms[platform_id]
+        except KeyError:
+            raise NotFound(f"no platform '{platform_id}' in the rules; the platforms are "
+                           f"{', '.join(sorted(self.ruleset.platforms))}") from None
+
+    def document(self, document_id: str) -> Document:
+        try:
+            return self.ruleset.documents[document_id]
+        except KeyError:
+            raise NotFound(f"no document '{document_id}' in the rules (ids look like "
+                           "x.terms-of-service)") from None
+
+    def clause(self, clause_id: str) -> Clause:
+        try:
+            return self.ruleset.clauses[clause_id]
+        except KeyError:
+            raise NotFound(f"no clause '{clause_id}' in the rules (ids look like "
+                           "x.terms-of-service.liquidated-damages)") from None
+
+    def clauses_of_kind(self, platform_id: str, kind: str) -> list[Clause]:
+        platform = self.platform(platform_id)
+        return [c for d in platform.documents for c in self.ruleset.documents[d].clauses
+                if c.kind == kind]
+
+    # -- in force ------------------------------------------------------------------------
+
+    def document_version_in_force(self, document_id: str, at: datetime,
+                                  region: str | None = None) -> DocumentVersionInForce | None:
+        document = self.document(document_id)
+        chosen = self.region(region)
+        for version, interval in intervals(document.timeline(chosen)):
+            if interval.contains(at):
+                return DocumentVersionInForce(version, interval)
+        return None
+
+    def clause_in_force(self, clause_id: str, at: datetime,
+                        region: str | None = None) -> ClauseInForce:
+        """The clause version in force at ``at`` in ``region``, or ``NotInForce`` saying when."""
+        clause = self.clause(clause_id)
+        chosen = self.region(region)
+        document = self.ruleset.documents[clause.document_id]
+        timeline = intervals(clause.timeline(chosen))
+        present = [(v, i) for v, i in timeline if v.present]
+        when = format_instant(at)
+        if not present:
+            raise NotInForce(f"{clause_id} has no version in force for {chosen} in the rules",
+                             first_in_force=None, last_in_force=None)
+        current = next(((v, i) for v, i in timeline if i.contains(at)), None)
+        if current is not None and current[0].present:
+            version, interval = current
+            doc_version = self.document_version_in_force(document.id, at, chosen)
+            assert doc_version is not None  # a clause version always starts with a document one
+            return ClauseInForce(clause, chosen, at, version, interval, document, doc_version)
+        later = [(v, i) for v, i in present if i.start > at]
+        earlier = [(v, i) for v, i in present if i.end is not None and i.end <= at]
+        first = format_instant(later[0][1].start) if later else None
+        last = format_instant(earlier[-1][1].end) if earlier else None
+        if current is None:
+            reason = (f"the rules hold no version of it before "
+                      f"{format_instant(timeline[0][1].start)}")
+        else:
+            doc_version = self.document_version_in_force(document.id, at, chosen)
+            dated = doc_version.version.date.isoformat() if doc_version else "?"
+            reason = f"the {document.title} version of {dated} in force then has no such clause"
+        if first:
+            reason += f"; it is first in force from {first}"
+        elif last:
+            reason += f"; it was last in force until {last}"
+        raise NotInForce(f"{clause_id} was not in force on {when} for {chosen}: {reason}",
+                         first_in_force=first, last_in_force=last)
+
+    def clause_history(self, clause_id: str, region: str | None = None) -> list[HistoryEntry]:
+        """Every version with its interval, for one region or (``None``) all of them."""
+        clause = self.clause(clause_id)
+        document = self.ruleset.documents[clause.document_id]
+        regions = [self.region(region)] if region else list(document.regions)
+        return [HistoryEntry(r, v, i) for r in regions for v, i in intervals(clause.timeline(r))]
+
+    def in_force_periods(self, clause_id: str, region: str | None = None
+                         ) -> list[tuple[ClauseVersion, Interval]]:
+        """The present versions of a clause in a region with their intervals, oldest first."""
+        clause = self.clause(clause_id)
+        return [(v, i) for v, i in intervals(clause.timeline(self.region(region))) if v.present]
+
+    # -- changes -------------------------------------------------------------------------
+
+    def changes(self, document_id: str, start: datetime, end: datetime,
+                region: str | None = None) -> DocumentChanges:
+        """What changed in a document between two instants, clause by clause."""
+        document = self.document(document_id)
+        chosen = self.region(region)
+        if end < start:
+            raise InvalidArgument("to: must not be before from")
+        between = tuple(DocumentVersionInForce(v, i)
+                        for v, i in intervals(document.timeline(chosen))
+                        if start < i.start <= end)
+        changed: list[ClauseChange] = []
+        unchanged: list[str] = []
+        for clause in document.clauses:
+            timeline = intervals(clause.timeline(chosen))
+            old = _present_at(timeline, start)
+            new = _present_at(timeline, end)
+            steps = tuple(v for v, i in timeline if start < i.start <= end)
+            if old is new:
+                if old is not None or not steps:
+                    unchanged.append(clause.id)
+                    continue
+            if old is None and new is None:
+                kind = "changed"  # came and went between the two instants
+            elif old is None:
+                kind = "added"
+            elif new is None:
+                kind = "removed"
+            else:
+                kind = "changed"
+            changed.append(ClauseChange(
+                clause=clause, change=kind, old=old, new=new,
+                parameters=_parameter_changes(old, new), words=_word_changes(old, new),
+                versions_between=steps))
+        return DocumentChanges(
+            document=document, region=chosen, start=start, end=end,
+            old=self.document_version_in_force(document.id, start, chosen),
+            new=self.document_version_in_force(document.id, end, chosen),
+            versions_between=between, clauses=tuple(changed), unchanged=tuple(unchanged))
+
+
+def _present_at(timeline: list[tuple[ClauseVersion, Interval]],
+                at: datetime) -> ClauseVersion | None:
+    for version, interval in timeline:
+        if interval.contains(at):
+            return version if version.present else None
+    return None
+
+
+def _parameter_changes(old: ClauseVersion | None,
+                       new: ClauseVersion | None) -> tuple[ParameterChange, ...]:
+    before = old.parameters if old else {}
+    after = new.parameters if new else {}
+    return tuple(ParameterChange(name, before.get(name), after.get(name))
+                 for name in sorted(set(before) | set(after))
+                 if before.get(name) != after.get(name))
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _word_changes(old: ClauseVersion | None,
+                  new: ClauseVersion | None) -> tuple[WordChange, ...]:
+    before = _WORD.findall(old.words) if old else []
+    after = _WORD.findall(new.words) if new else []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    changes = []
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        changes.append(WordChange(op=op, old=" ".join(before[a1:a2]), new=" ".join(after[b1:b2]),
+                                  context=" ".join(before[max(0, a1 - 4):a1])))
+    return tuple(changes)

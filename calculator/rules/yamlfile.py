@@ -1,0 +1,107 @@
+"""Strict YAML for human-edited rule files.
+
+PyYAML on its own accepts a duplicate key (the last one silently wins), turns
+``2024-11-15`` into a date and ``no`` into ``False``. A rule file is evidence, so
+this loader refuses duplicates, keeps dates as text for the schema to check,
+reads only ``true``/``false`` as booleans, and remembers the line of every value
+so that an error can point at it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from calculator.errors import FieldProblem
+
+Path_ = tuple[str | int, ...]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1 timestamps and yes/no booleans."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf")
+)
+
+
+class YamlDocument:
+    """The data of one file and the line where each value stands."""
+
+    def __init__(self, data: Any, lines: dict[Path_, int]) -> None:
+        self.data = data
+        self.lines = lines
+
+    def line_of(self, path: Path_) -> int | None:
+        """The line of the value at ``path``, or of its nearest parent that has one."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+
+def load_yaml(text: str, filename: str) -> YamlDocument:
+    """Parse one rule file; raise ``FieldProblem`` list via ``YamlError`` when it is not clean."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise YamlError([FieldProblem(f"not valid YAML: {problem}", file=filename, line=line)])
+    finally:
+        loader.dispose()
+    if node is None:
+        raise YamlError([FieldProblem("the file is empty", file=filename)])
+    lines: dict[Path_, int] = {}
+    problems: list[FieldProblem] = []
+    _check_keys(node, (), lines, problems, filename)
+    if problems:
+        raise YamlError(problems)
+    data = _StrictLoader(text).get_single_data()
+    return YamlDocument(data, lines)
+
+
+def _check_keys(node: yaml.Node, path: Path_, lines: dict[Path_, int],
+                problems: list[FieldProblem], filename: str) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(FieldProblem(
+                    f"duplicate key '{key}' (first at line {seen[key]})",
+                    field=format_path((*path, key)), file=filename, line=line))
+                continue
+            seen[key] = line
+            _check_keys(value_node, (*path, key), lines, problems, filename)
+            lines[(*path, key)] = line
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _check_keys(item, (*path, index), lines, problems, filename)
+
+
+def format_path(path: Path_) -> str:
+    """``('versions', 2, 'date')`` reads as ``versions[2].date``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+class YamlError(Exception):
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems

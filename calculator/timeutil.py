@@ -1,0 +1,105 @@
+"""Instants, dates and ISO 8601 durations, read the one way the whole service reads them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from calculator.errors import InvalidArgument
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+)
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone called ``name``, or an error that says the name is unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidArgument(
+            f"'{name}' is not a known IANA time zone (for example UTC, Europe/Dublin, "
+            "America/Chicago)"
+        ) from exc
+
+
+def parse_instant(text: str, *, name: str = "at") -> datetime:
+    """Read a date (its 00:00 UTC) or an ISO 8601 instant with an offset, as UTC.
+
+    A date-time without an offset is refused: guessing its zone could move it
+    across the start of a clause.
+    """
+    value = text.strip()
+    if _DATE.match(value):
+        try:
+            return datetime.combine(date.fromisoformat(value), time(), UTC)
+        except ValueError as exc:
+            raise InvalidArgument(f"{name}: '{text}' is not a real calendar date") from exc
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidArgument(
+            f"{name}: '{text}' is neither a date (YYYY-MM-DD) nor an ISO 8601 instant "
+            "with an offset (for example 2024-11-15T09:30:00Z)"
+        ) from exc
+    if parsed.tzinfo is None:
+        raise InvalidArgument(
+            f"{name}: '{text}' has no offset; add Z or +HH:MM, or give a date alone for "
+            "its 00:00 UTC"
+        )
+    return parsed.astimezone(UTC)
+
+
+def start_of_day(day: date, zone_name: str = "UTC") -> datetime:
+    """The instant a day begins in a zone, as UTC."""
+    return datetime.combine(day, time(), ZoneInfo(zone_name)).astimezone(UTC)
+
+
+def format_instant(instant: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``; fractions only when the instant has them."""
+    utc = instant.astimezone(UTC)
+    text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Duration:
+    """An ISO 8601 duration; years and months are kept apart because their length varies."""
+
+    text: str
+    years: int = 0
+    months: int = 0
+    days: int = 0
+    seconds: int = 0
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.years == 0 and self.months == 0
+
+    def as_timedelta(self) -> timedelta:
+        if not self.is_fixed:
+            raise ValueError(f"{self.text} has years or months, which have no fixed length")
+        return timedelta(days=self.days, seconds=self.seconds)
+
+    def approximate_days(self) -> float:
+        """For ordering only (a year as 365.25 days, a month as 1/12 of that)."""
+        return self.years * 365.25 + self.months * 365.25 / 12 + self.days + self.seconds / 86400
+
+
+def parse_duration(text: str) -> Duration:
+    """Read an ISO 8601 duration such as ``PT24H``, ``P30D`` or ``P18M``."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(f"'{text}' is not an ISO 8601 duration (for example PT24H, P30D, P18M)")
+    parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
+    return Duration(
+        text=text,
+        years=parts["years"],
+        months=parts["months"],
+        days=parts["weeks"] * 7 + parts["days"],
+        seconds=parts["hours"] * 3600 + parts["minutes"] * 60 + parts["seconds"],
+    )
