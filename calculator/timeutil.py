@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from calculator.errors import InvalidArgument
+from calculator.errors import FieldProblem, InvalidArgument
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DURATION = re.compile(
@@ -37,21 +38,21 @@ def parse_instant(text: str, *, name: str = "at") -> datetime:
     if _DATE.match(value):
         try:
             return datetime.combine(date.fromisoformat(value), time(), UTC)
-        except ValueError as exc:
-            raise InvalidArgument(f"{name}: '{text}' is not a real calendar date") from exc
+        except ValueError:
+            _refuse(name, f"'{text}' is not a real calendar date")
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidArgument(
-            f"{name}: '{text}' is neither a date (YYYY-MM-DD) nor an ISO 8601 instant "
-            "with an offset (for example 2024-11-15T09:30:00Z)"
-        ) from exc
+    except ValueError:
+        _refuse(name, f"'{text}' is neither a date (YYYY-MM-DD) nor an ISO 8601 instant with an "
+                      "offset (for example 2024-11-15T09:30:00Z)")
     if parsed.tzinfo is None:
-        raise InvalidArgument(
-            f"{name}: '{text}' has no offset; add Z or +HH:MM, or give a date alone for "
-            "its 00:00 UTC"
-        )
+        _refuse(name, f"'{text}' has no offset; add Z or +HH:MM, or give a date alone for its "
+                      "00:00 UTC")
     return parsed.astimezone(UTC)
+
+
+def _refuse(name: str, message: str) -> NoReturn:
+    raise InvalidArgument(f"{name}: {message}", problems=[FieldProblem(message, field=name)])
 
 
 def start_of_day(day: date, zone_name: str = "UTC") -> datetime:

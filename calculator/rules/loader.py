@@ -19,6 +19,11 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 
 from calculator.errors import FieldProblem, RulesetError
+from calculator.rules.file_schemas import (
+    DocumentFileSchema,
+    PlatformFileSchema,
+    RegionsFileSchema,
+)
 from calculator.rules.kinds import KINDS
 from calculator.rules.model import (
     Clause,
@@ -30,11 +35,6 @@ from calculator.rules.model import (
     Region,
     Ruleset,
     Source,
-)
-from calculator.rules.file_schemas import (
-    DocumentFileSchema,
-    PlatformFileSchema,
-    RegionsFileSchema,
 )
 from calculator.rules.yamlfile import YamlDocument, YamlError, format_path, load_yaml
 from calculator.timeutil import zone

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from calculator.errors import InvalidArgument, NotFound, NotInForce
+from calculator.errors import FieldProblem, InvalidArgument, NotFound, NotInForce
 from calculator.rules.model import Clause, ClauseVersion, Document, DocumentVersion, Ruleset
 from calculator.timeutil import format_instant
 
@@ -44,6 +44,7 @@ class ClauseInForce:
     in_force: Interval
     document: Document
     document_version: DocumentVersionInForce
+    ruleset_revision: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,34 @@ class HistoryEntry:
     region: str
     version: ClauseVersion
     in_force: Interval
+
+
+@dataclass(frozen=True)
+class ClauseHistory:
+    clause: Clause
+    document: Document
+    region: str | None  # None: every region of the document
+    entries: tuple[HistoryEntry, ...]
+    ruleset_revision: str
+
+
+@dataclass(frozen=True)
+class RegionInterval:
+    region: str
+    in_force: Interval
+
+
+@dataclass(frozen=True)
+class DocumentVersionHistory:
+    version: DocumentVersion
+    in_force: tuple[RegionInterval, ...]
+
+
+@dataclass(frozen=True)
+class DocumentHistory:
+    document: Document
+    versions: tuple[DocumentVersionHistory, ...]
+    ruleset_revision: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +119,7 @@ class DocumentChanges:
     versions_between: tuple[DocumentVersionInForce, ...]
     clauses: tuple[ClauseChange, ...]
     unchanged: tuple[str, ...]
+    ruleset_revision: str
 
 
 def intervals(timeline: list[Any]) -> list[tuple[Any, Interval]]:
@@ -112,8 +142,10 @@ class RuleLookup:
     def region(self, region: str | None) -> str:
         chosen = region or self.ruleset.default_region
         if chosen not in self.ruleset.regions:
-            raise InvalidArgument(f"region: unknown region '{chosen}'; the regions are "
-                                  f"{', '.join(sorted(self.ruleset.regions))}")
+            message = (f"unknown region '{chosen}'; the regions are "
+                       f"{', '.join(sorted(self.ruleset.regions))}")
+            raise InvalidArgument(f"region: {message}",
+                                  problems=[FieldProblem(message, field="region")])
         return chosen
 
     def platform(self, platform_id: str):
@@ -170,7 +202,8 @@ class RuleLookup:
             version, interval = current
             doc_version = self.document_version_in_force(document.id, at, chosen)
             assert doc_version is not None  # a clause version always starts with a document one
-            return ClauseInForce(clause, chosen, at, version, interval, document, doc_version)
+            return ClauseInForce(clause, chosen, at, version, interval, document, doc_version,
+                                 self.ruleset.revision)
         later = [(v, i) for v, i in present if i.start > at]
         earlier = [(v, i) for v, i in present if i.end is not None and i.end <= at]
         first = format_instant(later[0][1].start) if later else None
@@ -189,12 +222,28 @@ class RuleLookup:
         raise NotInForce(f"{clause_id} was not in force on {when} for {chosen}: {reason}",
                          first_in_force=first, last_in_force=last)
 
-    def clause_history(self, clause_id: str, region: str | None = None) -> list[HistoryEntry]:
+    def clause_history(self, clause_id: str, region: str | None = None) -> ClauseHistory:
         """Every version with its interval, for one region or (``None``) all of them."""
         clause = self.clause(clause_id)
         document = self.ruleset.documents[clause.document_id]
         regions = [self.region(region)] if region else list(document.regions)
-        return [HistoryEntry(r, v, i) for r in regions for v, i in intervals(clause.timeline(r))]
+        entries = tuple(HistoryEntry(r, v, i) for r in regions
+                        for v, i in intervals(clause.timeline(r)))
+        return ClauseHistory(clause, document, region and regions[0], entries,
+                             self.ruleset.revision)
+
+    def document_history(self, document_id: str) -> DocumentHistory:
+        """A document with every version and, per region it covers, its interval."""
+        document = self.document(document_id)
+        spans: dict[int, list[RegionInterval]] = {}
+        for region in document.regions:
+            for version, interval in intervals(document.timeline(region)):
+                spans.setdefault(id(version), []).append(RegionInterval(region, interval))
+        return DocumentHistory(
+            document,
+            tuple(DocumentVersionHistory(v, tuple(spans.get(id(v), ())))
+                  for v in document.versions),
+            self.ruleset.revision)
 
     def in_force_periods(self, clause_id: str, region: str | None = None
                          ) -> list[tuple[ClauseVersion, Interval]]:
@@ -221,10 +270,9 @@ class RuleLookup:
             old = _present_at(timeline, start)
             new = _present_at(timeline, end)
             steps = tuple(v for v, i in timeline if start < i.start <= end)
-            if old is new:
-                if old is not None or not steps:
-                    unchanged.append(clause.id)
-                    continue
+            if old is new and (old is not None or not steps):
+                unchanged.append(clause.id)
+                continue
             if old is None and new is None:
                 kind = "changed"  # came and went between the two instants
             elif old is None:
@@ -241,7 +289,8 @@ class RuleLookup:
             document=document, region=chosen, start=start, end=end,
             old=self.document_version_in_force(document.id, start, chosen),
             new=self.document_version_in_force(document.id, end, chosen),
-            versions_between=between, clauses=tuple(changed), unchanged=tuple(unchanged))
+            versions_between=between, clauses=tuple(changed), unchanged=tuple(unchanged),
+            ruleset_revision=self.ruleset.revision)
 
 
 def _present_at(timeline: list[tuple[ClauseVersion, Interval]],

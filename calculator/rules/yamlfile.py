@@ -50,7 +50,8 @@ class YamlDocument:
 
 
 def load_yaml(text: str, filename: str) -> YamlDocument:
-    """Parse one rule file; raise ``FieldProblem`` list via ``YamlError`` when it is not clean."""
+    """Parse one rule file; raise ``YamlError`` with every problem when it is not clean."""
+    _refuse_aliases(text, filename)
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
@@ -58,7 +59,8 @@ def load_yaml(text: str, filename: str) -> YamlDocument:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise YamlError([FieldProblem(f"not valid YAML: {problem}", file=filename, line=line)])
+        raise YamlError([FieldProblem(f"not valid YAML: {problem}", file=filename,
+                                      line=line)]) from None
     finally:
         loader.dispose()
     if node is None:
@@ -70,6 +72,23 @@ def load_yaml(text: str, filename: str) -> YamlDocument:
         raise YamlError(problems)
     data = _StrictLoader(text).get_single_data()
     return YamlDocument(data, lines)
+
+
+def _refuse_aliases(text: str, filename: str) -> None:
+    # An alias copies values from elsewhere in the file: a version would no longer read on
+    # its own, and one typo would be reported at every place it was copied to.
+    problems = []
+    try:
+        for event in yaml.parse(text, Loader=_StrictLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                problems.append(FieldProblem(
+                    "anchors and aliases (&name, *name, <<) are not allowed in rule files: "
+                    "write each version's values out", file=filename,
+                    line=event.start_mark.line + 1))
+    except yaml.YAMLError:
+        return  # the parse below reports it with its line
+    if problems:
+        raise YamlError(problems)
 
 
 def _check_keys(node: yaml.Node, path: Path_, lines: dict[Path_, int],

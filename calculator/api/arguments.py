@@ -1,0 +1,35 @@
+"""Query-parameter fields shared by the resources."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from calculator.errors import InvalidArgument
+from calculator.timeutil import parse_instant
+
+
+class InstantArg(fields.String):
+    """A date (its 00:00 UTC) or an ISO 8601 instant with an offset."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.setdefault("metadata", {})
+        metadata.setdefault("description", "A date, YYYY-MM-DD (its 00:00 UTC), or an ISO 8601 "
+                                           "instant with an offset, e.g. 2024-11-15T09:30:00Z.")
+        metadata.setdefault("example", "2024-11-15")
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parse_instant(text, name=attr or "instant")
+        except InvalidArgument as exc:
+            raise ValidationError(exc.problems[0].message) from exc
+
+
+def region_arg(**kwargs: Any) -> fields.String:
+    return fields.String(load_default=None, metadata={
+        "description": "The regional part: rest-of-world (default; includes the US) or "
+                       "eu-efta-uk.", "example": "rest-of-world"}, **kwargs)

@@ -1,0 +1,68 @@
+"""The Api and Blueprint every resource uses, so errors and docs look the same everywhere."""
+
+from __future__ import annotations
+
+import http
+
+import flask_smorest
+from flask_smorest.utils import prepare_response
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+from calculator.api.problems import PROBLEM_MIMETYPE, from_http_exception
+
+
+class FieldErrorSchema(Schema):
+    location = fields.String()
+    field = fields.String()
+    row = fields.Integer()
+    line = fields.Integer()
+    file = fields.String()
+    message = fields.String()
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(metadata={"description": "A URI reference naming the problem type; "
+                                                  "GET it for a description."})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String(metadata={"description": "What went wrong, in one sentence."})
+    instance = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorSchema),
+                         metadata={"description": "Each field, row or line at fault."})
+    first_in_force = fields.String(allow_none=True, metadata={
+        "description": "not-in-force: when the clause is first in force after the instant."})
+    last_in_force = fields.String(allow_none=True, metadata={
+        "description": "not-in-force: when the clause last stopped being in force."})
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api, answering and documenting errors as RFC 9457 problem details."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        return from_http_exception(error)
+
+    def _register_responses(self) -> None:
+        # As the library does, but with the problem+json media type.
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, with error responses documented as problem details."""
+
+    def problem(self, status: int, description: str):
+        """Document that a view may answer ``status`` with problem details."""
+        return self.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_MIMETYPE,
+                                 description=description)

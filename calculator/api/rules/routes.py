@@ -1,0 +1,99 @@
+"""Lookups over the versioned rules: /v1/platforms, /v1/documents, /v1/clauses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+
+from calculator.api.extensions import Blueprint
+from calculator.api.rules.schemas import ChangesQuerySchema, ClauseQuerySchema, HistoryQuerySchema
+from calculator.rules import RuleLookup
+from calculator.schemas.rules import (
+    ClauseHistorySchema,
+    ClauseInForceSchema,
+    DocumentChangesSchema,
+    DocumentSchema,
+    DocumentSummarySchema,
+    PlatformSchema,
+)
+
+blp = Blueprint("rules", __name__, url_prefix="/v1",
+                description="Platforms' terms as versioned rules: which version applied when, "
+                            "and what changed.")
+
+
+def lookup() -> RuleLookup:
+    return current_app.extensions["calculator.lookup"]
+
+
+@blp.route("/platforms")
+class Platforms(MethodView):
+    @blp.response(200, PlatformSchema(many=True))
+    def get(self) -> Any:
+        """The platforms whose terms the rules hold."""
+        return list(lookup().ruleset.platforms.values())
+
+
+@blp.route("/platforms/<platform_id>")
+class PlatformById(MethodView):
+    @blp.response(200, PlatformSchema)
+    @blp.problem(404, description="No such platform.")
+    def get(self, platform_id: str) -> Any:
+        """One platform: its hosts and the ids of its documents."""
+        return lookup().platform(platform_id)
+
+
+@blp.route("/platforms/<platform_id>/documents")
+class PlatformDocuments(MethodView):
+    @blp.response(200, DocumentSummarySchema(many=True))
+    @blp.problem(404, description="No such platform.")
+    def get(self, platform_id: str) -> Any:
+        """The documents of a platform, with their first and latest version dates."""
+        rules = lookup()
+        return [rules.document(d) for d in rules.platform(platform_id).documents]
+
+
+@blp.route("/documents/<document_id>")
+class DocumentById(MethodView):
+    @blp.response(200, DocumentSchema)
+    @blp.problem(404, description="No such document.")
+    def get(self, document_id: str) -> Any:
+        """A document with all its versions, each with its in-force interval per region."""
+        return lookup().document_history(document_id)
+
+
+@blp.route("/documents/<document_id>/changes")
+class DocumentChanges(MethodView):
+    @blp.arguments(ChangesQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, DocumentChangesSchema)
+    @blp.problem(404, description="No such document.")
+    def get(self, document_id: str, start: Any, end: Any, region: str | None) -> Any:
+        """What changed in a document between two instants, clause by clause.
+
+        Lists the clauses added, removed and changed (parameters old to new, and the
+        words inserted, deleted or replaced), and the document versions in between.
+        """
+        return lookup().changes(document_id, start, end, region)
+
+
+@blp.route("/clauses/<clause_id>")
+class ClauseById(MethodView):
+    @blp.arguments(ClauseQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, ClauseInForceSchema)
+    @blp.problem(404, description="No such clause, or no version of it in force then "
+                                       "(the problem says when one first or last was).")
+    def get(self, clause_id: str, at: Any, region: str | None) -> Any:
+        """The clause version in force at an instant, and the document version in force."""
+        return lookup().clause_in_force(clause_id, at, region)
+
+
+@blp.route("/clauses/<clause_id>/history")
+class ClauseHistory(MethodView):
+    @blp.arguments(HistoryQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, ClauseHistorySchema)
+    @blp.problem(404, description="No such clause.")
+    def get(self, clause_id: str, region: str | None) -> Any:
+        """Every version of a clause with its interval (one region, or all without region)."""
+        return lookup().clause_history(clause_id, region)

@@ -1,0 +1,84 @@
+"""The ``calculator`` command: rule lookups, assessments and the server, for pipelines.
+
+Exit codes: 0 success; 1 a check that found problems (``rules check``); 2 bad
+input or usage, with one line on stderr saying what and where.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from marshmallow import Schema
+
+from calculator import __version__
+from calculator.errors import CalculatorError
+from calculator.rules import RuleLookup, load_ruleset
+
+EXIT_USAGE = 2
+
+
+class CalculatorGroup(click.Group):
+    """Turns every core error into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CalculatorError as error:
+            click.echo(f"calculator: {error.one_line()}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+class Session:
+    """What commands share: the rules directory, loaded once when first needed."""
+
+    def __init__(self, rules_dir: str | None) -> None:
+        self.rules_dir = rules_dir
+        self._lookup: RuleLookup | None = None
+
+    @property
+    def lookup(self) -> RuleLookup:
+        if self._lookup is None:
+            self._lookup = RuleLookup(load_ruleset(self.rules_dir))
+        return self._lookup
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+def emit(schema: Schema, obj: Any, as_json: bool, render: Callable[[dict], str]) -> None:
+    """Print the answer: the JSON document, or a reading of it for people."""
+    document = schema.dump(obj)
+    if as_json:
+        json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        click.echo(render(document))
+
+
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print the JSON document the HTTP API returns.")
+
+
+@click.group(cls=CalculatorGroup)
+@click.option("--rules", "rules_dir", envvar="CALCULATOR_RULES_DIR", metavar="DIR",
+              type=click.Path(file_okay=False), default=None,
+              help="Rules directory (default: the bundled rules).")
+@click.version_option(__version__, prog_name="calculator")
+@click.pass_context
+def main(ctx: click.Context, rules_dir: str | None) -> None:
+    """What scraping a platform costs under its terms, and which terms applied when."""
+    ctx.obj = Session(rules_dir)
+
+
+def _register() -> None:
+    from calculator.cli import rules, serve
+
+    for command in (*rules.COMMANDS, serve.serve):
+        main.add_command(command)
+
+
+_register()

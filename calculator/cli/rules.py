@@ -1,0 +1,210 @@
+"""Rule commands: check a rules directory; look up platforms, documents, clauses, changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from calculator.cli import Session, emit, json_option, pass_session
+from calculator.errors import RulesetError
+from calculator.rules import load_ruleset
+from calculator.schemas.rules import (
+    ClauseHistorySchema,
+    ClauseInForceSchema,
+    DocumentChangesSchema,
+    DocumentSchema,
+    DocumentSummarySchema,
+    PlatformSchema,
+)
+from calculator.timeutil import parse_instant
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """Check rule files."""
+
+
+@rules_group.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@pass_session
+def check(session: Session, directory: str | None) -> None:
+    """Validate every rule file in DIRECTORY (default: the rules in use).
+
+    Prints the ruleset revision when all is well; otherwise each problem on its own
+    line (file:line, field path, what was expected) and exits with 1.
+    """
+    try:
+        ruleset = load_ruleset(directory or session.rules_dir)
+    except RulesetError as error:
+        click.echo(f"calculator: {error.detail}", err=True)
+        for problem in error.problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1) from None
+    documents = len(ruleset.documents)
+    versions = sum(len(c.versions) for c in ruleset.clauses.values())
+    click.echo(f"ok: {len(ruleset.platforms)} platforms, {documents} documents, "
+               f"{len(ruleset.clauses)} clauses, {versions} clause versions")
+    click.echo(f"revision {ruleset.revision}")
+
+
+def _interval(span: dict[str, Any]) -> str:
+    until = span["until"] or "now (still in force)"
+    return f"from {span['from']} until {until}"
+
+
+def _source(source: dict[str, Any]) -> str:
+    parts = [source.get("url")]
+    if source.get("archive"):
+        parts.append(f"{source['archive']} {source.get('path') or ''} "
+                     f"@ {(source.get('commit') or '?')[:12]}".strip())
+    return "; ".join(p for p in parts if p)
+
+
+def _parameters(parameters: dict[str, Any], indent: str = "  ") -> list[str]:
+    return [f"{indent}{name}: {value}" for name, value in parameters.items()]
+
+
+def render_clause(doc: dict[str, Any]) -> str:
+    section = f", section {doc['section']}" if doc.get("section") else ""
+    version = doc["document_version"]
+    lines = [
+        f"{doc['id']}: {doc['title']}{section}",
+        f"region {doc['region']}, at {doc['at']}",
+        f"clause version {doc['version']}: in force {_interval(doc['in_force'])}",
+        f"document version {version['version']} ({version['dating']} date): in force "
+        f"{_interval(version['in_force'])}",
+        f"  \"{doc['quote']}\"",
+        *(f"  \"{passage}\"" for passage in doc["context"]),
+    ]
+    if doc["parameters"]:
+        lines += ["parameters:", *_parameters(doc["parameters"])]
+    if doc.get("note"):
+        lines.append(f"note: {doc['note']}")
+    lines += [f"source: {_source(doc['source'])}", f"ruleset {doc['ruleset_revision']}"]
+    return "\n".join(lines)
+
+
+def render_history(doc: dict[str, Any]) -> str:
+    lines = [f"{doc['id']}: {doc['title']}"]
+    for entry in doc["versions"]:
+        status = "" if entry["status"] == "present" else " (absent: no such clause)"
+        lines.append(f"  {entry['region']:<14} {entry['version']}{status} "
+                     f"{_interval(entry['in_force'])}")
+    lines.append(f"ruleset {doc['ruleset_revision']}")
+    return "\n".join(lines)
+
+
+def render_changes(doc: dict[str, Any]) -> str:
+    def named(version: dict[str, Any] | None) -> str:
+        return version["version"] if version else "none in force"
+
+    lines = [f"{doc['document']} ({doc['region']}) from {doc['from']} to {doc['to']}",
+             f"document version {named(doc['from_version'])} -> {named(doc['to_version'])}"]
+    for version in doc["versions_between"]:
+        lines.append(f"  new version {version['version']}: {version.get('summary') or ''}")
+    if not doc["clauses"]:
+        lines.append("no clause changed")
+    for change in doc["clauses"]:
+        lines.append(f"{change['change']}: {change['id']} "
+                     f"({change['old_version'] or '-'} -> {change['new_version'] or '-'})")
+        for parameter in change["parameters"]:
+            lines.append(f"    {parameter['name']}: {parameter['old']} -> {parameter['new']}")
+        for word in change["words"]:
+            if word["op"] == "insert":
+                lines.append(f"    + \"{word['new']}\" after \"{word['context']}\"")
+            elif word["op"] == "delete":
+                lines.append(f"    - \"{word['old']}\" after \"{word['context']}\"")
+            else:
+                lines.append(f"    \"{word['old']}\" -> \"{word['new']}\"")
+    lines.append(f"ruleset {doc['ruleset_revision']}")
+    return "\n".join(lines)
+
+
+def render_document(doc: dict[str, Any]) -> str:
+    lines = [f"{doc['id']}: {doc['title']} ({doc.get('url') or 'no URL recorded'})"]
+    for version in doc["versions"]:
+        spans = ", ".join(f"{s['region']} {_interval(s['in_force'])}" for s in version["in_force"])
+        lines.append(f"  {version['version']} ({version['dating']}): {spans}")
+        if version.get("summary"):
+            lines.append(f"      {version['summary']}")
+    lines.append("clauses: " + ", ".join(c["id"] for c in doc["clauses"]))
+    for unknown in doc["unknowns"]:
+        lines.append(f"unknown: {unknown['topic']}: {unknown['note']}")
+    return "\n".join(lines)
+
+
+@click.command("platforms")
+@json_option
+@pass_session
+def platforms(session: Session, as_json: bool) -> None:
+    """List the platforms and their documents."""
+    emit(PlatformSchema(many=True), list(session.lookup.ruleset.platforms.values()), as_json,
+         lambda docs: "\n".join(f"{p['id']}: {p['name']} ({', '.join(p['documents'])})"
+                                for p in docs))
+
+
+@click.command("documents")
+@click.argument("platform")
+@json_option
+@pass_session
+def documents(session: Session, platform: str, as_json: bool) -> None:
+    """List the documents of PLATFORM."""
+    lookup = session.lookup
+    found = [lookup.document(d) for d in lookup.platform(platform).documents]
+    emit(DocumentSummarySchema(many=True), found, as_json,
+         lambda docs: "\n".join(f"{d['id']}: {d['title']} ({d['first_version']} .. "
+                                f"{d['latest_version']})" for d in docs))
+
+
+@click.command("document")
+@click.argument("document_id")
+@json_option
+@pass_session
+def document(session: Session, document_id: str, as_json: bool) -> None:
+    """Show DOCUMENT_ID (e.g. x.terms-of-service) with all its versions."""
+    emit(DocumentSchema(), session.lookup.document_history(document_id), as_json,
+         render_document)
+
+
+@click.command("clause")
+@click.argument("clause_id")
+@click.option("--at", "when", required=True, metavar="WHEN",
+              help="A date (its 00:00 UTC) or an ISO 8601 instant with an offset.")
+@click.option("--region", default=None, help="rest-of-world (default) or eu-efta-uk.")
+@json_option
+@pass_session
+def clause(session: Session, clause_id: str, when: str, region: str | None,
+           as_json: bool) -> None:
+    """The version of CLAUSE_ID in force at WHEN."""
+    answer = session.lookup.clause_in_force(clause_id, parse_instant(when, name="--at"), region)
+    emit(ClauseInForceSchema(), answer, as_json, render_clause)
+
+
+@click.command("history")
+@click.argument("clause_id")
+@click.option("--region", default=None, help="One region; all of them when left out.")
+@json_option
+@pass_session
+def history(session: Session, clause_id: str, region: str | None, as_json: bool) -> None:
+    """Every version of CLAUSE_ID with its in-force interval."""
+    emit(ClauseHistorySchema(), session.lookup.clause_history(clause_id, region), as_json,
+         render_history)
+
+
+@click.command("changes")
+@click.argument("document_id")
+@click.option("--from", "start", required=True, metavar="WHEN")
+@click.option("--to", "end", required=True, metavar="WHEN")
+@click.option("--region", default=None, help="rest-of-world (default) or eu-efta-uk.")
+@json_option
+@pass_session
+def changes(session: Session, document_id: str, start: str, end: str, region: str | None,
+            as_json: bool) -> None:
+    """What changed in DOCUMENT_ID between two instants, clause by clause."""
+    answer = session.lookup.changes(document_id, parse_instant(start, name="--from"),
+                                    parse_instant(end, name="--to"), region)
+    emit(DocumentChangesSchema(), answer, as_json, render_changes)
+
+
+COMMANDS = (rules_group, platforms, documents, document, clause, history, changes)

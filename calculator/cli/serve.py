@@ -1,0 +1,35 @@
+"""``calculator serve``: the HTTP service under gunicorn, on its embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from calculator.cli import Session, pass_session
+from calculator.rules import load_ruleset
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="CALCULATOR_HOST",
+              help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, envvar="CALCULATOR_PORT")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1),
+              help="gunicorn worker processes.")
+@click.option("--timeout", default=300, show_default=True, type=click.IntRange(1),
+              help="Seconds a worker may spend on one request (large logs take a while).")
+@pass_session
+def serve(session: Session, host: str, port: int, workers: int, timeout: int) -> None:
+    """Serve the JSON API, its OpenAPI document (/openapi.json) and docs (/docs)."""
+    # Check the rules here, so that broken rules stop the start with one clear line
+    # instead of every worker failing to boot.
+    ruleset = load_ruleset(session.rules_dir)
+    if session.rules_dir:
+        os.environ["CALCULATOR_RULES_DIR"] = session.rules_dir
+    click.echo(f"calculator: rules revision {ruleset.revision}; serving on http://{host}:{port}",
+               err=True)
+    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+            "--workers", str(workers), "--timeout", str(timeout),
+            "--access-logfile", "-", "calculator.app:create_app()"]
+    os.execv(sys.executable, argv)
