@@ -10,6 +10,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from calculator import __version__
 from calculator.api import health
+from calculator.api.assessments import routes as assessment_routes
 from calculator.api.extensions import Api
 from calculator.api.problems import register_problem_handlers
 from calculator.api.rules import routes as rules_routes
@@ -49,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api = Api(app)
     api.register_blueprint(health.blp)
     api.register_blueprint(rules_routes.blp)
+    api.register_blueprint(assessment_routes.blp)
 
     @app.get("/docs/assets/<path:filename>")
     def _swagger_assets(filename: str) -> Response:

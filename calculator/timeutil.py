@@ -17,15 +17,15 @@ _DURATION = re.compile(
 )
 
 
-def zone(name: str) -> ZoneInfo:
+def zone(name: str, field: str = "zone") -> ZoneInfo:
     """The IANA zone called ``name``, or an error that says the name is unknown."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidArgument(
-            f"'{name}' is not a known IANA time zone (for example UTC, Europe/Dublin, "
-            "America/Chicago)"
-        ) from exc
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        message = (f"'{name}' is not a known IANA time zone (for example UTC, Europe/Dublin, "
+                   "America/Chicago)")
+        raise InvalidArgument(f"{field}: {message}",
+                              problems=[FieldProblem(message, field=field)]) from None
 
 
 def parse_instant(text: str, *, name: str = "at") -> datetime:
@@ -65,6 +65,15 @@ def format_instant(instant: datetime) -> str:
     utc = instant.astimezone(UTC)
     text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
     return text.replace("+00:00", "Z")
+
+
+def format_ns(instant_ns: int) -> str:
+    """An instant in nanoseconds as RFC 3339 UTC, with as many decimals as it needs."""
+    seconds, fraction = divmod(instant_ns, 1_000_000_000)
+    text = datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "")
+    if fraction:
+        text += "." + f"{fraction:09d}".rstrip("0")
+    return text + "Z"
 
 
 @dataclass(frozen=True)

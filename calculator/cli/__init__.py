@@ -75,9 +75,9 @@ def main(ctx: click.Context, rules_dir: str | None) -> None:
 
 
 def _register() -> None:
-    from calculator.cli import rules, serve
+    from calculator.cli import assess, rules, serve
 
-    for command in (*rules.COMMANDS, serve.serve):
+    for command in (*rules.COMMANDS, assess.assess_command, serve.serve):
         main.add_command(command)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from calculator.errors import FieldProblem, RulesetError
+from calculator.errors import FieldProblem, InvalidArgument, RulesetError
 from calculator.rules.file_schemas import (
     DocumentFileSchema,
     PlatformFileSchema,
@@ -208,8 +208,8 @@ class _Builder:
                                              f"'{file.stem}'")
         try:
             zone(data["zone"])
-        except Exception as exc:  # InvalidArgument carries the readable sentence
-            self.problem(file, doc, ("zone",), str(exc))
+        except InvalidArgument as exc:
+            self.problem(file, doc, ("zone",), exc.problems[0].message)
             return None
         parts = data.get("parts")
         for region in parts or {}:

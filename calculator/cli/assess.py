@@ -1,0 +1,101 @@
+"""``calculator assess``: a crawl log's exposure under every reading, for people and pipelines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import click
+
+from calculator.cli import Session, pass_session
+from calculator.damages.assessment import assess
+from calculator.schemas.assessment import AssessmentSchema
+
+EXIT_OVER_LIMIT = 3
+
+
+def _money(currency: str, amount: str) -> str:
+    return f"{currency} {Decimal(amount):,.2f}"
+
+
+def render_assessment(doc: dict[str, Any]) -> str:
+    currency = doc["currency"]
+    versions = ", ".join(v["version"] for v in doc["clause"]["versions"])
+    source = doc["input"]
+    left_out = ", ".join(f"{count} {reason.replace('_', ' ')}"
+                         for reason, count in doc["excluded"].items() if count) or "nothing"
+    lines = [
+        f"{doc['platform']} ({doc['region']}): {doc['clause']['id']} (versions {versions})",
+        f"input: {source['format']}, {source['rows']:,} rows, sha256 {source['sha256']}",
+        f"counted: {doc['counted']['posts']:,} posts in {doc['counted']['accesses']:,} accesses;"
+        f" left out (rows): {left_out}",
+    ]
+    peak = doc["peak_24h"]
+    if peak:
+        lines.append(f"peak 24h: {peak['posts']:,} posts from {peak['start']} to {peak['end']}")
+    headline = doc["headline"]
+    lines += [
+        f"headline ({headline['window']}, {headline['rate']}, {headline['basis']}): "
+        f"{_money(currency, headline['amount'])}",
+        f"range: {_money(currency, doc['range']['low'])} to "
+        f"{_money(currency, doc['range']['high'])}",
+        "",
+        f"{'window':<22}{'rate':<21}{'basis':<13}{'amount':>18}  windows owing",
+    ]
+    for reading in doc["readings"]:
+        owing = sum(1 for w in reading["windows"] if Decimal(w["amount"]) > 0)
+        lines.append(f"{reading['window']:<22}{reading['rate']:<21}{reading['basis']:<13}"
+                     f"{_money(currency, reading['amount']):>18}  {owing}")
+    lines += ["", "assumptions:", *(f"  - {a}" for a in doc["assumptions"]),
+              f"ruleset {doc['ruleset_revision']}, engine {doc['engine_version']}"]
+    return "\n".join(lines)
+
+
+def _limit(value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        limit = Decimal(value)
+    except InvalidOperation:
+        raise click.BadParameter(f"'{value}' is not an amount such as 15000.00") from None
+    if not limit.is_finite() or limit < 0:
+        raise click.BadParameter(f"'{value}' is not an amount of 0 or more")
+    return limit
+
+
+@click.command("assess")
+@click.argument("log", metavar="PATH|-")
+@click.option("--platform", default="x", show_default=True)
+@click.option("--region", default=None, help="rest-of-world (default; USD) or eu-efta-uk (EUR).")
+@click.option("--tz", default="UTC", show_default=True, help="Zone of the calendar days.")
+@click.option("--assume-tz", default="UTC", show_default=True,
+              help="Zone of timestamps that carry no offset.")
+@click.option("--format", "fmt", default=None,
+              help="Force the log's format (csv, jsonl, json); detected from the content "
+                   "otherwise.")
+@click.option("--headline", default=None, metavar="WINDOW/RATE/BASIS",
+              help="The reading to headline (default rolling_worst_case/pro_rata/all_posts).")
+@click.option("--json", "as_json", is_flag=True, help="Print the assessment document.")
+@click.option("--fail-above", default=None, metavar="AMOUNT",
+              help="Exit 3 when the headline amount is above AMOUNT.")
+@pass_session
+def assess_command(session: Session, log: str, platform: str, region: str | None, tz: str,
+                   assume_tz: str, fmt: str | None, headline: str | None, as_json: bool,
+                   fail_above: str | None) -> None:
+    """Assess the crawl log at PATH (or - for standard input) under every reading of the
+    platform's damages clause. Exits 0, 2 for bad input or usage, 3 over --fail-above."""
+    limit = _limit(fail_above)
+    result = assess(log, platform=platform, region=region, tz=tz, assume_tz=assume_tz,
+                    format=fmt, headline=headline, rules=session.lookup)
+    document = AssessmentSchema().dump(result)
+    if as_json:
+        json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        click.echo(render_assessment(document))
+    if limit is not None and result.headline.amount > limit:
+        click.echo(f"calculator: the headline {result.currency} {result.headline.amount} is "
+                   f"above --fail-above {limit}", err=True)
+        sys.exit(EXIT_OVER_LIMIT)

@@ -1,0 +1,445 @@
+"""Assess a crawl log against a platform's damages clause, under every reading.
+
+The clause's numbers come from the rules in force (never from code); accesses count
+only while a version of the clause is in force; each window is priced by the version
+in force at its first counted access; each reading's total is exact and rounded once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from functools import cache
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from calculator import __version__
+from calculator.damages import windows as w
+from calculator.damages.pricing import (
+    ALL_READINGS,
+    BASES,
+    HEADLINE_READING,
+    RATES,
+    WINDOWS,
+    Reading,
+    ScaledPricer,
+    Tariff,
+    to_cents,
+    window_amount,
+)
+from calculator.errors import FieldProblem, InvalidArgument
+from calculator.ingest.formats import read_log
+from calculator.ingest.source import open_source
+from calculator.ingest.tabular import TableRead
+from calculator.ingest.volume import Volume
+from calculator.rules import RuleLookup, load_ruleset
+from calculator.rules.lookup import Interval
+from calculator.rules.model import Clause, ClauseVersion
+from calculator.timeutil import format_ns, parse_duration, zone
+
+ENGINE_VERSION = __version__
+NS = w.NS
+
+
+@dataclass(frozen=True)
+class PricedWindow:
+    start_ns: int
+    end_ns: int
+    posts: int
+    amount: Fraction
+    clause_version: str
+
+
+@dataclass(frozen=True)
+class ReadingResult:
+    reading: Reading
+    exact: Fraction
+    windows: tuple[PricedWindow, ...]
+
+    @property
+    def amount(self) -> Decimal:
+        return to_cents(self.exact)
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """What was read: the digest of the bytes as received, and how they were read."""
+
+    sha256: str
+    format: str
+    rows: int
+    bytes: int = 0
+    compressed: bool = False
+    columns: tuple[str, ...] = ()
+    ignored_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Options:
+    """The choices an assessment was made under; replay reuses them."""
+
+    platform: str = "x"
+    region: str | None = None
+    tz: str = "UTC"
+    assume_tz: str = "UTC"
+    format: str | None = None
+    headline: Reading = HEADLINE_READING
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """Rows (and their posts) left out, by reason."""
+
+    rows: dict[str, int]
+    posts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    platform: str
+    region: str
+    currency: str
+    clause: Clause
+    versions: tuple[tuple[ClauseVersion, Interval], ...]
+    ruleset_revision: str
+    engine_version: str
+    input: InputInfo
+    options: Options
+    counted_posts: int
+    counted_accesses: int
+    excluded: Exclusions
+    peak: w.Span | None
+    readings: tuple[ReadingResult, ...]
+    headline: ReadingResult
+    assumptions: tuple[str, ...]
+    volume: Volume = field(repr=False)  # the platform's accesses per instant, before in-force
+
+    @property
+    def low(self) -> Decimal:
+        return min(r.amount for r in self.readings)
+
+    @property
+    def high(self) -> Decimal:
+        return max(r.amount for r in self.readings)
+
+    @property
+    def range(self) -> dict[str, Decimal]:
+        return {"low": self.low, "high": self.high}
+
+    @property
+    def counted(self) -> dict[str, int]:
+        return {"posts": self.counted_posts, "accesses": self.counted_accesses}
+
+    @property
+    def clause_used(self) -> dict[str, object]:
+        return {"id": self.clause.id, "title": self.clause.title,
+                "versions": [{"version": v, "in_force": i} for v, i in self.versions]}
+
+    def reading(self, window: str, rate: str, basis: str) -> ReadingResult:
+        return next(r for r in self.readings if r.reading == Reading(window, rate, basis))
+
+    def to_document(self) -> dict[str, Any]:
+        """The JSON document the HTTP API and ``calculator assess --json`` return."""
+        from calculator.schemas.assessment import AssessmentSchema
+
+        return AssessmentSchema().dump(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The readings as a table (window, rate, basis, amount, windows owing), for notebooks."""
+        return pd.DataFrame([{
+            "window": r.reading.window, "rate": r.reading.rate, "basis": r.reading.basis,
+            "amount": r.amount, "windows_owing": sum(1 for x in r.windows if x.amount > 0)}
+            for r in self.readings])
+
+
+def parse_reading(text: str | None) -> Reading:
+    """``window/rate/basis`` (e.g. ``calendar_day/per_full_million/excess_only``)."""
+    if not text:
+        return HEADLINE_READING
+    parts = text.replace(",", "/").split("/")
+    reading = Reading(*parts) if len(parts) == 3 else None
+    if reading not in ALL_READINGS:
+        message = (f"'{text}' is not a reading; write window/rate/basis with window one of "
+                   f"{', '.join(WINDOWS)}, rate one of {', '.join(RATES)}, basis one of "
+                   f"{', '.join(BASES)}")
+        raise InvalidArgument(f"headline: {message}",
+                              problems=[FieldProblem(message, field="headline")])
+    return reading
+
+
+def damages_clause(lookup: RuleLookup, platform: str) -> Clause:
+    """The platform's liquidated-damages clause, as the rules name it."""
+    found = lookup.clauses_of_kind(platform, "liquidated-damages")
+    if not found:
+        prohibitions = lookup.clauses_of_kind(platform, "scraping-prohibition")
+        named = ", ".join(c.id for c in prohibitions) or "no scraping clause"
+        raise InvalidArgument(
+            f"platform: the rules hold no clause of {platform} that puts an amount on scraping "
+            f"({named}; none states an amount), so there is nothing to price",
+            problems=[FieldProblem("no liquidated-damages clause", field="platform")])
+    if len(found) > 1:
+        raise InvalidArgument(f"platform: {platform} has {len(found)} damages clauses; the "
+                              "rules must name one")
+    return found[0]
+
+
+def tariffs_of(lookup: RuleLookup, clause: Clause, region: str
+               ) -> tuple[list[Tariff], list[tuple[ClauseVersion, Interval]]]:
+    periods = lookup.in_force_periods(clause.id, region)
+    tariffs = []
+    for version, interval in periods:
+        p = version.parameters
+        duration = parse_duration(p["window"])
+        tariffs.append(Tariff(
+            version=version.date, starts_ns=_ns(interval.start),
+            ends_ns=None if interval.end is None else _ns(interval.end),
+            threshold=p["threshold_posts"], per_posts=p["per_posts"],
+            amount=Fraction(p["amount"]), currency=p["currency"],
+            window_ns=int(duration.as_timedelta().total_seconds()) * NS))
+    if len({t.window_ns for t in tariffs}) > 1 or len({t.currency for t in tariffs}) > 1:
+        raise InvalidArgument(f"{clause.id}: its versions use different windows or currencies, "
+                              "which one assessment cannot add up")
+    return tariffs, periods
+
+
+def _ns(instant: datetime) -> int:
+    return int(instant.timestamp()) * NS
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 row``, ``2 rows``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _at(ns: int) -> str:
+    return format_ns(ns)
+
+
+def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: InputInfo,
+             excluded: Exclusions, notes: list[str]) -> Assessment:
+    """Price per-instant counts under every reading of the platform's damages clause."""
+    zone(options.tz, "tz")
+    region = lookup.region(options.region)
+    clause = damages_clause(lookup, options.platform)
+    tariffs, periods = tariffs_of(lookup, clause, region)
+    window = tariffs[0].window_ns
+
+    starts = np.array([t.starts_ns for t in tariffs], dtype=np.int64)
+    ends = np.array([t.ends_ns if t.ends_ns is not None else np.iinfo(np.int64).max
+                     for t in tariffs], dtype=np.int64)
+    which = np.searchsorted(starts, volume.instants, side="right") - 1
+    in_force = (which >= 0) & (volume.instants < ends[np.maximum(which, 0)])
+    before = volume.instants < starts[0]
+    rows = {"before_in_force": int(volume.accesses[before].sum()), **excluded.rows}
+    posts = {"before_in_force": int(volume.posts[before].sum()), **excluded.posts}
+    gaps = ~in_force & ~before
+    if gaps.any():
+        rows["while_not_in_force"] = int(volume.accesses[gaps].sum())
+        posts["while_not_in_force"] = int(volume.posts[gaps].sum())
+    counted = volume.select(in_force)
+
+    results, peak_span, spanning, irregular = _readings(counted, tariffs, window, options.tz)
+    headline = next(r for r in results if r.reading == options.headline)
+    assessment = Assessment(
+        platform=options.platform, region=region, currency=tariffs[0].currency, clause=clause,
+        versions=tuple(periods), ruleset_revision=lookup.ruleset.revision,
+        engine_version=ENGINE_VERSION, input=input_info, options=options,
+        counted_posts=counted.total_posts, counted_accesses=counted.total_accesses,
+        excluded=Exclusions(rows, posts), peak=peak_span, readings=tuple(results),
+        headline=headline, assumptions=(), volume=volume)
+    sentences = _assumptions(assessment, tariffs, periods, notes, spanning)
+    if irregular:
+        days = ", ".join(f"{day} has {hours:g} hours" for day, hours in irregular)
+        sentences.insert(len(notes), f"Calendar days in {options.tz} are not all 24 hours "
+                                     f"long: {days}.")
+    return replace(assessment, assumptions=tuple(sentences))
+
+
+def _readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
+              ) -> tuple[list[ReadingResult], w.Span | None, set[int], list]:
+    instants, posts = counted.instants, counted.posts
+    if len(instants) == 0:
+        return [ReadingResult(r, Fraction(0), ()) for r in ALL_READINGS], None, set(), []
+    eps = w.resolution_of(instants)
+    counter = w.PostCounter(instants, posts, eps, window)
+    peak_span = w.peak(instants, counter, window)
+    days = w.calendar_bounds(instants, tz)
+    spans = {
+        "calendar_day": w.partition(instants, counter, days.bounds),
+        "rolling_first_access": w.partition(instants, counter,
+                                            w.first_access_bounds(instants, window)),
+    }
+    pairs = [(rate, basis) for rate in RATES for basis in BASES]
+    chosen: dict[tuple[str, str], list[w.Span]] = {pair: [] for pair in pairs}
+    if peak_span.posts > min(t.threshold for t in tariffs):
+        pricers = [ScaledPricer(tariffs, rate, basis) for rate, basis in pairs]
+        if counter.total * 2 * max(p.max_unit() for p in pricers) >= 2**62:
+            raise InvalidArgument("the log's volume is too large to price exactly in one "
+                                  "assessment; split it by period")
+        found = w.worst_case(instants, counter, window, eps, [p.values for p in pricers],
+                             by_first_access=not all(p.uniform for p in pricers))
+        for pair, pricer, result in zip(pairs, pricers, found, strict=True):
+            picked = np.array(result.starts, dtype=np.int64)
+            held = counter.count(picked, picked + window)
+            firsts = instants[np.searchsorted(instants, picked, side="left")] \
+                if len(picked) else picked
+            chosen[pair] = [w.Span(int(s), int(s) + window, int(n), int(f))
+                            for s, n, f in zip(picked, held, firsts, strict=True)]
+            exact = sum((window_amount(s.posts, _tariff_at(tariffs, s.first_ns), *pair)
+                         for s in chosen[pair]), Fraction(0))
+            if exact * pricer.scale != result.total:
+                raise AssertionError("worst-case windows do not add up to the search's total")
+    results = []
+    spanning: set[int] = set()
+    for reading in ALL_READINGS:
+        found_spans = (chosen[(reading.rate, reading.basis)]
+                       if reading.window == "rolling_worst_case" else spans[reading.window])
+        priced = []
+        for span in found_spans:
+            tariff = _tariff_at(tariffs, span.first_ns)
+            priced.append(PricedWindow(span.start_ns, span.end_ns, span.posts,
+                                       window_amount(span.posts, tariff, reading.rate,
+                                                     reading.basis),
+                                       tariff.version.isoformat()))
+            spanning.update(t.starts_ns for t in tariffs[1:]
+                            if span.start_ns < t.starts_ns < span.end_ns)
+        results.append(ReadingResult(reading, sum((p.amount for p in priced), Fraction(0)),
+                                     tuple(priced)))
+    return results, peak_span, spanning, days.irregular
+
+
+def _tariff_at(tariffs: list[Tariff], instant_ns: int) -> Tariff:
+    chosen = tariffs[0]
+    for tariff in tariffs:
+        if tariff.starts_ns <= instant_ns:
+            chosen = tariff
+    return chosen
+
+
+def _assumptions(assessment: Assessment, tariffs: list[Tariff],
+                 periods: list[tuple[ClauseVersion, Interval]], notes: list[str],
+                 spanning: set[int]) -> list[str]:
+    options = assessment.options
+    first = tariffs[0]
+    sentences = list(notes)
+    excluded = assessment.excluded.rows
+    if excluded.get("before_in_force"):
+        sentences.append(
+            f"{_n(excluded['before_in_force'], 'row')} before {_at(first.starts_ns)}, when "
+            f"{assessment.clause.id} first came into force, were left out.")
+    if excluded.get("while_not_in_force"):
+        sentences.append(f"{_n(excluded['while_not_in_force'], 'row')} at times when no version of "
+                         "the clause was in force were left out.")
+    sentences.append(
+        f"A window owes nothing unless it holds more than {first.threshold:,} posts; the "
+        f"clause prices {first.currency} {to_cents(first.amount):,} per {first.per_posts:,} posts "
+        f"({assessment.region} part).")
+    hours = f"{first.window_ns // (3600 * NS)}-hour"
+    sentences.append(
+        f"The clause does not say how its {hours} periods are placed, whether the rate applies "
+        "to all posts or only to those above the threshold, or how partial millions are "
+        "priced, so every reading is computed: calendar days in "
+        f"{options.tz}; consecutive {hours} periods from the first counted access; and the "
+        f"non-overlapping {hours} periods that owe the most (the most a claimant could argue "
+        "under its words).")
+    sentences.append(
+        f"The headline is {options.headline.window}, {options.headline.rate}, "
+        f"{options.headline.basis}; the range runs from the lowest to the highest reading.")
+    for boundary in sorted(spanning):
+        new = next(t for t in tariffs if t.starts_ns == boundary)
+        old = _tariff_at(tariffs, boundary - 1)
+        change = "the same prices" if new.same_pricing(old) else "different prices"
+        sentences.append(
+            f"Some windows span {_at(boundary)}, when clause version {new.version} replaced "
+            f"{old.version} ({change}); each window is priced by the version in force at its "
+            "first counted access.")
+    sentences.append(
+        "Each reading's total is computed exactly and rounded once to cents, half up; the "
+        "amounts shown per window are rounded for display and may not add up to the total "
+        "to the cent.")
+    triggers = "; ".join(f"\"{version.parameters['trigger']}\" from {version.date}"
+                         for version, _ in periods)
+    sentences.append(
+        f"The clause applies only where its condition is met ({triggers}); these amounts "
+        "assume that it was, and that every counted access is one the clause reaches.")
+    sentences.append(
+        "The text does not say whether the count is per account, per person or per group; "
+        "every counted access in this log is counted together.")
+    return sentences
+
+
+def _read_notes(read: TableRead, options: Options) -> list[str]:
+    """Plain sentences for every choice made while reading the log."""
+    notes = []
+    stamps = read.timestamps
+    if stamps.naive:
+        notes.append(f"{_n(stamps.naive, 'timestamp')} had no offset and were read as "
+                     f"{options.assume_tz} (assume_tz).")
+    if stamps.ambiguous:
+        notes.append(f"{_n(stamps.ambiguous, 'local time')} fell in the hour that "
+                     f"{options.assume_tz} repeats when clocks go back, and were read as its "
+                     "first occurrence.")
+    if stamps.nonexistent:
+        notes.append(f"{_n(stamps.nonexistent, 'local time')} fell in the hour that "
+                     f"{options.assume_tz} skips when clocks go forward, and were moved past "
+                     "the gap.")
+    if stamps.epoch:
+        notes.append(f"{_n(stamps.epoch, 'timestamp')} were epoch seconds (UTC).")
+    if not read.has_posts_column:
+        notes.append("The log has no posts column: each row counts as one post.")
+    if read.posts_missing:
+        notes.append(f"{_n(read.posts_missing, 'row')} gave no posts count and were counted as "
+                     "one post each.")
+    if read.platform_missing:
+        notes.append(f"{_n(read.platform_missing, 'row')} named no platform and were counted as "
+                     f"{options.platform}.")
+    if read.authorized_missing:
+        notes.append(f"{_n(read.authorized_missing, 'row')} gave no authorized value and were "
+                     "counted as not authorized.")
+    if read.excluded_rows["other_platforms"]:
+        notes.append(f"{_n(read.excluded_rows['other_platforms'], 'row')} of other platforms were "
+                     "left out.")
+    if read.excluded_rows["authorized"]:
+        notes.append(f"{_n(read.excluded_rows['authorized'], 'row')} marked authorized (made under "
+                     "an agreement) were left out.")
+    if read.ignored_columns:
+        notes.append(f"Columns not used: {', '.join(read.ignored_columns)}.")
+    return notes
+
+
+def assess(source: str | os.PathLike[str] | bytes | BinaryIO, *, platform: str = "x",
+           region: str | None = None, tz: str = "UTC", assume_tz: str = "UTC",
+           format: str | None = None, headline: str | Reading | None = None,
+           rules: RuleLookup | None = None, name: str | None = None,
+           format_hint: str | None = None) -> Assessment:
+    """Assess a crawl log (a path, ``-``, bytes or a binary file) against the platform's
+    damages clause, under every reading."""
+    lookup = rules or default_lookup()
+    zone(tz, "tz")
+    zone(assume_tz, "assume_tz")
+    chosen = headline if isinstance(headline, Reading) else parse_reading(headline)
+    lookup.region(region)
+    damages_clause(lookup, platform)  # refuse early, before reading a large log
+    options = Options(platform=platform, region=region, tz=tz, assume_tz=assume_tz,
+                      format=format, headline=chosen)
+    with open_source(source, name) as log:
+        read = read_log(log, format, platform, assume_tz, format_hint)
+        log.finish()
+    input_info = InputInfo(sha256=log.sha256, format=read.format, rows=read.rows,
+                           bytes=log.size, compressed=log.compressed,
+                           columns=tuple(read.columns), ignored_columns=tuple(
+                               read.ignored_columns))
+    excluded = Exclusions(dict(read.excluded_rows), dict(read.excluded_posts))
+    return evaluate(read.volume, lookup, options, input_info, excluded,
+                    _read_notes(read, options))
+
+
+@cache
+def default_lookup() -> RuleLookup:
+    """The bundled rules (or ``CALCULATOR_RULES_DIR``), loaded once per process."""
+    return RuleLookup(load_ruleset())

@@ -1,0 +1,135 @@
+"""A log as the caller sent it: read once, hashed as it is read, decompressed if gzip."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import sys
+from typing import BinaryIO
+
+from calculator.errors import InvalidInput
+
+GZIP_MAGIC = b"\x1f\x8b"
+PEEK = 1 << 16
+
+
+class _Hashing(io.RawIOBase):
+    """Passes bytes through while the sha256 and size of everything read are kept."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        readinto = getattr(self.raw, "readinto", None)
+        if readinto is not None:
+            count = readinto(buffer) or 0
+        else:
+            data = self.raw.read(len(buffer))
+            count = len(data)
+            buffer[:count] = data
+        if count:
+            self.digest.update(memoryview(buffer)[:count])
+            self.size += count
+        return count
+
+
+class LogSource:
+    """The input of one assessment.
+
+    ``stream`` gives the content (decompressed when the bytes are gzip), ``raw``
+    the bytes as sent (for formats such as WARC that read compression themselves);
+    use one of them. ``finish()`` reads what is left so that ``sha256`` is the
+    digest of exactly the bytes received.
+    """
+
+    def __init__(self, raw: BinaryIO, name: str, owned: bool = False) -> None:
+        self.name = name
+        self._owned = raw if owned else None
+        self._hashing = _Hashing(raw)
+        self._raw = io.BufferedReader(self._hashing, buffer_size=PEEK)
+        self.compressed = self._raw.peek(2)[:2] == GZIP_MAGIC
+        self._stream: io.BufferedReader | None = None
+
+    @property
+    def raw(self) -> io.BufferedReader:
+        return self._raw
+
+    @property
+    def stream(self) -> io.BufferedReader:
+        if self._stream is None:
+            if self.compressed:
+                self._stream = io.BufferedReader(_GzipText(self._raw), buffer_size=PEEK)
+            else:
+                self._stream = self._raw
+        return self._stream
+
+    def head(self, size: int = PEEK) -> bytes:
+        """The first bytes of the content, without consuming them."""
+        try:
+            return self.stream.peek(size)[:size]
+        except (OSError, EOFError) as exc:
+            raise InvalidInput(f"{self.name}: the gzip data is corrupt ({exc})") from exc
+
+    def finish(self) -> None:
+        while self._raw.read(1 << 20):
+            pass
+        self.close()
+
+    def close(self) -> None:
+        if self._owned is not None:
+            self._owned.close()
+
+    def __enter__(self) -> LogSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def sha256(self) -> str:
+        return self._hashing.digest.hexdigest()
+
+    @property
+    def size(self) -> int:
+        return self._hashing.size
+
+
+class _GzipText(io.RawIOBase):
+    """gzip decompression that reports corrupt data as bad input, not as a crash."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        try:
+            data = self._gzip.read(len(buffer))
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InvalidInput(f"the gzip data is corrupt or truncated ({exc})") from exc
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def open_source(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | None = None
+                ) -> LogSource:
+    """A path, ``-`` for standard input, bytes, or a binary file object."""
+    if isinstance(source, bytes | bytearray):
+        return LogSource(io.BytesIO(bytes(source)), name or "the log")
+    if isinstance(source, str | os.PathLike):
+        if str(source) == "-":
+            return LogSource(sys.stdin.buffer, name or "standard input")
+        try:
+            handle = open(source, "rb")  # noqa: SIM115 - closed by the caller's read
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {source}: {exc.strerror}") from exc
+        return LogSource(handle, name or os.fspath(source), owned=True)
+    return LogSource(source, name or "the log")

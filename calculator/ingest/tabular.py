@@ -1,0 +1,445 @@
+"""Logs with a timestamp column: CSV with a header, JSON Lines, a JSON array of objects.
+
+Columns: ``timestamp`` (required), ``posts`` (default 1 per row), ``platform``,
+``authorized`` (true/false), ``actor``, ``post_id``, ``url``, ``status``. Other
+columns are read past and reported. Every row is either counted or left out and
+counted as left out; a row that cannot be read stops the read with its row number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from calculator.errors import FieldProblem, InvalidInput
+from calculator.ingest.source import LogSource
+from calculator.ingest.timestamps import TimestampNotes, to_utc_ns
+from calculator.ingest.volume import Volume, VolumeBuilder
+
+KNOWN_COLUMNS = ("timestamp", "posts", "platform", "authorized", "actor", "post_id", "url",
+                 "status")
+_COUNTED_COLUMNS = ("timestamp", "posts", "platform", "authorized")
+_CHUNK = 32 << 20  # bytes of CSV parsed at once: large enough for pyarrow's threads
+_JSON_BATCH = 50_000  # records of JSON turned into columns at once
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no")
+_OFFSET_SAMPLE = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})\s*$"
+
+
+@dataclass
+class TableRead:
+    """What reading a tabular log found: the counted volume and everything left out."""
+
+    format: str
+    volume: Volume
+    rows: int = 0
+    columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    has_posts_column: bool = False
+    excluded_rows: dict[str, int] = field(default_factory=lambda: {
+        "other_platforms": 0, "authorized": 0})
+    excluded_posts: dict[str, int] = field(default_factory=lambda: {
+        "other_platforms": 0, "authorized": 0})
+    platform_missing: int = 0  # rows without a platform, counted as the assessed one
+    authorized_missing: int = 0  # rows without an authorized value, counted as not authorized
+    posts_missing: int = 0  # rows with a posts column but no value there, counted as one
+    timestamps: TimestampNotes = field(default_factory=TimestampNotes)
+
+
+class _Collector:
+    """Turns batches of columns into counted instants and exclusion counts."""
+
+    def __init__(self, result: TableRead, platform: str, assume_tz: str) -> None:
+        self.result = result
+        self.platform = platform
+        self.assume_tz = assume_tz
+        self.builder = VolumeBuilder()
+
+    def add(self, table: pa.Table, first_row: int) -> None:
+        rows = table.num_rows
+        if rows == 0:
+            return
+        names = table.column_names
+        instants = to_utc_ns(table.column("timestamp"), self.assume_tz, first_row,
+                             self.result.timestamps)
+        if "posts" in names:
+            posts, missing_posts = _posts(table.column("posts"), first_row)
+            self.result.posts_missing += missing_posts
+        else:
+            posts = np.ones(rows, dtype=np.int64)
+        keep = np.ones(rows, dtype=bool)
+        if "platform" in names:
+            same, missing = _platform_matches(table.column("platform"), self.platform)
+            self.result.platform_missing += int(missing.sum())
+            other = ~same & ~missing
+            self._exclude("other_platforms", other, posts)
+            keep &= ~other
+        if "authorized" in names:
+            authorized, missing = _authorized(table.column("authorized"), first_row)
+            self.result.authorized_missing += int(missing.sum())
+            left_out = authorized & keep
+            self._exclude("authorized", left_out, posts)
+            keep &= ~authorized
+        self.result.rows += rows
+        if keep.all():
+            self.builder.add(instants, posts)
+        else:
+            self.builder.add(instants[keep], posts[keep])
+
+    def _exclude(self, reason: str, mask: np.ndarray, posts: np.ndarray) -> None:
+        self.result.excluded_rows[reason] += int(mask.sum())
+        self.result.excluded_posts[reason] += int(posts[mask].sum())
+
+
+def _problem(row: int, column: str, message: str) -> InvalidInput:
+    return InvalidInput(f"row {row}, {column}: {message}",
+                        problems=[FieldProblem(message, field=column, row=row)])
+
+
+def _posts(column: pa.ChunkedArray, first_row: int) -> tuple[np.ndarray, int]:
+    """Post counts, and how many rows gave none (those count one, as without the column)."""
+    values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        values = pc.utf8_trim_whitespace(values)
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        whole = pc.match_substring_regex(values, r"^-?\d{1,18}$")
+        whole = np.asarray(pc.fill_null(whole, True))
+        if not whole.all():
+            index = int(np.flatnonzero(~whole)[0])
+            raise _posts_problem(first_row + index, values[index].as_py())
+        values = values.cast(pa.int64())
+    elif pa.types.is_floating(values.type) or pa.types.is_decimal(values.type):
+        raw = values.to_pylist()
+        for index, value in enumerate(raw):
+            if value is not None and value != int(value):
+                raise _posts_problem(first_row + index, value)
+        values = pa.array([None if v is None else int(v) for v in raw], pa.int64())
+    elif not pa.types.is_integer(values.type) and not pa.types.is_null(values.type):
+        raise _posts_problem(first_row, values[0].as_py())
+    missing = values.null_count
+    result = np.asarray(pc.fill_null(values.cast(pa.int64()), 1))
+    negative = np.flatnonzero(result < 0)
+    if len(negative):
+        raise _posts_problem(first_row + int(negative[0]), int(result[negative[0]]))
+    return result, missing
+
+
+def _posts_problem(row: int, value: Any) -> InvalidInput:
+    return _problem(row, "posts", f"{value!r} is not a whole number of posts (0 or more)")
+
+
+def _platform_matches(column: pa.ChunkedArray, platform: str) -> tuple[np.ndarray, np.ndarray]:
+    values = pc.utf8_lower(pc.utf8_trim_whitespace(column.cast(pa.string())))
+    missing = np.asarray(pc.fill_null(pc.equal(values, ""), True))
+    same = np.asarray(pc.fill_null(pc.equal(values, platform), False))
+    return same, missing
+
+
+def _authorized(column: pa.ChunkedArray, first_row: int) -> tuple[np.ndarray, np.ndarray]:
+    values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_boolean(values.type):
+        missing = np.asarray(values.is_null())
+        return np.asarray(pc.fill_null(values, False)), missing
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(values.cast(pa.string())))
+    missing = np.asarray(pc.fill_null(pc.equal(text, ""), True))
+    true = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_TRUE)), False))
+    false = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_FALSE)), False))
+    bad = ~(true | false | missing)
+    if bad.any():
+        index = int(np.flatnonzero(bad)[0])
+        raise _problem(first_row + index, "authorized",
+                       f"{values[index].as_py()!r} is not true or false")
+    return true, missing
+
+
+# -- CSV -------------------------------------------------------------------------------------
+
+def _csv_header(stream: io.BufferedReader) -> list[str]:
+    line = stream.readline()
+    text = line.decode("utf-8-sig", errors="replace").strip("\r\n")
+    names = next(csv.reader([text]), [])
+    return [n.strip() for n in names]
+
+
+def _csv_types(names: list[str], sample: bytes) -> dict[str, pa.DataType]:
+    """Types for the fast parse, chosen from the first rows; a chunk that does not fit them
+    is read again as text and checked row by row."""
+    types: dict[str, pa.DataType] = {n: pa.string() for n in names if n in _COUNTED_COLUMNS}
+    if "posts" in types:
+        types["posts"] = pa.int64()
+    if "authorized" in types:
+        types["authorized"] = pa.bool_()
+    try:
+        table = pacsv.read_csv(io.BytesIO(sample), read_options=pacsv.ReadOptions(
+            column_names=names), convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), include_columns=["timestamp"]))
+        values = table.column("timestamp")
+        if len(values) and pc.all(pc.match_substring_regex(values, _OFFSET_SAMPLE)).as_py():
+            types["timestamp"] = pa.timestamp("ns", tz="UTC")
+    except (pa.ArrowInvalid, KeyError):
+        pass
+    return types
+
+
+def _csv_tables(stream: io.BufferedReader, result: TableRead) -> Iterator[tuple[pa.Table, int]]:
+    names = _csv_header(stream)
+    lowered = [n.lower() for n in names]
+    if "timestamp" not in lowered:
+        shown = ", ".join(names) if any(names) else "nothing"
+        raise InvalidInput(
+            f"the CSV header has no timestamp column (it has {shown}); the first line must "
+            "name the columns, among them timestamp",
+            problems=[FieldProblem("missing column", field="timestamp", row=0)])
+    duplicates = {n for n in lowered if lowered.count(n) > 1}
+    if duplicates:
+        raise InvalidInput(f"the CSV header names {', '.join(sorted(duplicates))} twice")
+    result.columns = lowered
+    result.ignored_columns = [n for n in lowered if n not in KNOWN_COLUMNS]
+    result.has_posts_column = "posts" in lowered
+    wanted = [n for n in lowered if n in _COUNTED_COLUMNS]
+    types = _csv_types(lowered, stream.peek(1 << 16)[: 1 << 16].rsplit(b"\n", 1)[0])
+    width = len(lowered)
+    # Parse one block while the next is read and hashed: pyarrow and hashlib both release
+    # the interpreter lock, so the two overlap.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending: tuple[bytes, Future] | None = None
+        first_row = 1
+        while True:
+            block = _next_block(stream)
+            submitted = (block, pool.submit(_parse_csv_block, block, lowered, wanted, types)) \
+                if block else None
+            if pending is not None:
+                done_block, future = pending
+                table = future.result()
+                if isinstance(table, Exception):
+                    raise _csv_structure_problem(done_block, width, first_row, table)
+                yield table, first_row
+                first_row += table.num_rows
+            if submitted is None:
+                return
+            pending = submitted
+
+
+def _next_block(stream: io.BufferedReader) -> bytes:
+    block = stream.read(_CHUNK)
+    if block and not block.endswith(b"\n"):
+        block += stream.readline()
+    return block
+
+
+def _parse_csv_block(block: bytes, names: list[str], wanted: list[str],
+                     types: dict[str, pa.DataType]) -> pa.Table | pa.ArrowInvalid:
+    """The block as a table; the parse error itself when it is not CSV of the header's shape."""
+    read = pacsv.ReadOptions(column_names=names, block_size=8 << 20)
+    buffer = pa.py_buffer(block)
+    try:
+        return pacsv.read_csv(pa.BufferReader(buffer), read_options=read,
+                              convert_options=pacsv.ConvertOptions(
+                                  column_types=types, include_columns=wanted,
+                                  strings_can_be_null=True))
+    except pa.ArrowInvalid:
+        pass
+    try:
+        # The fast types did not fit: everything as text, checked column by column.
+        return pacsv.read_csv(pa.BufferReader(buffer), read_options=read,
+                              convert_options=pacsv.ConvertOptions(
+                                  column_types=dict.fromkeys(wanted, pa.string()),
+                                  include_columns=wanted, strings_can_be_null=True))
+    except pa.ArrowInvalid as exc:
+        return exc
+
+
+def _csv_structure_problem(block: bytes, width: int, first_row: int,
+                           exc: Exception) -> InvalidInput:
+    text = block.decode("utf-8", errors="replace").splitlines()
+    row = first_row
+    for fields in csv.reader(text):
+        if not fields:
+            continue
+        if len(fields) != width:
+            return InvalidInput(
+                f"row {row}: expected {width} fields as in the header, found {len(fields)}",
+                problems=[FieldProblem(f"expected {width} fields, found {len(fields)}",
+                                       row=row)])
+        row += 1
+    return InvalidInput(f"rows from {first_row}: the CSV cannot be read ({exc})")
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+def _json_columns(records: list[tuple[int, Any]], result: TableRead) -> pa.Table:
+    """Records (row, object) as a table of the counted columns."""
+    columns: dict[str, list[Any]] = {}
+    for index, (row, record) in enumerate(records):
+        if not isinstance(record, dict):
+            raise InvalidInput(f"row {row}: expected a JSON object with a timestamp, found "
+                               f"{type(record).__name__}",
+                               problems=[FieldProblem("expected a JSON object", row=row)])
+        for key, value in record.items():
+            name = key.lower()
+            if name not in _COUNTED_COLUMNS:
+                if name not in KNOWN_COLUMNS and name not in result.ignored_columns:
+                    result.ignored_columns.append(name)
+                continue
+            columns.setdefault(name, [None] * index)
+            columns[name].append(value)
+        for values in columns.values():
+            if len(values) < index + 1:
+                values.append(None)
+    if "timestamp" not in columns:
+        row = records[0][0]
+        raise _problem(row, "timestamp", "missing; every record needs a timestamp")
+    if "posts" in columns:
+        result.has_posts_column = True
+    arrays = {}
+    for name, values in columns.items():
+        if name == "timestamp":
+            arrays[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
+        elif name == "posts":
+            arrays[name] = _json_posts(values, records)
+        elif name == "authorized":
+            arrays[name] = pa.array([None if v is None else str(v).lower() for v in values],
+                                    pa.string())
+        else:
+            arrays[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
+    return pa.table(arrays)
+
+
+def _json_posts(values: list[Any], records: list[tuple[int, Any]]) -> pa.Array:
+    checked = []
+    for value, (row, _) in zip(values, records, strict=True):
+        if value is None:
+            checked.append(None)  # not given: counts one, and the result says how many
+        elif isinstance(value, bool) or not isinstance(value, int | Decimal) or value < 0 \
+                or value != int(value):
+            raise _posts_problem(row, value)
+        else:
+            checked.append(int(value))
+    return pa.array(checked, pa.int64())
+
+
+@contextmanager
+def _text(stream: io.BufferedReader) -> Iterator[io.TextIOWrapper]:
+    """The stream as UTF-8 text, detached afterwards so that the bytes stay open for hashing."""
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict")
+    try:
+        yield text
+    finally:
+        text.detach()
+
+
+def _jsonl_tables(stream: io.BufferedReader, result: TableRead
+                  ) -> Iterator[tuple[pa.Table, int]]:
+    with _text(stream) as text:
+        yield from _jsonl_records(text, result)
+
+
+def _jsonl_records(text: io.TextIOWrapper, result: TableRead) -> Iterator[tuple[pa.Table, int]]:
+    records: list[tuple[int, Any]] = []
+    for line_number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append((line_number, json.loads(line, parse_float=Decimal)))
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"line {line_number}: not valid JSON ({exc.msg})",
+                               problems=[FieldProblem(exc.msg, row=line_number)]) from None
+        if len(records) >= _JSON_BATCH:
+            yield _json_columns(records, result), records[0][0]
+            records = []
+    if records:
+        yield _json_columns(records, result), records[0][0]
+
+
+def _json_array_tables(stream: io.BufferedReader, result: TableRead
+                       ) -> Iterator[tuple[pa.Table, int]]:
+    with _text(stream) as text:
+        yield from _json_array_records(text, result)
+
+
+def _json_array_records(text: io.TextIOWrapper, result: TableRead
+                        ) -> Iterator[tuple[pa.Table, int]]:
+    """A JSON array of objects, decoded one element at a time so it never sits whole."""
+    decoder = json.JSONDecoder(parse_float=Decimal)
+    buffer, position, element = "", 0, 0
+    records: list[tuple[int, Any]] = []
+    state = "start"
+
+    def more() -> bool:
+        nonlocal buffer, position
+        chunk = text.read(1 << 20)
+        buffer = buffer[position:] + chunk
+        position = 0
+        return bool(chunk)
+
+    while True:
+        while position < len(buffer) and buffer[position] in " \t\r\n":
+            position += 1
+        if position >= len(buffer):
+            if more():
+                continue
+            raise InvalidInput(f"the JSON array ends early, after element {element}")
+        char = buffer[position]
+        if state == "start":
+            if char != "[":
+                raise InvalidInput("expected a JSON array of objects")
+            position += 1
+            state = "first"
+            continue
+        if state in ("first", "after") and char == "]":
+            break
+        if state == "after":
+            if char != ",":
+                raise InvalidInput(f"element {element}: expected ',' or ']' after it")
+            position += 1
+            state = "value"
+            continue
+        try:
+            value, end = decoder.raw_decode(buffer, position)
+        except json.JSONDecodeError as exc:
+            if exc.pos >= len(buffer) - 1 and more():
+                continue
+            raise InvalidInput(f"element {element + 1}: not valid JSON ({exc.msg})",
+                               problems=[FieldProblem(exc.msg, row=element + 1)]) from None
+        if end >= len(buffer) and more():
+            continue  # a number may go on in the next chunk: decode it again whole
+        element += 1
+        records.append((element, value))
+        position = end
+        state = "after"
+        if len(records) >= _JSON_BATCH:
+            yield _json_columns(records, result), records[0][0]
+            records = []
+    if records:
+        yield _json_columns(records, result), records[0][0]
+
+
+_READERS = {"csv": _csv_tables, "jsonl": _jsonl_tables, "json": _json_array_tables}
+
+
+def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str) -> TableRead:
+    """Read a CSV, JSON Lines or JSON array log into counted instants."""
+    result = TableRead(format=fmt, volume=Volume.empty())
+    collector = _Collector(result, platform, assume_tz)
+    try:
+        for table, first_row in _READERS[fmt](source.stream, result):
+            collector.add(table, first_row)
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the log is not UTF-8 text (bad byte at position {exc.start} of a "
+                           "block)") from None
+    if result.rows == 0:
+        raise InvalidInput("the log has no rows: nothing to assess")
+    result.volume = collector.builder.build()
+    return result

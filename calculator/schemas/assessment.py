@@ -1,0 +1,136 @@
+"""The assessment document: the same JSON from the CLI, the HTTP API and ``to_document``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields
+
+from calculator.damages.pricing import to_cents
+from calculator.schemas.common import IntervalSchema, JsonValue, SourceSchema
+from calculator.timeutil import format_ns
+
+
+class NsInstant(fields.Field):
+    """Integer nanoseconds since the epoch, as RFC 3339 UTC."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault("format", "date-time")
+        super().__init__(**kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else format_ns(int(value))
+
+
+class Cents(fields.Field):
+    """An exact amount, rounded once to cents, as a decimal string such as "15000.00"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).update(type="string", example="15000.00")
+        super().__init__(**kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return str(to_cents(value))
+
+
+class ClauseVersionUsedSchema(Schema):
+    version = fields.Date(attribute="version.date")
+    in_force = fields.Nested(IntervalSchema)
+    parameters = JsonValue(attribute="version.parameters")
+    quote = fields.String(attribute="version.quote")
+    source = fields.Nested(SourceSchema, attribute="version.source")
+
+
+class ClauseUsedSchema(Schema):
+    id = fields.String()
+    title = fields.String()
+    versions = fields.List(fields.Nested(ClauseVersionUsedSchema), metadata={
+        "description": "Every version of the clause in force for this region, with the words "
+                       "and numbers the readings used."})
+
+
+class InputSchema(Schema):
+    sha256 = fields.String(metadata={"description": "sha256 of the bytes as received (before "
+                                                    "any decompression)."})
+    format = fields.String()
+    rows = fields.Integer(metadata={"description": "Data rows or records read."})
+    bytes = fields.Integer()
+    compressed = fields.Boolean(metadata={"description": "Whether the bytes were gzip."})
+    columns = fields.List(fields.String())
+    ignored_columns = fields.List(fields.String())
+
+
+class OptionsSchema(Schema):
+    tz = fields.String(metadata={"description": "Zone of the calendar_day windows."})
+    assume_tz = fields.String(metadata={"description": "Zone for timestamps without an "
+                                                       "offset."})
+    format = fields.String(allow_none=True, metadata={"description": "The forced format, or "
+                                                                      "null when detected."})
+    headline = fields.Function(lambda o: o.headline.key)
+
+
+class CountedSchema(Schema):
+    posts = fields.Integer()
+    accesses = fields.Integer()
+
+
+class PeakSchema(Schema):
+    posts = fields.Integer()
+    start = NsInstant(attribute="start_ns")
+    end = NsInstant(attribute="end_ns")
+
+
+class WindowSchema(Schema):
+    start = NsInstant(attribute="start_ns")
+    end = NsInstant(attribute="end_ns")
+    posts = fields.Integer()
+    amount = Cents()
+    clause_version = fields.String(metadata={
+        "description": "The clause version in force at the window's first counted access, "
+                       "whose numbers priced it."})
+
+
+class ReadingSchema(Schema):
+    window = fields.String(attribute="reading.window")
+    rate = fields.String(attribute="reading.rate")
+    basis = fields.String(attribute="reading.basis")
+    amount = Cents(attribute="exact")
+    windows = fields.List(fields.Nested(WindowSchema))
+
+
+class HeadlineSchema(Schema):
+    window = fields.String(attribute="reading.window")
+    rate = fields.String(attribute="reading.rate")
+    basis = fields.String(attribute="reading.basis")
+    amount = Cents(attribute="exact")
+
+
+class RangeSchema(Schema):
+    low = fields.String()
+    high = fields.String()
+
+
+class AssessmentSchema(Schema):
+    """An assessment of a crawl log: every reading, the range, the headline, and why."""
+
+    platform = fields.String()
+    region = fields.String()
+    currency = fields.String()
+    clause = fields.Nested(ClauseUsedSchema, attribute="clause_used")
+    ruleset_revision = fields.String()
+    engine_version = fields.String()
+    input = fields.Nested(InputSchema)
+    options = fields.Nested(OptionsSchema)
+    counted = fields.Nested(CountedSchema, attribute="counted")
+    excluded = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                           attribute="excluded.rows", metadata={
+        "description": "Rows left out, by reason: before_in_force, other_platforms, "
+                       "authorized (and while_not_in_force where the clause had gaps)."})
+    excluded_posts = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                                 attribute="excluded.posts")
+    peak_24h = fields.Nested(PeakSchema, attribute="peak", allow_none=True, metadata={
+        "description": "The most posts in any window of the clause's length."})
+    readings = fields.List(fields.Nested(ReadingSchema))
+    range = fields.Nested(RangeSchema, attribute="range")
+    headline = fields.Nested(HeadlineSchema)
+    assumptions = fields.List(fields.String())

@@ -1,0 +1,73 @@
+"""``calculator assess``: the same document as HTTP and Python, and exit codes to gate on."""
+
+from __future__ import annotations
+
+import json
+
+import calculator
+from calculator.cli import main
+
+LOG = (b"timestamp,posts\n2024-11-14T10:00:00Z,5\n2024-11-15T10:00:00Z,600000\n"
+       b"2024-11-15T20:00:00Z,500000\n")
+
+
+def test_the_cli_http_and_python_give_the_same_document(runner, client, tmp_path):
+    path = tmp_path / "crawl.csv"
+    path.write_bytes(LOG)
+    cli = runner.invoke(main, ["assess", str(path), "--region", "eu-efta-uk", "--tz",
+                               "Europe/Dublin", "--json"])
+    assert cli.exit_code == 0, cli.output
+    http = client.post("/v1/assessments?region=eu-efta-uk&tz=Europe/Dublin", data=LOG,
+                       content_type="text/csv")
+    python = calculator.assess(str(path), region="eu-efta-uk", tz="Europe/Dublin")
+    assert json.loads(cli.stdout) == http.get_json() == python.to_document()
+    assert http.get_json()["headline"]["amount"] == "16500.00"
+    assert http.get_json()["currency"] == "EUR"
+
+
+def test_standard_input_is_read_with_a_dash(runner):
+    result = runner.invoke(main, ["assess", "-", "--json"], input=LOG)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["counted"] == {"posts": 1_100_000, "accesses": 2}
+
+
+def test_the_summary_names_the_headline_range_and_assumptions(runner, tmp_path):
+    path = tmp_path / "crawl.csv"
+    path.write_bytes(LOG)
+    result = runner.invoke(main, ["assess", str(path)])
+    assert "headline (rolling_worst_case, pro_rata, all_posts): USD 16,500.00" in result.stdout
+    assert "range: USD 0.00 to USD 30,000.00" in result.stdout
+    assert "1 row before 2024-11-15T00:00:00Z" in result.stdout
+
+
+def test_fail_above_exits_3_when_the_headline_is_over_the_limit(runner, tmp_path):
+    path = tmp_path / "crawl.csv"
+    path.write_bytes(LOG)
+    over = runner.invoke(main, ["assess", str(path), "--fail-above", "16499.99"])
+    assert over.exit_code == 3
+    assert "above --fail-above 16499.99" in over.stderr
+    at = runner.invoke(main, ["assess", str(path), "--fail-above", "16500.00"])
+    assert at.exit_code == 0
+
+
+def test_bad_input_exits_2_with_one_line_naming_row_and_field(runner):
+    result = runner.invoke(main, ["assess", "-"], input=b"timestamp,posts\n2024-11-15T10:00Z,-4\n")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "calculator: row 1, posts: -4 is not a whole number of posts (0 or more)"]
+
+
+def test_bad_options_exit_2(runner, tmp_path):
+    path = tmp_path / "crawl.csv"
+    path.write_bytes(LOG)
+    assert runner.invoke(main, ["assess", str(path), "--fail-above", "lots"]).exit_code == 2
+    zone = runner.invoke(main, ["assess", str(path), "--tz", "Nowhere/City"])
+    assert zone.exit_code == 2 and "tz: 'Nowhere/City'" in zone.stderr
+    missing = runner.invoke(main, ["assess", str(tmp_path / "absent.csv")])
+    assert missing.exit_code == 2 and "cannot read" in missing.stderr
+
+
+def test_the_python_api_gives_a_table_for_notebooks():
+    frame = calculator.assess(LOG).to_frame()
+    assert len(frame) == 18
+    assert set(frame.columns) == {"window", "rate", "basis", "amount", "windows_owing"}

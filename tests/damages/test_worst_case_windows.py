@@ -1,0 +1,103 @@
+"""The worst-case reading is the exact maximum over every placement of non-overlapping windows.
+
+The reference below tries every start at the log's resolution, one by one:
+``best(s) = max(best(s + 1), owed([s, s + W)) + best(s + W))``. It is slow and plain on
+purpose; the engine must agree with it on every generated log.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+from itertools import pairwise
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from calculator.damages.pricing import BASES, RATES, ScaledPricer, Tariff, window_amount
+from calculator.damages.windows import PostCounter, worst_case
+
+
+def tariff(threshold: int, per: int, amount: Fraction, window: int) -> Tariff:
+    return Tariff(version=date(2024, 11, 15), starts_ns=-(10**18), ends_ns=None,
+                  threshold=threshold, per_posts=per, amount=amount, currency="USD",
+                  window_ns=window)
+
+
+def reference(times: list[int], counts: list[int], window: int, owed) -> Fraction:
+    """Best total over every set of non-overlapping windows, trying every integer start."""
+    lowest, highest = min(times) - window + 1, max(times)
+    best: dict[int, Fraction] = {}
+    for start in range(highest, lowest - 1, -1):
+        held = sum(c for t, c in zip(times, counts, strict=True) if start <= t < start + window)
+        best[start] = max(best.get(start + 1, Fraction(0)),
+                          owed(held) + best.get(start + window, Fraction(0)))
+    return best[lowest]
+
+
+def engine(times, counts, window, terms, eps=1):
+    instants = np.array(times, dtype=np.int64) * eps
+    posts = np.array(counts, dtype=np.int64)
+    counter = PostCounter(instants, posts, eps, window * eps)
+    scaled = tariff(terms.threshold, terms.per_posts, terms.amount, window * eps)
+    pricers = [ScaledPricer([scaled], rate, basis) for rate in RATES for basis in BASES]
+    results = worst_case(instants, counter, window * eps, eps,
+                         [p.values for p in pricers])
+    return pricers, results, counter
+
+
+logs = st.dictionaries(st.integers(0, 60), st.integers(1, 6), min_size=1, max_size=25)
+
+
+@settings(max_examples=400, deadline=None)
+@given(log=logs, window=st.integers(2, 12), threshold=st.integers(0, 12),
+       per=st.integers(1, 4), numerator=st.integers(1, 9), denominator=st.sampled_from([1, 2, 3]))
+def test_worst_case_matches_trying_every_start_for_all_six_readings(
+        log, window, threshold, per, numerator, denominator):
+    times, counts = sorted(log), [log[t] for t in sorted(log)]
+    terms = tariff(threshold, per, Fraction(numerator, denominator), window)
+    pricers, results, counter = engine(times, counts, window, terms)
+    for pricer, result in zip(pricers, results, strict=True):
+        def owed(n, pricer=pricer):
+            return window_amount(n, terms, pricer.rate, pricer.basis)
+        expected = reference(times, counts, window, owed)
+        assert Fraction(result.total, pricer.scale) == expected, (pricer.rate, pricer.basis)
+        # The windows it names are real: disjoint, each owing, summing to the total.
+        assert all(b - a >= window for a, b in pairwise(result.starts))
+        held = counter.count(np.array(result.starts, dtype=np.int64),
+                             np.array(result.starts, dtype=np.int64) + window)
+        assert sum(owed(int(n)) for n in held) == expected
+        assert all(owed(int(n)) > 0 for n in held)
+
+
+@settings(max_examples=100, deadline=None)
+@given(log=logs, window=st.integers(2, 12), threshold=st.integers(0, 8))
+def test_the_answer_does_not_depend_on_the_unit_of_the_timestamps(log, window, threshold):
+    times, counts = sorted(log), [log[t] for t in sorted(log)]
+    terms = tariff(threshold, 1, Fraction(1), window)
+    _, in_units, _ = engine(times, counts, window, terms)
+    _, in_seconds, _ = engine(times, counts, window, terms, eps=1_000_000_000)
+    assert [r.total for r in in_units] == [r.total for r in in_seconds]
+    assert [[s * 1_000_000_000 for s in r.starts] for r in in_units] == \
+        [r.starts for r in in_seconds]
+
+
+def test_the_best_windows_may_neither_start_nor_end_at_an_access():
+    # Windows of 10: [0,10) must hold 0 and 9, [20,30) must hold 20 and 29; the middle one
+    # can only be [10,20): it starts just after an access and ends just before one.
+    times, counts = [0, 9, 15, 19, 20, 29], [1] * 6
+    terms = tariff(1, 1, Fraction(1), 10)
+    pricers, results, _ = engine(times, counts, 10, terms)
+    pro_rata_all = results[[(p.rate, p.basis) for p in pricers].index(("pro_rata", "all_posts"))]
+    assert pro_rata_all.starts == [0, 10, 20]
+    assert Fraction(pro_rata_all.total, pricers[0].scale) == 6
+    # Windows that start at an access get at most 5 here: [0,10) and [15,25).
+    assert reference(times, counts, 10, lambda n: Fraction(n) if n > 1 else Fraction(0)) == 6
+
+
+def test_an_empty_log_owes_nothing():
+    counter = PostCounter(np.array([], dtype=np.int64), np.array([], dtype=np.int64), 1, 10)
+    pricer = ScaledPricer([tariff(1, 1, Fraction(1), 10)], "pro_rata", "all_posts")
+    assert worst_case(np.array([], dtype=np.int64), counter, 10, 1, [pricer.values]) == \
+        [type(worst_case([], counter, 10, 1, [pricer.values])[0])(0, [])]

@@ -1,0 +1,156 @@
+"""Reading CSV, JSON Lines and JSON logs: the same counts from every format, and bad input
+answered with the row and field at fault."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from calculator.damages.assessment import assess
+from calculator.errors import InvalidInput
+from calculator.ingest import tabular
+from calculator.ingest.formats import read_log
+from calculator.ingest.source import open_source
+
+ROWS = [("2025-03-01T18:00:00Z", 600_000), ("2025-03-02T06:00:00.250Z", 600_000),
+        ("2025-03-01T19:00:00+01:00", 3), ("1740855600", 4)]
+
+
+def as_csv(rows=ROWS) -> bytes:
+    return ("timestamp,posts\n" + "".join(f"{t},{p}\n" for t, p in rows)).encode()
+
+
+def as_jsonl(rows=ROWS) -> bytes:
+    return "".join(json.dumps({"timestamp": t, "posts": p}) + "\n" for t, p in rows).encode()
+
+
+def as_json(rows=ROWS) -> bytes:
+    return json.dumps([{"timestamp": t, "posts": p} for t, p in rows]).encode()
+
+
+def read(data: bytes, fmt: str | None = None, assume_tz: str = "UTC"):
+    with open_source(data) as source:
+        return read_log(source, fmt, "x", assume_tz)
+
+
+def bad(data: bytes, fmt: str | None = None) -> InvalidInput:
+    with pytest.raises(InvalidInput) as caught:
+        read(data, fmt)
+    return caught.value
+
+
+@pytest.mark.parametrize("encode, fmt", [(as_csv, "csv"), (as_jsonl, "jsonl"), (as_json, "json")])
+@pytest.mark.parametrize("compress", [False, True])
+def test_every_format_plain_or_gzip_gives_the_same_counts(encode, fmt, compress):
+    data = encode()
+    if compress:
+        data = gzip.compress(data)
+    result = read(data)
+    assert result.format == fmt
+    assert result.rows == 4
+    reference = read(as_csv()).volume
+    assert np.array_equal(result.volume.instants, reference.instants)
+    assert np.array_equal(result.volume.posts, reference.posts)
+    # 19:00+01:00 is 18:00Z, the instant of the first row: one instant, two rows.
+    assert result.volume.accesses.tolist() == [2, 1, 1]
+    assert result.volume.posts.tolist() == [600_003, 4, 600_000]
+
+
+def test_the_digest_is_of_the_bytes_as_sent():
+    import hashlib
+    data = gzip.compress(as_csv())
+    assert assess(data).input.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_log_split_across_many_chunks_counts_like_one(monkeypatch):
+    rows = [(f"2025-03-01T00:{m:02d}:{s:02d}Z", 1) for m in range(60) for s in range(60)]
+    whole = read(as_csv(rows)).volume
+    monkeypatch.setattr(tabular, "_CHUNK", 4096)
+    monkeypatch.setattr(tabular, "_JSON_BATCH", 100)
+    for data in (as_csv(rows), as_jsonl(rows), as_json(rows)):
+        chunked = read(data).volume
+        assert np.array_equal(chunked.instants, whole.instants)
+        assert chunked.total_posts == 3600
+
+
+def test_a_csv_without_a_timestamp_column_is_refused_naming_the_columns():
+    error = bad(b"time,posts\n2025-03-01T00:00:00Z,1\n", "csv")
+    assert "no timestamp column (it has time, posts)" in error.detail
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("yesterday", "row 2, timestamp: 'yesterday' is not an ISO 8601 instant"),
+    ("2025-02-30T00:00:00Z", "not a real date and time"),
+    ("1740855600000", "epoch milliseconds are not accepted"),
+    ("", "row 2, timestamp: is empty"),
+])
+def test_an_unreadable_timestamp_names_its_row(value, expected):
+    error = bad(f"timestamp,posts\n2025-03-01T00:00:00Z,1\n{value},1\n".encode())
+    assert expected in error.detail
+    assert error.problems[0].row == 2 and error.problems[0].field == "timestamp"
+
+
+@pytest.mark.parametrize("value", ["-3", "1.5", "many"])
+def test_a_count_that_is_not_a_whole_number_of_posts_names_its_row(value):
+    error = bad(f"timestamp,posts\n2025-03-01T00:00:00Z,1\n2025-03-01T00:00:01Z,{value}\n"
+                .encode())
+    assert error.detail.startswith("row 2, posts:")
+    assert error.problems[0].field == "posts"
+
+
+def test_a_bad_value_deep_in_a_large_log_names_its_row(monkeypatch):
+    monkeypatch.setattr(tabular, "_CHUNK", 4096)
+    rows = [(f"2025-03-01T00:00:{s % 60:02d}Z", 1) for s in range(2000)]
+    rows[1500] = ("2025-03-01T00:00:00Z", -1)
+    assert bad(as_csv(rows)).problems[0].row == 1501
+
+
+def test_a_jsonl_line_that_is_not_json_names_its_line():
+    error = bad(b'{"timestamp": "2025-03-01T00:00:00Z"}\n{"timestamp": \n')
+    assert error.detail.startswith("line 2: not valid JSON")
+
+
+def test_a_json_record_without_a_timestamp_is_refused():
+    error = bad(b'[{"timestamp": "2025-03-01T00:00:00Z", "posts": 2}, {"posts": 3}]')
+    assert error.detail == "row 2, timestamp: is empty; every row needs the instant of its access"
+
+
+@pytest.mark.parametrize("data", [
+    b"timestamp,posts\n2025-03-01T00:00:00Z,\n2025-03-01T00:00:01Z,4\n",
+    b'{"timestamp": "2025-03-01T00:00:00Z"}\n{"timestamp": "2025-03-01T00:00:01Z", "posts": 4}\n',
+])
+def test_a_row_without_a_posts_count_counts_one_post_and_is_reported(data):
+    result = read(data)
+    assert result.volume.posts.tolist() == [1, 4]
+    assert result.posts_missing == 1
+
+
+def test_a_row_with_the_wrong_number_of_fields_names_its_row():
+    error = bad(b"timestamp,posts\n2025-03-01T00:00:00Z,1\n2025-03-01T00:00:01Z,1,extra\n")
+    assert "row 2: expected 2 fields as in the header, found 3" in error.detail
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"", "the log is empty"),
+    (b"   \n\n", "the log is empty"),
+    (b"timestamp,posts\n", "the log has no rows"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
+    (b"timestamp,posts\n2025-03-01T00:00:00Z,1\n\xff\xfe,2\n", "not UTF-8"),
+    (gzip.compress(b"timestamp\n2025-03-01T00:00:00Z\n")[:20], "gzip data is corrupt"),
+    (b"just some words\nand more words\n", "could not tell the log's format"),
+])
+def test_empty_binary_or_unreadable_input_gets_a_clear_answer(data, expected):
+    assert expected in bad(data).detail
+
+
+def test_a_forced_format_is_used_even_when_the_content_looks_otherwise():
+    error = bad(as_csv(), "jsonl")
+    assert error.detail.startswith("line 1: not valid JSON")
+
+
+def test_columns_the_engine_does_not_use_are_reported_not_dropped_silently():
+    result = read(b"timestamp,posts,user_agent\n2025-03-01T00:00:00Z,1,bot\n")
+    assert result.ignored_columns == ["user_agent"]
