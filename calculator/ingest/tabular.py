@@ -193,7 +193,10 @@ def _csv_types(names: list[str], sample: bytes) -> dict[str, pa.DataType]:
     return types
 
 
-def _csv_tables(stream: io.BufferedReader, result: TableRead) -> Iterator[tuple[pa.Table, int]]:
+def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collector) -> None:
+    """Parse and count block by block: a worker parses and counts one block while this
+    thread reads and hashes the next (pyarrow, numpy and hashlib release the interpreter
+    lock, so the two overlap). One worker keeps the blocks in order, so rows number right."""
     names = _csv_header(stream)
     lowered = [n.lower() for n in names]
     if "timestamp" not in lowered:
@@ -211,35 +214,49 @@ def _csv_tables(stream: io.BufferedReader, result: TableRead) -> Iterator[tuple[
     wanted = [n for n in lowered if n in _COUNTED_COLUMNS]
     types = _csv_types(lowered, stream.peek(1 << 16)[: 1 << 16].rsplit(b"\n", 1)[0])
     width = len(lowered)
-    # Parse one block while the next is read and hashed: pyarrow and hashlib both release
-    # the interpreter lock, so the two overlap.
+
+    def parse_and_count(block: memoryview | bytes) -> None:
+        table = _parse_csv_block(block, lowered, wanted, types)
+        if isinstance(table, Exception):
+            raise _csv_structure_problem(block, width, result.rows + 1, table)
+        collector.add(table, result.rows + 1)
+
+    blocks = _Blocks(stream)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending: tuple[bytes, Future] | None = None
-        first_row = 1
-        while True:
-            block = _next_block(stream)
-            submitted = (block, pool.submit(_parse_csv_block, block, lowered, wanted, types)) \
-                if block else None
-            if pending is not None:
-                done_block, future = pending
-                table = future.result()
-                if isinstance(table, Exception):
-                    raise _csv_structure_problem(done_block, width, first_row, table)
-                yield table, first_row
-                first_row += table.num_rows
-            if submitted is None:
-                return
-            pending = submitted
+        in_flight: list[Future] = []
+        while block := blocks.next():
+            in_flight.append(pool.submit(parse_and_count, block))
+            if len(in_flight) > 1:  # at most two blocks in memory: one parsed, one read
+                in_flight.pop(0).result()
+        for future in in_flight:
+            future.result()
 
 
-def _next_block(stream: io.BufferedReader) -> bytes:
-    block = stream.read(_CHUNK)
-    if block and not block.endswith(b"\n"):
-        block += stream.readline()
-    return block
+class _Blocks:
+    """Whole lines of a stream, about ``_CHUNK`` bytes at a time, read without extra copies:
+    the bytes after the last newline are carried into the next block."""
+
+    def __init__(self, stream: io.BufferedReader) -> None:
+        self.stream = stream
+        self.tail = b""
+
+    def next(self) -> memoryview | bytes:
+        buffer = bytearray(len(self.tail) + _CHUNK)
+        buffer[: len(self.tail)] = self.tail
+        filled = len(self.tail) + (self.stream.readinto(memoryview(buffer)[len(self.tail):])
+                                   or 0)
+        if filled == len(self.tail):  # the stream is done: what is left is the last line
+            last, self.tail = self.tail, b""
+            return last + b"\n" if last.strip() else b""
+        cut = buffer.rfind(b"\n", 0, filled) + 1
+        if cut == 0:  # no newline in a whole block: one very long line
+            self.tail = bytes(buffer[:filled])
+            return self.next()
+        self.tail = bytes(buffer[cut:filled])
+        return memoryview(buffer)[:cut]
 
 
-def _parse_csv_block(block: bytes, names: list[str], wanted: list[str],
+def _parse_csv_block(block: memoryview | bytes, names: list[str], wanted: list[str],
                      types: dict[str, pa.DataType]) -> pa.Table | pa.ArrowInvalid:
     """The block as a table; the parse error itself when it is not CSV of the header's shape."""
     read = pacsv.ReadOptions(column_names=names, block_size=8 << 20)
@@ -261,9 +278,9 @@ def _parse_csv_block(block: bytes, names: list[str], wanted: list[str],
         return exc
 
 
-def _csv_structure_problem(block: bytes, width: int, first_row: int,
+def _csv_structure_problem(block: memoryview | bytes, width: int, first_row: int,
                            exc: Exception) -> InvalidInput:
-    text = block.decode("utf-8", errors="replace").splitlines()
+    text = bytes(block).decode("utf-8", errors="replace").splitlines()
     row = first_row
     for fields in csv.reader(text):
         if not fields:
@@ -426,7 +443,7 @@ def _json_array_records(text: io.TextIOWrapper, result: TableRead
         yield _json_columns(records, result), records[0][0]
 
 
-_READERS = {"csv": _csv_tables, "jsonl": _jsonl_tables, "json": _json_array_tables}
+_JSON_READERS = {"jsonl": _jsonl_tables, "json": _json_array_tables}
 
 
 def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str) -> TableRead:
@@ -434,8 +451,11 @@ def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str) -> Ta
     result = TableRead(format=fmt, volume=Volume.empty())
     collector = _Collector(result, platform, assume_tz)
     try:
-        for table, first_row in _READERS[fmt](source.stream, result):
-            collector.add(table, first_row)
+        if fmt == "csv":
+            _read_csv(source.stream, result, collector)
+        else:
+            for table, first_row in _JSON_READERS[fmt](source.stream, result):
+                collector.add(table, first_row)
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"the log is not UTF-8 text (bad byte at position {exc.start} of a "
                            "block)") from None
