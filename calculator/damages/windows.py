@@ -74,6 +74,60 @@ class PostCounter:
         return self.prefix[hi] - self.prefix[lo]
 
 
+class DistinctCounter:
+    """Distinct post ids in any window: counts do not add up across windows.
+
+    An id is in ``[s, e)`` when one of its occurrences is. So the distinct count is the
+    occurrences in the window less the pairs of consecutive occurrences of one id that
+    both lie in it. For windows of the fixed length ``W``, the pair ``(a, b)`` lies in
+    ``[s, s + W)`` exactly when ``b - W < s <= a``: counting pairs becomes counting
+    intervals that contain ``s``, two binary searches for any number of windows.
+    """
+
+    def __init__(self, instants: np.ndarray, ids: np.ndarray, window: int) -> None:
+        # One occurrence per (instant, id), in time order.
+        order = np.lexsort((ids, instants))
+        instants, ids = instants[order], ids[order]
+        keep = np.ones(len(ids), dtype=bool)
+        keep[1:] = (instants[1:] != instants[:-1]) | (ids[1:] != ids[:-1])
+        self.instants, self.ids = instants[keep], ids[keep]
+        self.window = window
+        self.total = len(np.unique(self.ids))
+        by_id = np.lexsort((self.instants, self.ids))
+        same = self.ids[by_id][1:] == self.ids[by_id][:-1]
+        earlier = self.instants[by_id][:-1][same]
+        later = self.instants[by_id][1:][same]
+        self.pair_earlier, self.pair_later = earlier, later
+        close = later - earlier < window
+        self.opens = np.sort(later[close] - window)  # s > opens ...
+        self.closes = np.sort(earlier[close])  # ... and s <= closes
+
+    def occurrences(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        return (np.searchsorted(self.instants, ends, side="left")
+                - np.searchsorted(self.instants, starts, side="left"))
+
+    def count(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        result = self.occurrences(starts, ends)
+        fixed = (ends - starts) == self.window
+        if fixed.any():
+            s = starts[fixed]
+            inside = (np.searchsorted(self.opens, s, side="left")
+                      - np.searchsorted(self.closes, s, side="left"))
+            result[fixed] -= inside
+        for index in np.flatnonzero(~fixed):  # other lengths (a 23- or 25-hour day): directly
+            start, end = starts[index], ends[index]
+            result[index] -= int(np.count_nonzero((self.pair_earlier >= start)
+                                                  & (self.pair_later < end)))
+        return result
+
+    def per_instant(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct ids at each instant (for display; these do not add up over time)."""
+        if len(self.instants) == 0:
+            return self.instants, self.instants
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(self.instants)) + 1))
+        return self.instants[starts], np.diff(np.append(starts, len(self.instants)))
+
+
 @dataclass(frozen=True)
 class Span:
     """A window ``[start_ns, end_ns)`` and the posts counted in it."""

@@ -1,0 +1,59 @@
+"""Distinct-post readings: a window counts each post id once, and windows do not add up."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from calculator.damages.pricing import BASES, RATES, ScaledPricer, window_amount
+from calculator.damages.windows import DistinctCounter, worst_case
+
+from .test_worst_case_windows import tariff
+
+occurrences = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 6)), min_size=1,
+                       max_size=40)
+
+
+def brute_distinct(pairs, start, end) -> int:
+    return len({post for t, post in pairs if start <= t < end})
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=occurrences, window=st.integers(1, 12), start=st.integers(-15, 45),
+       length=st.integers(1, 15))
+def test_a_window_counts_each_post_id_once(pairs, window, start, length):
+    counter = DistinctCounter(np.array([t for t, _ in pairs], dtype=np.int64),
+                              np.array([p for _, p in pairs], dtype=np.int64), window)
+    starts = np.array([start, start], dtype=np.int64)
+    ends = np.array([start + window, start + length], dtype=np.int64)
+    assert counter.count(starts, ends).tolist() == [
+        brute_distinct(pairs, start, start + window), brute_distinct(pairs, start, start + length)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(pairs=occurrences, window=st.integers(2, 10), threshold=st.integers(0, 4))
+def test_the_distinct_worst_case_matches_trying_every_start(pairs, window, threshold):
+    terms = tariff(threshold, 1, Fraction(1), window)
+    instants = np.array([t for t, _ in pairs], dtype=np.int64)
+    counter = DistinctCounter(instants, np.array([p for _, p in pairs], dtype=np.int64), window)
+    times = np.unique(counter.instants)
+    pricers = [ScaledPricer([terms], rate, basis) for rate in RATES for basis in BASES]
+    results = worst_case(times, counter, window, 1, [p.values for p in pricers])
+    for pricer, result in zip(pricers, results, strict=True):
+        best: dict[int, Fraction] = {}
+        for s in range(int(times[-1]), int(times[0]) - window, -1):
+            owed = window_amount(brute_distinct(pairs, s, s + window), terms, pricer.rate,
+                                 pricer.basis)
+            best[s] = max(best.get(s + 1, Fraction(0)), owed + best.get(s + window, Fraction(0)))
+        assert Fraction(result.total, pricer.scale) == best[int(times[0]) - window + 1]
+
+
+def test_the_same_post_seen_in_two_windows_counts_in_each_but_once_in_the_whole_log():
+    instants = np.array([0, 5, 10, 15], dtype=np.int64)
+    ids = np.array([7, 7, 7, 8], dtype=np.int64)
+    counter = DistinctCounter(instants, ids, 10)
+    assert counter.count(np.array([0, 10]), np.array([10, 20])).tolist() == [1, 2]
+    assert counter.total == 2
