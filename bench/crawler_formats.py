@@ -1,0 +1,178 @@
+"""Benchmark the crawler readers: a generated WARC and Heritrix crawl.log, events per second.
+
+Usage: python bench/crawler_formats.py [--warc-records N] [--crawl-lines N] [--scale F]
+
+The default (50,000 WARC records, 1,000,000 crawl.log lines) runs in well under a minute,
+most of it spent writing the WARC with warcio; ``--warc-records 200000 --crawl-lines
+2000000`` is the full-size run (about two minutes).
+
+It writes, into a temporary directory, a gzip-per-record WARC of X status pages and
+GraphQL timeline answers (20 posts each, some quoting another) and a Heritrix 3 crawl.log
+of X status pages, media fetches, DNS lookups and robots-precluded lines. Each file is
+then read in a fresh process (so the memory figure is the reader's, not the generator's)
+and the figures are printed: events, posts, seconds, events per second, peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_WARC_RECORDS = 50_000
+DEFAULT_CRAWL_LINES = 1_000_000
+BASE_ID = 1_800_000_000_000_000_000
+START = 1_735_689_600  # 2025-01-01T00:00:00Z
+
+
+def graphql_body(page: int) -> bytes:
+    """A SearchTimeline answer with 20 tweet entries; every fifth quotes another post."""
+    entries = []
+    for i in range(20):
+        post = BASE_ID + page * 100 + i
+        tweet: dict[str, object] = {"__typename": "Tweet", "rest_id": str(post),
+                                    "legacy": {"full_text": f"post {post}",
+                                               "created_at": "Wed Jan 01 00:00:00 +0000 2025"}}
+        if i % 5 == 0:
+            tweet["quoted_status_result"] = {"result": {"__typename": "Tweet",
+                                                        "rest_id": str(post + 50),
+                                                        "legacy": {"full_text": "quoted"}}}
+        entries.append({"entryId": f"tweet-{post}", "content": {
+            "entryType": "TimelineTimelineItem", "__typename": "TimelineTimelineItem",
+            "itemContent": {"itemType": "TimelineTweet", "__typename": "TimelineTweet",
+                            "tweet_results": {"result": tweet}}}})
+    entries.append({"entryId": f"cursor-bottom-{page}", "content": {
+        "entryType": "TimelineTimelineCursor", "value": f"c{page}"}})
+    return json.dumps({"data": {"search_by_raw_query": {"search_timeline": {"timeline": {
+        "instructions": [{"type": "TimelineAddEntries", "entries": entries}]}}}}}).encode()
+
+
+def write_warc(path: Path, records: int) -> None:
+    """Response records: two of every three an X status page, one a GraphQL page of 20."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    page_html = b"<html><body>" + b"x" * 2000 + b"</body></html>"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for n in range(records):
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(START + n // 2))
+            if n % 3 == 2:
+                uri = (f"https://x.com/i/api/graphql/AbCdEf/SearchTimeline?variables="
+                       f"%7B%22count%22%3A20%2C%22page%22%3A{n}%7D")
+                body, mime = graphql_body(n), "application/json"
+            else:
+                uri = f"https://x.com/user{n % 1000}/status/{BASE_ID + n}"
+                body, mime = page_html, "text/html"
+            headers = StatusAndHeaders("200 OK", [("Content-Type", mime),
+                                                  ("Content-Length", str(len(body)))],
+                                       protocol="HTTP/1.1")
+            record = writer.create_warc_record(uri, "response", payload=io.BytesIO(body),
+                                               length=len(body), http_headers=headers,
+                                               warc_headers_dict={"WARC-Date": stamp})
+            writer.write_record(record)
+
+
+def write_crawl_log(path: Path, lines: int) -> None:
+    """Heritrix 3 lines: status pages, media, DNS, robots-precluded, 404s."""
+    with path.open("w") as fh:
+        buffer = []
+        for n in range(lines):
+            seconds = START + n // 20
+            log = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".250Z"
+            fetch = time.strftime("%Y%m%d%H%M%S", time.gmtime(seconds)) + "100+90"
+            kind = n % 10
+            if kind == 0:
+                status, uri, mime = 1, "dns:x.com", "text/dns"
+            elif kind == 1:
+                status, uri, mime = -9998, f"https://x.com/u{n}/status/{BASE_ID + n}", "no-type"
+            elif kind == 2:
+                status, uri, mime = 200, f"https://pbs.twimg.com/media/{n}.jpg", "image/jpeg"
+            elif kind == 3:
+                status, uri, mime = 404, f"https://twitter.com/u{n}/status/{BASE_ID + n}", \
+                    "text/html"
+            else:
+                status, uri, mime = 200, f"https://x.com/u{n % 5000}/status/{BASE_ID + n}", \
+                    "text/html"
+            buffer.append(f"{log} {status:>5} {2048:>10} {uri} L https://x.com/ {mime} #042 "
+                          f"{fetch} sha1:ABCDEFGHIJKLMNOPQRSTUVWXYZ234567 - ip:1.2.3.4\n")
+            if len(buffer) >= 10_000:
+                fh.writelines(buffer)
+                buffer.clear()
+        fh.writelines(buffer)
+
+
+def read_file(fmt: str, path: str) -> dict[str, float]:
+    """Read one file with its reader; the figures as a dictionary (run in a child process)."""
+    from calculator.ingest.crawlers import ReadOptions, read_crawler_log
+    from calculator.rules import load_ruleset
+
+    options = ReadOptions.for_ruleset(load_ruleset())  # loading the rules is not timed
+    started = time.perf_counter()
+    events = posts = 0
+    with open(path, "rb") as fh:
+        stream, report = read_crawler_log(fh, fmt, options)
+        for access in stream:
+            events += 1
+            posts += access.posts
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"events": events, "posts": posts, "lines": report.lines, "seconds": seconds,
+            "peak_mib": peak_kib / 1024}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warc-records", type=int, default=None)
+    parser.add_argument("--crawl-lines", type=int, default=None)
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply the default sizes (50,000 records, 1,000,000 lines)")
+    parser.add_argument("--read", nargs=2, metavar=("FORMAT", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.read:
+        print(json.dumps(read_file(*args.read)))
+        return 0
+    warc_records = args.warc_records or int(DEFAULT_WARC_RECORDS * args.scale)
+    crawl_lines = args.crawl_lines or int(DEFAULT_CRAWL_LINES * args.scale)
+    with tempfile.TemporaryDirectory(prefix="crawler-bench-") as tmp:
+        targets = []
+        if warc_records:
+            warc_path = Path(tmp) / "bench.warc.gz"
+            started = time.perf_counter()
+            write_warc(warc_path, warc_records)
+            print(f"wrote {warc_records:,} WARC response records "
+                  f"({warc_path.stat().st_size / 2**20:.1f} MiB) in "
+                  f"{time.perf_counter() - started:.1f} s")
+            targets.append(("warc", warc_path))
+        if crawl_lines:
+            log_path = Path(tmp) / "crawl.log"
+            started = time.perf_counter()
+            write_crawl_log(log_path, crawl_lines)
+            print(f"wrote {crawl_lines:,} crawl.log lines "
+                  f"({log_path.stat().st_size / 2**20:.1f} MiB) in "
+                  f"{time.perf_counter() - started:.1f} s")
+            targets.append(("heritrix", log_path))
+        for fmt, path in targets:
+            done = subprocess.run([sys.executable, __file__, "--read", fmt, str(path)],
+                                  check=True, capture_output=True, text=True)
+            result = json.loads(done.stdout)
+            rate = result["events"] / result["seconds"] if result["seconds"] else 0.0
+            print(f"{fmt:>8}: {int(result['lines']):>10,} records/lines -> "
+                  f"{int(result['events']):>10,} events, {int(result['posts']):>11,} posts in "
+                  f"{result['seconds']:6.1f} s = {rate:>9,.0f} events/s, "
+                  f"peak RSS {result['peak_mib']:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,235 @@
+"""What every crawler reader shares: reading times, attributing URLs, building events, giving up."""
+
+from __future__ import annotations
+
+import calendar
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from calculator.errors import FieldProblem, InvalidInput
+from calculator.ingest.crawlers import x_posts
+from calculator.ingest.crawlers.hosts import Attribution, host_of
+from calculator.ingest.crawlers.options import ReadOptions
+from calculator.ingest.crawlers.x_posts import NO_POSTS, Posts
+from calculator.ingest.events import AccessEvent, ReadReport
+
+NS = 1_000_000_000
+MAX_BODY = 64 * 1024 * 1024  # larger answer bodies are not parsed for posts (and say so)
+EARLY_CHECK = 1000  # lines after which a file that is mostly unreadable is refused
+
+
+class Clock:
+    """Turns timestamps into UTC nanoseconds; naive ones are read in ``assume_tz`` and counted."""
+
+    def __init__(self, assume_tz: str) -> None:
+        self.assume_tz = assume_tz
+        self.zone = ZoneInfo(assume_tz)
+        self.naive = 0
+        self._days: dict[str, int] = {}
+        self._seconds: dict[str, int] = {}
+
+    def iso(self, text: str) -> int:
+        """Nanoseconds of an ISO 8601 instant; ``Z`` and offsets honoured, naive in assume_tz."""
+        # Fast path for the commonest shape, "2018-11-26T14:27:48.334Z": one lookup per second.
+        if len(text) >= 20 and text[-1] == "Z" and text[10] in "T " and text[19] in ".Z":
+            seconds = self._seconds.get(text[:19])
+            if seconds is None:
+                seconds = self._utc_seconds(text)
+            fraction = text[20:-1]
+            if seconds is not None and (not fraction or fraction.isdigit()):
+                return seconds * NS + (int(fraction.ljust(9, "0")[:9]) if fraction else 0)
+        parsed = datetime.fromisoformat(text.strip())
+        return self.datetime_ns(parsed)
+
+    def _utc_seconds(self, text: str) -> int | None:
+        try:
+            day = self._day(text[:10])
+            seconds = day + int(text[11:13]) * 3600 + int(text[14:16]) * 60 + int(text[17:19])
+        except ValueError:
+            return None
+        self._remember(text[:19], seconds)
+        return seconds
+
+    def _remember(self, key: str, seconds: int) -> None:
+        if len(self._seconds) > 100_000:  # bounded: a long crawl has many distinct seconds
+            self._seconds.clear()
+        self._seconds[key] = seconds
+
+    def datetime_ns(self, moment: datetime) -> int:
+        """Nanoseconds of a datetime; a naive one is read in assume_tz."""
+        if moment.tzinfo is None:
+            self.naive += 1
+            moment = moment.replace(tzinfo=self.zone)
+        delta = moment - _EPOCH
+        return (delta.days * 86400 + delta.seconds) * NS + delta.microseconds * 1000
+
+    def digits17(self, text: str) -> int:
+        """Nanoseconds of Heritrix's 17-digit ``yyyyMMddHHmmssSSS`` (UTC by its definition)."""
+        seconds = self._seconds.get(text[:14])
+        if seconds is None:
+            day = self._day(text[:8])
+            seconds = day + int(text[8:10]) * 3600 + int(text[10:12]) * 60 + int(text[12:14])
+            self._remember(text[:14], seconds)
+        return seconds * NS + int(text[14:17]) * 1_000_000
+
+    def _day(self, text: str) -> int:
+        day = self._days.get(text)
+        if day is None:
+            if len(text) == 8:
+                year, month, dom = int(text[:4]), int(text[4:6]), int(text[6:8])
+            elif len(text) == 10 and text[4] == "-" and text[7] == "-":
+                year, month, dom = int(text[:4]), int(text[5:7]), int(text[8:10])
+            else:
+                raise ValueError(text)
+            datetime(year, month, dom)  # refuses 2023-02-30
+            day = calendar.timegm((year, month, dom, 0, 0, 0))
+            if len(self._days) > 10_000:
+                self._days.clear()
+            self._days[text] = day
+        return day
+
+    def note(self, report: ReadReport) -> None:
+        """Say in the report that naive timestamps were read in assume_tz, if any were."""
+        if self.naive:
+            report.assumptions.append(
+                f"{counted(self.naive, 'timestamp')} without a UTC offset read as "
+                f"{self.assume_tz} time (assume_tz); if the crawler ran in another zone, read "
+                "the log again with that zone."
+            )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Recognizer:
+    """Attributes URLs to platforms (via the rule files' hosts) and finds the X posts they carry."""
+
+    def __init__(self, options: ReadOptions) -> None:
+        self.options = options
+        self.hosts = options.hosts
+        self.unsized_api = 0  # X API answers whose post count nothing told
+
+    def attribute(self, url: str | None) -> Attribution:
+        return self.hosts.attribute(host_of(url) if url else None)
+
+    def wants_body(self, url: str, attribution: Attribution) -> bool:
+        """Whether this URL's answer body is worth reading to count posts (X API calls only)."""
+        return attribution.platform == x_posts.PLATFORM and not attribution.media and \
+            x_posts.is_api_url(url)
+
+    def posts(self, url: str | None, attribution: Attribution,
+              body: bytes | str | None = None) -> Posts:
+        """The posts an access to ``url`` carried: from its body when there is one, else its URL."""
+        if not url or attribution.platform != x_posts.PLATFORM or attribution.media:
+            return NO_POSTS
+        if body is not None:
+            found = x_posts.posts_in_body(body)
+            if found is not None:
+                return found
+        found = x_posts.posts_from_url(url)
+        if found.basis == "none" and x_posts.is_api_url(url):
+            self.unsized_api += 1
+        return found
+
+    def note(self, report: ReadReport) -> None:
+        if self.unsized_api:
+            report.warnings.append(
+                f"{counted(self.unsized_api, 'X API call')} with neither a stored answer body "
+                "nor a post id or count in the URL: any posts in those answers could not be "
+                "counted and count as 0."
+            )
+
+
+def event(instant_ns: int, time_kind: str, url: str | None, attribution: Attribution,
+          posts: Posts, options: ReadOptions, *, method: str | None = None,
+          status: int | None = None, requested: bool = True, accessed: bool = True,
+          line: int | None = None) -> AccessEvent:
+    """One access event, with its post count following the embedded-posts option."""
+    count = posts.primary + (len(posts.embedded) if options.embedded_posts else 0)
+    return AccessEvent(
+        instant_ns=instant_ns, time_kind=time_kind, posts=count,
+        basis=posts.basis,
+        platform=attribution.platform, url=url, method=method, status=status,
+        requested=requested, accessed=accessed, post_ids=posts.ids,
+        embedded_post_ids=posts.embedded, line=line,
+    )
+
+
+def answered_with_content(status: int | None) -> bool:
+    """2xx and 304: the answer carried (or confirmed) the content.
+
+    Redirects are left out: a 301 from twitter.com to x.com carries no post, and counting
+    it would count the post twice along the redirect chain.
+    """
+    return status is not None and (200 <= status < 300 or status == 304)
+
+
+def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
+    """(line number, text) for every line, decoded as UTF-8 with bad bytes replaced."""
+    for number, raw in enumerate(stream, 1):
+        yield number, raw.decode("utf-8", "replace").rstrip("\r\n")
+
+
+def maybe_gunzip(stream: BinaryIO) -> BinaryIO:
+    """The stream itself, or a decompressing view of it when it starts with the gzip magic."""
+    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
+    if buffered.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
+        return io.BufferedReader(_Gunzip(buffered), buffer_size=256 * 1024)  # type: ignore[return-value]
+    return buffered
+
+
+class _Gunzip(io.RawIOBase):
+    """gzip decompression (any number of members) that reports corrupt data as bad input."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        try:
+            data = self._gzip.read(len(buffer))
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InvalidInput(f"the gzip data is corrupt or truncated after {self._read} "
+                               f"decompressed bytes ({exc})") from exc
+        size = len(data)
+        buffer[:size] = data
+        self._read += size
+        return size
+
+
+def check_unparsed(report: ReadReport, final: bool) -> None:
+    """Refuse a file most of whose lines could not be read (early, or at its end)."""
+    if not report.lines or (not final and report.lines != EARLY_CHECK):
+        return
+    if report.unparsed * 2 > report.lines:
+        examples = "; ".join(f"line {n}: {why}" for n, why in report.unparsed_examples[:3])
+        scope = "its" if final else "the first"
+        raise InvalidInput(
+            f"this does not read as a {report.format} file: {report.unparsed} of {scope} "
+            f"{report.lines} lines could not be parsed ({examples})",
+            problems=[FieldProblem(why, line=n) for n, why in report.unparsed_examples],
+        )
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 line``, ``2 lines``: a count with its noun in the right number."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def line_list(numbers: list[int], shown: int = 5) -> str:
+    """``line 7`` or ``lines 3, 9, 12``: the first few line numbers, for messages."""
+    head = ", ".join(str(n) for n in numbers[:shown])
+    more = ", …" if len(numbers) > shown else ""
+    return f"line {head}" if len(numbers) == 1 else f"lines {head}{more}"
+
+
+def truncated_example(text: str, width: int = 80) -> str:
+    return text if len(text) <= width else text[:width] + "…"

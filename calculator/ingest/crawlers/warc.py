@@ -1,0 +1,297 @@
+"""WARC (ISO 28500, 1.0 and 1.1) and legacy ARC, plain or gzip, read with warcio.
+
+One event per ``response`` and ``revisit`` record and per ``resource`` record of an
+http(s) URI; ``request`` records only pair with their answers, and a request whose answer
+is not in the file counts as requested but not accessed. ``warcinfo``, ``metadata``,
+``conversion`` and ``continuation`` records, and resources such as ``metadata://`` or
+``dns:``, are never events. Posts in X API answers are counted from the stored bodies.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any, BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from calculator.errors import InvalidInput
+from calculator.ingest.crawlers._common import (
+    MAX_BODY,
+    Clock,
+    Recognizer,
+    answered_with_content,
+    counted,
+    event,
+    maybe_gunzip,
+)
+from calculator.ingest.crawlers.options import ReadOptions
+from calculator.ingest.crawlers.x_posts import Posts
+from calculator.ingest.events import AccessEvent, ReadReport
+
+PAIRING_WINDOW = 10_000  # writers put a request next to its answer; this is ample
+HEAD = 256 * 1024  # enough to see the first gzip member of a gzip-per-record file end
+HOLD = 64  # answers held back a little, for the method of a request written after them
+BODY_MEMORY = 20_000  # X API answers remembered for revisits that point back at them (bounded)
+
+
+@dataclass
+class _Request:
+    record_id: str
+    link: str | None
+    uri: str
+    date: str
+    method: str | None
+    number: int
+
+
+def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator[AccessEvent]:
+    """One event per answer record (response, revisit, http(s) resource) of a WARC or ARC file."""
+    report.time_kind = "capture-start"
+    reader = _Reader(options, report)
+    source = _for_warcio(stream)
+    iterator = ArchiveIterator(source, arc2warc=True)
+    previous = None
+    try:
+        for record in iterator:
+            # warcio has read the previous record to its end by now: was all of it there?
+            _check_complete(previous, report)
+            previous = record
+            report.lines += 1
+            yield from reader.record(record, report.lines)
+        _check_complete(previous, report)
+    except (ArchiveLoadFailed, InvalidInput, EOFError, OSError, zlib.error, ValueError) as exc:
+        if report.lines == 0 and isinstance(exc, InvalidInput):
+            raise
+        if report.lines == 0:
+            raise InvalidInput(f"this does not read as a WARC or ARC file: {_first_line(exc)}") \
+                from exc
+        report.unparseable(report.lines + 1, f"unreadable record: {_first_line(exc)}")
+        report.warnings.append(
+            f"the file breaks off after record {report.lines} ({_first_line(exc)}); the "
+            "records before it were read, anything after it was not."
+        )
+    if iterator.err_count:
+        report.warnings.append(
+            f"{counted(iterator.err_count, 'record')} not followed by the blank lines a WARC "
+            "record ends with: a Content-Length is probably wrong, so a record may have been "
+            "read in the wrong place."
+        )
+    yield from reader.finish()
+
+
+def _check_complete(record: Any, report: ReadReport) -> None:
+    missing = getattr(getattr(record, "raw_stream", None), "limit", 0)
+    if isinstance(missing, int) and missing > 0:
+        report.warnings.append(
+            f"record {report.lines} is cut short: {missing} bytes of its Content-Length are "
+            "missing (the file was truncated); its headers were read."
+        )
+
+
+def _for_warcio(stream: BinaryIO) -> BinaryIO:
+    """The stream as warcio can read it, after checking that it is a WARC or an ARC.
+
+    warcio reads a gzip-per-record file itself (the usual kind, and the fastest way), but
+    refuses a WARC gzipped whole (``gzip file.warc``), which is still a valid file: that
+    one is decompressed here. The first member ending early, followed by another member,
+    tells the two apart. warcio reads any text as ARC records, so the start is checked here.
+    """
+    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
+    head = buffered.peek(HEAD)[:HEAD]  # type: ignore[attr-defined]
+    per_record = False
+    start = head
+    if head[:2] == b"\x1f\x8b":
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            start = member.decompress(head)
+        except zlib.error as exc:
+            raise InvalidInput(f"this does not read as a WARC or ARC file: the gzip data is "
+                               f"corrupt ({exc})") from exc
+        per_record = member.eof and member.unused_data[:2] == b"\x1f\x8b"
+    if not start.lstrip().startswith((b"WARC/", b"filedesc://")):
+        raise InvalidInput("this does not read as a WARC or ARC file: it does not start with "
+                           "'WARC/' (WARC) or 'filedesc://' (ARC)")
+    if per_record or head[:2] != b"\x1f\x8b":
+        return buffered  # type: ignore[return-value]
+    return maybe_gunzip(buffered)  # type: ignore[arg-type]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:160] or type(exc).__name__
+
+
+class _Reader:
+    def __init__(self, options: ReadOptions, report: ReadReport) -> None:
+        self.options = options
+        self.report = report
+        self.clock = Clock(options.assume_tz)
+        self.recognizer = Recognizer(options)
+        self.pending: OrderedDict[str, _Request] = OrderedDict()
+        self.pending_links: dict[str, str] = {}
+        self.answered: OrderedDict[str, None] = OrderedDict()
+        self.held: OrderedDict[str, AccessEvent] = OrderedDict()
+        self.bodies: OrderedDict[str, Posts] = OrderedDict()
+        self.unanswered = 0
+        self.revisits_from_memory = 0
+        self.oversized = 0
+
+    def record(self, record: Any, number: int) -> Iterator[AccessEvent]:
+        kind = record.rec_type
+        headers = record.rec_headers
+        if kind == "request":
+            yield from self._request(record, number)
+            return
+        if kind not in ("response", "revisit", "resource"):
+            self.report.skip(f"{kind} record, not an access")
+            return
+        uri = (headers.get_header("WARC-Target-URI") or "").strip("<>")
+        scheme = uri.split(":", 1)[0].lower()
+        if scheme not in ("http", "https"):
+            self.report.skip(f"{kind} record of a {scheme or 'missing'}: URI, not an access")
+            return
+        method = self._pair_answer(headers)
+        status = None
+        if kind != "resource" and record.http_headers is not None:
+            code = record.http_headers.get_statuscode()
+            status = int(code) if code and code.isdigit() else None
+        if kind == "response":
+            accessed = answered_with_content(status)
+        else:  # a revisit re-fetched content it had seen; a resource is content captured
+            accessed = status is None or answered_with_content(status)
+        attribution = self.recognizer.attribute(uri)
+        posts = self._posts(record, kind, uri, attribution)
+        date = headers.get_header("WARC-Date") or ""
+        try:
+            instant = self.clock.iso(date)
+        except ValueError:
+            self.report.unparseable(number, f"WARC-Date {date!r} is not an instant")
+            return
+        answer = event(instant, "capture-start", uri, attribution, posts, self.options,
+                       method=method, status=status, accessed=accessed, line=number)
+        if method is not None:
+            yield answer
+            return
+        # Heritrix and pywb write the request after its response: hold the event briefly so
+        # the request can give it its method.
+        self.held[headers.get_header("WARC-Record-ID") or f"#{number}"] = answer
+        while len(self.held) > HOLD:
+            yield self.held.popitem(last=False)[1]
+
+    def _posts(self, record: Any, kind: str, uri: str, attribution: Any) -> Posts:
+        if not self.recognizer.wants_body(uri, attribution):
+            return self.recognizer.posts(uri, attribution)
+        headers = record.rec_headers
+        if kind == "revisit":
+            # No body: the revisit points at an earlier capture with the same payload.
+            for key in (headers.get_header("WARC-Payload-Digest"),
+                        _key(headers.get_header("WARC-Refers-To-Target-URI"),
+                             headers.get_header("WARC-Refers-To-Date"))):
+                if key and key in self.bodies:
+                    self.revisits_from_memory += 1
+                    return self.bodies[key]
+            return self.recognizer.posts(uri, attribution)
+        try:
+            body = record.content_stream().read(MAX_BODY + 1)
+        except Exception:  # a body warcio cannot decode (broken chunking, unknown encoding)
+            body = None
+        if body is not None and len(body) > MAX_BODY:
+            self.oversized += 1
+            body = None
+        posts = self.recognizer.posts(uri, attribution, body)
+        if posts.basis == "body-count":
+            for key in (headers.get_header("WARC-Payload-Digest"),
+                        _key(uri, headers.get_header("WARC-Date"))):
+                if key:
+                    self.bodies[key] = posts
+            while len(self.bodies) > BODY_MEMORY:
+                self.bodies.popitem(last=False)
+        return posts
+
+    # -- pairing requests with answers ---------------------------------------------------
+
+    def _request(self, record: Any, number: int) -> Iterator[AccessEvent]:
+        headers = record.rec_headers
+        record_id = headers.get_header("WARC-Record-ID") or f"#{number}"
+        link = headers.get_header("WARC-Concurrent-To")
+        method = record.http_headers.protocol if record.http_headers is not None else None
+        if link and link in self.held:
+            self.held[link] = replace(self.held[link], method=method)
+            return
+        if record_id in self.answered or (link and link in self.answered):
+            return  # its answer came first (Heritrix writes response, then request)
+        self.pending[record_id] = _Request(
+            record_id, link, (headers.get_header("WARC-Target-URI") or "").strip("<>"),
+            headers.get_header("WARC-Date") or "", method, number)
+        if link:
+            self.pending_links[link] = record_id
+        while len(self.pending) > PAIRING_WINDOW:
+            yield from self._unanswered(self.pending.popitem(last=False)[1])
+
+    def _pair_answer(self, headers: Any) -> str | None:
+        answer_id = headers.get_header("WARC-Record-ID")
+        link = headers.get_header("WARC-Concurrent-To")
+        request_id = link if link in self.pending else self.pending_links.get(answer_id or "")
+        if request_id and request_id in self.pending:
+            request = self.pending.pop(request_id)
+            if request.link:
+                self.pending_links.pop(request.link, None)
+            return request.method
+        for key in (answer_id, link):
+            if key:
+                self.answered[key] = None
+        while len(self.answered) > PAIRING_WINDOW:
+            self.answered.popitem(last=False)
+        return None
+
+    def _unanswered(self, request: _Request) -> Iterator[AccessEvent]:
+        if request.link:
+            self.pending_links.pop(request.link, None)
+        scheme = request.uri.split(":", 1)[0].lower()
+        if scheme not in ("http", "https"):
+            return
+        try:
+            instant = self.clock.iso(request.date)
+        except ValueError:
+            self.report.unparseable(request.number, f"WARC-Date {request.date!r} is not an "
+                                                    "instant")
+            return
+        self.unanswered += 1
+        attribution = self.recognizer.attribute(request.uri)
+        posts = self.recognizer.posts(request.uri, attribution)
+        yield event(instant, "capture-start", request.uri, attribution, posts, self.options,
+                    method=request.method, accessed=False, line=request.number)
+
+    def finish(self) -> Iterator[AccessEvent]:
+        yield from self.held.values()
+        self.held.clear()
+        while self.pending:
+            yield from self._unanswered(self.pending.popitem(last=False)[1])
+        report = self.report
+        if self.unanswered:
+            report.warnings.append(
+                f"{counted(self.unanswered, 'request record')} without a response or revisit "
+                "record in this file: counted as requested, not accessed. If the answers are "
+                "in another WARC of the same crawl, read the files concatenated."
+            )
+        if self.revisits_from_memory:
+            report.assumptions.append(
+                f"{counted(self.revisits_from_memory, 'revisit record')} given the posts of "
+                "the earlier capture it points to (same payload digest, or same URI and date)."
+            )
+        if self.oversized:
+            report.warnings.append(
+                f"{counted(self.oversized, 'X API answer')} larger than {MAX_BODY // 2**20} "
+                "MiB: counted from the URL, not the body."
+            )
+        self.clock.note(report)
+        self.recognizer.note(report)
+
+
+def _key(uri: str | None, date: str | None) -> str | None:
+    return f"{uri.strip('<>')} {date}" if uri and date else None

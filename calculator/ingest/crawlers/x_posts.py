@@ -1,0 +1,377 @@
+"""Recognize X posts: in status-page URLs, in API and GraphQL URLs, and in their response bodies.
+
+Only URLs already attributed to X (platform id ``x``, from the rule files' host lists) are
+looked at here; which hosts those are is not this module's business. The rules, and the
+expected values they give on real files, are in ``shared/reference/log-formats.md`` §1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+PLATFORM = "x"  # the platform id of data/x/platform.yaml
+
+# A post page: /<user>/status/<id>, /i/web/status/<id>, with the page suffixes X uses for a
+# post's photo, video and analytics views (each still shows that one post).
+_STATUS_PATH = re.compile(
+    r"^/(?:i/web|[A-Za-z0-9_]{1,50})/status(?:es)?/(\d{1,25})"
+    r"(?:/(?:photo|video)/\d{1,2}|/analytics)?/?$"
+)
+_GRAPHQL_PATH = re.compile(r"/graphql/[^/]+/([A-Za-z0-9_]+)/?$")
+_V2_TWEET = re.compile(r"^/2/tweets/(\d{1,25})/?$")
+# v2 endpoints that answer with a page of posts; max_results is their page size.
+_V2_LISTS = re.compile(
+    r"^/2/(?:tweets(?:/search/(?:recent|all))?|tweets/\d+/quote_tweets"
+    r"|users/\d+/(?:tweets|mentions|liked_tweets|bookmarks|timelines/reverse_chronological)"
+    r"|lists/\d+/tweets|spaces/[^/]+/tweets)/?$"
+)
+_V1_SHOW = re.compile(r"^/1\.1/statuses/show(?:/(\d{1,25}))?\.json$")
+_V1_LOOKUP = re.compile(r"^/1\.1/statuses/lookup\.json$")
+# v1.1 endpoints that answer with a page of posts; count is their page size.
+_V1_LISTS = re.compile(
+    r"^/1\.1/(?:statuses/(?:user_timeline|home_timeline|mentions_timeline|retweets_of_me)"
+    r"|search/tweets|favorites/list|lists/statuses)\.json$"
+)
+_API_PATH = re.compile(r"^/(?:i/api/|graphql/|2/|1\.1/)")
+
+# Timeline modules whose items are posts shown in the timeline (a conversation shown in a
+# profile, the thread under a post, a home or list conversation). Other modules
+# ("who-to-follow-…") hold users, and cursors hold nothing.
+CONVERSATION_MODULES = ("profile-conversation-", "conversationthread-", "home-conversation-",
+                        "list-conversation-")
+
+
+@dataclass(frozen=True)
+class Posts:
+    """The posts one access carried, and how they were counted (a key of POST_BASES)."""
+
+    ids: tuple[str, ...] = ()
+    embedded: tuple[str, ...] = ()  # quoted and reposted posts carried inside ``ids``
+    basis: str = "none"
+    count: int | None = None  # a number without ids (a page size taken from the URL)
+
+    @property
+    def primary(self) -> int:
+        """How many posts, not counting the quoted and reposted ones."""
+        return self.count if self.count is not None else len(self.ids)
+
+
+NO_POSTS = Posts()
+
+
+TWEPOCH_MS = 1288834974657  # X's id epoch: ids since late 2010 carry their creation time
+_FIRST_SNOWFLAKE = 29_700_859_247  # ids below this were sequential and carry no time
+
+
+def created_ms(post_id: str) -> int | None:
+    """When an X post was created (epoch ms), read from its id; None for pre-2010 ids."""
+    if not post_id.isdigit() or int(post_id) < _FIRST_SNOWFLAKE:
+        return None
+    return (int(post_id) >> 22) + TWEPOCH_MS
+
+
+def status_id(path: str) -> str | None:
+    """The post id of a status-page path (``/jack/status/20``, ``/i/web/status/20/photo/1``)."""
+    match = _STATUS_PATH.match(path)
+    return match.group(1) if match else None
+
+
+def split_url(url: str) -> tuple[str, str, str]:
+    """(host, path, query) of an absolute URL; hand-written because it runs on every line."""
+    start = url.find("://")
+    start = start + 3 if start >= 0 else 0
+    slash = url.find("/", start)
+    mark = url.find("?", start)
+    hash_ = url.find("#", start)
+    end = len(url) if hash_ < 0 else hash_
+    if 0 <= mark < end:
+        query, end = url[mark + 1:end], mark
+    else:
+        query = ""
+    if 0 <= slash < end:
+        return url[start:slash].lower(), url[slash:end], query
+    return url[start:end].lower(), "/", query
+
+
+def is_api_url(url: str) -> bool:
+    """Whether an X URL is an API or GraphQL call, whose answer body can hold posts."""
+    path = split_url(url)[1]
+    return bool(_API_PATH.match(path) or _GRAPHQL_PATH.search(path))
+
+
+def posts_from_url(url: str) -> Posts:
+    """The posts an X URL asks for, from the URL alone (its path or its parameters)."""
+    host, path, raw_query = split_url(url)
+    if path == "/robots.txt":
+        return NO_POSTS
+    post = status_id(path)
+    if post:
+        return Posts((post,), basis="url-pattern")
+    query = parse_qs(raw_query) if raw_query else {}
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0]
+    if path.startswith("/tweet-result") or (host.startswith("cdn.syndication.")
+                                            and path in ("/tweet", "/widgets/tweet")):
+        return _ids_param(query, "id", basis="url-pattern")
+    if path.startswith("/oembed"):
+        inner = (query.get("url") or [""])[0]
+        post = status_id(urlsplit(inner).path) if inner else None
+        return Posts((post,), basis="url-pattern") if post else NO_POSTS
+    graphql = _GRAPHQL_PATH.search(path)
+    if graphql:
+        return _graphql_params(query)
+    match = _V2_TWEET.match(path)
+    if match:
+        return Posts((match.group(1),), basis="url-param")
+    if path.rstrip("/") == "/2/tweets" and "ids" in query:
+        return _ids_param(query, "ids")
+    if _V2_LISTS.match(path):
+        return _count_param(query, "max_results")
+    match = _V1_SHOW.match(path)
+    if match:
+        return Posts((match.group(1),), basis="url-param") if match.group(1) else \
+            _ids_param(query, "id")
+    if _V1_LOOKUP.match(path):
+        return _ids_param(query, "id")
+    if _V1_LISTS.match(path):
+        return _count_param(query, "count")
+    return NO_POSTS
+
+
+def _ids_param(query: dict[str, list[str]], name: str, basis: str = "url-param") -> Posts:
+    ids = _unique(i.strip() for value in query.get(name, ()) for i in value.split(","))
+    ids = tuple(i for i in ids if i.isdigit())
+    return Posts(ids, basis=basis) if ids else NO_POSTS
+
+
+def _count_param(query: dict[str, list[str]], name: str) -> Posts:
+    value = (query.get(name) or [""])[0]
+    return Posts(count=int(value), basis="url-param") if value.isdigit() else NO_POSTS
+
+
+def _graphql_params(query: dict[str, list[str]]) -> Posts:
+    raw = (query.get("variables") or [""])[0]
+    try:
+        variables = json.loads(raw) if raw else {}
+    except ValueError:
+        return NO_POSTS
+    if not isinstance(variables, dict):
+        return NO_POSTS
+    for key in ("focalTweetId", "tweetId"):
+        if str(variables.get(key, "")).isdigit():
+            return Posts((str(variables[key]),), basis="url-param")
+    for key in ("tweetIds", "ids"):
+        if isinstance(variables.get(key), list):
+            ids = tuple(_unique(str(i) for i in variables[key] if str(i).isdigit()))
+            if ids:
+                return Posts(ids, basis="url-param")
+    count = variables.get("count")
+    if isinstance(count, int) and count >= 0:
+        return Posts(count=count, basis="url-param")
+    return NO_POSTS
+
+
+# -- bodies --------------------------------------------------------------------------------
+
+
+def posts_in_body(body: bytes | str) -> Posts | None:
+    """The posts in an X API or GraphQL answer body; None when it is not JSON of a known shape."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return posts_in_document(document)
+
+
+def posts_in_document(document: Any) -> Posts | None:
+    """The posts in a parsed X answer: a GraphQL timeline or post, a v2 page, or v1.1 posts."""
+    if isinstance(document, list):
+        tweets = [t for t in document if _is_v1_tweet(t)]
+        if tweets or not document:
+            return _v1_posts(tweets)
+        return None
+    if not isinstance(document, dict):
+        return None
+    data = document.get("data")
+    if isinstance(data, dict) and not _is_v2_tweet(data):
+        return graphql_posts(data)
+    if isinstance(data, list) or _is_v2_tweet(data):
+        return _v2_posts(data if isinstance(data, list) else [data])
+    if isinstance(document.get("statuses"), list):
+        return _v1_posts([t for t in document["statuses"] if _is_v1_tweet(t)])
+    if _is_v1_tweet(document):
+        return _v1_posts([document])
+    if "errors" in document and data is None:
+        return Posts(basis="body-count")  # an error answer: it carried no posts
+    return None
+
+
+def graphql_posts(data: dict[str, Any]) -> Posts:
+    """Posts in the ``data`` of a GraphQL answer: timeline entries, or a post looked up by id.
+
+    Primary posts are the timeline's ``tweet-*`` entries (pinned ones included) and the
+    post items of conversation modules; every other post object inside them (the quoted
+    post, the reposted post, a quote inside that) is embedded.
+    """
+    instructions = list(_find_instructions(data, depth=0))
+    if instructions:
+        primary = [t for i in instructions for t in _instruction_tweets(i)]
+    else:
+        # No timeline and no post looked up: an answer about something else (a user, a
+        # list's members); it carried no posts.
+        primary = _lookup_results(data) or []
+    ids: dict[str, None] = {}
+    embedded: dict[str, None] = {}
+    for tweet in primary:
+        tweet = _unwrap(tweet)
+        rest_id = _rest_id(tweet)
+        if rest_id is None:
+            continue  # a tombstone or an unavailable post: nothing was shown
+        ids[rest_id] = None
+        for inner in _nested_tweets(tweet):
+            embedded[inner] = None
+    return Posts(tuple(ids), tuple(e for e in embedded if e not in ids), basis="body-count")
+
+
+def _find_instructions(node: Any, depth: int) -> Iterator[dict[str, Any]]:
+    # Timelines sit at different paths per operation (search_by_raw_query.search_timeline,
+    # user.result.timeline.timeline, threaded_conversation_with_injections_v2…); walk the
+    # dictionaries down to the first "instructions" list on each branch.
+    if depth > 10 or not isinstance(node, dict):
+        return
+    value = node.get("instructions")
+    if isinstance(value, list):
+        yield from (i for i in value if isinstance(i, dict))
+        return
+    for child in node.values():
+        if isinstance(child, dict):
+            yield from _find_instructions(child, depth + 1)
+
+
+def _instruction_tweets(instruction: dict[str, Any]) -> Iterator[Any]:
+    entries = instruction.get("entries")
+    if isinstance(entries, list):
+        for entry in entries:
+            yield from _entry_tweets(entry)
+    entry = instruction.get("entry")
+    if isinstance(entry, dict):  # TimelinePinEntry, TimelineReplaceEntry
+        yield from _entry_tweets(entry)
+    items = instruction.get("moduleItems")  # TimelineAddToModule: more of a conversation
+    if isinstance(items, list) and str(instruction.get("moduleEntryId", "")).startswith(
+            CONVERSATION_MODULES):
+        for item in items:
+            yield from _item_tweet(item)
+
+
+def _entry_tweets(entry: Any) -> Iterator[Any]:
+    if not isinstance(entry, dict):
+        return
+    entry_id = str(entry.get("entryId", ""))
+    content = entry.get("content")
+    if not isinstance(content, dict):
+        return
+    if entry_id.startswith("tweet-"):
+        result = _dig(content, "itemContent", "tweet_results", "result")
+        if result is not None:
+            yield result
+    elif entry_id.startswith(CONVERSATION_MODULES):
+        for item in content.get("items") or ():
+            yield from _item_tweet(item)
+
+
+def _item_tweet(item: Any) -> Iterator[Any]:
+    content = _dig(item, "item", "itemContent")
+    if isinstance(content, dict) and content.get("itemType", content.get("__typename")) in (
+            "TimelineTweet", None):
+        result = _dig(content, "tweet_results", "result")
+        if result is not None:
+            yield result
+
+
+def _lookup_results(data: dict[str, Any]) -> list[Any] | None:
+    # TweetResultByRestId / TweetResultsByRestIds: a post looked up by id, no timeline.
+    for key in ("tweetResult", "tweet_result"):
+        result = _dig(data, key, "result")
+        if result is not None:
+            return [result]
+    results = data.get("tweetResults")
+    if isinstance(results, list):
+        return [r["result"] for r in results if isinstance(r, dict) and "result" in r]
+    return None
+
+
+def _unwrap(tweet: Any) -> Any:
+    if isinstance(tweet, dict) and tweet.get("__typename") == "TweetWithVisibilityResults":
+        return tweet.get("tweet")
+    return tweet
+
+
+def _rest_id(tweet: Any) -> str | None:
+    if isinstance(tweet, dict) and tweet.get("__typename", "Tweet") == "Tweet":
+        rest_id = tweet.get("rest_id")
+        if rest_id is not None and str(rest_id).isdigit():
+            return str(rest_id)
+    return None
+
+
+def _nested_tweets(tweet: dict[str, Any], depth: int = 0) -> list[str]:
+    """Ids of the posts a post carries: quoted, reposted, and a quote inside either."""
+    found: list[str] = []
+    legacy = tweet.get("legacy")
+    holders = (tweet.get("quoted_status_result"), tweet.get("quotedRefResult"),
+               legacy.get("retweeted_status_result") if isinstance(legacy, dict) else None)
+    for holder in holders:
+        if not holder or depth > 5 or not isinstance(holder, dict):
+            continue  # the common case: a post that quotes and reposts nothing
+        inner = _unwrap(holder.get("result"))
+        rest_id = _rest_id(inner)
+        if rest_id:
+            found.append(rest_id)
+            found.extend(_nested_tweets(inner, depth + 1))
+    return found
+
+
+def _is_v2_tweet(item: Any) -> bool:
+    return isinstance(item, dict) and "id" in item and ("text" in item
+                                                        or "edit_history_tweet_ids" in item)
+
+
+def _v2_posts(items: list[Any]) -> Posts:
+    tweets = [t for t in items if _is_v2_tweet(t)]
+    ids = tuple(_unique(str(t["id"]) for t in tweets))
+    embedded = _unique(
+        str(ref["id"]) for t in tweets for ref in t.get("referenced_tweets") or ()
+        if isinstance(ref, dict) and ref.get("type") in ("quoted", "retweeted") and "id" in ref
+    )
+    return Posts(ids, tuple(e for e in embedded if e not in ids), basis="body-count")
+
+
+def _is_v1_tweet(item: Any) -> bool:
+    return isinstance(item, dict) and ("id_str" in item or "id" in item) and (
+        "text" in item or "full_text" in item)
+
+
+def _v1_posts(tweets: list[dict[str, Any]]) -> Posts:
+    ids = tuple(_unique(str(t.get("id_str", t.get("id"))) for t in tweets))
+    embedded = _unique(
+        str(inner.get("id_str", inner.get("id")))
+        for t in tweets for key in ("quoted_status", "retweeted_status")
+        if isinstance(inner := t.get(key), dict) and ("id_str" in inner or "id" in inner)
+    )
+    return Posts(ids, tuple(e for e in embedded if e not in ids), basis="body-count")
+
+
+def _dig(node: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
