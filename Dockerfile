@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     CALCULATOR_HOST=0.0.0.0 \
     CALCULATOR_PORT=8000 \
-    CALCULATOR_RULES_DIR=/app/data
+    CALCULATOR_RULES_DIR=/app/data \
+    CALCULATOR_INSTANCE_PATH=/app/instance
 
 WORKDIR /app
 COPY pyproject.toml README.md wsgi.py ./
@@ -17,6 +18,9 @@ RUN pip install --no-cache-dir . \
     && chown calculator /app/instance
 
 USER calculator
+# The SQLite database lives in /app/instance unless DATABASE_URL names PostgreSQL; mount a
+# volume there to keep assessments across containers.
+VOLUME ["/app/instance"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['CALCULATOR_PORT'], timeout=4)"]

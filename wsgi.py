@@ -3,10 +3,11 @@
 import sys
 
 from calculator.app import create_app
-from calculator.errors import RulesetError
+from calculator.errors import CalculatorError
 
 try:
     app = create_app()
-except RulesetError as error:
-    # One readable line instead of a traceback: the service does not start on broken rules.
+except CalculatorError as error:
+    # One readable line instead of a traceback: the service does not start on broken rules
+    # or a database it cannot open.
     sys.exit(f"calculator: not starting: {error.one_line()}")

@@ -93,3 +93,38 @@ class InvalidInput(CalculatorError):
 
     slug = "invalid-input"
     title = "The input could not be read"
+
+
+class InputTooLarge(CalculatorError):
+    """A body, or its decompressed content, larger than the configured limit."""
+
+    slug = "payload-too-large"
+    title = "The input is too large"
+
+
+class Unauthorized(CalculatorError):
+    """A missing, malformed, unknown or revoked API key."""
+
+    slug = "unauthorized"
+    title = "A valid API key is needed"
+
+
+class Conflict(CalculatorError):
+    """The request conflicts with an earlier one (an Idempotency-Key reused with another
+    body, a key name already in use)."""
+
+    slug = "conflict"
+    title = "The request conflicts with an earlier one"
+
+
+class RecordNotFound(NotFound):
+    """A stored assessment or review that does not exist, or that the caller may not see."""
+
+    title = "No such record"
+
+
+class StorageUnavailable(CalculatorError):
+    """The database cannot be reached or opened."""
+
+    slug = "storage-unavailable"
+    title = "The database is unavailable"

@@ -52,15 +52,17 @@ def wait_for_health(port: int, process: subprocess.Popen, seconds: float = 30) -
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
                 return {"body": json.load(answer), "headers": dict(answer.headers)}
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
     raise AssertionError("the server did not answer /health in time")
 
 
 @pytest.fixture
 def environment(tmp_path):
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("CALCULATOR_RULES_DIR", None)
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+               CALCULATOR_INSTANCE_PATH=str(tmp_path / "instance"))
+    for name in ("CALCULATOR_RULES_DIR", "CALCULATOR_DATABASE_URL", "DATABASE_URL"):
+        env.pop(name, None)
     return env
 
 
@@ -106,3 +108,58 @@ def test_broken_rules_stop_the_start_with_a_message_naming_file_and_field(enviro
     assert "x/terms-of-service.yaml" in finished.stderr
     assert "clauses.liquidated-damages.versions[2].parameters.per_posts" in finished.stderr
     assert "Traceback" not in finished.stderr
+
+
+def _call(method: str, url: str, body: bytes | None = None, headers: dict | None = None
+          ) -> tuple[int, dict, dict]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, dict(answer.headers), json.load(answer)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.load(error)
+
+
+def test_the_key_never_appears_in_the_access_log_and_assessments_survive_a_restart(
+        environment, tmp_path):
+    port = free_port()
+    env = dict(environment, CALCULATOR_HOST="127.0.0.1", CALCULATOR_PORT=str(port))
+    base = f"http://127.0.0.1:{port}"
+    log = b"timestamp,posts\n2025-03-01T18:00:00Z,600000\n2025-03-02T06:00:00Z,600000\n"
+    csv = {"Content-Type": "text/csv"}
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    with running(dockerfile_command(), env=env, cwd=tmp_path, log=first_log) as process:
+        wait_for_health(port, process)
+        # No setup: the SQLite database was created in the instance folder on first start.
+        assert (tmp_path / "instance" / "calculator.sqlite3").exists()
+        status, _, anonymous = _call("POST", f"{base}/v1/assessments", log, csv)
+        assert status == 201
+        created = subprocess.run(["calculator", "keys", "create", "ci"], env=env, text=True,
+                                 capture_output=True, timeout=60, check=True)
+        key = created.stdout.strip()
+        bearer = {**csv, "Authorization": f"Bearer {key}"}
+        assert _call("POST", f"{base}/v1/assessments", log, csv)[0] == 401
+        assert _call("POST", f"{base}/v1/assessments", log,
+                     {**csv, "Authorization": f"Bearer {key}x"})[0] == 401
+        status, headers, document = _call("POST", f"{base}/v1/assessments?reference=T-1", log,
+                                          {**bearer, "Idempotency-Key": "restart-1"})
+        assert status == 201
+    with running(dockerfile_command(), env=env, cwd=tmp_path, log=second_log) as process:
+        wait_for_health(port, process)
+        status, _, fetched = _call("GET", base + headers["Location"], None, bearer)
+        assert (status, fetched) == (200, document)
+        retry = _call("POST", f"{base}/v1/assessments?reference=T-1", log,
+                      {**bearer, "Idempotency-Key": "restart-1"})
+        assert (retry[0], retry[2]["id"]) == (201, document["id"])
+        assert _call("GET", f"{base}/v1/assessments/{anonymous['id']}", None, bearer)[0] == 404
+        replay = _call("POST", f"{base}{headers['Location']}/replay", None, bearer)
+        assert replay[2]["changes"]["changed"] == []
+    logs = first_log.read_text() + second_log.read_text()
+    assert '"POST /v1/assessments' in logs  # the access log is there ...
+    assert key not in logs and key[5:20] not in logs  # ... and the key is not in it
+
+
+def test_the_dockerfile_keeps_the_database_in_the_instance_folder():
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "CALCULATOR_INSTANCE_PATH=/app/instance" in text
+    assert "chown calculator /app/instance" in text

@@ -15,11 +15,15 @@ from werkzeug.exceptions import HTTPException
 
 from calculator.errors import (
     CalculatorError,
+    Conflict,
+    InputTooLarge,
     InvalidArgument,
     InvalidInput,
     NotFound,
     NotInForce,
     RulesetError,
+    StorageUnavailable,
+    Unauthorized,
 )
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -32,6 +36,15 @@ _STATUS = {
     InvalidArgument: 422,
     InvalidInput: 422,
     RulesetError: 500,
+    Unauthorized: 401,
+    Conflict: 409,
+    InputTooLarge: 413,
+    StorageUnavailable: 503,
+}
+
+# Headers a problem of that class carries (RFC 6750: a 401 names the scheme it wants).
+_HEADERS = {
+    Unauthorized: {"WWW-Authenticate": 'Bearer realm="calculator"'},
 }
 
 # What each problem type means, served at /problems/{slug} for whoever follows a type URI.
@@ -53,6 +66,7 @@ PROBLEM_TYPES: dict[str, str] = {
                          "configured limit.",
     "unsupported-media-type": "The body's content type is not one this endpoint reads.",
     "validation-error": "A parameter failed validation; errors[] lists each one.",
+    "storage-unavailable": "The database cannot be reached; retry later.",
     "internal-error": "The service failed; the failure was logged with the request's id.",
 }
 
@@ -89,8 +103,9 @@ def status_of(error: CalculatorError) -> int:
 
 def from_calculator_error(error: CalculatorError) -> Response:
     errors = [p.as_dict() for p in error.problems] or None
-    return problem(status_of(error), error.slug, error.title, error.detail, errors=errors,
-                   **error.extensions)
+    headers = next((h for cls, h in _HEADERS.items() if isinstance(error, cls)), None)
+    return problem(status_of(error), error.slug, error.title, error.detail, headers=headers,
+                   errors=errors, **error.extensions)
 
 
 def from_http_exception(error: HTTPException) -> Response:

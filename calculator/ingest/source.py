@@ -9,19 +9,26 @@ import os
 import sys
 from typing import BinaryIO
 
-from calculator.errors import InvalidInput
+from calculator.errors import InputTooLarge, InvalidInput
 
 GZIP_MAGIC = b"\x1f\x8b"
 PEEK = 1 << 16
 
 
-class _Hashing(io.RawIOBase):
-    """Passes bytes through while the sha256 and size of everything read are kept."""
+def _too_large(limit: int, what: str) -> InputTooLarge:
+    return InputTooLarge(f"the log is larger than the limit of {limit:,} bytes{what}; "
+                         "split it, or ask for a higher limit")
 
-    def __init__(self, raw: BinaryIO) -> None:
+
+class _Hashing(io.RawIOBase):
+    """Passes bytes through while the sha256 and size of everything read are kept (and,
+    with ``limit``, stops once more than ``limit`` bytes have come through)."""
+
+    def __init__(self, raw: BinaryIO, limit: int | None = None) -> None:
         self.raw = raw
         self.digest = hashlib.sha256()
         self.size = 0
+        self.limit = limit
 
     def readable(self) -> bool:
         return True
@@ -37,6 +44,8 @@ class _Hashing(io.RawIOBase):
         if count:
             self.digest.update(memoryview(buffer)[:count])
             self.size += count
+            if self.limit is not None and self.size > self.limit:
+                raise _too_large(self.limit, "")
         return count
 
 
@@ -47,12 +56,18 @@ class LogSource:
     the bytes as sent (for formats such as WARC that read compression themselves);
     use one of them. ``finish()`` reads what is left so that ``sha256`` is the
     digest of exactly the bytes received.
+
+    ``max_bytes`` bounds the content: the bytes as sent, and the decompressed bytes of
+    gzip, which are counted as they are inflated, so that a small gzip body that would
+    inflate to gigabytes (a gzip bomb) stops with ``InputTooLarge`` while being read.
     """
 
-    def __init__(self, raw: BinaryIO, name: str, owned: bool = False) -> None:
+    def __init__(self, raw: BinaryIO, name: str, owned: bool = False,
+                 max_bytes: int | None = None) -> None:
         self.name = name
+        self.max_bytes = max_bytes
         self._owned = raw if owned else None
-        self._hashing = _Hashing(raw)
+        self._hashing = _Hashing(raw, max_bytes)
         self._raw = io.BufferedReader(self._hashing, buffer_size=PEEK)
         self.compressed = self._raw.peek(2)[:2] == GZIP_MAGIC
         self._stream: io.BufferedReader | None = None
@@ -65,7 +80,8 @@ class LogSource:
     def stream(self) -> io.BufferedReader:
         if self._stream is None:
             if self.compressed:
-                self._stream = io.BufferedReader(_GzipText(self._raw), buffer_size=PEEK)
+                self._stream = io.BufferedReader(_GzipText(self._raw, self.max_bytes),
+                                                 buffer_size=PEEK)
             else:
                 self._stream = self._raw
         return self._stream
@@ -102,10 +118,13 @@ class LogSource:
 
 
 class _GzipText(io.RawIOBase):
-    """gzip decompression that reports corrupt data as bad input, not as a crash."""
+    """gzip decompression that reports corrupt data as bad input, not as a crash, and
+    counts what it inflates against ``limit``."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, limit: int | None = None) -> None:
         self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._limit = limit
+        self._size = 0
 
     def readable(self) -> bool:
         return True
@@ -115,21 +134,25 @@ class _GzipText(io.RawIOBase):
             data = self._gzip.read(len(buffer))
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise InvalidInput(f"the gzip data is corrupt or truncated ({exc})") from exc
+        self._size += len(data)
+        if self._limit is not None and self._size > self._limit:
+            raise _too_large(self._limit, " once decompressed")
         buffer[: len(data)] = data
         return len(data)
 
 
-def open_source(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | None = None
-                ) -> LogSource:
-    """A path, ``-`` for standard input, bytes, or a binary file object."""
+def open_source(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | None = None,
+                max_bytes: int | None = None) -> LogSource:
+    """A path, ``-`` for standard input, bytes, or a binary file object (``max_bytes``:
+    the most content bytes read, compressed or decompressed, before ``InputTooLarge``)."""
     if isinstance(source, bytes | bytearray):
-        return LogSource(io.BytesIO(bytes(source)), name or "the log")
+        return LogSource(io.BytesIO(bytes(source)), name or "the log", max_bytes=max_bytes)
     if isinstance(source, str | os.PathLike):
         if str(source) == "-":
-            return LogSource(sys.stdin.buffer, name or "standard input")
+            return LogSource(sys.stdin.buffer, name or "standard input", max_bytes=max_bytes)
         try:
             handle = open(source, "rb")  # noqa: SIM115 - closed by the caller's read
         except OSError as exc:
             raise InvalidInput(f"cannot read {source}: {exc.strerror}") from exc
-        return LogSource(handle, name or os.fspath(source), owned=True)
-    return LogSource(source, name or "the log")
+        return LogSource(handle, name or os.fspath(source), owned=True, max_bytes=max_bytes)
+    return LogSource(source, name or "the log", max_bytes=max_bytes)

@@ -24,7 +24,7 @@ def test_a_log_sent_as_any_supported_body_is_assessed_the_same(client, body, con
                                                                 headers):
     response = client.post("/v1/assessments", data=body, content_type=content_type,
                            headers=headers)
-    assert response.status_code == 200, response.get_json()
+    assert response.status_code == 201, response.get_json()
     document = response.get_json()
     assert document["headline"]["amount"] == "18000.00"
     assert document["counted"] == {"posts": 1_200_000, "accesses": 2}
@@ -36,7 +36,7 @@ def test_a_multipart_upload_with_options_as_form_fields(client):
         "log": (io.BytesIO(LOG), "crawl.csv"), "region": "eu-efta-uk",
         "headline": "calendar_day/pro_rata/all_posts"})
     document = response.get_json()
-    assert response.status_code == 200
+    assert response.status_code == 201
     assert document["currency"] == "EUR"
     assert document["headline"] == {"window": "calendar_day", "rate": "pro_rata",
                                     "basis": "all_posts", "amount": "0.00"}

@@ -1,22 +1,55 @@
-"""POST /v1/assessments: a crawl log in, the assessment document out."""
+"""/v1/assessments: assess a crawl log and keep the answer; find, list, replay, delete it.
+
+POST stores every assessment and answers 201 with its Location. With an
+``Idempotency-Key`` a retry of the same request returns the first assessment instead
+of storing a second; the same key with another request is 409 (docs/decisions/0022).
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from flask import current_app, request
+from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from marshmallow import ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
-from calculator.api.assessments.schemas import AssessOptionsSchema
+from calculator.api import auth
+from calculator.api.assessments.schemas import (
+    REFERENCE_LENGTH,
+    AssessOptionsSchema,
+    CreateAssessmentQuerySchema,
+    RecordListQuerySchema,
+)
 from calculator.api.extensions import Blueprint
+from calculator.api.records import (
+    created,
+    idempotency_key,
+    idempotency_parameter,
+    json_response,
+    page_of,
+)
 from calculator.damages.assessment import assess
+from calculator.damages.assessment import replay as replay_assessment
+from calculator.damages.diff import diff_documents
 from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
-from calculator.schemas.assessment import AssessmentSchema
+from calculator.ingest.source import open_source
+from calculator.schemas.stored import AssessmentPageSchema, ReplaySchema, StoredAssessmentSchema
+from calculator.storage.assessments import (
+    KIND,
+    basis_from_record,
+    request_fingerprint,
+    save_assessment,
+    stored_document,
+)
+from calculator.storage.repository import IdempotencyConflict, Record
+from calculator.timeutil import format_instant
 
 blp = Blueprint("assessments", __name__, url_prefix="/v1",
-                description="Assess crawl logs against a platform's damages clause.")
+                description="Assess crawl logs against a platform's damages clause, and keep "
+                            "the assessments: find, list, replay and delete them.")
+auth.protect(blp)
 
 # Content types that name a format; others leave it to the content.
 _FORMAT_OF_TYPE = {"text/csv": "csv", "application/x-ndjson": "jsonl",
@@ -37,9 +70,20 @@ REQUEST_BODY = {
         "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
         "multipart/form-data": {"schema": {"type": "object", "required": ["log"], "properties": {
             "log": {"type": "string", "format": "binary"},
-            **{name: {"type": "string"} for name in AssessOptionsSchema().fields}}}},
+            **{name: {"type": "string"} for name in CreateAssessmentQuerySchema().fields}}}},
     },
 }
+
+IDEMPOTENCY_PARAMETER = idempotency_parameter("assessment")
+
+LOCATION_HEADER = {"Location": {"description": "/v1/assessments/{id}", "schema": {
+    "type": "string"}}}
+
+
+def max_content() -> int | None:
+    """The most content bytes read from one log, decompressed."""
+    config = current_app.config
+    return config.get("MAX_DECOMPRESSED_LENGTH") or config.get("MAX_CONTENT_LENGTH")
 
 
 def request_log() -> tuple[BinaryIO, str | None, dict[str, Any], str]:
@@ -62,28 +106,137 @@ def request_log() -> tuple[BinaryIO, str | None, dict[str, Any], str]:
     return request.stream, _FORMAT_OF_TYPE.get(mimetype), {}, "the request body"
 
 
+def _invalid(exc: ValidationError) -> InvalidArgument:
+    problems = [FieldProblem(str(messages[0]), field=name)
+                for name, messages in exc.messages.items()]
+    return InvalidArgument("; ".join(f"{p.field}: {p.message}" for p in problems),
+                           problems=problems)
+
+
 def parse_options(form: dict[str, Any]) -> dict[str, Any]:
+    values = {**request.args.to_dict(), **form}
+    values.pop("reference", None)
     try:
-        return AssessOptionsSchema().load({**request.args.to_dict(), **form})
+        return AssessOptionsSchema().load(values)
     except ValidationError as exc:
-        problems = [FieldProblem(str(messages[0]), field=name)
-                    for name, messages in exc.messages.items()]
-        raise InvalidArgument("; ".join(f"{p.field}: {p.message}" for p in problems),
-                              problems=problems) from None
+        raise _invalid(exc) from None
+
+
+def parse_reference(form: dict[str, Any]) -> str | None:
+    reference = form.get("reference", request.args.get("reference"))
+    if reference is not None and not 1 <= len(reference) <= REFERENCE_LENGTH:
+        message = f"expected 1 to {REFERENCE_LENGTH} characters"
+        raise InvalidArgument(f"reference: {message}",
+                              problems=[FieldProblem(message, field="reference")])
+    return reference
+
+
+def location(record_id: str) -> str:
+    return url_for("assessments.Assessment", assessment_id=record_id)
+
+
+def _created(record: Record, replayed: bool) -> Response:
+    return created(record, location(record.id), replayed)
+
+
+def _digest_only(stream: BinaryIO, name: str) -> str:
+    """The sha256 of the log as received, read (within the limit) but not assessed."""
+    with open_source(stream, name, max_content()) as log:
+        log.finish()
+    return log.sha256
 
 
 @blp.route("/assessments")
 class Assessments(MethodView):
-    @blp.arguments(AssessOptionsSchema, location="query", as_kwargs=True)
-    @blp.doc(requestBody=REQUEST_BODY)
-    @blp.response(200, AssessmentSchema)
+    @blp.arguments(CreateAssessmentQuerySchema, location="query", as_kwargs=True)
+    @blp.doc(requestBody=REQUEST_BODY, parameters=[IDEMPOTENCY_PARAMETER],
+             security=auth.SECURITY)
+    @blp.response(201, StoredAssessmentSchema, headers=LOCATION_HEADER, description=(
+        "The assessment, stored. A retry with the same Idempotency-Key and request answers "
+        "the same (the first assessment, same id), with Idempotent-Replayed: true."))
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(409, "The Idempotency-Key was first used for another request.")
     @blp.problem(413, "The body, or its decompressed content, is over the size limit.")
     @blp.problem(415, "A content type or encoding that is not a log.")
     @blp.problem(422, "The log or an option cannot be read: which row, which field, what was "
                       "expected.")
     def post(self, **_query: Any) -> Any:
-        """Assess a crawl log under every reading of the platform's damages clause."""
+        """Assess a crawl log under every reading of the platform's damages clause, and
+        store the assessment."""
+        key = idempotency_key()
+        store, owner = auth.store(), auth.owner()
         stream, fmt, form, name = request_log()
+        reference = parse_reference(form)
         options = parse_options(form)
-        return assess(stream, rules=current_app.extensions["calculator.lookup"], name=name,
-                      format_hint=fmt, **options)
+        if key is not None:
+            earlier = store.find_by_idempotency_key(KIND, key, owner=owner)
+            if earlier is not None:
+                fingerprint = request_fingerprint(_digest_only(stream, name), options,
+                                                  reference, fmt)
+                if fingerprint != earlier.request_hash:
+                    raise IdempotencyConflict(
+                        "this Idempotency-Key was first used for another request (another "
+                        "body, other options or another reference); use a new key for a new "
+                        "request")
+                return _created(earlier, replayed=True)
+        result = assess(stream, rules=current_app.extensions["calculator.lookup"], name=name,
+                        format_hint=fmt, max_bytes=max_content(), **options)
+        fingerprint = (None if key is None else
+                       request_fingerprint(result.input.sha256, options, reference, fmt))
+        saved = save_assessment(store, result, owner=owner, reference=reference,
+                                idempotency_key=key, request_hash=fingerprint)
+        return _created(saved.record, replayed=not saved.created)
+
+    @blp.arguments(RecordListQuerySchema, location="query")
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(200, AssessmentPageSchema, description=(
+        "A page of stored assessments, newest first (by when they were stored). Page with "
+        "`page` (from 1) and `page_size` (1 to 100), or follow `links.next`; `total` counts "
+        "every assessment that matches the filters."))
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    def get(self, query: dict[str, Any]) -> Any:
+        """List stored assessments, newest first, filtered by platform, reference and when
+        they were stored."""
+        return page_of(KIND, query, url_for("assessments.Assessments"), location)
+
+
+@blp.route("/assessments/<string:assessment_id>")
+class Assessment(MethodView):
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(200, StoredAssessmentSchema, description="The assessment as first answered, "
+                  "with its id, when it was stored and its reference.")
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(404, "No assessment with this id that this key may see.")
+    def get(self, assessment_id: str) -> Any:
+        """A stored assessment, the same document that was first answered."""
+        record = auth.store().get(KIND, assessment_id, owner=auth.owner())
+        return json_response(stored_document(record))
+
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(204, description="Deleted for good: its counts and document are gone.")
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(404, "No assessment with this id that this key may see.")
+    def delete(self, assessment_id: str) -> Any:
+        """Delete a stored assessment for good."""
+        auth.store().delete(KIND, assessment_id, owner=auth.owner())
+        return Response(status=204)
+
+
+@blp.route("/assessments/<string:assessment_id>/replay")
+class Replay(MethodView):
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(200, ReplaySchema, description=(
+        "The stored counts priced under today's rules and engine (not stored), beside what "
+        "changed from the document as filed."))
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(404, "No assessment with this id that this key may see.")
+    @blp.problem(422, "The stored options no longer fit today's rules (e.g. a region or "
+                      "platform the rules no longer hold).")
+    def post(self, assessment_id: str) -> Any:
+        """Replay a stored assessment under today's rules, with a diff of what changed."""
+        record = auth.store().get(KIND, assessment_id, owner=auth.owner(), with_basis=True)
+        filed = record.document or {}
+        new = replay_assessment(basis_from_record(record),
+                                current_app.extensions["calculator.lookup"]).to_document()
+        return json_response({"id": record.id, "replayed_at": format_instant(datetime.now(UTC)),
+                      "document": new, "changes": diff_documents(filed, new)})

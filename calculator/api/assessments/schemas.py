@@ -1,8 +1,21 @@
-"""Options of an assessment request, given as query parameters or multipart form fields."""
+"""Options of an assessment request, given as query parameters or multipart form fields;
+and the parameters of the stored assessments' list."""
 
-from marshmallow import Schema, fields
+from typing import Any
 
-from calculator.api.arguments import region_arg
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+from calculator.api.arguments import InstantArg, region_arg
+
+MAX_PAGE_SIZE = 100
+REFERENCE_LENGTH = 200
 
 
 class AssessOptionsSchema(Schema):
@@ -18,3 +31,57 @@ class AssessOptionsSchema(Schema):
     headline = fields.String(load_default=None, allow_none=True, metadata={
         "description": "The reading to headline, window/rate/basis.",
         "example": "rolling_worst_case/pro_rata/all_posts"})
+    count = fields.String(load_default="requested", validate=validate.OneOf(
+        ["requested", "accessed", "distinct"]), metadata={
+        "description": "What is priced: the posts of every request (requested, the default), "
+                       "of requests answered with content (accessed), or different post ids "
+                       "(distinct). All three are reported."})
+    collected_from = InstantArg(load_default=None, metadata={
+        "description": "Start of the collection window, for scraper outputs that record when "
+                       "posts were created rather than when they were collected."})
+    collected_to = InstantArg(load_default=None, metadata={
+        "description": "End of the collection window (with collected_from)."})
+    embedded_posts = fields.Boolean(load_default=False, metadata={
+        "description": "Count quoted and reposted posts carried inside other posts."})
+
+    @validates_schema
+    def _window_has_both_ends(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if (data.get("collected_from") is None) != (data.get("collected_to") is None):
+            raise ValidationError("give both collected_from and collected_to, or neither",
+                                  "collected_to")
+
+    @post_load
+    def _window(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        start, end = data.pop("collected_from", None), data.pop("collected_to", None)
+        data["collection_window"] = None if start is None else (start, end)
+        return data
+
+
+def reference_field(description: str) -> fields.String:
+    return fields.String(load_default=None, validate=validate.Length(1, REFERENCE_LENGTH),
+                         metadata={"description": description, "example": "LEGAL-1234"})
+
+
+class CreateAssessmentQuerySchema(AssessOptionsSchema):
+    reference = reference_field("Your reference for the assessment (e.g. a review ticket "
+                                "id), kept with it and usable as a list filter; at most "
+                                f"{REFERENCE_LENGTH} characters.")
+
+
+class RecordListQuerySchema(Schema):
+    """Paging and filters of a list of stored records (assessments or reviews)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1), metadata={
+        "description": "The page, from 1 (newest first)."})
+    page_size = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE),
+                               metadata={"description": f"Assessments per page, 1 to "
+                                                        f"{MAX_PAGE_SIZE}."})
+    platform = fields.String(load_default=None, metadata={"description": "Only this platform."})
+    reference = reference_field("Only records made with this reference.")
+    created_from = InstantArg(load_default=None, metadata={
+        "description": "Only records stored at or after this instant (a date means its "
+                       "00:00 UTC)."})
+    created_to = InstantArg(load_default=None, metadata={
+        "description": "Only records stored before this instant (exclusive). The page "
+                       "links carry it, set to when the first page was read, so that "
+                       "records stored while a client pages do not shift its pages."})

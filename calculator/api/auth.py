@@ -1,0 +1,63 @@
+"""API keys on HTTP: once a key exists, calls need ``Authorization: Bearer KEY``.
+
+Before the first key is created the service is open (a laptop, a trial): calls are
+anonymous and see the records made anonymously. ``calculator keys create`` closes it:
+from then on each protected call must carry an active key, and sees only the records
+of that key's name. Rule lookups stay open unless ``REQUIRE_KEY_FOR_RULES`` is set.
+The key is read from the header only (never a query string, which servers log) and is
+never logged or echoed.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, g, request
+
+from calculator.errors import Unauthorized
+from calculator.storage import Store
+
+STORE = "calculator.store"
+SECURITY = [{"apiKey": []}]  # the OpenAPI requirement of a protected operation
+SECURITY_SCHEME = {
+    "type": "http", "scheme": "bearer",
+    "description": "An API key from `calculator keys create NAME`, sent as "
+                   "`Authorization: Bearer KEY`. Needed once any key exists; each key "
+                   "sees only the assessments made with its name."}
+
+
+def store() -> Store:
+    return current_app.extensions[STORE]
+
+
+def owner() -> str | None:
+    """The name of the key of this request, or None when no key exists (open service)."""
+    return g.get("calculator_owner")
+
+
+def require_key() -> None:
+    """A ``before_request`` hook: refuse, with 401 problem details, a call without a valid
+    key once any key exists."""
+    keys = store().keys
+    if not keys.any():
+        g.calculator_owner = None
+        return
+    scheme, _, token = (request.headers.get("Authorization") or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("this service needs an API key: send Authorization: Bearer KEY")
+    name = keys.verify(token)
+    if name is None:
+        raise Unauthorized("the API key is not valid: it is unknown or was revoked")
+    g.calculator_owner = name
+
+
+def protect(blueprint: Blueprint) -> None:
+    blueprint.before_request(require_key)
+
+
+def guard_rule_lookups(app: Flask, blueprint_name: str) -> None:
+    """Rule lookups need a key too when the app's REQUIRE_KEY_FOR_RULES is set."""
+
+    @app.before_request
+    def _rules_need_a_key() -> None:
+        if app.config.get("REQUIRE_KEY_FOR_RULES") and request.blueprint == blueprint_name:
+            require_key()

@@ -1,0 +1,92 @@
+"""What every kind of stored record's endpoints share: Idempotency-Key, JSON answers with
+headers, and pages of records with their links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, current_app, request
+
+from calculator.api import auth
+from calculator.errors import FieldProblem, InvalidArgument
+from calculator.storage.repository import Record
+from calculator.timeutil import format_instant
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def idempotency_parameter(what: str) -> dict[str, Any]:
+    """The OpenAPI description of the Idempotency-Key header for one kind of record."""
+    return {
+        "in": "header", "name": IDEMPOTENCY_HEADER, "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "description": f"A key you choose per request (e.g. a UUID), 1 to 255 visible ASCII "
+                       f"characters. A retry with the same key and the same request returns "
+                       f"the {what} the first request stored, with the same id, and stores "
+                       f"nothing new; the same key with another request is 409. Keys are per "
+                       f"API key and last as long as the {what}."}
+
+
+def idempotency_key() -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(key):
+        message = "expected 1 to 255 visible ASCII characters, such as a UUID"
+        raise InvalidArgument(f"{IDEMPOTENCY_HEADER}: {message}",
+                              problems=[FieldProblem(message, field=IDEMPOTENCY_HEADER)])
+    return key
+
+
+def json_response(document: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    response = current_app.json.response(document)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def created(record: Record, location: str, replayed: bool) -> Response:
+    """201 with the stored document; a retry that got the first record back says so."""
+    headers = {"Location": location}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(record.as_document(), 201, headers)
+
+
+def page_of(kind: str, query: dict[str, Any], list_url: str,
+            location: Callable[[str], str]) -> dict[str, Any]:
+    """One page of a kind's records for the caller's key, newest first, with links.
+
+    The first page pins ``created_to`` in its links to when it was read, so that records
+    stored while a client pages do not shift its pages.
+    """
+    pinned = datetime.now(UTC) if query["created_to"] is None and query["page"] == 1 \
+        else query["created_to"]
+    page = auth.store().list(
+        kind, owner=auth.owner(), platform=query["platform"], reference=query["reference"],
+        created_from=query["created_from"], created_to=query["created_to"],
+        page=query["page"], page_size=query["page_size"])
+    items = [{**record.as_listed(), "href": location(record.id)} for record in page.items]
+
+    def link(number: int) -> str:
+        params: dict[str, Any] = {"page": number, "page_size": page.page_size}
+        for name in ("platform", "reference"):
+            if query[name] is not None:
+                params[name] = query[name]
+        if query["created_from"] is not None:
+            params["created_from"] = format_instant(query["created_from"])
+        if pinned is not None:
+            params["created_to"] = format_instant(pinned)
+        return f"{list_url}?{urlencode(params)}"
+
+    return {"items": items, "page": page.page, "page_size": page.page_size,
+            "total": page.total, "pages": page.pages,
+            "links": {"next": link(page.page + 1) if page.page < page.pages else None,
+                      "previous": link(page.page - 1) if page.page > 1 else None}}

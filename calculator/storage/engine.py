@@ -1,0 +1,101 @@
+"""Engines from a database URL: the embedded SQLite default, or PostgreSQL.
+
+``DATABASE_URL`` (or ``CALCULATOR_DATABASE_URL``) selects the database; without one,
+a SQLite file in the instance folder is used, created on first start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+from calculator.errors import InvalidArgument
+
+SQLITE_FILE = "calculator.sqlite3"
+ENV_NAMES = ("CALCULATOR_DATABASE_URL", "DATABASE_URL")
+
+
+def database_url(explicit: str | None = None, instance_path: str | os.PathLike[str] | None = None,
+                 environ: Mapping[str, str] | None = None) -> str:
+    """The URL to use: ``explicit``, else the environment, else SQLite in the instance
+    folder (which is created)."""
+    environ = os.environ if environ is None else environ
+    chosen = explicit or next((environ[n] for n in ENV_NAMES if environ.get(n)), None)
+    if chosen:
+        return chosen
+    if instance_path is None:
+        raise InvalidArgument("no database: set DATABASE_URL or give an instance folder")
+    folder = Path(instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / SQLITE_FILE}"
+
+
+def normalize_url(url: str | URL) -> URL:
+    """``postgres://`` and ``postgresql://`` use psycopg 3 (the driver installed)."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with the URL in it
+        raise InvalidArgument("DATABASE_URL is not a database URL such as "
+                              "postgresql://user@host/db or sqlite:///path") from exc
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InvalidArgument(f"DATABASE_URL: {parsed.get_backend_name()} is not supported; "
+                              "use sqlite or postgresql")
+    return parsed
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return normalize_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file of a SQLite URL (None for an in-memory database)."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str | URL, **options: Any) -> Engine:
+    """An engine for ``url``, set up for several processes sharing one database.
+
+    SQLite: write-ahead logging (readers do not block the writer), a 30 s busy timeout (a
+    writer waits for another instead of failing), foreign keys on. PostgreSQL: connections
+    checked before use, so a restarted server costs no failed request."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(parsed)
+        if path is None:
+            options.setdefault("poolclass", StaticPool)
+            options.setdefault("connect_args", {"check_same_thread": False})
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            options.setdefault("connect_args", {"timeout": 30})
+        engine = create_engine(parsed, **options)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            if path is not None:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, **options)
+
+
+def describe_url(url: str | URL) -> str:
+    """The URL for a log line: the password hidden."""
+    try:
+        return normalize_url(url).render_as_string(hide_password=True)
+    except InvalidArgument:
+        return "(not a database URL)"
