@@ -12,6 +12,7 @@ import click
 from calculator.cli import Session, pass_session
 from calculator.damages.assessment import assess
 from calculator.schemas.assessment import AssessmentSchema
+from calculator.timeutil import parse_instant
 
 EXIT_OVER_LIMIT = 3
 
@@ -29,9 +30,20 @@ def render_assessment(doc: dict[str, Any]) -> str:
     lines = [
         f"{doc['platform']} ({doc['region']}): {doc['clause']['id']} (versions {versions})",
         f"input: {source['format']}, {source['rows']:,} rows, sha256 {source['sha256']}",
-        f"counted: {doc['counted']['posts']:,} posts in {doc['counted']['accesses']:,} accesses;"
-        f" left out (rows): {left_out}",
+        f"counted ({doc['options']['count']}): {doc['counted']['posts']:,} posts in "
+        f"{doc['counted']['accesses']:,} accesses; left out (rows): {left_out}",
     ]
+    counts = doc["counts"]
+    if counts.get("requests") is not None:
+        distinct = counts.get("distinct_posts")
+        lines.append(
+            f"counts for {doc['platform']}: requested {counts['requested_posts']:,} posts in "
+            f"{counts['requests']:,} requests; accessed {counts['accessed_posts']:,} posts in "
+            f"{counts['responses']:,} responses; distinct "
+            f"{'n/a' if distinct is None else f'{distinct:,}'} posts")
+        if counts.get("log_responses") is not None:
+            lines.append(f"the whole log: {counts['log_requests']:,} requests, "
+                         f"{counts['log_responses']:,} answered with content")
     peak = doc["peak_24h"]
     if peak:
         lines.append(f"peak 24h: {peak['posts']:,} posts from {peak['start']} to {peak['end']}")
@@ -48,6 +60,8 @@ def render_assessment(doc: dict[str, Any]) -> str:
         owing = sum(1 for w in reading["windows"] if Decimal(w["amount"]) > 0)
         lines.append(f"{reading['window']:<22}{reading['rate']:<21}{reading['basis']:<13}"
                      f"{_money(currency, reading['amount']):>18}  {owing}")
+    if doc["warnings"]:
+        lines += ["", "warnings:", *(f"  - {w}" for w in doc["warnings"])]
     lines += ["", "assumptions:", *(f"  - {a}" for a in doc["assumptions"]),
               f"ruleset {doc['ruleset_revision']}, engine {doc['engine_version']}"]
     return "\n".join(lines)
@@ -73,22 +87,41 @@ def _limit(value: str | None) -> Decimal | None:
 @click.option("--assume-tz", default="UTC", show_default=True,
               help="Zone of timestamps that carry no offset.")
 @click.option("--format", "fmt", default=None,
-              help="Force the log's format (csv, jsonl, json); detected from the content "
-                   "otherwise.")
+              help="Force the log's format (csv, jsonl, json, warc, heritrix, har, "
+                   "scrapy-log, access-log, squid, scraper-jsonl, x-graphql, twarc2); detected "
+                   "from the content otherwise.")
 @click.option("--headline", default=None, metavar="WINDOW/RATE/BASIS",
               help="The reading to headline (default rolling_worst_case/pro_rata/all_posts).")
+@click.option("--count", type=click.Choice(["requested", "accessed", "distinct"]),
+              default="requested", show_default=True,
+              help="What is priced: posts of every request, of answered requests, or "
+                   "different post ids (all three are reported).")
+@click.option("--collected-from", default=None, metavar="WHEN",
+              help="Start of the collection window, for scraper outputs that record when "
+                   "posts were created.")
+@click.option("--collected-to", default=None, metavar="WHEN",
+              help="End of the collection window.")
+@click.option("--embedded-posts", is_flag=True,
+              help="Count quoted and reposted posts carried inside other posts.")
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment document.")
 @click.option("--fail-above", default=None, metavar="AMOUNT",
               help="Exit 3 when the headline amount is above AMOUNT.")
 @pass_session
 def assess_command(session: Session, log: str, platform: str, region: str | None, tz: str,
-                   assume_tz: str, fmt: str | None, headline: str | None, as_json: bool,
-                   fail_above: str | None) -> None:
+                   assume_tz: str, fmt: str | None, headline: str | None, count: str,
+                   collected_from: str | None, collected_to: str | None,
+                   embedded_posts: bool, as_json: bool, fail_above: str | None) -> None:
     """Assess the crawl log at PATH (or - for standard input) under every reading of the
     platform's damages clause. Exits 0, 2 for bad input or usage, 3 over --fail-above."""
     limit = _limit(fail_above)
+    if (collected_from is None) != (collected_to is None):
+        raise click.UsageError("give both --collected-from and --collected-to, or neither")
+    window = None if collected_from is None else (
+        parse_instant(collected_from, name="--collected-from"),
+        parse_instant(collected_to, name="--collected-to"))
     result = assess(log, platform=platform, region=region, tz=tz, assume_tz=assume_tz,
-                    format=fmt, headline=headline, rules=session.lookup)
+                    format=fmt, headline=headline, rules=session.lookup, count=count,
+                    collection_window=window, embedded_posts=embedded_posts)
     document = AssessmentSchema().dump(result)
     if as_json:
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)

@@ -33,9 +33,10 @@ from calculator.damages.pricing import (
     window_amount,
 )
 from calculator.errors import FieldProblem, InvalidArgument
-from calculator.ingest.formats import read_log
+from calculator.ingest.crawlers import HostMap
+from calculator.ingest.formats import LogRead, ReadChoices, read_log
 from calculator.ingest.source import open_source
-from calculator.ingest.tabular import TableRead
+from calculator.ingest.tabular import plural
 from calculator.ingest.volume import Volume
 from calculator.rules import RuleLookup, load_ruleset
 from calculator.rules.lookup import Interval
@@ -77,6 +78,8 @@ class InputInfo:
     compressed: bool = False
     columns: tuple[str, ...] = ()
     ignored_columns: tuple[str, ...] = ()
+    time_kind: str | None = None  # which instant the format records (see ingest.events)
+    details: dict[str, object] | None = None  # a crawler reader's report: lines, skipped...
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ class Options:
     assume_tz: str = "UTC"
     format: str | None = None
     headline: Reading = HEADLINE_READING
+    count: str = "requested"  # requested, accessed or distinct (decision record 0011)
+    collection_window: tuple[datetime, datetime] | None = None
+    embedded_posts: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,10 @@ class Assessment:
     headline: ReadingResult
     assumptions: tuple[str, ...]
     volume: Volume = field(repr=False)  # the platform's accesses per instant, before in-force
+    notes: tuple[str, ...] = ()  # what reading the log found, the first assumptions
+    read_excluded: Exclusions | None = None  # what reading left out (before any in-force test)
+    counts: dict[str, int | None] = field(default_factory=dict)  # requested/accessed/distinct
+    warnings: tuple[str, ...] = ()  # what reading found suspicious (e.g. clock skew)
 
     @property
     def low(self) -> Decimal:
@@ -211,17 +221,14 @@ def _ns(instant: datetime) -> int:
     return int(instant.timestamp()) * NS
 
 
-def _n(count: int, noun: str) -> str:
-    """``1 row``, ``2 rows``."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
 def _at(ns: int) -> str:
     return format_ns(ns)
 
 
 def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: InputInfo,
-             excluded: Exclusions, notes: list[str]) -> Assessment:
+             excluded: Exclusions, notes: list[str], *,
+             counts: dict[str, int | None] | None = None,
+             warnings: tuple[str, ...] = ()) -> Assessment:
     """Price per-instant counts under every reading of the platform's damages clause."""
     zone(options.tz, "tz")
     region = lookup.region(options.region)
@@ -251,7 +258,8 @@ def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: I
         engine_version=ENGINE_VERSION, input=input_info, options=options,
         counted_posts=counted.total_posts, counted_accesses=counted.total_accesses,
         excluded=Exclusions(rows, posts), peak=peak_span, readings=tuple(results),
-        headline=headline, assumptions=(), volume=volume)
+        headline=headline, assumptions=(), volume=volume, notes=tuple(notes),
+        read_excluded=excluded, counts=dict(counts or {}), warnings=tuple(warnings))
     sentences = _assumptions(assessment, tariffs, periods, notes, spanning)
     if irregular:
         days = ", ".join(f"{day} has {hours:g} hours" for day, hours in irregular)
@@ -266,7 +274,11 @@ def _readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
     if len(instants) == 0:
         return [ReadingResult(r, Fraction(0), ()) for r in ALL_READINGS], None, set(), []
     eps = w.resolution_of(instants)
-    counter = w.PostCounter(instants, posts, eps, window)
+    counter: w.PostCounter | w.DistinctCounter
+    if counted.occurrence_ids is not None:
+        counter = w.DistinctCounter(counted.occurrence_instants, counted.occurrence_ids, window)
+    else:
+        counter = w.PostCounter(instants, posts, eps, window)
     peak_span = w.peak(instants, counter, window)
     days = w.calendar_bounds(instants, tz)
     spans = {
@@ -330,11 +342,11 @@ def _assumptions(assessment: Assessment, tariffs: list[Tariff],
     excluded = assessment.excluded.rows
     if excluded.get("before_in_force"):
         sentences.append(
-            f"{_n(excluded['before_in_force'], 'row')} before {_at(first.starts_ns)}, when "
+            f"{plural(excluded['before_in_force'], 'row')} before {_at(first.starts_ns)}, when "
             f"{assessment.clause.id} first came into force, were left out.")
     if excluded.get("while_not_in_force"):
-        sentences.append(f"{_n(excluded['while_not_in_force'], 'row')} at times when no version of "
-                         "the clause was in force were left out.")
+        sentences.append(f"{plural(excluded['while_not_in_force'], 'row')} at times when no "
+                         "version of the clause was in force were left out.")
     sentences.append(
         f"A window owes nothing unless it holds more than {first.threshold:,} posts; the "
         f"clause prices {first.currency} {to_cents(first.amount):,} per {first.per_posts:,} posts "
@@ -373,52 +385,22 @@ def _assumptions(assessment: Assessment, tariffs: list[Tariff],
     return sentences
 
 
-def _read_notes(read: TableRead, options: Options) -> list[str]:
-    """Plain sentences for every choice made while reading the log."""
-    notes = []
-    stamps = read.timestamps
-    if stamps.naive:
-        notes.append(f"{_n(stamps.naive, 'timestamp')} had no offset and were read as "
-                     f"{options.assume_tz} (assume_tz).")
-    if stamps.ambiguous:
-        notes.append(f"{_n(stamps.ambiguous, 'local time')} fell in the hour that "
-                     f"{options.assume_tz} repeats when clocks go back, and were read as its "
-                     "first occurrence.")
-    if stamps.nonexistent:
-        notes.append(f"{_n(stamps.nonexistent, 'local time')} fell in the hour that "
-                     f"{options.assume_tz} skips when clocks go forward, and were moved past "
-                     "the gap.")
-    if stamps.epoch:
-        notes.append(f"{_n(stamps.epoch, 'timestamp')} were epoch seconds (UTC).")
-    if not read.has_posts_column:
-        notes.append("The log has no posts column: each row counts as one post.")
-    if read.posts_missing:
-        notes.append(f"{_n(read.posts_missing, 'row')} gave no posts count and were counted as "
-                     "one post each.")
-    if read.platform_missing:
-        notes.append(f"{_n(read.platform_missing, 'row')} named no platform and were counted as "
-                     f"{options.platform}.")
-    if read.authorized_missing:
-        notes.append(f"{_n(read.authorized_missing, 'row')} gave no authorized value and were "
-                     "counted as not authorized.")
-    if read.excluded_rows["other_platforms"]:
-        notes.append(f"{_n(read.excluded_rows['other_platforms'], 'row')} of other platforms were "
-                     "left out.")
-    if read.excluded_rows["authorized"]:
-        notes.append(f"{_n(read.excluded_rows['authorized'], 'row')} marked authorized (made under "
-                     "an agreement) were left out.")
-    if read.ignored_columns:
-        notes.append(f"Columns not used: {', '.join(read.ignored_columns)}.")
-    return notes
-
-
 def assess(source: str | os.PathLike[str] | bytes | BinaryIO, *, platform: str = "x",
            region: str | None = None, tz: str = "UTC", assume_tz: str = "UTC",
            format: str | None = None, headline: str | Reading | None = None,
            rules: RuleLookup | None = None, name: str | None = None,
-           format_hint: str | None = None) -> Assessment:
+           format_hint: str | None = None, max_bytes: int | None = None,
+           count: str = "requested",
+           collection_window: tuple[datetime, datetime] | None = None,
+           embedded_posts: bool = False) -> Assessment:
     """Assess a crawl log (a path, ``-``, bytes or a binary file) against the platform's
-    damages clause, under every reading."""
+    damages clause, under every reading.
+
+    ``count`` picks what is priced: requested (default), accessed or distinct posts.
+    ``collection_window`` (start, end) says when a scraper ran, for outputs that record
+    only when posts were created; ``embedded_posts`` counts quoted and reposted posts.
+    ``max_bytes``: refuse, with ``InputTooLarge``, a log whose content, decompressed, is
+    larger."""
     lookup = rules or default_lookup()
     zone(tz, "tz")
     zone(assume_tz, "assume_tz")
@@ -426,17 +408,74 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO, *, platform: str =
     lookup.region(region)
     damages_clause(lookup, platform)  # refuse early, before reading a large log
     options = Options(platform=platform, region=region, tz=tz, assume_tz=assume_tz,
-                      format=format, headline=chosen)
-    with open_source(source, name) as log:
-        read = read_log(log, format, platform, assume_tz, format_hint)
+                      format=format, headline=chosen, count=count,
+                      collection_window=collection_window, embedded_posts=embedded_posts)
+    choices = ReadChoices(platform=platform, assume_tz=assume_tz, count=count,
+                          collection_window=collection_window, embedded_posts=embedded_posts)
+    with open_source(source, name, max_bytes) as log:
+        read = read_log(log, format, choices, HostMap.from_ruleset(lookup.ruleset),
+                        format_hint)
         log.finish()
     input_info = InputInfo(sha256=log.sha256, format=read.format, rows=read.rows,
                            bytes=log.size, compressed=log.compressed,
                            columns=tuple(read.columns), ignored_columns=tuple(
-                               read.ignored_columns))
+                               read.ignored_columns), time_kind=read.time_kind,
+                           details=_details(read))
     excluded = Exclusions(dict(read.excluded_rows), dict(read.excluded_posts))
-    return evaluate(read.volume, lookup, options, input_info, excluded,
-                    _read_notes(read, options))
+    return evaluate(read.volume, lookup, options, input_info, excluded, read.notes,
+                    counts=read.counts, warnings=tuple(read.warnings))
+
+
+def _details(read: LogRead) -> dict[str, object] | None:
+    """What a crawler's reader saw besides the events (None for tabular logs)."""
+    report = read.report
+    if report is None:
+        return None
+    return {"lines": report.lines, "unparsed": report.unparsed,
+            "unparsed_examples": [{"line": line, "why": why}
+                                  for line, why in report.unparsed_examples],
+            "skipped": dict(report.skipped)}
+
+
+@dataclass(frozen=True)
+class ReplayBasis:
+    """What replaying an assessment needs, and nothing more: the per-instant counts (never
+    rows, URLs or post ids), the options, what was read and left out while reading, and
+    the notes reading made; with the revision and engine that first priced it."""
+
+    volume: Volume
+    options: Options
+    input: InputInfo
+    excluded: Exclusions
+    notes: tuple[str, ...]
+    ruleset_revision: str
+    engine_version: str
+    counts: dict[str, int | None] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def replay_basis(assessment: Assessment) -> ReplayBasis:
+    """The part of an assessment that ``replay`` can price again. The options keep the
+    region the assessment was made for, so a replay asks the same question even if the
+    rules' default region changes."""
+    read_excluded = assessment.read_excluded or Exclusions(
+        {k: v for k, v in assessment.excluded.rows.items() if k not in _IN_FORCE_REASONS},
+        {k: v for k, v in assessment.excluded.posts.items() if k not in _IN_FORCE_REASONS})
+    return ReplayBasis(
+        volume=assessment.volume, options=replace(assessment.options, region=assessment.region),
+        input=assessment.input, excluded=read_excluded, notes=assessment.notes,
+        ruleset_revision=assessment.ruleset_revision, engine_version=assessment.engine_version,
+        counts=dict(assessment.counts), warnings=assessment.warnings)
+
+
+_IN_FORCE_REASONS = ("before_in_force", "while_not_in_force")
+
+
+def replay(basis: ReplayBasis, rules: RuleLookup | None = None) -> Assessment:
+    """Price stored counts again under ``rules`` (default: today's bundled rules)."""
+    return evaluate(basis.volume, rules or default_lookup(), basis.options, basis.input,
+                    basis.excluded, list(basis.notes), counts=basis.counts,
+                    warnings=basis.warnings)
 
 
 @cache

@@ -90,15 +90,17 @@ class ScaledPricer:
     """Window amounts as integers (amount × scale), vectorized, for the worst-case search.
 
     The search compares sums of amounts; integers keep those comparisons exact.
-    ``scale`` is the least common multiple of every tariff's denominator, so that
-    every amount under every reading is a whole number of 1/scale units.
+    ``scale`` is the least common multiple of the denominators of every tariff's price
+    per post (``amount / per_posts`` in lowest terms: 200 for $15,000 per 1,000,000), so
+    that every amount under every reading is a whole number of 1/scale units, and the
+    integers stay small enough for hundreds of millions of posts.
     """
 
     def __init__(self, tariffs: list[Tariff], rate: str, basis: str) -> None:
         self.tariffs = tariffs
         self.rate = rate
         self.basis = basis
-        denominators = [t.amount.denominator * t.per_posts for t in tariffs]
+        denominators = [(t.amount / t.per_posts).denominator for t in tariffs]
         self.scale = math.lcm(*denominators)
         self.starts = np.array([t.starts_ns for t in tariffs], dtype=np.int64)
         self.uniform = all(t.same_pricing(tariffs[0]) for t in tariffs)
@@ -124,8 +126,8 @@ class ScaledPricer:
     def _values_for(self, n: np.ndarray, tariff: Tariff) -> np.ndarray:
         above = n > tariff.threshold
         m = np.where(above, n if self.basis == "all_posts" else n - tariff.threshold, 0)
-        unit = tariff.amount.numerator * (self.scale // (tariff.amount.denominator
-                                                         * tariff.per_posts))
+        unit = tariff.amount * self.scale / tariff.per_posts  # a whole number: see scale
+        unit = unit.numerator
         if self.rate == "pro_rata":
             return m * unit
         per = tariff.per_posts

@@ -1,15 +1,66 @@
-"""Which format a log is in, told from its content; and reading it whatever it is."""
+"""Which format a log is in, told from its content; and reading it whatever it is.
+
+Crawler formats (WARC, Heritrix, HAR, Scrapy, access logs, Squid, scraper JSON) are
+tried first, because a plain JSON detector would take any ``{``; then the tabular
+formats with a timestamp column (CSV, JSON Lines, JSON array).
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from calculator.errors import InvalidInput
+from calculator.errors import InvalidArgument, InvalidInput
+from calculator.ingest.crawl_counts import count_events
+from calculator.ingest.crawlers import (
+    CRAWLER_FORMATS,
+    HEAD_BYTES,
+    HostMap,
+    ReadOptions,
+    detect_crawler_format,
+    read_crawler_log,
+)
+from calculator.ingest.events import TIME_KINDS, ReadReport
 from calculator.ingest.source import LogSource
 from calculator.ingest.tabular import TableRead, read_table
+from calculator.ingest.volume import Volume
 
 TABULAR_FORMATS = ("csv", "jsonl", "json")
+FORMATS = TABULAR_FORMATS + CRAWLER_FORMATS
+COUNTS = ("requested", "accessed", "distinct")
+
+
+@dataclass
+class LogRead:
+    """What reading a log found, whatever its format: the volume to price (by the chosen
+    count), the three counts side by side, and everything left out or assumed."""
+
+    format: str
+    rows: int
+    count: str
+    volume: Volume
+    counts: dict[str, int | None]
+    excluded_rows: dict[str, int]
+    excluded_posts: dict[str, int]
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    time_kind: str | None = None
+    report: ReadReport | None = None
+
+
+@dataclass(frozen=True)
+class ReadChoices:
+    """The caller's choices about how to read and count a log."""
+
+    platform: str = "x"
+    assume_tz: str = "UTC"
+    count: str = "requested"
+    collection_window: tuple[datetime, datetime] | None = None
+    embedded_posts: bool = False
 
 
 def sniff_text(head: bytes) -> str:
@@ -38,19 +89,99 @@ def detect_tabular(head: bytes) -> str | None:
     return "csv" if "timestamp" in names else None
 
 
-def read_log(source: LogSource, fmt: str | None, platform: str, assume_tz: str,
-             hint: str | None = None) -> TableRead:
+def read_log(source: LogSource, fmt: str | None, choices: ReadChoices, hosts: HostMap,
+             hint: str | None = None) -> LogRead:
     """Read a log in ``fmt`` (or the format its content shows, else ``hint``, the format a
-    content type named) into counted instants."""
+    content type named) into the volume the chosen count prices."""
+    if choices.count not in COUNTS:
+        raise InvalidArgument(f"count: '{choices.count}' is not one of {', '.join(COUNTS)}")
+    if fmt is not None and fmt not in FORMATS:
+        raise InvalidInput(f"unknown format '{fmt}'; the formats are {', '.join(FORMATS)}")
+    # Crawler formats are told from the bytes as stored (a WARC.gz is gzip per record).
+    chosen = fmt or detect_crawler_format(source.raw.peek(HEAD_BYTES)[:HEAD_BYTES])
+    if chosen in CRAWLER_FORMATS:
+        return _read_crawler(source, chosen, choices, hosts)
     head = source.head()
-    chosen = fmt or detect_tabular(head) or hint
+    chosen = chosen or detect_tabular(head) or hint
     if chosen is None:
         sniff_text(head)
         raise InvalidInput(
             "could not tell the log's format: expected CSV with a header naming a timestamp "
-            "column, JSON Lines, or a JSON array of objects (or name one with --format)")
-    if chosen not in TABULAR_FORMATS:
-        raise InvalidInput(f"unknown format '{chosen}'; the formats are "
-                           f"{', '.join(TABULAR_FORMATS)}")
+            "column, JSON Lines or a JSON array of objects with a timestamp, or a crawler's "
+            f"file ({', '.join(CRAWLER_FORMATS)}); name one with --format")
     sniff_text(head)
-    return read_table(source, chosen, platform, assume_tz)
+    return _from_table(read_table(source, chosen, choices.platform, choices.assume_tz,
+                                  post_ids=choices.count == "distinct"), choices)
+
+
+def _read_crawler(source: LogSource, fmt: str, choices: ReadChoices,
+                  hosts: HostMap) -> LogRead:
+    options = ReadOptions(assume_tz=choices.assume_tz, hosts=hosts,
+                          collection_window=choices.collection_window,
+                          embedded_posts=choices.embedded_posts)
+    # With a size limit (HTTP, decision 0023) a gzip body is inflated by the source, which
+    # counts what it inflates and stops a gzip bomb; readers then see plain bytes. Without
+    # one (the command line, Python), readers get the bytes as stored.
+    limited = source.compressed and source.max_bytes is not None
+    events, report = read_crawler_log(source.stream if limited else source.raw, fmt, options)
+    counts = count_events(events, choices.platform, choices.embedded_posts)
+    volume = {"requested": counts.requested, "accessed": counts.accessed,
+              "distinct": counts.distinct}[choices.count]
+    notes = list(report.assumptions)
+    if report.time_kind:
+        notes.append(f"Times are the format's {report.time_kind} times: "
+                     f"{TIME_KINDS.get(report.time_kind, report.time_kind)}.")
+    notes.append(
+        f"Priced on the {choices.count} count ({_COUNT_MEANING[choices.count]}); "
+        f"{counts.requests:,} requests to {choices.platform} carried "
+        f"{counts.requested.total_posts:,} posts, {counts.responses:,} were answered with "
+        f"content carrying {counts.accessed.total_posts:,} posts, and "
+        f"{counts.distinct_posts:,} different posts were obtained.")
+    if counts.embedded_posts:
+        counted = "counted" if choices.embedded_posts else "not counted (embedded_posts off)"
+        notes.append(f"{counts.embedded_posts:,} quoted or reposted posts were carried inside "
+                     f"other posts and {counted}.")
+    for reason, number in sorted(report.skipped.items()):
+        notes.append(f"{number:,} lines or records were not requests to a platform and were "
+                     f"left out: {reason}.")
+    if report.unparsed:
+        shown = "; ".join(f"line {line}: {why}" for line, why in report.unparsed_examples)
+        notes.append(f"{report.unparsed:,} lines could not be read and were left out "
+                     f"(first: {shown}).")
+    return LogRead(
+        format=fmt, rows=report.lines or counts.events, count=choices.count, volume=volume,
+        counts={"requests": counts.requests, "requested_posts": counts.requested.total_posts,
+                "responses": counts.responses, "accessed_posts": counts.accessed.total_posts,
+                "distinct_posts": counts.distinct_posts, "log_requests": counts.events,
+                "log_responses": counts.log_responses},
+        excluded_rows=counts.excluded_rows, excluded_posts=counts.excluded_posts,
+        notes=notes, warnings=list(report.warnings), time_kind=report.time_kind,
+        report=report)
+
+
+_COUNT_MEANING = {
+    "requested": "the posts of every request sent to the platform, whatever its answer",
+    "accessed": "the posts of requests answered with content",
+    "distinct": "different post ids obtained, each counted once per window",
+}
+
+
+def _from_table(read: TableRead, choices: ReadChoices) -> LogRead:
+    volume = read.distinct if choices.count == "distinct" else read.volume
+    if choices.count == "distinct" and volume is None:
+        raise InvalidInput("count: distinct needs a post_id column to tell posts apart")
+    distinct = read.distinct.total_posts if read.distinct is not None else None
+    notes = read.notes(choices.platform, choices.assume_tz)
+    if choices.count != "requested":
+        notes.append(f"Priced on the {choices.count} count "
+                     f"({_COUNT_MEANING[choices.count]}).")
+    return LogRead(
+        format=read.format, rows=read.rows, count=choices.count, volume=volume,
+        counts={"requests": read.volume.total_accesses,
+                "requested_posts": read.volume.total_posts,
+                "responses": read.volume.total_accesses,
+                "accessed_posts": read.volume.total_posts, "distinct_posts": distinct,
+                "log_requests": read.rows, "log_responses": None},
+        excluded_rows=dict(read.excluded_rows), excluded_posts=dict(read.excluded_posts),
+        notes=notes, columns=read.columns, ignored_columns=read.ignored_columns,
+        time_kind="supplied")

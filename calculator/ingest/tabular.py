@@ -30,7 +30,7 @@ from calculator.ingest.volume import Volume, VolumeBuilder
 
 KNOWN_COLUMNS = ("timestamp", "posts", "platform", "authorized", "actor", "post_id", "url",
                  "status")
-_COUNTED_COLUMNS = ("timestamp", "posts", "platform", "authorized")
+_COUNTED_COLUMNS = ("timestamp", "posts", "platform", "authorized", "post_id")
 _CHUNK = 32 << 20  # bytes of CSV parsed at once: large enough for pyarrow's threads
 _JSON_BATCH = 50_000  # records of JSON turned into columns at once
 _TRUE = ("true", "1", "yes")
@@ -56,16 +56,67 @@ class TableRead:
     authorized_missing: int = 0  # rows without an authorized value, counted as not authorized
     posts_missing: int = 0  # rows with a posts column but no value there, counted as one
     timestamps: TimestampNotes = field(default_factory=TimestampNotes)
+    distinct: Volume | None = None  # occurrences of post ids, when they were asked for
+    post_id_missing: int = 0  # counted rows without a post id (not in the distinct count)
+
+    def notes(self, platform: str, assume_tz: str) -> list[str]:
+        """Plain sentences for every choice made while reading the log."""
+        notes = []
+        stamps = self.timestamps
+        if stamps.naive:
+            notes.append(f"{plural(stamps.naive, 'timestamp')} had no offset and were read as "
+                         f"{assume_tz} (assume_tz).")
+        if stamps.ambiguous:
+            notes.append(f"{plural(stamps.ambiguous, 'local time')} fell in the hour that "
+                         f"{assume_tz} repeats when clocks go back, and were read as its "
+                         "first occurrence.")
+        if stamps.nonexistent:
+            notes.append(f"{plural(stamps.nonexistent, 'local time')} fell in the hour that "
+                         f"{assume_tz} skips when clocks go forward, and were moved past the "
+                         "gap.")
+        if stamps.epoch:
+            notes.append(f"{plural(stamps.epoch, 'timestamp')} were epoch seconds (UTC).")
+        if not self.has_posts_column:
+            notes.append("The log has no posts column: each row counts as one post.")
+        if self.posts_missing:
+            notes.append(f"{plural(self.posts_missing, 'row')} gave no posts count and were "
+                         "counted as one post each.")
+        if self.platform_missing:
+            notes.append(f"{plural(self.platform_missing, 'row')} named no platform and were "
+                         f"counted as {platform}.")
+        if self.authorized_missing:
+            notes.append(f"{plural(self.authorized_missing, 'row')} gave no authorized value "
+                         "and were counted as not authorized.")
+        if self.excluded_rows["other_platforms"]:
+            notes.append(f"{plural(self.excluded_rows['other_platforms'], 'row')} of other "
+                         "platforms were left out.")
+        if self.excluded_rows["authorized"]:
+            notes.append(f"{plural(self.excluded_rows['authorized'], 'row')} marked "
+                         "authorized (made under an agreement) were left out.")
+        if self.post_id_missing:
+            notes.append(f"{plural(self.post_id_missing, 'row')} had no post_id and are not in "
+                         "the distinct count.")
+        if self.ignored_columns:
+            notes.append(f"Columns not used: {', '.join(self.ignored_columns)}.")
+        return notes
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 row``, ``2 rows``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 class _Collector:
     """Turns batches of columns into counted instants and exclusion counts."""
 
-    def __init__(self, result: TableRead, platform: str, assume_tz: str) -> None:
+    def __init__(self, result: TableRead, platform: str, assume_tz: str,
+                 post_ids: bool = False) -> None:
         self.result = result
         self.platform = platform
         self.assume_tz = assume_tz
         self.builder = VolumeBuilder()
+        self.post_ids: dict[str, int] | None = {} if post_ids else None
+        self.occurrences: list[tuple[np.ndarray, np.ndarray]] = []
 
     def add(self, table: pa.Table, first_row: int) -> None:
         rows = table.num_rows
@@ -93,10 +144,38 @@ class _Collector:
             self._exclude("authorized", left_out, posts)
             keep &= ~authorized
         self.result.rows += rows
+        if self.post_ids is not None:
+            self._occurrences(table, instants, keep)
         if keep.all():
             self.builder.add(instants, posts)
         else:
             self.builder.add(instants[keep], posts[keep])
+
+    def _occurrences(self, table: pa.Table, instants: np.ndarray, keep: np.ndarray) -> None:
+        """Post ids of the counted rows, as numbers in order of first sight."""
+        if "post_id" not in table.column_names:
+            raise InvalidInput("count: distinct needs a post_id column to tell posts apart")
+        ids = pc.utf8_trim_whitespace(table.column("post_id").cast(pa.string()))
+        encoded = pc.dictionary_encode(ids).combine_chunks()
+        numbers = np.array([self.post_ids.setdefault(value, len(self.post_ids))
+                            for value in encoded.dictionary.to_pylist()] or [0],
+                           dtype=np.int64)
+        indices = encoded.indices
+        present = np.asarray(pc.fill_null(pc.not_equal(ids, ""), False)) & \
+            np.asarray(indices.is_valid())
+        missing = keep & ~present
+        self.result.post_id_missing += int(missing.sum())
+        chosen = keep & present
+        local = np.asarray(pc.fill_null(indices, 0))[chosen]
+        self.occurrences.append((instants[chosen], numbers[local]))
+
+    def distinct(self) -> Volume | None:
+        if self.post_ids is None:
+            return None
+        if not self.occurrences:
+            return Volume.of_occurrences(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        return Volume.of_occurrences(np.concatenate([o[0] for o in self.occurrences]),
+                                     np.concatenate([o[1] for o in self.occurrences]))
 
     def _exclude(self, reason: str, mask: np.ndarray, posts: np.ndarray) -> None:
         self.result.excluded_rows[reason] += int(mask.sum())
@@ -211,49 +290,66 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
     result.columns = lowered
     result.ignored_columns = [n for n in lowered if n not in KNOWN_COLUMNS]
     result.has_posts_column = "posts" in lowered
-    wanted = [n for n in lowered if n in _COUNTED_COLUMNS]
+    # post_id is read only for the distinct count, as text (ids outgrow 64-bit numbers).
+    wanted = [n for n in lowered if n in _COUNTED_COLUMNS
+              and (n != "post_id" or collector.post_ids is not None)]
     types = _csv_types(lowered, stream.peek(1 << 16)[: 1 << 16].rsplit(b"\n", 1)[0])
     width = len(lowered)
 
-    def parse_and_count(block: memoryview | bytes) -> None:
-        table = _parse_csv_block(block, lowered, wanted, types)
+    def count(block: memoryview | bytes, parsed: Future) -> None:
+        table = parsed.result()
         if isinstance(table, Exception):
             raise _csv_structure_problem(block, width, result.rows + 1, table)
         collector.add(table, result.rows + 1)
 
+    # Three stages at once: this thread reads and hashes block k+2 while one worker parses
+    # block k+1 and another counts block k. Each stage keeps the blocks in order, so rows
+    # number right; at most two blocks are in the stages (three buffers in turn).
     blocks = _Blocks(stream)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as parser, \
+            ThreadPoolExecutor(max_workers=1) as counter:
         in_flight: list[Future] = []
         while block := blocks.next():
-            in_flight.append(pool.submit(parse_and_count, block))
-            if len(in_flight) > 1:  # at most two blocks in memory: one parsed, one read
+            parsed = parser.submit(_parse_csv_block, block, lowered, wanted, types)
+            in_flight.append(counter.submit(count, block, parsed))
+            if len(in_flight) > 1:
                 in_flight.pop(0).result()
         for future in in_flight:
             future.result()
 
 
 class _Blocks:
-    """Whole lines of a stream, about ``_CHUNK`` bytes at a time, read without extra copies:
-    the bytes after the last newline are carried into the next block."""
+    """Whole lines of a stream, about ``_CHUNK`` bytes at a time: the bytes after the last
+    newline are carried into the next block. A few buffers are reused in turn (a fresh
+    32 MB buffer per block costs more in page faults than its parse); at most ``pool - 1``
+    blocks may be in use at once. Blocks grow from 1 MB, so a small log stays cheap."""
 
-    def __init__(self, stream: io.BufferedReader) -> None:
+    def __init__(self, stream: io.BufferedReader, pool: int = 3) -> None:
         self.stream = stream
         self.tail = b""
+        self.buffers = [bytearray() for _ in range(pool)]
+        self.turn = 0
+        self.size = 1 << 20
 
     def next(self) -> memoryview | bytes:
-        buffer = bytearray(len(self.tail) + _CHUNK)
-        buffer[: len(self.tail)] = self.tail
-        filled = len(self.tail) + (self.stream.readinto(memoryview(buffer)[len(self.tail):])
-                                   or 0)
+        buffer = self.buffers[self.turn]
+        self.turn = (self.turn + 1) % len(self.buffers)
+        needed = len(self.tail) + self.size
+        if len(buffer) < needed:
+            buffer.extend(bytes(needed - len(buffer)))
+        view = memoryview(buffer)
+        view[: len(self.tail)] = self.tail
+        filled = len(self.tail) + (self.stream.readinto(view[len(self.tail):needed]) or 0)
+        self.size = min(self.size * 2, _CHUNK)
         if filled == len(self.tail):  # the stream is done: what is left is the last line
             last, self.tail = self.tail, b""
             return last + b"\n" if last.strip() else b""
         cut = buffer.rfind(b"\n", 0, filled) + 1
         if cut == 0:  # no newline in a whole block: one very long line
-            self.tail = bytes(buffer[:filled])
+            self.tail = bytes(view[:filled])
             return self.next()
-        self.tail = bytes(buffer[cut:filled])
-        return memoryview(buffer)[:cut]
+        self.tail = bytes(view[cut:filled])
+        return view[:cut]
 
 
 def _parse_csv_block(block: memoryview | bytes, names: list[str], wanted: list[str],
@@ -446,10 +542,12 @@ def _json_array_records(text: io.TextIOWrapper, result: TableRead
 _JSON_READERS = {"jsonl": _jsonl_tables, "json": _json_array_tables}
 
 
-def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str) -> TableRead:
-    """Read a CSV, JSON Lines or JSON array log into counted instants."""
+def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str,
+               post_ids: bool = False) -> TableRead:
+    """Read a CSV, JSON Lines or JSON array log into counted instants (and, with
+    ``post_ids``, the occurrences of post ids for the distinct count)."""
     result = TableRead(format=fmt, volume=Volume.empty())
-    collector = _Collector(result, platform, assume_tz)
+    collector = _Collector(result, platform, assume_tz, post_ids)
     try:
         if fmt == "csv":
             _read_csv(source.stream, result, collector)
@@ -462,4 +560,5 @@ def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str) -> Ta
     if result.rows == 0:
         raise InvalidInput("the log has no rows: nothing to assess")
     result.volume = collector.builder.build()
+    result.distinct = collector.distinct()
     return result

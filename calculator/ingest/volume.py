@@ -16,14 +16,27 @@ _MERGE_AT = 4_000_000
 
 @dataclass(frozen=True)
 class Volume:
-    """Per distinct instant (UTC nanoseconds, ascending): posts and rows (accesses)."""
+    """Per distinct instant (UTC nanoseconds, ascending): posts and rows (accesses).
+
+    A volume of distinct posts also keeps its occurrences, one per (instant, post
+    number): its windows count post numbers once each, which per-instant sums cannot.
+    Post numbers stand for post ids in order of first sight; the ids themselves are not kept.
+    """
 
     instants: np.ndarray
     posts: np.ndarray
     accesses: np.ndarray
+    occurrence_instants: np.ndarray | None = None
+    occurrence_ids: np.ndarray | None = None
+
+    @property
+    def distinct(self) -> bool:
+        return self.occurrence_ids is not None
 
     @property
     def total_posts(self) -> int:
+        if self.occurrence_ids is not None:
+            return len(np.unique(self.occurrence_ids))
         return int(self.posts.sum())
 
     @property
@@ -31,12 +44,26 @@ class Volume:
         return int(self.accesses.sum())
 
     def select(self, mask: np.ndarray) -> Volume:
-        return Volume(self.instants[mask], self.posts[mask], self.accesses[mask])
+        if self.occurrence_instants is None or self.occurrence_ids is None:
+            return Volume(self.instants[mask], self.posts[mask], self.accesses[mask])
+        kept = np.isin(self.occurrence_instants, self.instants[mask])
+        return Volume.of_occurrences(self.occurrence_instants[kept], self.occurrence_ids[kept])
 
     @staticmethod
     def empty() -> Volume:
         nothing = np.array([], dtype=np.int64)
         return Volume(nothing, nothing, nothing)
+
+    @staticmethod
+    def of_occurrences(instants: np.ndarray, ids: np.ndarray) -> Volume:
+        """A distinct-post volume; per instant, posts are its distinct ids."""
+        order = np.lexsort((ids, instants))
+        instants, ids = instants[order], ids[order]
+        keep = np.ones(len(ids), dtype=bool)
+        keep[1:] = (instants[1:] != instants[:-1]) | (ids[1:] != ids[:-1])
+        instants, ids = instants[keep], ids[keep]
+        folded = _fold_sorted(instants, np.ones(len(instants), dtype=np.int64), None)
+        return Volume(folded[0], folded[1], folded[2], instants, ids)
 
 
 def _fold_sorted(instants: np.ndarray, posts: np.ndarray,
@@ -86,8 +113,21 @@ class VolumeBuilder:
             self._ordered = True
 
     def _merge(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        joined = [np.concatenate([p[k] for p in self._parts]) for k in range(3)]
-        return fold(*joined) if not self._ordered else _fold_sorted(*joined)
+        if not self._ordered:
+            return fold(*[np.concatenate([p[k] for p in self._parts]) for k in range(3)])
+        # Parts in time order are folded already: only an instant split across two parts
+        # (the last of one, the first of the next) is left to sum.
+        shared = [k for k in range(1, len(self._parts))
+                  if self._parts[k][0][0] == self._parts[k - 1][0][-1]]
+        parts = [list(p) for p in self._parts]
+        for k in reversed(shared):
+            parts[k - 1][1] = parts[k - 1][1].copy()
+            parts[k - 1][2] = parts[k - 1][2].copy()
+            parts[k - 1][1][-1] += parts[k][1][0]
+            parts[k - 1][2][-1] += parts[k][2][0]
+            parts[k] = [a[1:] for a in parts[k]]
+        instants, posts, accesses = (np.concatenate([p[k] for p in parts]) for k in range(3))
+        return instants, posts, accesses
 
     def build(self) -> Volume:
         if not self._parts:

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 
 from calculator.damages.pricing import to_cents
 from calculator.schemas.common import IntervalSchema, JsonValue, SourceSchema
-from calculator.timeutil import format_ns
+from calculator.timeutil import format_instant, format_ns
 
 
 class NsInstant(fields.Field):
@@ -58,6 +58,12 @@ class InputSchema(Schema):
     compressed = fields.Boolean(metadata={"description": "Whether the bytes were gzip."})
     columns = fields.List(fields.String())
     ignored_columns = fields.List(fields.String())
+    time_kind = fields.String(allow_none=True, metadata={
+        "description": "Which instant the log records: supplied (its own timestamp column), "
+                       "request-start, logged, capture-start, completed, allocated..."})
+    details = fields.Dict(allow_none=True, metadata={
+        "description": "For crawler formats: lines read, lines that could not be read (with "
+                       "the first line numbers), and what was skipped, by reason."})
 
 
 class OptionsSchema(Schema):
@@ -67,6 +73,29 @@ class OptionsSchema(Schema):
     format = fields.String(allow_none=True, metadata={"description": "The forced format, or "
                                                                       "null when detected."})
     headline = fields.Function(lambda o: o.headline.key)
+    count = fields.String(metadata={"description": "What is priced: requested, accessed or "
+                                                   "distinct posts."})
+    collection_window = fields.Function(
+        lambda o: None if o.collection_window is None else
+        {"from": format_instant(o.collection_window[0]),
+         "to": format_instant(o.collection_window[1])}, allow_none=True)
+    embedded_posts = fields.Boolean(metadata={"description": "Whether quoted and reposted "
+                                                             "posts count."})
+
+
+class CountsSchema(Schema):
+    requests = fields.Integer(allow_none=True, metadata={
+        "description": "Requests to the platform, whatever their answer."})
+    requested_posts = fields.Integer(allow_none=True)
+    responses = fields.Integer(allow_none=True, metadata={
+        "description": "Requests answered with content (2xx, 304, revisits)."})
+    accessed_posts = fields.Integer(allow_none=True)
+    distinct_posts = fields.Integer(allow_none=True, metadata={
+        "description": "Different post ids obtained; null when the log names no ids."})
+    log_requests = fields.Integer(allow_none=True, metadata={
+        "description": "Requests (rows) in the whole log, to any host or platform."})
+    log_responses = fields.Integer(allow_none=True, metadata={
+        "description": "Of those, answered with content; null when the log does not say."})
 
 
 class CountedSchema(Schema):
@@ -121,6 +150,9 @@ class AssessmentSchema(Schema):
     engine_version = fields.String()
     input = fields.Nested(InputSchema)
     options = fields.Nested(OptionsSchema)
+    counts = fields.Nested(CountsSchema, metadata={
+        "description": "The log's requested, accessed and distinct counts for the platform, "
+                       "side by side, before the in-force test; `counted` is the priced one."})
     counted = fields.Nested(CountedSchema, attribute="counted")
     excluded = fields.Dict(keys=fields.String(), values=fields.Integer(),
                            attribute="excluded.rows", metadata={
@@ -134,3 +166,5 @@ class AssessmentSchema(Schema):
     range = fields.Nested(RangeSchema, attribute="range")
     headline = fields.Nested(HeadlineSchema)
     assumptions = fields.List(fields.String())
+    warnings = fields.List(fields.String(), metadata={
+        "description": "What reading found suspicious, such as two clocks disagreeing."})

@@ -12,7 +12,8 @@ import pytest
 from calculator.damages.assessment import assess
 from calculator.errors import InvalidInput
 from calculator.ingest import tabular
-from calculator.ingest.formats import read_log
+from calculator.ingest.crawlers import HostMap
+from calculator.ingest.formats import ReadChoices, read_log
 from calculator.ingest.source import open_source
 
 ROWS = [("2025-03-01T18:00:00Z", 600_000), ("2025-03-02T06:00:00.250Z", 600_000),
@@ -31,9 +32,9 @@ def as_json(rows=ROWS) -> bytes:
     return json.dumps([{"timestamp": t, "posts": p} for t, p in rows]).encode()
 
 
-def read(data: bytes, fmt: str | None = None, assume_tz: str = "UTC"):
+def read(data: bytes, fmt: str | None = None, assume_tz: str = "UTC", count: str = "requested"):
     with open_source(data) as source:
-        return read_log(source, fmt, "x", assume_tz)
+        return read_log(source, fmt, ReadChoices(assume_tz=assume_tz, count=count), HostMap())
 
 
 def bad(data: bytes, fmt: str | None = None) -> InvalidInput:
@@ -125,7 +126,7 @@ def test_a_json_record_without_a_timestamp_is_refused():
 def test_a_row_without_a_posts_count_counts_one_post_and_is_reported(data):
     result = read(data)
     assert result.volume.posts.tolist() == [1, 4]
-    assert result.posts_missing == 1
+    assert "1 row gave no posts count and were counted as one post each." in result.notes
 
 
 def test_a_row_with_the_wrong_number_of_fields_names_its_row():
@@ -154,3 +155,18 @@ def test_a_forced_format_is_used_even_when_the_content_looks_otherwise():
 def test_columns_the_engine_does_not_use_are_reported_not_dropped_silently():
     result = read(b"timestamp,posts,user_agent\n2025-03-01T00:00:00Z,1,bot\n")
     assert result.ignored_columns == ["user_agent"]
+
+
+def test_the_distinct_count_of_a_table_counts_each_post_id_once_per_window():
+    data = (b"timestamp,post_id\n2025-03-01T00:00:00Z,11\n2025-03-01T00:00:01Z,11\n"
+            b"2025-03-01T00:00:02Z,12\n2025-03-01T00:00:03Z,\n")
+    result = read(data, count="distinct")
+    assert result.counts["distinct_posts"] == 2
+    assert result.counts["requested_posts"] == 4
+    assert result.volume.total_posts == 2
+    assert "1 row had no post_id and are not in the distinct count." in result.notes
+
+
+def test_the_distinct_count_needs_a_post_id_column():
+    with pytest.raises(InvalidInput, match="distinct needs a post_id column"):
+        read(as_csv(), count="distinct")

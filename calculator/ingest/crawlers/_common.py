@@ -229,7 +229,3 @@ def line_list(numbers: list[int], shown: int = 5) -> str:
     head = ", ".join(str(n) for n in numbers[:shown])
     more = ", …" if len(numbers) > shown else ""
     return f"line {head}" if len(numbers) == 1 else f"lines {head}{more}"
-
-
-def truncated_example(text: str, width: int = 80) -> str:
-    return text if len(text) <= width else text[:width] + "…"

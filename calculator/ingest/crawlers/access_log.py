@@ -24,7 +24,6 @@ from calculator.ingest.crawlers._common import (
     iter_lines,
     line_list,
     maybe_gunzip,
-    truncated_example,
 )
 from calculator.ingest.crawlers.hosts import Attribution
 from calculator.ingest.crawlers.options import ReadOptions
@@ -76,8 +75,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
         report.lines += 1
         match = _PLAIN.match(text) or _VHOST.match(text)
         if match is None:
-            report.unparseable(number, "not a common, combined or vhost_combined line: "
-                                       + truncated_example(text))
+            report.unparseable(number, "not a common, combined or vhost_combined line")
             check_unparsed(report, final=False)
             continue
         try:

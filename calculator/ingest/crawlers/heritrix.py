@@ -81,8 +81,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
             logged = clock.iso(parts[0])
             status = int(parts[1])
         except ValueError:
-            report.unparseable(number, f"no log time and status at the start: {parts[0]!r} "
-                                       f"{parts[1]!r}")
+            report.unparseable(number, "no log time and status at the start")
             check_unparsed(report, final=False)
             continue
         check_unparsed(report, final=False)

@@ -28,7 +28,6 @@ from calculator.ingest.crawlers._common import (
     counted,
     event,
     maybe_gunzip,
-    truncated_example,
 )
 from calculator.ingest.crawlers.allocation import EvenSpread, Rewindable, require_window
 from calculator.ingest.crawlers.hosts import UNKNOWN, Attribution
@@ -94,8 +93,7 @@ def _post_record_events(source: Rewindable, options: ReadOptions, report: ReadRe
         report.lines += 1
         record = post_record(value)
         if record is None:
-            report.unparseable(number, "not a post record (no id): "
-                                       + truncated_example(json.dumps(value)[:200]))
+            report.unparseable(number, "not a post record (no id)")
             check_unparsed(report, final=False)
             continue
         check_unparsed(report, final=False)

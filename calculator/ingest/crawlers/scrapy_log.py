@@ -26,7 +26,6 @@ from calculator.ingest.crawlers._common import (
     event,
     iter_lines,
     maybe_gunzip,
-    truncated_example,
 )
 from calculator.ingest.crawlers.options import ReadOptions
 from calculator.ingest.events import AccessEvent, ReadReport
@@ -82,8 +81,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
             continue
         found = _answer(message, state, report)
         if found is False:
-            report.unparseable(number, "a request line of an unknown shape: "
-                                       + truncated_example(message))
+            report.unparseable(number, "a request line of an unknown shape")
             continue
         if found is True:
             continue  # read, and it is not an answer from a site

@@ -21,7 +21,6 @@ from calculator.ingest.crawlers._common import (
     event,
     iter_lines,
     maybe_gunzip,
-    truncated_example,
 )
 from calculator.ingest.crawlers.access_log import note_tunnels
 from calculator.ingest.crawlers.options import ReadOptions
@@ -47,7 +46,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
         report.lines += 1
         match = _LINE.match(text)
         if match is None:
-            report.unparseable(number, "not a Squid native line: " + truncated_example(text))
+            report.unparseable(number, "not a Squid native line")
             check_unparsed(report, final=False)
             continue
         check_unparsed(report, final=False)
