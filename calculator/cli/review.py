@@ -1,0 +1,89 @@
+"""``calculator review``: a usage profile's findings, for reviewers and workflow systems."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from calculator.cli import Session, pass_session
+from calculator.errors import InvalidInput
+from calculator.review import review
+from calculator.review.profile import parse_profile_json
+from calculator.schemas.review import ReviewSchema
+
+
+def _money(currency: str, amount: str) -> str:
+    return f"{currency} {Decimal(amount):,.2f}"
+
+
+def render_review(doc: dict[str, Any]) -> str:
+    period = doc["period"]
+    summary = doc["summary"]
+    lines = [
+        f"review of {doc['platform']} ({doc['region']}), {doc['channel']}, "
+        f"{period['start']} until {period['end']} ({period['days']:,} days)"
+        + (f", reference {doc['reference']}" if doc["reference"] else ""),
+        f"findings: {summary['high']} high, {summary['warning']} warning, {summary['info']} info",
+    ]
+    damages = summary["projected_damages"]
+    if damages:
+        cur = damages["currency"]
+        lines.append(f"projected damages: {_money(cur, damages['headline'])} headline "
+                     f"({damages['reading']}); range {_money(cur, damages['low'])} to "
+                     f"{_money(cur, damages['high'])}")
+    licensed = summary["licensed_cost"]
+    if licensed:
+        known = ", ".join(_money(c, v) for c, v in licensed["known_cost"].items()) or "nothing"
+        state = ("every month priced" if licensed["complete"] else
+                 f"months not priced: {', '.join(licensed['months_unpriced'])}")
+        lines.append(f"licensed cost: {known} ({state})")
+    lines.append("")
+    for finding in doc["findings"]:
+        lines.append(f"[{finding['severity']}] {finding['date']} {finding['code']}: "
+                     f"{finding['title']}")
+        for citation in finding["citations"]:
+            lines.append(f"    cites {citation['clause'] or citation['document']} version "
+                         f"{citation['version']}")
+    if doc["not_in_rules"]:
+        lines += ["", "not in the rules:",
+                  *(f"  - {g['topic']}" + (f" ({g['document']})" if g["document"] else "")
+                    for g in doc["not_in_rules"])]
+    lines += ["", "assumptions:", *(f"  - {a}" for a in doc["assumptions"]),
+              f"profile sha256 {doc['profile_sha256']}",
+              f"ruleset {doc['ruleset_revision']}, engine {doc['engine_version']}"]
+    return "\n".join(lines)
+
+
+@click.command("review")
+@click.argument("profile", metavar="PROFILE.json|-")
+@click.option("--json", "as_json", is_flag=True, help="Print the review document.")
+@click.option("--equivalent-log", "log_path", default=None, metavar="PATH",
+              type=click.Path(dir_okay=False, writable=True),
+              help="Also write the crawl log (CSV) whose assessment is the projection.")
+@pass_session
+def review_command(session: Session, profile: str, as_json: bool, log_path: str | None) -> None:
+    """Review the usage profile in PROFILE.json (or - for standard input): terms in force and
+    every change, scraping and projected damages, licensed cost, AI training, retention and
+    forum, each finding with its citations. Exits 0, or 2 for a bad profile or usage."""
+    if profile == "-":
+        data = parse_profile_json(sys.stdin.buffer.read(), "standard input")
+    else:
+        try:
+            text = Path(profile).read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read the profile {profile}: {exc.strerror}") from None
+        data = parse_profile_json(text, profile)
+    result = review(data, rules=session.lookup)
+    if log_path:
+        Path(log_path).write_bytes(result.equivalent_log())
+    document = ReviewSchema().dump(result)
+    if as_json:
+        json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        click.echo(render_review(document))
