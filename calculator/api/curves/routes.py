@@ -1,0 +1,66 @@
+"""POST /v1/curves: a crawl log in, its trailing 24-hour post count over time out (for charts).
+
+The log is read and assessed exactly as by POST /v1/assessments (same bodies, same options,
+same problem details), so the curve's peak is the assessment's ``peak_24h``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask.views import MethodView
+from marshmallow import ValidationError
+
+from calculator.api import auth
+from calculator.api.assessments.routes import REQUEST_BODY, max_content, request_log
+from calculator.api.curves.schemas import CurveOptionsSchema
+from calculator.api.extensions import Blueprint
+from calculator.damages.assessment import assess
+from calculator.damages.curve import assessment_curve
+from calculator.errors import FieldProblem, InvalidArgument
+from calculator.schemas.curve import CurveDocumentSchema
+
+blp = Blueprint("curves", __name__, url_prefix="/v1",
+                description="The trailing 24-hour post count of a crawl log, for charts.")
+auth.protect(blp)  # the same key as POST /v1/assessments, once keys exist
+
+
+def parse_options(form: dict[str, Any]) -> dict[str, Any]:
+    values = {**request.args.to_dict(), **form}
+    values.pop("reference", None)  # an assessment's reference names nothing here
+    try:
+        return CurveOptionsSchema().load(values)
+    except ValidationError as exc:
+        problems = [FieldProblem(str(messages[0]), field=name)
+                    for name, messages in exc.messages.items()]
+        raise InvalidArgument("; ".join(f"{p.field}: {p.message}" for p in problems),
+                              problems=problems) from None
+
+
+@blp.route("/curves")
+class Curves(MethodView):
+    @blp.arguments(CurveOptionsSchema, location="query", as_kwargs=True)
+    @blp.doc(requestBody=REQUEST_BODY, security=auth.SECURITY)
+    @blp.response(200, CurveDocumentSchema)
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(413, "The body, or its decompressed content, is over the size limit.")
+    @blp.problem(415, "A content type or encoding that is not a log.")
+    @blp.problem(422, "The log or an option cannot be read: which row, which field, what was "
+                      "expected.")
+    def post(self, **_query: Any) -> Any:
+        """The trailing 24-hour post count of a crawl log over time, with the threshold.
+
+        The count at each point is the number of counted posts accessed in the clause's
+        window (24 hours) ending at that instant: the line a chart draws against the
+        threshold. Its highest point is the assessment's peak_24h.
+        """
+        stream, fmt, form, name = request_log()
+        options = parse_options(form)
+        points = options.pop("points")
+        assessment = assess(stream, rules=current_app.extensions["calculator.lookup"],
+                            name=name, format_hint=fmt, max_bytes=max_content(), **options)
+        return {"platform": assessment.platform, "region": assessment.region,
+                "clause": assessment.clause.id, "ruleset_revision": assessment.ruleset_revision,
+                "input": assessment.input, "counted": assessment.counted,
+                "curve": assessment_curve(assessment, points)}

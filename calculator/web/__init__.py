@@ -1,0 +1,10 @@
+"""Pages for reviewers: assess a log and see its curve, browse clause history, print reports.
+
+Server-rendered (Jinja) pages over the same core and the same JSON documents as the API;
+the little JavaScript there is sends a log to the JSON API, shows progress and problems in
+words, and draws the chart with the vendored Chart.js (no CDN: the pages work offline).
+"""
+
+from calculator.web.routes import blp
+
+__all__ = ["blp"]

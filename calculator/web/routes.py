@@ -1,0 +1,261 @@
+"""The pages: Assess (/assess), Clauses (/clauses/...) and Reports (/reports/...).
+
+Pages that show rules read the core directly (the rules are public facts). Pages that show
+a log's assessment or a stored record hold no data themselves: their script asks the JSON
+API, with the reviewer's API key where one is needed, and the server only renders the
+document it is handed, through the same templates the printable report uses.
+"""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from calculator.api import auth
+from calculator.api.problems import problem, status_of
+from calculator.damages.pricing import ALL_READINGS, HEADLINE_READING
+from calculator.errors import (
+    CalculatorError,
+    InvalidArgument,
+    NotFound,
+    NotInForce,
+    Unauthorized,
+)
+from calculator.ingest.formats import FORMATS
+from calculator.rules import RuleLookup
+from calculator.schemas.rules import (
+    ClauseChangeSchema,
+    ClauseHistorySchema,
+    ClauseInForceSchema,
+    DocumentSchema,
+    DocumentSummarySchema,
+    DocumentVersionInForceSchema,
+)
+from calculator.timeutil import format_instant, parse_instant
+from calculator.web.present import HELPERS, reading_choice
+
+blp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+                static_url_path="/assets")
+
+# Pages run only their own files: no inline script, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CLAUSE_PAGES = ("web.clauses", "web.document", "web.clause")
+RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+STORED_ASSESSMENT = re.compile(r"^/v1/assessments/(?P<id>[A-Za-z0-9_-]{1,64})$")
+RENDERED_VIEWS = {"results": "web/results.html", "report": "web/report_body.html",
+                  "review-report": "web/review_report_body.html"}
+
+
+def lookup() -> RuleLookup:
+    return current_app.extensions["calculator.lookup"]
+
+
+@blp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"say": SimpleNamespace(**HELPERS), "ruleset_revision": lookup().ruleset.revision}
+
+
+@blp.after_request
+def _page_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+@blp.errorhandler(CalculatorError)
+def _page_error(error: CalculatorError) -> tuple[str, int]:
+    status = status_of(error)
+    return render_template("web/error.html", status=status, error=error), status
+
+
+@blp.before_request
+def _rules_closed() -> None:
+    """An operator who closes the rule lookups (REQUIRE_KEY_FOR_RULES) closes these pages too:
+    a browser's page request carries no key."""
+    if (request.endpoint in CLAUSE_PAGES and current_app.config.get("REQUIRE_KEY_FOR_RULES")
+            and auth.store().keys.any()):
+        raise Unauthorized("this service keeps its rules for holders of an API key: ask the "
+                           "JSON API (/v1/clauses/...) with Authorization: Bearer KEY")
+
+
+# -- Assess --------------------------------------------------------------------------------
+
+
+@blp.get("/")
+def home() -> Response:
+    return redirect(url_for("web.assess"))
+
+
+@blp.get("/assess")
+def assess() -> str:
+    rules = lookup()
+    ruleset = rules.ruleset
+    platforms = [p for p in sorted(ruleset.platforms.values(), key=lambda p: p.name)
+                 if rules.clauses_of_kind(p.id, "liquidated-damages")]
+    readings = [{"key": r.key, "words": reading_choice(r)} for r in ALL_READINGS]
+    return render_template(
+        "web/assess.html", platforms=platforms, regions=list(ruleset.regions.values()),
+        default_region=ruleset.default_region, formats=FORMATS,
+        zones=sorted(available_timezones()), readings=readings,
+        headline=HEADLINE_READING.key)
+
+
+@blp.post("/render")
+def render_document() -> Response | str:
+    """A document as the API answered it (an assessment, or a review) as HTML: the Assess page's
+    results, or a printable report. The server renders, so a page and a report never read a
+    document differently; it only shows what the caller already holds."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("document"), dict):
+        return problem(422, "invalid-argument", "An argument has an invalid value",
+                       "send JSON with the document (as the API answered it) in 'document'")
+    view = body.get("view") or "results"
+    if view not in RENDERED_VIEWS:
+        return problem(422, "invalid-argument", "An argument has an invalid value",
+                       f"view: one of {', '.join(RENDERED_VIEWS)}")
+    curve = body.get("curve") if isinstance(body.get("curve"), dict) else None
+    record = body.get("record") if isinstance(body.get("record"), dict) else None
+    return render_template(RENDERED_VIEWS[view], doc=body["document"], curve=curve,
+                           report_url=_report_url(body.get("location")), record=record)
+
+
+def _report_url(location: Any) -> str | None:
+    """The printable page of a stored assessment, from the Location the API answered."""
+    if not isinstance(location, str):
+        return None
+    found = STORED_ASSESSMENT.match(urlsplit(location).path)
+    return url_for("web.assessment_report", record_id=found["id"]) if found else None
+
+
+# -- Reports -------------------------------------------------------------------------------
+
+
+@blp.get("/reports/assessments/<record_id>")
+def assessment_report(record_id: str) -> str:
+    """A stored assessment as a printable page. The page asks GET /v1/assessments/{id} with
+    the reviewer's key, so it shows exactly what the API would show that key."""
+    if not RECORD_ID.match(record_id):
+        raise NotFound(f"'{record_id}' is not an assessment id")
+    return render_template("web/report_page.html", record_id=record_id, what="assessment",
+                           api_url=f"/v1/assessments/{record_id}", view="report")
+
+
+@blp.get("/reports/reviews/<record_id>")
+def review_report(record_id: str) -> str:
+    """A stored review as a printable page, read from GET /v1/reviews/{id} with the
+    reviewer's key like an assessment's report."""
+    if not RECORD_ID.match(record_id):
+        raise NotFound(f"'{record_id}' is not a review id")
+    return render_template("web/report_page.html", record_id=record_id, what="review",
+                           api_url=f"/v1/reviews/{record_id}", view="review-report")
+
+
+# -- Clauses -------------------------------------------------------------------------------
+
+
+@blp.get("/clauses")
+def clauses() -> str:
+    rules = lookup()
+    platforms = [{"platform": p, "documents": DocumentSummarySchema(many=True).dump(
+        [rules.document(d) for d in p.documents])}
+        for p in sorted(rules.ruleset.platforms.values(), key=lambda p: p.name)]
+    return render_template("web/clauses.html", platforms=platforms)
+
+
+@blp.get("/clauses/<document_id>")
+def document(document_id: str) -> str:
+    rules = lookup()
+    history = DocumentSchema().dump(rules.document_history(document_id))
+    as_of = _as_of_document(rules, document_id) if request.args.get("at") else None
+    return render_template("web/document.html", doc=history, as_of=as_of,
+                           regions=_regions(rules, history["regions"]),
+                           region=request.args.get("region") or history["regions"][0],
+                           at=request.args.get("at", ""))
+
+
+@blp.get("/clauses/<document_id>/<clause_key>")
+def clause(document_id: str, clause_key: str) -> str:
+    rules = lookup()
+    found = rules.clause(f"{document_id}.{clause_key}")
+    if found.document_id != document_id:
+        raise NotFound(f"no clause '{clause_key}' in {document_id}")
+    history = rules.clause_history(found.id)
+    dumped = ClauseHistorySchema().dump(history)
+    document_regions = rules.document(document_id).regions
+    timelines = []
+    for region in document_regions:
+        entries = [(entry, dumped_entry) for entry, dumped_entry
+                   in zip(history.entries, dumped["versions"], strict=True)
+                   if entry.region == region]
+        timeline = []
+        for index, (entry, shown) in enumerate(entries):
+            change = None
+            if index:
+                previous = entries[index - 1][0]
+                diff = rules.changes(document_id, previous.in_force.start,
+                                     entry.in_force.start, region)
+                change = next((ClauseChangeSchema().dump(c) for c in diff.clauses
+                               if c.clause.id == found.id), None)
+            timeline.append({"entry": shown, "change": change})
+        timelines.append({"region": region, "title": rules.ruleset.regions[region].title,
+                          "versions": timeline})
+    as_of = _as_of_clause(rules, found.id) if request.args.get("at") else None
+    return render_template("web/clause.html", clause=dumped, timelines=timelines,
+                           as_of=as_of, regions=_regions(rules, document_regions),
+                           region=request.args.get("region") or document_regions[0],
+                           at=request.args.get("at", ""))
+
+
+def _regions(rules: RuleLookup, ids: Any) -> list[Any]:
+    return [rules.ruleset.regions[r] for r in ids if r in rules.ruleset.regions]
+
+
+def _as_of_clause(rules: RuleLookup, clause_id: str) -> dict[str, Any]:
+    """Which version of the clause applied at ``at`` in ``region``, or why none did."""
+    try:
+        at = parse_instant(request.args["at"], name="at")
+        found = rules.clause_in_force(clause_id, at, request.args.get("region") or None)
+    except NotInForce as exc:
+        return {"not_in_force": exc.detail, **exc.extensions}
+    except InvalidArgument as exc:
+        return {"invalid": exc.problems[0].message if exc.problems else exc.detail,
+                "field": exc.problems[0].field if exc.problems else None}
+    return {"found": ClauseInForceSchema().dump(found)}
+
+
+def _as_of_document(rules: RuleLookup, document_id: str) -> dict[str, Any]:
+    """Which document version applied at ``at`` in ``region``, and each clause's version."""
+    try:
+        at = parse_instant(request.args["at"], name="at")
+        region = rules.region(request.args.get("region") or None)
+    except InvalidArgument as exc:
+        return {"invalid": exc.problems[0].message if exc.problems else exc.detail,
+                "field": exc.problems[0].field if exc.problems else None}
+    version = rules.document_version_in_force(document_id, at, region)
+    answers = []
+    for item in rules.document(document_id).clauses:
+        try:
+            answers.append({"clause": item, "found": ClauseInForceSchema().dump(
+                rules.clause_in_force(item.id, at, region))})
+        except NotInForce as exc:
+            answers.append({"clause": item, "not_in_force": exc.detail, **exc.extensions})
+    first = rules.document(document_id).timeline(region)
+    return {"at": format_instant(at), "region": region,
+            "version": DocumentVersionInForceSchema().dump(version) if version else None,
+            "first": first[0].date.isoformat() if first else None, "clauses": answers}

@@ -1,0 +1,118 @@
+// The Assess page: send the log to POST /v1/assessments (200 or 201, stored or not) and to
+// POST /v1/curves, show progress and problems in words, then the server-rendered results
+// and the chart of the trailing 24-hour count (docs/decisions/0040, 0041).
+(function () {
+  "use strict";
+  var api = window.CalculatorApi;
+  var form = document.getElementById("assess-form");
+  if (!form || !api) { return; }
+  var byId = document.getElementById.bind(document);
+  var keyInput = byId("api-key"), button = byId("assess-button"), area = byId("progress-area");
+  var status = byId("status"), bar = byId("progress"), elapsed = byId("elapsed");
+  var problemBox = byId("problem"), results = byId("results");
+  var timer = null, started = 0, chart = null;
+
+  keyInput.value = api.key();
+  byId("forget-key").addEventListener("click", function () {
+    api.rememberKey("");
+    keyInput.value = "";
+    area.hidden = false;
+    bar.hidden = true;
+    status.textContent = "The key is forgotten in this tab.";
+    keyInput.focus();
+  });
+
+  function size(bytes) {
+    var units = ["bytes", "KB", "MB", "GB"], value = bytes, unit = 0;
+    while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+    return (unit ? value.toFixed(1) : value) + " " + units[unit];
+  }
+
+  function stage(text, fraction) {
+    area.hidden = false;
+    bar.hidden = false;
+    status.textContent = text;
+    if (fraction == null) { bar.removeAttribute("value"); } else { bar.value = Math.round(fraction * 100); }
+  }
+
+  function sending(step, file, waiting) {
+    return {
+      onUpload: function (fraction) {
+        stage(step + ": sending " + file.name + " (" + size(file.size) + ")" +
+              (fraction == null ? "…" : ", " + Math.round(fraction * 100) + "%"), fraction);
+      },
+      onSent: function () { stage(step + ": " + waiting, null); }
+    };
+  }
+
+  function fail(problem) { throw Object.assign(new Error(problem.title), {problem: problem}); }
+
+  async function run() {
+    var file = byId("log").files[0];
+    var data = new FormData(form);  // the key field has no name: it is never sent as a field
+    ["format", "headline", "collected_from", "collected_to"].forEach(function (name) {
+      if (!data.get(name)) { data.delete(name); }  // empty: the API's default
+    });
+
+    var answer = await api.send("POST", form.action, data, sending(
+      "Step 1 of 2", file, "evaluating the log under every reading of the clause…"));
+    if (answer.status === 201 && !answer.json && answer.location) {
+      answer = await api.send("GET", answer.location);  // a 201 that only says where it is
+    }
+    if (!api.ok(answer) || !answer.json) { fail(api.words(answer)); }
+    var doc = answer.json;
+
+    var curve = null, curveProblem = null;
+    var curveAnswer = await api.send("POST", form.dataset.curveUrl, data, sending(
+      "Step 2 of 2", file, "counting the posts over time for the chart…"));
+    if (api.ok(curveAnswer) && curveAnswer.json &&
+        curveAnswer.json.input.sha256 === doc.input.sha256) {
+      curve = curveAnswer.json.curve;
+    } else {
+      curveProblem = api.ok(curveAnswer) ? {title: "The chart could not be drawn",
+        lines: ["The log changed between the two requests; assess it again."], hint: ""}
+        : api.words(curveAnswer);
+      curveProblem.title = "The chart could not be drawn: " + curveProblem.title;
+    }
+
+    stage("Showing the results…", null);
+    var html = await api.render(form.dataset.renderUrl, {document: doc, curve: curve,
+                                                         location: answer.location, view: "results"});
+    if (chart) { chart.destroy(); chart = null; }
+    results.innerHTML = html;
+    results.hidden = false;
+    chart = window.CalculatorChart ? window.CalculatorChart.draw(results) : null;
+    if (curveProblem) { api.showProblem(problemBox, curveProblem); }
+    var seconds = Math.round((Date.now() - started) / 1000);
+    status.textContent = "Done in " + seconds + " s: headline " +
+      byId("headline-amount").textContent + ". The results follow.";
+    bar.hidden = true;
+    if (!curveProblem) { byId("results-heading").focus(); }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!form.reportValidity()) { return; }
+    api.rememberKey(keyInput.value.trim());
+    button.disabled = true;
+    problemBox.hidden = true;
+    results.hidden = true;
+    started = Date.now();
+    elapsed.textContent = "";
+    timer = setInterval(function () {
+      elapsed.textContent = Math.round((Date.now() - started) / 1000) + " s so far";
+    }, 1000);
+    run().catch(function (error) {
+      area.hidden = true;
+      api.showProblem(problemBox, error.problem ||
+        {title: "The log could not be assessed", lines: [error.message], hint: ""});
+      var said = error.problem ? error.problem.title + error.problem.lines.join(" ") : "";
+      if (/API key/.test(said)) { keyInput.focus(); }
+      if (/collection window/i.test(said)) { form.querySelector("details.more-options").open = true; }
+    }).finally(function () {
+      clearInterval(timer);
+      elapsed.textContent = "";
+      button.disabled = false;
+    });
+  });
+})();
