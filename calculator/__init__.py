@@ -1,6 +1,7 @@
 """What scraping a platform costs under its terms, and which terms applied when.
 
 ``calculator.assess(source, **options)`` assesses a crawl log;
+``calculator.review(profile)`` reviews a data-licensing usage profile;
 ``calculator.rules`` looks up which terms applied when.
 """
 
@@ -19,3 +20,14 @@ def assess(source: Any, **options: Any) -> Any:
     from calculator.damages.assessment import assess as run
 
     return run(source, **options)
+
+
+def review(profile: Any, **options: Any) -> Any:
+    """Review a usage profile (a mapping, a path to a JSON file, or JSON bytes).
+
+    See :func:`calculator.review.engine.review`. Once ``calculator.review`` (the package) is
+    imported it takes this name, and is callable the same way.
+    """
+    from calculator.review.engine import review as run
+
+    return run(profile, **options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -9,12 +10,16 @@ from flask import Flask, Response, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
 from calculator import __version__
-from calculator.api import health
+from calculator.api import auth, health
 from calculator.api.assessments import routes as assessment_routes
+from calculator.api.curves import routes as curve_routes
 from calculator.api.extensions import Api
 from calculator.api.problems import register_problem_handlers
+from calculator.api.reviews import routes as review_routes
 from calculator.api.rules import routes as rules_routes
 from calculator.rules import RuleLookup, load_ruleset
+from calculator.storage import Store, database_url
+from calculator.web import blp as web_pages
 
 
 class DefaultConfig:
@@ -32,11 +37,33 @@ class DefaultConfig:
                                 "X-Ruleset-Revision header."},
     }
     RULES_DIR: str | None = None  # None: the bundled rules (or CALCULATOR_RULES_DIR)
+    # Storage (docs/decisions/0020): None means CALCULATOR_DATABASE_URL or DATABASE_URL from
+    # the environment, else a SQLite file in the instance folder, created on first start.
+    DATABASE_URL: str | None = None
+    MIGRATE_ON_START = True  # `calculator serve` migrates once and turns this off for workers
+    # Limits (docs/decisions/0023): the body as sent, and a log's content once decompressed
+    # (None: the same as MAX_CONTENT_LENGTH).
+    MAX_CONTENT_LENGTH = 256 * 1024 * 1024
+    MAX_DECOMPRESSED_LENGTH: int | None = None
+    # Rule lookups stay open once API keys exist, unless this is set.
+    REQUIRE_KEY_FOR_RULES = False
+
+
+def instance_path(config: Mapping[str, Any] | None = None) -> str | None:
+    """The instance folder: INSTANCE_PATH in the app's config, CALCULATOR_INSTANCE_PATH, or
+    None for Flask's default (``instance/`` beside the package in a source checkout)."""
+    chosen = (config or {}).get("INSTANCE_PATH") or os.environ.get("CALCULATOR_INSTANCE_PATH")
+    return os.path.abspath(chosen) if chosen else None
+
+
+def default_instance_path() -> str:
+    """The instance folder an app would use, without building one (for the command line)."""
+    return instance_path() or Flask("calculator").instance_path
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; refuse (``RulesetError``) when the rule files do not validate."""
-    app = Flask("calculator", instance_relative_config=True)
+    app = Flask("calculator", instance_relative_config=True, instance_path=instance_path(config))
     app.json.sort_keys = False  # keep the documents' field order, which reads best
     app.config.from_object(DefaultConfig)
     app.config.from_prefixed_env(prefix="CALCULATOR")
@@ -46,11 +73,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ruleset = load_ruleset(app.config["RULES_DIR"])
     app.extensions["calculator.lookup"] = RuleLookup(ruleset)
 
+    app.extensions[auth.STORE] = Store.open(
+        database_url(app.config.get("DATABASE_URL"), app.instance_path),
+        migrate=app.config["MIGRATE_ON_START"])
+
     register_problem_handlers(app)
+    auth.guard_rule_lookups(app, rules_routes.blp.name)
     api = Api(app)
+    api.spec.components.security_scheme("apiKey", auth.SECURITY_SCHEME)
     api.register_blueprint(health.blp)
     api.register_blueprint(rules_routes.blp)
     api.register_blueprint(assessment_routes.blp)
+    api.register_blueprint(review_routes.blp)
+
+    # -- Reviewer pages (issue 6; docs/decisions/0040-0042): /assess, /clauses/..., and
+    #    /reports/assessments/{id}, with POST /v1/curves for the Assess page's chart.
+    api.register_blueprint(curve_routes.blp)
+    app.register_blueprint(web_pages)
+    # -- end of the reviewer pages
 
     @app.get("/docs/assets/<path:filename>")
     def _swagger_assets(filename: str) -> Response:

@@ -79,6 +79,11 @@ def _register() -> None:
 
     for command in (*rules.COMMANDS, assess.assess_command, serve.serve):
         main.add_command(command)
+    from calculator.cli import review
+    main.add_command(review.review_command)
+    from calculator.cli import database, keys
+    main.add_command(keys.keys)
+    main.add_command(database.migrate_command)
 
 
 _register()
