@@ -274,11 +274,7 @@ def _readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
     if len(instants) == 0:
         return [ReadingResult(r, Fraction(0), ()) for r in ALL_READINGS], None, set(), []
     eps = w.resolution_of(instants)
-    counter: w.PostCounter | w.DistinctCounter
-    if counted.occurrence_ids is not None:
-        counter = w.DistinctCounter(counted.occurrence_instants, counted.occurrence_ids, window)
-    else:
-        counter = w.PostCounter(instants, posts, eps, window)
+    counter = w.counter_for(instants, posts, eps, window, counted.occurrences)
     peak_span = w.peak(instants, counter, window)
     days = w.calendar_bounds(instants, tz)
     spans = {

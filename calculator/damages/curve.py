@@ -79,7 +79,8 @@ def change_points(instants: np.ndarray, window: int) -> np.ndarray:
     return np.union1d(instants, instants + window)
 
 
-def trailing_counts(counter: w.PostCounter, at: np.ndarray, window: int, eps: int) -> np.ndarray:
+def trailing_counts(counter: w.WindowCounter, at: np.ndarray, window: int,
+                    eps: int) -> np.ndarray:
     """Posts in ``(t - window, t]`` for each ``t`` of ``at``."""
     return counter.count(at - window + eps, at + eps)
 
@@ -123,16 +124,19 @@ def _above(at: np.ndarray, values: np.ndarray, thresholds: tuple[Threshold, ...]
 
 def trailing_curve(instants: np.ndarray, posts: np.ndarray, window: int,
                    max_points: int = DEFAULT_POINTS,
-                   thresholds: tuple[Threshold, ...] = ()) -> TrailingCurve:
+                   thresholds: tuple[Threshold, ...] = (),
+                   occurrences: tuple[np.ndarray, np.ndarray] | None = None) -> TrailingCurve:
     """The trailing count of posts per ``window`` at every change point, or at most
-    ``max_points`` of them (each span's lowest and highest), with the exact peak."""
+    ``max_points`` of them (each span's lowest and highest), with the exact peak. With
+    ``occurrences`` (instants, post numbers) the count is of distinct posts, as the
+    assessment's distinct reading counts them."""
     if not MIN_POINTS <= max_points <= MAX_POINTS:
         raise ValueError(f"max_points must be from {MIN_POINTS} to {MAX_POINTS}")
     if len(instants) == 0:
         nothing = np.array([], dtype=np.int64)
         return TrailingCurve(window, nothing, nothing, 0, False, None, thresholds)
     eps = w.resolution_of(instants)
-    counter = w.PostCounter(instants, posts, eps, window)
+    counter = w.counter_for(instants, posts, eps, window, occurrences)
     at = change_points(instants, window)
     values = trailing_counts(counter, at, window, eps)
     peak = w.peak(instants, counter, window)
@@ -176,8 +180,16 @@ def assessment_curve(assessment: Assessment, max_points: int = DEFAULT_POINTS) -
     """The trailing count over the accesses an assessment counted."""
     counted = counted_volume(assessment)
     return trailing_curve(counted.instants, counted.posts, window_of(assessment), max_points,
-                          thresholds_of(assessment))
+                          thresholds_of(assessment), counted.occurrences)
 
 
 def _ns(instant: datetime) -> int:
     return int(instant.timestamp()) * NS
+
+
+def curve_document(assessment: Assessment, max_points: int = DEFAULT_POINTS) -> dict:
+    """What a curve answer holds: the curve, and what ties it to its assessment."""
+    return {"platform": assessment.platform, "region": assessment.region,
+            "clause": assessment.clause.id, "ruleset_revision": assessment.ruleset_revision,
+            "input": assessment.input, "counted": assessment.counted,
+            "curve": assessment_curve(assessment, max_points)}

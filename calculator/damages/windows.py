@@ -128,6 +128,16 @@ class DistinctCounter:
         return self.instants[starts], np.diff(np.append(starts, len(self.instants)))
 
 
+def counter_for(instants: np.ndarray, posts: np.ndarray, eps: int, window: int,
+                occurrences: tuple[np.ndarray, np.ndarray] | None = None
+                ) -> PostCounter | DistinctCounter:
+    """The counter a volume needs: distinct post ids when its occurrences are given, posts
+    summed per instant otherwise."""
+    if occurrences is not None:
+        return DistinctCounter(occurrences[0], occurrences[1], window)
+    return PostCounter(instants, posts, eps, window)
+
+
 @dataclass(frozen=True)
 class Span:
     """A window ``[start_ns, end_ns)`` and the posts counted in it."""

@@ -34,6 +34,13 @@ class Volume:
         return self.occurrence_ids is not None
 
     @property
+    def occurrences(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(instants, post numbers) of a distinct-post volume; None otherwise."""
+        if self.occurrence_instants is None or self.occurrence_ids is None:
+            return None
+        return self.occurrence_instants, self.occurrence_ids
+
+    @property
     def total_posts(self) -> int:
         if self.occurrence_ids is not None:
             return len(np.unique(self.occurrence_ids))

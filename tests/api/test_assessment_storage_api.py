@@ -419,3 +419,15 @@ def test_the_stored_assessment_endpoints_are_documented(client):
     assert "post" in paths["/v1/assessments/{assessment_id}/replay"]
     assert spec["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     assert post_["security"] == [{"apiKey": []}]
+
+
+def test_a_stored_assessment_draws_its_curve_without_the_log_being_sent_again(client):
+    log = b"timestamp,posts\n2025-03-01T18:00:00Z,600000\n2025-03-02T06:00:00Z,600000\n"
+    created = client.post("/v1/assessments", data=log, content_type="text/csv")
+    location = created.headers["Location"]
+    stored = client.get(f"{location}/curve?points=50").get_json()
+    sent = client.post("/v1/curves?points=50", data=log, content_type="text/csv").get_json()
+    assert stored == sent
+    assert max(p["posts"] for p in stored["curve"]["points"]) == \
+        created.get_json()["peak_24h"]["posts"]
+    assert client.get("/v1/assessments/0123456789abcdef/curve").status_code == 404

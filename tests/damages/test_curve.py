@@ -141,3 +141,15 @@ def test_the_curve_of_an_assessment_counts_what_it_counted_and_peaks_where_it_do
         v["parameters"]["threshold_posts"] for v in document["clause"]["versions"]]
     assert curve.window_ns == DAY
     assert [(p.posts) for p in curve.points] == [600_000, 1_200_000, 600_000, 0]
+
+
+def test_the_curve_of_a_distinct_count_peaks_at_the_assessments_distinct_peak():
+    import calculator
+
+    log = (b"timestamp,post_id\n2025-03-01T00:00:00Z,1\n2025-03-01T01:00:00Z,1\n"
+           b"2025-03-01T02:00:00Z,2\n2025-03-02T00:30:00Z,3\n")
+    result = calculator.assess(log, count="distinct")
+    curve = assessment_curve(result)
+    # Four rows but three posts: the 24 hours from 01:00 hold post 1 (once), 2 and 3.
+    assert result.peak.posts == 3
+    assert int(curve.posts.max()) == result.peak.posts

@@ -22,6 +22,7 @@ from calculator.api.assessments.schemas import (
     CreateAssessmentQuerySchema,
     RecordListQuerySchema,
 )
+from calculator.api.curves.schemas import CurvePointsSchema
 from calculator.api.extensions import Blueprint
 from calculator.api.records import (
     created,
@@ -32,9 +33,11 @@ from calculator.api.records import (
 )
 from calculator.damages.assessment import assess
 from calculator.damages.assessment import replay as replay_assessment
+from calculator.damages.curve import curve_document
 from calculator.damages.diff import diff_documents
 from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
 from calculator.ingest.source import open_source
+from calculator.schemas.curve import CurveDocumentSchema
 from calculator.schemas.stored import AssessmentPageSchema, ReplaySchema, StoredAssessmentSchema
 from calculator.storage.assessments import (
     KIND,
@@ -240,3 +243,20 @@ class Replay(MethodView):
                                 current_app.extensions["calculator.lookup"]).to_document()
         return json_response({"id": record.id, "replayed_at": format_instant(datetime.now(UTC)),
                       "document": new, "changes": diff_documents(filed, new)})
+
+
+@blp.route("/assessments/<string:assessment_id>/curve")
+class StoredCurve(MethodView):
+    @blp.arguments(CurvePointsSchema, location="query", as_kwargs=True)
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(200, CurveDocumentSchema, description=(
+        "The trailing 24-hour count of the stored assessment's counted accesses, from its "
+        "stored counts (the log is not sent again), under today's rules."))
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(404, "No assessment with this id that this key may see.")
+    def get(self, assessment_id: str, points: int) -> Any:
+        """The chart of a stored assessment: its trailing 24-hour post count over time."""
+        record = auth.store().get(KIND, assessment_id, owner=auth.owner(), with_basis=True)
+        again = replay_assessment(basis_from_record(record),
+                                  current_app.extensions["calculator.lookup"])
+        return curve_document(again, points)

@@ -17,7 +17,7 @@ from calculator.api.assessments.routes import REQUEST_BODY, max_content, request
 from calculator.api.curves.schemas import CurveOptionsSchema
 from calculator.api.extensions import Blueprint
 from calculator.damages.assessment import assess
-from calculator.damages.curve import assessment_curve
+from calculator.damages.curve import curve_document
 from calculator.errors import FieldProblem, InvalidArgument
 from calculator.schemas.curve import CurveDocumentSchema
 
@@ -60,7 +60,4 @@ class Curves(MethodView):
         points = options.pop("points")
         assessment = assess(stream, rules=current_app.extensions["calculator.lookup"],
                             name=name, format_hint=fmt, max_bytes=max_content(), **options)
-        return {"platform": assessment.platform, "region": assessment.region,
-                "clause": assessment.clause.id, "ruleset_revision": assessment.ruleset_revision,
-                "input": assessment.input, "counted": assessment.counted,
-                "curve": assessment_curve(assessment, points)}
+        return curve_document(assessment, points)

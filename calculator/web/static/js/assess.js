@@ -1,5 +1,5 @@
-// The Assess page: send the log to POST /v1/assessments (200 or 201, stored or not) and to
-// POST /v1/curves, show progress and problems in words, then the server-rendered results
+// The Assess page: send the log to POST /v1/assessments (stored: 201 with its Location),
+// GET its stored curve, show progress and problems in words, then the server-rendered results
 // and the chart of the trailing 24-hour count (docs/decisions/0040, 0041).
 (function () {
   "use strict";
@@ -56,15 +56,17 @@
 
     var answer = await api.send("POST", form.action, data, sending(
       "Step 1 of 2", file, "evaluating the log under every reading of the clause…"));
-    if (answer.status === 201 && !answer.json && answer.location) {
-      answer = await api.send("GET", answer.location);  // a 201 that only says where it is
+    var location = answer.location;  // where the assessment is stored
+    if (answer.status === 201 && !answer.json && location) {
+      answer = await api.send("GET", location);  // a 201 that only says where it is
     }
     if (!api.ok(answer) || !answer.json) { fail(api.words(answer)); }
     var doc = answer.json;
 
     var curve = null, curveProblem = null;
-    var curveAnswer = await api.send("POST", form.dataset.curveUrl, data, sending(
-      "Step 2 of 2", file, "counting the posts over time for the chart…"));
+    // The stored assessment's own counts draw the chart: the log is not sent again.
+    stage("Step 2 of 2: counting the posts over time for the chart…", null);
+    var curveAnswer = await api.send("GET", location + "/curve");
     if (api.ok(curveAnswer) && curveAnswer.json &&
         curveAnswer.json.input.sha256 === doc.input.sha256) {
       curve = curveAnswer.json.curve;
@@ -77,7 +79,7 @@
 
     stage("Showing the results…", null);
     var html = await api.render(form.dataset.renderUrl, {document: doc, curve: curve,
-                                                         location: answer.location, view: "results"});
+                                                         location: location, view: "results"});
     if (chart) { chart.destroy(); chart = null; }
     results.innerHTML = html;
     results.hidden = false;
