@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from calculator.rules.fields import StrictBool, StrictInt, StrictStr
 from calculator.rules.lookup import RuleLookup
 from calculator.rules.yamlfile import format_path
 from calculator.timeutil import parse_duration
+from calculator.validation import flatten_messages
 
 # The words a profile may use, each with what it means. Documented in docs/decisions/0030.
 CHANNELS: dict[str, str] = {
@@ -233,22 +233,6 @@ class Profile:
         return self.end - timedelta(days=1)
 
 
-def _flatten(messages: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            yield from _flatten(value, path if key == "_schema" else (*path, key))
-    elif isinstance(messages, list):
-        for message in messages:
-            yield from _flatten(message, path)
-    else:
-        text = str(messages)
-        if text == "Unknown field.":
-            text = "unknown key"
-        elif text == "Missing data for required field.":
-            text = "missing: this field is required"
-        yield path, text
-
-
 def _refuse(problems: list[FieldProblem]) -> InvalidInput:
     first = problems[0]
     more = f" ({len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -263,7 +247,7 @@ def load_profile(data: Any, lookup: RuleLookup) -> Profile:
         loaded = ProfileSchema().load(data)
     except ValidationError as exc:
         raise _refuse([FieldProblem(message, field=format_path(path) or None)
-                       for path, message in _flatten(exc.messages)]) from None
+                       for path, message in flatten_messages(exc.messages)]) from None
     problems: list[FieldProblem] = []
     ruleset = lookup.ruleset
     if loaded["platform"] not in ruleset.platforms:

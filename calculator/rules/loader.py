@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from calculator.rules.model import (
 )
 from calculator.rules.yamlfile import YamlDocument, YamlError, format_path, load_yaml
 from calculator.timeutil import zone
+from calculator.validation import flatten_messages
 
 RULES_DIR_ENV = "CALCULATOR_RULES_DIR"
 
@@ -85,32 +85,6 @@ def load_ruleset(directory: str | os.PathLike[str] | None = None) -> Ruleset:
     return ruleset
 
 
-def _flatten(messages: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple, str]]:
-    """Marshmallow's nested error dict as (field path, message) pairs."""
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            if key == "_schema":
-                yield from _flatten(value, path)
-            elif key == "value" and isinstance(value, dict) and path:
-                # Errors inside a Dict field's values sit under "value".
-                yield from _flatten(value, path)
-            elif key == "key" and path:
-                for message in value:
-                    yield path, f"bad key: {message}"
-            else:
-                yield from _flatten(value, (*path, key))
-    elif isinstance(messages, list):
-        for message in messages:
-            yield from _flatten(message, path)
-    else:
-        text = str(messages)
-        if text == "Unknown field.":
-            text = "unknown key (a typo, or a fact this schema does not hold)"
-        elif text == "Missing data for required field.":
-            text = "missing: this field is required"
-        yield path, text
-
-
 class _Builder:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -141,7 +115,7 @@ class _Builder:
         try:
             return doc, schema.load(doc.data)
         except ValidationError as exc:
-            for path, message in _flatten(exc.messages):
+            for path, message in flatten_messages(exc.messages):
                 self.problem(file, doc, path, message)
             return doc, None
 
@@ -303,7 +277,7 @@ class _Builder:
                 try:
                     parameters = parameter_schema.load(raw or {})
                 except ValidationError as exc:
-                    for sub, message in _flatten(exc.messages):
+                    for sub, message in flatten_messages(exc.messages):
                         self.problem(file, doc, (*path, "parameters", *sub), message)
                     continue
             version = ClauseVersion(

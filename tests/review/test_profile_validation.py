@@ -42,8 +42,8 @@ def test_an_unknown_key_is_refused_where_it_stands(lookup):
     data = profile(VENDOR, vendor="Acme")
     data["volume"] = {"posts_per_day": 5, "per_hour": 1}
     problems = refused(lookup, data)
-    assert problems["vendor"] == "unknown key"
-    assert problems["volume.per_hour"] == "unknown key"
+    assert problems["vendor"].startswith("unknown key")
+    assert problems["volume.per_hour"].startswith("unknown key")
 
 
 def test_a_period_that_does_not_move_forward_is_refused(lookup):

@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
 from calculator.api import auth
@@ -48,6 +48,7 @@ from calculator.storage.assessments import (
 )
 from calculator.storage.repository import IdempotencyConflict, Record
 from calculator.timeutil import format_instant
+from calculator.validation import flatten_messages
 
 blp = Blueprint("assessments", __name__, url_prefix="/v1",
                 description="Assess crawl logs against a platform's damages clause, and keep "
@@ -109,20 +110,17 @@ def request_log() -> tuple[BinaryIO, str | None, dict[str, Any], str]:
     return request.stream, _FORMAT_OF_TYPE.get(mimetype), {}, "the request body"
 
 
-def _invalid(exc: ValidationError) -> InvalidArgument:
-    problems = [FieldProblem(str(messages[0]), field=name)
-                for name, messages in exc.messages.items()]
-    return InvalidArgument("; ".join(f"{p.field}: {p.message}" for p in problems),
-                           problems=problems)
-
-
-def parse_options(form: dict[str, Any]) -> dict[str, Any]:
+def parse_options(form: dict[str, Any], schema: type[Schema] = AssessOptionsSchema
+                  ) -> dict[str, Any]:
+    """The options of a log request, from its query and (multipart) form fields."""
     values = {**request.args.to_dict(), **form}
-    values.pop("reference", None)
+    values.pop("reference", None)  # the record's, not an option: see parse_reference
     try:
-        return AssessOptionsSchema().load(values)
+        return schema().load(values)
     except ValidationError as exc:
-        raise _invalid(exc) from None
+        problems = [FieldProblem(message, field=".".join(map(str, path)) or None)
+                    for path, message in flatten_messages(exc.messages)]
+        raise InvalidArgument("; ".join(str(p) for p in problems), problems=problems) from None
 
 
 def parse_reference(form: dict[str, Any]) -> str | None:

@@ -8,34 +8,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
-from marshmallow import ValidationError
 
 from calculator.api import auth
-from calculator.api.assessments.routes import REQUEST_BODY, max_content, request_log
+from calculator.api.assessments.routes import (
+    REQUEST_BODY,
+    max_content,
+    parse_options,
+    request_log,
+)
 from calculator.api.curves.schemas import CurveOptionsSchema
 from calculator.api.extensions import Blueprint
 from calculator.damages.assessment import assess
 from calculator.damages.curve import curve_document
-from calculator.errors import FieldProblem, InvalidArgument
 from calculator.schemas.curve import CurveDocumentSchema
 
 blp = Blueprint("curves", __name__, url_prefix="/v1",
                 description="The trailing 24-hour post count of a crawl log, for charts.")
 auth.protect(blp)  # the same key as POST /v1/assessments, once keys exist
-
-
-def parse_options(form: dict[str, Any]) -> dict[str, Any]:
-    values = {**request.args.to_dict(), **form}
-    values.pop("reference", None)  # an assessment's reference names nothing here
-    try:
-        return CurveOptionsSchema().load(values)
-    except ValidationError as exc:
-        problems = [FieldProblem(str(messages[0]), field=name)
-                    for name, messages in exc.messages.items()]
-        raise InvalidArgument("; ".join(f"{p.field}: {p.message}" for p in problems),
-                              problems=problems) from None
 
 
 @blp.route("/curves")
@@ -56,7 +47,7 @@ class Curves(MethodView):
         threshold. Its highest point is the assessment's peak_24h.
         """
         stream, fmt, form, name = request_log()
-        options = parse_options(form)
+        options = parse_options(form, CurveOptionsSchema)
         points = options.pop("points")
         assessment = assess(stream, rules=current_app.extensions["calculator.lookup"],
                             name=name, format_hint=fmt, max_bytes=max_content(), **options)

@@ -1,0 +1,35 @@
+"""Marshmallow's nested error messages as flat (field path, sentence) pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+# Marshmallow's own wording, said so that a reader knows what to do.
+_PLAIN = {
+    "Unknown field.": "unknown key (a typo, or a field this format does not have)",
+    "Missing data for required field.": "missing: this field is required",
+}
+
+
+def flatten_messages(messages: Any, path: tuple[str | int, ...] = ()
+                     ) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each message with the path of its field, e.g. ``(("versions", 2, "date"), "...")``."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key == "_schema":
+                yield from flatten_messages(value, path)
+            elif key == "value" and isinstance(value, dict) and path:
+                # Errors inside a Dict field's values sit under "value".
+                yield from flatten_messages(value, path)
+            elif key == "key" and path:
+                for message in value:
+                    yield path, f"bad key: {message}"
+            else:
+                yield from flatten_messages(value, (*path, key))
+    elif isinstance(messages, list):
+        for message in messages:
+            yield from flatten_messages(message, path)
+    else:
+        text = str(messages)
+        yield path, _PLAIN.get(text, text)
