@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -57,14 +57,17 @@ def read_post_records(stream: BinaryIO, options: ReadOptions,
                       report: ReadReport) -> Iterator[AccessEvent]:
     """One event per post record, placed in the collection window in order of creation."""
     window = require_window(options.collection_window, "post records (scraper-jsonl)")
-    return _post_records(stream, options, report, window)
+    return _allocated(stream, options, report, window, _post_record_events)
 
 
-def _post_records(stream: BinaryIO, options: ReadOptions, report: ReadReport,
-                  window: tuple[int, int]) -> Iterator[AccessEvent]:
+def _allocated(stream: BinaryIO, options: ReadOptions, report: ReadReport,
+               window: tuple[int, int], events: Callable[..., Iterator[AccessEvent]]
+               ) -> Iterator[AccessEvent]:
+    """Events placed in the collection window. A generator of its own, so that the callers
+    above refuse a missing window at once, before the first event is asked for."""
     report.time_kind = "allocated"
     with Rewindable(maybe_gunzip(stream)) as source:
-        yield from _post_record_events(source, options, report, window)
+        yield from events(source, options, report, window)
 
 
 def _post_record_events(source: Rewindable, options: ReadOptions, report: ReadReport,
@@ -193,14 +196,7 @@ def read_graphql_pages(stream: BinaryIO, options: ReadOptions,
                        report: ReadReport) -> Iterator[AccessEvent]:
     """One event per stored GraphQL answer, placed in the collection window in file order."""
     window = require_window(options.collection_window, "raw GraphQL pages (x-graphql)")
-    return _graphql_pages(stream, options, report, window)
-
-
-def _graphql_pages(stream: BinaryIO, options: ReadOptions, report: ReadReport,
-                   window: tuple[int, int]) -> Iterator[AccessEvent]:
-    report.time_kind = "allocated"
-    with Rewindable(maybe_gunzip(stream)) as source:
-        yield from _graphql_page_events(source, options, report, window)
+    return _allocated(stream, options, report, window, _graphql_page_events)
 
 
 def _graphql_page_events(source: Rewindable, options: ReadOptions, report: ReadReport,
