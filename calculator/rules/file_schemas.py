@@ -14,14 +14,21 @@ class SourceSchema(Schema):
     url = StrictStr()
     archive = StrictStr()
     path = StrictStr()
+    # Full ids only: an abbreviated id can become ambiguous as an archive grows.
     commit = fields.String(validate=validate.Regexp(
-        r"^[0-9a-f]{7,40}$", error="expected a git commit id (7 to 40 hex digits)"))
+        r"^[0-9a-f]{40}$", error="expected a full git commit id (40 hex digits)"))
     captured = fields.Date()
+    # Who holds the text when no archive does (an X help page none tracks): named in the
+    # archive check's "not checkable here" line.
+    held_by = StrictStr()
 
     @validates_schema
     def _has_a_place(self, data: dict[str, Any], **kwargs: Any) -> None:
         if "url" not in data and not ("archive" in data and "path" in data):
             raise ValidationError("a source needs a url, or an archive and a path in it")
+        if "archive" in data and "commit" in data and "path" not in data:
+            raise ValidationError("an archived source needs the path of the file in the "
+                                  "archive", "path")
 
 
 class RegionSchema(Schema):
@@ -47,6 +54,21 @@ class PlatformFileSchema(Schema):
     note = StrictStr()
 
 
+class TextByPart(fields.Field):
+    """Text for every part of a version, or a mapping of part to its own text."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any,
+                     **kwargs: Any) -> str | dict[str, str]:
+        if isinstance(value, str):
+            return StrictStr()._deserialize(value, attr, data)
+        if isinstance(value, dict) and value:
+            for key, text in value.items():
+                Slug()._deserialize(key, attr, data)
+                StrictStr()._deserialize(text, attr, data)
+            return dict(value)
+        raise ValidationError("expected text, or a mapping of regional part to text")
+
+
 class DocumentVersionSchema(Schema):
     date = fields.Date(required=True)
     dating = fields.String(required=True, validate=validate.OneOf(["printed", "observed"]))
@@ -56,7 +78,11 @@ class DocumentVersionSchema(Schema):
     last_absent = fields.Date()
     printed_date = fields.Date()
     source = fields.Nested(SourceSchema, required=True)
-    summary = StrictStr()
+    # The clauses this version was read for (their keys in this file). Left out: the
+    # clauses with a version on or before this date (docs/decisions/0071).
+    read_for = fields.List(Slug())
+    # One text for every part, or {part: text} where the parts' words differ.
+    summary = TextByPart()
     note = StrictStr()
 
     @validates_schema
@@ -117,4 +143,7 @@ class DocumentFileSchema(Schema):
     clauses = fields.Dict(keys=Slug(), values=fields.Nested(ClauseSchema), required=True,
                           validate=validate.Length(min=1))
     unknowns = fields.List(fields.Nested(UnknownSchema), load_default=list)
+    # The date of the last archive capture checked against these rules: no later version is
+    # known up to it (OpenFisca's last_value_still_valid_on).
+    checked_through = fields.Date()
     note = StrictStr()

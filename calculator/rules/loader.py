@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -198,13 +199,62 @@ class _Builder:
                    for key, spec in data["clauses"].items()]
         if len(self.problems) > before:
             return None
+        versions = self.read_for(file, doc, data, versions,
+                                 [c for c in clauses if c is not None])
+        if len(self.problems) > before:
+            return None
         return Document(
             id=document_id, platform=platform, key=data["id"], title=data["title"],
             file=file.relative_to(self.root).as_posix(), zone=data["zone"], regions=doc_regions,
             parts=tuple(Part(r, p["title"], p.get("party")) for r, p in (parts or {}).items()),
             versions=tuple(versions), clauses=tuple(c for c in clauses if c is not None),
             url=data.get("url"), unknowns=tuple((u["topic"], u["note"]) for u in data["unknowns"]),
-            note=data.get("note"))
+            note=data.get("note"), checked_through=data.get("checked_through"))
+
+    def read_for(self, file: Path, doc: YamlDocument, data: dict,
+                 versions: list[DocumentVersion], clauses: list[Clause]
+                 ) -> list[DocumentVersion]:
+        """Which clauses each version was read for: as listed, or (left out) every clause
+        with a version on or before its date for one of its parts."""
+        keys = {c.key for c in clauses}
+        resolved: list[DocumentVersion] = []
+        for index, (version, spec) in enumerate(zip(versions, data["versions"], strict=True)):
+            path = ("versions", index)
+            stated = spec.get("read_for")
+            starting = {c.key for c in clauses for v in c.versions
+                        if v.date == version.date and set(v.regions) & set(version.regions)}
+            if stated is None:
+                read = {c.key for c in clauses for v in c.versions
+                        if v.date <= version.date and set(v.regions) & set(version.regions)}
+            else:
+                read = set(stated)
+                for key in sorted(read - keys):
+                    self.problem(file, doc, (*path, "read_for"),
+                                 f"no clause '{key}' in this file; the clauses are "
+                                 f"{', '.join(sorted(keys))}")
+                for key in sorted(starting - read):
+                    self.problem(file, doc, (*path, "read_for"),
+                                 f"the clause '{key}' has a version dated {version.date}, so "
+                                 "this version was read for it: list it")
+            if "last_absent" in spec and version.last_absent is not None \
+                    and version.dating == "printed" and version.published is not None \
+                    and version.last_absent >= version.published:
+                self.problem(file, doc, (*path, "last_absent"),
+                             "last_absent must be before the first capture showing the version")
+            summaries: tuple[tuple[str, str], ...] = ()
+            summary = spec.get("summary")
+            if isinstance(summary, dict):
+                stray = [p for p in summary if p not in version.regions]
+                if stray:
+                    self.problem(file, doc, (*path, "summary", stray[0]),
+                                 f"'{stray[0]}' is not a part this version covers "
+                                 f"({', '.join(version.regions)})")
+                summaries = tuple(summary.items())
+                summary = None
+            resolved.append(replace(version, read_for=frozenset(read & keys),
+                                    read_for_stated=stated is not None, summary=summary,
+                                    summaries=summaries))
+        return resolved
 
     def document_versions(self, file: Path, doc: YamlDocument, data: dict, document_id: str,
                           doc_regions: tuple[str, ...]) -> list[DocumentVersion]:
@@ -231,7 +281,8 @@ class _Builder:
                 source=Source(**spec["source"]), zone=data["zone"],
                 published=spec.get("published"), observed=spec.get("observed"),
                 last_absent=spec.get("last_absent"), printed_date=spec.get("printed_date"),
-                summary=spec.get("summary"), note=spec.get("note")))
+                summary=spec.get("summary") if isinstance(spec.get("summary"), str) else None,
+                note=spec.get("note")))
         return versions
 
     def clause(self, file: Path, doc: YamlDocument, data: dict, document_id: str, key: str,

@@ -19,8 +19,9 @@ class Source:
     url: str | None = None
     archive: str | None = None
     path: str | None = None
-    commit: str | None = None
+    commit: str | None = None  # full 40-hex id
     captured: date | None = None
+    held_by: str | None = None  # who holds the text when no archive does
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,23 @@ class DocumentVersion:
     observed: date | None = None
     last_absent: date | None = None
     printed_date: date | None = None
-    summary: str | None = None
+    summary: str | None = None  # for every part, unless summaries names the part
     note: str | None = None
+    # The keys of the clauses this version was read for: for them, a missing clause is a
+    # fact ("not in force"); for any other, the rules do not know ("not recorded").
+    read_for: frozenset[str] = frozenset()
+    read_for_stated: bool = False  # listed in the file, not derived
+    summaries: tuple[tuple[str, str], ...] = ()  # (part, summary) where parts differ
 
     @property
     def starts(self) -> datetime:
         return start_of_day(self.date, self.zone)
+
+    def summary_for(self, region: str | None) -> str | None:
+        """The summary of the part for ``region``; never another part's words."""
+        if not self.summaries:
+            return self.summary
+        return dict(self.summaries).get(region) if region is not None else None
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,7 @@ class Document:
     url: str | None = None
     unknowns: tuple[tuple[str, str], ...] = ()
     note: str | None = None
+    checked_through: date | None = None  # last archive capture checked against the rules
 
     def timeline(self, region: str) -> list[DocumentVersion]:
         return [v for v in self.versions if region in v.regions]

@@ -1,0 +1,101 @@
+"""The one normalization under which a quote must appear in an archived text, and the search.
+
+A quote is found when its normalized words are a substring of the normalized text. The
+normalization removes only what does not change the words a reader sees
+(docs/decisions/0070-archive-check.md):
+
+1. Markdown links and images keep their visible text: ``[Privacy Policy](https://...)``
+   reads ``Privacy Policy``; autolinks ``<https://...>`` keep the address.
+2. Markdown emphasis markers (``*``, ``**``, ``_``, ``__`` around words) and backslash
+   escapes (``\\-``) are dropped; HTML character references read as the character they
+   stand for (``&dollar;`` as ``$``, ``&nbsp;`` as a space), as a Markdown or MDX page
+   shows them.
+3. Curly quotes and apostrophes read as straight ones (``’`` as ``'``, ``“`` as ``"``).
+4. Every run of white space (spaces, line breaks, tabs, non-breaking and other Unicode
+   spaces) is one space; the ends are trimmed.
+
+Nothing else: letters, digits, punctuation, dashes and case must match exactly.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
+_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_STRONG = re.compile(r"\*\*|__(?=\S)|(?<=\S)__")
+_STAR = re.compile(r"\*")
+# An underscore used as emphasis sits at a word edge; one inside a word (snake_case) stays.
+_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_(?=\S)|(?<=\S)_(?![A-Za-z0-9])")
+_QUOTES = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+})
+_SPACE = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
+
+
+def normalize(text: str) -> str:
+    """The text as compared: see the module's documentation for the four rules."""
+    text = _IMAGE.sub(r"\1", text)
+    text = _LINK.sub(r"\1", text)
+    text = _REF_LINK.sub(r"\1", text)
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _ESCAPE.sub(r"\1", text)
+    text = html.unescape(text)
+    text = _STRONG.sub("", text)
+    text = _STAR.sub("", text)
+    text = _UNDERSCORE.sub("", text)
+    text = text.translate(_QUOTES)
+    return _SPACE.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The part of a text most like a quote that is not in it, to show next to the quote."""
+
+    text: str  # normalized words of the passage
+    similarity: float  # 0 to 100 (rapidfuzz partial ratio)
+    start: int  # offset in the normalized text
+
+
+class NormalizedText:
+    """A text normalized once, to search for many quotes in it."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.text = normalize(raw)
+
+    def contains(self, quote: str) -> bool:
+        """Whether the quote's normalized words appear in the text."""
+        wanted = normalize(quote)
+        return bool(wanted) and wanted in self.text
+
+    def closest(self, quote: str, margin: int = 0) -> Passage | None:
+        """The passage of the text most like ``quote``, widened to whole words, plus
+        ``margin`` characters either side; None for an empty text."""
+        wanted = normalize(quote)
+        if not self.text or not wanted:
+            return None
+        found = fuzz.partial_ratio_alignment(wanted, self.text)
+        if found is None:
+            return None
+        start, end = found.dest_start, found.dest_end
+        start = max(0, start - margin)
+        end = min(len(self.text), end + margin)
+        while start > 0 and not self.text[start - 1].isspace():
+            start -= 1
+        while end < len(self.text) and not self.text[end].isspace():
+            end += 1
+        return Passage(self.text[start:end].strip(), round(found.score, 1), start)
+
+
+def contains(text: str, quote: str) -> bool:
+    """Whether ``quote`` appears in ``text`` after normalizing both."""
+    return NormalizedText(text).contains(quote)
