@@ -11,6 +11,7 @@ import click
 
 from calculator.cli import Session, pass_session
 from calculator.damages.assessment import assess
+from calculator.ingest.columns import OPTION, OPTION_HELP
 from calculator.schemas.assessment import AssessmentSchema
 from calculator.timeutil import parse_instant
 
@@ -79,6 +80,14 @@ def _limit(value: str | None) -> Decimal | None:
     return limit
 
 
+def column_options(command: Any) -> Any:
+    """--time-column, --posts-column, --post-id-column, --url-column, --platform-column."""
+    for fact in reversed(OPTION):
+        command = click.option(f"--{OPTION[fact].replace('_', '-')}", OPTION[fact],
+                               default=None, metavar="NAME", help=OPTION_HELP[fact])(command)
+    return command
+
+
 @click.command("assess")
 @click.argument("log", metavar="PATH|-")
 @click.option("--platform", default="x", show_default=True)
@@ -103,6 +112,7 @@ def _limit(value: str | None) -> Decimal | None:
               help="End of the collection window.")
 @click.option("--embedded-posts", is_flag=True,
               help="Count quoted and reposted posts carried inside other posts.")
+@column_options
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment document.")
 @click.option("--fail-above", default=None, metavar="AMOUNT",
               help="Exit 3 when the headline amount is above AMOUNT.")
@@ -110,7 +120,8 @@ def _limit(value: str | None) -> Decimal | None:
 def assess_command(session: Session, log: str, platform: str, region: str | None, tz: str,
                    assume_tz: str, fmt: str | None, headline: str | None, count: str,
                    collected_from: str | None, collected_to: str | None,
-                   embedded_posts: bool, as_json: bool, fail_above: str | None) -> None:
+                   embedded_posts: bool, as_json: bool, fail_above: str | None,
+                   **columns: str | None) -> None:
     """Assess the crawl log at PATH (or - for standard input) under every reading of the
     platform's damages clause. Exits 0, 2 for bad input or usage, 3 over --fail-above."""
     limit = _limit(fail_above)
@@ -121,7 +132,7 @@ def assess_command(session: Session, log: str, platform: str, region: str | None
         parse_instant(collected_to, name="--collected-to"))
     result = assess(log, platform=platform, region=region, tz=tz, assume_tz=assume_tz,
                     format=fmt, headline=headline, rules=session.lookup, count=count,
-                    collection_window=window, embedded_posts=embedded_posts)
+                    collection_window=window, embedded_posts=embedded_posts, **columns)
     document = AssessmentSchema().dump(result)
     if as_json:
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)

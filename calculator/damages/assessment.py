@@ -33,6 +33,7 @@ from calculator.damages.pricing import (
     window_amount,
 )
 from calculator.errors import FieldProblem, InvalidArgument
+from calculator.ingest.columns import ColumnNames
 from calculator.ingest.crawlers import HostMap
 from calculator.ingest.formats import LogRead, ReadChoices, read_log
 from calculator.ingest.source import open_source
@@ -95,6 +96,7 @@ class Options:
     count: str = "requested"  # requested, accessed or distinct (decision record 0011)
     collection_window: tuple[datetime, datetime] | None = None
     embedded_posts: bool = False
+    columns: ColumnNames = field(default_factory=ColumnNames)  # columns named by the caller
 
 
 @dataclass(frozen=True)
@@ -388,13 +390,18 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO, *, platform: str =
            format_hint: str | None = None, max_bytes: int | None = None,
            count: str = "requested",
            collection_window: tuple[datetime, datetime] | None = None,
-           embedded_posts: bool = False) -> Assessment:
+           embedded_posts: bool = False, time_column: str | None = None,
+           posts_column: str | None = None, post_id_column: str | None = None,
+           url_column: str | None = None, platform_column: str | None = None) -> Assessment:
     """Assess a crawl log (a path, ``-``, bytes or a binary file) against the platform's
     damages clause, under every reading.
 
     ``count`` picks what is priced: requested (default), accessed or distinct posts.
     ``collection_window`` (start, end) says when a scraper ran, for outputs that record
     only when posts were created; ``embedded_posts`` counts quoted and reposted posts.
+    ``time_column``, ``posts_column``, ``post_id_column``, ``url_column`` and
+    ``platform_column`` name a table's columns when their common names (``timestamp``,
+    ``time``, ``ts``, ``posts``, ``post_id``...) do not find them.
     ``max_bytes``: refuse, with ``InputTooLarge``, a log whose content, decompressed, is
     larger."""
     lookup = rules or default_lookup()
@@ -403,11 +410,15 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO, *, platform: str =
     chosen = headline if isinstance(headline, Reading) else parse_reading(headline)
     lookup.region(region)
     damages_clause(lookup, platform)  # refuse early, before reading a large log
+    columns = ColumnNames.of(time_column, posts_column, post_id_column, url_column,
+                             platform_column)
     options = Options(platform=platform, region=region, tz=tz, assume_tz=assume_tz,
                       format=format, headline=chosen, count=count,
-                      collection_window=collection_window, embedded_posts=embedded_posts)
+                      collection_window=collection_window, embedded_posts=embedded_posts,
+                      columns=columns)
     choices = ReadChoices(platform=platform, assume_tz=assume_tz, count=count,
-                          collection_window=collection_window, embedded_posts=embedded_posts)
+                          collection_window=collection_window, embedded_posts=embedded_posts,
+                          columns=columns)
     with open_source(source, name, max_bytes) as log:
         read = read_log(log, format, choices, HostMap.from_ruleset(lookup.ruleset),
                         format_hint)

@@ -2,7 +2,7 @@
 
 Crawler formats (WARC, Heritrix, HAR, Scrapy, access logs, Squid, scraper JSON) are
 tried first, because a plain JSON detector would take any ``{``; then the tabular
-formats with a timestamp column (CSV, JSON Lines, JSON array).
+formats with a time column (CSV, JSON Lines, JSON array).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from calculator.errors import InvalidArgument, InvalidInput
+from calculator.ingest.columns import COMMON_NAMES, ColumnNames
 from calculator.ingest.crawl_counts import count_events
 from calculator.ingest.crawlers import (
     CRAWLER_FORMATS,
@@ -61,6 +62,7 @@ class ReadChoices:
     count: str = "requested"
     collection_window: tuple[datetime, datetime] | None = None
     embedded_posts: bool = False
+    columns: ColumnNames = field(default_factory=ColumnNames)
 
 
 def sniff_text(head: bytes) -> str:
@@ -77,16 +79,39 @@ def sniff_text(head: bytes) -> str:
                            "save it as UTF-8") from None
 
 
-def detect_tabular(head: bytes) -> str | None:
-    """csv, jsonl or json when the content has a timestamp column or key, else None."""
+def detect_tabular(head: bytes, columns: ColumnNames | None = None) -> str | None:
+    """csv, jsonl or json when the content looks like a table (a CSV header naming a time
+    column, a JSON object or array), else None."""
     text = sniff_text(head).lstrip()
     if text.startswith("["):
         return "json"
     if text.startswith("{"):
         return "jsonl"
+    columns = columns or ColumnNames()
+    names = _first_line_names(text)
+    # Named columns say the log is a table: a header without them is then refused by name.
+    if columns.has_time_column(names) or (columns.given() and len(names) > 1):
+        return "csv"
+    return None
+
+
+def _first_line_names(text: str) -> list[str]:
     first_line = text.splitlines()[0] if text else ""
-    names = [n.strip().lower() for n in next(csv.reader([first_line]), [])]
-    return "csv" if "timestamp" in names else None
+    return next(csv.reader([first_line]), [])
+
+
+def _unknown_format(text: str, columns: ColumnNames) -> InvalidInput:
+    """What was looked for, and what the first line is (its size, never its content)."""
+    names = _first_line_names(text.lstrip())
+    looked = ", ".join(columns.time_candidates())
+    found = (f"its first line splits into {len(names):,} comma-separated fields, none of "
+             "them a time column" if len(names) > 1 else
+             "its first line is not a CSV header")
+    return InvalidInput(
+        "could not tell the log's format: looked for a crawler's file "
+        f"({', '.join(CRAWLER_FORMATS)}), JSON Lines, a JSON array of objects, or CSV whose "
+        f"first line names a time column ({looked}); {found}. Choose the format, or name "
+        "the column that holds the time (the format and time column options)")
 
 
 def read_log(source: LogSource, fmt: str | None, choices: ReadChoices, hosts: HostMap,
@@ -102,16 +127,12 @@ def read_log(source: LogSource, fmt: str | None, choices: ReadChoices, hosts: Ho
     if chosen in CRAWLER_FORMATS:
         return _read_crawler(source, chosen, choices, hosts)
     head = source.head()
-    chosen = chosen or detect_tabular(head) or hint
+    chosen = chosen or detect_tabular(head, choices.columns) or hint
     if chosen is None:
-        sniff_text(head)
-        raise InvalidInput(
-            "could not tell the log's format: expected CSV with a header naming a timestamp "
-            "column, JSON Lines or a JSON array of objects with a timestamp, or a crawler's "
-            f"file ({', '.join(CRAWLER_FORMATS)}); name one with --format")
+        raise _unknown_format(sniff_text(head), choices.columns)
     sniff_text(head)
     return _from_table(read_table(source, chosen, choices.platform, choices.assume_tz,
-                                  post_ids=choices.count == "distinct"), choices)
+                                  columns=choices.columns), choices)
 
 
 def _read_crawler(source: LogSource, fmt: str, choices: ReadChoices,
@@ -169,7 +190,10 @@ _COUNT_MEANING = {
 def _from_table(read: TableRead, choices: ReadChoices) -> LogRead:
     volume = read.distinct if choices.count == "distinct" else read.volume
     if choices.count == "distinct" and volume is None:
-        raise InvalidInput("count: distinct needs a post_id column to tell posts apart")
+        named = choices.columns.given().get("post_id")
+        names = named or ", ".join(COMMON_NAMES["post_id"])
+        raise InvalidInput(f"count: distinct needs a post id column to tell posts apart "
+                           f"(looked for {names}; or name it with the post id column option)")
     distinct = read.distinct.total_posts if read.distinct is not None else None
     notes = read.notes(choices.platform, choices.assume_tz)
     if choices.count != "requested":

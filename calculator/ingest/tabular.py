@@ -1,9 +1,11 @@
 """Logs with a timestamp column: CSV with a header, JSON Lines, a JSON array of objects.
 
-Columns: ``timestamp`` (required), ``posts`` (default 1 per row), ``platform``,
-``authorized`` (true/false), ``actor``, ``post_id``, ``url``, ``status``. Other
-columns are read past and reported. Every row is either counted or left out and
-counted as left out; a row that cannot be read stops the read with its row number.
+Columns: a time column (required), ``posts`` (default 1 per row), ``platform``,
+``authorized`` (true/false), ``actor``, ``post_id``, ``url``, ``status``; the time, posts,
+post id, URL and platform columns are also found under common names or the names the
+caller gives (``calculator.ingest.columns``). Other columns are read past and reported.
+Every row is either counted or left out and counted as left out; a row that cannot be
+read stops the read with its row number.
 """
 
 from __future__ import annotations
@@ -24,12 +26,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from calculator.errors import FieldProblem, InvalidInput
+from calculator.ingest.columns import ColumnMap, ColumnNames
 from calculator.ingest.source import LogSource
 from calculator.ingest.timestamps import TimestampNotes, to_utc_ns
 from calculator.ingest.volume import Volume, VolumeBuilder
 
-KNOWN_COLUMNS = ("timestamp", "posts", "platform", "authorized", "actor", "post_id", "url",
-                 "status")
 _COUNTED_COLUMNS = ("timestamp", "posts", "platform", "authorized", "post_id")
 _CHUNK = 32 << 20  # bytes of CSV parsed at once: large enough for pyarrow's threads
 _JSON_BATCH = 50_000  # records of JSON turned into columns at once
@@ -58,10 +59,16 @@ class TableRead:
     timestamps: TimestampNotes = field(default_factory=TimestampNotes)
     distinct: Volume | None = None  # occurrences of post ids, when they were asked for
     post_id_missing: int = 0  # counted rows without a post id (not in the distinct count)
+    column_map: ColumnMap | None = None  # which of the log's columns carries which fact
 
     def notes(self, platform: str, assume_tz: str) -> list[str]:
         """Plain sentences for every choice made while reading the log."""
         notes = []
+        renamed = self.column_map.renamed() if self.column_map else {}
+        if renamed:
+            read = "; ".join(f"the {words} from the column {renamed[internal]}"
+                             for internal, words in _FACT_WORDS.items() if internal in renamed)
+            notes.append(f"Columns read under other names: {read}.")
         stamps = self.timestamps
         if stamps.naive:
             notes.append(f"{plural(stamps.naive, 'timestamp')} had no offset and were read as "
@@ -93,12 +100,16 @@ class TableRead:
         if self.excluded_rows["authorized"]:
             notes.append(f"{plural(self.excluded_rows['authorized'], 'row')} marked "
                          "authorized (made under an agreement) were left out.")
-        if self.post_id_missing:
+        if self.post_id_missing and self.distinct is not None:
             notes.append(f"{plural(self.post_id_missing, 'row')} had no post_id and are not in "
                          "the distinct count.")
         if self.ignored_columns:
             notes.append(f"Columns not used: {', '.join(self.ignored_columns)}.")
         return notes
+
+
+_FACT_WORDS = {"timestamp": "time", "posts": "posts", "post_id": "post id", "url": "URL",
+               "platform": "platform"}
 
 
 def plural(count: int, noun: str) -> str:
@@ -109,13 +120,13 @@ def plural(count: int, noun: str) -> str:
 class _Collector:
     """Turns batches of columns into counted instants and exclusion counts."""
 
-    def __init__(self, result: TableRead, platform: str, assume_tz: str,
-                 post_ids: bool = False) -> None:
+    def __init__(self, result: TableRead, platform: str, assume_tz: str) -> None:
         self.result = result
         self.platform = platform
         self.assume_tz = assume_tz
         self.builder = VolumeBuilder()
-        self.post_ids: dict[str, int] | None = {} if post_ids else None
+        self.post_ids: dict[str, int] = {}
+        self.has_post_ids = False  # some rows came with a post id column
         self.occurrences: list[tuple[np.ndarray, np.ndarray]] = []
 
     def add(self, table: pa.Table, first_row: int) -> None:
@@ -144,8 +155,7 @@ class _Collector:
             self._exclude("authorized", left_out, posts)
             keep &= ~authorized
         self.result.rows += rows
-        if self.post_ids is not None:
-            self._occurrences(table, instants, keep)
+        self._occurrences(table, instants, keep)
         if keep.all():
             self.builder.add(instants, posts)
         else:
@@ -154,7 +164,9 @@ class _Collector:
     def _occurrences(self, table: pa.Table, instants: np.ndarray, keep: np.ndarray) -> None:
         """Post ids of the counted rows, as numbers in order of first sight."""
         if "post_id" not in table.column_names:
-            raise InvalidInput("count: distinct needs a post_id column to tell posts apart")
+            self.result.post_id_missing += int(keep.sum())
+            return
+        self.has_post_ids = True
         ids = pc.utf8_trim_whitespace(table.column("post_id").cast(pa.string()))
         encoded = pc.dictionary_encode(ids).combine_chunks()
         numbers = np.array([self.post_ids.setdefault(value, len(self.post_ids))
@@ -170,7 +182,9 @@ class _Collector:
         self.occurrences.append((instants[chosen], numbers[local]))
 
     def distinct(self) -> Volume | None:
-        if self.post_ids is None:
+        """The distinct-post volume whenever the log has post ids (all three counts are
+        reported, decision 0011); None when it has none."""
+        if not self.has_post_ids:
             return None
         if not self.occurrences:
             return Volume.of_occurrences(np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -272,27 +286,28 @@ def _csv_types(names: list[str], sample: bytes) -> dict[str, pa.DataType]:
     return types
 
 
-def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collector) -> None:
+def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collector,
+              columns: ColumnNames) -> None:
     """Parse and count block by block: a worker parses and counts one block while this
     thread reads and hashes the next (pyarrow, numpy and hashlib release the interpreter
     lock, so the two overlap). One worker keeps the blocks in order, so rows number right."""
     names = _csv_header(stream)
     lowered = [n.lower() for n in names]
-    if "timestamp" not in lowered:
-        shown = ", ".join(names) if any(names) else "nothing"
-        raise InvalidInput(
-            f"the CSV header has no timestamp column (it has {shown}); the first line must "
-            "name the columns, among them timestamp",
-            problems=[FieldProblem("missing column", field="timestamp", row=0)])
     duplicates = {n for n in lowered if lowered.count(n) > 1}
     if duplicates:
         raise InvalidInput(f"the CSV header names {', '.join(sorted(duplicates))} twice")
+    column_map = columns.resolve(lowered, "the CSV header")
+    if column_map.source_of("timestamp") is None:
+        raise columns.no_time_column(names, "the CSV header")
+    result.column_map = column_map
     result.columns = lowered
-    result.ignored_columns = [n for n in lowered if n not in KNOWN_COLUMNS]
+    result.ignored_columns = [n for n in lowered if column_map.internal(n) is None]
+    # The parse names columns by what they carry; a column not read gets a name that no
+    # fact has (names with a space), so a "posts" column is not read when another was named.
+    lowered = [column_map.internal(n) or f"unused {i}" for i, n in enumerate(lowered)]
     result.has_posts_column = "posts" in lowered
-    # post_id is read only for the distinct count, as text (ids outgrow 64-bit numbers).
-    wanted = [n for n in lowered if n in _COUNTED_COLUMNS
-              and (n != "post_id" or collector.post_ids is not None)]
+    # post_id is read as text (ids outgrow 64-bit numbers).
+    wanted = [n for n in lowered if n in _COUNTED_COLUMNS]
     types = _csv_types(lowered, stream.peek(1 << 16)[: 1 << 16].rsplit(b"\n", 1)[0])
     width = len(lowered)
 
@@ -392,28 +407,47 @@ def _csv_structure_problem(block: memoryview | bytes, width: int, first_row: int
 
 # -- JSON ------------------------------------------------------------------------------------
 
-def _json_columns(records: list[tuple[int, Any]], result: TableRead) -> pa.Table:
-    """Records (row, object) as a table of the counted columns."""
-    columns: dict[str, list[Any]] = {}
-    for index, (row, record) in enumerate(records):
+def _json_column_map(records: list[tuple[int, Any]], result: TableRead,
+                     names: ColumnNames) -> ColumnMap:
+    """Which key carries which fact, from the keys of a batch of records; every batch must
+    agree with the first, so one log is read one way throughout."""
+    keys: dict[str, None] = {}
+    for row, record in records:
         if not isinstance(record, dict):
-            raise InvalidInput(f"row {row}: expected a JSON object with a timestamp, found "
+            raise InvalidInput(f"row {row}: expected a JSON object with a time, found "
                                f"{type(record).__name__}",
                                problems=[FieldProblem("expected a JSON object", row=row)])
+        keys.update(dict.fromkeys(k.lower() for k in record))
+    found = names.resolve(list(keys), "the JSON records")
+    if found.source_of("timestamp") is None:
+        raise names.no_time_column(list(keys), f"the JSON records from row {records[0][0]}")
+    if result.column_map is None:
+        result.column_map = found
+    elif found.internal_of != result.column_map.internal_of:
+        row = records[0][0]
+        message = ("these records name their columns differently from the records before "
+                   "them; name the columns to read (the column options)")
+        raise InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
+    return found
+
+
+def _json_columns(records: list[tuple[int, Any]], result: TableRead,
+                  names: ColumnNames) -> pa.Table:
+    """Records (row, object) as a table of the counted columns."""
+    column_map = _json_column_map(records, result, names)
+    columns: dict[str, list[Any]] = {}
+    for index, (_row, record) in enumerate(records):
         for key, value in record.items():
-            name = key.lower()
+            name = column_map.internal(key)
             if name not in _COUNTED_COLUMNS:
-                if name not in KNOWN_COLUMNS and name not in result.ignored_columns:
-                    result.ignored_columns.append(name)
+                if name is None and key.lower() not in result.ignored_columns:
+                    result.ignored_columns.append(key.lower())
                 continue
             columns.setdefault(name, [None] * index)
             columns[name].append(value)
         for values in columns.values():
             if len(values) < index + 1:
                 values.append(None)
-    if "timestamp" not in columns:
-        row = records[0][0]
-        raise _problem(row, "timestamp", "missing; every record needs a timestamp")
     if "posts" in columns:
         result.has_posts_column = True
     arrays = {}
@@ -453,13 +487,14 @@ def _text(stream: io.BufferedReader) -> Iterator[io.TextIOWrapper]:
         text.detach()
 
 
-def _jsonl_tables(stream: io.BufferedReader, result: TableRead
+def _jsonl_tables(stream: io.BufferedReader, result: TableRead, names: ColumnNames
                   ) -> Iterator[tuple[pa.Table, int]]:
     with _text(stream) as text:
-        yield from _jsonl_records(text, result)
+        yield from _jsonl_records(text, result, names)
 
 
-def _jsonl_records(text: io.TextIOWrapper, result: TableRead) -> Iterator[tuple[pa.Table, int]]:
+def _jsonl_records(text: io.TextIOWrapper, result: TableRead, names: ColumnNames
+                   ) -> Iterator[tuple[pa.Table, int]]:
     records: list[tuple[int, Any]] = []
     for line_number, line in enumerate(text, start=1):
         if not line.strip():
@@ -470,19 +505,19 @@ def _jsonl_records(text: io.TextIOWrapper, result: TableRead) -> Iterator[tuple[
             raise InvalidInput(f"line {line_number}: not valid JSON ({exc.msg})",
                                problems=[FieldProblem(exc.msg, row=line_number)]) from None
         if len(records) >= _JSON_BATCH:
-            yield _json_columns(records, result), records[0][0]
+            yield _json_columns(records, result, names), records[0][0]
             records = []
     if records:
-        yield _json_columns(records, result), records[0][0]
+        yield _json_columns(records, result, names), records[0][0]
 
 
-def _json_array_tables(stream: io.BufferedReader, result: TableRead
+def _json_array_tables(stream: io.BufferedReader, result: TableRead, names: ColumnNames
                        ) -> Iterator[tuple[pa.Table, int]]:
     with _text(stream) as text:
-        yield from _json_array_records(text, result)
+        yield from _json_array_records(text, result, names)
 
 
-def _json_array_records(text: io.TextIOWrapper, result: TableRead
+def _json_array_records(text: io.TextIOWrapper, result: TableRead, names: ColumnNames
                         ) -> Iterator[tuple[pa.Table, int]]:
     """A JSON array of objects, decoded one element at a time so it never sits whole."""
     decoder = json.JSONDecoder(parse_float=Decimal)
@@ -533,26 +568,29 @@ def _json_array_records(text: io.TextIOWrapper, result: TableRead
         position = end
         state = "after"
         if len(records) >= _JSON_BATCH:
-            yield _json_columns(records, result), records[0][0]
+            yield _json_columns(records, result, names), records[0][0]
             records = []
     if records:
-        yield _json_columns(records, result), records[0][0]
+        yield _json_columns(records, result, names), records[0][0]
 
 
 _JSON_READERS = {"jsonl": _jsonl_tables, "json": _json_array_tables}
 
 
 def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str,
-               post_ids: bool = False) -> TableRead:
-    """Read a CSV, JSON Lines or JSON array log into counted instants (and, with
-    ``post_ids``, the occurrences of post ids for the distinct count)."""
+               columns: ColumnNames | None = None) -> TableRead:
+    """Read a CSV, JSON Lines or JSON array log into counted instants (and, when it has
+    post ids, their occurrences for the distinct count); ``columns`` names
+    the columns that carry the time, posts, post id, URL or platform when their common
+    names do not."""
+    columns = columns or ColumnNames()
     result = TableRead(format=fmt, volume=Volume.empty())
-    collector = _Collector(result, platform, assume_tz, post_ids)
+    collector = _Collector(result, platform, assume_tz)
     try:
         if fmt == "csv":
-            _read_csv(source.stream, result, collector)
+            _read_csv(source.stream, result, collector, columns)
         else:
-            for table, first_row in _JSON_READERS[fmt](source.stream, result):
+            for table, first_row in _JSON_READERS[fmt](source.stream, result, columns):
                 collector.add(table, first_row)
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"the log is not UTF-8 text (bad byte at position {exc.start} of a "

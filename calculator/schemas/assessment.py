@@ -81,6 +81,10 @@ class OptionsSchema(Schema):
          "to": format_instant(o.collection_window[1])}, allow_none=True)
     embedded_posts = fields.Boolean(metadata={"description": "Whether quoted and reposted "
                                                              "posts count."})
+    columns = fields.Function(lambda o: o.columns.as_options(), metadata={
+        "description": "The columns the caller named (time_column, posts_column, "
+                       "post_id_column, url_column, platform_column); the others were found "
+                       "by their common names."})
 
 
 class CountsSchema(Schema):

@@ -23,6 +23,7 @@ from calculator.damages.assessment import (
     replay_basis,
 )
 from calculator.damages.pricing import Reading
+from calculator.ingest.columns import ColumnNames
 from calculator.storage.counts import decode_volume, encode_volume
 from calculator.storage.repository import Record, Saved, Store, fingerprint
 
@@ -45,6 +46,8 @@ def _to_json(value: Any) -> Any:
         return value.key
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, ColumnNames):
+        return value.as_options()
     if isinstance(value, dict):
         return {str(k): _to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -99,7 +102,8 @@ def basis_from_record(record: Record) -> ReplayBasis:
         ReplayBasis, data, volume=decode_volume(record.payload),
         options=_from_json(Options, options, headline=parse_reading(options["headline"]),
                            **({"collection_window": _window(options["collection_window"])}
-                              if "collection_window" in options else {})),
+                              if "collection_window" in options else {}),
+                           columns=ColumnNames.of(**options.get("columns", {}))),
         input=_from_json(InputInfo, data["input"]),
         excluded=Exclusions(dict(data["excluded"]["rows"]), dict(data["excluded"]["posts"])),
         ruleset_revision=record.ruleset_revision or "",

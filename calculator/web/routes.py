@@ -34,6 +34,7 @@ from calculator.errors import (
     NotInForce,
     Unauthorized,
 )
+from calculator.ingest.columns import COMMON_NAMES, OPTION
 from calculator.ingest.formats import FORMATS
 from calculator.rules import RuleLookup
 from calculator.schemas.rules import (
@@ -113,7 +114,14 @@ def assess() -> str:
         "web/assess.html", platforms=platforms, regions=list(ruleset.regions.values()),
         default_region=ruleset.default_region, formats=FORMATS,
         zones=sorted(available_timezones()), readings=readings,
-        headline=HEADLINE_READING.key)
+        headline=HEADLINE_READING.key, column_options=[
+            {"option": OPTION[fact], "label": _COLUMN_LABELS[fact],
+             "common": COMMON_NAMES[fact]} for fact in OPTION])
+
+
+_COLUMN_LABELS = {"time": "Time column", "posts": "Posts column",
+                  "post_id": "Post id column", "url": "URL column",
+                  "platform": "Platform column"}
 
 
 @blp.post("/render")

@@ -77,9 +77,10 @@ def test_a_log_split_across_many_chunks_counts_like_one(monkeypatch):
         assert chunked.total_posts == 3600
 
 
-def test_a_csv_without_a_timestamp_column_is_refused_naming_the_columns():
-    error = bad(b"time,posts\n2025-03-01T00:00:00Z,1\n", "csv")
-    assert "no timestamp column (it has time, posts)" in error.detail
+def test_a_csv_without_a_time_column_is_refused_naming_the_columns_and_what_was_looked_for():
+    error = bad(b"when,posts\n2025-03-01T00:00:00Z,1\n", "csv")
+    assert "has no time column: looked for timestamp, time, ts" in error.detail
+    assert "its columns are when, posts" in error.detail
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -168,5 +169,5 @@ def test_the_distinct_count_of_a_table_counts_each_post_id_once_per_window():
 
 
 def test_the_distinct_count_needs_a_post_id_column():
-    with pytest.raises(InvalidInput, match="distinct needs a post_id column"):
+    with pytest.raises(InvalidInput, match="distinct needs a post id column"):
         read(as_csv(), count="distinct")

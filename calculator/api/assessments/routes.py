@@ -150,8 +150,11 @@ def _digest_only(stream: BinaryIO, name: str) -> str:
 @blp.route("/assessments")
 class Assessments(MethodView):
     @blp.arguments(CreateAssessmentQuerySchema, location="query", as_kwargs=True)
-    @blp.doc(requestBody=REQUEST_BODY, parameters=[IDEMPOTENCY_PARAMETER],
-             security=auth.SECURITY)
+    # The query's options are listed here too: a manual list of parameters replaces the one
+    # the arguments above would document.
+    @blp.doc(requestBody=REQUEST_BODY, parameters=[
+        {"in": "query", "schema": CreateAssessmentQuerySchema}, IDEMPOTENCY_PARAMETER],
+        security=auth.SECURITY)
     @blp.response(201, StoredAssessmentSchema, headers=LOCATION_HEADER, description=(
         "The assessment, stored. A retry with the same Idempotency-Key and request answers "
         "the same (the first assessment, same id), with Idempotent-Replayed: true."))

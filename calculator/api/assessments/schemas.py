@@ -13,12 +13,20 @@ from marshmallow import (
 )
 
 from calculator.api.arguments import InstantArg, region_arg
+from calculator.ingest.columns import OPTION, OPTION_HELP
 
 MAX_PAGE_SIZE = 100
 REFERENCE_LENGTH = 200
 
 
-class AssessOptionsSchema(Schema):
+# time_column, posts_column...: the columns of a tabular log, when not found by name.
+ColumnOptionsSchema = Schema.from_dict(
+    {OPTION[fact]: fields.String(load_default=None, allow_none=True,
+                                 metadata={"description": OPTION_HELP[fact]})
+     for fact in OPTION}, name="ColumnOptionsSchema")
+
+
+class AssessOptionsSchema(ColumnOptionsSchema):  # type: ignore[misc, valid-type]
     platform = fields.String(load_default="x", metadata={"description": "Platform id."})
     region = region_arg()
     tz = fields.String(load_default="UTC", metadata={

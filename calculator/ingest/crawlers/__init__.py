@@ -76,7 +76,7 @@ def read_crawler_log(stream: BinaryIO, format: str | None = None,
             raise InvalidInput(
                 "the format of this file could not be recognised as a crawler's (WARC, ARC, "
                 "Heritrix crawl.log, HAR, Scrapy log, Apache/nginx or Squid access log, "
-                "scraper JSON); name it with --format"
+                "scraper JSON); choose its format (the format option)"
             )
     elif format not in READERS:
         raise InvalidArgument(f"'{format}' is not a crawler format; use one of "

@@ -50,7 +50,8 @@
   async function run() {
     var file = byId("log").files[0];
     var data = new FormData(form);  // the key field has no name: it is never sent as a field
-    ["format", "headline", "collected_from", "collected_to"].forEach(function (name) {
+    ["format", "headline", "collected_from", "collected_to", "time_column", "posts_column",
+     "post_id_column", "url_column", "platform_column"].forEach(function (name) {
       if (!data.get(name)) { data.delete(name); }  // empty: the API's default
     });
 
