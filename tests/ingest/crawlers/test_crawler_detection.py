@@ -85,8 +85,8 @@ def test_a_named_format_overrides_detection(ruleset):
         read_crawler_log(io.BytesIO(VHOST), "csv", options)
 
 
-def test_an_unrecognised_file_names_the_formats_and_the_flag():
-    with pytest.raises(InvalidInput, match="--format"):
+def test_an_unrecognised_file_names_the_formats_and_the_option_in_words_of_every_interface():
+    with pytest.raises(InvalidInput, match=r"choose its format \(the format option\)"):
         read_crawler_log(io.BytesIO(b"hello world\n"))
 
 
