@@ -46,10 +46,12 @@ class CalculatorError(Exception):
     title = "The request could not be answered"
 
     def __init__(self, detail: str, *, problems: list[FieldProblem] | None = None,
-                 **extensions: Any) -> None:
+                 heading: str | None = None, **extensions: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.problems = problems or []
+        # What is wrong as a whole ("the profile is not valid"), said above a list of problems.
+        self.heading = heading
         self.extensions = extensions
 
     def one_line(self) -> str:
@@ -58,6 +60,26 @@ class CalculatorError(Exception):
             extra = f" ({len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
             return f"{self.detail}: {self.problems[0]}{extra}"
         return self.detail
+
+    def lines(self) -> list[str]:
+        """The message for a terminal when every problem matters: the heading, then one line
+        per problem (a single problem stays one line)."""
+        if len(self.problems) < 2 or not self.heading:
+            return [self.one_line()]
+        return [f"{self.heading} ({len(self.problems)} problems):",
+                *(f"  - {problem}" for problem in self.problems)]
+
+    def problem_document(self, status: int | None = None) -> dict[str, Any]:
+        """The RFC 9457 problem details of this error, as the HTTP API answers them and as
+        the CLI prints them with ``--json``."""
+        body: dict[str, Any] = {"type": f"/problems/{self.slug}", "title": self.title}
+        if status is not None:
+            body["status"] = status
+        body["detail"] = self.detail
+        if self.problems:
+            body["errors"] = [p.as_dict() for p in self.problems]
+        body.update({k: v for k, v in self.extensions.items() if v is not None})
+        return body
 
 
 class RulesetError(CalculatorError):

@@ -20,8 +20,10 @@ SECURITY = [{"apiKey": []}]  # the OpenAPI requirement of a protected operation
 SECURITY_SCHEME = {
     "type": "http", "scheme": "bearer",
     "description": "An API key from `calculator keys create NAME`, sent as "
-                   "`Authorization: Bearer KEY`. Needed once any key exists; each key "
-                   "sees only the assessments made with its name."}
+                   "`Authorization: Bearer KEY`. Needed once any key exists, for "
+                   "assessments, their curves and reviews; each key sees only the records "
+                   "made with its name (records made before the first key belong to no key "
+                   "until `calculator keys claim NAME`)."}
 
 
 def store() -> Store:
@@ -43,7 +45,9 @@ def require_key() -> None:
     scheme, _, token = (request.headers.get("Authorization") or "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("this service needs an API key: send Authorization: Bearer KEY")
+        raise Unauthorized("this service needs an API key since one was created: send "
+                           "Authorization: Bearer KEY. Assessments, their curves and reports, "
+                           "and reviews all need it; each key sees only its own records")
     name = keys.verify(token)
     if name is None:
         raise Unauthorized("the API key is not valid: it is unknown or was revoked")

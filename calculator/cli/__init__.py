@@ -21,15 +21,31 @@ from calculator.rules import RuleLookup, load_ruleset
 EXIT_USAGE = 2
 
 
+JSON_ANSWER = "calculator.json"  # ctx.meta key: the command was asked for --json
+
+
 class CalculatorGroup(click.Group):
-    """Turns every core error into one line on stderr and exit code 2."""
+    """Turns every core error into exit code 2 and a message on stderr: one line, or a
+    heading and one line per problem when there are several (a profile with five mistakes
+    shows all five). A command run with ``--json`` also prints the RFC 9457 problem
+    details on stdout, as the HTTP API answers them."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CalculatorError as error:
-            click.echo(f"calculator: {error.one_line()}", err=True)
+            if ctx.meta.get(JSON_ANSWER):
+                json.dump(error.problem_document(), sys.stdout, ensure_ascii=False, indent=2)
+                sys.stdout.write("\n")
+            for line in error.lines():
+                click.echo(f"calculator: {line}" if not line.startswith(" ") else line,
+                           err=True)
             ctx.exit(EXIT_USAGE)
+
+
+def answer_in_json(as_json: bool) -> None:
+    """Say that this command answers in JSON, so that its errors do too."""
+    click.get_current_context().meta[JSON_ANSWER] = as_json
 
 
 class Session:

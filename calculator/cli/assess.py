@@ -14,6 +14,7 @@ from calculator.damages.assessment import assess
 from calculator.ingest.columns import OPTION, OPTION_HELP
 from calculator.schemas.assessment import AssessmentSchema
 from calculator.timeutil import parse_instant
+from calculator.web import present as say
 
 EXIT_OVER_LIMIT = 3
 
@@ -47,20 +48,22 @@ def render_assessment(doc: dict[str, Any]) -> str:
                          f"{counts['log_responses']:,} answered with content")
     peak = doc["peak_24h"]
     if peak:
-        lines.append(f"peak 24h: {peak['posts']:,} posts from {peak['start']} to {peak['end']}")
+        lines.append(f"busiest {say.period_words(doc)} period: {peak['posts']:,} posts from "
+                     f"{say.instant(peak['start'])} to {say.instant(peak['end'])}")
     headline = doc["headline"]
+    phrases = [say.reading_phrase(doc, reading) for reading in doc["readings"]]
+    width = max(map(len, phrases), default=0) + 2
     lines += [
-        f"headline ({headline['window']}, {headline['rate']}, {headline['basis']}): "
+        f"headline ({say.reading_phrase(doc, headline)}): "
         f"{_money(currency, headline['amount'])}",
         f"range: {_money(currency, doc['range']['low'])} to "
         f"{_money(currency, doc['range']['high'])}",
         "",
-        f"{'window':<22}{'rate':<21}{'basis':<13}{'amount':>18}  windows owing",
+        f"{'reading':<{width}}{'amount':>18}  windows owing",
     ]
-    for reading in doc["readings"]:
+    for reading, phrase in zip(doc["readings"], phrases, strict=True):
         owing = sum(1 for w in reading["windows"] if Decimal(w["amount"]) > 0)
-        lines.append(f"{reading['window']:<22}{reading['rate']:<21}{reading['basis']:<13}"
-                     f"{_money(currency, reading['amount']):>18}  {owing}")
+        lines.append(f"{phrase:<{width}}{_money(currency, reading['amount']):>18}  {owing}")
     if doc["warnings"]:
         lines += ["", "warnings:", *(f"  - {w}" for w in doc["warnings"])]
     lines += ["", "assumptions:", *(f"  - {a}" for a in doc["assumptions"]),

@@ -1,7 +1,9 @@
-"""``calculator keys create NAME | list | revoke NAME``: the API keys of the service.
+"""``calculator keys create NAME | claim NAME | list | revoke NAME``: the API keys of the service.
 
-Once a key exists, every /v1/assessments call needs ``Authorization: Bearer KEY``
-and sees only the assessments made with that key's name.
+Once a key exists, every call to /v1/assessments (their curves and reports too) and
+/v1/reviews needs ``Authorization: Bearer KEY`` and sees only the records made with that
+key's name. Records made while no key existed belong to no key: ``keys create`` says how
+many there are and offers to give them to the new key; ``keys claim`` does it later.
 """
 
 from __future__ import annotations
@@ -12,39 +14,86 @@ import sys
 import click
 
 from calculator.cli.database import database_url_option, open_store
+from calculator.errors import NotFound
 from calculator.timeutil import format_instant
+
+
+def _records(counts: dict[str, int]) -> str:
+    """``3 assessments and 1 review``."""
+    parts = [f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in counts.items() if n]
+    if not parts:
+        return "no records"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 @click.group("keys")
 def keys() -> None:
-    """Create, list and revoke API keys (only a key's sha256 is kept)."""
+    """Create, claim for, list and revoke API keys (only a key's sha256 is kept)."""
 
 
 @keys.command("create")
 @click.argument("name")
-@click.option("--claim-unowned", is_flag=True,
-              help="Give this key's name the assessments made while no key existed.")
+@click.option("--claim-unowned/--leave-unowned", default=None,
+              help="Give this key's name the assessments and reviews made while no key "
+                   "existed, or leave them to no key. Without either, a terminal is asked; "
+                   "a script's call leaves them and says how to claim them later.")
 @database_url_option
-def create(name: str, claim_unowned: bool, database: str | None) -> None:
-    """Create a key for NAME and print it, once: it cannot be shown again."""
+def create(name: str, claim_unowned: bool | None, database: str | None) -> None:
+    """Create a key for NAME and print it, once: it cannot be shown again.
+
+    The first key closes the service: from then on assessments, their curves and reports,
+    and reviews need a key, and each key sees only its own records. Records made before
+    belong to no key, so no key sees them until they are claimed (here, or with
+    ``calculator keys claim NAME``)."""
     store = open_store(database)
     try:
         first = not store.keys.any()
+        unowned = store.unowned()
+        if unowned and claim_unowned is None and sys.stdin.isatty() and sys.stderr.isatty():
+            claim_unowned = click.confirm(
+                f"calculator: records made while no key existed ({_records(unowned)}) "
+                "belong to no key, so no key will see them. Give them to "
+                f"'{name}'?", default=True, err=True)
         _info, key = store.keys.create(name)
-        claimed = store.claim_unowned(name) if claim_unowned else 0
+        claimed = store.claim_unowned(name) if claim_unowned and unowned else {}
     finally:
         store.dispose()
     click.echo(key)
-    notes = [f"calculator: key '{name}' created; it is shown only now (only its sha256 is "
-             "kept). Send it as Authorization: Bearer KEY."]
+    notes = [f"key '{name}' created; it is shown only now (only its sha256 is kept). Send it "
+             "as Authorization: Bearer KEY."]
     if first:
-        notes.append("calculator: this is the first key: from now on every /v1/assessments "
-                     "call needs a key.")
-    if claim_unowned:
-        notes.append(f"calculator: {claimed} assessment(s) made without a key now belong to "
-                     f"'{name}'.")
+        notes.append("this is the first key: from now on assessments (with their curves and "
+                     "reports) and reviews need a key, and each key sees only its own.")
+    if claimed:
+        notes.append(f"records made without a key ({_records(claimed)}) now belong to '{name}'.")
+    elif unowned:
+        notes.append(f"records made without a key ({_records(unowned)}) belong to no key: no "
+                     "key sees them (their ids answer 404). Give them to a key with: "
+                     "calculator keys claim NAME")
     for note in notes:
-        click.echo(note, err=True)
+        click.echo(f"calculator: {note}", err=True)
+
+
+@keys.command("claim")
+@click.argument("name")
+@database_url_option
+def claim(name: str, database: str | None) -> None:
+    """Give NAME the assessments and reviews made while no key existed, so that NAME's key
+    sees them (their ids and report links work again with that key)."""
+    store = open_store(database)
+    try:
+        if not any(k.name == name and k.active for k in store.keys.list()):
+            raise NotFound(f"no active key named '{name}': create it first "
+                           f"(calculator keys create {name})")
+        claimed = store.claim_unowned(name)
+    finally:
+        store.dispose()
+    if claimed:
+        click.echo(f"calculator: records made without a key ({_records(claimed)}) now "
+                   f"belong to '{name}'.", err=True)
+    else:
+        click.echo("calculator: there are no records without a key; nothing changed.",
+                   err=True)
 
 
 @keys.command("list")

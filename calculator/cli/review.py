@@ -10,11 +10,12 @@ from typing import Any
 
 import click
 
-from calculator.cli import Session, pass_session
+from calculator.cli import Session, answer_in_json, pass_session
 from calculator.errors import InvalidInput
 from calculator.review import review
 from calculator.review.profile import parse_profile_json
 from calculator.schemas.review import ReviewSchema
+from calculator.web import present as say
 
 
 def _money(currency: str, amount: str) -> str:
@@ -34,11 +35,12 @@ def render_review(doc: dict[str, Any]) -> str:
     if damages:
         cur = damages["currency"]
         lines.append(f"projected damages: {_money(cur, damages['headline'])} headline "
-                     f"({damages['reading']}); range {_money(cur, damages['low'])} to "
-                     f"{_money(cur, damages['high'])}")
+                     f"({say.reading_phrase({}, damages['reading'])}); range "
+                     f"{_money(cur, damages['low'])} to {_money(cur, damages['high'])}")
     licensed = summary["licensed_cost"]
     if licensed:
-        known = ", ".join(_money(c, v) for c, v in licensed["known_cost"].items()) or "nothing"
+        # No price known is not a cost of nothing: say so.
+        known = ", ".join(_money(c, v) for c, v in licensed["known_cost"].items()) or "unknown"
         state = ("every month priced" if licensed["complete"] else
                  f"months not priced: {', '.join(licensed['months_unpriced'])}")
         lines.append(f"licensed cost: {known} ({state})")
@@ -69,7 +71,9 @@ def render_review(doc: dict[str, Any]) -> str:
 def review_command(session: Session, profile: str, as_json: bool, log_path: str | None) -> None:
     """Review the usage profile in PROFILE.json (or - for standard input): terms in force and
     every change, scraping and projected damages, licensed cost, AI training, retention and
-    forum, each finding with its citations. Exits 0, or 2 for a bad profile or usage."""
+    forum, each finding with its citations. Exits 0, or 2 for a bad profile or usage (every
+    problem of the profile is listed; with --json as problem details on stdout too)."""
+    answer_in_json(as_json)
     if profile == "-":
         data = parse_profile_json(sys.stdin.buffer.read(), "standard input")
     else:

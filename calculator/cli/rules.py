@@ -18,6 +18,7 @@ from calculator.schemas.rules import (
     PlatformSchema,
 )
 from calculator.timeutil import parse_instant
+from calculator.web import present as say
 
 
 @click.group("rules")
@@ -49,8 +50,8 @@ def check(session: Session, directory: str | None) -> None:
 
 
 def _interval(span: dict[str, Any]) -> str:
-    until = span["until"] or "now (still in force)"
-    return f"from {span['from']} until {until}"
+    until = say.instant(span["until"]) or "now (still in force)"
+    return f"from {say.instant(span['from'])} until {until}"
 
 
 def _source(source: dict[str, Any]) -> str:
@@ -62,7 +63,8 @@ def _source(source: dict[str, Any]) -> str:
 
 
 def _parameters(parameters: dict[str, Any], indent: str = "  ") -> list[str]:
-    return [f"{indent}{name}: {value}" for name, value in parameters.items()]
+    return [f"{indent}{say.parameter_name(name)}: {say.parameter_value(value)}"
+            for name, value in parameters.items()]
 
 
 def render_clause(doc: dict[str, Any]) -> str:
@@ -70,7 +72,7 @@ def render_clause(doc: dict[str, Any]) -> str:
     version = doc["document_version"]
     lines = [
         f"{doc['id']}: {doc['title']}{section}",
-        f"region {doc['region']}, at {doc['at']}",
+        f"region {doc['region']}, at {say.instant(doc['at'])}",
         f"clause version {doc['version']}: in force {_interval(doc['in_force'])}",
         f"document version {version['version']} ({version['dating']} date): in force "
         f"{_interval(version['in_force'])}",
@@ -99,7 +101,8 @@ def render_changes(doc: dict[str, Any]) -> str:
     def named(version: dict[str, Any] | None) -> str:
         return version["version"] if version else "none in force"
 
-    lines = [f"{doc['document']} ({doc['region']}) from {doc['from']} to {doc['to']}",
+    lines = [f"{doc['document']} ({doc['region']}) from {say.instant(doc['from'])} "
+             f"to {say.instant(doc['to'])}",
              f"document version {named(doc['from_version'])} -> {named(doc['to_version'])}"]
     for version in doc["versions_between"]:
         lines.append(f"  new version {version['version']}: {version.get('summary') or ''}")
@@ -109,12 +112,15 @@ def render_changes(doc: dict[str, Any]) -> str:
         lines.append(f"{change['change']}: {change['id']} "
                      f"({change['old_version'] or '-'} -> {change['new_version'] or '-'})")
         for parameter in change["parameters"]:
-            lines.append(f"    {parameter['name']}: {parameter['old']} -> {parameter['new']}")
+            lines.append(f"    {say.parameter_name(parameter['name'])}: "
+                         f"{say.parameter_value(parameter['old'])} -> "
+                         f"{say.parameter_value(parameter['new'])}")
         for word in change["words"]:
+            after = f" after \"{word['context']}\"" if word["context"] else ""
             if word["op"] == "insert":
-                lines.append(f"    + \"{word['new']}\" after \"{word['context']}\"")
+                lines.append(f"    + \"{word['new']}\"{after}")
             elif word["op"] == "delete":
-                lines.append(f"    - \"{word['old']}\" after \"{word['context']}\"")
+                lines.append(f"    - \"{word['old']}\"{after}")
             else:
                 lines.append(f"    \"{word['old']}\" -> \"{word['new']}\"")
     lines.append(f"ruleset {doc['ruleset_revision']}")

@@ -236,7 +236,8 @@ class Profile:
 def _refuse(problems: list[FieldProblem]) -> InvalidInput:
     first = problems[0]
     more = f" ({len(problems) - 1} more)" if len(problems) > 1 else ""
-    return InvalidInput(f"the profile is not valid: {first}{more}", problems=problems)
+    return InvalidInput(f"the profile is not valid: {first}{more}", problems=problems,
+                        heading="the profile is not valid")
 
 
 def load_profile(data: Any, lookup: RuleLookup) -> Profile:

@@ -204,14 +204,28 @@ class Store:
             result = connection.execute(records.delete().where(
                 records.c.id == record_id, records.c.kind == kind, _owned_by(owner)))
         if result.rowcount != 1:
-            raise _not_found(kind, record_id)
+            raise _not_found(kind, record_id, owner)
 
-    def claim_unowned(self, owner: str) -> int:
-        """Give the records made while no key existed to ``owner``; how many there were."""
+    def claim_unowned(self, owner: str) -> dict[str, int]:
+        """Give the records made while no key existed to ``owner``: how many of each kind."""
         with self.engine.begin() as connection:
-            result = connection.execute(records.update().where(records.c.owner.is_(None))
-                                        .values(owner=owner))
-        return result.rowcount
+            claimed = self._unowned(connection)
+            connection.execute(records.update().where(records.c.owner.is_(None))
+                               .values(owner=owner))
+        return claimed
+
+    def unowned(self) -> dict[str, int]:
+        """How many records of each kind were made while no key existed (owner None): once a
+        key exists no key sees them until they are claimed."""
+        with self.engine.connect() as connection:
+            return self._unowned(connection)
+
+    @staticmethod
+    def _unowned(connection: Any) -> dict[str, int]:
+        rows = connection.execute(select(records.c.kind, func.count())
+                                  .where(records.c.owner.is_(None))
+                                  .group_by(records.c.kind).order_by(records.c.kind))
+        return {kind: n for kind, n in rows}
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -223,7 +237,7 @@ class Store:
         found = self._one(select(*columns).where(records.c.id == record_id,
                                                  records.c.kind == kind, _owned_by(owner)))
         if found is None:
-            raise _not_found(kind, record_id)
+            raise _not_found(kind, record_id, owner)
         return found
 
     def find_by_idempotency_key(self, kind: str, key: str, *, owner: str | None
@@ -274,5 +288,11 @@ def _owned_by(owner: str | None):
     return records.c.owner.is_(None) if owner is None else records.c.owner == owner
 
 
-def _not_found(kind: str, record_id: str) -> RecordNotFound:
-    return RecordNotFound(f"no {kind} with id '{record_id}'")
+def _not_found(kind: str, record_id: str, owner: str | None) -> RecordNotFound:
+    if owner is None:
+        return RecordNotFound(f"no {kind} with id '{record_id}'")
+    # The one surprise of keys: records made before the first key belong to no key.
+    return RecordNotFound(
+        f"no {kind} with id '{record_id}' for this API key. Each key sees only the records "
+        "made with its name; records made before the first key was created belong to no key "
+        "until an operator gives them to one (calculator keys claim NAME)")

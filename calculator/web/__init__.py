@@ -5,6 +5,16 @@ the little JavaScript there is sends a log to the JSON API, shows progress and p
 words, and draws the chart with the vendored Chart.js (no CDN: the pages work offline).
 """
 
-from calculator.web.routes import blp
+from typing import Any
 
 __all__ = ["blp"]
+
+
+def __getattr__(name: str) -> Any:
+    # The blueprint (and Flask) load only when the app asks for them: the command line uses
+    # calculator.web.present for its words without paying for the web.
+    if name == "blp":
+        from calculator.web.routes import blp
+
+        return blp
+    raise AttributeError(name)

@@ -1,15 +1,19 @@
-"""How documents read on a page: readings, reasons and numbers in words, for the templates.
+"""How documents read for people: readings, reasons, rule values and numbers in words.
 
 The pages render the same JSON documents the API returns (an assessment, a clause
 history), so a page and an API answer never disagree; this module only says them in words.
+The command line's text output says them with the same words (the JSON keeps the machine
+values), so this module imports nothing of the web and stays cheap to import.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from calculator.ingest.events import TIME_KINDS
 from calculator.timeutil import parse_duration
 
 WINDOW_WORDS = {
@@ -151,12 +155,15 @@ def count(value: Any) -> str:
 
 
 def instant(value: Any) -> str:
-    """``2025-03-01 18:00:00 UTC`` from RFC 3339 UTC (``...Z``); other text as it is."""
+    """``2025-03-01 18:00:00 UTC`` from RFC 3339 UTC (``...Z``); a fraction of a second is
+    kept to the millisecond, and only when it is not zero; other text as it is."""
     if not value:
         return ""
     text = str(value)
     if text.endswith("Z") and "T" in text:
-        return text[:-1].replace("T", " ") + " UTC"
+        whole, _, fraction = text[:-1].replace("T", " ").partition(".")
+        millis = (fraction + "000")[:3]
+        return f"{whole}{'.' + millis if millis.strip('0') else ''} UTC"
     return text
 
 
@@ -170,17 +177,91 @@ def hours(seconds: Any) -> str:
     return " ".join(parts[:2]) or "0 seconds"
 
 
+# Rule values that are names in the rule files, as people say them.
+VALUE_WORDS = {
+    "more_than": "more than",
+    "at_least": "at least",
+    "joint_and_several": "jointly and severally",
+    "several": "severally",
+    "none_possible": "none possible",
+    "greater_of_amount_or_paid": "the greater of the amount or what was paid",
+    "greater_of_amount_or_fees": "the greater of the amount or the fees",
+}
+PARAMETER_NAMES = {
+    "threshold_posts": "Threshold (posts)",
+    "threshold_rule": "Owed when the count is",
+    "window": "Period",
+    "per_posts": "Per (posts)",
+    "counted_acts": "Acts counted",
+}
+_NAME = re.compile(r"^[a-z]+(?:_[a-z]+)+$")
+
+
+def duration_words(text: str) -> str | None:
+    """``24 hours`` for ``PT24H``, ``18 months`` for ``P18M``; None when not a duration."""
+    if not isinstance(text, str) or not text.startswith("P"):
+        return None
+    try:
+        duration = parse_duration(text)
+    except ValueError:
+        return None
+    hours_part, rest = divmod(duration.seconds, 3600)
+    amounts = ((duration.years, "year"), (duration.months, "month"), (duration.days, "day"),
+               (hours_part, "hour"), (rest // 60, "minute"), (rest % 60, "second"))
+    parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in amounts if n]
+    return " ".join(parts) or "no time"
+
+
 def parameter_value(value: Any) -> str:
-    """A rule parameter as it reads: integers grouped, lists joined, the rest as written."""
+    """A rule parameter as it reads: integers grouped, lists joined, durations and named
+    values in words (``24 hours``, ``more than``, ``jointly and severally``)."""
+    if value is None:
+        return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, list | tuple):
-        return ", ".join(parameter_value(v) for v in value)
+        return ", ".join(parameter_value(v) for v in value) or "none"
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {parameter_value(v)}" for k, v in value.items())
-    return "" if value is None else str(value)
+        return "; ".join(f"{parameter_name(k)}: {parameter_value(v)}" for k, v in value.items())
+    text = str(value)
+    if text in VALUE_WORDS:
+        return VALUE_WORDS[text]
+    spoken = duration_words(text)
+    if spoken is not None:
+        return spoken
+    return text.replace("_", " ") if _NAME.match(text) else text
+
+
+def parameter_name(name: str) -> str:
+    """``Threshold (posts)`` for ``threshold_posts``; other names with spaces."""
+    return PARAMETER_NAMES.get(name) or name.replace("_", " ").capitalize()
+
+
+def time_kind_words(kind: Any) -> str:
+    """Which instant a log records, in words (``supplied`` is the log's own column)."""
+    return TIME_KINDS.get(kind, "") if isinstance(kind, str) else ""
+
+
+SHORT_BASIS = {"all_posts": "all posts", "excess_only": "only posts above the threshold"}
+
+
+def reading_phrase(document: dict[str, Any], reading: dict[str, Any] | str) -> str:
+    """A reading in one line of words: ``worst-case 24-hour periods, pro rata, all posts``
+    (from a reading of the document, or its key ``rolling_worst_case/pro_rata/all_posts``;
+    without the clause's period, ``worst-case periods``)."""
+    if isinstance(reading, str):
+        window, _, rest = reading.partition("/")
+        rate, _, basis = rest.partition("/")
+        reading = {"window": window, "rate": rate, "basis": basis}
+    words = reading_words(document, reading)
+    if not (document.get("clause") or {}).get("versions"):
+        words["window"] = " ".join(words["window"].replace("window", "").split())
+    basis = reading.get("basis", "")
+    return ", ".join((words["window"][:1].lower() + words["window"][1:],
+                      words["rate"][:1].lower() + words["rate"][1:],
+                      SHORT_BASIS.get(basis, basis.replace("_", " "))))
 
 
 def epoch_ms(value: Any) -> int | None:
@@ -237,4 +318,5 @@ HELPERS = {"money": money, "count": count, "instant": instant, "hours": hours,
            "reading": reading_words, "is_headline": is_headline,
            "headline_reading": headline_reading, "owing_windows": owing_windows,
            "period": period_words, "thresholds": thresholds, "chart_data": chart_data,
-           "counts": counts}
+           "counts": counts, "parameter_name": parameter_name, "time_kind": time_kind_words,
+           "reading_phrase": reading_phrase}

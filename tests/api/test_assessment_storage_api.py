@@ -260,9 +260,25 @@ def test_assessments_made_before_the_first_key_are_not_shown_to_keys(make_app):
     client = app.test_client()
     location = post(client).headers["Location"]
     key = create_key(app, "ci")
-    assert client.get(location, headers=bearer(key)).status_code == 404
-    app.extensions["calculator.store"].claim_unowned("ci")  # calculator keys create --claim-...
+    hidden = client.get(location, headers=bearer(key))
+    assert hidden.status_code == 404
+    assert "made before the first key was created belong to no key" in \
+        hidden.get_json()["detail"]
+    assert "calculator keys claim NAME" in hidden.get_json()["detail"]
+    app.extensions["calculator.store"].claim_unowned("ci")  # calculator keys claim ci
     assert client.get(location, headers=bearer(key)).status_code == 200
+
+
+def test_without_a_key_the_401_says_reviews_and_curves_need_one_too(make_app):
+    app = make_app()
+    client = app.test_client()
+    location = post(client).headers["Location"]
+    create_key(app, "ci")
+    for path in (location, f"{location}/curve", "/v1/reviews"):
+        refused = client.get(path)
+        assert refused.status_code == 401
+        assert "Assessments, their curves and reports, and reviews all need it" in \
+            refused.get_json()["detail"]
 
 
 def test_rule_lookups_stay_open_unless_configured(make_app):

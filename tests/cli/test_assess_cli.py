@@ -37,7 +37,8 @@ def test_the_summary_names_the_headline_range_and_assumptions(runner, tmp_path):
     path = tmp_path / "crawl.csv"
     path.write_bytes(LOG)
     result = runner.invoke(main, ["assess", str(path)])
-    assert "headline (rolling_worst_case, pro_rata, all_posts): USD 16,500.00" in result.stdout
+    assert ("headline (worst-case 24-hour periods, pro rata, all posts): USD 16,500.00"
+            in result.stdout)
     assert "range: USD 0.00 to USD 30,000.00" in result.stdout
     assert "1 row before 2024-11-15T00:00:00Z" in result.stdout
 

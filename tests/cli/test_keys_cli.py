@@ -65,14 +65,88 @@ def test_a_revoked_key_no_longer_opens_the_api(runner, db, tmp_path):
         app.extensions["calculator.store"].dispose()
 
 
-def test_create_with_claim_unowned_gives_earlier_assessments_to_the_key(runner, db):
+def test_create_with_claim_unowned_gives_earlier_assessments_and_reviews_to_the_key(runner, db):
+    store = Store.open(db)
+    store.save("assessment", {"n": 1})
+    store.save("review", {"n": 2})
+    store.dispose()
+    result = runner.invoke(main, ["keys", "create", "ci", "--claim-unowned"])
+    assert ("records made without a key (1 assessment and 1 review) now belong to 'ci'"
+            in result.stderr)
+    assert json.loads(runner.invoke(main, ["keys", "list", "--json"]).stdout)[0][
+        "assessments"] == 2
+
+
+def test_the_first_key_says_earlier_records_are_hidden_and_how_to_claim_them(runner, db):
+    store = Store.open(db)
+    for n in range(3):
+        store.save("assessment", {"n": n})
+    store.save("review", {"n": 9})
+    store.dispose()
+    result = runner.invoke(main, ["keys", "create", "ci"])  # a script: no terminal to ask
+    assert result.exit_code == 0
+    assert "reviews need a key" in result.stderr
+    assert ("records made without a key (3 assessments and 1 review) belong to no key: no "
+            "key sees them") in result.stderr
+    assert "calculator keys claim NAME" in result.stderr
+    claimed = runner.invoke(main, ["keys", "claim", "ci"])
+    assert claimed.exit_code == 0
+    assert ("records made without a key (3 assessments and 1 review) now belong to 'ci'"
+            in claimed.stderr)
+    again = runner.invoke(main, ["keys", "claim", "ci"])
+    assert "no records without a key; nothing changed" in again.stderr
+
+
+def test_leave_unowned_keeps_earlier_records_for_no_key(runner, db):
+    store = Store.open(db)
+    store.save("review", {"n": 1})
+    store.dispose()
+    result = runner.invoke(main, ["keys", "create", "ci", "--leave-unowned"])
+    assert "records made without a key (1 review) belong to no key" in result.stderr
+    store = Store.open(db)
+    try:
+        assert store.unowned() == {"review": 1}
+    finally:
+        store.dispose()
+
+
+def test_claiming_for_a_name_without_an_active_key_is_refused(runner, db):
+    result = runner.invoke(main, ["keys", "claim", "nobody"])
+    assert result.exit_code == 2
+    assert "no active key named 'nobody': create it first" in result.stderr
+
+
+def test_on_a_terminal_create_asks_whether_to_claim_earlier_records(db, tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
     store = Store.open(db)
     store.save("assessment", {"n": 1})
     store.dispose()
-    result = runner.invoke(main, ["keys", "create", "ci", "--claim-unowned"])
-    assert "1 assessment(s) made without a key now belong to 'ci'" in result.stderr
-    assert json.loads(runner.invoke(main, ["keys", "list", "--json"]).stdout)[0][
-        "assessments"] == 1
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from calculator.cli import main; main()", "keys", "create",
+         "ci"], stdin=terminal, stdout=subprocess.PIPE, stderr=terminal,
+        env={**os.environ, "DATABASE_URL": db})
+    os.close(terminal)
+    seen = b""
+    while b"Give them to 'ci'?" not in seen:
+        chunk = os.read(controller, 1024)
+        assert chunk, seen
+        seen += chunk
+    assert b"records made while no key existed (1 assessment)" in seen
+    os.write(controller, b"y\n")
+    key = process.communicate(timeout=60)[0].decode().strip()
+    os.close(controller)
+    assert process.returncode == 0 and key.startswith("calc_")
+    store = Store.open(db)
+    try:
+        assert store.unowned() == {}
+        assert store.list("assessment", owner="ci").total == 1
+    finally:
+        store.dispose()
 
 
 @pytest.mark.parametrize("args, message", [

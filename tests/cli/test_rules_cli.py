@@ -21,8 +21,27 @@ def test_clause_text_names_version_interval_and_words(runner):
                                   "--at", "2025-01-01"])
     assert result.exit_code == 0
     assert "clause version 2024-11-15" in result.stdout
-    assert "until 2026-01-15T00:00:00Z" in result.stdout
+    assert "until 2026-01-15 00:00:00 UTC" in result.stdout
     assert "$15,000 USD per 1,000,000 posts" in result.stdout
+
+
+def test_clause_text_says_rule_values_in_words_not_rule_file_names(runner):
+    result = runner.invoke(main, ["clause", "x.terms-of-service.liquidated-damages",
+                                  "--at", "2025-01-01"])
+    for words in ("Period: 24 hours", "Owed when the count is: more than",
+                  "Liability: jointly and severally", "Acts counted: requesting, viewing"):
+        assert words in result.stdout
+    for internal in ("PT24H", "more_than", "joint_and_several", "threshold_posts", "['"):
+        assert internal not in result.stdout
+
+
+def test_changes_text_has_no_python_values(runner):
+    result = runner.invoke(main, ["changes", "x.terms-of-service", "--from", "2024-01-01",
+                                  "--to", "2026-05-01"])
+    assert result.exit_code == 0
+    assert "Acts counted: none -> requesting, viewing, accessing" in result.stdout
+    for internal in ("None ->", "['", "{'", "PT24H", "_"):
+        assert internal not in result.stdout.replace("x.terms-of-service", "")
 
 
 def test_a_clause_not_in_force_exits_2_with_one_line_saying_when_it_was(runner):

@@ -119,3 +119,32 @@ def test_the_openapi_document_describes_reviews(client):
     assert {"get", "delete"} <= set(spec["paths"]["/v1/reviews/{review_id}"])
     body = post["requestBody"]["content"]["application/json"]
     assert body["example"]["channel"] == "scraping"
+
+
+def test_the_cli_lists_every_problem_of_a_bad_profile_as_the_api_does(runner, client, tmp_path):
+    bad = profile(VENDOR, channel="carrier pigeon", purposes=["gossip"], retention="two years")
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    api = client.post("/v1/reviews", json=bad).get_json()
+    text = runner.invoke(main, ["review", str(path)])
+    assert text.exit_code == 2
+    lines = text.stderr.strip().splitlines()
+    assert lines[0] == f"calculator: the profile is not valid ({len(api['errors'])} problems):"
+    assert len(lines) == 1 + len(api["errors"]) == 4
+    for error in api["errors"]:
+        assert any(error["field"] in line and error["message"] in line for line in lines[1:])
+    as_json = runner.invoke(main, ["review", str(path), "--json"])
+    assert as_json.exit_code == 2
+    document = json.loads(as_json.stdout)
+    assert document["errors"] == api["errors"]
+    assert (document["type"], document["detail"]) == (api["type"], api["detail"])
+
+
+def test_the_cli_says_the_licensed_cost_is_unknown_when_no_price_is_known(runner):
+    # Before 2024-12-12 the rules hold no price of X's API: the cost is not known, not zero.
+    early = profile(VENDOR, period={"start": "2024-10-01", "end": "2024-12-01"})
+    result = runner.invoke(main, ["review", "-"], input=json.dumps(early))
+    assert result.exit_code == 0, result.output
+    line = next(li for li in result.stdout.splitlines() if li.startswith("licensed cost:"))
+    assert line.startswith("licensed cost: unknown (months not priced: 2024-10, 2024-11")
+    assert "nothing" not in line

@@ -159,7 +159,9 @@ def test_reviews_are_kept_beside_assessments_and_apart_from_them(store):
 
 def test_records_made_before_any_key_can_be_claimed_by_a_key_name(store):
     unowned = save(store).record
-    assert store.claim_unowned("ci") == 1
+    assert store.unowned() == {"assessment": 1}
+    assert store.claim_unowned("ci") == {"assessment": 1}
+    assert store.unowned() == {}
     assert store.get("assessment", unowned.id, owner="ci").id == unowned.id
     with pytest.raises(RecordNotFound):
         store.get("assessment", unowned.id, owner=None)
