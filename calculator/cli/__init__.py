@@ -2,26 +2,44 @@
 
 Exit codes: 0 success; 1 a check that found problems (``rules check``); 2 bad
 input or usage, with one line on stderr saying what and where.
+
+A pipeline calls the command often, so it starts fast: ``--version`` imports nothing but
+click, and each command imports what it needs (pandas, SQLAlchemy, the rules) when it runs,
+not when the command line is parsed (see bench/cli_startup.py).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from marshmallow import Schema
 
 from calculator import __version__
 from calculator.errors import CalculatorError
-from calculator.rules import RuleLookup, load_ruleset
+
+if TYPE_CHECKING:
+    from marshmallow import Schema
+
+    from calculator.rules import RuleLookup
 
 EXIT_USAGE = 2
 
 
 JSON_ANSWER = "calculator.json"  # ctx.meta key: the command was asked for --json
+
+
+# Each command, and where it lives: imported only when it is run or its help is shown.
+COMMANDS = {
+    "platforms": "rules:platforms", "documents": "rules:documents", "document": "rules:document",
+    "clause": "rules:clause", "history": "rules:history", "changes": "rules:changes",
+    "rules": "rules:rules_group", "assess": "assess:assess_command",
+    "review": "review:review_command", "serve": "serve:serve", "keys": "keys:keys",
+    "migrate": "database:migrate_command",
+}
 
 
 class CalculatorGroup(click.Group):
@@ -42,6 +60,16 @@ class CalculatorGroup(click.Group):
                            err=True)
             ctx.exit(EXIT_USAGE)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            module, _, attribute = COMMANDS[name].partition(":")
+            self.add_command(getattr(importlib.import_module(f"calculator.cli.{module}"),
+                                     attribute), name)
+        return self.commands.get(name)
+
 
 def answer_in_json(as_json: bool) -> None:
     """Say that this command answers in JSON, so that its errors do too."""
@@ -58,7 +86,10 @@ class Session:
     @property
     def lookup(self) -> RuleLookup:
         if self._lookup is None:
-            self._lookup = RuleLookup(load_ruleset(self.rules_dir))
+            from calculator.rules import RuleLookup
+            from calculator.rules.cache import load_ruleset_cached
+
+            self._lookup = RuleLookup(load_ruleset_cached(self.rules_dir))
         return self._lookup
 
 
@@ -88,18 +119,3 @@ json_option = click.option("--json", "as_json", is_flag=True,
 def main(ctx: click.Context, rules_dir: str | None) -> None:
     """What scraping a platform costs under its terms, and which terms applied when."""
     ctx.obj = Session(rules_dir)
-
-
-def _register() -> None:
-    from calculator.cli import assess, rules, serve
-
-    for command in (*rules.COMMANDS, assess.assess_command, serve.serve):
-        main.add_command(command)
-    from calculator.cli import review
-    main.add_command(review.review_command)
-    from calculator.cli import database, keys
-    main.add_command(keys.keys)
-    main.add_command(database.migrate_command)
-
-
-_register()

@@ -9,10 +9,8 @@ from typing import Any
 
 import click
 
-from calculator.cli import Session, pass_session
-from calculator.damages.assessment import assess
+from calculator.cli import Session, answer_in_json, pass_session
 from calculator.ingest.columns import OPTION, OPTION_HELP
-from calculator.schemas.assessment import AssessmentSchema
 from calculator.timeutil import parse_instant
 from calculator.web import present as say
 
@@ -127,6 +125,12 @@ def assess_command(session: Session, log: str, platform: str, region: str | None
                    **columns: str | None) -> None:
     """Assess the crawl log at PATH (or - for standard input) under every reading of the
     platform's damages clause. Exits 0, 2 for bad input or usage, 3 over --fail-above."""
+    # Imported here, not at the top: pandas and the readers cost a second to import, and
+    # the rest of the command line must not pay for them.
+    from calculator.damages.assessment import assess
+    from calculator.schemas.assessment import AssessmentSchema
+
+    answer_in_json(as_json)
     limit = _limit(fail_above)
     if (collected_from is None) != (collected_to is None):
         raise click.UsageError("give both --collected-from and --collected-to, or neither")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
 
-from calculator.storage import Store, database_url, describe_url
+import click
 
 database_url_option = click.option(
     "--database-url", "database", envvar=["CALCULATOR_DATABASE_URL", "DATABASE_URL"],
@@ -18,12 +18,16 @@ def resolve(database: str | None) -> str:
     if database:
         return database
     from calculator.app import default_instance_path
+    from calculator.storage import database_url
 
     return database_url(None, default_instance_path())
 
 
-def open_store(database: str | None) -> Store:
-    """The store, migrated (so that a first ``keys create`` needs no other setup)."""
+def open_store(database: str | None) -> Any:
+    """The store, migrated (so that a first ``keys create`` needs no other setup); SQLAlchemy
+    is imported only by commands that open one."""
+    from calculator.storage import Store
+
     return Store.open(resolve(database))
 
 
@@ -31,11 +35,11 @@ def open_store(database: str | None) -> Store:
 @database_url_option
 def migrate_command(database: str | None) -> None:
     """Bring the database to the newest schema (serve does this itself on start)."""
-    url = resolve(database)
-    store = Store.open(url)
-    try:
-        from calculator.storage import head_revision
+    from calculator.storage import describe_url, head_revision
 
+    url = resolve(database)
+    store = open_store(url)
+    try:
         click.echo(f"calculator: {describe_url(url)} is at schema revision {head_revision()}",
                    err=True)
     finally:

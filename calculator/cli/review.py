@@ -12,9 +12,6 @@ import click
 
 from calculator.cli import Session, answer_in_json, pass_session
 from calculator.errors import InvalidInput
-from calculator.review import review
-from calculator.review.profile import parse_profile_json
-from calculator.schemas.review import ReviewSchema
 from calculator.web import present as say
 
 
@@ -74,6 +71,11 @@ def review_command(session: Session, profile: str, as_json: bool, log_path: str 
     forum, each finding with its citations. Exits 0, or 2 for a bad profile or usage (every
     problem of the profile is listed; with --json as problem details on stdout too)."""
     answer_in_json(as_json)
+    # Imported when a review runs (the engine reads pandas-backed assessments).
+    from calculator.review import review
+    from calculator.review.profile import parse_profile_json
+    from calculator.schemas.review import ReviewSchema
+
     if profile == "-":
         data = parse_profile_json(sys.stdin.buffer.read(), "standard input")
     else:

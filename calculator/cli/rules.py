@@ -8,15 +8,6 @@ import click
 
 from calculator.cli import Session, emit, json_option, pass_session
 from calculator.errors import RulesetError
-from calculator.rules import load_ruleset
-from calculator.schemas.rules import (
-    ClauseHistorySchema,
-    ClauseInForceSchema,
-    DocumentChangesSchema,
-    DocumentSchema,
-    DocumentSummarySchema,
-    PlatformSchema,
-)
 from calculator.timeutil import parse_instant
 from calculator.web import present as say
 
@@ -35,6 +26,8 @@ def check(session: Session, directory: str | None) -> None:
     Prints the ruleset revision when all is well; otherwise each problem on its own
     line (file:line, field path, what was expected) and exits with 1.
     """
+    from calculator.rules import load_ruleset
+
     try:
         ruleset = load_ruleset(directory or session.rules_dir)
     except RulesetError as error:
@@ -47,6 +40,14 @@ def check(session: Session, directory: str | None) -> None:
     click.echo(f"ok: {len(ruleset.platforms)} platforms, {documents} documents, "
                f"{len(ruleset.clauses)} clauses, {versions} clause versions")
     click.echo(f"revision {ruleset.revision}")
+
+
+def _schema(name: str, many: bool = False) -> Any:
+    """A schema of rule documents, imported when a command prints one (marshmallow is slow to
+    import, and ``--help`` must not wait for it)."""
+    from calculator.schemas import rules as documents
+
+    return getattr(documents, name)(many=many)
 
 
 def _interval(span: dict[str, Any]) -> str:
@@ -145,7 +146,8 @@ def render_document(doc: dict[str, Any]) -> str:
 @pass_session
 def platforms(session: Session, as_json: bool) -> None:
     """List the platforms and their documents."""
-    emit(PlatformSchema(many=True), list(session.lookup.ruleset.platforms.values()), as_json,
+    emit(_schema("PlatformSchema", many=True), list(session.lookup.ruleset.platforms.values()),
+         as_json,
          lambda docs: "\n".join(f"{p['id']}: {p['name']} ({', '.join(p['documents'])})"
                                 for p in docs))
 
@@ -158,7 +160,7 @@ def documents(session: Session, platform: str, as_json: bool) -> None:
     """List the documents of PLATFORM."""
     lookup = session.lookup
     found = [lookup.document(d) for d in lookup.platform(platform).documents]
-    emit(DocumentSummarySchema(many=True), found, as_json,
+    emit(_schema("DocumentSummarySchema", many=True), found, as_json,
          lambda docs: "\n".join(f"{d['id']}: {d['title']} ({d['first_version']} .. "
                                 f"{d['latest_version']})" for d in docs))
 
@@ -169,7 +171,7 @@ def documents(session: Session, platform: str, as_json: bool) -> None:
 @pass_session
 def document(session: Session, document_id: str, as_json: bool) -> None:
     """Show DOCUMENT_ID (e.g. x.terms-of-service) with all its versions."""
-    emit(DocumentSchema(), session.lookup.document_history(document_id), as_json,
+    emit(_schema("DocumentSchema"), session.lookup.document_history(document_id), as_json,
          render_document)
 
 
@@ -184,7 +186,7 @@ def clause(session: Session, clause_id: str, when: str, region: str | None,
            as_json: bool) -> None:
     """The version of CLAUSE_ID in force at WHEN."""
     answer = session.lookup.clause_in_force(clause_id, parse_instant(when, name="--at"), region)
-    emit(ClauseInForceSchema(), answer, as_json, render_clause)
+    emit(_schema("ClauseInForceSchema"), answer, as_json, render_clause)
 
 
 @click.command("history")
@@ -194,8 +196,8 @@ def clause(session: Session, clause_id: str, when: str, region: str | None,
 @pass_session
 def history(session: Session, clause_id: str, region: str | None, as_json: bool) -> None:
     """Every version of CLAUSE_ID with its in-force interval."""
-    emit(ClauseHistorySchema(), session.lookup.clause_history(clause_id, region), as_json,
-         render_history)
+    emit(_schema("ClauseHistorySchema"), session.lookup.clause_history(clause_id, region),
+         as_json, render_history)
 
 
 @click.command("changes")
@@ -210,7 +212,7 @@ def changes(session: Session, document_id: str, start: str, end: str, region: st
     """What changed in DOCUMENT_ID between two instants, clause by clause."""
     answer = session.lookup.changes(document_id, parse_instant(start, name="--from"),
                                     parse_instant(end, name="--to"), region)
-    emit(DocumentChangesSchema(), answer, as_json, render_changes)
+    emit(_schema("DocumentChangesSchema"), answer, as_json, render_changes)
 
 
-COMMANDS = (rules_group, platforms, documents, document, clause, history, changes)
+

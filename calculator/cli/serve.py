@@ -8,9 +8,7 @@ import sys
 import click
 
 from calculator.cli import Session, pass_session
-from calculator.cli.database import database_url_option, resolve
-from calculator.rules import load_ruleset
-from calculator.storage import Store, describe_url
+from calculator.cli.database import database_url_option, open_store, resolve
 
 
 @click.command("serve")
@@ -28,13 +26,15 @@ def serve(session: Session, host: str, port: int, workers: int, timeout: int,
     """Serve the JSON API, its OpenAPI document (/openapi.json) and docs (/docs)."""
     # Check the rules here, so that broken rules stop the start with one clear line
     # instead of every worker failing to boot.
-    ruleset = load_ruleset(session.rules_dir)
+    from calculator.storage import describe_url
+
+    ruleset = session.lookup.ruleset
     if session.rules_dir:
         os.environ["CALCULATOR_RULES_DIR"] = session.rules_dir
     # Migrate once, here, before any worker starts (under a lock, so that several hosts
     # starting together migrate once); the workers then only open the database.
     url = resolve(database)
-    Store.open(url).dispose()
+    open_store(url).dispose()
     os.environ["CALCULATOR_DATABASE_URL"] = url
     os.environ["CALCULATOR_MIGRATE_ON_START"] = "false"
     click.echo(f"calculator: rules revision {ruleset.revision}; database "

@@ -19,7 +19,12 @@ from calculator.errors import FieldProblem
 Path_ = tuple[str | int, ...]
 
 
-class _StrictLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: the same nodes, marks and resolvers, ten
+# times faster, which is most of a rule lookup's start-up time on the command line.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeLoader):  # type: ignore[misc, valid-type]
     """SafeLoader without YAML 1.1 timestamps and yes/no booleans."""
 
 
@@ -54,23 +59,25 @@ def load_yaml(text: str, filename: str) -> YamlDocument:
     _refuse_aliases(text, filename)
     loader = _StrictLoader(text)
     try:
-        node = loader.get_single_node()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise YamlError([FieldProblem(f"not valid YAML: {problem}", file=filename,
-                                      line=line)]) from None
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark else None
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise YamlError([FieldProblem(f"not valid YAML: {problem}", file=filename,
+                                          line=line)]) from None
+        if node is None:
+            raise YamlError([FieldProblem("the file is empty", file=filename)])
+        lines: dict[Path_, int] = {}
+        problems: list[FieldProblem] = []
+        _check_keys(node, (), lines, problems, filename)
+        if problems:
+            raise YamlError(problems)
+        # The values, from the nodes just checked (not a second parse of the text).
+        data = loader.construct_document(node)
     finally:
         loader.dispose()
-    if node is None:
-        raise YamlError([FieldProblem("the file is empty", file=filename)])
-    lines: dict[Path_, int] = {}
-    problems: list[FieldProblem] = []
-    _check_keys(node, (), lines, problems, filename)
-    if problems:
-        raise YamlError(problems)
-    data = _StrictLoader(text).get_single_data()
     return YamlDocument(data, lines)
 
 
