@@ -14,9 +14,11 @@ from calculator.api import auth, health
 from calculator.api.assessments import routes as assessment_routes
 from calculator.api.curves import routes as curve_routes
 from calculator.api.extensions import Api
+from calculator.api.observations import routes as observation_routes
 from calculator.api.problems import register_problem_handlers
 from calculator.api.reviews import routes as review_routes
 from calculator.api.rules import routes as rules_routes
+from calculator.api.subscriptions import routes as subscription_routes
 from calculator.rules import RuleLookup, load_ruleset
 from calculator.storage import Store, database_url
 from calculator.web import blp as web_pages
@@ -47,6 +49,9 @@ class DefaultConfig:
     MAX_DECOMPRESSED_LENGTH: int | None = None
     # Rule lookups stay open once API keys exist, unless this is set.
     REQUIRE_KEY_FOR_RULES = False
+    # Webhooks (docs/decisions/0080): loopback, private and link-local targets are refused
+    # unless the operator allows them (CALCULATOR_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true).
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
 
 
 def instance_path(config: Mapping[str, Any] | None = None) -> str | None:
@@ -77,6 +82,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         database_url(app.config.get("DATABASE_URL"), app.instance_path),
         migrate=app.config["MIGRATE_ON_START"])
 
+    # -- The watch and webhooks (issue 11): remember the ruleset revision served, so that
+    #    the delivery worker announces rules.changed and exposure.changed once.
+    from calculator.webhooks.rule_events import record_served
+
+    record_served(app.extensions[auth.STORE].engine, ruleset)
+    # -- end of the watch and webhooks
+
     register_problem_handlers(app)
     auth.guard_rule_lookups(app, rules_routes.blp.name)
     api = Api(app)
@@ -90,6 +102,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     #    /reports/assessments/{id}, with POST /v1/curves for the Assess page's chart.
     api.register_blueprint(curve_routes.blp)
     app.register_blueprint(web_pages)
+    api.register_blueprint(observation_routes.blp)
+    api.register_blueprint(subscription_routes.blp)
     # -- end of the reviewer pages
 
     @app.get("/docs/assets/<path:filename>")

@@ -89,3 +89,7 @@ api_keys = Table(
 Index("uq_api_keys_active_name", api_keys.c.name, unique=True,
       sqlite_where=api_keys.c.revoked_at.is_(None),
       postgresql_where=api_keys.c.revoked_at.is_(None))
+
+# The watch's and the webhooks' tables live in their own module; importing it here puts
+# them in this metadata, which the migrations are checked against.
+from calculator.storage import notify_schema  # noqa: E402, F401
