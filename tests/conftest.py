@@ -106,3 +106,36 @@ def make_app(tmp_path, database_url):
 def stored_client(make_app):
     """A test client of an app on each database in turn."""
     return make_app().test_client()
+
+
+# -- Webhooks (issue 11): a real HTTP receiver on loopback that answers with the statuses a
+#    test queues (200 once the queue is empty) and keeps every request as received.
+
+@pytest.fixture
+def webhook_receiver():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from types import SimpleNamespace
+
+    state = SimpleNamespace(requests=[], statuses=[], url=None)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            state.requests.append(SimpleNamespace(path=self.path, body=body,
+                                                  headers=dict(self.headers.items())))
+            status = state.statuses.pop(0) if state.statuses else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/terms"
+    yield state
+    server.shutdown()
+    server.server_close()

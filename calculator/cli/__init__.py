@@ -39,6 +39,8 @@ COMMANDS = {
     "rules": "rules:rules_group", "assess": "assess:assess_command",
     "review": "review:review_command", "serve": "serve:serve", "keys": "keys:keys",
     "migrate": "database:migrate_command",
+    "watch": "watch:watch_command", "observations": "watch:observations",
+    "webhooks": "webhooks:webhooks",
 }
 
 
