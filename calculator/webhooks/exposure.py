@@ -42,6 +42,8 @@ def _cited(document: dict[str, Any]) -> set[str]:
             for key, item in value.items():
                 if key in ("clause", "clause_id") and isinstance(item, str):
                     found.add(item)
+                elif key == "clause" and isinstance(item, dict) and "id" in item:
+                    found.add(item["id"])  # an assessment's clause, with its versions
                 walk(item)
         elif isinstance(value, list):
             for item in value:
@@ -68,6 +70,7 @@ def _assessment_change(filed: dict[str, Any], new: dict[str, Any]) -> dict[str, 
         return None
     return {"currency": {"old": filed.get("currency"), "new": new.get("currency")},
             "headline": changes["headline"], "range": changes["range"],
+            "clause": (new.get("clause") or {}).get("id"),
             "clause_versions": changes["clause_versions"]}
 
 
