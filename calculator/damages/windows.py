@@ -32,6 +32,26 @@ def resolution_of(instants: np.ndarray) -> int:
     return 1
 
 
+_RUN = 1 << 14  # ascending keys searched per slice of the array
+
+
+def locate(array: np.ndarray, keys: np.ndarray, side: str = "left") -> np.ndarray:
+    """``np.searchsorted(array, keys, side)``, faster for many ascending keys: each run of
+    keys is searched only in the slice of ``array`` its first and last keys bound, which
+    stays in the processor's cache (a search over the whole array misses it every time)."""
+    if len(keys) < 4 * _RUN or np.any(keys[1:] < keys[:-1]):
+        return np.searchsorted(array, keys, side=side)
+    bounds = np.searchsorted(array, keys[::_RUN], side=side)
+    bounds = np.append(bounds, np.searchsorted(array, keys[-1:], side=side))
+    out = np.empty(len(keys), dtype=np.int64)
+    for index in range(len(bounds) - 1):
+        low, high = int(bounds[index]), int(bounds[index + 1])
+        run = slice(index * _RUN, (index + 1) * _RUN)
+        out[run] = np.searchsorted(array[low:high], keys[run], side=side)
+        out[run] += low
+    return out
+
+
 class WindowCounter(Protocol):
     def count(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Posts counted in each ``[starts[i], ends[i])``."""
@@ -69,8 +89,8 @@ class PostCounter:
     def count(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         if self.dense is not None:
             return self.dense[self._cell(ends)] - self.dense[self._cell(starts)]
-        lo = np.searchsorted(self.instants, starts, side="left")
-        hi = np.searchsorted(self.instants, ends, side="left")
+        lo = locate(self.instants, starts)
+        hi = locate(self.instants, ends)
         return self.prefix[hi] - self.prefix[lo]
 
 
@@ -103,16 +123,14 @@ class DistinctCounter:
         self.closes = np.sort(earlier[close])  # ... and s <= closes
 
     def occurrences(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        return (np.searchsorted(self.instants, ends, side="left")
-                - np.searchsorted(self.instants, starts, side="left"))
+        return locate(self.instants, ends) - locate(self.instants, starts)
 
     def count(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         result = self.occurrences(starts, ends)
         fixed = (ends - starts) == self.window
         if fixed.any():
             s = starts[fixed]
-            inside = (np.searchsorted(self.opens, s, side="left")
-                      - np.searchsorted(self.closes, s, side="left"))
+            inside = locate(self.opens, s) - locate(self.closes, s)
             result[fixed] -= inside
         for index in np.flatnonzero(~fixed):  # other lengths (a 23- or 25-hour day): directly
             start, end = starts[index], ends[index]
@@ -149,7 +167,7 @@ class Span:
 
 
 def _first_in(instants: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    index = np.searchsorted(instants, starts, side="left")
+    index = locate(instants, starts)
     return instants[np.minimum(index, len(instants) - 1)]
 
 
@@ -210,24 +228,13 @@ def peak(instants: np.ndarray, counter: WindowCounter, window: int) -> Span:
 Pricer = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
 
 
-def _phases(relative: np.ndarray, window: int, eps: int
-            ) -> tuple[np.ndarray, np.ndarray, int]:
-    """The distinct phases of accesses modulo the window, each with the first block (window
-    length) it appears in, and the last block where a state can lie."""
-    phase = relative % window
-    block = relative // window  # ascending, since the accesses are
-    last = int(block[-1]) + 1
-    slots = window // eps
-    if slots <= DENSE_GRID_LIMIT:
-        # Writing in reverse leaves each phase's earliest block: no sort needed.
-        first = np.full(slots, -1, dtype=np.int64)
-        first[(phase // eps)[::-1]] = block[::-1]
-        present = np.flatnonzero(first >= 0)
-        return present * eps, first[present], last
-    phases, inverse = np.unique(phase, return_inverse=True)
-    first = np.full(len(phases), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, inverse, block)
-    return phases, first, last
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Ascending, each value once. The inputs are a few sorted runs, which a stable sort
+    (timsort) merges in linear time; numpy's hashing unique is far slower here."""
+    values = np.sort(values, kind="stable")
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
 
 
 @dataclass(frozen=True)
@@ -241,65 +248,73 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
     """For each pricer, the set of non-overlapping windows ``[s, s + window)`` that
     maximizes the total owed, over every start ``s`` at resolution ``eps``.
 
-    A window's content only changes when ``s`` passes an access (``t + eps``) or brings
-    one in (``t - window + eps``), and after a window the next may start at its end, so
-    every start worth trying is ``t + eps + k * window`` for an access ``t`` and
-    ``k >= -1``. The search keeps, per block of one window's length, the value
-    ``V(x)`` of the best windows starting at or after each such state ``x``:
-    ``V(x) = max(V(next state), value([x, x + W)) + V(x + W))``, from the last block to
-    the first. States in one block are the accesses' phases modulo the window, so the
-    work is (blocks x distinct phases), never (instants squared). Pricers get each
-    window's first counted access unless ``by_first_access`` is false (one price for all).
+    ``V(s)``, the best total of windows starting at or after ``s``, obeys
+    ``V(s) = max(V(s + eps), owed([s, s + W)) + V(s + W))``. A window's content (and its
+    first access) only changes where ``s`` passes an access (``t + eps``) or brings one in
+    (``t - W + eps``), so ``owed`` is a step function of ``s`` with those steps, and so is
+    ``V``. The search works block by block (one window's length each), from the last to
+    the first: in block ``j``, ``V`` changes only at the steps of ``owed`` there and at the
+    steps of ``V`` one block later moved back by ``W``. Only those points are evaluated,
+    and ``V`` is kept as its steps (where it changes), so the work follows the accesses
+    and the steps of ``V``, not (blocks x distinct instants): a millisecond log costs about
+    what a one-second log costs. Pricers get each window's first counted access unless
+    ``by_first_access`` is false (one price for all).
     """
     if len(instants) == 0 or not pricers:
         return [WorstCase(0, []) for _ in pricers]
-    t0 = int(instants[0])
-    base = t0 - window + eps  # the earliest start that can hold an access
-    phases, first_block, last = _phases(instants - t0, window, eps)
-
-    takes: list[list[np.ndarray]] = [[] for _ in pricers]
-    following: list[np.ndarray | None] = [None] * len(pricers)
-    following_phases: np.ndarray | None = None
+    lowest = int(instants[0]) - window + eps  # the earliest start that can hold an access
+    last = (int(instants[-1]) - lowest) // window  # the block of the last useful start
+    # Where a window's content changes as its start moves (each access leaves and enters).
+    steps = _sorted_unique(np.concatenate((instants + eps, instants - window + eps)))
+    nothing = np.zeros(0, dtype=np.int64)
+    # V one block later, per pricer: its steps (positions) and values; beyond the last
+    # block nothing can be owed.
+    later: list[tuple[np.ndarray, np.ndarray]] = [(nothing, nothing)] * len(pricers)
+    takes: list[list[np.ndarray]] = [[] for _ in pricers]  # where each take piece ends
     for j in range(last, -1, -1):
-        present = phases[first_block <= j]
-        starts = base + j * window + present
-        posts = counter.count(starts, starts + window)
-        firsts = _first_in(instants, starts) if by_first_access else None
-        if following_phases is not None:
-            # The same phase one block later; every phase present here is present there.
-            same = (slice(None) if len(following_phases) == len(present)
-                    else np.searchsorted(following_phases, present))
+        begin = lowest + j * window
+        end = begin + window
+        local = steps[np.searchsorted(steps, begin):np.searchsorted(steps, end)]
+        points = _sorted_unique(np.concatenate(
+            [np.array([begin], dtype=np.int64), local,
+             *(positions - window for positions, _ in later)]))
+        posts = counter.count(points, points + window)
+        firsts = _first_in(instants, points) if by_first_access else None
         for r, pricer in enumerate(pricers):
             value = pricer(posts, firsts)
-            after = following[r]
-            if after is None:
-                push, seed = value, value.dtype.type(0)
+            positions, values = later[r]
+            if len(positions):
+                after = values[np.searchsorted(positions, points + window, side="right") - 1]
+                seed = values[0]  # V at the start of the next block
             else:
-                push, seed = value + after[same], after[0]
+                after = np.zeros(len(points), dtype=value.dtype)
+                seed = value.dtype.type(0)
+            push = value + after
             best = np.maximum(np.maximum.accumulate(push[::-1])[::-1], seed)
             best_next = np.append(best[1:], seed)
-            # Take a window only where it beats starting later: among equal totals the
-            # windows start as late as they can, which is usually at an access.
-            takes[r].append(np.flatnonzero((value > 0) & (push > best_next)))
-            following[r] = best
-        following_phases = present
+            # Take a window only where it beats starting later. Between two points nothing
+            # changes, so a take holds for the whole piece up to the next point; the window
+            # is placed as late as the piece allows, which is usually at an access.
+            taken = np.flatnonzero((value > 0) & (push > best_next))
+            rights = np.append(points[1:], end)
+            takes[r].append(rights[taken])
+            changed = np.ones(len(best), dtype=bool)
+            changed[1:] = best[1:] != best[:-1]
+            later[r] = (points[changed], best[changed])
 
     results = []
     for r in range(len(pricers)):
-        chosen_takes = takes[r][::-1]  # indexed by block, first block first
+        rights = np.concatenate(takes[r][::-1])  # first block first: ascending
         chosen: list[int] = []
-        j, position = 0, 0
-        while j <= last:
-            candidates = chosen_takes[j]
-            k = int(np.searchsorted(candidates, position))
-            if k == len(candidates):
-                j, position = j + 1, 0
-                continue
-            present = phases[first_block <= j]
-            picked = int(present[candidates[k]])
-            chosen.append(base + j * window + picked)
-            j += 1
-            if j <= last:
-                position = int(np.searchsorted(phases[first_block <= j], picked))
-        results.append(WorstCase(int(following[r][0]), chosen))
+        position = lowest
+        while True:
+            # The first take piece that reaches past ``position``: no start between owes
+            # more than it, so the window goes there, as late as the piece allows.
+            k = int(np.searchsorted(rights, position, side="right"))
+            if k == len(rights):
+                break
+            start = int(rights[k]) - eps
+            chosen.append(start)
+            position = start + window
+        results.append(WorstCase(int(later[r][1][0]) if len(later[r][1]) else 0, chosen))
     return results

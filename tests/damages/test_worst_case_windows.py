@@ -83,6 +83,29 @@ def test_the_answer_does_not_depend_on_the_unit_of_the_timestamps(log, window, t
         [r.starts for r in in_seconds]
 
 
+@settings(max_examples=150, deadline=None)
+@given(log=st.dictionaries(st.integers(0, 400), st.integers(1, 4), min_size=1, max_size=60),
+       window=st.integers(2, 40), threshold=st.integers(0, 10),
+       unit=st.sampled_from([1_000_000, 1_000]))
+def test_millisecond_and_microsecond_logs_give_the_answer_of_trying_every_start(
+        log, window, threshold, unit):
+    # Dense logs at a fine resolution: long chains of back-to-back windows, and many more
+    # distinct instants than windows; every start at the log's resolution is tried.
+    times, counts = sorted(log), [log[t] for t in sorted(log)]
+    terms = tariff(threshold, 1, Fraction(1), window)
+    pricers, results, counter = engine(times, counts, window, terms, eps=unit)
+    for pricer, result in zip(pricers, results, strict=True):
+        def owed(n, pricer=pricer):
+            return window_amount(n, terms, pricer.rate, pricer.basis)
+        assert Fraction(result.total, pricer.scale) == reference(times, counts, window, owed)
+        starts = np.array(result.starts, dtype=np.int64)
+        assert all(b - a >= window * unit for a, b in pairwise(result.starts))
+        assert not np.any(starts % unit)
+        held = counter.count(starts, starts + window * unit)
+        assert Fraction(sum(pricer.values(held, None)), pricer.scale) == \
+            Fraction(result.total, pricer.scale)
+
+
 def test_the_best_windows_may_neither_start_nor_end_at_an_access():
     # Windows of 10: [0,10) must hold 0 and 9, [20,30) must hold 20 and 29; the middle one
     # can only be [10,20): it starts just after an access and ends just before one.
