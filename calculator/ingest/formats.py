@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from calculator.errors import InvalidArgument, InvalidInput
+from calculator.ingest.columnar import COLUMNAR_FORMATS, detect_columnar, read_columnar
 from calculator.ingest.columns import COMMON_NAMES, ColumnNames
 from calculator.ingest.crawl_counts import count_events
 from calculator.ingest.crawlers import (
@@ -29,7 +30,7 @@ from calculator.ingest.tabular import TableRead, read_table
 from calculator.ingest.volume import Volume
 
 TABULAR_FORMATS = ("csv", "jsonl", "json")
-FORMATS = TABULAR_FORMATS + CRAWLER_FORMATS
+FORMATS = TABULAR_FORMATS + COLUMNAR_FORMATS + CRAWLER_FORMATS
 COUNTS = ("requested", "accessed", "distinct")
 
 
@@ -122,12 +123,20 @@ def read_log(source: LogSource, fmt: str | None, choices: ReadChoices, hosts: Ho
         raise InvalidArgument(f"count: '{choices.count}' is not one of {', '.join(COUNTS)}")
     if fmt is not None and fmt not in FORMATS:
         raise InvalidInput(f"unknown format '{fmt}'; the formats are {', '.join(FORMATS)}")
-    # Crawler formats are told from the bytes as stored (a WARC.gz is gzip per record).
-    chosen = fmt or detect_crawler_format(source.raw.peek(HEAD_BYTES)[:HEAD_BYTES])
+    # Column files by their magic bytes, before any text is looked for; crawler formats from
+    # the bytes as stored (a WARC.gz is gzip per record), so gzip is opened only after them.
+    stored = source.raw.peek(HEAD_BYTES)[:HEAD_BYTES]
+    chosen = fmt or detect_columnar(stored) or detect_crawler_format(stored)
     if chosen in CRAWLER_FORMATS:
         return _read_crawler(source, chosen, choices, hosts)
     head = source.head()
-    chosen = chosen or detect_tabular(head, choices.columns) or hint
+    chosen = chosen or detect_columnar(head)
+    if chosen is None:
+        chosen = hint if hint in COLUMNAR_FORMATS else (
+            detect_tabular(head, choices.columns) or hint)
+    if chosen in COLUMNAR_FORMATS:
+        return _from_table(read_columnar(source, chosen, choices.platform, choices.assume_tz,
+                                         columns=choices.columns), choices)
     if chosen is None:
         raise _unknown_format(sniff_text(head), choices.columns)
     sniff_text(head)

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import io
 import os
+import stat
 import sys
 from typing import BinaryIO
 
@@ -66,6 +67,7 @@ class LogSource:
                  max_bytes: int | None = None) -> None:
         self.name = name
         self.max_bytes = max_bytes
+        self.path: str | None = None  # a regular local file, which column formats read in place
         self._owned = raw if owned else None
         self._hashing = _Hashing(raw, max_bytes)
         self._raw = io.BufferedReader(self._hashing, buffer_size=PEEK)
@@ -154,5 +156,8 @@ def open_source(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | N
             handle = open(source, "rb")  # noqa: SIM115 - closed by the caller's read
         except OSError as exc:
             raise InvalidInput(f"cannot read {source}: {exc.strerror}") from exc
-        return LogSource(handle, name or os.fspath(source), owned=True, max_bytes=max_bytes)
+        log = LogSource(handle, name or os.fspath(source), owned=True, max_bytes=max_bytes)
+        if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            log.path = os.fspath(source)
+        return log
     return LogSource(source, name or "the log", max_bytes=max_bytes)

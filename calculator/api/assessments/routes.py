@@ -56,7 +56,10 @@ blp = Blueprint("assessments", __name__, url_prefix="/v1",
 auth.protect(blp)
 
 # Content types that name a format; others leave it to the content.
-_FORMAT_OF_TYPE = {"text/csv": "csv", "application/x-ndjson": "jsonl",
+_FORMAT_OF_TYPE = {"application/vnd.apache.parquet": "parquet",
+                   "application/vnd.apache.arrow.file": "arrow",
+                   "application/vnd.apache.arrow.stream": "arrow",
+                   "text/csv": "csv", "application/x-ndjson": "jsonl",
                    "application/jsonl": "jsonl", "application/json-lines": "jsonl"}
 _LOG_TYPES = ("text/csv", "application/x-ndjson", "application/json", "application/gzip",
               "application/octet-stream", "text/plain")

@@ -1,0 +1,156 @@
+"""Parquet and Arrow IPC (Feather version 2) logs: column files, told apart by their magic
+bytes, read for the needed columns only, one row group or record batch at a time.
+
+They need random access (Parquet keeps its schema at the end), so a log that is not a
+plain local file (standard input, an upload, object storage, gzip) is first copied to a
+temporary file as it is hashed; a local file is read in place while another thread
+hashes it. Either way the digest is of the bytes as received.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from calculator.errors import InvalidInput
+from calculator.ingest.columns import ColumnNames
+from calculator.ingest.source import LogSource
+from calculator.ingest.tabular import _COUNTED_COLUMNS, TableRead, _Collector
+from calculator.ingest.volume import Volume
+
+COLUMNAR_FORMATS = ("parquet", "arrow")
+_WORDS = {"parquet": "the Parquet file", "arrow": "the Arrow file"}
+_BATCH_ROWS = 1 << 20  # rows turned into counts at once
+
+
+def detect_columnar(head: bytes) -> str | None:
+    """parquet or arrow (IPC file or stream) from the first bytes of the content."""
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"ARROW1"):
+        return "arrow"
+    # An IPC stream starts with a continuation marker and a schema message.
+    if head.startswith(b"\xff\xff\xff\xff") and len(head) >= 8:
+        return "arrow"
+    if head.startswith(b"FEA1"):
+        raise InvalidInput("the log is a Feather version 1 file, which is not read; save it "
+                           "as Feather version 2 (Arrow IPC) or Parquet")
+    return None
+
+
+@contextmanager
+def _seekable(source: LogSource) -> Iterator[str]:
+    """A local path holding the content; the source's digest is complete on leaving."""
+    if source.path is not None and not source.compressed:
+        # Read in place; hashing the same bytes on another thread overlaps the two (hashlib
+        # and Arrow both release the interpreter lock).
+        drained: list[BaseException] = []
+
+        def drain() -> None:
+            try:
+                while source.raw.read(8 << 20):
+                    pass
+            except BaseException as exc:  # re-raised on the reading thread below
+                drained.append(exc)
+
+        hasher = threading.Thread(target=drain, name="hash-log")
+        hasher.start()
+        try:
+            yield source.path
+        finally:
+            hasher.join()
+        if drained:
+            raise drained[0]
+        return
+    with tempfile.NamedTemporaryFile(prefix="log-", suffix=".bin") as spool:
+        os.chmod(spool.name, 0o600)
+        shutil.copyfileobj(source.stream, spool, 8 << 20)
+        spool.flush()
+        yield spool.name
+
+
+def _needed(schema: pa.Schema, columns: ColumnNames, where: str,
+            result: TableRead) -> dict[str, str]:
+    """The file's columns to read, each with the internal name it is read as."""
+    names = list(schema.names)
+    lowered = [n.strip().lower() for n in names]
+    twice = sorted({n for n in lowered if lowered.count(n) > 1})
+    if twice:
+        raise InvalidInput(f"{where} names the columns {', '.join(twice)} twice (names are "
+                           "compared without regard to case)")
+    column_map = columns.resolve(lowered, where)
+    if column_map.source_of("timestamp") is None:
+        raise columns.no_time_column(names, where)
+    result.column_map = column_map
+    result.columns = lowered
+    result.ignored_columns = [n for n in lowered if column_map.internal(n) is None]
+    needed = {}
+    for name, low in zip(names, lowered, strict=True):
+        internal = column_map.internal(low)
+        if internal in _COUNTED_COLUMNS:
+            needed[name] = internal
+    result.has_posts_column = "posts" in needed.values()
+    return needed
+
+
+def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead
+             ) -> Iterator[pa.Table]:
+    where = _WORDS[fmt]
+    try:
+        if fmt == "parquet":
+            parquet = pq.ParquetFile(path, memory_map=True)
+            needed = _needed(parquet.schema_arrow, columns, where, result)
+            for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=list(needed)):
+                yield _renamed(pa.Table.from_batches([batch]), needed)
+            return
+        with pa.memory_map(path) as mapped:
+            try:
+                reader = ipc.open_file(mapped)
+                batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+                schema = reader.schema
+            except pa.ArrowInvalid:
+                mapped.seek(0)
+                stream = ipc.open_stream(mapped)
+                batches, schema = iter(stream), stream.schema
+            needed = _needed(schema, columns, where, result)
+            for batch in batches:
+                yield _renamed(pa.Table.from_batches([batch.select(list(needed))]), needed)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidInput(f"{where} cannot be read: it is damaged or not a {fmt} file "
+                           f"({type(exc).__name__})") from None
+
+
+def _renamed(table: pa.Table, needed: dict[str, str]) -> pa.Table:
+    return table.rename_columns([needed[n] for n in table.column_names])
+
+
+def read_columnar(source: LogSource, fmt: str, platform: str, assume_tz: str,
+                  columns: ColumnNames | None = None) -> TableRead:
+    """Read a Parquet or Arrow IPC log into counted instants (and post-id occurrences)."""
+    columns = columns or ColumnNames()
+    result = TableRead(format=fmt, volume=Volume.empty())
+    collector = _Collector(result, platform, assume_tz)
+    with _seekable(source) as path, ThreadPoolExecutor(max_workers=1) as counter:
+        # One batch is counted while the next is decoded.
+        pending, first_row = None, 1
+        for table in _batches(path, fmt, columns, result):
+            if pending is not None:
+                pending.result()
+            pending = counter.submit(collector.add, table, first_row)
+            first_row += table.num_rows
+        if pending is not None:
+            pending.result()
+    if result.rows == 0:
+        raise InvalidInput("the log has no rows: nothing to assess")
+    result.volume = collector.builder.build()
+    result.distinct = collector.distinct()
+    return result

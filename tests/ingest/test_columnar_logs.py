@@ -1,0 +1,144 @@
+"""Parquet and Arrow IPC logs: told apart by their content, read for the needed columns, and
+assessed exactly as the same rows written as CSV, through Python, the CLI and HTTP."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.feather as feather
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+import pytest
+
+import calculator
+from calculator.cli import main
+from calculator.errors import InvalidInput
+
+START = np.datetime64("2025-03-01T00:00:00", "ms").astype(np.int64)
+
+
+def table(rows: int = 3000, seed: int = 3) -> pa.Table:
+    """Millisecond times over three days, posts, post ids, platforms, URLs, statuses."""
+    rng = np.random.default_rng(seed)
+    millis = np.sort(rng.integers(0, 3 * 86_400_000, rows)) + START
+    stamps = np.char.add(np.datetime_as_string(millis.astype("datetime64[ms]"), unit="ms"), "Z")
+    return pa.table({
+        "timestamp": pa.array(stamps),
+        "posts": pa.array(rng.integers(0, 2_000, rows)),
+        "post_id": pa.array(rng.integers(1, 500, rows).astype(str)),
+        "platform": pa.array(rng.choice(["x", "X", "reddit", ""], rows)),
+        "url": pa.array([f"https://x.com/a/status/{i}" for i in range(rows)]),
+        "status": pa.array(rng.choice([200, 404], rows)),
+    })
+
+
+def as_csv(data: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pacsv.write_csv(data, sink)
+    return sink.getvalue()
+
+
+def as_parquet(data: pa.Table, **options) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(data, sink, **options)
+    return sink.getvalue()
+
+
+def as_arrow_file(data: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    feather.write_feather(data, sink, compression="zstd", chunksize=700)
+    return sink.getvalue()
+
+
+def as_arrow_stream(data: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    with ipc.new_stream(sink, data.schema) as writer:
+        writer.write_table(data, max_chunksize=900)
+    return sink.getvalue()
+
+
+def answer(document: dict) -> dict:
+    """The document less what describes the bytes (format, digest, size)."""
+    return {k: v for k, v in document.items() if k != "input"}
+
+
+@pytest.mark.parametrize("encode, fmt", [
+    (lambda t: as_parquet(t, row_group_size=500), "parquet"),
+    (lambda t: gzip.compress(as_parquet(t)), "parquet"),
+    (as_arrow_file, "arrow"),
+    (as_arrow_stream, "arrow"),
+])
+@pytest.mark.parametrize("count", ["requested", "distinct"])
+def test_a_column_file_is_assessed_exactly_as_the_same_rows_in_csv(tmp_path, encode, fmt,
+                                                                   count):
+    rows = table()
+    path = tmp_path / "log.bin"
+    path.write_bytes(encode(rows))
+    expected = calculator.assess(as_csv(rows), count=count).to_document()
+    result = calculator.assess(str(path), count=count)
+    document = result.to_document()
+    assert document["input"]["format"] == fmt
+    assert answer(document) == answer(expected)
+    assert document["counts"]["distinct_posts"] == expected["counts"]["distinct_posts"]
+    # The digest is of the bytes as they were given.
+    import hashlib
+    assert document["input"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_typed_columns_are_read_as_their_types(tmp_path):
+    # Real timestamps (with and without a zone), integer posts and a boolean authorized.
+    data = pa.table({
+        "Time": pa.array(np.array([START, START + 1, START + 3_600_000], dtype="datetime64[ms]"),
+                         pa.timestamp("ms", tz="UTC")),
+        "Posts": pa.array([600_000, 500_000, 7], pa.int32()),
+        "authorized": pa.array([False, None, True]),
+    })
+    result = calculator.assess(as_parquet(data))
+    assert result.input.format == "parquet"
+    assert result.counted == {"posts": 1_100_000, "accesses": 2}
+    assert result.excluded.rows["authorized"] == 1
+
+
+def test_columns_named_by_option_are_read_from_a_column_file():
+    data = pa.table({"when": ["2025-03-01T10:00:00Z", "2025-03-01T11:00:00Z"],
+                     "n": [600_000, 500_000]})
+    result = calculator.assess(as_arrow_stream(data), time_column="when", posts_column="n")
+    assert result.counted == {"posts": 1_100_000, "accesses": 2}
+    with pytest.raises(InvalidInput, match="no time column"):
+        calculator.assess(as_parquet(data))
+
+
+def test_a_bad_value_is_reported_by_its_row_in_the_file():
+    data = pa.table({"timestamp": ["2025-03-01T10:00:00Z"] * 5, "posts": [1, 2, 3, -4, 5]})
+    with pytest.raises(InvalidInput, match=r"row 4, posts"):
+        calculator.assess(as_parquet(data, row_group_size=2))
+
+
+def test_a_damaged_column_file_is_refused_in_words():
+    whole = as_parquet(table(50))
+    with pytest.raises(InvalidInput, match="Parquet file cannot be read"):
+        calculator.assess(whole[: len(whole) // 2])
+    with pytest.raises(InvalidInput, match="Feather version 1"):
+        calculator.assess(b"FEA1" + bytes(100))
+
+
+def test_the_cli_and_http_read_column_files(runner, client, tmp_path):
+    rows = table(800)
+    path = tmp_path / "crawl.parquet"
+    path.write_bytes(as_parquet(rows))
+    cli = runner.invoke(main, ["assess", str(path), "--json"])
+    assert cli.exit_code == 0, cli.output
+    http = client.post("/v1/assessments", data=as_arrow_file(rows),
+                       content_type="application/vnd.apache.arrow.file")
+    assert http.status_code == 201, http.get_json()
+    csv = calculator.assess(as_csv(rows)).to_document()
+    assert answer(json.loads(cli.stdout)) == answer(csv)
+    stored = http.get_json()
+    assert stored["input"]["format"] == "arrow"
+    assert {k: v for k, v in answer(stored).items()
+            if k not in ("id", "created_at", "reference")} == answer(csv)
