@@ -55,11 +55,15 @@ class CalculatorError(Exception):
         self.extensions = extensions
 
     def one_line(self) -> str:
-        """The message for a terminal: the detail and the first problem."""
-        if self.problems and str(self.problems[0]) not in self.detail:
-            extra = f" ({len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
-            return f"{self.detail}: {self.problems[0]}{extra}"
-        return self.detail
+        """The message for a terminal: the detail and the first problem, unless the detail
+        says it already (a message is not printed twice)."""
+        if not self.problems:
+            return self.detail
+        first = self.problems[0]
+        extra = f" ({len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        if str(first) in self.detail or first.message in self.detail:
+            return self.detail + extra
+        return f"{self.detail}: {first}{extra}"
 
     def lines(self) -> list[str]:
         """The message for a terminal when every problem matters: the heading, then one line

@@ -122,8 +122,8 @@ class ColumnNames:
         for fact, common in COMMON_NAMES.items():
             if fact in given:
                 if given[fact] not in present:
-                    message = (f"{where} has no column named '{_short(given[fact])}' (named "
-                               f"as the {_WORDS[fact]} column); its columns are "
+                    message = (f"no column named '{_short(given[fact])}' (named as the "
+                               f"{_WORDS[fact]} column) in {where}; the columns are "
                                f"{_listing(lowered)}")
                     raise InvalidInput(f"{OPTION[fact]}: {message}", problems=[
                         FieldProblem(message, field=OPTION[fact])])
@@ -137,9 +137,9 @@ class ColumnNames:
             elif len(found) == 1:
                 chosen[fact] = found[0]
             else:
-                message = (f"{where} has several columns that could hold the "
-                           f"{_WORDS[fact]} ({', '.join(found)}); say which one with the "
-                           f"{_WORDS[fact]} column option")
+                message = (f"several columns in {where} could hold the {_WORDS[fact]} "
+                           f"({', '.join(found)}); say which one with the {_WORDS[fact]} "
+                           "column option")
                 raise InvalidInput(message, problems=[
                     FieldProblem(message, field=OPTION[fact])])
         return ColumnMap({name: INTERNAL[fact] for fact, name in chosen.items()})
@@ -147,7 +147,7 @@ class ColumnNames:
     def no_time_column(self, names: list[str], where: str) -> InvalidInput:
         """The refusal of a table without a time column, saying what was looked for."""
         looked = ", ".join(self.time_candidates())
-        message = (f"{where} has no time column: looked for {looked}; its columns are "
+        message = (f"no time column in {where}: looked for {looked}; the columns are "
                    f"{_listing([n.strip().lower() for n in names])}. Name the column that "
                    "holds the time (the time column option)")
         return InvalidInput(message, problems=[FieldProblem("no time column",

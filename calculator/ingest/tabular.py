@@ -420,7 +420,7 @@ def _json_column_map(records: list[tuple[int, Any]], result: TableRead,
         keys.update(dict.fromkeys(k.lower() for k in record))
     found = names.resolve(list(keys), "the JSON records")
     if found.source_of("timestamp") is None:
-        raise names.no_time_column(list(keys), f"the JSON records from row {records[0][0]}")
+        raise names.no_time_column(list(keys), f"the JSON records (from row {records[0][0]})")
     if result.column_map is None:
         result.column_map = found
     elif found.internal_of != result.column_map.internal_of:
@@ -502,6 +502,8 @@ def _jsonl_records(text: io.TextIOWrapper, result: TableRead, names: ColumnNames
         try:
             records.append((line_number, json.loads(line, parse_float=Decimal)))
         except json.JSONDecodeError as exc:
+            if line_number == 1:
+                _refuse_one_document(line, text)
             raise InvalidInput(f"line {line_number}: not valid JSON ({exc.msg})",
                                problems=[FieldProblem(exc.msg, row=line_number)]) from None
         if len(records) >= _JSON_BATCH:
@@ -509,6 +511,25 @@ def _jsonl_records(text: io.TextIOWrapper, result: TableRead, names: ColumnNames
             records = []
     if records:
         yield _json_columns(records, result, names), records[0][0]
+
+
+_ONE_DOCUMENT_LIMIT = 8 << 20  # characters read to tell one pretty-printed document
+
+
+def _refuse_one_document(first_line: str, text: io.TextIOWrapper) -> None:
+    """A first line that is not JSON may start one JSON document spread over lines (a
+    pretty-printed object): if it is one, say so, rather than that line 1 is not JSON."""
+    rest = text.read(_ONE_DOCUMENT_LIMIT)
+    try:
+        document = json.loads(first_line + rest)
+    except (json.JSONDecodeError, RecursionError):
+        return
+    kind = {dict: "object", str: "string", bool: "value"}.get(type(document), "value")
+    raise InvalidInput(
+        f"the log is one valid JSON {kind}, in no format this service reads: not JSON "
+        "Lines or a JSON array of records with a time column, and not a crawler's JSON (HAR, "
+        "scraper JSON, X GraphQL pages, twarc2). Send the records one per line or in an array, "
+        "each with its time")
 
 
 def _json_array_tables(stream: io.BufferedReader, result: TableRead, names: ColumnNames

@@ -113,6 +113,10 @@ class Recognizer:
         self.options = options
         self.hosts = options.hosts
         self.unsized_api = 0  # X API answers whose post count nothing told
+        self.from_body = 0  # X API answers counted from their stored bodies
+        self.empty_bodies = 0  # of those, bodies that held no posts (empty page, users...)
+        self.from_url = 0  # X API calls counted from their URL, no body being stored
+        self.unreadable_bodies = 0  # stored bodies that are not JSON: counted from the URL
 
     def attribute(self, url: str | None) -> Attribution:
         return self.hosts.attribute(host_of(url) if url else None)
@@ -124,24 +128,49 @@ class Recognizer:
 
     def posts(self, url: str | None, attribution: Attribution,
               body: bytes | str | None = None) -> Posts:
-        """The posts an access to ``url`` carried: from its body when there is one, else its URL."""
+        """The posts an access to ``url`` carried. A stored answer body decides (decision
+        0011): an empty page counts 0, whatever page size the URL asked for. The URL's ids
+        or page size count only when no body is stored (or the body is not JSON)."""
         if not url or attribution.platform != x_posts.PLATFORM or attribution.media:
             return NO_POSTS
-        if body is not None:
+        api = x_posts.is_api_url(url)
+        if body:
             found = x_posts.posts_in_body(body)
             if found is not None:
+                self.from_body += 1
+                self.empty_bodies += not found.ids
                 return found
+            self.unreadable_bodies += 1
         found = x_posts.posts_from_url(url)
-        if found.basis == "none" and x_posts.is_api_url(url):
+        if api and found.basis == "none":
             self.unsized_api += 1
+        elif api and not body:
+            self.from_url += 1
         return found
 
     def note(self, report: ReadReport) -> None:
+        if self.from_body:
+            empty = (f", {self.empty_bodies} of them holding no posts (an empty page, users, "
+                     "an error)" if self.empty_bodies else "")
+            report.assumptions.append(
+                f"{counted(self.from_body, 'X API answer')} counted from the stored answer "
+                f"body{empty}; the body decides, whatever page size the URL asked for."
+            )
+        if self.from_url:
+            report.assumptions.append(
+                f"{counted(self.from_url, 'X API call')} with no stored answer body counted "
+                "from the ids or page size in the URL (posts asked for, not proven delivered)."
+            )
+        if self.unreadable_bodies:
+            report.warnings.append(
+                f"{counted(self.unreadable_bodies, 'X API answer')} with a stored body that is "
+                "not JSON: counted from the ids or page size in the URL instead."
+            )
         if self.unsized_api:
             report.warnings.append(
-                f"{counted(self.unsized_api, 'X API call')} with neither a stored answer body "
-                "nor a post id or count in the URL: any posts in those answers could not be "
-                "counted and count as 0."
+                f"{counted(self.unsized_api, 'X API call')} with no post id or count in the "
+                "URL and no stored answer body that could be read: any posts in those answers "
+                "could not be counted and count as 0."
             )
 
 

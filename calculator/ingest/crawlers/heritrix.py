@@ -25,8 +25,8 @@ from calculator.ingest.crawlers._common import (
 from calculator.ingest.crawlers.options import ReadOptions
 from calculator.ingest.events import AccessEvent, ReadReport
 
-# Heritrix's own codes (docs/glossary.rst, "Status codes"): none of these sent an HTTP
-# request to the site, so none is "requested". 1 is a successful DNS lookup.
+# Heritrix's own codes (docs/glossary.rst, "Status codes"). 1 is a successful DNS lookup.
+# Which of them sent a request to the site is decision 0060: see SENT and MAYBE_SENT.
 HERITRIX_CODES = {
     1: "DNS lookup, not an HTTP request",
     0: "fetch never tried",
@@ -58,11 +58,20 @@ HERITRIX_CODES = {
     -9998: "robots.txt precluded the fetch",
 }
 
+# The request went out and the server closed the connection without answering: requested,
+# not accessed.
+SENT = frozenset({-404})
+# The log does not say whether the request was written before the failure (a connection
+# that broke, a timeout that may be the connect's or the answer's, a retry limit, an
+# exception): not counted, and reported under their own reason.
+MAYBE_SENT = frozenset({-3, -4, -5, -8})
+
 SKEW_LIMIT_S = 120  # log time trails fetch end by processing time; beyond this, clocks differ
 
 
 def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator[AccessEvent]:
-    """One event per line that sent an HTTP request; DNS and Heritrix's own codes are skipped."""
+    """One event per line that sent an HTTP request (an HTTP status, or -404: sent and not
+    answered); DNS and Heritrix's other codes are skipped, by reason."""
     report.time_kind = "request-start"
     clock = Clock(options.assume_tz)
     recognizer = Recognizer(options)
@@ -92,9 +101,13 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
         if uri.startswith("dns:"):
             report.skip("dns lookup, not a request to the site")
             continue
-        if status < 100:
+        if status < 100 and status not in SENT:
             name = HERITRIX_CODES.get(status, "crawler code")
-            report.skip(f"not sent: Heritrix {status} ({name})")
+            if status in MAYBE_SENT:
+                report.skip(f"not counted, may or may not have reached the site: Heritrix "
+                            f"{status} ({name})")
+            else:
+                report.skip(f"not sent: Heritrix {status} ({name})")
             continue
         if fetch is None:
             instant, kind = logged, "logged"

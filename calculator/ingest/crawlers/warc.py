@@ -2,16 +2,19 @@
 
 One event per ``response`` and ``revisit`` record and per ``resource`` record of an
 http(s) URI; ``request`` records only pair with their answers, and a request whose answer
-is not in the file counts as requested but not accessed. ``warcinfo``, ``metadata``,
-``conversion`` and ``continuation`` records, and resources such as ``metadata://`` or
-``dns:``, are never events. Posts in X API answers are counted from the stored bodies.
+is not in the file counts as requested but not accessed. A request pairs with its answer by
+``WARC-Concurrent-To`` (either way round), else, when neither names the other (the header is
+optional), by the same target URI and a WARC-Date within ``PAIRING_TOLERANCE_S``.
+``warcinfo``, ``metadata``, ``conversion`` and ``continuation`` records, and resources
+such as ``metadata://`` or ``dns:``, are never events. Posts in X API answers are counted
+from the stored bodies.
 """
 
 from __future__ import annotations
 
 import io
 import zlib
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
@@ -22,6 +25,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from calculator.errors import InvalidInput
 from calculator.ingest.crawlers._common import (
     MAX_BODY,
+    NS,
     Clock,
     Recognizer,
     answered_with_content,
@@ -34,6 +38,9 @@ from calculator.ingest.crawlers.x_posts import Posts
 from calculator.ingest.events import AccessEvent, ReadReport
 
 PAIRING_WINDOW = 10_000  # writers put a request next to its answer; this is ample
+# Writers date a request and its answer alike (the capture start), to the second in WARC 1.0;
+# a few seconds allow for a slow answer without pairing requests far apart.
+PAIRING_TOLERANCE_S = 5
 HEAD = 256 * 1024  # enough to see the first gzip member of a gzip-per-record file end
 HOLD = 64  # answers held back a little, for the method of a request written after them
 BODY_MEMORY = 20_000  # X API answers remembered for revisits that point back at them (bounded)
@@ -47,6 +54,17 @@ class _Request:
     date: str
     method: str | None
     number: int
+    instant: int | None = None
+
+
+@dataclass
+class _Answer:
+    """An answer record not yet paired with a request."""
+
+    record_id: str
+    link: str | None
+    uri: str
+    instant: int | None
 
 
 def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator[AccessEvent]:
@@ -134,7 +152,11 @@ class _Reader:
         self.recognizer = Recognizer(options)
         self.pending: OrderedDict[str, _Request] = OrderedDict()
         self.pending_links: dict[str, str] = {}
-        self.answered: OrderedDict[str, None] = OrderedDict()
+        self.pending_by_uri: dict[str, list[str]] = {}  # requests that name no answer
+        self.waiting: OrderedDict[str, _Answer] = OrderedDict()  # answers not yet paired
+        self.answered: dict[str, str] = {}  # a record id an answer is or names -> its id
+        self.waiting_by_uri: dict[str, list[str]] = {}  # answers that name no request
+        self.paired: Counter[str] = Counter()
         self.held: OrderedDict[str, AccessEvent] = OrderedDict()
         self.bodies: OrderedDict[str, Posts] = OrderedDict()
         self.unanswered = 0
@@ -155,7 +177,8 @@ class _Reader:
         if scheme not in ("http", "https"):
             self.report.skip(f"{kind} record of a {scheme or 'missing'}: URI, not an access")
             return
-        method = self._pair_answer(headers)
+        date = headers.get_header("WARC-Date") or ""
+        method = self._pair_answer(headers, uri, self._instant(date), number)
         status = None
         if kind != "resource" and record.http_headers is not None:
             code = record.http_headers.get_statuscode()
@@ -166,7 +189,6 @@ class _Reader:
             accessed = status is None or answered_with_content(status)
         attribution = self.recognizer.attribute(uri)
         posts = self._posts(record, kind, uri, attribution)
-        date = headers.get_header("WARC-Date") or ""
         try:
             instant = self.clock.iso(date)
         except ValueError:
@@ -215,43 +237,96 @@ class _Reader:
 
     # -- pairing requests with answers ---------------------------------------------------
 
+    def _instant(self, date: str) -> int | None:
+        try:
+            return self.clock.iso(date) if date else None
+        except ValueError:
+            return None
+
     def _request(self, record: Any, number: int) -> Iterator[AccessEvent]:
         headers = record.rec_headers
         record_id = headers.get_header("WARC-Record-ID") or f"#{number}"
         link = headers.get_header("WARC-Concurrent-To")
         method = record.http_headers.protocol if record.http_headers is not None else None
-        if link and link in self.held:
-            self.held[link] = replace(self.held[link], method=method)
+        uri = (headers.get_header("WARC-Target-URI") or "").strip("<>")
+        date = headers.get_header("WARC-Date") or ""
+        instant = self._instant(date)
+        # Its answer came first (Heritrix writes the response, then the request).
+        answer_id = self.answered.get(link) if link else None
+        answer_id = answer_id or self.answered.get(record_id)
+        how = "concurrent-to"
+        if answer_id is None and not link:
+            answer_id, how = self._waiting_same(uri, instant), "uri-and-date"
+        if answer_id is not None:
+            self.paired[how] += 1
+            if answer_id in self.held:
+                self.held[answer_id] = replace(self.held[answer_id], method=method)
+            self._forget_answer(answer_id)
             return
-        if record_id in self.answered or (link and link in self.answered):
-            return  # its answer came first (Heritrix writes response, then request)
-        self.pending[record_id] = _Request(
-            record_id, link, (headers.get_header("WARC-Target-URI") or "").strip("<>"),
-            headers.get_header("WARC-Date") or "", method, number)
+        self.pending[record_id] = _Request(record_id, link, uri, date, method, number, instant)
         if link:
             self.pending_links[link] = record_id
+        else:
+            self.pending_by_uri.setdefault(uri, []).append(record_id)
         while len(self.pending) > PAIRING_WINDOW:
-            yield from self._unanswered(self.pending.popitem(last=False)[1])
+            yield from self._unanswered(self._take(next(iter(self.pending))))
 
-    def _pair_answer(self, headers: Any) -> str | None:
-        answer_id = headers.get_header("WARC-Record-ID")
+    def _pair_answer(self, headers: Any, uri: str, instant: int | None,
+                     number: int) -> str | None:
+        """The method of the request this answer pairs with; None when none is known yet
+        (the answer then waits for a request written after it)."""
+        answer_id = headers.get_header("WARC-Record-ID") or f"#{number}"
         link = headers.get_header("WARC-Concurrent-To")
-        request_id = link if link in self.pending else self.pending_links.get(answer_id or "")
-        if request_id and request_id in self.pending:
-            request = self.pending.pop(request_id)
-            if request.link:
-                self.pending_links.pop(request.link, None)
-            return request.method
-        for key in (answer_id, link):
-            if key:
-                self.answered[key] = None
-        while len(self.answered) > PAIRING_WINDOW:
-            self.answered.popitem(last=False)
+        request_id = link if link in self.pending else self.pending_links.get(answer_id)
+        how = "concurrent-to"
+        if request_id is None and not link:
+            request_id, how = self._pending_same(uri, instant), "uri-and-date"
+        if request_id is not None and request_id in self.pending:
+            self.paired[how] += 1
+            return self._take(request_id).method
+        self.waiting[answer_id] = _Answer(answer_id, link, uri, instant)
+        self.answered[answer_id] = answer_id
+        if link:
+            self.answered[link] = answer_id
+        else:
+            self.waiting_by_uri.setdefault(uri, []).append(answer_id)
+        while len(self.waiting) > PAIRING_WINDOW:
+            self._forget_answer(next(iter(self.waiting)))
         return None
 
-    def _unanswered(self, request: _Request) -> Iterator[AccessEvent]:
+    def _pending_same(self, uri: str, instant: int | None) -> str | None:
+        """A request naming no answer, for the same URI, dated within the tolerance."""
+        for request_id in self.pending_by_uri.get(uri, ()):
+            if _close(self.pending[request_id].instant, instant):
+                return request_id
+        return None
+
+    def _waiting_same(self, uri: str, instant: int | None) -> str | None:
+        """An answer naming no request, for the same URI, dated within the tolerance."""
+        for answer_id in self.waiting_by_uri.get(uri, ()):
+            if _close(self.waiting[answer_id].instant, instant):
+                return answer_id
+        return None
+
+    def _take(self, request_id: str) -> _Request:
+        request = self.pending.pop(request_id)
         if request.link:
             self.pending_links.pop(request.link, None)
+        else:
+            _drop(self.pending_by_uri, request.uri, request_id)
+        return request
+
+    def _forget_answer(self, answer_id: str) -> None:
+        answer = self.waiting.pop(answer_id, None)
+        if answer is None:
+            return
+        self.answered.pop(answer_id, None)
+        if answer.link:
+            self.answered.pop(answer.link, None)
+        else:
+            _drop(self.waiting_by_uri, answer.uri, answer_id)
+
+    def _unanswered(self, request: _Request) -> Iterator[AccessEvent]:
         scheme = request.uri.split(":", 1)[0].lower()
         if scheme not in ("http", "https"):
             return
@@ -271,8 +346,16 @@ class _Reader:
         yield from self.held.values()
         self.held.clear()
         while self.pending:
-            yield from self._unanswered(self.pending.popitem(last=False)[1])
+            yield from self._unanswered(self._take(next(iter(self.pending))))
         report = self.report
+        if self.paired:
+            by_link, by_uri = self.paired["concurrent-to"], self.paired["uri-and-date"]
+            report.assumptions.append(
+                f"Request records paired with their answers: {by_link} by WARC-Concurrent-To, "
+                f"{by_uri} by the same target URI and a WARC-Date within "
+                f"{PAIRING_TOLERANCE_S} s (neither record naming the other); a paired request "
+                "and its answer count as one request."
+            )
         if self.unanswered:
             report.warnings.append(
                 f"{counted(self.unanswered, 'request record')} without a response or revisit "
@@ -291,6 +374,19 @@ class _Reader:
             )
         self.clock.note(report)
         self.recognizer.note(report)
+
+
+def _close(first: int | None, second: int | None) -> bool:
+    return first is not None and second is not None and \
+        abs(first - second) <= PAIRING_TOLERANCE_S * NS
+
+
+def _drop(index: dict[str, list[str]], key: str, value: str) -> None:
+    values = index.get(key)
+    if values is not None and value in values:
+        values.remove(value)
+        if not values:
+            del index[key]
 
 
 def _key(uri: str | None, date: str | None) -> str | None:

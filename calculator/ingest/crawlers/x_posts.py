@@ -179,12 +179,34 @@ def _graphql_params(query: dict[str, list[str]]) -> Posts:
 
 
 def posts_in_body(body: bytes | str) -> Posts | None:
-    """The posts in an X API or GraphQL answer body; None when it is not JSON of a known shape."""
+    """The posts in an X API or GraphQL answer body: one JSON document, or one per line (the
+    streaming API's newline- or CRLF-delimited answers); None when it is not JSON."""
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
+        return _posts_in_lines(body)
+    return posts_in_document(document) or Posts(basis="body-count")
+
+
+def _posts_in_lines(body: bytes | str) -> Posts | None:
+    """Posts of a body holding one JSON document per line (``statuses/filter.json``,
+    ``/2/tweets/search/stream``): each line is read on its own; blank keep-alive lines and
+    notices (``delete``, ``limit``) hold no posts. None when no line is JSON. A line cut
+    short where the capture stopped is not a post that can be counted."""
+    found: list[Posts] = []
+    for line in body.splitlines():
+        if not line.strip():
+            continue
+        try:
+            document = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            continue
+        found.append(posts_in_document(document) or Posts(basis="body-count"))
+    if not found:
         return None
-    return posts_in_document(document)
+    ids = _unique(i for p in found for i in p.ids)
+    embedded = _unique(e for p in found for e in p.embedded)
+    return Posts(tuple(ids), tuple(e for e in embedded if e not in ids), basis="body-count")
 
 
 def posts_in_document(document: Any) -> Posts | None:
@@ -207,6 +229,8 @@ def posts_in_document(document: Any) -> Posts | None:
         return _v1_posts([document])
     if "errors" in document and data is None:
         return Posts(basis="body-count")  # an error answer: it carried no posts
+    if isinstance(document.get("meta"), dict) and data is None:
+        return Posts(basis="body-count")  # a v2 page with no results (result_count 0)
     return None
 
 
