@@ -42,7 +42,8 @@ class LiquidatedDamagesParameters(Schema):
 class ScrapingProhibitionParameters(Schema):
     consent = fields.String(required=True, validate=validate.OneOf([
         "prior_consent", "prior_written_consent", "express_written_permission",
-        "express_permission", "prior_permission", "permission", "separate_agreement",
+        "express_permission", "express_prior_permission", "prior_permission",
+        "prior_written_permission", "written_approval", "permission", "separate_agreement",
         "none_possible"]))
     robots_txt_crawling_allowed = StrictBool(required=True)
     # Whether these words themselves put an amount on a breach (none of them does).
