@@ -40,7 +40,7 @@ COMMANDS = {
     "review": "review:review_command", "serve": "serve:serve", "keys": "keys:keys",
     "migrate": "database:migrate_command",
     "watch": "watch:watch_command", "observations": "watch:observations",
-    "webhooks": "webhooks:webhooks",
+    "webhooks": "webhooks:webhooks", "compare": "compare:compare_command",
 }
 
 

@@ -9,6 +9,7 @@ document it is handed, through the same templates the printable report uses.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +38,8 @@ from calculator.errors import (
 from calculator.ingest.columns import COMMON_NAMES, OPTION
 from calculator.ingest.formats import FORMATS
 from calculator.rules import RuleLookup
+from calculator.rules.compare import TOPICS, compare
+from calculator.schemas.compare import ComparisonSchema
 from calculator.schemas.rules import (
     ClauseChangeSchema,
     ClauseHistorySchema,
@@ -55,7 +58,7 @@ blp = Blueprint("web", __name__, template_folder="templates", static_folder="sta
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
                            "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-CLAUSE_PAGES = ("web.clauses", "web.document", "web.clause")
+CLAUSE_PAGES = ("web.clauses", "web.document", "web.clause", "web.compare_page")
 RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 STORED_ASSESSMENT = re.compile(r"^/v1/assessments/(?P<id>[A-Za-z0-9_-]{1,64})$")
 RENDERED_VIEWS = {"results": "web/results.html", "report": "web/report_body.html",
@@ -228,6 +231,31 @@ def clause(document_id: str, clause_key: str) -> str:
                            as_of=as_of, regions=_regions(rules, document_regions),
                            region=request.args.get("region") or document_regions[0],
                            at=request.args.get("at", ""))
+
+
+@blp.get("/compare")
+def compare_page() -> str:
+    """Every platform side by side on a date (today, UTC, unless one is asked), each cell cited."""
+    rules = lookup()
+    topic = request.args.get("clause") or "scraping"
+    if topic not in TOPICS:
+        topic = "scraping"
+    at_text = request.args.get("at") or datetime.now(UTC).date().isoformat()
+    region = request.args.get("region") or rules.ruleset.default_region
+    doc, invalid = None, None
+    try:
+        doc = ComparisonSchema().dump(compare(rules, topic, parse_instant(at_text, name="at"),
+                                              region))
+    except InvalidArgument as exc:
+        invalid = exc.problems[0].message if exc.problems else exc.detail
+    if doc:
+        for row in doc["platforms"]:
+            for cell in row["cells"]:
+                unique = {c["clause"]: c for c in cell["citations"]}
+                cell["citations"] = list(unique.values())
+    return render_template("web/compare.html", doc=doc, invalid=invalid, topic=topic,
+                           at=at_text if len(at_text) == 10 else "", region=region,
+                           regions=list(rules.ruleset.regions.values()))
 
 
 def _regions(rules: RuleLookup, ids: Any) -> list[Any]:

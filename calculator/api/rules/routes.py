@@ -8,8 +8,15 @@ from flask import current_app
 from flask.views import MethodView
 
 from calculator.api.extensions import Blueprint
-from calculator.api.rules.schemas import ChangesQuerySchema, ClauseQuerySchema, HistoryQuerySchema
+from calculator.api.rules.schemas import (
+    ChangesQuerySchema,
+    ClauseQuerySchema,
+    CompareQuerySchema,
+    HistoryQuerySchema,
+)
 from calculator.rules import RuleLookup
+from calculator.rules.compare import compare
+from calculator.schemas.compare import ComparisonSchema
 from calculator.schemas.rules import (
     ClauseHistorySchema,
     ClauseInForceSchema,
@@ -97,3 +104,18 @@ class ClauseHistory(MethodView):
     def get(self, clause_id: str, region: str | None) -> Any:
         """Every version of a clause with its interval (one region, or all without region)."""
         return lookup().clause_history(clause_id, region)
+
+
+@blp.route("/compare")
+class Compare(MethodView):
+    @blp.arguments(CompareQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, ComparisonSchema)
+    def get(self, topic: str, at: Any, region: str | None) -> Any:
+        """Every platform side by side at an instant, each cell cited.
+
+        clause=scraping: whether scraping is prohibited, the consent that lifts the ban, the
+        damages amount or none, and AI training on content. clause=ai-training: others'
+        training, the platform's own training, and the opt-out. Each cell says whether it
+        rests on a clause in force, one read and found absent, or nothing recorded.
+        """
+        return compare(lookup(), topic, at, region)
