@@ -19,6 +19,9 @@ class CompareCitationSchema(Schema):
     title = fields.String(attribute="clause.title")
     document = fields.String(attribute="document.id")
     document_title = fields.String(attribute="document.title")
+    checked_through = fields.Date(attribute="document.checked_through", allow_none=True, metadata={
+        "description": "The last archive capture of the document checked against the rules; "
+                       "no later version is known up to it."})
     state = fields.String(metadata={"description": STATE_DESCRIPTION})
     version = fields.Method("_version", metadata={
         "description": "The clause version's date; null when not recorded."})
