@@ -295,3 +295,7 @@ def _as_of_document(rules: RuleLookup, document_id: str) -> dict[str, Any]:
     return {"at": format_instant(at), "region": region,
             "version": DocumentVersionInForceSchema().dump(version) if version else None,
             "first": first[0].date.isoformat() if first else None, "clauses": answers}
+
+
+# The Changes page (issue 11) lives in its own module and adds itself to this blueprint.
+from calculator.web import changes as _changes_page  # noqa: E402, F401

@@ -6,19 +6,15 @@ stored assessment) arrive; a second watch records nothing new."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import feedparser
-import pytest
 from standardwebhooks import Webhook
 
 from calculator.cli import main
 from calculator.webhooks.delivery import run_once
 
-ARCHIVE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "terms-archive"
 PGA = "OpenTermsArchive/pga-versions"
 CLAUSE = "x.terms-of-service.liquidated-damages"
 TERMS = "X/Terms of Service.md"
@@ -28,40 +24,7 @@ OLD_AMOUNT, NEW_AMOUNT = "$15,000 USD per 1,000,000 posts", "$25,000 USD per 1,0
 LOG = b"timestamp,posts\n2026-10-01T10:00:00Z,1000000\n2026-10-01T12:00:00Z,1000000\n"
 
 
-def git(*args: str, cwd: Path, when: str | None = None) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
-           "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com"}
-    if when:
-        env |= {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
-                          text=True).stdout.strip()
-
-
-@pytest.fixture
-def archive(tmp_path) -> tuple[Path, str]:
-    """A clone of the PGA bundle with one more capture: X's US damages amount raised."""
-    clone = tmp_path / "pga-versions"
-    git("clone", "--quiet", str(ARCHIVE / "pga-versions.bundle"), str(clone), cwd=tmp_path)
-    terms = clone / TERMS
-    text = terms.read_text(encoding="utf-8")
-    assert text.count(OLD_AMOUNT) == 1
-    terms.write_text(text.replace(OLD_AMOUNT, NEW_AMOUNT), encoding="utf-8")
-    git("commit", "--quiet", "-am", "Record new changes of X Terms of Service", cwd=clone,
-        when="2026-09-02T00:30:00+00:00")
-    return clone, git("rev-parse", "HEAD", cwd=clone)
-
-
-def set_checked_through(rules: Path, day: str) -> None:
-    path = rules / "x" / "terms-of-service.yaml"
-    text = path.read_text(encoding="utf-8")
-    if re.search(r"^checked_through:", text, re.M):
-        text = re.sub(r"^checked_through:.*$", f"checked_through: {day}", text, flags=re.M)
-    else:
-        text = text.replace("\nversions:\n", f"\nchecked_through: {day}\n\nversions:\n", 1)
-    path.write_text(text, encoding="utf-8")
-
-
-def encode_new_version(rules: Path, commit: str) -> None:
+def encode_new_version(rules: Path, commit: str, set_checked_through) -> None:
     """What counsel does after reading the observation: a document version and a clause
     version of 2026-09-02 for the US part, with the new amount."""
     path = rules / "x" / "terms-of-service.yaml"
@@ -93,10 +56,10 @@ def watch(runner, rules: Path, clone: Path, database_url: str):
 
 def test_a_raised_damages_amount_is_observed_fed_and_told_to_subscribers_end_to_end(
         archive, rules_copy, make_app, database_url, runner, webhook_receiver, monkeypatch,
-        tmp_path):
+        tmp_path, checked_through):
     monkeypatch.setenv("CALCULATOR_INSTANCE_PATH", str(tmp_path / "instance"))
     clone, commit = archive
-    set_checked_through(rules_copy, "2026-08-22")
+    checked_through(rules_copy, "2026-08-22")
     app = make_app(RULES_DIR=str(rules_copy), WEBHOOKS_ALLOW_PRIVATE_TARGETS=True)
     client = app.test_client()
     engine = app.extensions["calculator.store"].engine
@@ -136,6 +99,12 @@ def test_a_raised_damages_amount_is_observed_fed_and_told_to_subscribers_end_to_
     assert parsed.version == "atom10"
     assert any(commit[:10] in e.title and "25000" in e.summary for e in parsed.entries)
 
+    # -- the Changes page shows the diff marked and links the clause
+    page = client.get("/changes").get_data(as_text=True)
+    assert "<del>$15,000</del> <ins>$25,000</ins>" in page
+    assert 'href="/clauses/x.terms-of-service/liquidated-damages"' in page
+    assert 'type="application/atom+xml"' in page
+
     # -- the subscriber receives terms.observed, signed and valid
     assert [o.state for o in run_once(engine, allow_private=True)] == ["delivered"]
     received = webhook_receiver.requests[-1]
@@ -145,7 +114,7 @@ def test_a_raised_damages_amount_is_observed_fed_and_told_to_subscribers_end_to_
     assert payload["data"]["observation"]["clauses"] == [CLAUSE]
 
     # -- a rule file encodes the new version; the server restarts on it; the worker runs
-    encode_new_version(rules_copy, commit)
+    encode_new_version(rules_copy, commit, checked_through)
     restarted = make_app(RULES_DIR=str(rules_copy), WEBHOOKS_ALLOW_PRIVATE_TARGETS=True)
     worker = runner.invoke(main, ["--rules", str(rules_copy), "webhooks", "run", "--once",
                                   "--allow-private-targets", "--database-url", database_url])

@@ -4,6 +4,7 @@ of every change (the rules' versions and the observations)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
@@ -17,6 +18,7 @@ from calculator.api.observations.schemas import (
     ObservationQuerySchema,
     ObservationWithDiffSchema,
 )
+from calculator.timeutil import format_instant
 from calculator.watch import atom, feed
 from calculator.watch.observations import Observations
 
@@ -102,8 +104,11 @@ class Changes(MethodView):
 def atom_feed(query: dict[str, Any]) -> Response:
     """The change feed as Atom, with the same filters, for any feed reader."""
     base = request.host_url.rstrip("/")
-    self_url = base + url_for("observations.atom_feed") + (
-        f"?{request.query_string.decode('ascii', 'replace')}" if request.query_string else "")
+    # The self link is rebuilt from the filters as understood, never copied from the request.
+    shown = {k: (format_instant(v) if k == "since" else v) for k, v in query.items()
+             if v is not None and not (k == "limit" and v == 100)}
+    self_url = base + url_for("observations.atom_feed") + (f"?{urlencode(shown)}" if shown
+                                                            else "")
     body = atom.render(_changes(query), base_url=base, self_url=self_url,
                        title="Scraping cost calculator: changes of the terms and the rules")
     return Response(body, mimetype="application/atom+xml")
