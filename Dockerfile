@@ -8,6 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CALCULATOR_RULES_DIR=/app/data \
     CALCULATOR_INSTANCE_PATH=/app/instance
 
+# git: the watch reads terms archives (git clones, bundles and URLs).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md wsgi.py ./
 COPY calculator ./calculator
@@ -24,4 +29,9 @@ VOLUME ["/app/instance"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['CALCULATOR_PORT'], timeout=4)"]
+# The three processes share one database (DATABASE_URL=postgresql://... for several
+# containers); run the same image with another command for the other two:
+#   docker run IMAGE calculator watch --archive https://github.com/OpenTermsArchive/pga-versions.git --every 1h
+#   docker run IMAGE calculator webhooks run
+# (they serve no HTTP: run them with --no-healthcheck)
 CMD ["calculator", "serve"]
