@@ -87,6 +87,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from calculator.webhooks.rule_events import record_served
 
     record_served(app.extensions[auth.STORE].engine, ruleset)
+    from calculator.watch.observations import Observations
+
+    Observations(app.extensions[auth.STORE].engine).mark_encoded(
+        {d.id: d.checked_through for d in ruleset.documents.values() if d.checked_through})
     # -- end of the watch and webhooks
 
     register_problem_handlers(app)
