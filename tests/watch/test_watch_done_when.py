@@ -74,6 +74,8 @@ def test_a_raised_damages_amount_is_observed_fed_and_told_to_subscribers_end_to_
     # -- the watch records one observation, naming the clause and the amount
     first = watch(runner, rules_copy, clone, database_url)
     assert "1 new observation(s)" in first.output
+    second = watch(runner, rules_copy, clone, database_url)  # nothing new the second time
+    assert "0 new observation(s), 1 capture(s) already observed" in second.output
     listed = client.get("/v1/observations?platform=x").get_json()
     assert listed["total"] == 1
     observation = client.get(f"/v1/observations/{listed['items'][0]['id']}").get_json()
@@ -136,9 +138,8 @@ def test_a_raised_damages_amount_is_observed_fed_and_told_to_subscribers_end_to_
     assert exposure["clause"] == CLAUSE
     assert exposure["clause_versions"]["added"] == ["2026-09-02"]
 
-    # -- a second watch records nothing new; the observation is now covered by the rules
-    second = watch(runner, rules_copy, clone, database_url)
-    assert "0 new observation(s)" in second.output
-    assert "1 observation(s) now encoded" in second.output
+    # -- with the new version encoded and checked through, the capture is covered
+    third = watch(runner, rules_copy, clone, database_url)
+    assert "0 new observation(s)" in third.output
     again = restarted.test_client().get("/v1/observations").get_json()
     assert again["total"] == 1 and again["items"][0]["state"] == "encoded"
