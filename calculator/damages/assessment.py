@@ -252,7 +252,8 @@ def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: I
         posts["while_not_in_force"] = int(volume.posts[gaps].sum())
     counted = volume.select(in_force)
 
-    results, peak_span, spanning, irregular = _readings(counted, tariffs, window, options.tz)
+    results, peak_span, spanning, irregular, placed_early = _readings(counted, tariffs, window,
+                                                                       options.tz)
     headline = next(r for r in results if r.reading == options.headline)
     assessment = Assessment(
         platform=options.platform, region=region, currency=tariffs[0].currency, clause=clause,
@@ -263,6 +264,11 @@ def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: I
         headline=headline, assumptions=(), volume=volume, notes=tuple(notes),
         read_excluded=excluded, counts=dict(counts or {}), warnings=tuple(warnings))
     sentences = _assumptions(assessment, tariffs, periods, notes, spanning)
+    if placed_early:
+        sentences.append(
+            "Periods start at their first counted access, like the busiest period, except "
+            "some worst-case periods that start earlier: starting them at their first access "
+            "would take in the next access, so they end just before it.")
     if irregular:
         days = ", ".join(f"{day} has {hours:g} hours" for day, hours in irregular)
         sentences.insert(len(notes), f"Calendar days in {options.tz} are not all 24 hours "
@@ -271,13 +277,14 @@ def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: I
 
 
 def _readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
-              ) -> tuple[list[ReadingResult], w.Span | None, set[int], list]:
+              ) -> tuple[list[ReadingResult], w.Span | None, set[int], list, bool]:
     instants, posts = counted.instants, counted.posts
     if len(instants) == 0:
-        return [ReadingResult(r, Fraction(0), ()) for r in ALL_READINGS], None, set(), []
+        return [ReadingResult(r, Fraction(0), ()) for r in ALL_READINGS], None, set(), [], \
+            False
     eps = w.resolution_of(instants)
     counter = w.counter_for(instants, posts, eps, window, counted.occurrences)
-    peak_span = w.peak(instants, counter, window)
+    peak_span = w.peak(instants, counter, window, posts)
     days = w.calendar_bounds(instants, tz)
     spans = {
         "calendar_day": w.partition(instants, counter, days.bounds),
@@ -286,6 +293,7 @@ def _readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
     }
     pairs = [(rate, basis) for rate in RATES for basis in BASES]
     chosen: dict[tuple[str, str], list[w.Span]] = {pair: [] for pair in pairs}
+    placed_early = False
     if peak_span.posts > min(t.threshold for t in tariffs):
         pricers = [ScaledPricer(tariffs, rate, basis) for rate, basis in pairs]
         if counter.total * 2 * max(p.max_unit() for p in pricers) >= 2**62:
@@ -298,6 +306,8 @@ def _readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
             held = counter.count(picked, picked + window)
             firsts = instants[np.searchsorted(instants, picked, side="left")] \
                 if len(picked) else picked
+            picked, early = _at_first_access(picked, held, firsts, counter, window)
+            placed_early |= early
             chosen[pair] = [w.Span(int(s), int(s) + window, int(n), int(f))
                             for s, n, f in zip(picked, held, firsts, strict=True)]
             exact = sum((window_amount(s.posts, _tariff_at(tariffs, s.first_ns), *pair)
@@ -320,7 +330,22 @@ def _readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
                             if span.start_ns < t.starts_ns < span.end_ns)
         results.append(ReadingResult(reading, sum((p.amount for p in priced), Fraction(0)),
                                      tuple(priced)))
-    return results, peak_span, spanning, days.irregular
+    return results, peak_span, spanning, days.irregular, placed_early
+
+
+def _at_first_access(starts: np.ndarray, held: np.ndarray, firsts: np.ndarray,
+                     counter: w.WindowCounter, window: int) -> tuple[np.ndarray, bool]:
+    """Worst-case windows moved to start at their first counted access, as the busiest
+    period does, wherever that keeps the same count and overlaps no later window (the same
+    posts and first access: the same amount). The search places a window as late as its
+    count allows, which can be just before its first access; said in the assumptions when a
+    window has to stay there (moving it would take in the next access). Decision 0062."""
+    if len(starts) == 0:
+        return starts, False
+    moved = counter.count(firsts, firsts + window)
+    following = np.append(starts[1:], np.iinfo(np.int64).max)
+    keeps = (moved == held) & (firsts + window <= following)
+    return np.where(keeps, firsts, starts), bool((~keeps & (firsts != starts)).any())
 
 
 def _tariff_at(tariffs: list[Tariff], instant_ns: int) -> Tariff:

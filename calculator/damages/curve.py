@@ -139,7 +139,7 @@ def trailing_curve(instants: np.ndarray, posts: np.ndarray, window: int,
     counter = w.counter_for(instants, posts, eps, window, occurrences)
     at = change_points(instants, window)
     values = trailing_counts(counter, at, window, eps)
-    peak = w.peak(instants, counter, window)
+    peak = w.peak(instants, counter, window, posts)
     if int(values.max()) != peak.posts:
         raise AssertionError("the trailing count's maximum is not the peak window's count")
     above = _above(at, values, thresholds)

@@ -217,10 +217,19 @@ def calendar_bounds(instants: np.ndarray, zone_name: str) -> CalendarDays:
     return CalendarDays(bounds, irregular)
 
 
-def peak(instants: np.ndarray, counter: WindowCounter, window: int) -> Span:
-    """The most posts in any ``[s, s + window)``: some window starting at an access holds it."""
+def peak(instants: np.ndarray, counter: WindowCounter, window: int,
+         posts: np.ndarray | None = None) -> Span:
+    """The most posts in any ``[s, s + window)``: some window starting at an access holds it.
+
+    Of the windows that hold the most, the first that starts at an access carrying posts
+    (given ``posts`` per instant): an access of no posts just before (a robots.txt, an
+    empty page) does not move the busiest period earlier than the periods priced, which
+    start where their posts start (decision 0062)."""
     totals = counter.count(instants, instants + window)
-    best = int(np.argmax(totals))
+    most = totals == totals.max()
+    if posts is not None and (most & (posts > 0)).any():
+        most &= posts > 0
+    best = int(np.argmax(most))
     start = int(instants[best])
     return Span(start, start + window, int(totals[best]), start)
 
