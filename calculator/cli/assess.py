@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -69,16 +70,48 @@ def render_assessment(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _limit(value: str | None) -> Decimal | None:
+# An amount with an optional ISO 4217 code before or after it: 50000, 50000USD, EUR 50000.
+# No thousands separators: "50,000" reads one way in the US and another in most of the EU.
+_LIMIT = re.compile(r"^(?:(?P<before>[A-Za-z]{3}) ?)?(?P<amount>\d+(?:\.\d+)?)"
+                    r"(?: ?(?P<after>[A-Za-z]{3}))?$")
+
+
+def _limit(value: str | None) -> tuple[Decimal, str | None] | None:
+    """--fail-above as (amount, currency code or None): a plain number is in the clause's
+    own currency (decision 0063)."""
     if value is None:
         return None
+    found = _LIMIT.match(value.strip())
+    if found is None or (found["before"] and found["after"]):
+        raise click.BadParameter(f"'{value}' is not an amount such as 15000.00, 15000.00USD "
+                                 "or EUR 15000 (no thousands separators)",
+                                 param_hint="--fail-above")
     try:
-        limit = Decimal(value)
+        amount = Decimal(found["amount"])
     except InvalidOperation:
-        raise click.BadParameter(f"'{value}' is not an amount such as 15000.00") from None
-    if not limit.is_finite() or limit < 0:
-        raise click.BadParameter(f"'{value}' is not an amount of 0 or more")
-    return limit
+        raise click.BadParameter(f"'{value}' is not an amount such as 15000.00",
+                                 param_hint="--fail-above") from None
+    code = found["before"] or found["after"]
+    return amount, code.upper() if code else None
+
+
+def _check_currency(limit: tuple[Decimal, str | None] | None, session: Session,
+                    platform: str, region: str | None) -> None:
+    """Refuse, before the log is read, a limit in another currency than the clause's:
+    amounts are never converted (exchange rates are not facts the rules hold)."""
+    if limit is None or limit[1] is None:
+        return
+    from calculator.damages.assessment import damages_clause, tariffs_of
+
+    lookup = session.lookup
+    part = lookup.region(region)
+    tariffs, _ = tariffs_of(lookup, damages_clause(lookup, platform), part)
+    currency = tariffs[0].currency
+    if limit[1] != currency:
+        raise click.BadParameter(
+            f"{limit[1]} {limit[0]} is not in the clause's currency: {platform}'s clause "
+            f"prices in {currency} ({part} part). Give the limit in {currency}, or choose "
+            "the region whose terms you mean with --region", param_hint="--fail-above")
 
 
 def column_options(command: Any) -> Any:
@@ -115,8 +148,10 @@ def column_options(command: Any) -> Any:
               help="Count quoted and reposted posts carried inside other posts.")
 @column_options
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment document.")
-@click.option("--fail-above", default=None, metavar="AMOUNT",
-              help="Exit 3 when the headline amount is above AMOUNT.")
+@click.option("--fail-above", default=None, metavar="AMOUNT[CUR]",
+              help="Exit 3 when the headline amount is above AMOUNT, e.g. 50000USD or "
+                   "50000EUR (a currency other than the clause's is refused); a plain "
+                   "number is in the clause's currency.")
 @pass_session
 def assess_command(session: Session, log: str, platform: str, region: str | None, tz: str,
                    assume_tz: str, fmt: str | None, headline: str | None, count: str,
@@ -132,6 +167,7 @@ def assess_command(session: Session, log: str, platform: str, region: str | None
 
     answer_in_json(as_json)
     limit = _limit(fail_above)
+    _check_currency(limit, session, platform, region)
     if (collected_from is None) != (collected_to is None):
         raise click.UsageError("give both --collected-from and --collected-to, or neither")
     window = None if collected_from is None else (
@@ -146,7 +182,7 @@ def assess_command(session: Session, log: str, platform: str, region: str | None
         sys.stdout.write("\n")
     else:
         click.echo(render_assessment(document))
-    if limit is not None and result.headline.amount > limit:
+    if limit is not None and result.headline.amount > limit[0]:
         click.echo(f"calculator: the headline {result.currency} {result.headline.amount} is "
-                   f"above --fail-above {limit}", err=True)
+                   f"above --fail-above {result.currency} {limit[0]}", err=True)
         sys.exit(EXIT_OVER_LIMIT)

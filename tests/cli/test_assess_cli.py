@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import calculator
 from calculator.cli import main
 
@@ -48,9 +50,44 @@ def test_fail_above_exits_3_when_the_headline_is_over_the_limit(runner, tmp_path
     path.write_bytes(LOG)
     over = runner.invoke(main, ["assess", str(path), "--fail-above", "16499.99"])
     assert over.exit_code == 3
-    assert "above --fail-above 16499.99" in over.stderr
+    assert "above --fail-above USD 16499.99" in over.stderr
     at = runner.invoke(main, ["assess", str(path), "--fail-above", "16500.00"])
     assert at.exit_code == 0
+
+
+@pytest.mark.parametrize("limit, code", [
+    ("16499.99USD", 3), ("USD 16499.99", 3), ("16499.99 usd", 3), ("16500USD", 0),
+    ("16499.99", 3)])
+def test_fail_above_takes_the_clauses_currency_written_with_the_amount(runner, tmp_path,
+                                                                       limit, code):
+    path = tmp_path / "crawl.csv"
+    path.write_bytes(LOG)
+    assert runner.invoke(main, ["assess", str(path), "--fail-above", limit]).exit_code == code
+
+
+def test_fail_above_in_another_currency_than_the_clauses_is_refused_before_reading(
+        runner, tmp_path):
+    never_read = tmp_path / "absent.csv"  # refused before the log is opened
+    result = runner.invoke(main, ["assess", str(never_read), "--fail-above", "50000EUR"])
+    assert result.exit_code == 2
+    assert "EUR 50000 is not in the clause's currency" in result.stderr
+    assert "prices in USD (rest-of-world part)" in result.stderr
+    path = tmp_path / "crawl.csv"
+    path.write_bytes(LOG)
+    eu = runner.invoke(main, ["assess", str(path), "--region", "eu-efta-uk",
+                              "--fail-above", "16499.99EUR"])
+    assert eu.exit_code == 3 and "above --fail-above EUR 16499.99" in eu.stderr
+    assert runner.invoke(main, ["assess", str(path), "--region", "eu-efta-uk",
+                                "--fail-above", "50000USD"]).exit_code == 2
+
+
+@pytest.mark.parametrize("limit", ["lots", "50,000", "USD50000EUR", "-5", "1e9"])
+def test_a_fail_above_that_is_not_an_amount_exits_2_saying_what_is(runner, tmp_path, limit):
+    path = tmp_path / "crawl.csv"
+    path.write_bytes(LOG)
+    result = runner.invoke(main, ["assess", str(path), "--fail-above", limit])
+    assert result.exit_code == 2
+    assert "15000.00USD" in result.stderr
 
 
 def test_bad_input_exits_2_with_one_line_naming_row_and_field(runner):
