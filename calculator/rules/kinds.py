@@ -20,6 +20,12 @@ from calculator.rules.fields import (
     StrictStr,
 )
 
+# The primary legal bases X's data-processing page names for the EU, EFTA States and the UK;
+# the last: "Determined by the legal bases set forth in this table ... for which the service
+# provider is retained".
+LEGAL_BASES = ("contractual-necessity", "legitimate-interests", "consent", "legal-obligation",
+               "as-for-the-underlying-processing")
+
 
 def _text(**kwargs) -> StrictStr:
     return StrictStr(**kwargs)
@@ -87,6 +93,38 @@ class AiTrainingParameters(Schema):
     opt_out = StrictBool(required=True)
     # Null when the words do not name the setting: that is recorded as unknown.
     opt_out_setting = _text(allow_none=True, load_default=None)
+    # What the opt-out reaches, in the platform's own words ("an underlying generative model").
+    opt_out_scope = _text(allow_none=True, load_default=None)
+    # Whether the words exclude protected (followers-only) posts; null: they do not say.
+    protected_posts_excluded = StrictBool(allow_none=True, load_default=None)
+    legal_basis_eu = fields.String(allow_none=True, load_default=None,
+                                   validate=validate.OneOf(LEGAL_BASES))
+
+
+class ProcessingPurpose(Schema):
+    key = Slug(required=True)
+    purpose = _text(required=True)  # the row's heading, exactly as printed
+    includes = fields.List(_text(), load_default=list)
+    data = fields.List(_text(), required=True, validate=validate.Length(min=1))
+    legal_bases_eu = fields.List(fields.String(validate=validate.OneOf(LEGAL_BASES)),
+                                 required=True, validate=validate.Length(min=1))
+    legal_basis_words = fields.List(_text(), required=True, validate=validate.Length(min=1))
+    # The review's purpose words this row bears on: the rules' reading, not the platform's.
+    related_profile_purposes = fields.List(Slug(), load_default=list)
+
+
+class ProcessingPurposesParameters(Schema):
+    purposes = fields.List(fields.Nested(ProcessingPurpose), required=True,
+                           validate=validate.Length(min=1))
+
+
+class DataSharingSettingParameters(Schema):
+    setting = _text(required=True)  # the setting's name, exactly as printed
+    governs = _text(required=True)
+    # Where the words make the setting a condition of the sharing.
+    required_in = fields.List(Slug(), required=True)
+    legal_basis_eu = fields.String(allow_none=True, load_default=None,
+                                   validate=validate.OneOf(LEGAL_BASES))
 
 
 class ModelTrainingBanParameters(Schema):
@@ -164,5 +202,7 @@ KINDS: dict[str, type[Schema]] = {
     "identity-verification": IdentityVerificationParameters,
     "subscription-tiers": SubscriptionTiersParameters,
     "pay-per-use": PayPerUseParameters,
+    "processing-purposes": ProcessingPurposesParameters,
+    "data-sharing-setting": DataSharingSettingParameters,
     "text": NoParameters,
 }
