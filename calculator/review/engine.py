@@ -35,6 +35,8 @@ from calculator.damages.pricing import HEADLINE_READING
 from calculator.errors import InvalidInput, NotInForce
 from calculator.review.findings import Citation, Finding, Gap, ordered
 from calculator.review.licensing import LicensedCost, Month, cents, licensed_cost
+from calculator.review.processing import bearing_kinds as processing_kinds
+from calculator.review.processing import processing
 from calculator.review.profile import (
     DATA_CATEGORIES,
     Profile,
@@ -227,6 +229,7 @@ class _Reviewer:
             self.assumptions.insert(1, self.schedule.description())
         if "ai_training" in p.purposes:
             self.ai_training()
+        processing(self)
         self.retention()
         self.forum()
         cited = {c.document for f in self.findings for c in f.citations}
@@ -257,7 +260,7 @@ class _Reviewer:
             kinds.add("retention-schedule")
         if IDENTITY_CATEGORY in p.data_categories:
             kinds.add("identity-verification")
-        return kinds
+        return kinds | processing_kinds(p.purposes, p.user_regions)
 
     def terms(self) -> None:
         for doc_id in self.platform.documents:
@@ -680,6 +683,11 @@ class _Reviewer:
                                                   "(unknown).")
         scope = ("" if third else " The words are about training by the platform; whether the "
                  "opt-out reaches training by others is not stated in them.")
+        if params.get("opt_out_scope"):
+            scope += f" The opt-out reaches, in the platform's words, {params['opt_out_scope']}."
+        if params.get("protected_posts_excluded"):
+            scope += (" The platform's words also say that protected (followers-only) and "
+                      "deleted posts are removed from that use.")
         words = [f"\"{version.quote}\""] + [f"\"{passage}\"" for passage in version.context
                                             if "opt out" in passage and passage != version.quote]
         self.add(code, severity, self.start_of(interval), title,

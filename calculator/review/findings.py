@@ -40,6 +40,13 @@ CODES: dict[str, str] = {
                                        "shared data unless users opt out.",
     "ai.platform-training-opt-out": "Users may opt out of their data training the platform's "
                                     "own models (X: its generative models).",
+    "eu.legal-basis": "For data from the EU, EFTA States and the UK: the primary legal basis the "
+                      "platform states for its processing that bears on a profile purpose, "
+                      "with the data it processes.",
+    "eu.data-not-collected": "Data the platform says it does not collect from users in a "
+                             "region of the profile's users.",
+    "sharing.business-partners": "The platform's setting that governs sharing data with "
+                                 "business partners, for a resale or advertising purpose.",
     "retention.platform-period": "How long the platform says it keeps a data category in the "
                                  "profile.",
     "retention.identity-verification": "How long the platform, and its processor, keep "

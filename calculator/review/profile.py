@@ -37,6 +37,7 @@ PURPOSES: dict[str, str] = {
     "research": "Academic or other non-commercial research.",
     "analytics": "Measurement, social listening, market or brand analytics.",
     "resale": "Reselling, sublicensing or otherwise redistributing the data.",
+    "advertising": "Targeting, personalizing or measuring advertising.",
     "archiving": "Keeping a copy for record-keeping or preservation.",
     "monitoring": "Watching accounts, topics or events (trust and safety, security, "
                   "compliance).",

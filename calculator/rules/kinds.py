@@ -127,6 +127,13 @@ class DataSharingSettingParameters(Schema):
                                    validate=validate.OneOf(LEGAL_BASES))
 
 
+class CollectionExclusionParameters(Schema):
+    data = _text(required=True)  # the data category, as the platform names it
+    not_collected_from = _text(required=True)  # in the platform's words
+    # The product's regions the exclusion bears on (a part of them where the words name less).
+    regions = fields.List(Slug(), required=True, validate=validate.Length(min=1))
+
+
 class ModelTrainingBanParameters(Schema):
     scope = _text(required=True)
     applies_to = fields.List(fields.String(validate=validate.OneOf(["api", "content", "services"])),
@@ -204,5 +211,6 @@ KINDS: dict[str, type[Schema]] = {
     "pay-per-use": PayPerUseParameters,
     "processing-purposes": ProcessingPurposesParameters,
     "data-sharing-setting": DataSharingSettingParameters,
+    "collection-exclusion": CollectionExclusionParameters,
     "text": NoParameters,
 }

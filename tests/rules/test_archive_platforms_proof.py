@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from calculator.archive import ArchiveRepository, check_archives
+from calculator.archive import ArchiveRepository, check_archives, normalize
 from calculator.rules import bundled_rules_dir, load_ruleset
 
 BUNDLE = (Path(__file__).resolve().parents[3] / "shared" / "reference" / "terms-archive"
@@ -58,3 +58,41 @@ def test_an_altered_pinterest_quote_fails_the_check_naming_file_version_and_clau
         ("pinterest/terms-of-service.yaml", "2023-08-02",
          "pinterest.terms-of-service.scraping-prohibition", "quote")]
     assert "express prior permission" in report.failures[0].closest
+
+
+def _rows(raw: str) -> list[dict[str, str]]:
+    """The rows of X's data processing summary in one capture: purpose, data, basis."""
+    table = raw[raw.index("Processing purpose"):raw.index("We do not collect X for Web")]
+    rows = []
+    for block in table.split("\nProcessing purpose\n")[1:]:
+        purpose, _, rest = block.partition("\nData\n")
+        data, _, basis = rest.partition(
+            "Primary legal basis/bases for processing personal data from the EU, EFTA States, "
+            "and UK")
+        rows.append({"purpose": normalize(purpose), "data": normalize(data),
+                     "basis": normalize(basis)})
+    return rows
+
+
+def test_every_row_of_x_processing_table_is_that_row_in_every_capture_in_force(ruleset, archive):
+    """The archive check proves quotes; this proves the table's parameters: each encoded row's
+    heading, data categories and legal-basis words are in one and the same row of the text."""
+    document = ruleset.documents["x.data-processing"]
+    (version,) = ruleset.clauses["x.data-processing.processing-purposes"].versions
+    captures = [v.source for v in document.versions if v.date >= version.date]
+    assert len(captures) == 4
+    for source in captures:
+        rows = _rows(archive.text(source.commit, source.path))
+        for entry in version.parameters["purposes"]:
+            heading = normalize(entry["purpose"])
+            matching = [r for r in rows if r["purpose"].startswith(heading)]
+            assert matching, (source.commit, entry["key"])
+            row = matching[0] if len(matching) == 1 else next(
+                r for r in matching if all(normalize(i) in r["purpose"]
+                                           for i in entry["includes"]))
+            for words in entry["includes"]:
+                assert normalize(words) in row["purpose"], (source.commit, entry["key"], words)
+            for category in entry["data"]:
+                assert normalize(category) in row["data"], (source.commit, entry["key"], category)
+            for words in entry["legal_basis_words"]:
+                assert normalize(words) in row["basis"], (source.commit, entry["key"], words)
