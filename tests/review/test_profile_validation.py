@@ -27,8 +27,8 @@ def test_the_vendor_profile_of_the_issue_is_accepted(lookup):
 
 
 def test_unknown_purpose_is_refused_with_its_field(lookup):
-    problems = refused(lookup, profile(VENDOR, purposes=["ai_training", "advertising"]))
-    assert "unknown value 'advertising'" in problems["purposes[1]"]
+    problems = refused(lookup, profile(VENDOR, purposes=["ai_training", "marketing"]))
+    assert "unknown value 'marketing'" in problems["purposes[1]"]
     assert "ai_training" in problems["purposes[1]"]  # says what is allowed
 
 

@@ -232,6 +232,10 @@ def test_the_generative_ai_training_opt_out_is_first_seen_on_2024_07_25(rules):
                    "models"),
         "opt_out": True,
         "opt_out_setting": None,
+        "opt_out_scope": ("their public post data being used to train an underlying generative "
+                          "model"),
+        "protected_posts_excluded": True,
+        "legal_basis_eu": "legitimate-interests",
     }
     assert answer.document_version.version.dating == "observed"
     assert any("opt-out" in topic for topic, _ in rules.document(DATA_PROCESSING).unknowns)
