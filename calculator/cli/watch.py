@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from calculator.cli import Session, pass_session
 from calculator.cli.database import database_url_option, open_store
+from calculator.errors import CalculatorError
 
 ARCHIVE_HELP = ("A terms archive: a clone, a git bundle or a git URL, as PATH or NAME=PATH "
                 "(NAME as the rules' sources name it, e.g. OpenTermsArchive/pga-versions). "
@@ -63,13 +65,25 @@ def watch_command(session: Session, archives: tuple[str, ...], every: str | None
     locations = archive_locations(list(archives), ruleset)
     store = open_store(database)
     try:
+        passes = 0
         while True:
-            opened = open_archives(locations, cache_dir=_archive_cache())
+            passes += 1
             try:
-                report = watch(ruleset, opened, store.engine)
-            finally:
-                for repo in opened.values():
-                    repo.close()
+                opened = open_archives(locations, cache_dir=_archive_cache())
+                try:
+                    report = watch(ruleset, opened, store.engine)
+                finally:
+                    for repo in opened.values():
+                        repo.close()
+            except (CalculatorError, SQLAlchemyError) as error:
+                if interval is None or passes == 1:
+                    raise
+                # A scheduled pass that fails (the archive's host unreachable, the database
+                # restarting) is reported; the next pass tries again.
+                click.echo(f"calculator: this pass failed: {error}; next pass in {every}",
+                           err=True)
+                time.sleep(interval.total_seconds())
+                continue
             if as_json:
                 json.dump(report.recorded, sys.stdout, indent=2, ensure_ascii=False)
                 sys.stdout.write("\n")

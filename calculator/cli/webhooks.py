@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from calculator.cli import Session, pass_session
 from calculator.cli.database import database_url_option, open_store
@@ -39,12 +40,20 @@ def run(session: Session, once: bool, poll: float, allow_private_targets: bool,
         # worker started alone after a rules update still announces it.
         record_served(store.engine, lookup.ruleset)
         while True:
-            announced = announce(store.engine, store, lookup)
-            for revision in announced:
-                click.echo(f"calculator: announced ruleset revision {revision}", err=True)
-            for outcome in run_once(store.engine, allow_private=allow_private_targets):
-                click.echo(f"calculator: delivery {outcome.delivery_id}: {outcome.state}"
-                           + (f" ({outcome.error})" if outcome.error else ""), err=True)
+            try:
+                announced = announce(store.engine, store, lookup)
+                for revision in announced:
+                    click.echo(f"calculator: announced ruleset revision {revision}", err=True)
+                for outcome in run_once(store.engine, allow_private=allow_private_targets):
+                    click.echo(f"calculator: delivery {outcome.delivery_id}: {outcome.state}"
+                               + (f" ({outcome.error})" if outcome.error else ""), err=True)
+            except SQLAlchemyError as exc:
+                if once:
+                    raise
+                # The database went away for a moment: say so and try again; leases that
+                # were held expire, so nothing is lost.
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                click.echo(f"calculator: the database failed ({reason}); retrying", err=True)
             if once:
                 return
             time.sleep(poll)

@@ -66,7 +66,10 @@ def parse(url: str) -> tuple[str, str, int, str]:
     """Scheme, host, port and path of a URL the service may call, or ``TargetRefused``."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
         raise _refuse(f"expected an http or https URL of at most {MAX_URL_LENGTH} characters")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise _refuse("not a URL (e.g. an unclosed [ in the host)") from None
     if parts.scheme not in ("http", "https"):
         raise _refuse("only http and https URLs are accepted")
     if parts.username is not None or parts.password is not None:
@@ -87,7 +90,7 @@ def check(url: str, *, allow_private: bool) -> Target:
     scheme, host, port, path = parse(url)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+    except (OSError, UnicodeError, ValueError):  # unknown name, bad characters, NUL
         raise _refuse("the host name does not resolve to an address") from None
     addresses = []
     for info in infos:
