@@ -21,6 +21,11 @@ TERMS = "X/Terms of Service.md"
 OLD_AMOUNT, NEW_AMOUNT = "$15,000 USD per 1,000,000 posts", "$25,000 USD per 1,000,000 posts"
 # 2,000,000 posts on one day in October 2026: USD 30,000 at $15,000, USD 50,000 at $25,000
 # (headline reading: worst-case window, pro rata, all posts).
+PROFILE = {"platform": "x", "region": "rest-of-world",
+           "period": {"start": "2026-10-01", "end": "2026-10-03"}, "channel": "scraping",
+           "volume": {"posts_per_day": 2000000}, "purposes": ["ai_training"],
+           "data_categories": ["public_posts"], "user_regions": ["rest-of-world"],
+           "opted_out_users_excluded": False, "retention": "P2Y", "reference": "DL-1"}
 LOG = b"timestamp,posts\n2026-10-01T10:00:00Z,1000000\n2026-10-01T12:00:00Z,1000000\n"
 
 
@@ -70,6 +75,9 @@ def test_a_raised_damages_amount_is_observed_fed_and_told_to_subscribers_end_to_
                          content_type="text/csv")
     assert stored.status_code == 201
     assert stored.get_json()["headline"]["amount"] == "30000.00"
+    reviewed = client.post("/v1/reviews", json=PROFILE)
+    assert reviewed.status_code == 201
+    assert reviewed.get_json()["summary"]["projected_damages"]["headline"] == "60000.00"
 
     # -- the watch records one observation, naming the clause and the amount
     first = watch(runner, rules_copy, clone, database_url)
@@ -121,11 +129,20 @@ def test_a_raised_damages_amount_is_observed_fed_and_told_to_subscribers_end_to_
     worker = runner.invoke(main, ["--rules", str(rules_copy), "webhooks", "run", "--once",
                                   "--allow-private-targets", "--database-url", database_url])
     assert worker.exit_code == 0, worker.output
-    events = {}
+    events: dict[str, list] = {}
     for request in webhook_receiver.requests[1:]:
         body = Webhook(secret).verify(request.body, request.headers)
-        events[body["type"]] = body["data"]
-    assert set(events) == {"rules.changed", "exposure.changed"}
+        events.setdefault(body["type"], []).append(body["data"])
+    assert sorted((t, len(e)) for t, e in events.items()) == [
+        ("exposure.changed", 2), ("rules.changed", 1)]
+    exposures = {e["record"]["kind"]: e for e in events.pop("exposure.changed")}
+    events = {t: e[0] for t, e in events.items()}
+    events["exposure.changed"] = exposures["assessment"]
+    review_change = exposures["review"]
+    assert review_change["record"]["id"] == reviewed.get_json()["id"]
+    assert (review_change["headline"]["old"], review_change["headline"]["new"]) == (
+        "60000.00", "100000.00")
+    assert CLAUSE in {c.get("clause") for c in review_change["caused_by"]}
     added = {(a["type"], a.get("clause"), a["version"]) for a in events["rules.changed"]["added"]}
     assert ("clause_version", CLAUSE, "2026-09-02") in added
     assert ("document_version", None, "2026-09-02") in added
