@@ -61,7 +61,8 @@ def created(record: Record, location: str, replayed: bool) -> Response:
 
 
 def page_of(kind: str, query: dict[str, Any], list_url: str,
-            location: Callable[[str], str]) -> dict[str, Any]:
+            location: Callable[[str], str],
+            listed: Callable[[Record], dict[str, Any]] = Record.as_listed) -> dict[str, Any]:
     """One page of a kind's records for the caller's key, newest first, with links.
 
     The first page pins ``created_to`` in its links to when it was read, so that records
@@ -73,7 +74,7 @@ def page_of(kind: str, query: dict[str, Any], list_url: str,
         kind, owner=auth.owner(), platform=query["platform"], reference=query["reference"],
         created_from=query["created_from"], created_to=query["created_to"],
         page=query["page"], page_size=query["page_size"])
-    items = [{**record.as_listed(), "href": location(record.id)} for record in page.items]
+    items = [{**listed(record), "href": location(record.id)} for record in page.items]
 
     def link(number: int) -> str:
         params: dict[str, Any] = {"page": number, "page_size": page.page_size}

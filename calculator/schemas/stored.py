@@ -37,6 +37,11 @@ class ListedCountedSchema(Schema):
     accesses = fields.Integer()
 
 
+class ListedInputSchema(Schema):
+    sha256 = fields.String(metadata={"description": "sha256 of the log's bytes as received, "
+                                                    "as in the assessment's input.sha256."})
+
+
 class ListedAssessmentSchema(Schema):
     """An assessment in a list: what tells it apart, without its readings."""
 
@@ -49,7 +54,7 @@ class ListedAssessmentSchema(Schema):
     headline = fields.Nested(ListedHeadlineSchema)
     range = fields.Nested(ListedRangeSchema)
     counted = fields.Nested(ListedCountedSchema)
-    input_sha256 = fields.String()
+    input = fields.Nested(ListedInputSchema)
     ruleset_revision = fields.String()
     engine_version = fields.String()
     href = fields.String(metadata={"description": "Where the whole assessment is."})

@@ -111,13 +111,23 @@ def basis_from_record(record: Record) -> ReplayBasis:
 
 
 def summary_of(document: dict[str, Any]) -> dict[str, Any]:
-    """What a list shows of an assessment, without its readings and windows."""
+    """What a list shows of an assessment, without its readings and windows. Each fact has
+    the name and place it has in the assessment itself (``input.sha256``), decision 0064."""
     return {"platform": document["platform"], "region": document["region"],
             "currency": document["currency"], "headline": document["headline"],
             "range": document["range"], "counted": document["counted"],
-            "input_sha256": document["input"]["sha256"],
+            "input": {"sha256": document["input"]["sha256"]},
             "ruleset_revision": document["ruleset_revision"],
             "engine_version": document["engine_version"]}
+
+
+def listed_assessment(record: Record) -> dict[str, Any]:
+    """A stored assessment as a list shows it. Summaries stored before decision 0064 named
+    the digest ``input_sha256``: they are shown under today's name, unchanged in value."""
+    listed = record.as_listed()
+    if "input_sha256" in listed:
+        listed["input"] = {"sha256": listed.pop("input_sha256")}
+    return listed
 
 
 def save_assessment(store: Store, assessment: Assessment, *, owner: str | None,

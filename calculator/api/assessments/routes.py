@@ -42,6 +42,7 @@ from calculator.schemas.stored import AssessmentPageSchema, ReplaySchema, Stored
 from calculator.storage.assessments import (
     KIND,
     basis_from_record,
+    listed_assessment,
     request_fingerprint,
     save_assessment,
     stored_document,
@@ -204,7 +205,8 @@ class Assessments(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """List stored assessments, newest first, filtered by platform, reference and when
         they were stored."""
-        return page_of(KIND, query, url_for("assessments.Assessments"), location)
+        return page_of(KIND, query, url_for("assessments.Assessments"), location,
+                       listed_assessment)
 
 
 @blp.route("/assessments/<string:assessment_id>")
