@@ -24,12 +24,14 @@ def _money(currency: str, amount: str) -> str:
 
 def render_assessment(doc: dict[str, Any]) -> str:
     currency = doc["currency"]
-    versions = ", ".join(v["version"] for v in doc["clause"]["versions"])
+    versions = ", ".join(v["version"] for v in doc["clause"]["versions"]
+                         if v.get("during_log", True)) or "none in force during the log"
     source = doc["input"]
     left_out = ", ".join(f"{count} {reason.replace('_', ' ')}"
                          for reason, count in doc["excluded"].items() if count) or "nothing"
     lines = [
-        f"{doc['platform']} ({doc['region']}): {doc['clause']['id']} (versions {versions})",
+        f"{doc['platform']} ({doc['region']}): {doc['clause']['id']} "
+        f"(in force during the log: {versions})",
         f"input: {source['format']}, {source['rows']:,} rows, sha256 {source['sha256']}",
         f"counted ({doc['options']['count']}): {doc['counted']['posts']:,} posts in "
         f"{doc['counted']['accesses']:,} accesses; left out (rows): {left_out}",

@@ -150,7 +150,19 @@ class Assessment:
     @property
     def clause_used(self) -> dict[str, object]:
         return {"id": self.clause.id, "title": self.clause.title,
-                "versions": [{"version": v, "in_force": i} for v, i in self.versions]}
+                "versions": [{"version": v, "in_force": i, "during_log": self._during_log(i)}
+                             for v, i in self.versions]}
+
+    def _during_log(self, interval: Interval) -> bool:
+        """Whether the version was in force at some instant from the log's first access to
+        its last (of this platform, before any in-force test): the versions a report quotes
+        as "in force during the log", not every version the rules hold."""
+        instants = self.volume.instants
+        if len(instants) == 0:
+            return False
+        first, last = int(instants[0]), int(instants[-1])
+        return _ns(interval.start) <= last and (interval.end is None
+                                                or _ns(interval.end) > first)
 
     def reading(self, window: str, rate: str, basis: str) -> ReadingResult:
         return next(r for r in self.readings if r.reading == Reading(window, rate, basis))
@@ -382,9 +394,11 @@ def _assumptions(assessment: Assessment, tariffs: list[Tariff],
         f"{options.tz}; consecutive {hours} periods from the first counted access; and the "
         f"non-overlapping {hours} periods that owe the most (the most a claimant could argue "
         "under its words).")
+    from calculator.web.present import reading_phrase  # the words pages and CLI use
+
     sentences.append(
-        f"The headline is {options.headline.window}, {options.headline.rate}, "
-        f"{options.headline.basis}; the range runs from the lowest to the highest reading.")
+        f"The headline reading is {reading_phrase({}, options.headline.key, period=hours)}; "
+        "the range runs from the lowest to the highest reading.")
     for boundary in sorted(spanning):
         new = next(t for t in tariffs if t.starts_ns == boundary)
         old = _tariff_at(tariffs, boundary - 1)

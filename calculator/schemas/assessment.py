@@ -36,6 +36,9 @@ class Cents(fields.Field):
 class ClauseVersionUsedSchema(Schema):
     version = fields.Date(attribute="version.date")
     in_force = fields.Nested(IntervalSchema)
+    during_log = fields.Boolean(metadata={
+        "description": "Whether this version was in force at some instant from the log's "
+                       "first access to its last: the versions that could apply to it."})
     parameters = JsonValue(attribute="version.parameters")
     quote = fields.String(attribute="version.quote")
     source = fields.Nested(SourceSchema, attribute="version.source")

@@ -66,9 +66,10 @@ def per_words(document: dict[str, Any]) -> str:
     return f"{count(per)} posts" if per else "unit"
 
 
-def reading_words(document: dict[str, Any], reading: dict[str, Any]) -> dict[str, str]:
+def reading_words(document: dict[str, Any], reading: dict[str, Any],
+                  period: str | None = None) -> dict[str, str]:
     """A reading (window, rate, basis) in words, with the clause's own period and unit."""
-    values = {"period": period_words(document), "per": per_words(document),
+    values = {"period": period or period_words(document), "per": per_words(document),
               "tz": (document.get("options") or {}).get("tz", "UTC")}
     window = reading.get("window", "")
     return {
@@ -247,16 +248,19 @@ def time_kind_words(kind: Any) -> str:
 SHORT_BASIS = {"all_posts": "all posts", "excess_only": "only posts above the threshold"}
 
 
-def reading_phrase(document: dict[str, Any], reading: dict[str, Any] | str) -> str:
+def reading_phrase(document: dict[str, Any], reading: dict[str, Any] | str,
+                   period: str | None = None) -> str:
     """A reading in one line of words: ``worst-case 24-hour periods, pro rata, all posts``
     (from a reading of the document, or its key ``rolling_worst_case/pro_rata/all_posts``;
-    without the clause's period, ``worst-case periods``)."""
+    the period from the document's clause or ``period``, else ``worst-case periods``)."""
     if isinstance(reading, str):
         window, _, rest = reading.partition("/")
         rate, _, basis = rest.partition("/")
         reading = {"window": window, "rate": rate, "basis": basis}
     words = reading_words(document, reading)
-    if not (document.get("clause") or {}).get("versions"):
+    if period is not None:
+        words = reading_words(document, reading, period=period)
+    elif not (document.get("clause") or {}).get("versions"):
         words["window"] = " ".join(words["window"].replace("window", "").split())
     basis = reading.get("basis", "")
     return ", ".join((words["window"][:1].lower() + words["window"][1:],

@@ -157,10 +157,69 @@ def test_the_report_body_has_what_a_citation_needs(client):
         "record": {"id": "abc123", "created_at": "2026-01-02T03:04:05Z", "reference": "LEGAL-1"}},
     ).get_data(as_text=True)
     for needed in (document["ruleset_revision"], document["input"]["sha256"], "abc123",
-                   "LEGAL-1", "Version of 2024-11-15", "Version of 2026-01-15",
+                   "LEGAL-1", "Version of 2024-11-15",
                    "https://x.com/tos", "Every reading", "What was left out", "Assumptions"):
         assert needed in html, needed
     assert document["clause"]["versions"][0]["quote"][:60] in html
+
+
+def test_a_march_2025_crawl_quotes_the_clause_version_in_force_then_not_a_later_one(client):
+    document, _ = assessment(client)
+    assert [(v["version"], v["during_log"]) for v in document["clause"]["versions"]] == [
+        ("2024-11-15", True), ("2026-01-15", False)]
+    html = client.post("/render", json={"document": document, "view": "report"}
+                       ).get_data(as_text=True)
+    assert "Version of 2024-11-15" in html and "Version of 2026-01-15" not in html
+    assert "The clause, as it was in force during the log" in html
+
+
+def test_a_crawl_across_a_new_version_quotes_both_versions(client):
+    across = b"timestamp,posts\n2026-01-14T18:00:00Z,600000\n2026-01-15T06:00:00Z,600000\n"
+    document = client.post("/v1/assessments", data=across, content_type="text/csv").get_json()
+    assert all(v["during_log"] for v in document["clause"]["versions"])
+    html = client.post("/render", json={"document": document, "view": "report"}
+                       ).get_data(as_text=True)
+    assert "Version of 2024-11-15" in html and "Version of 2026-01-15" in html
+
+
+class VisibleText(HTMLParser):
+    """The text a reader sees (not attributes, scripts or styles)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self._hidden += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self._hidden -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self.parts.append(data)
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(self.parts).split())
+
+
+def test_reports_say_rule_values_and_readings_in_words_not_internal_names(client):
+    fractional = b"timestamp,posts\n2025-03-01T18:00:00.123456Z,600000\n" \
+                 b"2025-03-02T06:00:00Z,600000\n"
+    document = client.post("/v1/assessments", data=fractional, content_type="text/csv"
+                           ).get_json()
+    text = VisibleText(client.post("/render", json={"document": document, "view": "report"}
+                                   ).get_data(as_text=True)).text
+    for words in ("24 hours", "more than", "jointly and severally",
+                  "worst-case 24-hour periods, pro rata, all posts",
+                  "a time given in the log's own timestamp column", "18:00:00.123 UTC"):
+        assert words in text, words
+    for internal in ("PT24H", "more_than", "joint_and_several", "rolling_worst_case",
+                     "pro_rata", "all_posts", "Instants read", "supplied", ".123456"):
+        assert internal not in text, internal
 
 
 @pytest.mark.parametrize("body", [None, {}, {"document": "no"},
