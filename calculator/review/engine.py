@@ -47,6 +47,7 @@ from calculator.review.schedule import Schedule, build_schedule, uncovered_days
 from calculator.rules.lookup import Interval, RuleLookup, intervals
 from calculator.rules.model import Clause, ClauseVersion, Document
 from calculator.timeutil import format_instant, format_ns, parse_duration
+from calculator.web.present import reading_phrase
 
 ENGINE_VERSION = __version__
 
@@ -481,8 +482,9 @@ class _Reviewer:
             f"{clause.id} prices {cur} {Decimal(tariff['amount']):,.2f} per "
             f"{tariff['per_posts']:,} posts for more than {tariff['threshold_posts']:,} posts "
             f"in any 24-hour period ({self.region} part). The same engine as crawl-log "
-            f"assessments prices a schedule built from the profile: {counted}. Headline reading "
-            f"{HEADLINE_READING.key}. The clause applies only where its condition is met "
+            f"assessments prices a schedule built from the profile: {counted}. Headline reading: "
+            f"{reading_phrase({}, HEADLINE_READING.key, period='24-hour')}. The clause applies "
+            "only where its condition is met "
             f"(\"{found[-1][0].parameters['trigger']}\"); the projection assumes it is. This is "
             "a projection from a description, not an assessment of a log.")
         peak = result.peak

@@ -168,6 +168,17 @@ def instant(value: Any) -> str:
     return text
 
 
+def size(value: Any) -> str:
+    """``256 MiB``, ``1.5 GiB``, ``900 bytes``: a byte count as people read it."""
+    amount = float(value or 0)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if amount < 1024 or unit == "GiB":
+            text = f"{amount:,.0f}" if unit == "bytes" else f"{amount:,.1f}".removesuffix(".0")
+            return f"{text} {unit}"
+        amount /= 1024
+    return f"{amount:,.1f} GiB"
+
+
 def hours(seconds: Any) -> str:
     """``12 hours``, ``1 hour 30 minutes``, ``45 seconds``."""
     total = round(float(seconds or 0))
@@ -322,5 +333,5 @@ HELPERS = {"money": money, "count": count, "instant": instant, "hours": hours,
            "reading": reading_words, "is_headline": is_headline,
            "headline_reading": headline_reading, "owing_windows": owing_windows,
            "period": period_words, "thresholds": thresholds, "chart_data": chart_data,
-           "counts": counts, "parameter_name": parameter_name, "time_kind": time_kind_words,
-           "reading_phrase": reading_phrase}
+           "counts": counts, "size": size, "parameter_name": parameter_name,
+           "time_kind": time_kind_words, "reading_phrase": reading_phrase}

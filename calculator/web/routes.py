@@ -26,6 +26,7 @@ from flask import (
 )
 
 from calculator.api import auth
+from calculator.api.assessments.routes import max_content
 from calculator.api.problems import problem, status_of
 from calculator.damages.pricing import ALL_READINGS, HEADLINE_READING
 from calculator.errors import (
@@ -117,7 +118,8 @@ def assess() -> str:
         "web/assess.html", platforms=platforms, regions=list(ruleset.regions.values()),
         default_region=ruleset.default_region, formats=FORMATS,
         zones=sorted(available_timezones()), readings=readings,
-        headline=HEADLINE_READING.key, column_options=[
+        headline=HEADLINE_READING.key, max_log=max_content(),
+        max_body=current_app.config.get("MAX_CONTENT_LENGTH"), column_options=[
             {"option": OPTION[fact], "label": _COLUMN_LABELS[fact],
              "common": COMMON_NAMES[fact]} for fact in OPTION])
 

@@ -70,8 +70,15 @@ class LiveServer:
 @pytest.fixture
 def server(tmp_path) -> Iterator[LiveServer]:
     """The app on a free loopback port, on a SQLite database of its own."""
+    with live_server(tmp_path) as live:
+        yield live
+
+
+@contextmanager
+def live_server(tmp_path: Path, **config: Any) -> Iterator[LiveServer]:
+    """A server as ``server`` gives, with settings of its own (a small size limit...)."""
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'web.sqlite3'}",
-                      "INSTANCE_PATH": str(tmp_path / "instance")})
+                      "INSTANCE_PATH": str(tmp_path / "instance"), **config})
     live = LiveServer(app, SlowAssessments(app.wsgi_app))
     live.thread.start()
     try:

@@ -116,7 +116,7 @@ def test_a_reviewer_uploads_a_log_and_reads_the_exposure_and_the_curve(
         assert page.get_by_label("Crawl log").is_visible()
     with steps("choose the log, platform, region and calendar zone"):
         page.get_by_label("Crawl log").set_input_files(str(log_file))
-        page.get_by_label("Platform").select_option("x")
+        page.get_by_label("Platform", exact=True).select_option("x")
         page.get_by_label("Region of the terms").select_option("rest-of-world")
         page.get_by_label("Calendar zone").fill("UTC")
     with steps("submit and see progress while the log is evaluated"):
@@ -259,7 +259,7 @@ def test_a_reviewer_opens_the_printable_report_of_a_stored_assessment(
             expected["headline"]["amount"], expected["currency"])
         assert page.locator("#readings-table tbody tr").count() == 18
         quotes = page.locator("#citations blockquote").all_inner_texts()
-        assert [v["quote"] for v in expected["clause"]["versions"]] == quotes
+        assert [v["quote"] for v in expected["clause"]["versions"] if v["during_log"]] == quotes
         assert page.locator("#citations a[href='https://x.com/tos']").count() >= 1
         assert page.locator("#assumptions li").count() == len(expected["assumptions"])
     with steps("print it: the controls go, the answer stays"):

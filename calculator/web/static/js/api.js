@@ -50,7 +50,10 @@
   var HINTS = {
     401: "Enter the API key in the “API key” field and try again; ask whoever runs the service for one.",
     404: "Check the address; a stored assessment is visible only with the key it was made with.",
-    413: "The log is larger than this service accepts: split it by period, or send it gzip-compressed.",
+    // The limit counts the log's bytes after decompression: compressing it does not help.
+    413: "The limit counts the log as it is after decompression, so compressing it does not help. " +
+         "Split the log by period and assess each part, or ask whoever runs the service to assess it " +
+         "for you: the service's own tools have no size limit.",
     415: "Send the log as a file: CSV, JSON Lines or JSON, gzip or not.",
     422: "Correct the file or the option named above, then try again (rows count from 1, the header not counted)."
   };
@@ -107,6 +110,6 @@
       });
   }
 
-  window.CalculatorApi = {key: key, rememberKey: rememberKey, send: send, ok: ok, words: words,
+  window.CalculatorApi = {key: key, rememberKey: rememberKey, send: send, ok: ok, words: words, hints: HINTS,
                           showProblem: showProblem, render: render};
 })();

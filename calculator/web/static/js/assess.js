@@ -23,9 +23,9 @@
   });
 
   function size(bytes) {
-    var units = ["bytes", "KB", "MB", "GB"], value = bytes, unit = 0;
+    var units = ["bytes", "KiB", "MiB", "GiB"], value = bytes, unit = 0;
     while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
-    return (unit ? value.toFixed(1) : value) + " " + units[unit];
+    return (unit ? value.toFixed(1).replace(/\.0$/, "") : value) + " " + units[unit];
   }
 
   function stage(text, fraction) {
@@ -47,8 +47,18 @@
 
   function fail(problem) { throw Object.assign(new Error(problem.title), {problem: problem}); }
 
+  // The service's size limit (bytes, after decompression), stated by the page: a file over it
+  // is refused here, before a long upload that could only end in a 413.
+  var maxBytes = Number(form.getAttribute("data-max-bytes")) || 0;
+
   async function run() {
     var file = byId("log").files[0];
+    if (maxBytes && file && file.size > maxBytes) {
+      fail({title: "The log is larger than this service accepts",
+            lines: [file.name + " is " + size(file.size) + "; this service accepts logs of up to " +
+                    size(maxBytes) + " (" + maxBytes.toLocaleString("en") + " bytes)."],
+            hint: api.hints[413]});
+    }
     var data = new FormData(form);  // the key field has no name: it is never sent as a field
     ["format", "headline", "collected_from", "collected_to", "time_column", "posts_column",
      "post_id_column", "url_column", "platform_column"].forEach(function (name) {

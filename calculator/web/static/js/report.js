@@ -19,14 +19,27 @@
     }
     if (!api.ok(answer) || !answer.json) { api.showProblem(problemBox, api.words(answer)); return; }
     var doc = answer.json;
-    var html = await api.render(root.dataset.renderUrl, {document: doc, view: root.dataset.view, record: {
-      id: doc.id || root.dataset.recordId, created_at: doc.created_at, reference: doc.reference,
-      url: window.location.href}});
+    // An assessment's report carries its chart, from the stored counts (GET .../curve).
+    var curve = null;
+    if (root.dataset.curveUrl) {
+      var curveAnswer = await api.send("GET", root.dataset.curveUrl);
+      if (api.ok(curveAnswer) && curveAnswer.json && curveAnswer.json.curve) { curve = curveAnswer.json.curve; }
+    }
+    var html = await api.render(root.dataset.renderUrl, {document: doc, view: root.dataset.view, curve: curve,
+      record: {id: doc.id || root.dataset.recordId, created_at: doc.created_at, reference: doc.reference,
+               url: window.location.href}});
     keyForm.hidden = true;
     root.innerHTML = html;
+    if (chart) { chart.destroy(); }
+    chart = window.CalculatorChart ? window.CalculatorChart.draw(root) : null;
     root.setAttribute("aria-busy", "false");
     printAction.hidden = false;
   }
+
+  // The chart is drawn for the screen's width; redraw it at the paper's before printing.
+  var chart = null;
+  window.addEventListener("beforeprint", function () { if (chart) { chart.resize(); } });
+  window.addEventListener("afterprint", function () { if (chart) { chart.resize(); } });
 
   function run() {
     load().catch(function (error) {
