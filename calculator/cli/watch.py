@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from calculator.cli import Session, pass_session
 from calculator.cli.database import database_url_option, open_store
@@ -57,6 +56,9 @@ def watch_command(session: Session, archives: tuple[str, ...], every: str | None
                   as_json: bool, database: str | None) -> None:
     """Record the archive's captures newer than each document's checked_through as
     observations, and queue terms.observed webhooks."""
+    # Imported when the command runs: --help and rule lookups must not load SQLAlchemy.
+    from sqlalchemy.exc import SQLAlchemyError
+
     from calculator.archive import open_archives
     from calculator.watch.run import archive_locations, parse_every, watch
 

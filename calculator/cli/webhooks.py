@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from calculator.cli import Session, pass_session
 from calculator.cli.database import database_url_option, open_store
@@ -30,6 +29,9 @@ def run(session: Session, once: bool, poll: float, allow_private_targets: bool,
         database: str | None) -> None:
     """Send due deliveries (signed, retried with backoff for up to a day) and announce
     rules.changed and exposure.changed for ruleset revisions the server started on."""
+    # Imported when the command runs: --help and rule lookups must not load SQLAlchemy.
+    from sqlalchemy.exc import SQLAlchemyError
+
     from calculator.webhooks.delivery import run_once
     from calculator.webhooks.rule_events import announce, record_served
 
