@@ -110,7 +110,8 @@ def _unknown_format(text: str, columns: ColumnNames) -> InvalidInput:
              "its first line is not a CSV header")
     return InvalidInput(
         "could not tell the log's format: looked for a crawler's file "
-        f"({', '.join(CRAWLER_FORMATS)}), JSON Lines, a JSON array of objects, or CSV whose "
+        f"({', '.join(CRAWLER_FORMATS)}), Parquet or Arrow, JSON Lines, a JSON array of "
+        "objects, or CSV whose "
         f"first line names a time column ({looked}); {found}. Choose the format, or name "
         "the column that holds the time (the format and time column options)")
 
