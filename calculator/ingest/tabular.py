@@ -610,6 +610,10 @@ def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str,
     try:
         if fmt == "csv":
             _read_csv(source.stream, result, collector, columns)
+        elif fmt == "jsonl":
+            from calculator.ingest.jsonl_arrow import read_jsonl  # it builds on this module
+
+            read_jsonl(source.stream, result, collector, columns)
         else:
             for table, first_row in _JSON_READERS[fmt](source.stream, result, columns):
                 collector.add(table, first_row)

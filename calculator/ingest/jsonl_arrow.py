@@ -1,0 +1,166 @@
+"""JSON Lines at Arrow's speed, with the row and field errors of the strict reader.
+
+The log is cut into blocks of whole lines. Each block is parsed by ``pyarrow.json`` (on
+several threads) when it is plain: valid UTF-8, one object per line, no blank lines,
+nesting no deeper than ``_SAFE_DEPTH`` (Arrow's parser recurses, and a hostile line
+nested a hundred thousand deep would crash it), and every counted column of a type the
+strict reader reads the same way (text or whole numbers for the time, whole numbers for
+posts...). Anything else, and any block whose rows the counting refuses, is read again
+by the strict reader (``tabular``), line by line, which gives the very answer or error
+it always gave, with its line number. So a fast read and a strict read never differ.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.json as pajson
+
+from calculator.errors import InvalidInput
+from calculator.ingest.columns import ColumnNames
+from calculator.ingest.tabular import (
+    _COUNTED_COLUMNS,
+    TableRead,
+    _Blocks,
+    _Collector,
+    _json_column_map,
+    _jsonl_records,
+)
+
+_SAFE_DEPTH = 1_000  # brackets deep that Arrow's recursive parser is given at most
+_READ = pajson.ReadOptions(use_threads=True, block_size=4 << 20)
+
+
+def _nesting_is_safe(block: bytes | memoryview, ends: np.ndarray) -> bool:
+    """No line nests deeper than ``_SAFE_DEPTH`` (only long lines can, so only they are
+    looked at; brackets inside strings count too, which only errs on the safe side)."""
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    for start, end in zip(starts[ends - starts > _SAFE_DEPTH], ends[ends - starts > _SAFE_DEPTH],
+                          strict=True):
+        line = np.frombuffer(block, dtype=np.uint8, count=int(end - start), offset=int(start))
+        steps = ((line == 0x5B) | (line == 0x7B)).astype(np.int32) - \
+            ((line == 0x5D) | (line == 0x7D))
+        if len(steps) and int(np.cumsum(steps).max()) > _SAFE_DEPTH:
+            return False
+    return True
+
+
+def _parse(block: bytes | memoryview, names: ColumnNames) -> tuple[pa.Table | None, int]:
+    """The block parsed by Arrow (None when it is not plain enough to read fast: see the
+    module's notes), and its number of lines."""
+    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A)
+    if len(ends) == 0:
+        return None, 0
+    try:
+        str(block, "utf-8")
+    except UnicodeDecodeError:
+        return None, len(ends)
+    if not _nesting_is_safe(block, ends):
+        return None, len(ends)
+    # Arrow reads text that looks like a date as a date, and drops its offset (or the lack
+    # of one): the time column is read as text, under the name the first record gives it.
+    try:
+        first = json.loads(bytes(block[: int(ends[0])]))
+    except ValueError:
+        return None, len(ends)
+    if not isinstance(first, dict):
+        return None, len(ends)
+    candidates = set(names.time_candidates())
+    as_text = pa.schema([(key, pa.string()) for key in first if key.lower() in candidates])
+    try:
+        table = pajson.read_json(pa.BufferReader(pa.py_buffer(block)), read_options=_READ,
+                                 parse_options=pajson.ParseOptions(explicit_schema=as_text))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None, len(ends)
+    if table.num_rows != len(ends):  # blank lines, or several objects on one line
+        return None, len(ends)
+    return table, len(ends)
+
+
+def _counted_columns(table: pa.Table, first_line: int, result: TableRead,
+                     names: ColumnNames) -> pa.Table | None:
+    """The counted columns by their internal names, as the strict reader would hand them
+    on; None when only the strict reader can say what some value means."""
+    keys = [k.lower() for k in table.column_names]
+    if len(set(keys)) != len(keys):
+        return None
+    # The same check (and the same errors) as the strict reader's, on the block's keys.
+    column_map = _json_column_map([(first_line, dict.fromkeys(keys))], result, names)
+    columns = {}
+    for key, low in zip(table.column_names, keys, strict=True):
+        internal = column_map.internal(low)
+        if internal not in _COUNTED_COLUMNS:
+            continue
+        column = _as_strict_reads(internal, table.column(key))
+        if column is None:
+            return None
+        columns[internal] = column
+    for low in keys:
+        if column_map.internal(low) is None and low not in result.ignored_columns:
+            result.ignored_columns.append(low)
+    if "posts" in columns:
+        result.has_posts_column = True
+    return pa.table(columns)
+
+
+def _as_strict_reads(internal: str, column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """The column as the strict reader would hand it on, or None when only it can say."""
+    kind = column.type
+    if pa.types.is_null(kind):
+        return column.cast(pa.int64() if internal == "posts" else pa.string())
+    if internal == "posts":
+        return column if pa.types.is_int64(kind) else None
+    if internal == "authorized" and pa.types.is_boolean(kind):
+        return column
+    if pa.types.is_string(kind):
+        return column
+    if pa.types.is_timestamp(kind):  # text Arrow took for a date: only the strict reader
+        return None
+    if pa.types.is_int64(kind):  # the text of a whole number is what the strict reader reads
+        return column.cast(pa.string())
+    return None
+
+
+def read_jsonl(stream: io.BufferedReader, result: TableRead, collector: _Collector,
+               names: ColumnNames) -> None:
+    """Parse and count block by block, like the CSV reader: this thread reads and hashes the
+    next block while a worker parses one and another counts the one before (in order, so
+    lines number right and the strict reader can take over any block)."""
+    line = 1
+
+    def strict(block: bytes | memoryview, first_line: int) -> None:
+        # Blank lines in front make the strict reader number the lines as in the whole log.
+        text = io.StringIO("\n" * (first_line - 1) + str(block, "utf-8"))
+        for table, first_row in _jsonl_records(text, result, names):
+            collector.add(table, first_row)
+
+    def count(block: bytes | memoryview, parsed: Future) -> None:
+        nonlocal line
+        table, lines = parsed.result()
+        first_line, line = line, line + lines
+        if table is not None:
+            table = _counted_columns(table, first_line, result, names)
+        if table is None:
+            strict(block, first_line)
+            return
+        try:
+            collector.add(table, first_line)
+        except InvalidInput:
+            strict(block, first_line)  # the strict reader names the line and the field
+            raise
+
+    blocks = _Blocks(stream)
+    with ThreadPoolExecutor(max_workers=1) as parser, \
+            ThreadPoolExecutor(max_workers=1) as counter:
+        in_flight: list[Future] = []
+        while block := blocks.next():
+            parsed = parser.submit(_parse, block, names)
+            in_flight.append(counter.submit(count, block, parsed))
+            if len(in_flight) > 1:
+                in_flight.pop(0).result()
+        for future in in_flight:
+            future.result()
