@@ -29,6 +29,7 @@ from calculator.ingest.tabular import (
     _Collector,
     _json_column_map,
     _jsonl_records,
+    _jsonl_tables,
 )
 
 _SAFE_DEPTH = 1_000  # brackets deep that Arrow's recursive parser is given at most
@@ -125,11 +126,25 @@ def _as_strict_reads(internal: str, column: pa.ChunkedArray) -> pa.ChunkedArray 
     return None
 
 
+def _starts_with_a_record(stream: io.BufferedReader) -> bool:
+    head = stream.peek(1 << 16)[: 1 << 16]
+    first, newline, _ = head.partition(b"\n")
+    try:
+        return bool(newline) and isinstance(json.loads(first), dict)
+    except ValueError:
+        return False
+
+
 def read_jsonl(stream: io.BufferedReader, result: TableRead, collector: _Collector,
                names: ColumnNames) -> None:
     """Parse and count block by block, like the CSV reader: this thread reads and hashes the
     next block while a worker parses one and another counts the one before (in order, so
     lines number right and the strict reader can take over any block)."""
+    if not _starts_with_a_record(stream):
+        # Not JSON Lines from its first line: the strict reader reads (and names) it whole.
+        for table, first_row in _jsonl_tables(stream, result, names):
+            collector.add(table, first_row)
+        return
     line = 1
 
     def strict(block: bytes | memoryview, first_line: int) -> None:
