@@ -23,6 +23,9 @@ RUN pip install --no-cache-dir . \
     && chown calculator /app/instance
 
 USER calculator
+# It listens on 0.0.0.0, so it refuses to start until an API key exists: create one on the
+# instance volume first (`docker run --rm -v VOLUME:/app/instance IMAGE calculator keys create
+# NAME`), or open it to anyone on purpose with -e CALCULATOR_ALLOW_ANONYMOUS=1.
 # The SQLite database lives in /app/instance unless DATABASE_URL names PostgreSQL; mount a
 # volume there to keep assessments across containers.
 VOLUME ["/app/instance"]

@@ -47,6 +47,8 @@ class DefaultConfig:
     # (None: the same as MAX_CONTENT_LENGTH).
     MAX_CONTENT_LENGTH = 256 * 1024 * 1024
     MAX_DECOMPRESSED_LENGTH: int | None = None
+    # A usage profile is a few hundred bytes and is parsed whole: its own, small limit.
+    MAX_REVIEW_LENGTH = 1024 * 1024
     # Rule lookups stay open once API keys exist, unless this is set.
     REQUIRE_KEY_FOR_RULES = False
     # Webhooks (docs/decisions/0080): loopback, private and link-local targets are refused
@@ -94,6 +96,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # -- end of the watch and webhooks
 
     register_problem_handlers(app)
+    auth.refuse_basic_credentials(app)
     auth.guard_rule_lookups(app, rules_routes.blp.name)
     api = Api(app)
     api.spec.components.security_scheme("apiKey", auth.SECURITY_SCHEME)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -139,3 +149,117 @@ def webhook_receiver():
     yield state
     server.shutdown()
     server.server_close()
+
+
+# -- Real servers (issue 13): `calculator serve` under gunicorn, as deployed, on a free
+#    loopback port with an instance folder of its own; its output goes to a log file.
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running server: where to reach it, its environment and its log."""
+
+    port: int
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def call(self, method: str, path: str, body: bytes | None = None,
+             headers: dict[str, str] | list[tuple[str, str]] | None = None,
+             timeout: float = 60) -> tuple[int, http.client.HTTPMessage, bytes]:
+        """One request on a new connection: status, headers and body."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.putrequest(method, path, skip_accept_encoding=True)
+            pairs = headers.items() if isinstance(headers, dict) else headers or []
+            names = set()
+            for name, value in pairs:
+                connection.putheader(name, value)
+                names.add(name.lower())
+            if body is not None and "content-length" not in names:
+                connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body)
+            answer = connection.getresponse()
+            return answer.status, answer.headers, answer.read()
+        finally:
+            connection.close()
+
+    def health_seconds(self) -> float:
+        """Seconds /health takes to answer 200 (it must answer within 30)."""
+        began = time.monotonic()
+        with urllib.request.urlopen(f"{self.base}/health", timeout=30) as answer:
+            assert answer.status == 200
+        return time.monotonic() - began
+
+    def wait_until_up(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError("the server exited: " + self.log.read_text()[-2000:])
+            try:
+                self.health_seconds()
+                return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        raise AssertionError("the server did not answer /health in time")
+
+
+def server_environment(folder: Path) -> dict[str, str]:
+    """The environment of a server with the bundled rules and SQLite in ``folder``."""
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+               CALCULATOR_INSTANCE_PATH=str(folder / "instance"))
+    for name in ("CALCULATOR_RULES_DIR", "CALCULATOR_DATABASE_URL", "DATABASE_URL",
+                 "CALCULATOR_HOST", "CALCULATOR_PORT", "CALCULATOR_ALLOW_ANONYMOUS"):
+        env.pop(name, None)
+    return env
+
+
+@contextmanager
+def serving(folder: Path, *options: str, command: list[str] | None = None,
+            env: dict[str, str] | None = None) -> Iterator[Server]:
+    """``calculator serve OPTIONS`` (or ``command``, given ``{port}``) until the block ends."""
+    port = free_port()
+    env = env or server_environment(folder)
+    argv = [a.format(port=port) for a in command] if command else [
+        str(BIN / "calculator"), "serve", "--port", str(port), *options]
+    log = folder / f"server-{port}.log"
+    with log.open("w") as output, subprocess.Popen(argv, cwd=folder, env=env, stdout=output,
+                                                   stderr=subprocess.STDOUT) as process:
+        server = Server(port, env, log, process)
+        try:
+            server.wait_until_up()
+            yield server
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """One `calculator serve` (2 workers, open: no key) for a module's tests."""
+    with serving(tmp_path_factory.mktemp("server")) as running:
+        yield running
+
+
+@pytest.fixture
+def start_server():
+    """``serving``, for tests that start servers of their own."""
+    return serving
+
+
+@pytest.fixture
+def server_env(tmp_path) -> dict[str, str]:
+    """The environment ``serving`` gives a server whose folder is ``tmp_path``."""
+    return server_environment(tmp_path)

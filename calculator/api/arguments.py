@@ -10,15 +10,21 @@ from marshmallow import ValidationError, fields
 from calculator.errors import InvalidArgument
 from calculator.timeutil import parse_instant
 
+ACCEPTED_FORMS = ("Accepted forms: an RFC 3339 date-time with an offset (2024-11-15T09:30:00Z, "
+                  "2024-11-15T10:30:00+01:00, fractions of a second allowed), any ISO 8601 "
+                  "date-time with an offset, or a date alone (2024-11-15), meaning its 00:00 "
+                  "UTC. A date-time without an offset is refused.")
+
 
 class InstantArg(fields.String):
     """A date (its 00:00 UTC) or an ISO 8601 instant with an offset."""
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = kwargs.setdefault("metadata", {})
-        metadata.setdefault("description", "A date, YYYY-MM-DD (its 00:00 UTC), or an ISO 8601 "
-                                           "instant with an offset, e.g. 2024-11-15T09:30:00Z.")
-        metadata.setdefault("example", "2024-11-15")
+        described = metadata.get("description")
+        metadata["description"] = (f"{described} " if described else "") + ACCEPTED_FORMS
+        metadata.setdefault("format", "date-time")
+        metadata.setdefault("example", "2024-11-15T09:30:00Z")
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:

@@ -58,6 +58,18 @@ def protect(blueprint: Blueprint) -> None:
     blueprint.before_request(require_key)
 
 
+def refuse_basic_credentials(app: Flask) -> None:
+    """Refuse HTTP Basic on every request, open service or not: a key sent as a Basic user
+    name or password is a mistake the caller must hear about, not a header to ignore."""
+
+    @app.before_request
+    def _no_basic() -> None:
+        scheme = (request.headers.get("Authorization") or "").strip().partition(" ")[0]
+        if scheme.lower() == "basic":
+            raise Unauthorized("HTTP Basic credentials are not accepted: send the API key as "
+                               "Authorization: Bearer KEY")
+
+
 def guard_rule_lookups(app: Flask, blueprint_name: str) -> None:
     """Rule lookups need a key too when the app's REQUIRE_KEY_FOR_RULES is set."""
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, g, json, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from calculator.errors import (
     CalculatorError,
@@ -67,7 +67,12 @@ PROBLEM_TYPES: dict[str, str] = {
     "unsupported-media-type": "The body's content type is not one this endpoint reads.",
     "validation-error": "A parameter failed validation; errors[] lists each one.",
     "storage-unavailable": "The database cannot be reached; retry later.",
-    "internal-error": "The service failed; the failure was logged with the request's id.",
+    "uri-too-long": "The request line (method, path and query) is longer than the server "
+                    "accepts.",
+    "header-fields-too-large": "The request has too many header fields, or one longer than "
+                               "the server accepts.",
+    "internal-error": "The service failed, or a request took longer than the server allows; "
+                      "the failure was logged.",
 }
 
 _HTTP_SLUG = {
@@ -78,8 +83,15 @@ _HTTP_SLUG = {
     409: "conflict",
     413: "payload-too-large",
     415: "unsupported-media-type",
+    414: "uri-too-long",
     422: "validation-error",
+    431: "header-fields-too-large",
 }
+
+
+def http_slug(status: int) -> str:
+    """The problem type of an HTTP error that has no core error behind it."""
+    return _HTTP_SLUG.get(status, "bad-request" if status < 500 else "internal-error")
 
 
 def problem(status: int, slug: str, title: str, detail: str,
@@ -109,6 +121,8 @@ def from_calculator_error(error: CalculatorError) -> Response:
 
 
 def from_http_exception(error: HTTPException) -> Response:
+    if isinstance(error, RequestEntityTooLarge):
+        return too_large(error)
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     errors = None
@@ -121,9 +135,12 @@ def from_http_exception(error: HTTPException) -> Response:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or detail
     elif data.get("message"):
         detail = data["message"]
-    return problem(status, _HTTP_SLUG.get(status, "bad-request" if status < 500 else
-                                          "internal-error"),
-                   error.name, detail, headers=data.get("headers"), errors=errors)
+    # The exception's own headers (405's Allow, RFC 9110), less the HTML content type.
+    headers = {name: value for name, value in error.get_headers()
+               if name.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
+    return problem(status, http_slug(status), error.name, detail, headers=headers,
+                   errors=errors)
 
 
 def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -138,8 +155,35 @@ def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, str(messages))]
 
 
+# What to do about a body over the limit, unless the view said otherwise (body_limit).
+_LOG_ADVICE = ("split the log by period and send the parts, or assess it with the command "
+               "line (`calculator assess`), which has no size limit")
+
+
+def body_limit(limit: int, advice: str) -> None:
+    """Give this request's body its own size limit, and the advice its 413 carries."""
+    request.max_content_length = limit
+    g.body_limit_advice = advice
+
+
+def too_large(error: RequestEntityTooLarge) -> Response:
+    """413 that states the limit that was passed and what to do instead."""
+    limit, length = request.max_content_length, request.content_length
+    if limit is not None and (length is None or length > limit):
+        advice = g.get("body_limit_advice", _LOG_ADVICE)
+        detail = (f"the body is larger than the limit of {limit:,} bytes for "
+                  f"{request.method} {request.path}; {advice}")
+    else:
+        # Within the body limit, so a multipart form field (not a file) or too many parts.
+        detail = (f"a multipart form field is larger than {request.max_form_memory_size:,} "
+                  f"bytes, or the form has more than {request.max_form_parts:,} parts; send "
+                  "the log as the file field `log` and each option as a short field")
+    return problem(413, "payload-too-large", error.name, detail)
+
+
 def register_problem_handlers(app: Flask) -> None:
     app.register_error_handler(CalculatorError, from_calculator_error)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -2,27 +2,83 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from calculator.cli import Session, pass_session
 from calculator.cli.database import database_url_option, open_store, resolve
+from calculator.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from calculator.storage import Store
+
+# gunicorn's default access log format, less `%(u)s`: that is the user name of an HTTP Basic
+# header, which is where a confused client puts its API key (the key would be logged).
+ACCESS_LOG_FORMAT = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+WORKER_CLASS = "calculator.api.worker.ProblemWorker"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address ``host`` names is a loopback one (only this machine can call)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False  # gunicorn will say it cannot bind; nothing is opened
+    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback
+                               for info in infos)
+
+
+def refuse_open_service(host: str, allow_anonymous: bool, store: Store) -> None:
+    """Opening the service to the network without API keys must be a deliberate choice."""
+    if allow_anonymous or is_loopback(host) or store.keys.any():
+        return
+    raise InvalidArgument(
+        f"refusing to serve on {host} with no API key: anyone who can reach it could assess, "
+        "list and delete records. Create a key first (`calculator keys create NAME`), or pass "
+        "--allow-anonymous (CALCULATOR_ALLOW_ANONYMOUS=1) to open it on purpose")
+
+
+def gunicorn_command(host: str, port: int, workers: int, timeout: int,
+                     control_socket: str | None) -> list[str]:
+    """The gunicorn command line the service runs."""
+    control = (["--control-socket", control_socket] if control_socket
+               else ["--no-control-socket"])
+    return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+            "--workers", str(workers), "--timeout", str(timeout),
+            "--worker-class", WORKER_CLASS, *control,
+            "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
+            "calculator.app:create_app()"]
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="CALCULATOR_HOST",
-              help="Address to listen on.")
+              help="Address to listen on. Other than loopback, an API key must exist or "
+                   "--allow-anonymous be given.")
 @click.option("--port", default=8000, show_default=True, type=int, envvar="CALCULATOR_PORT")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1),
               envvar="CALCULATOR_WORKERS", help="gunicorn worker processes.")
 @click.option("--timeout", default=300, show_default=True, type=click.IntRange(1),
               help="Seconds a worker may spend on one request (large logs take a while).")
+@click.option("--allow-anonymous", is_flag=True, envvar="CALCULATOR_ALLOW_ANONYMOUS",
+              help="Serve on a non-loopback address although no API key exists (anyone who "
+                   "can reach it may use it).")
+@click.option("--control-socket", default=None, metavar="PATH",
+              envvar="CALCULATOR_CONTROL_SOCKET",
+              help="gunicorn's control socket for this server (default: none, so that two "
+                   "servers never share one).")
 @database_url_option
 @pass_session
 def serve(session: Session, host: str, port: int, workers: int, timeout: int,
-          database: str | None) -> None:
+          allow_anonymous: bool, control_socket: str | None, database: str | None) -> None:
     """Serve the JSON API, its OpenAPI document (/openapi.json) and docs (/docs)."""
     # Check the rules here, so that broken rules stop the start with one clear line
     # instead of every worker failing to boot.
@@ -34,12 +90,14 @@ def serve(session: Session, host: str, port: int, workers: int, timeout: int,
     # Migrate once, here, before any worker starts (under a lock, so that several hosts
     # starting together migrate once); the workers then only open the database.
     url = resolve(database)
-    open_store(url).dispose()
+    store = open_store(url)
+    try:
+        refuse_open_service(host, allow_anonymous, store)
+    finally:
+        store.dispose()
     os.environ["CALCULATOR_DATABASE_URL"] = url
     os.environ["CALCULATOR_MIGRATE_ON_START"] = "false"
     click.echo(f"calculator: rules revision {ruleset.revision}; database "
                f"{describe_url(url)}; serving on http://{host}:{port}", err=True)
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-            "--workers", str(workers), "--timeout", str(timeout),
-            "--access-logfile", "-", "calculator.app:create_app()"]
+    argv = gunicorn_command(host, port, workers, timeout, control_socket)
     os.execv(sys.executable, argv)

@@ -32,8 +32,32 @@ def database_url(explicit: str | None = None, instance_path: str | os.PathLike[s
     if instance_path is None:
         raise InvalidArgument("no database: set DATABASE_URL or give an instance folder")
     folder = Path(instance_path)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     return f"sqlite:///{folder / SQLITE_FILE}"
+
+
+# Keys' digests, assessments and reviews are the owner's business only: what this service
+# creates on disk is readable by its own user alone (an existing folder or file is left as
+# its owner set it).
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` (and missing parents) readable by the owner only."""
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(FOLDER_MODE)  # mkdir's mode is masked by the umask
+
+
+def private_file(path: Path) -> None:
+    """Create an empty ``path`` readable by the owner only, unless it exists. SQLite gives its
+    -wal and -shm files the database file's mode."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
+    except FileExistsError:
+        return
+    path.chmod(FILE_MODE)
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -76,7 +100,8 @@ def make_engine(url: str | URL, **options: Any) -> Engine:
             options.setdefault("poolclass", StaticPool)
             options.setdefault("connect_args", {"check_same_thread": False})
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
+            private_file(path)
             options.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(parsed, **options)
 

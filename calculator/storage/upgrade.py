@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
-from calculator.storage.engine import make_engine, sqlite_path
+from calculator.storage.engine import make_engine, private_file, private_folder, sqlite_path
 
 # An arbitrary constant naming this service's migration lock among PostgreSQL advisory locks.
 ADVISORY_LOCK = 7_346_201_904_118
@@ -48,7 +48,8 @@ def _file_lock(path: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX: one process is assumed
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
+    private_file(path)
     with open(path, "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

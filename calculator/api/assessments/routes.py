@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from calculator.api import auth
 from calculator.api.assessments.schemas import (
@@ -98,6 +98,9 @@ def request_log() -> tuple[BinaryIO, str | None, dict[str, Any], str]:
     """The log's stream, the format its content type names, form options, and its name."""
     mimetype = request.mimetype
     if mimetype == "multipart/form-data":
+        if not request.mimetype_params.get("boundary"):
+            raise BadRequest("multipart/form-data without a boundary cannot be read; let the "
+                             "client library build the Content-Type (it adds ;boundary=...)")
         upload = request.files.get("log")
         if upload is None:
             raise InvalidInput("the multipart body has no file field named 'log'",
@@ -162,6 +165,7 @@ class Assessments(MethodView):
     @blp.response(201, StoredAssessmentSchema, headers=LOCATION_HEADER, description=(
         "The assessment, stored. A retry with the same Idempotency-Key and request answers "
         "the same (the first assessment, same id), with Idempotent-Replayed: true."))
+    @blp.problem(400, "A multipart body without a boundary.")
     @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(409, "The Idempotency-Key was first used for another request.")
     @blp.problem(413, "The body, or its decompressed content, is over the size limit.")

@@ -16,6 +16,9 @@ from calculator.api.arguments import InstantArg, region_arg
 from calculator.ingest.columns import OPTION, OPTION_HELP
 
 MAX_PAGE_SIZE = 100
+# Far past any real list (10^8 records at the largest page size), and small enough that the
+# offset it asks of the database stays a 64-bit integer.
+MAX_PAGE = 1_000_000
 REFERENCE_LENGTH = 200
 
 
@@ -79,8 +82,9 @@ class CreateAssessmentQuerySchema(AssessOptionsSchema):
 class RecordListQuerySchema(Schema):
     """Paging and filters of a list of stored records (assessments or reviews)."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1), metadata={
-        "description": "The page, from 1 (newest first)."})
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE), metadata={
+        "description": f"The page, from 1 (newest first) to {MAX_PAGE:,}; a page past the "
+                       "last is empty."})
     page_size = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE),
                                metadata={"description": f"Assessments per page, 1 to "
                                                         f"{MAX_PAGE_SIZE}."})

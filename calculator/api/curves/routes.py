@@ -34,6 +34,7 @@ class Curves(MethodView):
     @blp.arguments(CurveOptionsSchema, location="query", as_kwargs=True)
     @blp.doc(requestBody=REQUEST_BODY, security=auth.SECURITY)
     @blp.response(200, CurveDocumentSchema)
+    @blp.problem(400, "A multipart body without a boundary.")
     @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(413, "The body, or its decompressed content, is over the size limit.")
     @blp.problem(415, "A content type or encoding that is not a log.")

@@ -11,6 +11,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from calculator.api import auth
 from calculator.api.assessments.schemas import RecordListQuerySchema
 from calculator.api.extensions import Blueprint
+from calculator.api.problems import body_limit
 from calculator.api.records import (
     created,
     idempotency_key,
@@ -62,16 +63,26 @@ class Reviews(MethodView):
         "same (the first review, same id), with Idempotent-Replayed: true."))
     @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(409, "The Idempotency-Key was first used for another profile.")
-    @blp.problem(415, "A body that is not application/json.")
+    @blp.problem(413, "A body over the reviews' limit (1 MiB by default; a profile is a few "
+                      "hundred bytes).")
+    @blp.problem(415, "A body that is not application/json, or one sent with a "
+                      "Content-Encoding.")
     @blp.problem(422, "The profile is not valid: errors[] names each field and what was "
                       "expected.")
     def post(self) -> Any:
         """Review a usage profile, and store the review: findings by severity, then date,
         each with its citations."""
         key = idempotency_key()
+        # Checked before the body is read: a profile is small, and is read whole.
+        body_limit(current_app.config["MAX_REVIEW_LENGTH"],
+                   "a usage profile is a few hundred bytes: send only the profile")
         if not request.is_json:
             raise UnsupportedMediaType(f"{request.mimetype or 'a body without a type'} is not a "
                                        "profile; send application/json")
+        encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding != "identity":
+            raise UnsupportedMediaType(f"Content-Encoding {encoding} is not read on profiles; "
+                                       "send the JSON as it is (a profile is small)")
         profile = parse_profile_json(request.get_data(), "the request body")
         result = review(profile, rules=current_app.extensions["calculator.lookup"])
         saved = save_review(auth.store(), result, owner=auth.owner(), idempotency_key=key)

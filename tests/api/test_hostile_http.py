@@ -1,0 +1,120 @@
+"""Requests a stranger sends on purpose: each gets a 4xx problem that says what to do."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+
+import pytest
+
+from calculator.api.assessments.schemas import MAX_PAGE
+from calculator.api.reviews.routes import EXAMPLE
+from calculator.app import create_app
+from calculator.storage import Store
+
+PROBLEM = "application/problem+json"
+LOG = b"timestamp,posts\n2025-03-01T18:00:00Z,600000\n"
+
+
+@pytest.mark.parametrize("path", ["/v1/assessments", "/v1/reviews"])
+@pytest.mark.parametrize("page", [MAX_PAGE + 1, 10**20, 2**63])
+def test_a_page_beyond_the_documented_maximum_is_a_validation_problem(client, path, page):
+    response = client.get(f"{path}?page={page}")
+    assert response.status_code == 422
+    assert response.mimetype == PROBLEM
+    assert f"{MAX_PAGE}" in json.dumps(response.get_json()).replace(",", "")
+
+
+def test_the_last_allowed_page_is_an_empty_page(client):
+    response = client.get(f"/v1/assessments?page={MAX_PAGE}&page_size=100")
+    assert response.status_code == 200
+    assert response.get_json()["items"] == []
+
+
+def test_a_review_body_over_one_mebibyte_is_refused_before_it_is_parsed(client):
+    body = b"[" + b"{}," * (400 * 1024) + b"{}]"
+    assert len(body) > 1024 * 1024
+    response = client.post("/v1/reviews", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.mimetype == PROBLEM
+    assert "1,048,576 bytes" in response.get_json()["detail"]
+    assert "profile" in response.get_json()["detail"]
+
+
+def test_a_review_limit_of_one_mebibyte_leaves_assessments_at_their_own_limit(client):
+    padding = b"\n" * (2 * 1024 * 1024)
+    response = client.post("/v1/assessments", data=LOG + padding, content_type="text/csv")
+    assert response.status_code == 201
+
+
+def test_an_assessment_over_the_body_limit_says_the_limit_and_to_split_the_log(tmp_path):
+    app = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000,
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}"})
+    try:
+        response = app.test_client().post("/v1/assessments", data=LOG * 100,
+                                          content_type="text/csv")
+    finally:
+        app.extensions["calculator.store"].dispose()
+    assert response.status_code == 413
+    assert response.mimetype == PROBLEM
+    detail = response.get_json()["detail"]
+    assert "limit of 1,000 bytes" in detail and "split the log" in detail
+
+
+def test_a_gzip_encoded_review_is_an_unsupported_media_type(client):
+    import gzip
+
+    response = client.post("/v1/reviews", data=gzip.compress(json.dumps(EXAMPLE).encode()),
+                           content_type="application/json",
+                           headers={"Content-Encoding": "gzip"})
+    assert response.status_code == 415
+    assert response.mimetype == PROBLEM
+    assert "Content-Encoding gzip" in response.get_json()["detail"]
+
+
+def test_multipart_without_a_boundary_is_a_bad_request(client):
+    response = client.post("/v1/assessments", data=LOG, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response.mimetype == PROBLEM
+    assert "boundary" in response.get_json()["detail"]
+
+
+def test_a_method_the_path_does_not_take_is_405_with_allow(client):
+    response = client.put("/v1/assessments")
+    assert response.status_code == 405
+    assert response.mimetype == PROBLEM
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_an_api_key_sent_as_http_basic_is_refused_with_advice_to_use_bearer(app, client):
+    store: Store = app.extensions["calculator.store"]
+    _info, key = store.keys.create("owner")
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+    for path in ("/v1/assessments", "/v1/clauses/x.terms-of-service.liquidated-damages"):
+        response = client.get(path, headers={"Authorization": f"Basic {basic}"})
+        assert response.status_code == 401
+        assert response.mimetype == PROBLEM
+        assert "Bearer" in response.get_json()["detail"]
+        assert key not in response.get_data(as_text=True)
+
+
+def test_http_basic_is_refused_even_before_any_key_exists(client):
+    response = client.get("/v1/assessments", headers={"Authorization": "Basic dXNlcjpwdw=="})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_instance_folder_and_sqlite_file_are_readable_by_the_owner_only(tmp_path):
+    instance = tmp_path / "instance"
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance)})
+    try:
+        app.test_client().post("/v1/assessments", data=LOG, content_type="text/csv")
+    finally:
+        app.extensions["calculator.store"].dispose()
+    assert stat.S_IMODE(os.stat(instance).st_mode) == 0o700
+    files = list(instance.iterdir())
+    assert any(f.name == "calculator.sqlite3" for f in files)
+    for file in files:
+        assert stat.S_IMODE(os.stat(file).st_mode) == 0o600, file.name
