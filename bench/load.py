@@ -2,6 +2,7 @@
 
     python bench/load.py                                  # SQLite in a temporary instance folder
     python bench/load.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/load.py --port 8123                      # serve on a port of your choice
 
 Starts ``calculator serve`` on a free loopback port (PostgreSQL: in a fresh schema of its
 own, dropped afterwards), creates an API key, and runs ``--clients`` concurrent clients for
@@ -275,6 +276,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (30)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--port", type=int, default=None,
+                        help="loopback port to serve on (default: a free one)")
     args = parser.parse_args()
     mix = {"create": 0.40, "retry": 0.08, "race": 0.02, "lookup": 0.50}
 
@@ -288,7 +291,7 @@ def main() -> int:
             env["CALCULATOR_DATABASE_URL"] = url
         key = subprocess.run([str(BIN / "calculator"), "keys", "create", "load"], env=env,
                              check=True, capture_output=True, text=True).stdout.strip()
-        port = free_port()
+        port = args.port or free_port()
         log = Path(tmp) / "serve.log"
         with service(env, port, args.workers, log):
             client = Client(port, key)

@@ -44,7 +44,7 @@ def running(command: list[str], *, env: dict, cwd: Path, log: Path) -> Iterator[
             process.wait(timeout=30)
 
 
-def wait_for_health(port: int, process: subprocess.Popen, seconds: float = 30) -> dict:
+def wait_for_health(port: int, process: subprocess.Popen, seconds: float = 60) -> dict:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:

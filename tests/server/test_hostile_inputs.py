@@ -1,0 +1,81 @@
+"""Hostile input against the service as deployed (`calculator serve`, gunicorn, 2 workers):
+each request of the table gets its status and problem type within its time, as
+problem+json, and /health answers at once afterwards."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from calculator.api.reviews.routes import EXAMPLE
+
+PROBLEM = "application/problem+json"
+LOG = b"timestamp,posts\n2025-03-01T18:00:00Z,600000\n"
+
+
+@dataclass(frozen=True)
+class Hostile:
+    name: str
+    method: str
+    path: str
+    status: int
+    problem: str
+    body: bytes | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 5.0
+
+
+def _multipart_without_boundary() -> Hostile:
+    return Hostile("multipart without a boundary", "POST", "/v1/assessments", 400,
+                   "bad-request", LOG, [("Content-Type", "multipart/form-data")])
+
+
+TABLE = [
+    Hostile("page far past the last", "GET", "/v1/assessments?page=99999999999999999999",
+            422, "validation-error"),
+    Hostile("page of 2^63 on reviews", "GET", f"/v1/reviews?page={2**63}", 422,
+            "validation-error"),
+    Hostile("review of 1.2 MB of empty objects", "POST", "/v1/reviews", 413,
+            "payload-too-large", b"[" + b"{}," * 400_000 + b"{}]",
+            [("Content-Type", "application/json")]),
+    Hostile("gzip-encoded review", "POST", "/v1/reviews", 415, "unsupported-media-type",
+            gzip.compress(json.dumps(EXAMPLE).encode()),
+            [("Content-Type", "application/json"), ("Content-Encoding", "gzip")]),
+    _multipart_without_boundary(),
+    Hostile("a method the path does not take", "PUT", "/v1/assessments", 405,
+            "method-not-allowed", b""),
+    Hostile("an API key as HTTP Basic", "GET", "/v1/assessments", 401, "unauthorized",
+            headers=[("Authorization",
+                      "Basic " + base64.b64encode(b"calc_notakey:").decode())]),
+    Hostile("a 5 kB request line", "GET", "/v1/platforms?" + "q=1&" * 1250, 414,
+            "uri-too-long"),
+    Hostile("120 header fields", "GET", "/v1/platforms", 431, "header-fields-too-large",
+            headers=[(f"X-Filler-{n}", "1") for n in range(120)]),
+    Hostile("a 9 kB header field", "GET", "/v1/platforms", 431, "header-fields-too-large",
+            headers=[("X-Big", "b" * 9000)]),
+    Hostile("a declared 300 MB body, not sent", "POST", "/v1/assessments", 413,
+            "payload-too-large", LOG,
+            [("Content-Type", "text/csv"), ("Content-Length", str(300 * 1024 * 1024))]),
+    Hostile("a log of an unknown content type", "POST", "/v1/assessments", 415,
+            "unsupported-media-type", LOG, [("Content-Type", "image/png")]),
+]
+
+
+@pytest.mark.parametrize("case", TABLE, ids=[case.name for case in TABLE])
+def test_a_hostile_request_gets_its_problem_in_time_and_the_service_stays_up(server, case):
+    began = time.monotonic()
+    status, headers, body = server.call(case.method, case.path, case.body, case.headers)
+    took = time.monotonic() - began
+    assert (status, headers.get_content_type()) == (case.status, PROBLEM), body[:300]
+    document = json.loads(body)
+    assert document["type"] == f"/problems/{case.problem}"
+    assert document["status"] == case.status and document["detail"]
+    assert took < case.seconds, f"{case.name} took {took:.1f} s"
+    if case.status == 405:
+        assert "POST" in headers["Allow"]
+    assert server.health_seconds() < 1.0
