@@ -631,8 +631,8 @@ class _Reviewer:
                 version, interval = found[0]
                 severity = "high" if p.channel == "official_api" else "warning"
                 binds = ("" if p.channel == "official_api" else
-                         " The clause is in the platform's developer terms, which bind those who "
-                         "accept them; its words reach access by any means.")
+                         f" The clause is in the {document.title}, which bind those who accept "
+                         "them; its words are not limited to the API.")
                 self.add("ai.model-training-ban", severity, self.start_of(interval),
                          f"{document.title} bans using the content to train models "
                          f"({version.parameters['scope']}) from {version.date}, during the "

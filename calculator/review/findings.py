@@ -32,9 +32,9 @@ CODES: dict[str, str] = {
                             "collection.",
     "licence.cost": "What the same volume costs through the platform's API at the recorded "
                     "prices, month by month, and against the projected damages.",
-    "ai.model-training-ban": "Developer terms ban training models with the content, in force "
+    "ai.model-training-ban": "The platform's terms ban training models with the content, in force "
                              "during the collection.",
-    "ai.model-training-ban-after-collection": "Developer terms ban training models with the "
+    "ai.model-training-ban-after-collection": "The platform's terms ban training models with the "
                                               "content from a date after the collection.",
     "ai.third-party-training-opt-out": "The privacy policy lets recipients train AI models on "
                                        "shared data unless users opt out.",

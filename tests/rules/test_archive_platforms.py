@@ -116,3 +116,36 @@ def test_bluesky_and_line_terms_hold_no_scraping_clause_when_read(lookup):
                    "telegram.terms-of-service.scraping-prohibition"):
         history = lookup.clause_history(clause, "rest-of-world")
         assert [e.version.status for e in history.entries] == ["absent"], clause
+
+
+def test_instagram_banned_automated_collection_from_the_first_capture_and_access_from_2025(
+        lookup):
+    clause = "instagram.terms-of-use.scraping-prohibition"
+    first = lookup.clause_in_force(clause, at("2023-01-01"))
+    later = lookup.clause_in_force(clause, at("2025-01-03"))
+    assert "accessing" not in first.version.quote
+    assert "accessing or collecting information" in later.version.quote
+    assert later.document_version.version.last_absent.isoformat() == "2024-11-12"
+
+
+def test_meta_reserved_its_rights_against_text_and_data_mining_in_the_eu_from_july_26_2022(
+        lookup):
+    clause = "facebook.terms-of-service-eu.text-and-data-mining-reservation"
+    with pytest.raises(NotInForce):
+        lookup.clause_in_force(clause, at("2022-07-25"), "eu-efta-uk")
+    found = lookup.clause_in_force(clause, at("2022-07-26"), "eu-efta-uk")
+    assert found.version.quote == "We also reserve all of our rights against text and data mining."
+
+
+def test_reddit_licence_covers_training_ai_from_its_september_16_2024_terms(lookup):
+    clause = "reddit.user-agreement.content-licence"
+    before = lookup.clause_in_force(clause, at("2024-09-15"))
+    after = lookup.clause_in_force(clause, at("2024-09-16"))
+    assert before.version.parameters["covers_ai_training"] is False
+    assert after.version.parameters["covers_ai_training"] is True
+    assert after.document_version.version.published.isoformat() == "2024-08-17"
+
+
+def test_threads_scraping_ban_is_recorded_from_the_first_full_capture(lookup):
+    found = lookup.clause_in_force("threads.terms-of-use.scraping-prohibition", at("2024-08-30"))
+    assert found.version.source.commit == "974e32734be32495b1fa0a5b668e24651cb098b6"

@@ -16,6 +16,13 @@ BUNDLE = (Path(__file__).resolve().parents[3] / "shared" / "reference" / "terms-
           / "pga-versions.bundle")
 PLATFORMS = ("bluesky", "line", "pinterest", "snapchat", "spotify", "telegram", "tiktok",
              "tumblr", "twitch", "wechat", "whatsapp", "youtube")
+# Peers encoded before, whose histories were completed from the same archive.
+COMPLETED = ("facebook.terms-of-service-eu", "instagram.terms-of-use", "threads.terms-of-use",
+             "reddit.user-agreement")
+
+
+def ours(document: str) -> bool:
+    return document.split(".")[0] in PLATFORMS or document in COMPLETED
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +39,12 @@ def report(ruleset, archive):
 
 
 def test_every_quote_and_date_of_the_archived_platforms_is_found_in_its_capture(report):
-    ours = [f for f in report.failures if f.document.split(".")[0] in PLATFORMS]
-    assert ours == [], "\n".join(str(f) for f in ours)
+    failures = [f for f in report.failures if ours(f.document)]
+    assert failures == [], "\n".join(str(f) for f in failures)
 
 
 def test_every_version_of_the_archived_platforms_was_checked_not_skipped(report):
-    skipped = [n for n in report.not_checkable if n.document.split(".")[0] in PLATFORMS]
+    skipped = [n for n in report.not_checkable if ours(n.document)]
     assert skipped == []
 
 
