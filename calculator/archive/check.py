@@ -220,6 +220,57 @@ class _Checker:
         for cv in clauses:
             self.words(document, version, cv, text, version.source)
         self.dates(document, version, clauses, text)
+        self.between(document, version, clauses)
+
+    def between(self, document: Document, version: DocumentVersion,
+                clauses: list[ClauseVersion]) -> None:
+        """Every later capture of the file, until the next version was first seen (or through
+        ``checked_through`` for the latest), must still hold the words in force: otherwise a
+        change is missing from the rules."""
+        source = version.source
+        repo = self.archives[source.archive or ""]
+        cited = repo.capture(source.commit or "")
+        if cited is None:
+            return
+        later = [v for v in document.versions
+                 if v.date > version.date and set(v.regions) & set(version.regions)]
+        if later:
+            following = later[0]
+            bounds = [following.starts.date()]
+            bounds += [d for d in (following.published, following.observed,
+                                   following.last_absent and None) if d is not None]
+            if following.dating == "observed" and following.last_absent is not None:
+                bounds.append(following.last_absent)
+            end = min(bounds)
+            inclusive = following.dating == "observed" and following.last_absent == end
+        elif document.checked_through is not None:
+            end, inclusive = document.checked_through, True
+        else:
+            return
+        own = [cv for cv in clauses if cv.source.path in (None, source.path)]
+        for capture in repo.captures(source.path or ""):
+            if capture.when <= cited.when:
+                continue
+            if capture.date > end or (capture.date == end and not inclusive):
+                break
+            seen = self.capture_text(repo, capture, source.path or "")
+            for cv in own:
+                for words in (cv.quote, *cv.context):
+                    if words and not seen.contains(words):
+                        self.report.failures.append(Failure(
+                            document.file, document.id, version.date, cv.clause_id, "between",
+                            normalize(words),
+                            f"the capture {capture.commit} of {capture.date} no longer holds "
+                            f"these words, before the next recorded version or the "
+                            f"checked_through date: a change is missing from the rules",
+                            source.archive, source.path, capture.commit,
+                            *self._closest(seen, words)))
+                        return
+
+    @staticmethod
+    def _closest(text: NormalizedText, words: str) -> tuple[str | None, float | None]:
+        passage = text.closest(words)
+        return (passage.text, passage.similarity) if passage else (None, None)
 
     def own_source(self, document: Document, cv: ClauseVersion) -> None:
         version = next(v for v in document.versions if v.date == cv.date)
@@ -232,13 +283,46 @@ class _Checker:
               text: NormalizedText, source: Source) -> None:
         passages = [("quote", cv.quote)] if cv.quote else []
         passages += [("context", c) for c in cv.context]
+        other = self.other_file(cv, source)
         for check, words in passages:
             self.report.quotes_checked += 1
-            if not text.contains(words):
-                since = "" if cv.date == version.date else f" (clause version of {cv.date})"
-                self.fail(document, version, cv.clause_id, check, normalize(words),
-                          f"the {check}{since} is not in {source.path} at {source.commit}",
-                          source, text)
+            if text.contains(words) or (other is not None and other.contains(words)):
+                continue
+            since = "" if cv.date == version.date else f" (clause version of {cv.date})"
+            self.fail(document, version, cv.clause_id, check, normalize(words),
+                      f"the {check}{since} is not in {source.path} at {source.commit}",
+                      source, text)
+
+    def other_file(self, cv: ClauseVersion, source: Source) -> NormalizedText | None:
+        """A clause version quoted from another file of the same archive (a site kept as one
+        repository) is also looked for in that file as it stood at this commit."""
+        if not (cv.source.archive == source.archive and cv.source.path
+                and cv.source.path != source.path and source.commit):
+            return None
+        return self.text(Source(archive=source.archive, path=cv.source.path,
+                                commit=source.commit))
+
+    def changed_words(self, document: Document, version: DocumentVersion
+                      ) -> tuple[list[str], list[str]]:
+        """The words that date a version: those its clause versions add (in the text from
+        it on) and those they drop (gone from it on), compared with the versions before."""
+        added: set[str] = set()
+        removed: set[str] = set()
+        for clause in document.clauses:
+            for region in version.regions:
+                timeline = clause.timeline(region)
+                for index, cv in enumerate(timeline):
+                    if cv.date != version.date:
+                        continue
+                    before = timeline[index - 1] if index > 0 else None
+                    if before is not None and before.source.path not in (
+                            None, version.source.path):
+                        before = None  # words of another file say nothing of this one
+                    if cv.source.path not in (None, version.source.path):
+                        continue
+                    added |= _words(cv) - _words(before)
+                    removed |= _words(before) - _words(cv)
+        return sorted(added), sorted(removed)
 
     # -- dates -----------------------------------------------------------------------------
 
@@ -252,35 +336,38 @@ class _Checker:
                 self.fail(document, version, None, "printed-date", printed_date_forms(printed)[0],
                           f"the text at {source.commit} does not print the date {printed}",
                           source, text)
-        new_words = [w for cv in clauses if cv.date == version.date
-                     for w in (cv.quote, *cv.context) if w]
-        if not new_words and printed is not None:
-            marker: list[str] | None = None
-        elif new_words:
-            marker = new_words
+        added, removed = self.changed_words(document, version)
+        if added or removed:
+            marker: tuple[list[str], list[str]] | None = (added, removed)
+        elif printed is not None:
+            marker = None
         else:
             return  # nothing in the text dates this version
         repo = self.archives[source.archive or ""]
-        captures = repo.captures(source.path or "")
+        paths = (source.path or "", *source.also_at)
+        captures = sorted(((c, p) for p in paths for c in repo.captures(p)),
+                          key=lambda pair: pair[0].when)
         cited = repo.capture(source.commit or "")
         if cited is None or not captures:
             return
 
-        def holds(capture: Capture) -> bool:
-            seen = self.capture_text(repo, capture, source.path or "")
+        def holds(pair: tuple[Capture, str]) -> bool:
+            seen = self.capture_text(repo, pair[0], pair[1])
             if marker is None:
                 return printed is not None and _prints_date(seen, printed)
-            return all(seen.contains(w) for w in marker)
+            return all(seen.contains(w) for w in marker[0]) \
+                and not any(seen.contains(w) for w in marker[1])
 
-        upto = [c for c in captures if c.when <= cited.when]
+        upto = [pair for pair in captures if pair[0].when <= cited.when]
         if not upto or not holds(upto[-1]):
             return  # the cited capture lacks the words: already reported as a quote failure
         index = len(upto) - 1
         while index > 0 and holds(upto[index - 1]):
             index -= 1
-        first = upto[index]
-        absent = upto[index - 1] if index > 0 else None
-        label = "the version's new words" if marker is not None else f"the date {printed}"
+        first = upto[index][0]
+        absent = upto[index - 1][0] if index > 0 else None
+        label = ("the version's changed words" if marker is not None
+                 else f"the date {printed}")
 
         def expect(check: str, stated: date | None, actual: date | None, what: str) -> None:
             if stated is None:
@@ -292,7 +379,7 @@ class _Checker:
                           f"{check.replace('-', '_')} is {stated}, but {what} is {found}",
                           source)
 
-        first_desc = f"the first capture of {source.path} holding {label} ({first.commit})"
+        first_desc = f"the first capture of {' or '.join(paths)} with {label} ({first.commit})"
         last_desc = (f"the last capture without them ({absent.commit})" if absent else
                      "the last capture without them")
         if version.dating == "observed":
@@ -303,13 +390,19 @@ class _Checker:
             return
         if first.date < version.date:
             expect("published", version.published, first.date, first_desc)
-        in_force = next((c for c in captures if c.date >= version.date and c.when >= first.when
-                         and holds(c)), None)
+        in_force = next((pair[0] for pair in captures if pair[0].date >= version.date
+                         and pair[0].when >= first.when and holds(pair)), None)
         if version.observed is not None and in_force is not None:
             expect("observed", version.observed, in_force.date,
-                   f"the first capture on or after {version.date} holding {label} "
+                   f"the first capture on or after {version.date} with {label} "
                    f"({in_force.commit})")
         expect("last-absent", version.last_absent, absent.date if absent else None, last_desc)
+
+
+def _words(cv: ClauseVersion | None) -> set[str]:
+    if cv is None or not cv.present:
+        return set()
+    return {w for w in (cv.quote, *cv.context) if w}
 
 
 def check_archives(ruleset: Ruleset, archives: Mapping[str, ArchiveRepository]

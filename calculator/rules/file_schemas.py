@@ -21,6 +21,9 @@ class SourceSchema(Schema):
     # Who holds the text when no archive does (an X help page none tracks): named in the
     # archive check's "not checkable here" line.
     held_by = StrictStr()
+    # Other files of the same archive that record the same page (Open Terms Archive files X's
+    # data-processing page twice): the capture dates are read from all of them.
+    also_at = fields.List(StrictStr(), load_default=list)
 
     @validates_schema
     def _has_a_place(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -91,8 +94,14 @@ class DocumentVersionSchema(Schema):
                 and data["observed"] != data.get("date"):
             raise ValidationError("for an observed version, date is the first date it was seen "
                                   "in force; leave out 'observed' or make it equal", "observed")
-        if "last_absent" in data and "date" in data and data["last_absent"] >= data["date"]:
-            raise ValidationError("last_absent must be before the version's date", "last_absent")
+        if "last_absent" in data and "date" in data:
+            # A printed version may be first seen after its printed date: then the captures
+            # without it can be later than that date, but not later than the first one with it.
+            seen = [data[k] for k in ("published", "observed") if k in data]
+            first = min(seen) if data.get("dating") == "printed" and seen else data["date"]
+            if data["last_absent"] >= first:
+                raise ValidationError("last_absent must be before the first capture showing the "
+                                      "version", "last_absent")
 
 
 class ClauseVersionSchema(Schema):

@@ -66,6 +66,10 @@ def ruleset_revision(directory: Path) -> str:
     return digest.hexdigest()
 
 
+def _source(spec: dict[str, Any]) -> Source:
+    return Source(**{**spec, "also_at": tuple(spec.get("also_at", ()))})
+
+
 def _rule_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*.yaml") if p.is_file())
 
@@ -236,11 +240,6 @@ class _Builder:
                     self.problem(file, doc, (*path, "read_for"),
                                  f"the clause '{key}' has a version dated {version.date}, so "
                                  "this version was read for it: list it")
-            if "last_absent" in spec and version.last_absent is not None \
-                    and version.dating == "printed" and version.published is not None \
-                    and version.last_absent >= version.published:
-                self.problem(file, doc, (*path, "last_absent"),
-                             "last_absent must be before the first capture showing the version")
             summaries: tuple[tuple[str, str], ...] = ()
             summary = spec.get("summary")
             if isinstance(summary, dict):
@@ -278,7 +277,7 @@ class _Builder:
                 latest[region] = spec["date"]
             versions.append(DocumentVersion(
                 document_id=document_id, date=spec["date"], dating=spec["dating"], regions=parts,
-                source=Source(**spec["source"]), zone=data["zone"],
+                source=_source(spec["source"]), zone=data["zone"],
                 published=spec.get("published"), observed=spec.get("observed"),
                 last_absent=spec.get("last_absent"), printed_date=spec.get("printed_date"),
                 summary=spec.get("summary") if isinstance(spec.get("summary"), str) else None,
@@ -317,7 +316,7 @@ class _Builder:
                     continue
                 resolved = owners.pop()
             else:
-                resolved = Source(**source)
+                resolved = _source(source)
             parameters: dict[str, Any] = {}
             if entry["status"] == "present":
                 raw = entry.get("parameters")

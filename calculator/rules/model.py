@@ -22,6 +22,7 @@ class Source:
     commit: str | None = None  # full 40-hex id
     captured: date | None = None
     held_by: str | None = None  # who holds the text when no archive does
+    also_at: tuple[str, ...] = ()  # other files of the archive that record the same page
 
 
 @dataclass(frozen=True)
