@@ -114,6 +114,17 @@ class NotInForce(CalculatorError):
     title = "Not in force at that instant"
 
 
+class NotRecorded(NotInForce):
+    """The rules do not cover the clause at that instant: no recorded version of the document
+    was read for it then. Not a legal statement that it was absent.
+
+    A subclass of ``NotInForce`` for code that only asks whether anything is known to be in
+    force; its problem type, title and wording differ."""
+
+    slug = "not-recorded"
+    title = "Not recorded at that instant"
+
+
 class InvalidInput(CalculatorError):
     """A crawl log or profile that cannot be read as sent."""
 

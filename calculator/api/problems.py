@@ -50,8 +50,14 @@ _HEADERS = {
 # What each problem type means, served at /problems/{slug} for whoever follows a type URI.
 PROBLEM_TYPES: dict[str, str] = {
     "not-found": "The platform, document, clause or record named in the path is not known.",
-    "not-in-force": "The clause exists but no version of it was in force at that instant for "
-                    "that region; first_in_force and last_in_force say when one was.",
+    "not-in-force": "A recorded version of the document in force at that instant for that "
+                    "region was read for the clause and does not hold it; checked_version names "
+                    "it, first_in_force and last_in_force say when the clause was in force.",
+    "not-recorded": "The rules do not cover the clause at that instant for that region: no "
+                    "recorded version of the document was read for it then. This says nothing "
+                    "of whether the clause existed; recorded_from and recorded_until give the "
+                    "dates the rules cover it, first_in_force and last_in_force when it was in "
+                    "force.",
     "invalid-argument": "A query or form parameter has a value the service cannot use; "
                         "errors[] names each parameter and what was expected.",
     "invalid-input": "The uploaded log or profile cannot be read; errors[] names the row or "

@@ -175,7 +175,7 @@ class _Checker:
     def fail(self, document: Document, version: DocumentVersion, clause: str | None,
              check: str, expected: str, message: str, source: Source,
              text: NormalizedText | None = None) -> None:
-        closest = text.closest(expected) if text is not None else None
+        closest = text.closest(expected, margin=40) if text is not None else None
         self.report.failures.append(Failure(
             document.file, document.id, version.date, clause, check, expected, message,
             source.archive, source.path, source.commit,
@@ -217,8 +217,15 @@ class _Checker:
         if text is None:
             return
         self.report.versions_checked += 1
+        parts = self.parts(document, version, text)
         for cv in clauses:
-            self.words(document, version, cv, text, version.source)
+            regions = [r for r in cv.regions if r in version.regions and r in parts]
+            if regions:
+                for region in regions:
+                    self.words(document, version, cv, parts[region], version.source,
+                               f" (in the part for {region})")
+            else:
+                self.words(document, version, cv, text, version.source)
         self.dates(document, version, clauses, text)
         self.between(document, version, clauses)
 
@@ -269,7 +276,7 @@ class _Checker:
 
     @staticmethod
     def _closest(text: NormalizedText, words: str) -> tuple[str | None, float | None]:
-        passage = text.closest(words)
+        passage = text.closest(words, margin=40)
         return (passage.text, passage.similarity) if passage else (None, None)
 
     def own_source(self, document: Document, cv: ClauseVersion) -> None:
@@ -279,8 +286,30 @@ class _Checker:
         if text is not None:
             self.words(document, version, cv, text, cv.source)
 
+    def parts(self, document: Document, version: DocumentVersion,
+              text: NormalizedText) -> dict[str, NormalizedText]:
+        """The text of each part the version covers, where the document names the headings
+        that open its parts; a version covering several parts must have them all."""
+        headings = {p.region: p.heading for p in document.parts if p.heading}
+        if len(headings) < 2:
+            return {}
+        found: dict[str, NormalizedText] = {}
+        for region in version.regions:
+            if region not in headings:
+                continue
+            others = [h for r, h in headings.items() if r != region]
+            section = text.section(headings[region], others)
+            if section is not None:
+                found[region] = section
+            elif len(version.regions) > 1:
+                self.fail(document, version, None, "part", headings[region],
+                          f"the heading of the part for {region} is not in "
+                          f"{version.source.path} at {version.source.commit}",
+                          version.source, text)
+        return found
+
     def words(self, document: Document, version: DocumentVersion, cv: ClauseVersion,
-              text: NormalizedText, source: Source) -> None:
+              text: NormalizedText, source: Source, where: str = "") -> None:
         passages = [("quote", cv.quote)] if cv.quote else []
         passages += [("context", c) for c in cv.context]
         other = self.other_file(cv, source)
@@ -290,7 +319,7 @@ class _Checker:
                 continue
             since = "" if cv.date == version.date else f" (clause version of {cv.date})"
             self.fail(document, version, cv.clause_id, check, normalize(words),
-                      f"the {check}{since} is not in {source.path} at {source.commit}",
+                      f"the {check}{since} is not in {source.path} at {source.commit}{where}",
                       source, text)
 
     def other_file(self, cv: ClauseVersion, source: Source) -> NormalizedText | None:

@@ -89,6 +89,7 @@ class ArchiveRepository:
         self.git_dir = git_dir
         self._captures: dict[str, tuple[Capture, ...]] = {}
         self._texts: dict[tuple[str, str], str | None] = {}
+        self._commits: dict[str, Capture | None] = {}
         self._reader: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
@@ -162,24 +163,41 @@ class ArchiveRepository:
         return self._captures[path]
 
     def capture(self, commit: str) -> Capture | None:
-        """The commit itself (its time and message), whatever file it changed."""
-        try:
-            out = _git(["show", "-s", "--format=%H%x00%cI%x00%s", commit, "--"],
-                       cwd=self.git_dir)
-        except ArchiveError:
+        """The commit itself (its time and message), whatever file it changed; None when the
+        archive has no such commit. Read through the same reader process as texts."""
+        if commit not in self._commits:
+            self._commits[commit] = self._read_commit(commit)
+        return self._commits[commit]
+
+    def _read_commit(self, commit: str) -> Capture | None:
+        if not re.fullmatch(r"[0-9a-fA-F]{4,40}", commit):
             return None
-        full, when, message = out.strip().split("\x00", 2)
-        return Capture(full, datetime.fromisoformat(when).astimezone(UTC), message)
+        found = self._cat(commit, want="commit")
+        if found is None:
+            return None
+        full, body = found
+        header, _, message = body.partition("\n\n")
+        committer = next((line for line in header.splitlines()
+                          if line.startswith("committer ")), None)
+        if committer is None:
+            return None
+        seconds, offset = committer.rsplit(" ", 2)[1:]
+        when = datetime.fromtimestamp(int(seconds), UTC)
+        del offset  # the instant is what counts; the committer's zone is not kept
+        return Capture(full, when, message.strip().splitlines()[0] if message.strip() else "")
 
     def text(self, commit: str, path: str) -> str | None:
         """The file's text as it stood at ``commit``; None when the commit or the file is
         not in the archive."""
         key = (commit, path)
         if key not in self._texts:
-            self._texts[key] = self._cat(f"{commit}:{path}")
+            found = self._cat(f"{commit}:{path}", want="blob")
+            self._texts[key] = found[1] if found is not None else None
         return self._texts[key]
 
-    def _cat(self, spec: str) -> str | None:
+    def _cat(self, spec: str, want: str) -> tuple[str, str] | None:
+        """(full id, content) of one object through ``git cat-file --batch``; None when it
+        is missing or not of the kind wanted."""
         with self._lock:
             if self._reader is None:
                 self._reader = subprocess.Popen(
@@ -192,12 +210,12 @@ class ArchiveRepository:
             header = reader.stdout.readline().decode("utf-8", "replace").rstrip("\n")
             if header.endswith(" missing") or header.endswith(" ambiguous") or not header:
                 return None
-            _, kind, size = header.rsplit(" ", 2)
+            full, kind, size = header.rsplit(" ", 2)
             body = reader.stdout.read(int(size))
             reader.stdout.read(1)  # the newline after every object
-            if kind != "blob":
+            if kind != want:
                 return None
-            return body.decode("utf-8", "replace")
+            return full, body.decode("utf-8", "replace")
 
 
 def open_archives(specs: dict[str, str], cache_dir: Path | None = None

@@ -19,6 +19,7 @@ Nothing else: letters, digits, punctuation, dashes and case must match exactly.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -43,6 +44,18 @@ _SPACE = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000
 
 def normalize(text: str) -> str:
     """The text as compared: see the module's documentation for the four rules."""
+    if len(text) <= 4096:
+        return _normalize_short(text)
+    return _normalize(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalize_short(text: str) -> str:
+    # Quotes are normalized once, however many texts they are looked for in.
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = _IMAGE.sub(r"\1", text)
     text = _LINK.sub(r"\1", text)
     text = _REF_LINK.sub(r"\1", text)
@@ -71,6 +84,27 @@ class NormalizedText:
     def __init__(self, raw: str) -> None:
         self.raw = raw
         self.text = normalize(raw)
+
+    def section(self, heading: str, others: list[str]) -> NormalizedText | None:
+        """The part of the text from the line that is ``heading`` to the first line after it
+        that is one of ``others`` (or the end), after the common text before the first of all
+        the headings; None when no line is the heading. A line is a heading when its words,
+        without Markdown heading marks, are the heading's."""
+        lines = self.raw.splitlines()
+        wanted = normalize(heading)
+        stops = {normalize(o) for o in others}
+
+        def words(line: str) -> str:
+            return normalize(line.lstrip().lstrip("#"))
+
+        start = next((i for i, line in enumerate(lines) if words(line) == wanted), None)
+        if start is None:
+            return None
+        end = next((i for i in range(start + 1, len(lines)) if words(lines[i]) in stops),
+                   len(lines))
+        common = next(i for i, line in enumerate(lines)
+                      if i == start or words(line) in stops)
+        return NormalizedText("\n".join(lines[:common] + lines[start:end]))
 
     def contains(self, quote: str) -> bool:
         """Whether the quote's normalized words appear in the text."""

@@ -47,6 +47,9 @@ class RegionsFileSchema(Schema):
 class PartSchema(Schema):
     title = StrictStr(required=True)
     party = StrictStr()
+    # The words that open this part in the archived text, where one file holds several parts:
+    # the archive check then looks for the part's quotes between its heading and the next.
+    heading = StrictStr()
 
 
 class PlatformFileSchema(Schema):

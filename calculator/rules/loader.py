@@ -210,7 +210,8 @@ class _Builder:
         return Document(
             id=document_id, platform=platform, key=data["id"], title=data["title"],
             file=file.relative_to(self.root).as_posix(), zone=data["zone"], regions=doc_regions,
-            parts=tuple(Part(r, p["title"], p.get("party")) for r, p in (parts or {}).items()),
+            parts=tuple(Part(r, p["title"], p.get("party"), p.get("heading"))
+                        for r, p in (parts or {}).items()),
             versions=tuple(versions), clauses=tuple(c for c in clauses if c is not None),
             url=data.get("url"), unknowns=tuple((u["topic"], u["note"]) for u in data["unknowns"]),
             note=data.get("note"), checked_through=data.get("checked_through"))

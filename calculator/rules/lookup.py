@@ -10,12 +10,14 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from calculator.errors import FieldProblem, InvalidArgument, NotFound, NotInForce
+from calculator.errors import FieldProblem, InvalidArgument, NotFound, NotInForce, NotRecorded
 from calculator.rules.model import Clause, ClauseVersion, Document, DocumentVersion, Ruleset
-from calculator.timeutil import format_instant
+from calculator.timeutil import format_instant, start_of_day
+
+_ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,17 @@ class DocumentVersionInForce:
 
 
 @dataclass(frozen=True)
+class Knowledge:
+    """What the rules know and do not know about an instant, beyond the version found."""
+
+    checked_through: date | None  # last archive capture checked against the rules
+    after_checked_through: bool  # the instant is after it: a later version may exist
+    uncertain_from: date | None = None  # last capture without a change dated by captures
+    uncertain_until: date | None = None  # first capture with it
+    notes: tuple[str, ...] = ()  # the same, in words
+
+
+@dataclass(frozen=True)
 class ClauseInForce:
     """The answer to "which version of this clause applied at that instant, here"."""
 
@@ -45,6 +58,7 @@ class ClauseInForce:
     document: Document
     document_version: DocumentVersionInForce
     ruleset_revision: str
+    knowledge: Knowledge | None = None
 
 
 @dataclass(frozen=True)
@@ -185,42 +199,98 @@ class RuleLookup:
                 return DocumentVersionInForce(version, interval)
         return None
 
+    def knowledge(self, document: Document, at: datetime, region: str) -> Knowledge:
+        """Whether ``at`` is after the document was last checked, or inside the gap between
+        the last capture without a change and the first with it."""
+        notes: list[str] = []
+        checked = document.checked_through
+        after = checked is not None and at >= start_of_day(checked + _ONE_DAY, document.zone)
+        if after:
+            notes.append(f"The rules know no version of {document.title} after the one found; "
+                         f"they were checked against the archive through {checked}, and a "
+                         "later change would not be known to them.")
+        elif checked is None:
+            latest = document.timeline(region)
+            if latest and at >= latest[-1].starts:
+                notes.append(f"The rules do not state through which date {document.title} was "
+                             "checked for later versions.")
+        gap_from = gap_until = None
+        for version in document.timeline(region):
+            if version.dating != "observed" or version.last_absent is None:
+                continue
+            if start_of_day(version.last_absent, document.zone) <= at < version.starts:
+                gap_from, gap_until = version.last_absent, version.date
+                notes.append(f"The change to the {version.date} version of {document.title} is "
+                             f"dated by captures only: the archive's capture of "
+                             f"{version.last_absent} does not show it and that of {version.date} "
+                             f"does, so it may have taken effect on any day in between; the "
+                             "answer follows the earlier version until the first capture "
+                             "showing the change.")
+        return Knowledge(checked, after, gap_from, gap_until, tuple(notes))
+
     def clause_in_force(self, clause_id: str, at: datetime,
                         region: str | None = None) -> ClauseInForce:
-        """The clause version in force at ``at`` in ``region``, or ``NotInForce`` saying when."""
+        """The clause version in force at ``at`` in ``region``.
+
+        Raises ``NotInForce`` when a recorded version of the document in force then was read
+        for the clause and does not hold it, and ``NotRecorded`` (a kind of ``NotInForce``)
+        when the rules do not cover the clause then; both say when it was in force."""
         clause = self.clause(clause_id)
         chosen = self.region(region)
         document = self.ruleset.documents[clause.document_id]
         timeline = intervals(clause.timeline(chosen))
         present = [(v, i) for v, i in timeline if v.present]
         when = format_instant(at)
-        if not present:
-            raise NotInForce(f"{clause_id} has no version in force for {chosen} in the rules",
-                             first_in_force=None, last_in_force=None)
-        current = next(((v, i) for v, i in timeline if i.contains(at)), None)
-        if current is not None and current[0].present:
-            version, interval = current
-            doc_version = self.document_version_in_force(document.id, at, chosen)
-            assert doc_version is not None  # a clause version always starts with a document one
-            return ClauseInForce(clause, chosen, at, version, interval, document, doc_version,
-                                 self.ruleset.revision)
         later = [(v, i) for v, i in present if i.start > at]
         earlier = [(v, i) for v, i in present if i.end is not None and i.end <= at]
         first = format_instant(later[0][1].start) if later else None
         last = format_instant(earlier[-1][1].end) if earlier else None
-        if current is None:
-            reason = (f"the rules hold no version of it before "
-                      f"{format_instant(timeline[0][1].start)}")
-        else:
-            doc_version = self.document_version_in_force(document.id, at, chosen)
-            dated = doc_version.version.date.isoformat() if doc_version else "?"
-            reason = f"the {document.title} version of {dated} in force then has no such clause"
+        doc_version = self.document_version_in_force(document.id, at, chosen)
+        read = [v for v in document.timeline(chosen) if clause.key in v.read_for]
+        recorded_from = read[0].date.isoformat() if read else None
+        recorded_until = None
+        if doc_version is None or clause.key not in doc_version.version.read_for:
+            if doc_version is None:
+                versions = document.timeline(chosen)
+                reason = (f"the rules hold no version of {document.title} for {chosen} before "
+                          f"{versions[0].date}" if versions else
+                          f"the rules hold no version of {document.title} for {chosen}")
+            else:
+                reason = (f"the {doc_version.version.date} version of {document.title} in force "
+                          f"then was not read for this clause")
+                later_read = [v for v in read if v.date > doc_version.version.date]
+                earlier_read = [v for v in read if v.date < doc_version.version.date]
+                recorded_until = doc_version.version.date.isoformat() if earlier_read else None
+                if later_read:
+                    reason += f"; the rules cover it from {later_read[0].date}"
+            if first:
+                reason += f"; it is first in force from {first}"
+            elif last:
+                reason += f"; it was last in force until {last}"
+            raise NotRecorded(
+                f"{clause_id} is not recorded on {when} for {chosen}: {reason}. This says "
+                "nothing of whether the clause existed then.",
+                first_in_force=first, last_in_force=last, recorded_from=recorded_from,
+                recorded_until=recorded_until, region=chosen)
+        current = next(((v, i) for v, i in timeline if i.contains(at)), None)
+        knowledge = self.knowledge(document, at, chosen)
+        if current is not None and current[0].present:
+            version, interval = current
+            return ClauseInForce(clause, chosen, at, version, interval, document, doc_version,
+                                 self.ruleset.revision, knowledge)
+        checked = doc_version.version
+        reason = (f"the {checked.date} version of {document.title} in force then was read for "
+                  "it and holds no such clause")
         if first:
             reason += f"; it is first in force from {first}"
         elif last:
             reason += f"; it was last in force until {last}"
-        raise NotInForce(f"{clause_id} was not in force on {when} for {chosen}: {reason}",
-                         first_in_force=first, last_in_force=last)
+        extra = " " + " ".join(knowledge.notes) if knowledge.notes else ""
+        raise NotInForce(f"{clause_id} was not in force on {when} for {chosen}: {reason}.{extra}",
+                         first_in_force=first, last_in_force=last,
+                         checked_version=checked.date.isoformat(), region=chosen,
+                         checked_through=(document.checked_through.isoformat()
+                                          if document.checked_through else None))
 
     def clause_history(self, clause_id: str, region: str | None = None) -> ClauseHistory:
         """Every version with its interval, for one region or (``None``) all of them."""

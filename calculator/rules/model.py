@@ -38,6 +38,7 @@ class Part:
     region: str
     title: str
     party: str | None = None
+    heading: str | None = None  # the words opening this part in the archived text
 
 
 @dataclass(frozen=True)

@@ -270,7 +270,7 @@ def _as_of_clause(rules: RuleLookup, clause_id: str) -> dict[str, Any]:
         at = parse_instant(request.args["at"], name="at")
         found = rules.clause_in_force(clause_id, at, request.args.get("region") or None)
     except NotInForce as exc:
-        return {"not_in_force": exc.detail, **exc.extensions}
+        return {"not_in_force": exc.detail, "state": exc.slug, **exc.extensions}
     except InvalidArgument as exc:
         return {"invalid": exc.problems[0].message if exc.problems else exc.detail,
                 "field": exc.problems[0].field if exc.problems else None}
@@ -292,7 +292,8 @@ def _as_of_document(rules: RuleLookup, document_id: str) -> dict[str, Any]:
             answers.append({"clause": item, "found": ClauseInForceSchema().dump(
                 rules.clause_in_force(item.id, at, region))})
         except NotInForce as exc:
-            answers.append({"clause": item, "not_in_force": exc.detail, **exc.extensions})
+            answers.append({"clause": item, "not_in_force": exc.detail, "state": exc.slug,
+                            **exc.extensions})
     first = rules.document(document_id).timeline(region)
     return {"at": format_instant(at), "region": region,
             "version": DocumentVersionInForceSchema().dump(version) if version else None,

@@ -131,7 +131,8 @@ def test_a_later_version_with_other_prices_prices_the_windows_that_start_under_i
     shutil.copytree(bundled_rules_dir(), rules)
     tos = rules / "x" / "terms-of-service.yaml"
     text = tos.read_text(encoding="utf-8")
-    marker = 'trigger: "if you violate the Terms, or you induce or knowingly facilitate'
+    marker = ('trigger: "to the extent permitted by applicable law, if you violate the Terms, '
+              'or you induce or knowingly facilitate')
     head, tail = text.split(marker, 1)  # the first 2026 version is the US part
     head = head[: head.rindex('amount: "15000.00"')] + 'amount: "20000.00"' + \
         head[head.rindex('amount: "15000.00"') + len('amount: "15000.00"'):]

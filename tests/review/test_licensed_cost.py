@@ -23,14 +23,16 @@ def months(result) -> dict[str, dict]:
 
 
 def test_licensed_cost_matches_a_hand_computation_from_the_price_rules():
-    # Pay-per-use from 2026-04-21: "Posts: Read | 0.005 per resource", capped at 2,000,000
-    # Post reads a month. 50,000 posts a day from 2026-04-21 to 2026-08-01:
+    # Pay-per-use from 2026-04-21: "| Posts: Read | $0.005 per resource |"; the docs state no
+    # monthly cap from 2026-04-01 until 2026-07-16 (2,000,000 Post reads). The tables were
+    # renamed on 2026-06-19 with the same rate. 50,000 posts a day from 2026-04-21 to 2026-08-01:
     #   April (21-30):  10 x 50,000 =   500,000 posts x 0.005 =  2,500.00
     #   May:            31 x 50,000 = 1,550,000 posts x 0.005 =  7,750.00
     #   June:           30 x 50,000 = 1,500,000 posts x 0.005 =  7,500.00
     #   July:           31 x 50,000 = 1,550,000 posts x 0.005 =  7,750.00
-    # Every month is under the 2,000,000 cap; the legacy Pro package ($5,000.00 for 1,000,000
-    # reads) would cover April but is legacy, and is gone from 2026-05-05.
+    # Every month is under the 2,000,000 cap; the legacy Pro package shows no price after
+    # 2026-01-17 and is gone from 2026-05-05. Each month is priced by the version in force on
+    # its first day.
     rate, cap = Decimal("0.005"), 2_000_000
     posts = {"2026-04": 10 * 50_000, "2026-05": 31 * 50_000, "2026-06": 30 * 50_000,
              "2026-07": 31 * 50_000}
@@ -38,10 +40,12 @@ def test_licensed_cost_matches_a_hand_computation_from_the_price_rules():
     result = review(api_profile("2026-04-21", "2026-08-01", {"posts_per_day": 50_000}))
     finding = only(result, "licence.cost")
     by_month = months(result)
+    versions = {"2026-04": "2026-04-21", "2026-05": "2026-04-21", "2026-06": "2026-04-21",
+                "2026-07": "2026-06-19"}
     for month, n in posts.items():
         choice = by_month[month]["choice"]
         assert (choice["plan"], choice["version"], choice["cost"]) == (
-            "pay-per-use", "2026-04-21", f"{rate * n:.2f}")
+            "pay-per-use", versions[month], f"{rate * n:.2f}")
     total = sum(rate * n for n in posts.values())
     assert total == Decimal("25500.00")
     assert result.licensed.totals == {"USD": total}
@@ -52,11 +56,11 @@ def test_licensed_cost_matches_a_hand_computation_from_the_price_rules():
     # How many months each plan's cap needs for all 5,100,000 posts:
     at_cap = {a["name"]: a for a in finding.facts["months_at_cap"]}
     assert (at_cap["pay-per-use"]["months"], at_cap["pay-per-use"]["cost"]) == (3, "25500.00")
-    assert (at_cap["Pro"]["months"], at_cap["Pro"]["cost"]) == (6, "30000.00")  # 6 x 5,000
+    assert set(at_cap) == {"pay-per-use"}  # no tier shows a price in 2026
 
 
 def test_subscription_months_take_the_cheapest_tier_whose_read_cap_covers_them():
-    # From 2025-05-06: Basic $200/month for 15,000 posts, Pro $5000/month for 1,000,000.
+    # From 2025-05-07: Basic $200/month for 15,000 posts, Pro $5000/month for 1,000,000.
     #   June 2025:   400 a day    =    12,000 posts: Basic,  200.00
     #   July 2025:   30,000 a day =   930,000 posts: Pro,  5,000.00
     #   August 2025: 40,000 a day = 1,240,000 posts: above Pro; Enterprise's price is unknown
@@ -106,17 +110,17 @@ def test_no_prices_are_recorded_before_2024_12_12():
 
 
 def test_a_month_over_the_pay_per_use_cap_cannot_be_bought_that_way():
-    # 100,000 a day is 3,100,000 in July 2026, over the 2,000,000 cap (raised to 3,000,000
-    # only from 2026-08-13).
-    july = months(review(api_profile("2026-07-01", "2026-08-01",
-                                     {"posts_per_day": 100_000})))["2026-07"]
-    ppu = next(o for o in july["options"] if o["plan"] == "pay-per-use")
+    # 100,000 a day is 3,100,000 in August 2026, over the 2,000,000 cap in force on its first
+    # day (stated again from 2026-07-16; raised to 3,000,000 only from 2026-08-13).
+    august = months(review(api_profile("2026-08-01", "2026-09-01",
+                                       {"posts_per_day": 100_000})))["2026-08"]
+    ppu = next(o for o in august["options"] if o["plan"] == "pay-per-use")
     assert (ppu["covers"], ppu["cost"], ppu["monthly_cap"]) == (False, None, 2_000_000)
-    assert july["status"] == "unpriced"
+    assert august["status"] == "unpriced"
 
 
 def test_pay_per_use_rates_not_published_are_unknown():
-    # From 2026-01-16 the docs say "No subscriptions, no monthly caps" but publish no rate.
+    # From 2026-01-17 the docs say "No subscriptions, no monthly caps" but publish no rate.
     march = months(review(api_profile("2026-03-01", "2026-04-01",
                                       {"posts_per_day": 40_000})))["2026-03"]
     ppu = next(o for o in march["options"] if o["plan"] == "pay-per-use")

@@ -131,7 +131,9 @@ def test_on_2025_07_28_ad_interaction_retention_became_twelve_months(rules, regi
 
 def test_the_january_2026_policy_keeps_the_twelve_month_schedule(rules):
     answer = rules.clause_in_force(RETENTION, at("2026-03-01"), "rest-of-world")
-    assert answer.version.date.isoformat() == "2025-07-28"
+    # A new clause version only for a comma in the reasons to keep data longer.
+    assert answer.version.date.isoformat() == "2026-01-15"
+    assert "legal claims, litigation, and regulatory matters" in answer.version.context
     assert answer.document_version.version.date.isoformat() == "2026-01-15"
     assert periods(answer)["ad-interactions"] == "P12M"
     assert answer.in_force.end is None
@@ -189,7 +191,7 @@ def test_every_data_processing_version_is_dated_by_its_first_capture(rules):
     assert {v.dating for v in versions} == {"observed"}
     assert [(v.date.isoformat(), v.last_absent.isoformat()) for v in versions] == [
         ("2023-09-25", "2023-09-20"), ("2024-05-23", "2024-04-17"),
-        ("2024-07-25", "2024-06-26"), ("2026-06-29", "2025-10-03")]
+        ("2024-07-25", "2024-06-26"), ("2026-06-29", "2025-10-23")]
 
 
 def test_version_a_deleted_id_images_after_72_hours_and_extracted_data_after_30_days(rules):
@@ -246,9 +248,14 @@ def test_the_generative_ai_training_opt_out_is_first_seen_on_2024_07_25(rules):
 
 def test_the_developer_agreement_versions_follow_the_printed_last_updated_dates(rules):
     versions = rules.document(AGREEMENT).versions
-    assert [v.date.isoformat() for v in versions] == [
-        "2023-11-14", "2024-10-11", "2024-11-20", "2025-06-04", "2025-10-17", "2026-04-27"]
-    assert {v.dating for v in versions} == {"printed"}
+    printed = [v.date.isoformat() for v in versions if v.dating == "printed"]
+    assert printed == ["2023-11-14", "2024-10-11", "2024-11-20", "2025-06-04", "2025-10-17",
+                       "2026-04-27"]
+    # Between, the page changed the bundled PPU agreement while still printing October 17, 2025.
+    observed = [(v.date.isoformat(), v.printed_date.isoformat()) for v in versions
+                if v.dating == "observed"]
+    assert observed == [("2026-02-21", "2025-10-17"), ("2026-03-10", "2025-10-17"),
+                        ("2026-04-17", "2025-10-17")]
 
 
 def test_x_caps_its_developer_liability_at_fifty_dollars_in_every_version(rules):
@@ -288,12 +295,17 @@ def test_the_developer_agreement_has_no_liquidated_damages(rules):
     assert "liquidated" in document.note
 
 
-def test_pay_per_use_credits_are_defined_from_2026_04_27(rules):
+def test_pay_per_use_credits_are_in_the_2026_02_21_capture_as_the_ppu_pilot_agreement(rules):
     clause = f"{AGREEMENT}.pay-per-use-credits"
-    with pytest.raises(NotInForce):
-        rules.clause_in_force(clause, at("2026-04-26"), "rest-of-world")
-    answer = rules.clause_in_force(clause, at("2026-04-27"), "rest-of-world")
+    with pytest.raises(NotInForce) as caught:
+        rules.clause_in_force(clause, at("2026-02-20"), "rest-of-world")
+    assert caught.value.slug == "not-in-force"  # the 2025-10-17 version was read for it
+    answer = rules.clause_in_force(clause, at("2026-02-21"), "rest-of-world")
     assert answer.version.quote.startswith("“Credits” means virtual units purchased by you")
+    assert "X Developer PPU Pilot Agreement" in answer.version.context
+    assert answer.document_version.version.source.commit == (
+        "a094054ce676b7744adfa6fff5250cc5a4dc9768")
+    assert "2025-10-23" in answer.document_version.version.note  # in X's docs from then
 
 
 def test_the_developer_policy_sends_use_beyond_free_basic_and_pro_to_enterprise(rules):
@@ -331,9 +343,10 @@ def test_in_december_2024_basic_cost_100_dollars_and_read_10000_posts(rules):
     assert by_name["Enterprise"]["monthly_post_reads_at_least"] is True
 
 
-def test_the_docs_show_basic_at_200_dollars_from_2025_05_06(rules):
-    before = rules.clause_in_force(TIERS, at("2025-05-05T23:59:59Z"), "rest-of-world")
-    after = rules.clause_in_force(TIERS, at("2025-05-06"), "rest-of-world")
+def test_the_docs_show_basic_at_200_dollars_from_2025_05_07_utc(rules):
+    # Committed 2025-05-06 21:00 US Pacific time: 2025-05-07 in UTC, as captures are dated.
+    before = rules.clause_in_force(TIERS, at("2025-05-06T23:59:59Z"), "rest-of-world")
+    after = rules.clause_in_force(TIERS, at("2025-05-07"), "rest-of-world")
     assert tiers(before)["Basic"]["monthly_price"] == Decimal("100.00")
     assert tiers(after)["Basic"]["monthly_price"] == Decimal("200.00")
     assert tiers(after)["Basic"]["monthly_post_reads"] == 15_000
@@ -345,18 +358,21 @@ def test_the_docs_show_basic_at_200_dollars_from_2025_05_06(rules):
 
 
 def test_basic_and_pro_became_legacy_on_2026_02_06_and_left_the_docs_on_2026_05_05(rules):
+    with pytest.raises(NotInForce):  # the tier table left the docs on 2026-01-17
+        rules.clause_in_force(TIERS, at("2026-01-20"), "rest-of-world")
     legacy = rules.clause_in_force(TIERS, at("2026-02-06"), "rest-of-world")
     assert {n for n, t in tiers(legacy).items() if t["legacy"]} == {"Basic", "Pro"}
+    assert all(t["monthly_price"] is None for t in tiers(legacy).values())
     with pytest.raises(NotInForce) as caught:
         rules.clause_in_force(TIERS, at("2026-05-05"), "rest-of-world")
     assert caught.value.extensions["last_in_force"] == "2026-05-05T00:00:00Z"
 
 
-def test_pay_per_use_appears_in_the_docs_on_2026_01_16_without_published_rates(rules):
+def test_pay_per_use_appears_in_the_docs_on_2026_01_17_without_published_rates(rules):
     with pytest.raises(NotInForce) as caught:
-        rules.clause_in_force(PAY_PER_USE, at("2026-01-15T23:59:59Z"), "rest-of-world")
-    assert caught.value.extensions["first_in_force"] == "2026-01-16T00:00:00Z"
-    answer = rules.clause_in_force(PAY_PER_USE, at("2026-01-16"), "rest-of-world")
+        rules.clause_in_force(PAY_PER_USE, at("2026-01-16T23:59:59Z"), "rest-of-world")
+    assert caught.value.extensions["first_in_force"] == "2026-01-17T00:00:00Z"
+    answer = rules.clause_in_force(PAY_PER_USE, at("2026-01-17"), "rest-of-world")
     assert answer.version.parameters["rates"] == []
     assert answer.version.parameters["monthly_post_read_cap"] is None
     assert answer.version.parameters["deduplication"] == "within a 24-hour UTC day window"
@@ -367,8 +383,10 @@ def test_pay_per_use_post_reads_were_capped_at_two_then_three_million_a_month(ru
     caps = [(e.version.date.isoformat(), e.version.parameters.get("monthly_post_read_cap"))
             for e in rules.clause_history(PAY_PER_USE, "rest-of-world").entries
             if e.version.present]
-    assert caps == [("2026-01-16", None), ("2026-02-17", 2_000_000),
-                    ("2026-04-21", 2_000_000), ("2026-08-13", 3_000_000)]
+    # The docs dropped the 2 million sentence on 2026-04-01 and stated it again on 2026-07-16.
+    assert caps == [("2026-01-17", None), ("2026-02-17", 2_000_000), ("2026-04-01", None),
+                    ("2026-04-21", None), ("2026-06-19", None), ("2026-07-16", 2_000_000),
+                    ("2026-08-13", 3_000_000)]
 
 
 def test_from_2026_04_21_a_post_read_costs_half_a_cent_per_resource(rules):
@@ -384,4 +402,4 @@ def test_from_2026_04_21_a_post_read_costs_half_a_cent_per_resource(rules):
         "content-create-with-url": (Decimal("0.200"), "request"),
         "owned-reads": (Decimal("0.001"), "resource"),
     }
-    assert answer.in_force.end == at("2026-08-13")
+    assert answer.in_force.end == at("2026-06-19")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from calculator.errors import InvalidArgument, NotFound, NotInForce
+from calculator.errors import InvalidArgument, NotFound, NotInForce, NotRecorded
 from calculator.timeutil import parse_instant
 
 DAMAGES = "x.terms-of-service.liquidated-damages"
@@ -128,10 +128,27 @@ def test_the_content_licence_covers_ai_training_only_from_2024_11_15(lookup):
 
 
 def test_before_the_first_recorded_version_nothing_is_in_force_and_the_answer_says_when(lookup):
-    with pytest.raises(NotInForce) as caught:
+    with pytest.raises(NotRecorded) as caught:
         lookup.clause_in_force("x.terms-of-service.governing-law", parse_instant("2020-01-01"))
-    assert "no version of it before 2023-09-29" in caught.value.detail
+    assert caught.value.slug == "not-recorded"
+    assert "no version of X Terms of Service for rest-of-world before 2022-06-10" \
+        in caught.value.detail
     assert caught.value.extensions["first_in_force"] == "2023-09-29T00:00:00Z"
+
+
+def test_a_version_not_read_for_a_clause_is_not_recorded_not_absent(lookup):
+    # The June 2022 Terms were read for the scraping and damages clauses, not governing law.
+    with pytest.raises(NotRecorded) as caught:
+        lookup.clause_in_force("x.terms-of-service.governing-law", parse_instant("2022-07-01"))
+    assert "2022-06-10 version of X Terms of Service in force then was not read" \
+        in caught.value.detail
+    assert caught.value.extensions["recorded_from"] == "2023-09-29"
+    # The damages clause was read for and is absent: a legal statement, with the version read.
+    with pytest.raises(NotInForce) as absent:
+        lookup.clause_in_force(DAMAGES, parse_instant("2022-07-01"))
+    assert not isinstance(absent.value, NotRecorded)
+    assert absent.value.extensions["checked_version"] == "2022-06-10"
+    assert absent.value.extensions["first_in_force"] == "2024-11-15T00:00:00Z"
 
 
 def test_an_instant_with_an_offset_is_read_in_utc(lookup):
