@@ -242,12 +242,12 @@ class _Checker:
         later = [v for v in document.versions
                  if v.date > version.date and set(v.regions) & set(version.regions)]
         if later:
+            # Up to the first sign of the next version: its date, its first capture, or the day
+            # of its last capture without it (a preview may show part of it that day). For a
+            # version dated by captures, that last capture must itself still hold these words.
             following = later[0]
-            bounds = [following.starts.date()]
-            bounds += [d for d in (following.published, following.observed,
-                                   following.last_absent and None) if d is not None]
-            if following.dating == "observed" and following.last_absent is not None:
-                bounds.append(following.last_absent)
+            bounds = [d for d in (following.date, following.published, following.observed,
+                                  following.last_absent) if d is not None]
             end = min(bounds)
             inclusive = following.dating == "observed" and following.last_absent == end
         elif document.checked_through is not None:
@@ -256,8 +256,8 @@ class _Checker:
             return
         own = [cv for cv in clauses if cv.source.path in (None, source.path)]
         for capture in repo.captures(source.path or ""):
-            if capture.when <= cited.when:
-                continue
+            if capture.when <= cited.when or capture.technical:
+                continue  # a re-extraction is not a change of the terms
             if capture.date > end or (capture.date == end and not inclusive):
                 break
             seen = self.capture_text(repo, capture, source.path or "")

@@ -49,8 +49,9 @@ class Capture:
 
     @property
     def technical(self) -> bool:
-        """A re-extraction by the archive engine, not a change of the published terms."""
-        return self.message.startswith("Apply technical")
+        """A re-extraction by the archive engine ("Apply technical or declaration upgrade",
+        "Refilter" in its early days), not a change of the published terms."""
+        return self.message.startswith(("Apply technical", "Refilter"))
 
 
 def default_cache_dir() -> Path:

@@ -102,7 +102,9 @@ class DocumentVersionSchema(Schema):
             # without it can be later than that date, but not later than the first one with it.
             seen = [data[k] for k in ("published", "observed") if k in data]
             first = min(seen) if data.get("dating") == "printed" and seen else data["date"]
-            if data["last_absent"] >= first:
+            # The same day is allowed: the archive may capture a page twice in one day.
+            if data["last_absent"] > first or (data["last_absent"] == data["date"]
+                                               and data.get("dating") == "observed"):
                 raise ValidationError("last_absent must be before the first capture showing the "
                                       "version", "last_absent")
 
