@@ -227,10 +227,10 @@ class _Checker:
             else:
                 self.words(document, version, cv, text, version.source)
         self.dates(document, version, clauses, text)
-        self.between(document, version, clauses)
+        self.between(document, version, clauses, text)
 
     def between(self, document: Document, version: DocumentVersion,
-                clauses: list[ClauseVersion]) -> None:
+                clauses: list[ClauseVersion], text: NormalizedText) -> None:
         """Every later capture of the file, until the next version was first seen (or through
         ``checked_through`` for the latest), must still hold the words in force: otherwise a
         change is missing from the rules."""
@@ -255,6 +255,8 @@ class _Checker:
         else:
             return
         own = [cv for cv in clauses if cv.source.path in (None, source.path)]
+        # Words missing from the cited capture itself are already reported there.
+        kept = {w for cv in own for w in (cv.quote, *cv.context) if w and text.contains(w)}
         for capture in repo.captures(source.path or ""):
             if capture.when <= cited.when or capture.technical:
                 continue  # a re-extraction is not a change of the terms
@@ -263,7 +265,7 @@ class _Checker:
             seen = self.capture_text(repo, capture, source.path or "")
             for cv in own:
                 for words in (cv.quote, *cv.context):
-                    if words and not seen.contains(words):
+                    if words in kept and not seen.contains(words):
                         self.report.failures.append(Failure(
                             document.file, document.id, version.date, cv.clause_id, "between",
                             normalize(words),
