@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from calculator.review.engine import _Reviewer
 
-EU = "eu-efta-uk"
+EU = "eu-efta-uk"  # the part whose users' legal basis the data-processing page states
 SHARING_PURPOSES = ("resale", "advertising")
 BASIS_WORDS = {
     "contractual-necessity": "contractual necessity",
@@ -105,7 +105,6 @@ def _legal_basis(reviewer: _Reviewer, purpose: str) -> None:
 
 def _sharing_setting(reviewer: _Reviewer) -> None:
     p = reviewer.p
-    eu = EU in p.user_regions
     for clause in reviewer.lookup.clauses_of_kind(p.platform, "data-sharing-setting"):
         found = reviewer.during(clause)
         if not found:
@@ -113,19 +112,20 @@ def _sharing_setting(reviewer: _Reviewer) -> None:
         version, interval = found[0]
         params = version.parameters
         where = ", ".join(params["required_in"])
+        touched = [r for r in p.user_regions if r in params["required_in"]]
         purposes = [x for x in p.purposes if x in SHARING_PURPOSES]
-        users = ("The profile includes users in eu-efta-uk, whose data the platform shares this "
-                 "way only with the setting on." if eu else
-                 "The profile states no users in the regions where the words require the "
-                 "setting.")
+        users = (f"The profile includes users in {', '.join(touched)}, whose data the platform "
+                 "shares this way only as the setting allows." if touched else
+                 "The profile states no users in the regions where the words make the setting "
+                 "a condition.")
         reviewer.add(
-            "sharing.business-partners", "warning" if eu and EU in params["required_in"]
-            else "info", reviewer.start_of(interval),
+            "sharing.business-partners", "warning" if touched else "info",
+            reviewer.start_of(interval),
             f"{reviewer.document(clause).title} ties {params['governs']} to the "
             f"“{params['setting']}” setting for users in {where}; the profile's purpose is "
             f"{' and '.join(purposes)}.",
-            f"\"{version.quote}\" {users} The words say nothing of the setting for users "
-            "elsewhere.",
+            f"\"{version.quote}\" {users} Where the words name only some regions, they say "
+            "nothing of the setting for users elsewhere.",
             [reviewer.cite(clause, v, i) for v, i in found],
             {"clause": clause.id, "setting": params["setting"],
              "required_in": params["required_in"], "legal_basis_eu": params["legal_basis_eu"]})

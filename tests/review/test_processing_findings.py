@@ -11,6 +11,7 @@ PURPOSES = "x.data-processing.processing-purposes"
 SHARING = "x.data-processing.business-partner-sharing"
 X_FOR_WEB = "x.data-processing.x-for-web-data"
 GENERATIVE = "x.data-processing.generative-ai-training-opt-out"
+PARTNER_OPTION = "x.privacy-policy.partner-sharing-setting"
 
 ADVERTISER = profile(VENDOR, channel="licensed_vendor", purposes=["advertising"],
                      period={"start": "2025-01-01", "end": "2025-03-01"})
@@ -48,8 +49,13 @@ def test_a_purpose_no_row_bears_on_is_said_to_be_outside_the_rules_not_guessed()
     assert "EU/EFTA/UK legal basis for research" in [g.topic for g in result.not_in_rules]
 
 
+def sharing(result, clause: str):
+    return next(f for f in result.findings_with("sharing.business-partners")
+                if f.facts["clause"] == clause)
+
+
 def test_resale_of_eu_users_data_is_told_the_business_partner_setting_by_its_exact_name():
-    finding = only(review(profile(ADVERTISER, purposes=["resale"])), "sharing.business-partners")
+    finding = sharing(review(profile(ADVERTISER, purposes=["resale"])), SHARING)
     assert finding.severity == "warning"
     assert finding.facts["setting"] == "Allow additional information sharing with business partners"
     assert finding.facts["required_in"] == ["eu-efta-uk"]
@@ -59,9 +65,17 @@ def test_resale_of_eu_users_data_is_told_the_business_partner_setting_by_its_exa
 
 
 def test_the_setting_is_context_only_when_no_user_is_where_the_words_require_it():
-    finding = only(review(profile(ADVERTISER, user_regions=["rest-of-world"])),
-                   "sharing.business-partners")
+    finding = sharing(review(profile(ADVERTISER, user_regions=["rest-of-world"])), SHARING)
     assert finding.severity == "info"
+
+
+def test_the_privacy_policy_option_controls_partner_sharing_for_every_user():
+    result = review(profile(ADVERTISER, user_regions=["rest-of-world"]))
+    finding = sharing(result, PARTNER_OPTION)
+    assert finding.severity == "warning"
+    assert finding.facts["setting"] == "Data sharing with business partners"
+    assert cited(finding) == {PARTNER_OPTION: ["2023-05-18"]}
+    assert len(result.findings_with("sharing.business-partners")) == 2
 
 
 def test_research_alone_gets_no_business_partner_finding():
