@@ -13,16 +13,20 @@ TOPICS = ("ai-training", "scraping")  # calculator.rules.compare.TOPICS, without
 
 
 def _citation(citation: dict[str, Any]) -> str:
-    if citation["version"] is None:
+    if citation["state"] == "not_recorded":
         first = citation.get("first_recorded")
         return (f"{citation['clause']}: not recorded"
-                + (f" (first recorded from {first})" if first else ""))
+                + (f" (recorded from {first})" if first else ""))
     source = citation.get("source") or {}
     where = f"{source.get('archive') or source.get('url') or '?'}"
     if source.get("path"):
         where += f" {source['path']} @ {source.get('commit') or '?'}"
+    if citation["version"]:
+        named = f"version {citation['version']}"
+    else:
+        named = f"document version {citation['document_version']} read"
     state = "in force" if citation["state"] == "in_force" else "read, absent"
-    return f"{citation['clause']} version {citation['version']} ({state}; {where})"
+    return f"{citation['clause']} {named} ({state}; {where})"
 
 
 def render_comparison(doc: dict[str, Any]) -> str:
@@ -31,6 +35,8 @@ def render_comparison(doc: dict[str, Any]) -> str:
     for row in doc["platforms"]:
         lines.append("")
         lines.append(f"{row['platform']['name']} ({row['platform']['id']})")
+        notes = dict.fromkeys(n for cell in row["cells"] for c in cell["citations"]
+                              for n in c["notes"])
         for cell in row["cells"]:
             lines.append(f"  {titles[cell['column']]}: {cell['text']}")
             seen = set()
@@ -42,6 +48,7 @@ def render_comparison(doc: dict[str, Any]) -> str:
                     if cell["state"] == "in_force" and citation.get("quote") \
                             and citation["state"] == "in_force" and len(seen) == 1:
                         lines.append(f"      \"{citation['quote']}\"")
+        lines.extend(f"  note: {note}" for note in notes)
     lines.append("")
     lines.append("in force: a recorded version holds the clause; read, absent: a recorded "
                  "version was read and does not hold it; not recorded: the rules cover neither.")

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from calculator.errors import FieldProblem, InvalidArgument
+from calculator.errors import FieldProblem, InvalidArgument, NotInForce, NotRecorded
 from calculator.rules.lookup import Interval, RuleLookup, intervals
-from calculator.rules.model import Clause, ClauseVersion, Document, Platform
+from calculator.rules.model import Clause, ClauseVersion, Document, DocumentVersion, Platform
+from calculator.timeutil import parse_instant
 
 IN_FORCE = "in_force"
 NOT_IN_FORCE = "not_in_force"
@@ -50,6 +51,8 @@ class Citation:
     version: ClauseVersion | None  # None when not recorded
     in_force: Interval | None
     first_recorded: datetime | None  # when not recorded: where the rules' record begins
+    document_version: DocumentVersion | None = None  # the version read, when one was
+    notes: tuple[str, ...] = ()  # what the rules do not know then (checked_through, gaps)
 
 
 @dataclass(frozen=True)
@@ -89,16 +92,27 @@ def topic_of(name: str) -> str:
 
 
 def citation_at(lookup: RuleLookup, clause: Clause, at: datetime, region: str) -> Citation:
-    """Which of the three states one clause is in at ``at`` for ``region``, with its version."""
+    """Which of the three states one clause is in at ``at`` for ``region``, with its version:
+    the lookup's own answer (``clause_in_force``), so the comparison never says otherwise."""
     document = lookup.ruleset.documents[clause.document_id]
-    timeline = intervals(clause.timeline(region))
-    if region not in document.regions or not timeline:
+    if region not in document.regions:
         return Citation(clause, document, NOT_RECORDED, None, None, None)
-    for version, interval in timeline:
-        if interval.contains(at):
-            state = IN_FORCE if version.present else NOT_IN_FORCE
-            return Citation(clause, document, state, version, interval, None)
-    return Citation(clause, document, NOT_RECORDED, None, None, timeline[0][1].start)
+    try:
+        found = lookup.clause_in_force(clause.id, at, region)
+    except NotRecorded as exc:
+        first = exc.extensions.get("recorded_from") or exc.extensions.get("first_in_force")
+        starts = parse_instant(first) if first else None
+        return Citation(clause, document, NOT_RECORDED, None, None, starts)
+    except NotInForce:
+        current = next(((v, i) for v, i in intervals(clause.timeline(region))
+                        if i.contains(at)), (None, None))
+        read = lookup.document_version_in_force(document.id, at, region)
+        notes = lookup.knowledge(document, at, region).notes
+        return Citation(clause, document, NOT_IN_FORCE, current[0], current[1], None,
+                        read.version if read else None, notes)
+    knowledge = found.knowledge.notes if found.knowledge else ()
+    return Citation(clause, document, IN_FORCE, found.version, found.in_force, None,
+                    found.document_version.version, knowledge)
 
 
 def compare(lookup: RuleLookup, topic: str, at: datetime, region: str | None = None

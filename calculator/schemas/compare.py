@@ -28,6 +28,12 @@ class CompareCitationSchema(Schema):
     in_force = fields.Nested(IntervalSchema, allow_none=True)
     first_recorded = Instant(allow_none=True, metadata={
         "description": "When not recorded: the instant from which the rules hold the clause."})
+    document_version = fields.Method("_document_version", metadata={
+        "description": "The document version the answer rests on (the one read, for a clause "
+                       "not in force); null when not recorded."})
+    notes = fields.List(fields.String(), metadata={
+        "description": "What the rules do not know then: checked through a date, or a change "
+                       "dated only between two captures."})
     quote = fields.Method("_quote", metadata={"description": "The words, exactly as printed."})
     context = fields.Method("_context")
     parameters = fields.Method("_parameters")
@@ -49,8 +55,17 @@ class CompareCitationSchema(Schema):
     def _note(self, citation: Any) -> str | None:
         return citation.version.note if citation.version else None
 
+    def _document_version(self, citation: Any) -> str | None:
+        read = citation.document_version
+        return read.date.isoformat() if read else None
+
     def _source(self, citation: Any) -> Any:
-        return SourceSchema().dump(citation.version.source) if citation.version else None
+        """The clause version's source, or the source of the document version read."""
+        if citation.version:
+            return SourceSchema().dump(citation.version.source)
+        if citation.document_version:
+            return SourceSchema().dump(citation.document_version.source)
+        return None
 
 
 class CompareCellSchema(Schema):

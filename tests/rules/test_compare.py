@@ -117,3 +117,36 @@ def test_an_unknown_topic_is_an_error_naming_the_field(lookup):
     with pytest.raises(InvalidArgument) as raised:
         compare(lookup, "pricing", parse_instant("2025-01-01"))
     assert raised.value.problems[0].field == "clause"
+
+
+def test_the_comparison_never_says_otherwise_than_the_clause_lookup(lookup):
+    """Every citation's state is the state the clause lookup gives for that clause, instant and
+    region: in force, not in force (read, absent) or not recorded."""
+    from calculator.errors import NotInForce, NotRecorded
+
+    for when in ("2022-01-01", "2022-07-26", "2023-08-07", "2024-11-15", "2025-04-07",
+                 "2026-02-03", "2026-09-01"):
+        for region in ("rest-of-world", "eu-efta-uk"):
+            for topic in TOPICS:
+                answer = compare(lookup, topic, parse_instant(when), region)
+                for row in answer.rows:
+                    for cell in row.cells:
+                        for citation in cell.citations:
+                            if region not in citation.document.regions:
+                                assert citation.state == NOT_RECORDED
+                                continue
+                            try:
+                                lookup.clause_in_force(citation.clause.id, answer.at, region)
+                                expected = IN_FORCE
+                            except NotRecorded:
+                                expected = NOT_RECORDED
+                            except NotInForce:
+                                expected = NOT_IN_FORCE
+                            assert citation.state == expected, (citation.clause.id, when,
+                                                                region)
+
+
+def test_after_the_last_checked_capture_a_cell_says_the_rules_were_checked_through_it(lookup):
+    bluesky = rows(lookup, "scraping", "2026-10-01")["bluesky"]
+    notes = bluesky["prohibited"].citations[0].notes
+    assert any("checked against the archive through 2025-10-23" in note for note in notes)
