@@ -10,7 +10,7 @@ other, each for ``--duration`` seconds at ``--connections`` connections:
 - ``/health``: the baseline, the service answering with no work;
 - the same clause lookup again and again, without ``If-None-Match`` (a full 200 answer);
 - the same lookup with the ETag of its answer in ``If-None-Match`` (304, no body);
-- distinct lookups: a different ``at`` instant each time, over twenty years (the path that
+- distinct lookups: a different ``at`` instant each time, a minute of 2025 (the path that
   nothing kept can answer).
 
 Goal (issue 13): at least 2,000 lookups/s with p99 under 10 ms at 16 connections on a
@@ -34,12 +34,12 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 CLAUSE = "/v1/clauses/x.terms-of-service.liquidated-damages?at=2025-01-01"
 
-# A different `at` per request: 2010-01-01 plus a random number of days (about 7,300).
+# A different `at` per request: a minute of 2025 (525,600 of them), when the clause is in force.
 DISTINCT_LUA = """
 math.randomseed(13)
 request = function()
-  local day = os.date("!%Y-%m-%d", 1262304000 + math.random(0, 7300) * 86400)
-  return wrk.format("GET", "/v1/clauses/x.terms-of-service.liquidated-damages?at=" .. day)
+  local at = os.date("!%Y-%m-%dT%H:%M:00Z", 1735689600 + math.random(0, 525599) * 60)
+  return wrk.format("GET", "/v1/clauses/x.terms-of-service.liquidated-damages?at=" .. at)
 end
 """
 

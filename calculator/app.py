@@ -18,6 +18,7 @@ from calculator.api.observations import routes as observation_routes
 from calculator.api.problems import register_problem_handlers
 from calculator.api.reviews import routes as review_routes
 from calculator.api.rules import routes as rules_routes
+from calculator.api.rules.caching import serve_lookups_from_cache
 from calculator.api.subscriptions import routes as subscription_routes
 from calculator.rules import RuleLookup, load_ruleset
 from calculator.storage import Store, database_url
@@ -98,6 +99,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_problem_handlers(app)
     auth.refuse_basic_credentials(app)
     auth.guard_rule_lookups(app, rules_routes.blp.name)
+    # After the key check: a lookup answered by ETag or from kept answers is still guarded.
+    serve_lookups_from_cache(app, rules_routes.blp.name, ruleset.revision)
     api = Api(app)
     api.spec.components.security_scheme("apiKey", auth.SECURITY_SCHEME)
     api.register_blueprint(health.blp)
