@@ -39,6 +39,19 @@ class FieldProblem:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
+def shortened(text: str, limit: int = 40) -> str:
+    """A name as a message shows it (a column, a key): a short prefix of a long one."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def excerpt(value: Any, limit: int = 40) -> str:
+    """A value as an error message may show it: its repr, cut to a short prefix (a bad
+    value can be megabytes). Only for what a caller typed (a profile, an option), never for
+    the content of a log, which messages do not show at all."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
 class CalculatorError(Exception):
     """Base class: a problem with what the caller asked, never a crash."""
 

@@ -28,26 +28,54 @@ def zone(name: str, field: str = "zone") -> ZoneInfo:
                               problems=[FieldProblem(message, field=field)]) from None
 
 
+# The instants the service reads, everywhere (queries, profiles, logs): what a signed 64-bit
+# count of nanoseconds holds (1677-09-21 to 2262-04-11), in whole years, so that counts,
+# windows and projections never overflow. Outside it is refused, saying so.
+FIRST_YEAR = 1678
+LAST_YEAR = 2261
+SUPPORTED_YEARS = f"the years {FIRST_YEAR} to {LAST_YEAR}"
+EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+LATEST = datetime(LAST_YEAR, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+def out_of_range(moment: date | datetime) -> bool:
+    """Whether a date or an instant (naive: read as UTC) is outside the supported years."""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is not None:
+            # Compare before converting: 0001-01-01T00:00+14:00 cannot be converted to UTC.
+            return not EARLIEST <= moment <= LATEST
+        return not EARLIEST.replace(tzinfo=None) <= moment <= LATEST.replace(tzinfo=None)
+    return not FIRST_YEAR <= moment.year <= LAST_YEAR
+
+
 def parse_instant(text: str, *, name: str = "at") -> datetime:
     """Read a date (its 00:00 UTC) or an ISO 8601 instant with an offset, as UTC.
 
     A date-time without an offset is refused: guessing its zone could move it
-    across the start of a clause.
+    across the start of a clause. So is an instant outside ``SUPPORTED_YEARS``.
     """
     value = text.strip()
+    shown = value if len(value) <= 40 else value[:40] + "…"
+    year = re.match(r"^([+-]?\d+)-", value)
+    if year and not FIRST_YEAR <= int(year.group(1)) <= LAST_YEAR:
+        _refuse(name, f"'{shown}' is outside {SUPPORTED_YEARS}, the instants this service "
+                      "reads")
     if _DATE.match(value):
         try:
             return datetime.combine(date.fromisoformat(value), time(), UTC)
         except ValueError:
-            _refuse(name, f"'{text}' is not a real calendar date")
+            _refuse(name, f"'{shown}' is not a real calendar date")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        _refuse(name, f"'{text}' is neither a date (YYYY-MM-DD) nor an ISO 8601 instant with an "
-                      "offset (for example 2024-11-15T09:30:00Z)")
+        _refuse(name, f"'{shown}' is neither a date (YYYY-MM-DD) nor an ISO 8601 instant with "
+                      "an offset (for example 2024-11-15T09:30:00Z)")
     if parsed.tzinfo is None:
-        _refuse(name, f"'{text}' has no offset; add Z or +HH:MM, or give a date alone for its "
+        _refuse(name, f"'{shown}' has no offset; add Z or +HH:MM, or give a date alone for its "
                       "00:00 UTC")
+    if out_of_range(parsed):  # 1678-01-01T00:00+14:00 is still in 1677 in UTC
+        _refuse(name, f"'{shown}' is outside {SUPPORTED_YEARS} (in UTC), the instants this "
+                      "service reads")
     return parsed.astimezone(UTC)
 
 

@@ -12,7 +12,7 @@ import csv
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from calculator.errors import InvalidArgument, InvalidInput
+from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
 from calculator.ingest.columnar import COLUMNAR_FORMATS, detect_columnar, read_columnar
 from calculator.ingest.columns import COMMON_NAMES, ColumnNames
 from calculator.ingest.crawl_counts import count_events
@@ -76,8 +76,10 @@ def sniff_text(head: bytes) -> str:
     try:
         return codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"the log is not UTF-8 text (byte {exc.start} cannot be read); "
-                           "save it as UTF-8") from None
+        line = head.count(b"\n", 0, exc.start) + 1
+        message = f"not UTF-8 text (byte {exc.start} cannot be read); save the log as UTF-8"
+        raise InvalidInput(f"line {line}: {message}",
+                           problems=[FieldProblem(message, line=line)]) from None
 
 
 def detect_tabular(head: bytes, columns: ColumnNames | None = None) -> str | None:

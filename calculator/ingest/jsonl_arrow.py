@@ -29,7 +29,6 @@ from calculator.ingest.tabular import (
     _Collector,
     _json_column_map,
     _jsonl_records,
-    _jsonl_tables,
 )
 
 _SAFE_DEPTH = 1_000  # brackets deep that Arrow's recursive parser is given at most
@@ -142,15 +141,16 @@ def read_jsonl(stream: io.BufferedReader, result: TableRead, collector: _Collect
     lines number right and the strict reader can take over any block)."""
     if not _starts_with_a_record(stream):
         # Not JSON Lines from its first line: the strict reader reads (and names) it whole.
-        for table, first_row in _jsonl_tables(stream, result, names):
+        for table, first_row in _jsonl_records(stream, result, names):
             collector.add(table, first_row)
         return
     line = 1
 
     def strict(block: bytes | memoryview, first_line: int) -> None:
-        # Blank lines in front make the strict reader number the lines as in the whole log.
-        text = io.StringIO("\n" * (first_line - 1) + str(block, "utf-8"))
-        for table, first_row in _jsonl_records(text, result, names):
+        # Blank lines in front make the strict reader number the lines as in the whole log
+        # (bytes: it names the line of a byte that is not UTF-8).
+        lines = io.BytesIO(b"\n" * (first_line - 1) + bytes(block))
+        for table, first_row in _jsonl_records(lines, result, names):
             collector.add(table, first_row)
 
     def count(block: bytes | memoryview, parsed: Future) -> None:

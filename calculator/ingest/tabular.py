@@ -10,12 +10,13 @@ read stops the read with its row number.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,15 +26,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from calculator.errors import FieldProblem, InvalidInput
+from calculator.errors import FieldProblem, InvalidInput, shortened
 from calculator.ingest.columns import ColumnMap, ColumnNames
 from calculator.ingest.source import LogSource
 from calculator.ingest.timestamps import TimestampNotes, to_utc_ns
 from calculator.ingest.volume import Volume, VolumeBuilder
+from calculator.json_input import JsonReader, JsonRefused
 
 _COUNTED_COLUMNS = ("timestamp", "posts", "platform", "authorized", "post_id")
+MAX_HEADER_BYTES = 1 << 20  # a CSV header line longer than this is refused at once
+MAX_COLUMNS = 10_000  # and one naming more columns
+MAX_COLUMN_NAME = 256  # characters of one column name (the document lists the columns)
+MAX_POSTS = 10**12  # posts one row may carry: more is a mistake (and would overflow sums)
+MAX_JSON_ELEMENT = 64 << 20  # characters one element of a JSON array may take
 _CHUNK = 32 << 20  # bytes of CSV parsed at once: large enough for pyarrow's threads
 _JSON_BATCH = 50_000  # records of JSON turned into columns at once
+# The csv module refuses fields over 128 KiB by default; lines here are already bounded by
+# the blocks they are read in (and the header by MAX_HEADER_BYTES), so any field is read.
+csv.field_size_limit(2**31 - 1)
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
 _OFFSET_SAMPLE = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})\s*$"
@@ -104,7 +114,10 @@ class TableRead:
             notes.append(f"{plural(self.post_id_missing, 'row')} had no post_id and are not in "
                          "the distinct count.")
         if self.ignored_columns:
-            notes.append(f"Columns not used: {', '.join(self.ignored_columns)}.")
+            shown = ", ".join(shortened(n) for n in self.ignored_columns[:20])
+            if len(self.ignored_columns) > 20:
+                shown += f" and {len(self.ignored_columns) - 20:,} more"
+            notes.append(f"Columns not used: {shown}.")
         return notes
 
 
@@ -137,7 +150,8 @@ class _Collector:
         instants = to_utc_ns(table.column("timestamp"), self.assume_tz, first_row,
                              self.result.timestamps)
         if "posts" in names:
-            posts, missing_posts = _posts(table.column("posts"), first_row)
+            posts, missing_posts = _posts(table.column("posts"), first_row,
+                                          empty_allowed=self.result.format != "csv")
             self.result.posts_missing += missing_posts
         else:
             posts = np.ones(rows, dtype=np.int64)
@@ -201,8 +215,12 @@ def _problem(row: int, column: str, message: str) -> InvalidInput:
                         problems=[FieldProblem(message, field=column, row=row)])
 
 
-def _posts(column: pa.ChunkedArray, first_row: int) -> tuple[np.ndarray, int]:
-    """Post counts, and how many rows gave none (those count one, as without the column)."""
+def _posts(column: pa.ChunkedArray, first_row: int, empty_allowed: bool
+           ) -> tuple[np.ndarray, int]:
+    """Post counts, and how many rows gave none. A CSV cell that is empty or not a number
+    (``NaN``, ``N/A``, ``null``: pyarrow reads them as null) is an error, not one post: only
+    a log without the column counts one per row. ``empty_allowed``: a JSON record without
+    the key counts one, and the result says how many did."""
     values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
         values = pc.utf8_trim_whitespace(values)
@@ -210,27 +228,32 @@ def _posts(column: pa.ChunkedArray, first_row: int) -> tuple[np.ndarray, int]:
         whole = pc.match_substring_regex(values, r"^-?\d{1,18}$")
         whole = np.asarray(pc.fill_null(whole, True))
         if not whole.all():
-            index = int(np.flatnonzero(~whole)[0])
-            raise _posts_problem(first_row + index, values[index].as_py())
+            raise _posts_problem(first_row + int(np.flatnonzero(~whole)[0]))
         values = values.cast(pa.int64())
     elif pa.types.is_floating(values.type) or pa.types.is_decimal(values.type):
         raw = values.to_pylist()
         for index, value in enumerate(raw):
-            if value is not None and value != int(value):
-                raise _posts_problem(first_row + index, value)
+            if value is not None and (value != value or value != int(value)
+                                      or abs(value) > MAX_POSTS):
+                raise _posts_problem(first_row + index)
         values = pa.array([None if v is None else int(v) for v in raw], pa.int64())
     elif not pa.types.is_integer(values.type) and not pa.types.is_null(values.type):
-        raise _posts_problem(first_row, values[0].as_py())
+        raise _posts_problem(first_row)
     missing = values.null_count
+    if missing and not empty_allowed:
+        index = int(np.flatnonzero(np.asarray(values.is_null()))[0])
+        message = ("is empty or not a number (NaN, N/A, null); give a whole number of posts, "
+                   "or leave out the posts column to count one post per row")
+        raise _problem(first_row + index, "posts", message)
     result = np.asarray(pc.fill_null(values.cast(pa.int64()), 1))
-    negative = np.flatnonzero(result < 0)
-    if len(negative):
-        raise _posts_problem(first_row + int(negative[0]), int(result[negative[0]]))
+    wrong = np.flatnonzero((result < 0) | (result > MAX_POSTS))
+    if len(wrong):
+        raise _posts_problem(first_row + int(wrong[0]))
     return result, missing
 
 
-def _posts_problem(row: int, value: Any) -> InvalidInput:
-    return _problem(row, "posts", f"{value!r} is not a whole number of posts (0 or more)")
+def _posts_problem(row: int) -> InvalidInput:
+    return _problem(row, "posts", f"is not a whole number of posts from 0 to {MAX_POSTS:,}")
 
 
 def _platform_matches(column: pa.ChunkedArray, platform: str) -> tuple[np.ndarray, np.ndarray]:
@@ -253,17 +276,43 @@ def _authorized(column: pa.ChunkedArray, first_row: int) -> tuple[np.ndarray, np
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
         raise _problem(first_row + index, "authorized",
-                       f"{values[index].as_py()!r} is not true or false")
+                       "is not true or false (also accepted: 1/0, yes/no)")
     return true, missing
 
 
 # -- CSV -------------------------------------------------------------------------------------
 
 def _csv_header(stream: io.BufferedReader) -> list[str]:
-    line = stream.readline()
-    text = line.decode("utf-8-sig", errors="replace").strip("\r\n")
-    names = next(csv.reader([text]), [])
-    return [n.strip() for n in names]
+    """The column names of the first line, refused at once when the line is absurd: over
+    ``MAX_HEADER_BYTES`` or ``MAX_COLUMNS`` (a few megabytes of header once held a worker
+    for minutes), not UTF-8, or broken by a bare carriage return."""
+    line = stream.readline(MAX_HEADER_BYTES + 1)
+    if len(line) > MAX_HEADER_BYTES and not line.endswith(b"\n"):
+        raise _header_problem(f"the CSV header (line 1) is longer than {MAX_HEADER_BYTES:,} "
+                              "bytes; a log needs a few columns")
+    try:
+        text = line.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise _header_problem(f"the CSV header (line 1) is not UTF-8 text (byte {exc.start} "
+                              "cannot be read); save the log as UTF-8") from None
+    if "\r" in text:
+        raise _header_problem(
+            f"the CSV header (line 1) has a carriage return at character {text.index(chr(13))} "
+            "that does not end the line; lines must end with LF or CRLF")
+    if text.count(",") >= MAX_COLUMNS:
+        raise _header_problem(f"the CSV header (line 1) names more than {MAX_COLUMNS:,} "
+                              "columns; a log needs a few")
+    names = [n.strip() for n in next(csv.reader([text]), [])]
+    longest = max(range(len(names)), key=lambda k: len(names[k]), default=0)
+    if names and len(names[longest]) > MAX_COLUMN_NAME:
+        raise _header_problem(f"the CSV header (line 1) names a column of "
+                              f"{len(names[longest]):,} characters (column {longest + 1}); "
+                              f"a column name may have at most {MAX_COLUMN_NAME}")
+    return names
+
+
+def _header_problem(message: str) -> InvalidInput:
+    return InvalidInput(message, problems=[FieldProblem(message, row=0)])
 
 
 def _csv_types(names: list[str], sample: bytes) -> dict[str, pa.DataType]:
@@ -293,9 +342,10 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
     lock, so the two overlap). One worker keeps the blocks in order, so rows number right."""
     names = _csv_header(stream)
     lowered = [n.lower() for n in names]
-    duplicates = {n for n in lowered if lowered.count(n) > 1}
+    duplicates = {n for n, times in Counter(lowered).items() if times > 1}
     if duplicates:
-        raise InvalidInput(f"the CSV header names {', '.join(sorted(duplicates))} twice")
+        shown = ", ".join(shortened(n) for n in sorted(duplicates)[:10])
+        raise InvalidInput(f"the CSV header names {shown} more than once")
     column_map = columns.resolve(lowered, "the CSV header")
     if column_map.source_of("timestamp") is None:
         raise columns.no_time_column(names, "the CSV header")
@@ -349,51 +399,75 @@ class _Blocks:
     def next(self) -> memoryview | bytes:
         buffer = self.buffers[self.turn]
         self.turn = (self.turn + 1) % len(self.buffers)
-        needed = len(self.tail) + self.size
-        if len(buffer) < needed:
-            buffer.extend(bytes(needed - len(buffer)))
-        view = memoryview(buffer)
-        view[: len(self.tail)] = self.tail
-        filled = len(self.tail) + (self.stream.readinto(view[len(self.tail):needed]) or 0)
-        self.size = min(self.size * 2, _CHUNK)
-        if filled == len(self.tail):  # the stream is done: what is left is the last line
-            last, self.tail = self.tail, b""
-            return last + b"\n" if last.strip() else b""
-        cut = buffer.rfind(b"\n", 0, filled) + 1
-        if cut == 0:  # no newline in a whole block: one very long line
-            self.tail = bytes(view[:filled])
-            return self.next()
-        self.tail = bytes(view[cut:filled])
-        return view[:cut]
+        if len(buffer) < len(self.tail):
+            buffer.extend(bytes(len(self.tail) - len(buffer)))
+        buffer[: len(self.tail)] = self.tail
+        filled, self.tail = len(self.tail), b""
+        # A line longer than a block grows this buffer (never another one: the others may
+        # hold blocks still being parsed) until its newline or the end of the stream.
+        while True:
+            end = filled + self.size
+            if len(buffer) < end:
+                buffer.extend(bytes(end - len(buffer)))
+            with memoryview(buffer) as view:
+                count = self.stream.readinto(view[filled:end]) or 0
+            self.size = min(self.size * 2, _CHUNK)
+            if count == 0:  # the stream is done: what is left is the last line
+                last = bytes(buffer[:filled])
+                return last + b"\n" if last.strip() else b""
+            cut = buffer.rfind(b"\n", filled, filled + count) + 1
+            filled += count
+            if cut:
+                self.tail = bytes(buffer[cut:filled])
+                return memoryview(buffer)[:cut]
 
 
 def _parse_csv_block(block: memoryview | bytes, names: list[str], wanted: list[str],
                      types: dict[str, pa.DataType]) -> pa.Table | pa.ArrowInvalid:
-    """The block as a table; the parse error itself when it is not CSV of the header's shape."""
-    read = pacsv.ReadOptions(column_names=names, block_size=8 << 20)
+    """The block as a table; the parse error itself when it is not CSV of the header's shape.
+    When the fast types do not fit, everything is read as text and checked column by column."""
     buffer = pa.py_buffer(block)
+    error = pa.ArrowInvalid("no parse")
+    for column_types in (types, dict.fromkeys(wanted, pa.string())):
+        try:
+            return _read_csv_buffer(buffer, names, wanted, column_types)
+        except pa.ArrowInvalid as exc:
+            error = exc
+    return error
+
+
+def _read_csv_buffer(buffer: pa.Buffer, names: list[str], wanted: list[str],
+                     column_types: dict[str, pa.DataType]) -> pa.Table:
+    convert = pacsv.ConvertOptions(column_types=column_types, include_columns=wanted,
+                                   strings_can_be_null=True)
     try:
-        return pacsv.read_csv(pa.BufferReader(buffer), read_options=read,
-                              convert_options=pacsv.ConvertOptions(
-                                  column_types=types, include_columns=wanted,
-                                  strings_can_be_null=True))
-    except pa.ArrowInvalid:
-        pass
-    try:
-        # The fast types did not fit: everything as text, checked column by column.
-        return pacsv.read_csv(pa.BufferReader(buffer), read_options=read,
-                              convert_options=pacsv.ConvertOptions(
-                                  column_types=dict.fromkeys(wanted, pa.string()),
-                                  include_columns=wanted, strings_can_be_null=True))
+        return pacsv.read_csv(pa.BufferReader(buffer), convert_options=convert,
+                              read_options=pacsv.ReadOptions(column_names=names,
+                                                             block_size=8 << 20))
     except pa.ArrowInvalid as exc:
-        return exc
+        if "straddl" not in str(exc):
+            raise
+    # A line longer than pyarrow's block (a 7 MiB field): the whole buffer as one block.
+    return pacsv.read_csv(pa.BufferReader(buffer), convert_options=convert,
+                          read_options=pacsv.ReadOptions(column_names=names,
+                                                         block_size=len(buffer) + 1))
 
 
 def _csv_structure_problem(block: memoryview | bytes, width: int, first_row: int,
                            exc: Exception) -> InvalidInput:
-    text = bytes(block).decode("utf-8", errors="replace").splitlines()
+    """Which row of a block pyarrow could not read, and why, without the row's content
+    (pyarrow's own message quotes the row, so it is not passed on)."""
+    data = bytes(block)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        before = data[:bad.start]
+        complete = before[: before.rfind(b"\n") + 1].decode("utf-8", "replace")
+        row = first_row + sum(1 for fields in csv.reader(complete.splitlines()) if fields)
+        message = "not UTF-8 text; save the log as UTF-8"
+        return InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
     row = first_row
-    for fields in csv.reader(text):
+    for fields in csv.reader(text.splitlines()):
         if not fields:
             continue
         if len(fields) != width:
@@ -402,7 +476,8 @@ def _csv_structure_problem(block: memoryview | bytes, width: int, first_row: int
                 problems=[FieldProblem(f"expected {width} fields, found {len(fields)}",
                                        row=row)])
         row += 1
-    return InvalidInput(f"rows from {first_row}: the CSV cannot be read ({exc})")
+    return InvalidInput(f"rows from {first_row}: the CSV cannot be read (a quote that is "
+                        "never closed, or a line the CSV rules do not allow)")
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -469,43 +544,52 @@ def _json_posts(values: list[Any], records: list[tuple[int, Any]]) -> pa.Array:
     for value, (row, _) in zip(values, records, strict=True):
         if value is None:
             checked.append(None)  # not given: counts one, and the result says how many
-        elif isinstance(value, bool) or not isinstance(value, int | Decimal) or value < 0 \
-                or value != int(value):
-            raise _posts_problem(row, value)
-        else:
+        elif _whole_posts(value):
             checked.append(int(value))
+        else:
+            raise _posts_problem(row)
     return pa.array(checked, pa.int64())
 
 
-@contextmanager
-def _text(stream: io.BufferedReader) -> Iterator[io.TextIOWrapper]:
-    """The stream as UTF-8 text, detached afterwards so that the bytes stay open for hashing."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict")
-    try:
-        yield text
-    finally:
-        text.detach()
+def _whole_posts(value: Any) -> bool:
+    """A JSON number that is a whole count of posts in range (1e30, NaN and 2.5 are not)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return False
+    if isinstance(value, Decimal) and not value.is_finite():
+        return False
+    return 0 <= value <= MAX_POSTS and value == int(value)
 
 
-def _jsonl_tables(stream: io.BufferedReader, result: TableRead, names: ColumnNames
-                  ) -> Iterator[tuple[pa.Table, int]]:
-    with _text(stream) as text:
-        yield from _jsonl_records(text, result, names)
+def _json_problem(where: str, number: int, exc: ValueError) -> InvalidInput:
+    """A JSON text that cannot be read, by its line or element number; the parser's reason,
+    never the text."""
+    if isinstance(exc, JsonRefused):
+        message = exc.message + (f" (at {exc.path})" if exc.path else "")
+    elif isinstance(exc, json.JSONDecodeError):
+        message = f"not valid JSON ({exc.msg})"
+    elif isinstance(exc, UnicodeDecodeError):
+        message = f"not UTF-8 text (byte {exc.start} of the {where} cannot be read)"
+    else:  # int() of a number with thousands of digits, and the like
+        message = "not valid JSON (a number that cannot be read)"
+    return InvalidInput(f"{where} {number}: {message}",
+                        problems=[FieldProblem(message, row=number)])
 
 
-def _jsonl_records(text: io.TextIOWrapper, result: TableRead, names: ColumnNames
+def _jsonl_records(stream: io.BufferedIOBase, result: TableRead, names: ColumnNames
                    ) -> Iterator[tuple[pa.Table, int]]:
+    """JSON Lines (bytes), decoded line by line, so a bad byte or bad JSON is named by its
+    line; keys given twice and nesting too deep are refused."""
+    reader = JsonReader(decimal=True)
     records: list[tuple[int, Any]] = []
-    for line_number, line in enumerate(text, start=1):
+    for line_number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         try:
-            records.append((line_number, json.loads(line, parse_float=Decimal)))
-        except json.JSONDecodeError as exc:
-            if line_number == 1:
-                _refuse_one_document(line, text)
-            raise InvalidInput(f"line {line_number}: not valid JSON ({exc.msg})",
-                               problems=[FieldProblem(exc.msg, row=line_number)]) from None
+            records.append((line_number, reader.loads(line.decode("utf-8"))))
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, JsonRefused
+            if line_number == 1 and isinstance(exc, json.JSONDecodeError):
+                _refuse_one_document(line, stream)
+            raise _json_problem("line", line_number, exc) from None
         if len(records) >= _JSON_BATCH:
             yield _json_columns(records, result, names), records[0][0]
             records = []
@@ -516,13 +600,13 @@ def _jsonl_records(text: io.TextIOWrapper, result: TableRead, names: ColumnNames
 _ONE_DOCUMENT_LIMIT = 8 << 20  # characters read to tell one pretty-printed document
 
 
-def _refuse_one_document(first_line: str, text: io.TextIOWrapper) -> None:
+def _refuse_one_document(first_line: bytes, stream: io.BufferedReader) -> None:
     """A first line that is not JSON may start one JSON document spread over lines (a
     pretty-printed object): if it is one, say so, rather than that line 1 is not JSON."""
-    rest = text.read(_ONE_DOCUMENT_LIMIT)
+    rest = stream.read(_ONE_DOCUMENT_LIMIT)
     try:
-        document = json.loads(first_line + rest)
-    except (json.JSONDecodeError, RecursionError):
+        document = json.loads((first_line + rest).decode("utf-8"))
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
         return
     kind = {dict: "object", str: "string", bool: "value"}.get(type(document), "value")
     raise InvalidInput(
@@ -534,24 +618,39 @@ def _refuse_one_document(first_line: str, text: io.TextIOWrapper) -> None:
 
 def _json_array_tables(stream: io.BufferedReader, result: TableRead, names: ColumnNames
                        ) -> Iterator[tuple[pa.Table, int]]:
-    with _text(stream) as text:
-        yield from _json_array_records(text, result, names)
+    """A JSON array of objects, decoded one element at a time so it never sits whole.
 
-
-def _json_array_records(text: io.TextIOWrapper, result: TableRead, names: ColumnNames
-                        ) -> Iterator[tuple[pa.Table, int]]:
-    """A JSON array of objects, decoded one element at a time so it never sits whole."""
-    decoder = json.JSONDecoder(parse_float=Decimal)
-    buffer, position, element = "", 0, 0
+    The text is read in blocks; an element cut by the end of a block is decoded again
+    once more text is there (only the end of the log makes it an error), up to
+    ``MAX_JSON_ELEMENT`` characters for one element."""
+    reader = JsonReader(decimal=True)
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    buffer, position, element, line = "", 0, 0, 1
     records: list[tuple[int, Any]] = []
     state = "start"
+    ended = False
 
     def more() -> bool:
-        nonlocal buffer, position
-        chunk = text.read(1 << 20)
+        """Read on (at least as much again as is held, so a long element costs linear
+        time); False at the end of the log."""
+        nonlocal buffer, position, ended, line
+        if ended:
+            return False
+        line += buffer.count("\n", 0, position)
+        size = max(1 << 20, len(buffer) - position)
+        data = stream.read(size)
+        try:
+            chunk = decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            bad = line + buffer.count("\n", position) + \
+                data[:exc.start].count(b"\n")
+            message = "not UTF-8 text; save the log as UTF-8"
+            raise InvalidInput(f"line {bad}: {message}",
+                               problems=[FieldProblem(message, line=bad)]) from None
+        ended = not data
         buffer = buffer[position:] + chunk
         position = 0
-        return bool(chunk)
+        return bool(data)
 
     while True:
         while position < len(buffer) and buffer[position] in " \t\r\n":
@@ -576,12 +675,16 @@ def _json_array_records(text: io.TextIOWrapper, result: TableRead, names: Column
             state = "value"
             continue
         try:
-            value, end = decoder.raw_decode(buffer, position)
-        except json.JSONDecodeError as exc:
-            if exc.pos >= len(buffer) - 1 and more():
+            value, end = reader.raw_decode(buffer, position)
+        except (json.JSONDecodeError, JsonRefused) as exc:
+            # Cut by the end of the block (an unterminated string, a missing bracket):
+            # decode it again with more text, unless the log has ended.
+            if not isinstance(exc, JsonRefused) and len(buffer) - position <= MAX_JSON_ELEMENT \
+                    and more():
                 continue
-            raise InvalidInput(f"element {element + 1}: not valid JSON ({exc.msg})",
-                               problems=[FieldProblem(exc.msg, row=element + 1)]) from None
+            raise _json_problem("element", element + 1, exc) from None
+        except ValueError as exc:
+            raise _json_problem("element", element + 1, exc) from None
         if end >= len(buffer) and more():
             continue  # a number may go on in the next chunk: decode it again whole
         element += 1
@@ -595,7 +698,7 @@ def _json_array_records(text: io.TextIOWrapper, result: TableRead, names: Column
         yield _json_columns(records, result, names), records[0][0]
 
 
-_JSON_READERS = {"jsonl": _jsonl_tables, "json": _json_array_tables}
+_JSON_READERS = {"jsonl": _jsonl_records, "json": _json_array_tables}
 
 
 def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str,

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from calculator.errors import FieldProblem, InvalidInput
+from calculator.timeutil import FIRST_YEAR, LAST_YEAR, SUPPORTED_YEARS
 
 _EPOCH = r"^-?\d{1,11}(\.\d{1,9})?$"
 _ISO_DATE_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
@@ -36,13 +37,21 @@ class TimestampNotes:
 
 
 def bad_timestamp(row: int, value: object, why: str = "") -> InvalidInput:
+    """A row whose timestamp cannot be read: its row and what was expected, never the value
+    (a log's content is not echoed)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         message = "is empty; every row needs the instant of its access"
     else:
         if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) > 11:
             why = "; epoch milliseconds are not accepted, give seconds (with decimals)"
-        message = (f"{value!r} is not an ISO 8601 instant (2024-11-15T09:30:00Z), a local "
-                   f"date-time (2024-11-15 09:30:00) or epoch seconds (1731663000){why}")
+        message = (f"is not an ISO 8601 instant (2024-11-15T09:30:00Z), a local date-time "
+                   f"(2024-11-15 09:30:00) or epoch seconds (1731663000){why}")
+    return InvalidInput(f"row {row}, timestamp: {message}",
+                        problems=[FieldProblem(message, field="timestamp", row=row)])
+
+
+def _outside(row: int) -> InvalidInput:
+    message = f"is outside {SUPPORTED_YEARS}, the instants this service reads"
     return InvalidInput(f"row {row}, timestamp: {message}",
                         problems=[FieldProblem(message, field="timestamp", row=row)])
 
@@ -117,12 +126,15 @@ def _first_failure(subset: pa.Array, positions: np.ndarray, reader, assume_tz: s
         try:
             reader(subset.slice(index, 1), assume_tz, TimestampNotes())
         except (pa.ArrowInvalid, InvalidInput) as exc:
-            why = ""
-            if reader is _read_epoch:
-                why = "; epoch seconds must fit 11 digits (milliseconds are not accepted)"
-            elif isinstance(exc, pa.ArrowInvalid):
-                why = "; it looks like one but is not a real date and time"
-            return bad_timestamp(first_row + int(positions[index]), subset[index].as_py(), why)
+            row = first_row + int(positions[index])
+            text = subset[index].as_py()
+            year = text.strip()[:4] if isinstance(text, str) else ""
+            if reader is _read_epoch or \
+                    (year.isdigit() and not FIRST_YEAR <= int(year) <= LAST_YEAR):
+                return _outside(row)
+            why = "; it looks like one but is not a real date and time" \
+                if isinstance(exc, pa.ArrowInvalid) else ""
+            return bad_timestamp(row, text, why)
     return bad_timestamp(first_row + int(positions[0]), subset[0].as_py())
 
 

@@ -18,11 +18,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from calculator.errors import FieldProblem, InvalidInput
+from calculator import json_input
+from calculator.errors import FieldProblem, InvalidInput, excerpt
 from calculator.rules.fields import StrictBool, StrictInt, StrictStr
 from calculator.rules.lookup import RuleLookup
 from calculator.rules.yamlfile import format_path
-from calculator.timeutil import parse_duration
+from calculator.timeutil import FIRST_YEAR, LAST_YEAR, SUPPORTED_YEARS, parse_duration
 from calculator.validation import flatten_messages
 
 # The words a profile may use, each with what it means. Documented in docs/decisions/0030.
@@ -67,7 +68,10 @@ class StrictDate(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
         if not isinstance(value, str) or not _DATE.match(value):
-            raise ValidationError(f"expected a date written YYYY-MM-DD, got {value!r}")
+            raise ValidationError(f"expected a date written YYYY-MM-DD, got {excerpt(value)}")
+        if not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR:
+            raise ValidationError(f"'{value}' is outside {SUPPORTED_YEARS}, the dates this "
+                                  "service reads")
         try:
             return date.fromisoformat(value)
         except ValueError:
@@ -87,7 +91,7 @@ class Word(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str) or value not in self.words:
-            raise ValidationError(f"unknown value {value!r}; expected one of "
+            raise ValidationError(f"unknown value {excerpt(value)}; expected one of "
                                   f"{', '.join(self.words)}")
         return value
 
@@ -102,7 +106,7 @@ class Retention(fields.String):
             duration = parse_duration(value)
         except ValueError:
             raise ValidationError(f"expected an ISO 8601 duration such as P2Y or P30D, or "
-                                  f"'indefinite'; got {value!r}") from None
+                                  f"'indefinite'; got {excerpt(value)}") from None
         if duration.approximate_days() <= 0:
             raise ValidationError("must be longer than zero")
         return value
@@ -234,6 +238,11 @@ class Profile:
         return self.end - timedelta(days=1)
 
 
+def _short_path(path: str, limit: int = 100) -> str:
+    """A field path as an error shows it: an unknown key can be megabytes long."""
+    return path if len(path) <= limit else path[:limit] + "…"
+
+
 def _refuse(problems: list[FieldProblem]) -> InvalidInput:
     first = problems[0]
     more = f" ({len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -248,28 +257,28 @@ def load_profile(data: Any, lookup: RuleLookup) -> Profile:
     try:
         loaded = ProfileSchema().load(data)
     except ValidationError as exc:
-        raise _refuse([FieldProblem(message, field=format_path(path) or None)
+        raise _refuse([FieldProblem(message, field=_short_path(format_path(path)) or None)
                        for path, message in flatten_messages(exc.messages)]) from None
     problems: list[FieldProblem] = []
     ruleset = lookup.ruleset
     if loaded["platform"] not in ruleset.platforms:
         problems.append(FieldProblem(
-            f"unknown platform {loaded['platform']!r}; the rules hold "
+            f"unknown platform {excerpt(loaded['platform'])}; the rules hold "
             f"{', '.join(sorted(ruleset.platforms))}", field="platform"))
     region = loaded["region"] or ruleset.default_region
     regions = ", ".join(sorted(ruleset.regions))
     if region not in ruleset.regions:
-        problems.append(FieldProblem(f"unknown region {region!r}; expected one of {regions}",
+        problems.append(FieldProblem(f"unknown region {excerpt(region)}; expected one of {regions}",
                                      field="region"))
     for index, user_region in enumerate(loaded["user_regions"]):
         if user_region not in ruleset.regions:
-            problems.append(FieldProblem(f"unknown region {user_region!r}; expected one of "
+            problems.append(FieldProblem(f"unknown region {excerpt(user_region)}; expected one of "
                                          f"{regions}", field=f"user_regions[{index}]"))
     for name in ("purposes", "data_categories", "user_regions"):
         seen: set[str] = set()
         for index, value in enumerate(loaded[name]):
             if value in seen:
-                problems.append(FieldProblem(f"{value!r} is listed twice",
+                problems.append(FieldProblem(f"{excerpt(value)} is listed twice",
                                              field=f"{name}[{index}]"))
             seen.add(value)
     start, end = loaded["period"]["start"], loaded["period"]["end"]
@@ -330,12 +339,19 @@ def _canonical(loaded: dict[str, Any], region: str, kind: str) -> dict[str, Any]
 
 
 def parse_profile_json(text: str | bytes, name: str = "the profile") -> Any:
-    """Parse JSON text, or say where it is broken."""
+    """Parse JSON text, or say where it is broken; a key given twice in one object is
+    refused with its path (the last one would silently win)."""
     try:
-        return json.loads(text)
+        return json_input.loads(text)
     except UnicodeDecodeError:
         raise InvalidInput(f"{name} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{name} is not JSON: {exc.msg} at line {exc.lineno}, column "
                            f"{exc.colno}", problems=[FieldProblem(exc.msg, line=exc.lineno)]
                            ) from None
+    except json_input.JsonRefused as exc:
+        raise InvalidInput(f"{name} is not valid: {exc.path + ': ' if exc.path else ''}"
+                           f"{exc.message}", problems=[FieldProblem(
+                               exc.message, field=exc.path or None)]) from None
+    except ValueError:  # int() of a number with thousands of digits
+        raise InvalidInput(f"{name} is not JSON: a number that cannot be read") from None

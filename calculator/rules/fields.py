@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
+from calculator.errors import excerpt
 from calculator.timeutil import parse_duration
 
 _MONEY = re.compile(r"^\d+(\.\d+)?$")
@@ -21,7 +22,7 @@ class StrictInt(fields.Integer):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(f"expected a whole number, got {value!r}")
+            raise ValidationError(f"expected a whole number, got {excerpt(value)}")
         return super()._deserialize(value, attr, data, **kwargs)
 
 
@@ -30,7 +31,7 @@ class StrictBool(fields.Boolean):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
-            raise ValidationError(f"expected true or false, got {value!r}")
+            raise ValidationError(f"expected true or false, got {excerpt(value)}")
         return value
 
 
@@ -39,7 +40,7 @@ class StrictStr(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str):
-            raise ValidationError(f"expected text, got {value!r}")
+            raise ValidationError(f"expected text, got {excerpt(value)}")
         if not value.strip():
             raise ValidationError("must not be empty")
         return value
@@ -51,7 +52,8 @@ class Money(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if not isinstance(value, str) or not _MONEY.match(value):
             raise ValidationError(
-                f"expected an amount as a quoted decimal such as \"15000.00\", got {value!r}")
+                "expected an amount as a quoted decimal such as \"15000.00\", got "
+                f"{excerpt(value)}")
         return Decimal(value)
 
 
@@ -85,7 +87,8 @@ class Period(fields.Field):
             parse_duration(value)
         except ValueError as exc:
             raise ValidationError(
-                f"expected an ISO 8601 duration or one of {', '.join(self.WORDS)}; got {value!r}"
+                f"expected an ISO 8601 duration or one of {', '.join(self.WORDS)}; got "
+                f"{excerpt(value)}"
             ) from exc
         return value
 
@@ -93,7 +96,8 @@ class Period(fields.Field):
 class Currency(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
-            raise ValidationError(f"expected an ISO 4217 currency code such as USD, got {value!r}")
+            raise ValidationError("expected an ISO 4217 currency code such as USD, got "
+                                  f"{excerpt(value)}")
         return value
 
 
@@ -103,5 +107,5 @@ class Slug(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value):
             raise ValidationError(
-                f"expected a lower-case id of letters, digits and hyphens, got {value!r}")
+                f"expected a lower-case id of letters, digits and hyphens, got {excerpt(value)}")
         return value

@@ -94,7 +94,7 @@ def test_bad_input_exits_2_with_one_line_naming_row_and_field(runner):
     result = runner.invoke(main, ["assess", "-"], input=b"timestamp,posts\n2024-11-15T10:00Z,-4\n")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
-        "calculator: row 1, posts: -4 is not a whole number of posts (0 or more)"]
+        "calculator: row 1, posts: is not a whole number of posts from 0 to 1,000,000,000,000"]
 
 
 def test_bad_options_exit_2(runner, tmp_path):

@@ -103,7 +103,7 @@ def _first_value(data: bytes) -> object:
     for candidate in (line, text):
         try:
             return json.JSONDecoder().raw_decode(candidate.strip())[0]
-        except ValueError:
+        except (ValueError, RecursionError):  # nested too deep to tell: the reader says so
             continue
     return None
 

@@ -1,0 +1,167 @@
+"""Hostile and malformed bodies get a 4xx problem that says what is wrong, never a 500.
+
+Each row of the table is a body that once crashed a worker or was misread (issue: hostile
+and malformed input), with the status, problem type and words its answer must carry. Every
+answer is also checked for what it must never carry: the content of the log.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+TS = "2025-03-01T00:00:00Z"
+CSV = "text/csv"
+JSON = "application/json"
+JSONL = "application/x-ndjson"
+INVALID = "/problems/invalid-input"
+ARGUMENT = "/problems/validation-error"
+
+PROFILE = {
+    "platform": "x", "region": "rest-of-world",
+    "period": {"start": "2024-10-01", "end": "2025-02-01"},
+    "channel": "scraping", "volume": {"posts_per_day": 2000},
+    "purposes": ["ai_training"], "data_categories": ["public_posts"],
+    "user_regions": ["rest-of-world"], "opted_out_users_excluded": False, "retention": "P2Y",
+}
+
+
+def profile(**changes: object) -> bytes:
+    return json.dumps({**PROFILE, **changes}).encode()
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+# (intent, path, body, content type, status, problem type, words the detail must carry)
+CASES = [
+    ("a bare carriage return inside the CSV header is refused, not a crash",
+     "/v1/assessments", f"timestamp,po\rsts\n{TS},1\n".encode(), CSV, 422, INVALID,
+     "carriage return at character 12"),
+    ("a CSV header field over 128 KiB is refused as an absurd column name",
+     "/v1/assessments", ("timestamp," + "a" * 140_000 + f"\n{TS},1\n").encode(), CSV, 422,
+     INVALID, "a column name may have at most 256"),
+    ("a CSV header of more than 10,000 columns is refused at once",
+     "/v1/assessments", ("timestamp" + ",c" * 10_000 + f"\n{TS}" + ",1" * 10_000 + "\n")
+     .encode(), CSV, 422, INVALID, "more than 10,000 columns"),
+    ("a CSV header over 1 MiB is refused at once, before it is parsed",
+     "/v1/assessments", ("timestamp," + "abcdefg," * 1_000_000 + f"\n{TS}\n").encode(), CSV,
+     422, INVALID, "longer than 1,048,576 bytes"),
+    ("JSON posts of 1e30 is a row error, not an overflow",
+     "/v1/assessments", f'[{{"timestamp": "{TS}", "posts": 1e30}}]'.encode(), JSON, 422,
+     INVALID, "row 1, posts: is not a whole number of posts from 0 to 1,000,000,000,000"),
+    ("JSON posts of 2^63 is a row error, not an overflow",
+     "/v1/assessments", f'{{"timestamp": "{TS}", "posts": {2**63}}}\n'.encode(), JSONL, 422,
+     INVALID, "row 1, posts: is not a whole number"),
+    ("JSON posts with ten thousand digits is a row error",
+     "/v1/assessments", f'{{"timestamp": "{TS}", "posts": {"9" * 10_000}}}\n'.encode(), JSONL,
+     422, INVALID, "line 1: not valid JSON"),
+    ("a JSON array log nested 1,000 deep (a 2 kB body) is refused",
+     "/v1/assessments", f'[{{"timestamp": "{TS}", "x": {nested(1000)}}}]'.encode(), JSON, 422,
+     INVALID, "element 1: arrays or objects are nested too deeply"),
+    ("a JSON body that is only arrays nested 1,000 deep is refused",
+     "/v1/assessments", nested(1000).encode(), JSON, 422, INVALID, "nested too deeply"),
+    ("a JSON Lines log nested 100,000 deep is refused",
+     "/v1/assessments", f'{{"timestamp": "{TS}", "x": {nested(100_000)}}}\n'.encode(), JSONL,
+     422, INVALID, "line 1: arrays or objects are nested too deeply"),
+    ("a review body nested 1,000 deep is refused",
+     "/v1/reviews", nested(1000).encode(), JSON, 422, INVALID, "nested too deeply"),
+    ("a review body nested 100,000 deep is refused",
+     "/v1/reviews", ('{"a":' * 100_000 + "1" + "}" * 100_000).encode(), JSON, 422, INVALID,
+     "nested too deeply"),
+    ("a review period in 2262 says the supported years",
+     "/v1/reviews", profile(period={"start": "2262-01-01", "end": "2262-06-01"}), JSON, 422,
+     INVALID, "period.start: '2262-01-01' is outside the years 1678 to 2261"),
+    ("a review period ending after 2261 says the supported years",
+     "/v1/reviews", profile(period={"start": "2255-01-01", "end": "2263-01-01"}), JSON, 422,
+     INVALID, "period.end: '2263-01-01' is outside the years 1678 to 2261"),
+    ("a review date in year 0 says the supported years, not 'not a real date'",
+     "/v1/reviews", profile(period={"start": "0000-01-01", "end": "2025-01-01"}), JSON, 422,
+     INVALID, "outside the years 1678 to 2261"),
+    ("a key given twice in a review is refused with its path, not silently last-wins",
+     "/v1/reviews", profile()[:-1] + b', "platform": "reddit"}', JSON, 422, INVALID,
+     "platform: the key 'platform' is given twice"),
+    ("a key given twice deep in a review names the whole path",
+     "/v1/reviews", profile(period={"start": "2024-10-01", "end": "2025-02-01"}).replace(
+         b'"end": "2025-02-01"', b'"end": "2025-02-01", "end": "2026-02-01"'), JSON, 422,
+     INVALID, "period.end: the key 'end' is given twice"),
+    ("a key given twice in a JSON log record is refused with its row and key",
+     "/v1/assessments", f'{{"timestamp": "{TS}", "posts": 1, "posts": 9}}\n'.encode(), JSONL,
+     422, INVALID, "line 1: the key 'posts' is given twice in one object (at posts)"),
+    ("a key given twice in a JSON array log is refused with its element",
+     "/v1/assessments", f'[{{"timestamp": "{TS}"}}, {{"timestamp": "{TS}", "timestamp": '
+     f'"{TS}"}}]'.encode(), JSON, 422, INVALID, "element 2: the key 'timestamp' is given twice"),
+    ("a huge bad profile value is echoed only as a short prefix",
+     "/v1/reviews", profile(retention="Q" * 900_000), JSON, 422, INVALID,
+     "got 'QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ… (900,002 characters)"),
+    ("a log timestamp after 2261 says the supported years",
+     "/v1/assessments", b"timestamp\n2300-01-01T00:00:00Z\n", CSV, 422, INVALID,
+     "row 1, timestamp: is outside the years 1678 to 2261"),
+    ("epoch seconds beyond 2261 say the supported years",
+     "/v1/assessments", b"timestamp\n99999999999\n", CSV, 422, INVALID,
+     "row 1, timestamp: is outside the years 1678 to 2261"),
+]
+
+
+@pytest.mark.parametrize("intent, path, body, content_type, status, kind, words",
+                         CASES, ids=[c[0] for c in CASES])
+def test_hostile_body_gets_a_4xx_problem(client, intent, path, body, content_type, status,
+                                         kind, words):
+    response = client.post(path, data=body, content_type=content_type)
+    problem = response.get_json()
+    assert (response.status_code, problem["type"]) == (status, kind), problem
+    assert response.content_type == "application/problem+json"
+    assert words in problem["detail"]
+    assert len(response.get_data()) < 4096  # nothing sent is echoed back whole
+
+
+@pytest.mark.parametrize("value", ["NaN", "N/A", "null", "", "nan", "#N/A"])
+def test_a_csv_posts_value_that_is_present_but_not_a_number_is_a_row_error(client, value):
+    body = f"timestamp,posts\n{TS},3\n2025-03-01T00:00:01Z,{value}\n".encode()
+    response = client.post("/v1/assessments", data=body, content_type=CSV)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [{
+        "message": "is empty or not a number (NaN, N/A, null); give a whole number of posts, "
+                   "or leave out the posts column to count one post per row",
+        "field": "posts", "row": 2}]
+
+
+def test_only_a_missing_posts_column_counts_one_post_per_row(client):
+    body = f"timestamp\n{TS}\n2025-03-01T00:00:01Z\n".encode()
+    response = client.post("/v1/assessments", data=body, content_type=CSV)
+    assert response.status_code == 201
+    assert response.get_json()["input"]["rows"] == 2
+
+
+@pytest.mark.parametrize("query", [
+    "at=0001-01-01T00:00:00%2B14:00", "at=9999-12-31T23:59:59-14:00", "at=0001-01-01",
+    "at=2262-04-12T00:00:00Z",
+])
+def test_a_date_query_outside_the_supported_years_is_422_saying_the_range(client, query):
+    response = client.get(f"/v1/clauses/x.terms-of-service.liquidated-damages?{query}")
+    assert response.status_code == 422
+    assert "outside the years 1678 to 2261" in response.get_json()["detail"]
+
+
+def test_a_date_query_with_an_extreme_offset_on_lists_is_422(client):
+    response = client.get("/v1/assessments?created_from=0001-01-01T00:00:00%2B14:00")
+    assert response.status_code == 422
+    assert "outside the years 1678 to 2261" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize("body, content_type, where", [
+    (f"timestamp,posts\n{TS},1\n{TS},1\n2025-03-01T00:00:0\xff,2\n".encode("latin-1"), CSV,
+     "line 4: not UTF-8 text"),
+    (("timestamp,posts\n" + f"{TS},1\n" * 5000 + "2025-03-01T00:00:0\xff,2\n")
+     .encode("latin-1"), CSV, "row 5001: not UTF-8 text"),
+    (f'{{"timestamp": "{TS}"}}\n{{"timestamp": "{TS}"}}\n{{"timestamp": "\xff"}}\n'
+     .encode("latin-1"), JSONL, "line 3: not UTF-8 text"),
+    (f'[{{"timestamp": "{TS}"}},\n{{"timestamp": "{TS}"}},\n{{"timestamp": "\xff"}}]'
+     .encode("latin-1"), JSON, "line 3: not UTF-8 text"),
+])
+def test_invalid_utf8_is_reported_by_its_row_or_line(client, body, content_type, where):
+    response = client.post("/v1/assessments", data=body, content_type=content_type)
+    assert response.status_code == 422
+    assert where in response.get_json()["detail"]
