@@ -9,12 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import calculator
+from calculator.damages.assessment import default_lookup, replay, replay_basis
 from calculator.damages.curve import (
     MAX_POINTS,
     Threshold,
     assessment_curve,
     change_points,
     counted_volume,
+    curve_document,
+    stored_curve_document,
     trailing_curve,
 )
 
@@ -153,3 +156,34 @@ def test_the_curve_of_a_distinct_count_peaks_at_the_assessments_distinct_peak():
     # Four rows but three posts: the 24 hours from 01:00 hold post 1 (once), 2 and 3.
     assert result.peak.posts == 3
     assert int(curve.posts.max()) == result.peak.posts
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-10**6, 10**6), max_size=60), st.integers(1, 10**5))
+def test_change_points_are_the_accesses_and_one_window_on_each_once_in_order(seconds, window):
+    instants = np.unique(np.array(seconds, dtype=np.int64) * NS)
+    assert np.array_equal(change_points(instants, window * NS),
+                          np.union1d(instants, instants + window * NS))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 400 * 86_400), st.integers(0, 900_000)),
+                min_size=1, max_size=30), st.sampled_from(["rest-of-world", "eu-efta-uk"]))
+def test_a_stored_assessments_chart_from_its_counts_is_the_chart_of_its_full_replay(rows, region):
+    # Dates from 2024-09 into 2025-10 cross the clause's first version coming into force.
+    start = 1_725_000_000  # 2024-08-30
+    log = "timestamp,posts\n" + "".join(
+        f"{np.datetime_as_string(np.datetime64(start + s, 's'))}Z,{p}\n" for s, p in rows)
+    assessment = calculator.assess(log.encode(), region=region)
+    lookup = default_lookup()
+    fast = stored_curve_document(replay_basis(assessment), lookup)
+    full = curve_document(replay(replay_basis(assessment), lookup))
+    assert {k: fast[k] for k in ("platform", "region", "clause", "ruleset_revision", "input",
+                                 "counted")} == \
+        {k: full[k] for k in ("platform", "region", "clause", "ruleset_revision", "input",
+                              "counted")}
+    one, other = fast["curve"], full["curve"]
+    assert np.array_equal(one.instants, other.instants)
+    assert np.array_equal(one.posts, other.posts)
+    assert (one.peak, one.thresholds, one.above, one.changes, one.sampled) == \
+        (other.peak, other.thresholds, other.above, other.changes, other.sampled)

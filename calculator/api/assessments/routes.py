@@ -33,7 +33,7 @@ from calculator.api.records import (
 )
 from calculator.damages.assessment import assess
 from calculator.damages.assessment import replay as replay_assessment
-from calculator.damages.curve import curve_document
+from calculator.damages.curve import stored_curve_document
 from calculator.damages.diff import diff_documents
 from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
 from calculator.ingest.source import open_source
@@ -267,6 +267,5 @@ class StoredCurve(MethodView):
     def get(self, assessment_id: str, points: int) -> Any:
         """The chart of a stored assessment: its trailing 24-hour post count over time."""
         record = auth.store().get(KIND, assessment_id, owner=auth.owner(), with_basis=True)
-        again = replay_assessment(basis_from_record(record),
-                                  current_app.extensions["calculator.lookup"])
-        return curve_document(again, points)
+        return stored_curve_document(basis_from_record(record),
+                                     current_app.extensions["calculator.lookup"], points)
