@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from calculator.cli import Session, answer_in_json, pass_session
+from calculator.cli.progress import reading_progress
 from calculator.ingest.columns import OPTION, OPTION_HELP
 from calculator.timeutil import parse_instant
 from calculator.web import present as say
@@ -154,12 +155,14 @@ def column_options(command: Any) -> Any:
               help="Exit 3 when the headline amount is above AMOUNT, e.g. 50000USD or "
                    "50000EUR (a currency other than the clause's is refused); a plain "
                    "number is in the clause's currency.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar (it shows only when standard error is a terminal).")
 @pass_session
 def assess_command(session: Session, log: str, platform: str, region: str | None, tz: str,
                    assume_tz: str, fmt: str | None, headline: str | None, count: str,
                    collected_from: str | None, collected_to: str | None,
                    embedded_posts: bool, as_json: bool, fail_above: str | None,
-                   **columns: str | None) -> None:
+                   quiet: bool, **columns: str | None) -> None:
     """Assess the crawl log at PATH (or - for standard input) under every reading of the
     platform's damages clause. Exits 0, 2 for bad input or usage, 3 over --fail-above."""
     # Imported here, not at the top: pandas and the readers cost a second to import, and
@@ -175,9 +178,10 @@ def assess_command(session: Session, log: str, platform: str, region: str | None
     window = None if collected_from is None else (
         parse_instant(collected_from, name="--collected-from"),
         parse_instant(collected_to, name="--collected-to"))
-    result = assess(log, platform=platform, region=region, tz=tz, assume_tz=assume_tz,
-                    format=fmt, headline=headline, rules=session.lookup, count=count,
-                    collection_window=window, embedded_posts=embedded_posts, **columns)
+    with reading_progress(log, quiet):
+        result = assess(log, platform=platform, region=region, tz=tz, assume_tz=assume_tz,
+                        format=fmt, headline=headline, rules=session.lookup, count=count,
+                        collection_window=window, embedded_posts=embedded_posts, **columns)
     document = AssessmentSchema().dump(result)
     if as_json:
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)

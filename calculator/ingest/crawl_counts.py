@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from calculator.ingest import progress
 from calculator.ingest.events import AccessEvent
 from calculator.ingest.volume import Volume, VolumeBuilder
 
@@ -32,6 +33,8 @@ class CrawlCounts:
     excluded_rows: dict[str, int] = field(default_factory=dict)
     excluded_posts: dict[str, int] = field(default_factory=dict)
 
+
+_REPORT_EVERY = 8192  # events between two progress reports
 
 class _Series:
     """Instants and posts gathered in lists, folded into arrays every ``_FLUSH`` events."""
@@ -71,6 +74,8 @@ def count_events(events: Iterable[AccessEvent], platform: str,
     posts = dict.fromkeys(rows, 0)
     for event in events:
         result.events += 1
+        if not result.events % _REPORT_EVERY:
+            progress.rows_read(_REPORT_EVERY)
         result.log_responses += event.accessed
         reason = None
         if event.platform is None:
@@ -94,6 +99,7 @@ def count_events(events: Iterable[AccessEvent], platform: str,
             for post_id in obtained:
                 occurrence_instants.append(event.instant_ns)
                 occurrence_ids.append(ids.setdefault(post_id, len(ids)))
+    progress.rows_read(result.events % _REPORT_EVERY)
     result.requested = requested.build()
     result.accessed = accessed.build()
     result.distinct = Volume.of_occurrences(np.array(occurrence_instants, dtype=np.int64),

@@ -11,6 +11,7 @@ import sys
 from typing import BinaryIO
 
 from calculator.errors import InputTooLarge, InvalidInput
+from calculator.ingest import progress
 
 GZIP_MAGIC = b"\x1f\x8b"
 PEEK = 1 << 16
@@ -45,6 +46,7 @@ class _Hashing(io.RawIOBase):
         if count:
             self.digest.update(memoryview(buffer)[:count])
             self.size += count
+            progress.bytes_read(count)
             if self.limit is not None and self.size > self.limit:
                 raise _too_large(self.limit, "")
         return count

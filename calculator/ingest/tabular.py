@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from calculator.errors import FieldProblem, InvalidInput, shortened
+from calculator.ingest import progress
 from calculator.ingest.columns import ColumnMap, ColumnNames
 from calculator.ingest.source import LogSource
 from calculator.ingest.timestamps import TimestampNotes, to_utc_ns
@@ -169,6 +170,7 @@ class _Collector:
             self._exclude("authorized", left_out, posts)
             keep &= ~authorized
         self.result.rows += rows
+        progress.rows_read(rows)
         self._occurrences(table, instants, keep)
         if keep.all():
             self.builder.add(instants, posts)
