@@ -73,7 +73,10 @@ def render_clause(doc: dict[str, Any]) -> str:
     version = doc["document_version"]
     lines = [
         f"{doc['id']}: {doc['title']}{section}",
-        f"region {doc['region']}, at {say.instant(doc['at'])}",
+        f"in force: region {doc['region']}"
+        + (f" (country {doc['country']})" if doc.get("country") else "")
+        + f", at {say.instant(doc['at'])}",
+        *([doc["region_note"]] if doc.get("region_note") else []),
         f"clause version {doc['version']}: in force {_interval(doc['in_force'])}",
         f"document version {version['version']} ({version['dating']} date): in force "
         f"{_interval(version['in_force'])}",
@@ -84,6 +87,8 @@ def render_clause(doc: dict[str, Any]) -> str:
         lines += ["parameters:", *_parameters(doc["parameters"])]
     if doc.get("note"):
         lines.append(f"note: {doc['note']}")
+    knowledge = doc.get("knowledge") or {}
+    lines += list(knowledge.get("notes") or [])
     lines += [f"source: {_source(doc['source'])}", f"ruleset {doc['ruleset_revision']}"]
     return "\n".join(lines)
 
@@ -110,7 +115,7 @@ def render_changes(doc: dict[str, Any]) -> str:
     if not doc["clauses"]:
         lines.append("no clause changed")
     for change in doc["clauses"]:
-        lines.append(f"{change['change']}: {change['id']} "
+        lines.append(f"{change['change'].replace('-', ' ')}: {change['id']} "
                      f"({change['old_version'] or '-'} -> {change['new_version'] or '-'})")
         for parameter in change["parameters"]:
             lines.append(f"    {say.parameter_name(parameter['name'])}: "
@@ -179,7 +184,9 @@ def document(session: Session, document_id: str, as_json: bool) -> None:
 @click.argument("clause_id")
 @click.option("--at", "when", required=True, metavar="WHEN",
               help="A date (its 00:00 UTC) or an ISO 8601 instant with an offset.")
-@click.option("--region", default=None, help="rest-of-world (default) or eu-efta-uk.")
+@click.option("--region", default=None,
+              help="A part (rest-of-world, the default, or eu-efta-uk) or an ISO 3166-1 "
+                   "country code (DE, US, ...).")
 @json_option
 @pass_session
 def clause(session: Session, clause_id: str, when: str, region: str | None,
@@ -204,7 +211,9 @@ def history(session: Session, clause_id: str, region: str | None, as_json: bool)
 @click.argument("document_id")
 @click.option("--from", "start", required=True, metavar="WHEN")
 @click.option("--to", "end", required=True, metavar="WHEN")
-@click.option("--region", default=None, help="rest-of-world (default) or eu-efta-uk.")
+@click.option("--region", default=None,
+              help="A part (rest-of-world, the default, or eu-efta-uk) or an ISO 3166-1 "
+                   "country code (DE, US, ...).")
 @json_option
 @pass_session
 def changes(session: Session, document_id: str, start: str, end: str, region: str | None,

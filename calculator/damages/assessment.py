@@ -128,6 +128,8 @@ class Assessment:
     volume: Volume = field(repr=False)  # the platform's accesses per instant, before in-force
     notes: tuple[str, ...] = ()  # what reading the log found, the first assumptions
     read_excluded: Exclusions | None = None  # what reading left out (before any in-force test)
+    country: str | None = None  # the ISO code the region was given as (region=DE)
+    region_note: str | None = None  # which part, and why (a country, or assumed)
     counts: dict[str, int | None] = field(default_factory=dict)  # requested/accessed/distinct
     warnings: tuple[str, ...] = ()  # what reading found suspicious (e.g. clock skew)
 
@@ -245,8 +247,10 @@ def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: I
              warnings: tuple[str, ...] = ()) -> Assessment:
     """Price per-instant counts under every reading of the platform's damages clause."""
     zone(options.tz, "tz")
-    region = lookup.region(options.region)
+    choice = lookup.region_choice(options.region)
+    region = choice.region
     clause = damages_clause(lookup, options.platform)
+    region_note = lookup.region_note(lookup.ruleset.documents[clause.document_id], choice)
     tariffs, periods = tariffs_of(lookup, clause, region)
     window = tariffs[0].window_ns
 
@@ -274,8 +278,11 @@ def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: I
         counted_posts=counted.total_posts, counted_accesses=counted.total_accesses,
         excluded=Exclusions(rows, posts), peak=peak_span, readings=tuple(results),
         headline=headline, assumptions=(), volume=volume, notes=tuple(notes),
-        read_excluded=excluded, counts=dict(counts or {}), warnings=tuple(warnings))
+        read_excluded=excluded, counts=dict(counts or {}), warnings=tuple(warnings),
+        country=choice.country, region_note=region_note.strip() or None)
     sentences = _assumptions(assessment, tariffs, periods, notes, spanning)
+    if assessment.region_note:
+        sentences.insert(0, assessment.region_note)
     if placed_early:
         sentences.append(
             "Periods start at their first counted access, like the busiest period, except "

@@ -19,7 +19,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from calculator import json_input
-from calculator.errors import FieldProblem, InvalidInput, excerpt
+from calculator.errors import FieldProblem, InvalidArgument, InvalidInput, excerpt
 from calculator.rules.fields import StrictBool, StrictInt, StrictStr
 from calculator.rules.lookup import RuleLookup
 from calculator.rules.yamlfile import format_path
@@ -178,7 +178,9 @@ class ProfileSchema(Schema):
                                                   "example": "x"})
     region = StrictStr(load_default=None, allow_none=True, metadata={
         "description": "The regional part of the platform's terms that binds the collector: "
-                       "rest-of-world (default; includes the US) or eu-efta-uk."})
+                       "rest-of-world (default; includes the US) or eu-efta-uk, or the ISO "
+                       "3166-1 alpha-2 code of the collector's country (DE, US), resolved to "
+                       "its part."})
     period = fields.Nested(ProfilePeriodSchema, required=True)
     channel = Word(CHANNELS, required=True)
     volume = fields.Nested(ProfileVolumeSchema, required=True)
@@ -265,15 +267,23 @@ def load_profile(data: Any, lookup: RuleLookup) -> Profile:
         problems.append(FieldProblem(
             f"unknown platform {excerpt(loaded['platform'])}; the rules hold "
             f"{', '.join(sorted(ruleset.platforms))}", field="platform"))
+    # A part id or an ISO 3166-1 alpha-2 country code (DE), resolved to its part.
     region = loaded["region"] or ruleset.default_region
-    regions = ", ".join(sorted(ruleset.regions))
-    if region not in ruleset.regions:
-        problems.append(FieldProblem(f"unknown region {excerpt(region)}; expected one of {regions}",
-                                     field="region"))
+    country = None
+    try:
+        choice = lookup.region_choice(loaded["region"])
+        region, country = choice.region, choice.country
+    except InvalidArgument as exc:
+        problems.extend(exc.problems)
+    user_regions = []
     for index, user_region in enumerate(loaded["user_regions"]):
-        if user_region not in ruleset.regions:
-            problems.append(FieldProblem(f"unknown region {excerpt(user_region)}; expected one of "
-                                         f"{regions}", field=f"user_regions[{index}]"))
+        try:
+            user_regions.append(lookup.region(user_region, field=f"user_regions[{index}]"))
+        except InvalidArgument as exc:
+            problems.extend(exc.problems)
+    if user_regions and len(user_regions) == len(loaded["user_regions"]):
+        # Two countries of one part are one user region for the review.
+        loaded["user_regions"] = list(dict.fromkeys(user_regions))
     for name in ("purposes", "data_categories", "user_regions"):
         seen: set[str] = set()
         for index, value in enumerate(loaded[name]):
@@ -300,6 +310,8 @@ def load_profile(data: Any, lookup: RuleLookup) -> Profile:
         raise _refuse(problems)
     kind = next(k for k in ("posts_per_day", "schedule", "total") if k in volume)
     document = _canonical(loaded, region, kind)
+    if country is not None:
+        document["country"] = country  # echoed: the part was chosen by this country
     digest = hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":"),
                                        ensure_ascii=False).encode()).hexdigest()
     return Profile(

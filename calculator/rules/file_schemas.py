@@ -34,8 +34,21 @@ class SourceSchema(Schema):
                                   "archive", "path")
 
 
+class RegionSourceSchema(Schema):
+    url = StrictStr(required=True)
+    quote = StrictStr(required=True)
+    members = fields.List(StrictStr(), load_default=list)
+
+
 class RegionSchema(Schema):
     title = StrictStr(required=True)
+    # ISO 3166-1 alpha-2 codes of the countries whose users this part binds.
+    countries = fields.List(fields.String(validate=validate.Regexp(
+        r"^[A-Z]{2}$", error="expected an ISO 3166-1 alpha-2 country code such as DE")),
+        load_default=list)
+    # The part for every country no other part lists (one region has it).
+    other_countries = fields.Boolean(load_default=False)
+    source = fields.Nested(RegionSourceSchema)
 
 
 class RegionsFileSchema(Schema):

@@ -19,6 +19,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 
 from calculator.errors import FieldProblem, InvalidArgument, RulesetError
+from calculator.rules.countries import is_country
 from calculator.rules.file_schemas import (
     DocumentFileSchema,
     PlatformFileSchema,
@@ -172,9 +173,25 @@ class _Builder:
         doc, data = self.read(file, RegionsFileSchema())
         if data is None:
             return {}, ""
-        regions = {rid: Region(rid, r["title"]) for rid, r in data["regions"].items()}
+        regions = {rid: Region(rid, r["title"], frozenset(r["countries"]), r["other_countries"],
+                               r.get("source", {}).get("url"), r.get("source", {}).get("quote"))
+                   for rid, r in data["regions"].items()}
         if data["default"] not in regions:
             self.problem(file, doc, ("default",), f"'{data['default']}' is not one of the regions")
+        owner: dict[str, str] = {}
+        for rid, spec in data["regions"].items():
+            for index, code in enumerate(spec["countries"]):
+                if not is_country(code):
+                    self.problem(file, doc, ("regions", rid, "countries", index),
+                                 f"'{code}' is not an ISO 3166-1 alpha-2 country code")
+                elif code in owner:
+                    self.problem(file, doc, ("regions", rid, "countries", index),
+                                 f"{code} is already listed for {owner[code]}")
+                owner[code] = rid
+        catch_all = [rid for rid, r in regions.items() if r.other_countries]
+        if len(catch_all) > 1:
+            self.problem(file, doc, ("regions", catch_all[1], "other_countries"),
+                         f"only one region may take the other countries ({catch_all[0]} does)")
         return regions, data["default"]
 
     def document(self, file: Path, platform: str, regions: dict[str, Region]) -> Document | None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from calculator.errors import FieldProblem, InvalidArgument, NotFound, NotInForce, NotRecorded
+from calculator.errors import InvalidArgument, NotFound, NotInForce, NotRecorded
+from calculator.rules.countries import RegionChoice, choose_region
 from calculator.rules.model import Clause, ClauseVersion, Document, DocumentVersion, Ruleset
 from calculator.timeutil import format_instant, start_of_day
 
@@ -33,6 +34,11 @@ class Interval:
 class DocumentVersionInForce:
     version: DocumentVersion
     in_force: Interval
+    region: str | None = None  # the part asked about: its summary, never another part's
+
+    @property
+    def summary(self) -> str | None:
+        return self.version.summary_for(self.region)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class ClauseInForce:
     document_version: DocumentVersionInForce
     ruleset_revision: str
     knowledge: Knowledge | None = None
+    choice: RegionChoice | None = None  # how the part was chosen (country, assumed)
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,9 @@ class WordChange:
 @dataclass(frozen=True)
 class ClauseChange:
     clause: Clause
-    change: str  # "added", "removed" or "changed"
+    # "added", "removed", "changed"; "first-recorded" where the earlier version was not read
+    # for the clause, "not-recorded" where the later one was not.
+    change: str
     old: ClauseVersion | None
     new: ClauseVersion | None
     parameters: tuple[ParameterChange, ...]
@@ -153,14 +162,14 @@ class RuleLookup:
 
     # -- finding things by id ------------------------------------------------------------
 
-    def region(self, region: str | None) -> str:
-        chosen = region or self.ruleset.default_region
-        if chosen not in self.ruleset.regions:
-            message = (f"unknown region '{chosen}'; the regions are "
-                       f"{', '.join(sorted(self.ruleset.regions))}")
-            raise InvalidArgument(f"region: {message}",
-                                  problems=[FieldProblem(message, field="region")])
-        return chosen
+    def region(self, region: str | None, field: str = "region") -> str:
+        """The part id for a part id, an ISO 3166-1 alpha-2 country code, or None (the
+        default part)."""
+        return self.region_choice(region, field).region
+
+    def region_choice(self, region: str | None, field: str = "region") -> RegionChoice:
+        """The part, with the country it was chosen by or whether it was assumed."""
+        return choose_region(self.ruleset, region, field)
 
     def platform(self, platform_id: str):
         try:
@@ -196,8 +205,16 @@ class RuleLookup:
         chosen = self.region(region)
         for version, interval in intervals(document.timeline(chosen)):
             if interval.contains(at):
-                return DocumentVersionInForce(version, interval)
+                return DocumentVersionInForce(version, interval, chosen)
         return None
+
+    def region_note(self, document: Document, choice: RegionChoice) -> str:
+        """A sentence naming the part where it matters: a country was given, or none was
+        given for a document with regional parts."""
+        title = self.ruleset.regions[choice.region].title
+        if choice.country or (choice.assumed and len(document.parts) > 1):
+            return " " + choice.describe(title)
+        return ""
 
     def knowledge(self, document: Document, at: datetime, region: str) -> Knowledge:
         """Whether ``at`` is after the document was last checked, or inside the gap between
@@ -236,11 +253,13 @@ class RuleLookup:
         for the clause and does not hold it, and ``NotRecorded`` (a kind of ``NotInForce``)
         when the rules do not cover the clause then; both say when it was in force."""
         clause = self.clause(clause_id)
-        chosen = self.region(region)
+        choice = self.region_choice(region)
+        chosen = choice.region
         document = self.ruleset.documents[clause.document_id]
         timeline = intervals(clause.timeline(chosen))
         present = [(v, i) for v, i in timeline if v.present]
         when = format_instant(at)
+        region_note = self.region_note(document, choice)
         later = [(v, i) for v, i in present if i.start > at]
         earlier = [(v, i) for v, i in present if i.end is not None and i.end <= at]
         first = format_instant(later[0][1].start) if later else None
@@ -269,15 +288,15 @@ class RuleLookup:
                 reason += f"; it was last in force until {last}"
             raise NotRecorded(
                 f"{clause_id} is not recorded on {when} for {chosen}: {reason}. This says "
-                "nothing of whether the clause existed then.",
+                f"nothing of whether the clause existed then.{region_note}",
                 first_in_force=first, last_in_force=last, recorded_from=recorded_from,
-                recorded_until=recorded_until, region=chosen)
+                recorded_until=recorded_until, region=chosen, country=choice.country)
         current = next(((v, i) for v, i in timeline if i.contains(at)), None)
         knowledge = self.knowledge(document, at, chosen)
         if current is not None and current[0].present:
             version, interval = current
             return ClauseInForce(clause, chosen, at, version, interval, document, doc_version,
-                                 self.ruleset.revision, knowledge)
+                                 self.ruleset.revision, knowledge, choice)
         checked = doc_version.version
         reason = (f"the {checked.date} version of {document.title} in force then was read for "
                   "it and holds no such clause")
@@ -286,9 +305,11 @@ class RuleLookup:
         elif last:
             reason += f"; it was last in force until {last}"
         extra = " " + " ".join(knowledge.notes) if knowledge.notes else ""
-        raise NotInForce(f"{clause_id} was not in force on {when} for {chosen}: {reason}.{extra}",
+        raise NotInForce(f"{clause_id} was not in force on {when} for {chosen}: {reason}."
+                         f"{extra}{region_note}",
                          first_in_force=first, last_in_force=last,
                          checked_version=checked.date.isoformat(), region=chosen,
+                         country=choice.country,
                          checked_through=(document.checked_through.isoformat()
                                           if document.checked_through else None))
 
@@ -330,7 +351,7 @@ class RuleLookup:
         chosen = self.region(region)
         if end < start:
             raise InvalidArgument("to: must not be before from")
-        between = tuple(DocumentVersionInForce(v, i)
+        between = tuple(DocumentVersionInForce(v, i, chosen)
                         for v, i in intervals(document.timeline(chosen))
                         if start < i.start <= end)
         changed: list[ClauseChange] = []
@@ -346,9 +367,10 @@ class RuleLookup:
             if old is None and new is None:
                 kind = "changed"  # came and went between the two instants
             elif old is None:
-                kind = "added"
+                # "added" only where the earlier version was read for the clause.
+                kind = "added" if _read_at(document, chosen, clause, start) else "first-recorded"
             elif new is None:
-                kind = "removed"
+                kind = "removed" if _read_at(document, chosen, clause, end) else "not-recorded"
             else:
                 kind = "changed"
             changed.append(ClauseChange(
@@ -361,6 +383,14 @@ class RuleLookup:
             new=self.document_version_in_force(document.id, end, chosen),
             versions_between=between, clauses=tuple(changed), unchanged=tuple(unchanged),
             ruleset_revision=self.ruleset.revision)
+
+
+def _read_at(document: Document, region: str, clause: Clause, at: datetime) -> bool:
+    """Whether the document version in force at ``at`` was read for the clause."""
+    for version, interval in intervals(document.timeline(region)):
+        if interval.contains(at):
+            return clause.key in version.read_for
+    return False
 
 
 def _present_at(timeline: list[tuple[ClauseVersion, Interval]],

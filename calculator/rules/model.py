@@ -29,6 +29,10 @@ class Source:
 class Region:
     id: str
     title: str
+    countries: frozenset[str] = frozenset()  # ISO 3166-1 alpha-2 codes it binds
+    other_countries: bool = False  # binds every country no other region lists
+    source_url: str | None = None  # what says which countries it covers
+    source_quote: str | None = None
 
 
 @dataclass(frozen=True)

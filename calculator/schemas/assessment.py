@@ -150,7 +150,12 @@ class AssessmentSchema(Schema):
     """An assessment of a crawl log: every reading, the range, the headline, and why."""
 
     platform = fields.String()
-    region = fields.String()
+    region = fields.String(metadata={"description": "The regional part priced."})
+    country = fields.String(allow_none=True, metadata={
+        "description": "The ISO 3166-1 alpha-2 code the region was given as, if one was."})
+    region_note = fields.String(allow_none=True, metadata={
+        "description": "Which part was priced and why: the country's part, or the part "
+                       "assumed when no region was given for a platform with regional parts."})
     currency = fields.String()
     clause = fields.Nested(ClauseUsedSchema, attribute="clause_used")
     ruleset_revision = fields.String()

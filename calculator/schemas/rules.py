@@ -9,6 +9,10 @@ from marshmallow import Schema, fields, pre_dump
 from calculator.schemas.common import Instant, IntervalSchema, JsonValue, SourceSchema
 
 
+def _get(obj: Any, name: str) -> Any:
+    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
+
+
 class RegionIntervalSchema(Schema):
     region = fields.String()
     in_force = fields.Nested(IntervalSchema)
@@ -28,7 +32,14 @@ class DocumentVersionSchema(Schema):
         "description": "Last capture that did not show this version yet."})
     printed_date = fields.Date(allow_none=True, metadata={
         "description": "For an observed version: the older date the page still printed."})
-    summary = fields.String(allow_none=True)
+    summary = fields.String(allow_none=True, metadata={
+        "description": "The summary for every part; null where the parts have their own "
+                       "(summaries)."})
+    summaries = fields.Function(lambda v: dict(_get(v, "summaries")) or None, metadata={
+        "description": "The summary of each regional part, where the parts' words differ."})
+    read_for = fields.Function(lambda v: sorted(_get(v, "read_for")), metadata={
+        "description": "The clauses (keys in the document) this version was read for: for "
+                       "the others the rules do not know what it says."})
     note = fields.String(allow_none=True)
     source = fields.Nested(SourceSchema)
 
@@ -37,8 +48,35 @@ class DocumentVersionInForceSchema(Schema):
     version = fields.Date(attribute="version.date")
     dating = fields.String(attribute="version.dating")
     in_force = fields.Nested(IntervalSchema)
-    summary = fields.String(attribute="version.summary", allow_none=True)
+    summary = fields.String(allow_none=True, metadata={
+        "description": "The summary of the regional part asked about; null when that part "
+                       "has none (another part's words are never shown)."})
     source = fields.Nested(SourceSchema, attribute="version.source")
+
+
+class KnowledgeSchema(Schema):
+    checked_through = fields.Date(allow_none=True, metadata={
+        "description": "The last archive capture checked against the rules for this "
+                       "document; null when not stated."})
+    after_checked_through = fields.Boolean(metadata={
+        "description": "The instant is after checked_through: the rules know no later "
+                       "version, but one may exist."})
+    uncertain_from = fields.Date(allow_none=True, metadata={
+        "description": "Last capture without a change dated only by captures."})
+    uncertain_until = fields.Date(allow_none=True, metadata={
+        "description": "First capture with that change."})
+    notes = fields.List(fields.String())
+
+
+def _region_note(answer: Any) -> str | None:
+    choice = answer.choice
+    if choice is None:
+        return None
+    parts = answer.document.parts
+    if not choice.country and not (choice.assumed and len(parts) > 1):
+        return None
+    return choice.describe(next((p.title for p in parts if p.region == choice.region),
+                                choice.region))
 
 
 class ClauseVersionFields(Schema):
@@ -70,6 +108,17 @@ class ClauseInForceSchema(ClauseVersionFields):
         "description": "The clause version: the date its current words took effect."})
     in_force = fields.Nested(IntervalSchema)
     document_version = fields.Nested(DocumentVersionInForceSchema)
+    country = fields.Function(lambda a: a.choice.country if a.choice else None, metadata={
+        "description": "The ISO 3166-1 alpha-2 code asked for (region=DE), upper case; null "
+                       "when a part was named."})
+    region_assumed = fields.Function(lambda a: bool(a.choice and a.choice.assumed), metadata={
+        "description": "True when no region was given and the default part was assumed."})
+    region_note = fields.Function(_region_note, metadata={
+        "description": "Which part the answer is for and why, in words."})
+    knowledge = fields.Nested(KnowledgeSchema, allow_none=True, metadata={
+        "description": "What the rules do not know: whether the instant is after the last "
+                       "archive capture checked, or inside the gap of a change dated only by "
+                       "captures."})
     ruleset_revision = fields.String()
 
 
@@ -172,7 +221,11 @@ class WordChangeSchema(Schema):
 class ClauseChangeSchema(Schema):
     id = fields.String(attribute="clause.id")
     title = fields.String(attribute="clause.title")
-    change = fields.String(metadata={"description": "added, removed or changed"})
+    change = fields.String(metadata={
+        "description": "added, removed or changed; first-recorded where the version in force "
+                       "at the start was not read for the clause (the rules did not know it "
+                       "then, which is not the same as absent), not-recorded where the one in "
+                       "force at the end was not."})
     old_version = fields.Function(lambda c: c.old.date.isoformat() if c.old else None,
                                   allow_none=True)
     new_version = fields.Function(lambda c: c.new.date.isoformat() if c.new else None,

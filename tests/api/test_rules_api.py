@@ -66,11 +66,41 @@ def test_a_malformed_instant_is_422_naming_the_parameter(client, query, field):
 
 
 def test_an_unknown_region_is_422_naming_the_regions(client):
-    response = client.get(f"{DAMAGES}?at=2025-01-01&region=us")
+    response = client.get(f"{DAMAGES}?at=2025-01-01&region=usa")
     assert response.status_code == 422
     body = response.get_json()
     assert "eu-efta-uk, rest-of-world" in body["detail"]
     assert body["errors"] == [{"field": "region", "message": body["errors"][0]["message"]}]
+
+
+def test_an_unknown_country_code_is_422_naming_the_field(client):
+    response = client.get(f"{DAMAGES}?at=2025-01-01&region=ZZ")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "region"
+    assert "ISO 3166-1" in response.get_json()["errors"][0]["message"]
+
+
+def test_region_de_answers_for_the_eu_part_and_echoes_the_country(client):
+    body = client.get(f"{DAMAGES}?at=2025-01-01&region=DE").get_json()
+    assert (body["region"], body["country"], body["region_assumed"]) == (
+        "eu-efta-uk", "DE", False)
+    assert body["parameters"]["currency"] == "EUR"
+    assert body["region_note"].startswith("Germany (DE) is in the part for eu-efta-uk")
+
+
+def test_not_recorded_and_not_in_force_are_distinct_404_problems(client):
+    recorded = client.get("/v1/clauses/x.terms-of-service.governing-law?at=2022-07-01")
+    assert recorded.status_code == 404
+    body = recorded.get_json()
+    assert body["type"] == "/problems/not-recorded"
+    assert (body["first_in_force"], body["recorded_from"]) == (
+        "2023-09-29T00:00:00Z", "2023-09-29")
+    absent = client.get(f"{DAMAGES}?at=2022-07-01")
+    assert absent.status_code == 404
+    body = absent.get_json()
+    assert body["type"] == "/problems/not-in-force"
+    assert (body["first_in_force"], body["checked_version"]) == (
+        "2024-11-15T00:00:00Z", "2022-06-10")
 
 
 def test_an_unknown_clause_is_404(client):

@@ -99,11 +99,20 @@ def test_a_schedule_entry_has_one_count_and_moves_forward(lookup):
 
 
 def test_regions_and_platforms_are_those_the_rules_hold(lookup):
-    problems = refused(lookup, profile(VENDOR, platform="myspace", region="us",
-                                       user_regions=["eu-efta-uk", "apac"]))
+    problems = refused(lookup, profile(VENDOR, platform="myspace", region="usa",
+                                       user_regions=["eu-efta-uk", "apac", "XK"]))
     assert "the rules hold" in problems["platform"]
     assert "rest-of-world" in problems["region"]
     assert "unknown region 'apac'" in problems["user_regions[1]"]
+    assert "'XK' is not an ISO 3166-1 alpha-2 country code" in problems["user_regions[2]"]
+
+
+def test_a_country_code_is_read_as_the_part_that_binds_users_there(lookup):
+    loaded = load_profile(profile(VENDOR, region="de", user_regions=["FR", "NO", "US"]),
+                          lookup)
+    assert loaded.region == "eu-efta-uk"
+    assert loaded.user_regions == ("eu-efta-uk", "rest-of-world")
+    assert loaded.document["country"] == "DE"
 
 
 def test_retention_is_a_duration_or_indefinite(lookup):

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from calculator.errors import InvalidArgument, NotFound, NotInForce, NotRecorded
+from calculator.schemas.rules import ClauseInForceSchema
 from calculator.timeutil import parse_instant
 
 DAMAGES = "x.terms-of-service.liquidated-damages"
@@ -136,6 +137,28 @@ def test_before_the_first_recorded_version_nothing_is_in_force_and_the_answer_sa
     assert caught.value.extensions["first_in_force"] == "2023-09-29T00:00:00Z"
 
 
+@pytest.mark.parametrize(("country", "part", "currency"), [
+    ("DE", "eu-efta-uk", "EUR"), ("fr", "eu-efta-uk", "EUR"), ("IE", "eu-efta-uk", "EUR"),
+    ("NO", "eu-efta-uk", "EUR"), ("IS", "eu-efta-uk", "EUR"), ("LI", "eu-efta-uk", "EUR"),
+    ("CH", "eu-efta-uk", "EUR"), ("GB", "eu-efta-uk", "EUR"), ("US", "rest-of-world", "USD"),
+    ("JP", "rest-of-world", "USD")])
+def test_a_country_code_answers_for_the_part_that_binds_users_there(lookup, country, part,
+                                                                   currency):
+    answer = lookup.clause_in_force(DAMAGES, parse_instant("2025-01-01"), country)
+    assert answer.region == part
+    assert answer.choice.country == country.upper()
+    assert answer.version.parameters["currency"] == currency
+
+
+def test_no_region_for_a_document_with_parts_says_which_part_was_assumed(lookup, runner):
+    answer = lookup.clause_in_force(DAMAGES, parse_instant("2025-01-01"))
+    assert answer.region == "rest-of-world" and answer.choice.assumed
+    dumped = ClauseInForceSchema().dump(answer)
+    assert dumped["region_assumed"] is True
+    assert "No region was given: the part for rest-of-world" in dumped["region_note"]
+    assert dumped["country"] is None
+
+
 def test_a_version_not_read_for_a_clause_is_not_recorded_not_absent(lookup):
     # The June 2022 Terms were read for the scraping and damages clauses, not governing law.
     with pytest.raises(NotRecorded) as caught:
@@ -190,7 +213,9 @@ def test_changes_refuse_an_end_before_the_start(lookup):
 
 
 def test_an_unknown_region_or_clause_is_refused_by_name(lookup):
-    with pytest.raises(InvalidArgument, match="unknown region 'us'"):
-        lookup.clause_in_force(DAMAGES, parse_instant("2025-01-01"), "us")
+    with pytest.raises(InvalidArgument, match="unknown region 'usa'"):
+        lookup.clause_in_force(DAMAGES, parse_instant("2025-01-01"), "usa")
+    with pytest.raises(InvalidArgument, match="'QQ' is not an ISO 3166-1 alpha-2 country code"):
+        lookup.clause_in_force(DAMAGES, parse_instant("2025-01-01"), "QQ")
     with pytest.raises(NotFound, match=r"no clause 'x\.terms-of-service\.nope'"):
         lookup.clause_in_force("x.terms-of-service.nope", parse_instant("2025-01-01"))
