@@ -61,14 +61,15 @@ def choose_region(ruleset: Ruleset, value: str | None, field: str = "region") ->
         code = text.upper()
         name = country_name(code)
         if name is None:
-            message = (f"{excerpt(text)} is not an ISO 3166-1 alpha-2 country code; give a code such "
-                       f"as DE or US, or a part: {', '.join(sorted(ruleset.regions))}")
+            message = (f"{excerpt(text)} is not an ISO 3166-1 alpha-2 country code; give a "
+                       f"code such as DE or US, or a part: {', '.join(sorted(ruleset.regions))}")
             raise InvalidArgument(f"{field}: {message}",
                                   problems=[FieldProblem(message, field=field)])
         listed = [r for r in ruleset.regions.values() if code in r.countries]
         others = [r for r in ruleset.regions.values() if r.other_countries]
         region = (listed or others or [ruleset.regions[ruleset.default_region]])[0]
         return RegionChoice(region.id, code, name)
-    message = (f"unknown region {excerpt(text)}; give a part ({', '.join(sorted(ruleset.regions))}) "
-               "or an ISO 3166-1 alpha-2 country code such as DE or US")
+    parts = ", ".join(sorted(ruleset.regions))
+    message = (f"unknown region {excerpt(text)}; give a part ({parts}) or an ISO 3166-1 "
+               "alpha-2 country code such as DE or US")
     raise InvalidArgument(f"{field}: {message}", problems=[FieldProblem(message, field=field)])
