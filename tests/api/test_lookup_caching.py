@@ -3,12 +3,17 @@ ETag and Cache-Control, a client revalidating gets 304, and repeats are answered
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calculator.api.rules.caching import MAX_AGE
 from calculator.app import create_app
+from calculator.errors import CalculatorError
 from calculator.schemas.rules import ClauseInForceSchema
-from calculator.timeutil import parse_instant
+from calculator.timeutil import format_instant, parse_instant
 
 CLAUSE = "/v1/clauses/x.terms-of-service.liquidated-damages"
 
@@ -80,3 +85,30 @@ def test_keyed_lookups_may_be_kept_by_the_client_only(tmp_path):
                           headers={"If-None-Match": answer.headers["ETag"]}).status_code == 401
     finally:
         app.extensions["calculator.store"].dispose()
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory):
+    app = create_app({"TESTING": True, "DATABASE_URL":
+                      f"sqlite:///{tmp_path_factory.mktemp('lookups') / 'l.sqlite3'}"})
+    yield app
+    app.extensions["calculator.store"].dispose()
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_every_clause_at_every_instant_answers_as_the_lookup_serialized_whole(shared_app, data):
+    lookup = shared_app.extensions["calculator.lookup"]
+    clause_id = data.draw(st.sampled_from(sorted(lookup.ruleset.clauses)))
+    region = data.draw(st.sampled_from([None, "rest-of-world", "eu-efta-uk"]))
+    at = data.draw(st.datetimes(min_value=datetime(2005, 1, 1), max_value=datetime(2030, 1, 1),
+                                timezones=st.just(UTC)))
+    query = f"at={format_instant(at)}" + (f"&region={region}" if region else "")
+    answer = shared_app.test_client().get(f"/v1/clauses/{clause_id}?{query}")
+    try:
+        expected = ClauseInForceSchema().dump(lookup.clause_in_force(clause_id, at, region))
+    except CalculatorError:
+        assert answer.status_code == 404
+        return
+    assert answer.status_code == 200
+    assert list(answer.get_json().items()) == list(expected.items())
