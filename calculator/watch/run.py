@@ -130,7 +130,8 @@ def watch(ruleset: Ruleset, archives: Mapping[str, ArchiveRepository], engine: E
 def archive_locations(values: list[str], ruleset: Ruleset) -> dict[str, str]:
     """``--archive`` values by archive name: ``NAME=LOCATION``, or a bare path or URL whose
     last part (without ``.bundle``/``.git``) names one of the rules' archives, as
-    ``pga-versions.bundle`` names ``OpenTermsArchive/pga-versions``."""
+    ``pga-versions.bundle`` names ``OpenTermsArchive/pga-versions`` and
+    ``xdevplatform-docs.bundle`` names ``xdevplatform/docs``."""
     known = sorted({v.source.archive for d in ruleset.documents.values() for v in d.versions
                     if v.source.archive})
     chosen: dict[str, str] = {}
@@ -140,7 +141,7 @@ def archive_locations(values: list[str], ruleset: Ruleset) -> dict[str, str]:
             chosen[name] = location
             continue
         stem = re.sub(r"\.(bundle|git)$", "", os.path.basename(value.rstrip("/")))
-        matches = [k for k in known if k.rsplit("/", 1)[-1] == stem]
+        matches = [k for k in known if stem in (k.rsplit("/", 1)[-1], k.replace("/", "-"))]
         if len(matches) != 1:
             raise InvalidArgument(
                 f"--archive: cannot tell which archive {Path(value).name!r} is; give "

@@ -79,3 +79,15 @@ def test_the_watch_schedule_reads_minutes_hours_and_days(text, every):
 def test_a_schedule_the_watch_cannot_keep_is_refused_in_words(text):
     with pytest.raises(InvalidArgument, match="--every"):
         parse_every(text)
+
+
+def test_an_archive_is_named_by_its_bundle_or_clone_or_given_as_name_equals_path(ruleset):
+    from calculator.watch.run import archive_locations
+
+    assert archive_locations(["/r/pga-versions.bundle", "/r/xdevplatform-docs.bundle",
+                              "OpenTermsArchive/vlopses-us-versions=/srv/us"], ruleset) == {
+        "OpenTermsArchive/pga-versions": "/r/pga-versions.bundle",
+        "xdevplatform/docs": "/r/xdevplatform-docs.bundle",
+        "OpenTermsArchive/vlopses-us-versions": "/srv/us"}
+    with pytest.raises(InvalidArgument, match="NAME=PATH"):
+        archive_locations(["/r/some-clone"], ruleset)
