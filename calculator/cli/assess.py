@@ -126,7 +126,7 @@ def column_options(command: Any) -> Any:
 
 
 @click.command("assess")
-@click.argument("log", metavar="PATH|-")
+@click.argument("logs", metavar="PATH|URL|-...", nargs=-1, required=True)
 @click.option("--platform", default="x", show_default=True)
 @click.option("--region", default=None, help="rest-of-world (default; USD) or eu-efta-uk (EUR).")
 @click.option("--tz", default="UTC", show_default=True, help="Zone of the calendar days.")
@@ -158,13 +158,16 @@ def column_options(command: Any) -> Any:
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress bar (it shows only when standard error is a terminal).")
 @pass_session
-def assess_command(session: Session, log: str, platform: str, region: str | None, tz: str,
-                   assume_tz: str, fmt: str | None, headline: str | None, count: str,
+def assess_command(session: Session, logs: tuple[str, ...], platform: str,
+                   region: str | None, tz: str, assume_tz: str, fmt: str | None,
+                   headline: str | None, count: str,
                    collected_from: str | None, collected_to: str | None,
                    embedded_posts: bool, as_json: bool, fail_above: str | None,
                    quiet: bool, **columns: str | None) -> None:
     """Assess the crawl log at PATH (or - for standard input) under every reading of the
-    platform's damages clause. Exits 0, 2 for bad input or usage, 3 over --fail-above."""
+    platform's damages clause. Several paths, a directory, a glob ('logs/*.parquet') or a
+    URL (s3://, gs://, az://, https://) are read as one log. Exits 0, 2 for bad input or
+    usage, 3 over --fail-above."""
     # Imported here, not at the top: pandas and the readers cost a second to import, and
     # the rest of the command line must not pay for them.
     from calculator.damages.assessment import assess
@@ -178,6 +181,8 @@ def assess_command(session: Session, log: str, platform: str, region: str | None
     window = None if collected_from is None else (
         parse_instant(collected_from, name="--collected-from"),
         parse_instant(collected_to, name="--collected-to"))
+    # One path is one log; several, a directory, a glob or a URL are read as one log.
+    log: str | list[str] = logs[0] if len(logs) == 1 else list(logs)
     with reading_progress(log, quiet):
         result = assess(log, platform=platform, region=region, tz=tz, assume_tz=assume_tz,
                         format=fmt, headline=headline, rules=session.lookup, count=count,

@@ -51,14 +51,19 @@ def _size(path: str) -> int | None:
 
 
 @contextmanager
-def reading_progress(path: str, quiet: bool) -> Iterator[None]:
-    """Show the reading of ``path`` (or ``-``) on a terminal, unless ``quiet``."""
+def reading_progress(path: str | list[str], quiet: bool) -> Iterator[None]:
+    """Show the reading of ``path`` (or ``-``, or several paths read as one log) on a
+    terminal, unless ``quiet``."""
     if quiet or not sys.stderr.isatty():
         yield
         return
     from calculator.ingest.progress import watching
 
-    bar = ProgressBar("standard input" if path == "-" else os.path.basename(path),
-                      None if path == "-" else _size(path))
+    if isinstance(path, list):
+        sizes = [_size(p) for p in path]
+        bar = ProgressBar(f"{len(path):,} files", None if None in sizes else sum(sizes))
+    else:
+        bar = ProgressBar("standard input" if path == "-" else os.path.basename(path),
+                          None if path == "-" else _size(path))
     with bar.progress, watching(bar):
         yield

@@ -8,6 +8,7 @@ in force at its first counted access; each reading's total is exact and rounded 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +37,7 @@ from calculator.errors import FieldProblem, InvalidArgument
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.crawlers import HostMap
 from calculator.ingest.formats import LogRead, ReadChoices, read_log
+from calculator.ingest.many import expand, is_many, read_many
 from calculator.ingest.source import open_source
 from calculator.ingest.tabular import plural
 from calculator.ingest.volume import Volume
@@ -429,7 +431,8 @@ def _assumptions(assessment: Assessment, tariffs: list[Tariff],
     return sentences
 
 
-def assess(source: str | os.PathLike[str] | bytes | BinaryIO, *, platform: str = "x",
+def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
+               str | os.PathLike[str] | bytes | BinaryIO], *, platform: str = "x",
            region: str | None = None, tz: str = "UTC", assume_tz: str = "UTC",
            format: str | None = None, headline: str | Reading | None = None,
            rules: RuleLookup | None = None, name: str | None = None,
@@ -441,6 +444,9 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO, *, platform: str =
            url_column: str | None = None, platform_column: str | None = None) -> Assessment:
     """Assess a crawl log (a path, ``-``, bytes or a binary file) against the platform's
     damages clause, under every reading.
+
+    Several files are one log: a list of them, a directory, a glob (``logs/*.parquet``) or
+    an fsspec URL (``s3://bucket/crawl/2025-03-*/``); see ``calculator.ingest.many``.
 
     ``count`` picks what is priced: requested (default), accessed or distinct posts.
     ``collection_window`` (start, end) says when a scraper ran, for outputs that record
@@ -465,15 +471,26 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO, *, platform: str =
     choices = ReadChoices(platform=platform, assume_tz=assume_tz, count=count,
                           collection_window=collection_window, embedded_posts=embedded_posts,
                           columns=columns)
-    with open_source(source, name, max_bytes) as log:
-        read = read_log(log, format, choices, HostMap.from_ruleset(lookup.ruleset),
-                        format_hint)
-        log.finish()
-    input_info = InputInfo(sha256=log.sha256, format=read.format, rows=read.rows,
-                           bytes=log.size, compressed=log.compressed,
-                           columns=tuple(read.columns), ignored_columns=tuple(
-                               read.ignored_columns), time_kind=read.time_kind,
-                           details=_details(read))
+    hosts = HostMap.from_ruleset(lookup.ruleset)
+    if is_many(source):
+        locations = list(source) if isinstance(source, list | tuple) else [source]
+        files, hidden = expand(locations, max_bytes)  # type: ignore[arg-type]
+        many = read_many(files, format, choices, hosts, hidden)
+        read = many.read
+        input_info = InputInfo(
+            sha256=many.sha256, format=read.format, rows=read.rows, bytes=many.size,
+            compressed=many.compressed, columns=tuple(read.columns),
+            ignored_columns=tuple(read.ignored_columns), time_kind=read.time_kind,
+            details={**(_details(read) or {}), "files": [f.as_json() for f in many.files]})
+    else:
+        with open_source(source, name, max_bytes) as log:
+            read = read_log(log, format, choices, hosts, format_hint)
+            log.finish()
+        input_info = InputInfo(sha256=log.sha256, format=read.format, rows=read.rows,
+                               bytes=log.size, compressed=log.compressed,
+                               columns=tuple(read.columns), ignored_columns=tuple(
+                                   read.ignored_columns), time_kind=read.time_kind,
+                               details=_details(read))
     excluded = Exclusions(dict(read.excluded_rows), dict(read.excluded_posts))
     return evaluate(read.volume, lookup, options, input_info, excluded, read.notes,
                     counts=read.counts, warnings=tuple(read.warnings))

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.source import LogSource
-from calculator.ingest.tabular import _COUNTED_COLUMNS, TableRead, _Collector
+from calculator.ingest.tabular import _COUNTED_COLUMNS, Collector, TableRead, finish_table
 from calculator.ingest.volume import Volume
 
 COLUMNAR_FORMATS = ("parquet", "arrow")
@@ -134,11 +134,14 @@ def _renamed(table: pa.Table, needed: dict[str, str]) -> pa.Table:
 
 
 def read_columnar(source: LogSource, fmt: str, platform: str, assume_tz: str,
-                  columns: ColumnNames | None = None) -> TableRead:
-    """Read a Parquet or Arrow IPC log into counted instants (and post-id occurrences)."""
+                  columns: ColumnNames | None = None, shared: Collector | None = None
+                  ) -> TableRead:
+    """Read a Parquet or Arrow IPC log into counted instants (and post-id occurrences);
+    ``shared`` as in ``tabular.read_table``."""
     columns = columns or ColumnNames()
     result = TableRead(format=fmt, volume=Volume.empty())
-    collector = _Collector(result, platform, assume_tz)
+    collector = shared or Collector(result, platform, assume_tz)
+    collector.result = result
     with _seekable(source) as path, ThreadPoolExecutor(max_workers=1) as counter:
         # One batch is counted while the next is decoded.
         pending, first_row = None, 1
@@ -149,8 +152,4 @@ def read_columnar(source: LogSource, fmt: str, platform: str, assume_tz: str,
             first_row += table.num_rows
         if pending is not None:
             pending.result()
-    if result.rows == 0:
-        raise InvalidInput("the log has no rows: nothing to assess")
-    result.volume = collector.builder.build()
-    result.distinct = collector.distinct()
-    return result
+    return finish_table(result, collector, shared is None)

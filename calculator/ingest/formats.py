@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,9 +25,9 @@ from calculator.ingest.crawlers import (
     detect_crawler_format,
     read_crawler_log,
 )
-from calculator.ingest.events import TIME_KINDS, ReadReport
+from calculator.ingest.events import TIME_KINDS, AccessEvent, ReadReport
 from calculator.ingest.source import LogSource
-from calculator.ingest.tabular import TableRead, read_table
+from calculator.ingest.tabular import Collector, TableRead, read_table
 from calculator.ingest.volume import Volume
 
 TABULAR_FORMATS = ("csv", "jsonl", "json")
@@ -118,12 +119,10 @@ def _unknown_format(text: str, columns: ColumnNames) -> InvalidInput:
         "the column that holds the time (the format and time column options)")
 
 
-def read_log(source: LogSource, fmt: str | None, choices: ReadChoices, hosts: HostMap,
-             hint: str | None = None) -> LogRead:
-    """Read a log in ``fmt`` (or the format its content shows, else ``hint``, the format a
-    content type named) into the volume the chosen count prices."""
-    if choices.count not in COUNTS:
-        raise InvalidArgument(f"count: '{choices.count}' is not one of {', '.join(COUNTS)}")
+def detect_format(source: LogSource, fmt: str | None, choices: ReadChoices,
+                  hint: str | None = None) -> str:
+    """The format of a log: ``fmt`` when given, else what its content shows, else ``hint``
+    (the format a content type named); a log in no format read here is refused."""
     if fmt is not None and fmt not in FORMATS:
         raise InvalidInput(f"unknown format '{fmt}'; the formats are {', '.join(FORMATS)}")
     # Column files by their magic bytes, before any text is looked for; crawler formats from
@@ -131,33 +130,63 @@ def read_log(source: LogSource, fmt: str | None, choices: ReadChoices, hosts: Ho
     stored = source.raw.peek(HEAD_BYTES)[:HEAD_BYTES]
     chosen = fmt or detect_columnar(stored) or detect_crawler_format(stored)
     if chosen in CRAWLER_FORMATS:
-        return _read_crawler(source, chosen, choices, hosts)
+        return chosen
     head = source.head()
     chosen = chosen or detect_columnar(head)
     if chosen is None:
         chosen = hint if hint in COLUMNAR_FORMATS else (
             detect_tabular(head, choices.columns) or hint)
-    if chosen in COLUMNAR_FORMATS:
-        return _from_table(read_columnar(source, chosen, choices.platform, choices.assume_tz,
-                                         columns=choices.columns), choices)
     if chosen is None:
         raise _unknown_format(sniff_text(head), choices.columns)
-    sniff_text(head)
-    return _from_table(read_table(source, chosen, choices.platform, choices.assume_tz,
-                                  columns=choices.columns), choices)
+    if chosen in TABULAR_FORMATS:
+        sniff_text(head)
+    return chosen
+
+
+def read_log(source: LogSource, fmt: str | None, choices: ReadChoices, hosts: HostMap,
+             hint: str | None = None) -> LogRead:
+    """Read a log in ``fmt`` (or the format its content shows, else ``hint``, the format a
+    content type named) into the volume the chosen count prices."""
+    if choices.count not in COUNTS:
+        raise InvalidArgument(f"count: '{choices.count}' is not one of {', '.join(COUNTS)}")
+    chosen = detect_format(source, fmt, choices, hint)
+    if chosen in CRAWLER_FORMATS:
+        return _read_crawler(source, chosen, choices, hosts)
+    return from_table(read_any_table(source, chosen, choices), choices)
+
+
+def read_any_table(source: LogSource, fmt: str, choices: ReadChoices,
+                   shared: Collector | None = None) -> TableRead:
+    """A table of any form (CSV, JSON Lines, JSON array, Parquet, Arrow); with ``shared``,
+    counted into a collector that other files share (see ``tabular.read_table``)."""
+    reader = read_columnar if fmt in COLUMNAR_FORMATS else read_table
+    return reader(source, fmt, choices.platform, choices.assume_tz, columns=choices.columns,
+                  shared=shared)
 
 
 def _read_crawler(source: LogSource, fmt: str, choices: ReadChoices,
                   hosts: HostMap) -> LogRead:
-    options = ReadOptions(assume_tz=choices.assume_tz, hosts=hosts,
-                          collection_window=choices.collection_window,
-                          embedded_posts=choices.embedded_posts)
+    options = crawler_options(choices, hosts)
     # With a size limit (HTTP, decision 0023) a gzip body is inflated by the source, which
     # counts what it inflates and stops a gzip bomb; readers then see plain bytes. Without
     # one (the command line, Python), readers get the bytes as stored.
     limited = source.compressed and source.max_bytes is not None
     events, report = read_crawler_log(source.stream if limited else source.raw, fmt, options)
+    return crawler_read(events, lambda: report, fmt, choices)
+
+
+def crawler_options(choices: ReadChoices, hosts: HostMap) -> ReadOptions:
+    return ReadOptions(assume_tz=choices.assume_tz, hosts=hosts,
+                       collection_window=choices.collection_window,
+                       embedded_posts=choices.embedded_posts)
+
+
+def crawler_read(events: Iterable[AccessEvent], finished: Callable[[], ReadReport], fmt: str,
+                 choices: ReadChoices) -> LogRead:
+    """Count a crawler's events; ``finished`` gives the reader's report once they are all
+    read (the report fills in as the events are read)."""
     counts = count_events(events, choices.platform, choices.embedded_posts)
+    report = finished()
     volume = {"requested": counts.requested, "accessed": counts.accessed,
               "distinct": counts.distinct}[choices.count]
     notes = list(report.assumptions)
@@ -199,7 +228,7 @@ _COUNT_MEANING = {
 }
 
 
-def _from_table(read: TableRead, choices: ReadChoices) -> LogRead:
+def from_table(read: TableRead, choices: ReadChoices) -> LogRead:
     volume = read.distinct if choices.count == "distinct" else read.volume
     if choices.count == "distinct" and volume is None:
         named = choices.columns.given().get("post_id")

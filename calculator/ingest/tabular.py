@@ -703,15 +703,24 @@ def _json_array_tables(stream: io.BufferedReader, result: TableRead, names: Colu
 _JSON_READERS = {"jsonl": _jsonl_records, "json": _json_array_tables}
 
 
+Collector = _Collector  # shared by the readers of every tabular form
+
+
 def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str,
-               columns: ColumnNames | None = None) -> TableRead:
+               columns: ColumnNames | None = None, shared: Collector | None = None
+               ) -> TableRead:
     """Read a CSV, JSON Lines or JSON array log into counted instants (and, when it has
     post ids, their occurrences for the distinct count); ``columns`` names
     the columns that carry the time, posts, post id, URL or platform when their common
-    names do not."""
+    names do not.
+
+    With ``shared``, the rows are counted into that collector, which the files of one log
+    share (so post ids are told apart across files), and the result holds this file's
+    rows and notes only: its volume is built once, by the caller, from the collector."""
     columns = columns or ColumnNames()
     result = TableRead(format=fmt, volume=Volume.empty())
-    collector = _Collector(result, platform, assume_tz)
+    collector = shared or _Collector(result, platform, assume_tz)
+    collector.result = result
     try:
         if fmt == "csv":
             _read_csv(source.stream, result, collector, columns)
@@ -725,8 +734,15 @@ def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str,
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"the log is not UTF-8 text (bad byte at position {exc.start} of a "
                            "block)") from None
-    if result.rows == 0:
-        raise InvalidInput("the log has no rows: nothing to assess")
-    result.volume = collector.builder.build()
-    result.distinct = collector.distinct()
+    return finish_table(result, collector, shared is None)
+
+
+def finish_table(result: TableRead, collector: Collector, whole: bool) -> TableRead:
+    """Refuse a log without rows; for a whole log (not one file of several), build its
+    volumes from the collector."""
+    if whole:
+        if result.rows == 0:
+            raise InvalidInput("the log has no rows: nothing to assess")
+        result.volume = collector.builder.build()
+        result.distinct = collector.distinct()
     return result

@@ -36,6 +36,7 @@ from calculator.damages.assessment import replay as replay_assessment
 from calculator.damages.curve import stored_curve_document
 from calculator.damages.diff import diff_documents
 from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
+from calculator.ingest.many import digest_of_files
 from calculator.ingest.source import open_source
 from calculator.schemas.curve import CurveDocumentSchema
 from calculator.schemas.stored import AssessmentPageSchema, ReplaySchema, StoredAssessmentSchema
@@ -94,17 +95,22 @@ def max_content() -> int | None:
     return config.get("MAX_DECOMPRESSED_LENGTH") or config.get("MAX_CONTENT_LENGTH")
 
 
-def request_log() -> tuple[BinaryIO, str | None, dict[str, Any], str]:
-    """The log's stream, the format its content type names, form options, and its name."""
+def request_log() -> tuple[BinaryIO | list[BinaryIO], str | None, dict[str, Any], str]:
+    """The log's stream, the format its content type names, form options, and its name.
+    Several files in the field ``log`` of a multipart body are one log (a list of
+    streams): the service reads uploads only, never paths or URLs on its own machine."""
     mimetype = request.mimetype
     if mimetype == "multipart/form-data":
         if not request.mimetype_params.get("boundary"):
             raise BadRequest("multipart/form-data without a boundary cannot be read; let the "
                              "client library build the Content-Type (it adds ;boundary=...)")
-        upload = request.files.get("log")
-        if upload is None:
+        uploads = request.files.getlist("log")
+        if not uploads:
             raise InvalidInput("the multipart body has no file field named 'log'",
                                problems=[FieldProblem("missing file", field="log")])
+        if len(uploads) > 1:
+            return [u.stream for u in uploads], None, request.form.to_dict(), "the uploads"
+        upload = uploads[0]
         return upload.stream, None, request.form.to_dict(), upload.filename or "the upload"
     encoding = (request.headers.get("Content-Encoding") or "identity").lower()
     if encoding not in ("identity", "gzip"):
@@ -147,8 +153,11 @@ def _created(record: Record, replayed: bool) -> Response:
     return created(record, location(record.id), replayed)
 
 
-def _digest_only(stream: BinaryIO, name: str) -> str:
-    """The sha256 of the log as received, read (within the limit) but not assessed."""
+def _digest_only(stream: BinaryIO | list[BinaryIO], name: str) -> str:
+    """The sha256 of the log as received, read (within the limit) but not assessed (of
+    several uploads, the digest of their digests, as their assessment names them)."""
+    if isinstance(stream, list):
+        return digest_of_files([_digest_only(s, name) for s in stream])
     with open_source(stream, name, max_content()) as log:
         log.finish()
     return log.sha256

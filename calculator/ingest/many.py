@@ -1,0 +1,310 @@
+"""Many files read as one log: a directory, a glob, a list of paths, or object storage.
+
+Locations are local paths or fsspec URLs (``s3://``, ``gs://``, ``az://``, ``https://``,
+``file://``); the protocols other than local files and HTTP need their fsspec package
+(``s3fs``, ``gcsfs``, ``adlfs``), which read credentials from the usual environment (for
+S3: ``AWS_ACCESS_KEY_ID``, ``AWS_PROFILE``, ``AWS_ENDPOINT_URL``...). Files are streamed
+one after another, never all at once, each in its own format and compression.
+
+The answer is the answer for the files' rows read as one log: counts per instant add up
+across files, post ids are told apart across files, and windows run over the whole
+time line whatever order the files come in. The digest of the whole is the sha256 of
+the files' own digests, sorted (so it names the set of files, not their names or order);
+each file's digest, size and format are listed, never its name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, BinaryIO
+
+from calculator.errors import InvalidArgument, InvalidInput
+from calculator.ingest.crawlers import CRAWLER_FORMATS, HostMap, read_crawler_log
+from calculator.ingest.events import ReadReport
+from calculator.ingest.formats import (
+    COUNTS,
+    LogRead,
+    ReadChoices,
+    crawler_options,
+    crawler_read,
+    detect_format,
+    from_table,
+    read_any_table,
+)
+from calculator.ingest.source import LogSource, open_source
+from calculator.ingest.tabular import Collector, TableRead, finish_table, plural
+from calculator.ingest.volume import Volume
+
+_GLOB = set("*?[")
+_PLUGINS = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs",
+            "abfs": "adlfs", "abfss": "adlfs"}
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """One file of a log: a name for messages, and how to open it."""
+
+    name: str
+    open: Callable[[], LogSource]
+
+
+@dataclass
+class FileRead:
+    """What was read from one file, for the document: never its name."""
+
+    sha256: str
+    bytes: int
+    format: str
+    compressed: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "bytes": self.bytes, "format": self.format,
+                "compressed": self.compressed}
+
+
+@dataclass
+class ManyRead:
+    """The log read from all the files, and what identifies them."""
+
+    read: LogRead
+    files: list[FileRead] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        return digest_of_files([f.sha256 for f in self.files])
+
+    @property
+    def size(self) -> int:
+        return sum(f.bytes for f in self.files)
+
+    @property
+    def compressed(self) -> bool:
+        return any(f.compressed for f in self.files)
+
+
+def digest_of_files(digests: list[str]) -> str:
+    """One file's own digest; of several, the sha256 of their hex digests sorted, one a
+    line (``sha256sum * | cut -c1-64 | sort | sha256sum`` without the last newline)."""
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()
+
+
+def is_many(source: object) -> bool:
+    """Whether an assessment's source names several files or a place to list them (a
+    directory, a glob, a URL) rather than one local file, standard input or bytes."""
+    if isinstance(source, list | tuple):
+        return True
+    if not isinstance(source, str | os.PathLike):
+        return False
+    text = os.fspath(source)
+    if text == "-" or os.path.isfile(text):
+        return False
+    return "://" in text or bool(_GLOB & set(text)) or os.path.isdir(text)
+
+
+def _filesystem(location: str) -> tuple[Any, str]:
+    import fsspec  # only when files are listed: fsspec and its plugins load slowly
+
+    protocol = location.split("://", 1)[0].lower() if "://" in location else "file"
+    try:
+        return fsspec.core.url_to_fs(location)
+    except ImportError:
+        package = _PLUGINS.get(protocol, f"the fsspec package for {protocol}://")
+        raise InvalidArgument(f"reading {protocol}:// locations needs {package}; install it "
+                              f"(pip install {package})") from None
+    except ValueError as exc:
+        raise InvalidArgument(f"{protocol}:// is not a storage this service can read "
+                              f"({exc})") from None
+
+
+def _hidden(path: str) -> bool:
+    """Files that writers leave beside the data (``_SUCCESS``, ``.crc``, ``.DS_Store``)."""
+    return os.path.basename(path.rstrip("/")).startswith(("_", "."))
+
+
+def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
+           max_bytes: int | None = None) -> tuple[list[LogFile], int]:
+    """The files that locations name, in name order (directories listed through, hidden
+    files left out and counted), and how many were left out. Bytes and open files (the
+    uploads of one request) are files themselves, named by their place in the list."""
+    files: list[LogFile] = []
+    hidden = 0
+    for number, location in enumerate(locations, start=1):
+        if not isinstance(location, str | os.PathLike):
+            name = f"file {number}"
+            files.append(LogFile(name, lambda item=location, name=name: open_source(
+                item, name, max_bytes)))
+            continue
+        text = os.fspath(location)
+        fs, path = _filesystem(text)
+        try:
+            if _GLOB & set(path):
+                matches = sorted(p for p in fs.glob(path) if not fs.isdir(p))
+            elif fs.isdir(path):
+                matches = sorted(fs.find(path))
+            else:
+                matches = [path] if fs.exists(path) else []
+        except (OSError, PermissionError) as exc:
+            raise InvalidInput(f"cannot list {text}: {exc}") from None
+        kept = [p for p in matches if not _hidden(p)]
+        hidden += len(matches) - len(kept)
+        if not kept:
+            raise InvalidInput(f"no files found at {text}")
+        local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+        for match in kept:
+            name = match if local else fs.unstrip_protocol(match)
+            files.append(LogFile(name, _opener(fs, match, name, local, max_bytes)))
+    return files, hidden
+
+
+def _opener(fs: Any, path: str, name: str, local: bool, max_bytes: int | None
+            ) -> Callable[[], LogSource]:
+    def open_file() -> LogSource:
+        if local:
+            return open_source(path, name, max_bytes)
+        try:
+            handle = fs.open(path, "rb", block_size=8 << 20)
+        except (OSError, PermissionError) as exc:
+            raise InvalidInput(f"cannot read {name}: {exc}") from None
+        return LogSource(handle, name, owned=True, max_bytes=max_bytes)
+    return open_file
+
+
+def _in_file(name: str, exc: InvalidInput) -> InvalidInput:
+    """The error, saying which file it is in."""
+    return InvalidInput(f"{name}: {exc.detail}", heading=exc.heading, problems=[
+        replace(p, file=name) for p in exc.problems], **exc.extensions)
+
+
+def read_many(files: list[LogFile], fmt: str | None, choices: ReadChoices, hosts: HostMap,
+              hidden: int = 0) -> ManyRead:
+    """Read the files as one log (see the module's notes)."""
+    if choices.count not in COUNTS:
+        raise InvalidArgument(f"count: '{choices.count}' is not one of {', '.join(COUNTS)}")
+    result = ManyRead(read=None)  # type: ignore[arg-type]
+    first = files[0].open()
+    try:
+        kind = detect_format(first, fmt, choices)
+    except InvalidInput as exc:
+        first.close()
+        raise _in_file(files[0].name, exc) from None
+    if kind in CRAWLER_FORMATS:
+        result.read = _crawler_files(files, first, fmt, choices, hosts, result)
+    else:
+        result.read = _table_files(files, first, fmt, choices, result)
+    if hidden:
+        result.read.notes.append(f"{plural(hidden, 'hidden file')} (names starting with . or "
+                                 "_, such as _SUCCESS) were not read.")
+    result.read.notes.append(f"The log was read from {len(files):,} files as one log.")
+    return result
+
+
+def _each(files: list[LogFile], first: LogSource, fmt: str | None, choices: ReadChoices,
+          crawler: bool, result: ManyRead) -> Iterator[tuple[LogSource, str, str]]:
+    """Each file opened with its format and name, in turn; its digest is kept once it is
+    read (the caller reads it between two steps, and names the file in its errors)."""
+    for index, log_file in enumerate(files):
+        source = first if index == 0 else log_file.open()
+        with source:
+            try:
+                kind = detect_format(source, fmt, choices)
+            except InvalidInput as exc:
+                raise _in_file(log_file.name, exc) from None
+            if (kind in CRAWLER_FORMATS) != crawler:
+                raise InvalidInput(
+                    f"{log_file.name}: a crawler's file and a table cannot be read as one log "
+                    f"(the first file is {'a crawler' if crawler else 'a table'}'s); assess "
+                    "them apart")
+            yield source, kind, log_file.name
+            source.finish()
+        result.files.append(FileRead(source.sha256, source.size, kind, source.compressed))
+
+
+def _table_files(files: list[LogFile], first: LogSource, fmt: str | None,
+                 choices: ReadChoices, result: ManyRead) -> LogRead:
+    collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform,
+                          choices.assume_tz)
+    reads = []
+    for source, kind, name in _each(files, first, fmt, choices, False, result):
+        try:
+            reads.append(read_any_table(source, kind, choices, shared=collector))
+        except InvalidInput as exc:
+            raise _in_file(name, exc) from None
+    whole = merge_tables(reads)
+    collector.result = whole
+    return from_table(finish_table(whole, collector, True), choices)
+
+
+def merge_tables(reads: list[TableRead]) -> TableRead:
+    """One file's reads summed into the read of the whole log."""
+    formats = sorted({r.format for r in reads})
+    whole = TableRead(format="+".join(formats), volume=Volume.empty())
+    whole.column_map = reads[0].column_map
+    for read in reads:
+        whole.rows += read.rows
+        whole.columns += [c for c in read.columns if c not in whole.columns]
+        whole.ignored_columns += [c for c in read.ignored_columns
+                                  if c not in whole.ignored_columns]
+        for reason in whole.excluded_rows:
+            whole.excluded_rows[reason] += read.excluded_rows[reason]
+            whole.excluded_posts[reason] += read.excluded_posts[reason]
+        whole.platform_missing += read.platform_missing
+        whole.authorized_missing += read.authorized_missing
+        whole.posts_missing += read.posts_missing
+        whole.post_id_missing += read.post_id_missing
+        stamps, seen = whole.timestamps, read.timestamps
+        stamps.naive += seen.naive
+        stamps.ambiguous += seen.ambiguous
+        stamps.nonexistent += seen.nonexistent
+        stamps.epoch += seen.epoch
+        stamps.kinds |= seen.kinds
+    whole.has_posts_column = all(r.has_posts_column for r in reads if r.rows)
+    return whole
+
+
+def _crawler_files(files: list[LogFile], first: LogSource, fmt: str | None,
+                   choices: ReadChoices, hosts: HostMap, result: ManyRead) -> LogRead:
+    options = crawler_options(choices, hosts)
+    reports: list[ReadReport] = []
+
+    def events() -> Iterator:
+        for source, kind, name in _each(files, first, fmt, choices, True, result):
+            limited = source.compressed and source.max_bytes is not None
+            try:
+                found, report = read_crawler_log(source.stream if limited else source.raw,
+                                                 kind, options)
+                reports.append(report)
+                yield from found
+            except InvalidInput as exc:
+                raise _in_file(name, exc) from None
+
+    read = crawler_read(events(), lambda: merge_reports(reports), "", choices)
+    read.format = "+".join(sorted({f.format for f in result.files}))
+    return read
+
+
+def merge_reports(reports: list[ReadReport]) -> ReadReport:
+    """The crawler readers' reports of every file as one."""
+    whole = ReadReport(format="+".join(sorted({r.format for r in reports})))
+    kinds = {r.time_kind for r in reports if r.time_kind}
+    whole.time_kind = kinds.pop() if len(kinds) == 1 else None
+    for number, report in enumerate(reports, start=1):
+        whole.lines += report.lines
+        whole.unparsed += report.unparsed
+        for line, why in report.unparsed_examples:
+            if len(whole.unparsed_examples) < 5:
+                whole.unparsed_examples.append((line, f"file {number}: {why}"))
+        for reason, number in report.skipped.items():
+            whole.skip(reason, number)
+        whole.warnings += [w for w in report.warnings if w not in whole.warnings]
+        whole.assumptions += [a for a in report.assumptions if a not in whole.assumptions]
+    if len({r.time_kind for r in reports if r.time_kind}) > 1:
+        whole.warnings.append("The files record different instants ("
+                              + ", ".join(sorted({r.time_kind for r in reports
+                                                  if r.time_kind})) + "); each is read as "
+                              "its own format records it.")
+    return whole

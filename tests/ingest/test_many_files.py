@@ -1,0 +1,207 @@
+"""Many files as one log: a directory, a glob, a list, object storage; the answer is the
+answer for their rows read as one log, whatever their formats, compression and order."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import calculator
+from calculator.cli import main
+from calculator.errors import InvalidInput
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+BASE = 1_740_787_200  # 2025-03-01T00:00:00Z
+
+
+def rows_of(seed: int, count: int) -> list[tuple[str, int, str]]:
+    rng = np.random.default_rng(seed)
+    millis = np.sort(rng.integers(0, 2 * 86_400_000, count))
+    return [(f"{np.datetime64(BASE * 1000 + int(m), 'ms')}Z", int(p), str(i))
+            for m, p, i in zip(millis, rng.integers(0, 400_000, count),
+                               rng.integers(0, 30, count), strict=True)]
+
+
+def csv_bytes(rows, header: bool = True) -> bytes:
+    head = "timestamp,posts,post_id\n" if header else ""
+    return (head + "".join(f"{t},{p},{i}\n" for t, p, i in rows)).encode()
+
+
+ENCODERS = {
+    "csv": lambda rows: csv_bytes(rows),
+    "csv.gz": lambda rows: gzip.compress(csv_bytes(rows)),
+    "jsonl": lambda rows: "".join(json.dumps({"timestamp": t, "posts": p, "post_id": i}) + "\n"
+                                  for t, p, i in rows).encode(),
+    "json.gz": lambda rows: gzip.compress(json.dumps(
+        [{"timestamp": t, "posts": p, "post_id": i} for t, p, i in rows]).encode()),
+    "parquet": lambda rows: _parquet(rows),
+}
+
+
+def _parquet(rows) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"timestamp": [r[0] for r in rows], "posts": [r[1] for r in rows],
+                             "post_id": [r[2] for r in rows]}), sink)
+    return sink.getvalue()
+
+
+def answer(document: dict) -> dict:
+    """What the log says, less what describes the bytes and the files."""
+    kept = {k: v for k, v in document.items() if k not in ("input", "assumptions")}
+    kept["assumptions"] = [a for a in document["assumptions"]
+                           if "files as one log" not in a and "hidden file" not in a]
+    return kept
+
+
+@settings(max_examples=25, deadline=None)
+@given(parts=st.lists(st.tuples(st.integers(1, 60), st.sampled_from(sorted(ENCODERS))),
+                      min_size=1, max_size=4),
+       seed=st.integers(0, 1000), count=st.sampled_from(["requested", "distinct"]))
+def test_files_in_any_form_give_the_answer_of_their_concatenation(parts, seed, count):
+    pieces = [rows_of(seed + n, size) for n, (size, _) in enumerate(parts)]
+    whole = csv_bytes([row for piece in pieces for row in piece])
+    expected = answer(calculator.assess(whole, count=count).to_document())
+    with tempfile.TemporaryDirectory() as folder:
+        # Named so that the listing order is not the time order.
+        for n, (piece, (_, form)) in enumerate(zip(pieces, parts, strict=True)):
+            Path(folder, f"{len(parts) - n:02d}-part.{form}").write_bytes(ENCODERS[form](piece))
+        result = calculator.assess(folder, count=count)
+    assert answer(result.to_document()) == expected
+    files = result.input.details["files"]
+    assert len(files) == len(parts)
+    assert result.input.rows == sum(len(p) for p in pieces)
+
+
+def test_a_glob_a_list_and_a_directory_are_the_same_log(tmp_path):
+    first, second = rows_of(1, 50), rows_of(2, 40)
+    (tmp_path / "a.csv").write_bytes(csv_bytes(first))
+    (tmp_path / "b.jsonl").write_bytes(ENCODERS["jsonl"](second))
+    (tmp_path / "_SUCCESS").write_bytes(b"")
+    by_folder = calculator.assess(str(tmp_path))
+    by_glob = calculator.assess(str(tmp_path / "*.*"))
+    by_list = calculator.assess([tmp_path / "b.jsonl", tmp_path / "a.csv"])
+    assert answer(by_folder.to_document()) == answer(by_glob.to_document()) == \
+        answer(by_list.to_document())
+    assert by_folder.input.sha256 == by_list.input.sha256  # the set of files, not the order
+    assert any("1 hidden file (" in a for a in by_folder.assumptions)
+    assert by_folder.input.format == "csv+jsonl"
+
+
+def test_a_bad_row_names_its_file_and_row(tmp_path):
+    (tmp_path / "a.csv").write_bytes(csv_bytes(rows_of(1, 5)))
+    (tmp_path / "b.csv").write_bytes(b"timestamp,posts\n2025-03-01T10:00:00Z,1\nnot a time,2\n")
+    with pytest.raises(InvalidInput) as caught:
+        calculator.assess(str(tmp_path))
+    assert str(tmp_path / "b.csv") in caught.value.detail
+    assert "row 2, timestamp" in caught.value.detail
+    assert caught.value.problems[0].row == 2
+
+
+def test_nothing_found_and_a_crawler_file_among_tables_are_refused(tmp_path):
+    with pytest.raises(InvalidInput, match="no files found"):
+        calculator.assess(str(tmp_path / "*.parquet"))
+    (tmp_path / "a.csv").write_bytes(csv_bytes(rows_of(1, 5)))
+    (tmp_path / "b.log").write_bytes(
+        (SAMPLES / "heritrix-crawl-log" / "ukwa_fragment-of-a-crawl.log").read_bytes())
+    with pytest.raises(InvalidInput, match="cannot be read as one log"):
+        calculator.assess(str(tmp_path))
+
+
+def test_crawler_files_are_one_crawl(tmp_path):
+    logs = sorted((SAMPLES / "heritrix-crawl-log").glob("*.log"))[:2]
+    whole = b"".join(p.read_bytes() for p in logs)
+    expected = calculator.assess(whole, format="heritrix").to_document()
+    result = calculator.assess([str(p) for p in logs], format="heritrix").to_document()
+    assert result["counts"] == expected["counts"]
+    assert result["readings"] == expected["readings"]
+    assert result["input"]["details"]["lines"] == expected["input"]["details"]["lines"]
+
+
+def test_the_cli_reads_several_paths_and_http_several_uploads_as_one_log(runner, client,
+                                                                       tmp_path):
+    first, second = rows_of(3, 30), rows_of(4, 30)
+    (tmp_path / "a.csv").write_bytes(csv_bytes(first))
+    (tmp_path / "b.parquet").write_bytes(_parquet(second))
+    expected = answer(calculator.assess(csv_bytes(first + second)).to_document())
+    cli = runner.invoke(main, ["assess", str(tmp_path / "a.csv"), str(tmp_path / "b.parquet"),
+                               "--json"])
+    assert cli.exit_code == 0, cli.output
+    assert answer(json.loads(cli.stdout)) == expected
+    http = client.post("/v1/assessments", content_type="multipart/form-data", data={
+        "log": [(io.BytesIO(csv_bytes(first)), "a.csv"),
+                (io.BytesIO(_parquet(second)), "b.parquet")]})
+    assert http.status_code == 201, http.get_json()
+    stored = http.get_json()
+    assert len(stored["input"]["details"]["files"]) == 2
+    assert {k: v for k, v in answer(stored).items()
+            if k not in ("id", "created_at", "reference")} == expected
+
+
+# -- Object storage: a real S3 API (moto's server) on loopback ---------------------------
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_environment(s3_endpoint, monkeypatch):
+    """Credentials and endpoint where S3 clients look for them: the environment."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1",
+                        "AWS_ENDPOINT_URL": s3_endpoint}.items():
+        monkeypatch.setenv(name, value)
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
+    store = s3fs.S3FileSystem()
+    bucket = f"crawl-{os.getpid()}-{np.random.default_rng().integers(1 << 30)}"
+    store.mkdir(bucket)
+    yield store, bucket
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
+def test_a_partitioned_log_in_s3_is_read_as_one_log(s3_environment):
+    store, bucket = s3_environment
+    days = [rows_of(10 + n, 40) for n in range(3)]
+    for n, rows in enumerate(days):
+        form = ("parquet", "csv.gz", "jsonl")[n]
+        with store.open(f"{bucket}/crawl/day={n}/part-0.{form}", "wb") as handle:
+            handle.write(ENCODERS[form](rows))
+    with store.open(f"{bucket}/crawl/_SUCCESS", "wb") as handle:
+        handle.write(b"")
+    expected = answer(calculator.assess(csv_bytes([r for d in days for r in d]),
+                                        count="distinct").to_document())
+    by_prefix = calculator.assess(f"s3://{bucket}/crawl/", count="distinct")
+    by_glob = calculator.assess(f"s3://{bucket}/crawl/day=*/*", count="distinct")
+    assert answer(by_prefix.to_document()) == answer(by_glob.to_document()) == expected
+    assert by_prefix.input.format == "csv+jsonl+parquet"
+    one = calculator.assess(f"s3://{bucket}/crawl/day=0/part-0.parquet")
+    assert one.input.sha256 == by_prefix.input.details["files"][2]["sha256"] or \
+        one.input.sha256 in {f["sha256"] for f in by_prefix.input.details["files"]}
+
+
+def test_a_missing_object_is_answered_in_words(s3_environment):
+    _, bucket = s3_environment
+    with pytest.raises(InvalidInput, match="no files found"):
+        calculator.assess(f"s3://{bucket}/nothing-here/")
