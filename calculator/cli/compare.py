@@ -32,6 +32,8 @@ def _citation(citation: dict[str, Any]) -> str:
 def render_comparison(doc: dict[str, Any]) -> str:
     titles = {c["id"]: c["title"] for c in doc["columns"]}
     lines = [f"{doc['clause']} at {doc['at']}, region {doc['region']}"]
+    if doc.get("region_note"):
+        lines.append(doc["region_note"])
     for row in doc["platforms"]:
         lines.append("")
         lines.append(f"{row['platform']['name']} ({row['platform']['id']})")
@@ -62,7 +64,8 @@ def render_comparison(doc: dict[str, Any]) -> str:
                    "others' training, the platform's, opt-out.")
 @click.option("--at", "when", required=True, metavar="WHEN",
               help="A date (its 00:00 UTC) or an ISO 8601 instant with an offset.")
-@click.option("--region", default=None, help="rest-of-world (default) or eu-efta-uk.")
+@click.option("--region", default=None,
+              help="A part (rest-of-world, the default, or eu-efta-uk) or a country code (DE).")
 @json_option
 @pass_session
 def compare_command(session: Session, topic: str, when: str, region: str | None,

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from calculator.errors import FieldProblem, InvalidArgument, NotInForce, NotRecorded
+from calculator.rules.countries import RegionChoice
 from calculator.rules.lookup import Interval, RuleLookup, intervals
 from calculator.rules.model import Clause, ClauseVersion, Document, DocumentVersion, Platform
 from calculator.timeutil import parse_instant
@@ -80,6 +81,8 @@ class Comparison:
     columns: tuple[tuple[str, str], ...]
     rows: tuple[PlatformRow, ...]
     ruleset_revision: str
+    choice: RegionChoice | None = None  # how the part was chosen (a country code, or assumed)
+    region_note: str | None = None  # which part and why, where a country or nothing was given
 
 
 def topic_of(name: str) -> str:
@@ -118,7 +121,8 @@ def citation_at(lookup: RuleLookup, clause: Clause, at: datetime, region: str) -
 def compare(lookup: RuleLookup, topic: str, at: datetime, region: str | None = None
             ) -> Comparison:
     """Every platform's terms on ``topic`` at ``at`` in ``region``, side by side."""
-    chosen = lookup.region(region)
+    choice = lookup.region_choice(region)
+    chosen = choice.region
     topic = topic_of(topic)
     rows = []
     for platform in sorted(lookup.ruleset.platforms.values(), key=lambda p: p.name.lower()):
@@ -132,7 +136,10 @@ def compare(lookup: RuleLookup, topic: str, at: datetime, region: str | None = N
         if not covered:
             cells = [_uncovered(cell, chosen, documents) for cell in cells]
         rows.append(PlatformRow(platform, chosen, covered, tuple(cells)))
-    return Comparison(topic, at, chosen, TOPICS[topic], tuple(rows), lookup.ruleset.revision)
+    note = (choice.describe(lookup.ruleset.regions[chosen].title)
+            if choice.country or choice.assumed else None)
+    return Comparison(topic, at, chosen, TOPICS[topic], tuple(rows), lookup.ruleset.revision,
+                      choice, note)
 
 
 def _uncovered(cell: Cell, region: str, documents: list[Document]) -> Cell:

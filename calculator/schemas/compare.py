@@ -101,7 +101,14 @@ class ComparisonSchema(Schema):
     clause = fields.String(attribute="topic", metadata={
         "description": "scraping or ai-training."})
     at = Instant()
-    region = fields.String()
+    region = fields.String(metadata={"description": "The regional part compared."})
+    country = fields.Function(lambda c: c.choice.country if c.choice else None, metadata={
+        "description": "The ISO 3166-1 alpha-2 code asked for (region=DE); null when a part "
+                       "was named or none given."})
+    region_assumed = fields.Function(lambda c: bool(c.choice and c.choice.assumed), metadata={
+        "description": "True when no region was given and the default part was assumed."})
+    region_note = fields.String(allow_none=True, metadata={
+        "description": "Which part the comparison is for and why, in words."})
     columns = fields.List(fields.Nested(CompareColumnSchema))
     platforms = fields.List(fields.Nested(CompareRowSchema), attribute="rows")
     ruleset_revision = fields.String()

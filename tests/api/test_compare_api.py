@@ -88,3 +88,19 @@ def test_the_cli_offers_the_topics_the_core_compares():
     from calculator.cli.compare import TOPICS as offered
     from calculator.rules.compare import TOPICS
     assert set(offered) == set(TOPICS)
+
+
+def test_compare_takes_a_country_code_and_echoes_the_country_and_part(client):
+    body = client.get("/v1/compare?clause=scraping&at=2026-01-01&region=DE").get_json()
+    assert body["region"] == "eu-efta-uk" and body["country"] == "DE"
+    assert "Germany (DE)" in body["region_note"]
+    tiktok = next(row for row in body["platforms"] if row["platform"]["id"] == "tiktok")
+    assert tiktok["cells"][0]["value"] is True
+    assumed = client.get("/v1/compare?clause=scraping&at=2026-01-01").get_json()
+    assert assumed["region_assumed"] is True and assumed["country"] is None
+
+
+def test_an_unknown_country_code_is_a_422_naming_the_region(client):
+    response = client.get("/v1/compare?clause=scraping&at=2026-01-01&region=ZZ")
+    assert response.status_code == 422
+    assert "region" in json.dumps(response.get_json())
