@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from calculator.cli import Session, emit, json_option, pass_session
+from calculator.cli import Session, answer_in_json, emit, json_option, pass_session
 from calculator.errors import RulesetError
 from calculator.timeutil import parse_instant
 from calculator.web import present as say
@@ -140,6 +140,8 @@ def render_document(doc: dict[str, Any]) -> str:
         lines.append(f"  {version['version']} ({version['dating']}): {spans}")
         if version.get("summary"):
             lines.append(f"      {version['summary']}")
+        for part, text in (version.get("summaries") or {}).items():
+            lines.append(f"      {part}: {text}")
     lines.append("clauses: " + ", ".join(c["id"] for c in doc["clauses"]))
     for unknown in doc["unknowns"]:
         lines.append(f"unknown: {unknown['topic']}: {unknown['note']}")
@@ -191,7 +193,11 @@ def document(session: Session, document_id: str, as_json: bool) -> None:
 @pass_session
 def clause(session: Session, clause_id: str, when: str, region: str | None,
            as_json: bool) -> None:
-    """The version of CLAUSE_ID in force at WHEN."""
+    """The version of CLAUSE_ID in force at WHEN.
+
+    Exits 2 when none is: saying "not in force" where a recorded version was read and holds
+    no such clause, and "not recorded" where the rules do not cover it then."""
+    answer_in_json(as_json)
     answer = session.lookup.clause_in_force(clause_id, parse_instant(when, name="--at"), region)
     emit(_schema("ClauseInForceSchema"), answer, as_json, render_clause)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
@@ -42,7 +42,7 @@ from calculator.ingest.source import open_source
 from calculator.ingest.tabular import plural
 from calculator.ingest.volume import Volume
 from calculator.rules import RuleLookup, load_ruleset
-from calculator.rules.lookup import Interval
+from calculator.rules.lookup import Interval, intervals
 from calculator.rules.model import Clause, ClauseVersion
 from calculator.timeutil import format_ns, parse_duration, zone
 
@@ -200,20 +200,54 @@ def parse_reading(text: str | None) -> Reading:
     return reading
 
 
-def damages_clause(lookup: RuleLookup, platform: str) -> Clause:
-    """The platform's liquidated-damages clause, as the rules name it."""
+def damages_clause(lookup: RuleLookup, platform: str, at: datetime | None = None,
+                   region: str | None = None) -> Clause:
+    """The platform's liquidated-damages clause, as the rules name it.
+
+    A platform without one is refused with the checked fact: the scraping clause in force
+    (at ``at``, or its latest version) and that its words name no amount."""
     found = lookup.clauses_of_kind(platform, "liquidated-damages")
     if not found:
-        prohibitions = lookup.clauses_of_kind(platform, "scraping-prohibition")
-        named = ", ".join(c.id for c in prohibitions) or "no scraping clause"
-        raise InvalidArgument(
-            f"platform: the rules hold no clause of {platform} that puts an amount on scraping "
-            f"({named}; none states an amount), so there is nothing to price",
-            problems=[FieldProblem("no liquidated-damages clause", field="platform")])
+        fact = no_amount_fact(lookup, platform, at, region)
+        raise InvalidArgument(f"platform: {fact}, so there is nothing to price",
+                              problems=[FieldProblem(fact, field="platform")])
     if len(found) > 1:
         raise InvalidArgument(f"platform: {platform} has {len(found)} damages clauses; the "
                               "rules must name one")
     return found[0]
+
+
+def no_amount_fact(lookup: RuleLookup, platform: str, at: datetime | None = None,
+                   region: str | None = None) -> str:
+    """"The terms in force on D name no amount for scraping; checked version V", from the
+    platform's scraping clauses as recorded (``at`` None: their latest versions)."""
+    name = lookup.platform(platform).name
+    prohibitions = lookup.clauses_of_kind(platform, "scraping-prohibition")
+    if not prohibitions:
+        return f"the rules hold no clause of {name} on scraping, and none that names an amount"
+    facts = []
+    for clause in prohibitions:
+        part = lookup.region(region)
+        timeline = intervals(clause.timeline(part))
+        if not timeline:
+            continue
+        current = (next(((v, i) for v, i in timeline if i.contains(at)), None)
+                   if at is not None else timeline[-1])
+        if current is None:
+            continue
+        version, _ = current
+        document = lookup.ruleset.documents[clause.document_id]
+        said = ("names no amount for scraping" if not version.present or
+                not version.parameters.get("states_damages_amount") else
+                "puts an amount on scraping")
+        when = f" in force on {at.date()}" if at is not None else ", as last recorded,"
+        facts.append(f"the {document.title}{when} {said} (checked version {version.date} of "
+                     f"{clause.id}"
+                     + ("" if version.present else ", which records no scraping clause") + ")")
+    if not facts:
+        return (f"the rules hold no version of {name}'s scraping clauses at that date, and no "
+                "clause that names an amount")
+    return "; ".join(facts)
 
 
 def tariffs_of(lookup: RuleLookup, clause: Clause, region: str
@@ -251,7 +285,9 @@ def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: I
     zone(options.tz, "tz")
     choice = lookup.region_choice(options.region)
     region = choice.region
-    clause = damages_clause(lookup, options.platform)
+    first = (datetime.fromtimestamp(int(volume.instants[0]) / 1e9, UTC)
+             if len(volume.instants) else None)
+    clause = damages_clause(lookup, options.platform, first, region)
     region_note = lookup.region_note(lookup.ruleset.documents[clause.document_id], choice)
     tariffs, periods = tariffs_of(lookup, clause, region)
     window = tariffs[0].window_ns

@@ -25,6 +25,11 @@ def country_name(code: str) -> str | None:
     return found.name if found is not None else None
 
 
+def countries() -> list[tuple[str, str]]:
+    """Every ISO 3166-1 country as (alpha-2 code, name), by name."""
+    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+
+
 def is_country(code: str) -> bool:
     return country_name(code) is not None
 

@@ -40,6 +40,7 @@ from calculator.ingest.columns import COMMON_NAMES, OPTION
 from calculator.ingest.formats import FORMATS
 from calculator.rules import RuleLookup
 from calculator.rules.compare import TOPICS, compare
+from calculator.rules.countries import countries
 from calculator.schemas.compare import ComparisonSchema
 from calculator.schemas.rules import (
     ClauseChangeSchema,
@@ -72,7 +73,15 @@ def lookup() -> RuleLookup:
 
 @blp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"say": SimpleNamespace(**HELPERS), "ruleset_revision": lookup().ruleset.revision}
+    return {"say": SimpleNamespace(**HELPERS), "ruleset_revision": lookup().ruleset.revision,
+            "country_options": _country_options}
+
+
+def _country_options() -> list[tuple[str, str, str]]:
+    """(code, name, part) for every ISO 3166-1 country, for the region fields: a reviewer
+    may pick the country a user lives in and the page answers for its part."""
+    rules = lookup()
+    return [(code, name, rules.region(code)) for code, name in countries()]
 
 
 @blp.after_request
@@ -281,7 +290,8 @@ def _as_of_document(rules: RuleLookup, document_id: str) -> dict[str, Any]:
     """Which document version applied at ``at`` in ``region``, and each clause's version."""
     try:
         at = parse_instant(request.args["at"], name="at")
-        region = rules.region(request.args.get("region") or None)
+        choice = rules.region_choice(request.args.get("region") or None)
+        region = choice.region
     except InvalidArgument as exc:
         return {"invalid": exc.problems[0].message if exc.problems else exc.detail,
                 "field": exc.problems[0].field if exc.problems else None}
@@ -290,12 +300,13 @@ def _as_of_document(rules: RuleLookup, document_id: str) -> dict[str, Any]:
     for item in rules.document(document_id).clauses:
         try:
             answers.append({"clause": item, "found": ClauseInForceSchema().dump(
-                rules.clause_in_force(item.id, at, region))})
+                rules.clause_in_force(item.id, at, request.args.get("region") or None))})
         except NotInForce as exc:
             answers.append({"clause": item, "not_in_force": exc.detail, "state": exc.slug,
                             **exc.extensions})
     first = rules.document(document_id).timeline(region)
-    return {"at": format_instant(at), "region": region,
+    return {"at": format_instant(at), "region": region, "country": choice.country,
+            "region_note": rules.region_note(rules.document(document_id), choice).strip() or None,
             "version": DocumentVersionInForceSchema().dump(version) if version else None,
             "first": first[0].date.isoformat() if first else None, "clauses": answers}
 
