@@ -26,7 +26,7 @@ from calculator.ingest.crawlers import (
     read_crawler_log,
 )
 from calculator.ingest.events import TIME_KINDS, AccessEvent, ReadReport
-from calculator.ingest.source import LogSource
+from calculator.ingest.source import DecompressionBudget, LogSource
 from calculator.ingest.tabular import Collector, TableRead, read_table
 from calculator.ingest.volume import Volume
 
@@ -132,6 +132,10 @@ def detect_format(source: LogSource, fmt: str | None, choices: ReadChoices,
     if chosen in CRAWLER_FORMATS:
         return chosen
     head = source.head()
+    if chosen is None and source.compressed:  # gzip inside gzip: told from the content
+        nested = detect_crawler_format(head)
+        if nested is not None:
+            return nested
     chosen = chosen or detect_columnar(head)
     if chosen is None:
         chosen = hint if hint in COLUMNAR_FORMATS else (
@@ -166,19 +170,21 @@ def read_any_table(source: LogSource, fmt: str, choices: ReadChoices,
 
 def _read_crawler(source: LogSource, fmt: str, choices: ReadChoices,
                   hosts: HostMap) -> LogRead:
-    options = crawler_options(choices, hosts)
-    # With a size limit (HTTP, decision 0023) a gzip body is inflated by the source, which
-    # counts what it inflates and stops a gzip bomb; readers then see plain bytes. Without
-    # one (the command line, Python), readers get the bytes as stored.
-    limited = source.compressed and source.max_bytes is not None
-    events, report = read_crawler_log(source.stream if limited else source.raw, fmt, options)
+    options = crawler_options(choices, hosts, source.budget)
+    # Readers get the content with every gzip layer undone by the source, and charge any
+    # decompression of their own (a WARC answer's Content-Encoding) to the same budget, so
+    # the one limit of decompressed bytes holds however the log is nested (decision 0050).
+    events, report = read_crawler_log(source.stream, fmt, options)
     return crawler_read(events, lambda: report, fmt, choices)
 
 
-def crawler_options(choices: ReadChoices, hosts: HostMap) -> ReadOptions:
+def crawler_options(choices: ReadChoices, hosts: HostMap,
+                    budget: DecompressionBudget | None = None) -> ReadOptions:
+    """How to read a crawler's file; ``budget``: the decompressed bytes it may inflate."""
     return ReadOptions(assume_tz=choices.assume_tz, hosts=hosts,
                        collection_window=choices.collection_window,
-                       embedded_posts=choices.embedded_posts)
+                       embedded_posts=choices.embedded_posts,
+                       budget=budget or DecompressionBudget())
 
 
 def crawler_read(events: Iterable[AccessEvent], finished: Callable[[], ReadReport], fmt: str,

@@ -273,10 +273,9 @@ def _crawler_files(files: list[LogFile], first: LogSource, fmt: str | None,
 
     def events() -> Iterator:
         for source, kind, name in _each(files, first, fmt, choices, True, result):
-            limited = source.compressed and source.max_bytes is not None
-            try:
-                found, report = read_crawler_log(source.stream if limited else source.raw,
-                                                 kind, options)
+            try:  # every gzip layer counted against this file's budget (decision 0050)
+                found, report = read_crawler_log(source.stream, kind,
+                                                 replace(options, budget=source.budget))
                 reports.append(report)
                 yield from found
             except InvalidInput as exc:

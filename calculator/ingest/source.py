@@ -17,9 +17,33 @@ GZIP_MAGIC = b"\x1f\x8b"
 PEEK = 1 << 16
 
 
+MAX_LAYERS = 4  # gzip inside gzip read at most this deep (a gzip quine never ends)
+
+
 def _too_large(limit: int, what: str) -> InputTooLarge:
-    return InputTooLarge(f"the log is larger than the limit of {limit:,} bytes{what}; "
-                         "split it, or ask for a higher limit")
+    return InputTooLarge(f"the log is larger than the limit of {limit:,} bytes "
+                         f"({limit / 2**20:,.0f} MiB){what}; split it, or ask for a higher "
+                         "limit", limit=limit)
+
+
+class DecompressionBudget:
+    """The one limit of decompressed bytes for one log (docs/decisions/0050).
+
+    Every layer of decompression while the log is read (the body's gzip, a gzip inside
+    that, a WARC's gzip records, an answer body's Content-Encoding inside a WARC) charges
+    what it inflates here, so nesting cannot multiply the limit: a few kilobytes of gzip
+    inside gzip stop with ``InputTooLarge`` once the layers together pass ``limit``.
+    ``limit`` None (the command line, Python) counts without stopping."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def charge(self, count: int) -> None:
+        self.used += count
+        if self.limit is not None and self.used > self.limit:
+            raise _too_large(self.limit, " once decompressed (every layer of compression "
+                                         "counted together)")
 
 
 class _Hashing(io.RawIOBase):
@@ -69,6 +93,7 @@ class LogSource:
                  max_bytes: int | None = None) -> None:
         self.name = name
         self.max_bytes = max_bytes
+        self.budget = DecompressionBudget(max_bytes)
         self.path: str | None = None  # a regular local file, which column formats read in place
         self._owned = raw if owned else None
         self._hashing = _Hashing(raw, max_bytes)
@@ -82,13 +107,27 @@ class LogSource:
 
     @property
     def stream(self) -> io.BufferedReader:
+        """The content: every gzip layer undone (gzip of a gzip too, up to ``MAX_LAYERS``),
+        each counted against the one budget of decompressed bytes."""
         if self._stream is None:
-            if self.compressed:
-                self._stream = io.BufferedReader(_GzipText(self._raw, self.max_bytes),
-                                                 buffer_size=PEEK)
+            stream = self._raw
+            for _layer in range(MAX_LAYERS):
+                if not self._starts_gzip(stream):
+                    break
+                stream = io.BufferedReader(_GzipText(stream, self.budget), buffer_size=PEEK)
             else:
-                self._stream = self._raw
+                if self._starts_gzip(stream):
+                    raise InvalidInput(f"{self.name}: gzip inside gzip more than {MAX_LAYERS} "
+                                       "times over; send the log compressed once")
+            self._stream = stream
         return self._stream
+
+    @staticmethod
+    def _starts_gzip(stream: io.BufferedReader) -> bool:
+        try:
+            return stream.peek(2)[:2] == GZIP_MAGIC
+        except (OSError, EOFError) as exc:  # a corrupt outer layer, found while peeking
+            raise InvalidInput(f"the gzip data is corrupt ({exc})") from exc
 
     def head(self, size: int = PEEK) -> bytes:
         """The first bytes of the content, without consuming them."""
@@ -123,24 +162,21 @@ class LogSource:
 
 class _GzipText(io.RawIOBase):
     """gzip decompression that reports corrupt data as bad input, not as a crash, and
-    counts what it inflates against ``limit``."""
+    charges what it inflates to ``budget``."""
 
-    def __init__(self, raw: BinaryIO, limit: int | None = None) -> None:
+    def __init__(self, raw: BinaryIO, budget: DecompressionBudget) -> None:
         self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
-        self._limit = limit
-        self._size = 0
+        self._budget = budget
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
         try:
-            data = self._gzip.read(len(buffer))
+            data = self._gzip.read1(len(buffer))
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise InvalidInput(f"the gzip data is corrupt or truncated ({exc})") from exc
-        self._size += len(data)
-        if self._limit is not None and self._size > self._limit:
-            raise _too_large(self._limit, " once decompressed")
+        self._budget.charge(len(data))
         buffer[: len(data)] = data
         return len(data)
 

@@ -17,6 +17,7 @@ from calculator.ingest.crawlers.hosts import Attribution, host_of
 from calculator.ingest.crawlers.options import ReadOptions
 from calculator.ingest.crawlers.x_posts import NO_POSTS, Posts
 from calculator.ingest.events import AccessEvent, ReadReport
+from calculator.ingest.source import DecompressionBudget
 
 NS = 1_000_000_000
 MAX_BODY = 64 * 1024 * 1024  # larger answer bodies are not parsed for posts (and say so)
@@ -204,31 +205,45 @@ def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
         yield number, raw.decode("utf-8", "replace").rstrip("\r\n")
 
 
-def maybe_gunzip(stream: BinaryIO) -> BinaryIO:
-    """The stream itself, or a decompressing view of it when it starts with the gzip magic."""
+def maybe_gunzip(stream: BinaryIO, budget: DecompressionBudget,
+                 truncated_ends: bool = False) -> BinaryIO:
+    """The stream itself, or a decompressing view of it when it starts with the gzip magic
+    (what it inflates is charged to ``budget``, the log's one limit). ``truncated_ends``:
+    a file cut short inside a gzip member ends there (a reader that says what is missing,
+    as the WARC reader does), instead of being refused."""
     buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
     if buffered.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
-        return io.BufferedReader(_Gunzip(buffered), buffer_size=256 * 1024)  # type: ignore[return-value]
+        return io.BufferedReader(_Gunzip(buffered, budget, truncated_ends),  # type: ignore[return-value]
+                                 buffer_size=256 * 1024)
     return buffered
 
 
 class _Gunzip(io.RawIOBase):
     """gzip decompression (any number of members) that reports corrupt data as bad input."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, budget: DecompressionBudget,
+                 truncated_ends: bool = False) -> None:
         self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
         self._read = 0
+        self._budget = budget
+        self._truncated_ends = truncated_ends
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         try:
-            data = self._gzip.read(len(buffer))
-        except (OSError, EOFError, zlib.error) as exc:
+            data = self._gzip.read1(len(buffer))
+        except EOFError:
+            if not self._truncated_ends:
+                raise InvalidInput(f"the gzip data is corrupt or truncated after {self._read} "
+                                   "decompressed bytes") from None
+            return 0  # everything before the cut was given out already
+        except (OSError, zlib.error) as exc:
             raise InvalidInput(f"the gzip data is corrupt or truncated after {self._read} "
                                f"decompressed bytes ({exc})") from exc
         size = len(data)
+        self._budget.charge(size)
         buffer[:size] = data
         self._read += size
         return size

@@ -69,7 +69,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
     clock = ApacheTime()
     tunnels: dict[str, int] = {}
     cut_short: list[int] = []
-    for number, text in iter_lines(maybe_gunzip(stream)):
+    for number, text in iter_lines(maybe_gunzip(stream, options.budget)):
         if not text.strip():
             continue
         report.lines += 1

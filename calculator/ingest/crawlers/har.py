@@ -32,7 +32,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
     # A HAR is one JSON document, so it is parsed whole; its size is bounded by what a
     # browser session records (and by the service's upload limit).
     try:
-        document = json.load(maybe_gunzip(stream))
+        document = json.load(maybe_gunzip(stream, options.budget))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"this does not read as a HAR file: the JSON is broken ({exc})") \
             from exc

@@ -77,7 +77,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
     recognizer = Recognizer(options)
     skew = _Skew()
     log_time_only = 0
-    for number, text in iter_lines(maybe_gunzip(stream)):
+    for number, text in iter_lines(maybe_gunzip(stream, options.budget)):
         if not text.strip():
             continue
         report.lines += 1

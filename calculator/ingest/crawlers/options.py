@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from calculator.errors import InvalidArgument
 from calculator.ingest.crawlers.hosts import HostMap
+from calculator.ingest.source import DecompressionBudget
 from calculator.timeutil import zone
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ class ReadOptions:
     scraper ran, needed by formats that record only when posts were created;
     ``embedded_posts`` makes quoted and reposted posts count in ``AccessEvent.posts``
     (they are always listed in ``embedded_post_ids``); ``default_host`` is the site a log
-    of bare paths belongs to (a reverse proxy in front of one site).
+    of bare paths belongs to (a reverse proxy in front of one site); ``budget`` is
+    charged every byte a reader decompresses (the log's one limit of decompressed bytes).
     """
 
     assume_tz: str = "UTC"
@@ -32,6 +34,7 @@ class ReadOptions:
     collection_window: tuple[datetime, datetime] | None = None
     embedded_posts: bool = False
     default_host: str | None = None
+    budget: DecompressionBudget = field(default_factory=DecompressionBudget, compare=False)
 
     def __post_init__(self) -> None:
         zone(self.assume_tz)  # fail on an unknown zone before reading a byte

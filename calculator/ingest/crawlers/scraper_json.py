@@ -66,7 +66,7 @@ def _allocated(stream: BinaryIO, options: ReadOptions, report: ReadReport,
     """Events placed in the collection window. A generator of its own, so that the callers
     above refuse a missing window at once, before the first event is asked for."""
     report.time_kind = "allocated"
-    with Rewindable(maybe_gunzip(stream)) as source:
+    with Rewindable(maybe_gunzip(stream, options.budget)) as source:
         yield from events(source, options, report, window)
 
 
@@ -242,7 +242,7 @@ def read_twarc2(stream: BinaryIO, options: ReadOptions,
     report.time_kind = "retrieved"
     clock = Clock(options.assume_tz)
     recognizer = Recognizer(options)
-    for number, value in iter_json_values(maybe_gunzip(stream), report):
+    for number, value in iter_json_values(maybe_gunzip(stream, options.budget), report):
         report.lines += 1
         meta = value.get("__twarc") if isinstance(value, dict) else None
         retrieved = meta.get("retrieved_at") if isinstance(meta, dict) else None

@@ -60,7 +60,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
     clock = Clock(options.assume_tz)
     recognizer = Recognizer(options)
     state = _State()
-    for number, text in iter_lines(maybe_gunzip(stream)):
+    for number, text in iter_lines(maybe_gunzip(stream, options.budget)):
         record = _RECORD.match(text)
         if record is None:
             if state.in_stats:

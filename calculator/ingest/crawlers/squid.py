@@ -40,7 +40,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
     report.time_kind = "completed"
     recognizer = Recognizer(options)
     tunnels: dict[str, int] = {}
-    for number, text in iter_lines(maybe_gunzip(stream)):
+    for number, text in iter_lines(maybe_gunzip(stream, options.budget)):
         if not text.strip():
             continue
         report.lines += 1

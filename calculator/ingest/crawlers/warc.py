@@ -12,7 +12,6 @@ from the stored bodies.
 
 from __future__ import annotations
 
-import io
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from typing import Any, BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from calculator.errors import InvalidInput
+from calculator.errors import InputTooLarge, InvalidInput
 from calculator.ingest.crawlers._common import (
     MAX_BODY,
     NS,
@@ -36,6 +35,7 @@ from calculator.ingest.crawlers._common import (
 from calculator.ingest.crawlers.options import ReadOptions
 from calculator.ingest.crawlers.x_posts import Posts
 from calculator.ingest.events import AccessEvent, ReadReport
+from calculator.ingest.source import DecompressionBudget
 
 PAIRING_WINDOW = 10_000  # writers put a request next to its answer; this is ample
 # Writers date a request and its answer alike (the capture start), to the second in WARC 1.0;
@@ -71,7 +71,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
     """One event per answer record (response, revisit, http(s) resource) of a WARC or ARC file."""
     report.time_kind = "capture-start"
     reader = _Reader(options, report)
-    source = _for_warcio(stream)
+    source = _for_warcio(stream, options.budget)
     iterator = ArchiveIterator(source, arc2warc=True)
     previous = None
     try:
@@ -111,32 +111,19 @@ def _check_complete(record: Any, report: ReadReport) -> None:
         )
 
 
-def _for_warcio(stream: BinaryIO) -> BinaryIO:
-    """The stream as warcio can read it, after checking that it is a WARC or an ARC.
+def _for_warcio(stream: BinaryIO, budget: DecompressionBudget) -> BinaryIO:
+    """The stream as warcio reads it, after checking that it is a WARC or an ARC.
 
-    warcio reads a gzip-per-record file itself (the usual kind, and the fastest way), but
-    refuses a WARC gzipped whole (``gzip file.warc``), which is still a valid file: that
-    one is decompressed here. The first member ending early, followed by another member,
-    tells the two apart. warcio reads any text as ARC records, so the start is checked here.
-    """
-    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
-    head = buffered.peek(HEAD)[:HEAD]  # type: ignore[attr-defined]
-    per_record = False
-    start = head
-    if head[:2] == b"\x1f\x8b":
-        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            start = member.decompress(head)
-        except zlib.error as exc:
-            raise InvalidInput(f"this does not read as a WARC or ARC file: the gzip data is "
-                               f"corrupt ({exc})") from exc
-        per_record = member.eof and member.unused_data[:2] == b"\x1f\x8b"
-    if not start.lstrip().startswith((b"WARC/", b"filedesc://")):
+    gzip (per record, the usual kind, or the whole file) is undone here rather than by
+    warcio, so that what it inflates is charged to the log's one budget of decompressed
+    bytes (decision 0050); warcio then reads plain records. warcio reads any text as ARC
+    records, so the start is checked here."""
+    plain = maybe_gunzip(stream, budget, truncated_ends=True)
+    head = plain.peek(HEAD)[:HEAD]  # type: ignore[attr-defined]
+    if not head.lstrip().startswith((b"WARC/", b"filedesc://")):
         raise InvalidInput("this does not read as a WARC or ARC file: it does not start with "
                            "'WARC/' (WARC) or 'filedesc://' (ARC)")
-    if per_record or head[:2] != b"\x1f\x8b":
-        return buffered  # type: ignore[return-value]
-    return maybe_gunzip(buffered)  # type: ignore[arg-type]
+    return plain
 
 
 def _first_line(exc: BaseException) -> str:
@@ -219,7 +206,9 @@ class _Reader:
                     return self.bodies[key]
             return self.recognizer.posts(uri, attribution)
         try:
-            body = record.content_stream().read(MAX_BODY + 1)
+            body = _body(record, self.options.budget)
+        except InputTooLarge:
+            raise
         except Exception:  # a body warcio cannot decode (broken chunking, unknown encoding)
             body = None
         if body is not None and len(body) > MAX_BODY:
@@ -387,6 +376,26 @@ def _drop(index: dict[str, list[str]], key: str, value: str) -> None:
         values.remove(value)
         if not values:
             del index[key]
+
+
+def _body(record: Any, budget: DecompressionBudget) -> bytes:
+    """Up to ``MAX_BODY + 1`` bytes of an answer's body, decoded; what its Content-Encoding
+    (gzip, deflate, br) inflates is charged to the budget as it is read, so a compressed
+    body inside a compressed WARC cannot pass the log's limit."""
+    encoded = record.http_headers is not None and \
+        (record.http_headers.get_header("Content-Encoding") or "identity").lower() != "identity"
+    stream = record.content_stream()
+    parts: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY:
+        part = stream.read(min(1 << 20, MAX_BODY + 1 - size))
+        if not part:
+            break
+        if encoded:
+            budget.charge(len(part))
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
 
 
 def _key(uri: str | None, date: str | None) -> str | None:
