@@ -24,6 +24,7 @@ from flask import (
     request,
     url_for,
 )
+from jinja2 import TemplateError
 
 from calculator.api import auth
 from calculator.api.assessments.routes import max_content
@@ -63,8 +64,12 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 CLAUSE_PAGES = ("web.clauses", "web.document", "web.clause", "web.compare_page")
 RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 STORED_ASSESSMENT = re.compile(r"^/v1/assessments/(?P<id>[A-Za-z0-9_-]{1,64})$")
+STORED_REVIEW = re.compile(r"^/v1/reviews/(?P<id>[A-Za-z0-9_-]{1,64})$")
 RENDERED_VIEWS = {"results": "web/results.html", "report": "web/report_body.html",
-                  "review-report": "web/review_report_body.html"}
+                  "review-report": "web/review_report_body.html",
+                  "review-results": "web/review_results.html",
+                  "assessment-list": "web/assessment_list.html",
+                  "review-list": "web/review_list.html"}
 
 
 def lookup() -> RuleLookup:
@@ -153,16 +158,28 @@ def render_document() -> Response | str:
                        f"view: one of {', '.join(RENDERED_VIEWS)}")
     curve = body.get("curve") if isinstance(body.get("curve"), dict) else None
     record = body.get("record") if isinstance(body.get("record"), dict) else None
-    return render_template(RENDERED_VIEWS[view], doc=body["document"], curve=curve,
-                           report_url=_report_url(body.get("location")), record=record)
+    try:
+        return render_template(RENDERED_VIEWS[view], doc=body["document"], curve=curve,
+                               report_url=_report_url(body.get("location")), record=record)
+    except (TemplateError, TypeError, KeyError, ValueError, AttributeError):
+        # A document the API never answered (edited, or for another view): say so, no 500.
+        return problem(422, "invalid-argument", "An argument has an invalid value",
+                       f"document: not a document the API answers that the view '{view}' "
+                       "shows; send it as the API answered it")
 
 
 def _report_url(location: Any) -> str | None:
-    """The printable page of a stored assessment, from the Location the API answered."""
+    """The printable page of a stored assessment or review, from the Location the API
+    answered."""
     if not isinstance(location, str):
         return None
-    found = STORED_ASSESSMENT.match(urlsplit(location).path)
-    return url_for("web.assessment_report", record_id=found["id"]) if found else None
+    path = urlsplit(location).path
+    for pattern, page in ((STORED_ASSESSMENT, "web.assessment_report"),
+                          (STORED_REVIEW, "web.review_report")):
+        found = pattern.match(path)
+        if found:
+            return url_for(page, record_id=found["id"])
+    return None
 
 
 # -- Reports -------------------------------------------------------------------------------
@@ -313,3 +330,6 @@ def _as_of_document(rules: RuleLookup, document_id: str) -> dict[str, Any]:
 
 # The Changes page (issue 11) lives in its own module and adds itself to this blueprint.
 from calculator.web import changes as _changes_page  # noqa: E402, F401
+
+# So do the review form and the list of stored records (issue 14).
+from calculator.web import records as _records_pages  # noqa: E402, F401

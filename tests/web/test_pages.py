@@ -349,3 +349,21 @@ def test_closing_the_rules_to_keyless_callers_closes_the_clauses_pages_too(make_
         assert response.status_code == 401 and response.mimetype == "text/html"
         assert "API key" in response.get_data(as_text=True)
     assert client.get("/assess").status_code == 200  # the page holds no rules' answers
+
+
+@pytest.mark.parametrize("view", ["results", "report", "assessment-list", "review-list"])
+def test_a_document_the_api_never_answered_is_refused_in_words_not_a_500(client, view):
+    response = client.post("/render", json={"document": {"total": "x", "items": 5,
+                                                         "clause": 3}, "view": view})
+    assert response.status_code == 422
+    assert "not a document the API answers" in response.get_json()["detail"]
+
+
+def test_the_review_form_and_the_records_page_are_linked_from_every_page(client):
+    html = client.get("/clauses").get_data(as_text=True)
+    assert 'href="/review"' in html and 'href="/records"' in html
+    form = Elements(client.get("/review").get_data(as_text=True))
+    assert ("form", {"id": "review-form"}) in [(t, {"id": a.get("id")}) for t, a in form.tags
+                                               if t == "form"]
+    assert all(a.get("id") in form.labels for t, a in form.tags
+               if t in ("input", "select") and a.get("type") != "hidden" and a.get("id"))

@@ -110,6 +110,18 @@
       });
   }
 
-  window.CalculatorApi = {key: key, rememberKey: rememberKey, send: send, ok: ok, words: words, hints: HINTS,
+  // A page's key field (decision 0041): filled from this tab, and "Forget the key" empties
+  // both; ``said`` tells the page's status line what happened.
+  function keyField(input, forget, said) {
+    input.value = key();
+    forget.addEventListener("click", function () {
+      rememberKey("");
+      input.value = "";
+      said("The key is forgotten in this tab.");
+      input.focus();
+    });
+  }
+
+  window.CalculatorApi = {keyField: keyField, key: key, rememberKey: rememberKey, send: send, ok: ok, words: words, hints: HINTS,
                           showProblem: showProblem, render: render};
 })();
