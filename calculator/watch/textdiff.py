@@ -1,6 +1,7 @@
 """A paragraph-level diff of two captures of one document, with the changed words marked.
 
-Paragraphs are the blocks between blank lines of the archive's Markdown. The diff keeps only
+Paragraphs are the blocks between blank lines of the archive's Markdown, read under the
+archive check's normalization. The diff keeps only
 what changed: each entry is a paragraph ``removed``, ``added`` or ``changed``; a changed one
 carries its words as runs (``same``, ``removed``, ``added``), so a page can mark them and a
 feed reader can read them. Unchanged paragraphs are counted, not repeated.
@@ -12,6 +13,8 @@ import difflib
 import re
 from typing import Any
 
+from calculator.archive import normalize
+
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _WORDS = re.compile(r"\S+")
 # Below this word similarity a replaced paragraph reads better as one removed and one added.
@@ -19,8 +22,12 @@ _SIMILAR = 0.5
 
 
 def paragraphs(text: str) -> list[str]:
-    """The text's paragraphs, each with its inner whitespace made single spaces."""
-    return [" ".join(block.split()) for block in _BLANK_LINES.split(text) if block.strip()]
+    """The text's paragraphs as a reader sees them: each block between blank lines under
+    the archive check's normalization (link targets, emphasis markers and escapes gone,
+    straight quotes, single spaces), so that a re-extraction that only moves a link or a
+    bold marker shows no change of words."""
+    blocks = (normalize(block) for block in _BLANK_LINES.split(text))
+    return [block for block in blocks if block]
 
 
 def word_runs(old: str, new: str) -> list[dict[str, str]]:
