@@ -38,4 +38,6 @@ class InstantArg(fields.String):
 def region_arg(**kwargs: Any) -> fields.String:
     return fields.String(load_default=None, metadata={
         "description": "The regional part: rest-of-world (default; includes the US) or "
-                       "eu-efta-uk.", "example": "rest-of-world"}, **kwargs)
+                       "eu-efta-uk; or an ISO 3166-1 alpha-2 country code (DE, US), answered "
+                       "for the part that binds users there and echoed as country.",
+        "example": "rest-of-world"}, **kwargs)

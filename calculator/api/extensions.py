@@ -36,6 +36,18 @@ class ProblemSchema(Schema):
         "description": "not-in-force: when the clause is first in force after the instant."})
     last_in_force = fields.String(allow_none=True, metadata={
         "description": "not-in-force: when the clause last stopped being in force."})
+    checked_version = fields.String(allow_none=True, metadata={
+        "description": "not-in-force: the document version read for the clause that holds "
+                       "no such clause."})
+    recorded_from = fields.String(allow_none=True, metadata={
+        "description": "not-recorded: the first document version read for the clause."})
+    recorded_until = fields.String(allow_none=True, metadata={
+        "description": "not-recorded: the version from which the rules stop covering it."})
+    checked_through = fields.String(allow_none=True, metadata={
+        "description": "The last archive capture checked against the rules."})
+    region = fields.String(allow_none=True, metadata={"description": "The part asked about."})
+    country = fields.String(allow_none=True, metadata={
+        "description": "The ISO 3166-1 alpha-2 code the part was chosen by."})
 
 
 class Api(flask_smorest.Api):

@@ -30,9 +30,11 @@ def render_assessment(doc: dict[str, Any]) -> str:
     source = doc["input"]
     left_out = ", ".join(f"{count} {reason.replace('_', ' ')}"
                          for reason, count in doc["excluded"].items() if count) or "nothing"
+    country = f", country {doc['country']}" if doc.get("country") else ""
     lines = [
-        f"{doc['platform']} ({doc['region']}): {doc['clause']['id']} "
+        f"{doc['platform']} ({doc['region']}{country}): {doc['clause']['id']} "
         f"(in force during the log: {versions})",
+        *([doc["region_note"]] if doc.get("region_note") else []),
         f"input: {source['format']}, {source['rows']:,} rows, sha256 {source['sha256']}",
         f"counted ({doc['options']['count']}): {doc['counted']['posts']:,} posts in "
         f"{doc['counted']['accesses']:,} accesses; left out (rows): {left_out}",
@@ -128,7 +130,9 @@ def column_options(command: Any) -> Any:
 @click.command("assess")
 @click.argument("logs", metavar="PATH|URL|-...", nargs=-1, required=True)
 @click.option("--platform", default="x", show_default=True)
-@click.option("--region", default=None, help="rest-of-world (default; USD) or eu-efta-uk (EUR).")
+@click.option("--region", default=None,
+              help="rest-of-world (default; USD), eu-efta-uk (EUR), or an ISO 3166-1 "
+                   "country code (DE, US).")
 @click.option("--tz", default="UTC", show_default=True, help="Zone of the calendar days.")
 @click.option("--assume-tz", default="UTC", show_default=True,
               help="Zone of timestamps that carry no offset.")

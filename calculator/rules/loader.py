@@ -222,6 +222,11 @@ class _Builder:
             return None
         versions = self.read_for(file, doc, data, versions,
                                  [c for c in clauses if c is not None])
+        checked = data.get("checked_through")
+        if checked is not None and versions and checked < max(v.date for v in versions):
+            self.problem(file, doc, ("checked_through",),
+                         f"{checked} is before the latest version ({max(v.date for v in versions)})"
+                         "; the rules were checked at least through it")
         if len(self.problems) > before:
             return None
         return Document(
