@@ -265,10 +265,10 @@ class RuleLookup:
         first = format_instant(later[0][1].start) if later else None
         last = format_instant(earlier[-1][1].end) if earlier else None
         doc_version = self.document_version_in_force(document.id, at, chosen)
-        read = [v for v in document.timeline(chosen) if clause.key in v.read_for]
+        read = [v for v in document.timeline(chosen) if was_read(v, clause, chosen)]
         recorded_from = read[0].date.isoformat() if read else None
         recorded_until = None
-        if doc_version is None or clause.key not in doc_version.version.read_for:
+        if doc_version is None or not was_read(doc_version.version, clause, chosen):
             if doc_version is None:
                 versions = document.timeline(chosen)
                 reason = (f"the rules hold no version of {document.title} for {chosen} before "
@@ -385,11 +385,19 @@ class RuleLookup:
             ruleset_revision=self.ruleset.revision)
 
 
+def was_read(version: DocumentVersion, clause: Clause, region: str) -> bool:
+    """Whether a document version was read for a clause in one part: as its ``read_for``
+    lists, or (left out) when the clause has a version for that part on or before it."""
+    if version.read_for_stated:
+        return clause.key in version.read_for
+    return any(v.date <= version.date and region in v.regions for v in clause.versions)
+
+
 def _read_at(document: Document, region: str, clause: Clause, at: datetime) -> bool:
     """Whether the document version in force at ``at`` was read for the clause."""
     for version, interval in intervals(document.timeline(region)):
         if interval.contains(at):
-            return clause.key in version.read_for
+            return was_read(version, clause, region)
     return False
 
 

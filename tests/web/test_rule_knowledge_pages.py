@@ -125,3 +125,13 @@ def test_assessing_a_peer_says_its_terms_name_no_amount_not_that_the_rules_lack_
     detail = response.get_json()["detail"]
     assert "names no amount for scraping (checked version" in detail
     assert "reddit.user-agreement.scraping-prohibition" in detail
+
+
+def test_a_clause_recorded_only_for_the_us_part_is_not_recorded_for_the_eu_part(client):
+    # The liability cap is recorded for the US part only: for the EU part the rules do not
+    # know it, which is not "not in force" (issue 14, stumble 2).
+    html = client.get("/clauses/x.terms-of-service?at=2025-01-01&region=eu-efta-uk").get_data(
+        as_text=True)
+    row = html[html.index("Limitation of X"):]
+    row = row[:row.index("</tr>")]
+    assert "Not recorded:" in row and "Not in force" not in row
