@@ -85,6 +85,19 @@ class JsonReader:
 _SPACE = " \t\r\n"
 
 
+def reason(exc: BaseException) -> str:
+    """Why a JSON text could not be read, in words that never quote it."""
+    if isinstance(exc, JsonRefused):
+        return exc.message
+    if isinstance(exc, RecursionError):
+        return TOO_DEEP
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start} cannot be read)"
+    return "a number that cannot be read"
+
+
 def loads(text: str | bytes, *, decimal: bool = False) -> Any:
     """One JSON text read strictly (see ``JsonReader.loads``)."""
     return JsonReader(decimal=decimal).loads(text)

@@ -249,6 +249,19 @@ class _Gunzip(io.RawIOBase):
         return size
 
 
+_KNOWN_SCHEMES = ("data", "blob", "about", "chrome", "chrome-extension", "moz-extension",
+                  "file", "ftp", "ftps", "ws", "wss", "javascript", "dns", "mailto", "urn",
+                  "metadata", "whois")
+
+
+def shown_scheme(scheme: str) -> str:
+    """A URL scheme as a message shows it: a well-known one by name, any other text of the
+    log never (a message names what was skipped, not the log's content)."""
+    if not scheme:
+        return "missing:"
+    return f"{scheme}:" if scheme in _KNOWN_SCHEMES else "non-http(s)"
+
+
 def check_unparsed(report: ReadReport, final: bool) -> None:
     """Refuse a file most of whose lines could not be read (early, or at its end)."""
     if not report.lines or (not final and report.lines != EARLY_CHECK):

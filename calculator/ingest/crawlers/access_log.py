@@ -81,7 +81,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
         try:
             instant = clock.ns(match["time"])
         except (ValueError, KeyError):
-            report.unparseable(number, f"time [{match['time']}] is not dd/Mon/yyyy:HH:MM:SS +hhmm")
+            report.unparseable(number, "the time is not [dd/Mon/yyyy:HH:MM:SS +hhmm]")
             check_unparsed(report, final=False)
             continue
         check_unparsed(report, final=False)

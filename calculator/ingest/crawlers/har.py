@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from calculator import json_input
 from calculator.errors import InvalidInput
 from calculator.ingest.crawlers._common import (
     Clock,
@@ -21,6 +22,7 @@ from calculator.ingest.crawlers._common import (
     check_unparsed,
     event,
     maybe_gunzip,
+    shown_scheme,
 )
 from calculator.ingest.crawlers.options import ReadOptions
 from calculator.ingest.events import AccessEvent, ReadReport
@@ -33,9 +35,9 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
     # browser session records (and by the service's upload limit).
     try:
         document = json.load(maybe_gunzip(stream, options.budget))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"this does not read as a HAR file: the JSON is broken ({exc})") \
-            from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidInput("this does not read as a HAR file: the JSON is broken "
+                           f"({json_input.reason(exc)})") from None
     entries = document.get("log", {}).get("entries") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise InvalidInput("this does not read as a HAR file: there is no log.entries list")
@@ -51,11 +53,12 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
             status = int(response.get("status", 0) or 0)
         except (KeyError, TypeError, ValueError) as exc:
             report.unparseable(number, f"entry {number} lacks a usable request.url, "
-                                       f"startedDateTime or response.status ({exc})")
+                                       "startedDateTime or response.status "
+                                       f"({type(exc).__name__})")
             continue
         scheme = url.split(":", 1)[0].lower()
         if scheme not in ("http", "https"):
-            report.skip(f"{scheme}: URL, not a network request")
+            report.skip(f"{shown_scheme(scheme)} URL, not a network request")
             continue
         if entry.get("_fromCache") or entry.get("_fromServiceWorker"):
             report.skip("served from the browser's cache, not sent to the site")

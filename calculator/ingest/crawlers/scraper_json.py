@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, BinaryIO
 
+from calculator import json_input
 from calculator.errors import InvalidInput
 from calculator.ingest.crawlers import x_posts
 from calculator.ingest.crawlers._common import (
@@ -253,7 +254,7 @@ def read_twarc2(stream: BinaryIO, options: ReadOptions,
         try:
             instant = clock.iso(retrieved)
         except ValueError:
-            report.unparseable(number, f"__twarc.retrieved_at {retrieved!r} is not an instant")
+            report.unparseable(number, "__twarc.retrieved_at is not an instant")
             check_unparsed(report, final=False)
             continue
         check_unparsed(report, final=False)
@@ -289,7 +290,7 @@ def iter_json_values(stream: BinaryIO, report: ReadReport | None) -> Iterator[tu
         return
     try:
         value = json.loads(first[1])
-    except ValueError:
+    except (ValueError, RecursionError):
         # Lines keep their "\n", so joining them restores the text and its line numbers.
         yield from _documents(first[0], first[1] + "".join(t for _, t in lines), report)
         return
@@ -299,10 +300,10 @@ def iter_json_values(stream: BinaryIO, report: ReadReport | None) -> Iterator[tu
             continue
         try:
             value = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             if report is not None:
                 report.lines += 1
-                report.unparseable(number, f"not JSON ({exc.msg} at column {exc.colno})")
+                report.unparseable(number, f"not JSON ({json_input.reason(exc)})")
                 check_unparsed(report, final=False)
             continue
         yield from _flatten(number, value)
@@ -336,13 +337,14 @@ def _documents(first_line: int, text: str, report: ReadReport | None) -> Iterato
         counted_to = position
         try:
             value, position = decoder.raw_decode(text, position)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             if report is None:
                 return
             if report.lines == 0:
-                raise InvalidInput(f"this does not read as JSON: {exc}") from exc
+                raise InvalidInput(f"this does not read as JSON: {json_input.reason(exc)}") \
+                    from None
             report.lines += 1
-            report.unparseable(line, f"the JSON breaks off here ({exc.msg})")
+            report.unparseable(line, f"the JSON breaks off here ({json_input.reason(exc)})")
             return
         yield from _flatten(line, value)
 

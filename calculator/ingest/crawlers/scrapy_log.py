@@ -72,7 +72,7 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
             stamp = record["time"] + (record["offset"] or "")
             instant = clock.datetime_ns(datetime.fromisoformat(stamp))
         except ValueError:
-            report.unparseable(number, f"time {record['time']!r} is not a date and time")
+            report.unparseable(number, "the time is not a date and time")
             check_unparsed(report, final=False)
             continue
         check_unparsed(report, final=False)
@@ -213,7 +213,8 @@ class _State:
             try:
                 stats = ast.literal_eval(literal)
             except (ValueError, SyntaxError) as exc:
-                run.stats_error = f"the stats dump is not a Python literal ({exc})"
+                run.stats_error = ("the stats dump is not a Python literal "
+                                   f"({type(exc).__name__})")
             else:
                 if isinstance(stats, dict):
                     run.stats = stats

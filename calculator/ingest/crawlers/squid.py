@@ -28,6 +28,7 @@ from calculator.ingest.crawlers.x_posts import NO_POSTS
 from calculator.ingest.events import AccessEvent, ReadReport
 
 # logformat squid: %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt
+_SQUID_TAG = re.compile(r"^(?:TCP|UDP|TAG|NONE)(?:_[A-Z]{2,12}){0,4}$")
 _LINE = re.compile(
     r"^(?P<ts>\d+)(?:\.(?P<ms>\d{1,3}))?\s+(?P<elapsed>-?\d+)\s+(?P<client>\S+)\s+"
     r"(?P<code>[A-Z_]+)/(?P<status>\d{1,3})\s+(?P<bytes>\d+|-)\s+(?P<method>\S+)\s+"
@@ -51,7 +52,10 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
             continue
         check_unparsed(report, final=False)
         if match["hier"] in ("NONE", "HIER_NONE"):
-            report.skip(f"not sent: the proxy answered itself ({match['code']})")
+            # The result tag is shown when it is one of Squid's, never other text of the log.
+            tag = match["code"].split("/", 1)[0]
+            shown = tag if _SQUID_TAG.match(tag) else "another result code"
+            report.skip(f"not sent: the proxy answered itself ({shown})")
             continue
         instant = int(match["ts"]) * NS + int((match["ms"] or "0").ljust(3, "0")) * 1_000_000
         status = int(match["status"]) or None

@@ -31,12 +31,16 @@ from calculator.ingest.crawlers._common import (
     counted,
     event,
     maybe_gunzip,
+    shown_scheme,
 )
 from calculator.ingest.crawlers.options import ReadOptions
 from calculator.ingest.crawlers.x_posts import Posts
 from calculator.ingest.events import AccessEvent, ReadReport
 from calculator.ingest.source import DecompressionBudget
 
+# Record types of WARC 1.1 (and ARC's), named in messages; any other text is not shown.
+_RECORD_TYPES = ("warcinfo", "response", "resource", "request", "metadata", "revisit",
+                 "conversion", "continuation", "arc_header")
 PAIRING_WINDOW = 10_000  # writers put a request next to its answer; this is ample
 # Writers date a request and its answer alike (the capture start), to the second in WARC 1.0;
 # a few seconds allow for a slow answer without pairing requests far apart.
@@ -86,11 +90,11 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
         if report.lines == 0 and isinstance(exc, InvalidInput):
             raise
         if report.lines == 0:
-            raise InvalidInput(f"this does not read as a WARC or ARC file: {_first_line(exc)}") \
+            raise InvalidInput(f"this does not read as a WARC or ARC file: {_why(exc)}") \
                 from exc
-        report.unparseable(report.lines + 1, f"unreadable record: {_first_line(exc)}")
+        report.unparseable(report.lines + 1, f"unreadable record: {_why(exc)}")
         report.warnings.append(
-            f"the file breaks off after record {report.lines} ({_first_line(exc)}); the "
+            f"the file breaks off after record {report.lines} ({_why(exc)}); the "
             "records before it were read, anything after it was not."
         )
     if iterator.err_count:
@@ -126,9 +130,16 @@ def _for_warcio(stream: BinaryIO, budget: DecompressionBudget) -> BinaryIO:
     return plain
 
 
-def _first_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:160] or type(exc).__name__
+def _why(exc: BaseException) -> str:
+    """Why a record could not be read, never its content (warcio's messages quote the line
+    it found, which can be a URL with a handle and a post id)."""
+    if isinstance(exc, InvalidInput):
+        return exc.detail  # ours, which never quote the log
+    if isinstance(exc, ArchiveLoadFailed):
+        return "no WARC or ARC record header where a record should start"
+    if isinstance(exc, zlib.error | EOFError | OSError):
+        return "the compressed data is corrupt or cut short"
+    return "a record header that cannot be read"
 
 
 class _Reader:
@@ -157,12 +168,13 @@ class _Reader:
             yield from self._request(record, number)
             return
         if kind not in ("response", "revisit", "resource"):
-            self.report.skip(f"{kind} record, not an access")
+            shown = kind if kind in _RECORD_TYPES else "unknown type of"
+            self.report.skip(f"{shown} record, not an access")
             return
         uri = (headers.get_header("WARC-Target-URI") or "").strip("<>")
         scheme = uri.split(":", 1)[0].lower()
         if scheme not in ("http", "https"):
-            self.report.skip(f"{kind} record of a {scheme or 'missing'}: URI, not an access")
+            self.report.skip(f"{kind} record of a {shown_scheme(scheme)} URI, not an access")
             return
         date = headers.get_header("WARC-Date") or ""
         method = self._pair_answer(headers, uri, self._instant(date), number)
@@ -179,7 +191,7 @@ class _Reader:
         try:
             instant = self.clock.iso(date)
         except ValueError:
-            self.report.unparseable(number, f"WARC-Date {date!r} is not an instant")
+            self.report.unparseable(number, "the WARC-Date is not an instant")
             return
         answer = event(instant, "capture-start", uri, attribution, posts, self.options,
                        method=method, status=status, accessed=accessed, line=number)
@@ -322,8 +334,7 @@ class _Reader:
         try:
             instant = self.clock.iso(request.date)
         except ValueError:
-            self.report.unparseable(request.number, f"WARC-Date {request.date!r} is not an "
-                                                    "instant")
+            self.report.unparseable(request.number, "the WARC-Date is not an instant")
             return
         self.unanswered += 1
         attribution = self.recognizer.attribute(request.uri)

@@ -157,7 +157,7 @@ def _graphql_params(query: dict[str, list[str]]) -> Posts:
     raw = (query.get("variables") or [""])[0]
     try:
         variables = json.loads(raw) if raw else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         return NO_POSTS
     if not isinstance(variables, dict):
         return NO_POSTS
@@ -185,7 +185,12 @@ def posts_in_body(body: bytes | str) -> Posts | None:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return _posts_in_lines(body)
-    return posts_in_document(document) or Posts(basis="body-count")
+    except RecursionError:  # nested too deep to be an answer: not one that can be counted
+        return None
+    try:
+        return posts_in_document(document) or Posts(basis="body-count")
+    except RecursionError:
+        return None
 
 
 def _posts_in_lines(body: bytes | str) -> Posts | None:
@@ -199,9 +204,9 @@ def _posts_in_lines(body: bytes | str) -> Posts | None:
             continue
         try:
             document = json.loads(line)
-        except (ValueError, UnicodeDecodeError):
+            found.append(posts_in_document(document) or Posts(basis="body-count"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
             continue
-        found.append(posts_in_document(document) or Posts(basis="body-count"))
     if not found:
         return None
     ids = _unique(i for p in found for i in p.ids)
