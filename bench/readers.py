@@ -1,0 +1,214 @@
+"""Every tabular form against the Arrow reader of the same file, side by side in one run.
+
+Generates one log of N rows over 30 days (posts 1 to 9 a row, so every reading has windows
+to price) and writes it as:
+  - JSON Lines (timestamp, posts)                    vs pyarrow.json.read_json
+  - Parquet (timestamp, posts, url, status, post_id)  vs pyarrow.parquet.read_table of
+                                                         the columns the assessment reads
+  - Arrow IPC file (the same columns)                 vs pyarrow.parquet.read_table of the
+                                                         same columns, and pyarrow.feather
+  - CSV with url, status and post_id columns          vs pyarrow.csv.read_csv
+  - CSV at millisecond and at microsecond resolution  vs pyarrow.csv.read_csv
+Each is timed in a fresh child process on a warm file cache, only the call (imports done,
+rules loaded, as in the running service), best of --runs; peak memory is the child's VmHWM.
+The assessment is the full one: read, hash, fold, distinct post ids where the log has
+them, all 18 readings.
+
+    python bench/readers.py                       # 10,000,000 rows
+    python bench/readers.py --rows 2000000 --only jsonl,parquet
+Goals (issue 12): JSON Lines <= 2x read_json; Parquet and Arrow <= 2x read_table of the same
+columns; CSV with url/status/post_id <= 2x read_csv, distinct counts included; millisecond
+and microsecond logs <= 3x the read and < 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+
+DAYS = 30
+START = np.datetime64("2025-03-01T00:00:00", "s").astype(np.int64)
+SLICE = 2_000_000  # rows generated and written at once
+
+CHILD = r"""
+import json, sys, time
+path, what = sys.argv[1], sys.argv[2]
+columns = ["timestamp", "posts"] + (["post_id"] if "ids" in sys.argv[3:] else [])
+extra = {}
+if what == "read_json":
+    import pyarrow.json
+    began = time.perf_counter()
+    rows = pyarrow.json.read_json(path).num_rows
+elif what == "read_csv":
+    import pyarrow.csv
+    began = time.perf_counter()
+    rows = pyarrow.csv.read_csv(path).num_rows
+elif what == "read_parquet":
+    import pyarrow.parquet
+    began = time.perf_counter()
+    rows = pyarrow.parquet.read_table(path, columns=columns).num_rows
+elif what == "read_feather":
+    import pyarrow.feather
+    began = time.perf_counter()
+    rows = pyarrow.feather.read_table(path, columns=columns).num_rows
+else:
+    from calculator.damages.assessment import assess, default_lookup
+    rules = default_lookup()
+    began = time.perf_counter()
+    result = assess(path, rules=rules)
+    rows = result.input.rows
+    extra = {"headline": str(result.headline.amount), "high": str(result.high),
+             "distinct_posts": result.counts.get("distinct_posts")}
+seconds = time.perf_counter() - began
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+print(json.dumps({"rows": rows, "seconds": seconds, "peak_bytes": peak, **extra}))
+"""
+
+
+def _slices(rows: int, seed: int, unit: str):
+    """(times, posts, ids) in time order, a slice at a time."""
+    rng = np.random.default_rng(seed)
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000}[unit]
+    span = DAYS * 86_400 * per_second
+    count = max(1, rows // SLICE)
+    for index in range(count):
+        size = rows // count + (1 if index < rows % count else 0)
+        low, high = span * index // count, span * (index + 1) // count
+        ticks = np.sort(rng.integers(low, high, size)) + START * per_second
+        yield (ticks.astype(f"datetime64[{unit}]"), rng.integers(1, 10, size),
+               rng.integers(1, 5 * rows // 4 + 2, size))
+
+
+def _table(times, posts, ids, unit: str, wide: bool) -> pa.Table:
+    stamps = np.char.add(np.datetime_as_string(times, unit=unit), "Z")
+    columns = {"timestamp": pa.array(stamps), "posts": pa.array(posts)}
+    if wide:
+        text_ids = ids.astype(str)
+        columns["url"] = pa.array(np.char.add("https://x.com/someone/status/", text_ids))
+        columns["status"] = pa.array(np.where(ids % 17 == 0, 404, 200))
+        columns["post_id"] = pa.array(text_ids)
+    return pa.table(columns)
+
+
+def write_csv(path: Path, rows: int, unit: str = "s", wide: bool = False) -> None:
+    writer = None
+    for times, posts, ids in _slices(rows, 7, unit):
+        table = _table(times, posts, ids, unit, wide)
+        writer = writer or pacsv.CSVWriter(str(path), table.schema)
+        writer.write_table(table)
+    writer.close()
+
+
+def write_jsonl(path: Path, rows: int) -> None:
+    with path.open("w") as out:
+        for times, posts, _ in _slices(rows, 7, "s"):
+            stamps = np.datetime_as_string(times, unit="s")
+            lines = np.char.add(np.char.add(np.char.add('{"timestamp":"', stamps), 'Z","posts":'),
+                                posts.astype(str))
+            out.write("}\n".join(lines.tolist()) + "}\n")
+
+
+def write_columnar(parquet: Path, arrow: Path, rows: int) -> None:
+    tables = [_table(t, p, i, "s", True) for t, p, i in _slices(rows, 7, "s")]
+    whole = pa.concat_tables(tables)
+    pq.write_table(whole, parquet, row_group_size=1 << 20)
+    feather.write_feather(whole, arrow, compression="lz4", chunksize=1 << 20)
+
+
+def measure(path: Path, what: str, runs: int, *flags: str) -> dict:
+    best = None
+    for _ in range(runs):
+        finished = subprocess.run([sys.executable, "-c", CHILD, str(path), what, *flags],
+                                  capture_output=True, text=True, check=True)
+        run = json.loads(finished.stdout)
+        best = run if best is None or run["seconds"] < best["seconds"] else best
+    return best
+
+
+def line(name: str, run: dict) -> str:
+    return (f"  {name:<34} {run['seconds']:7.2f} s  {run['rows'] / run['seconds']:12,.0f} rows/s"
+            f"  peak {run['peak_bytes'] / 2**20:7,.0f} MiB")
+
+
+def compare(title: str, path: Path, baseline: str, goal: float, runs: int, *flags: str
+            ) -> dict:
+    with path.open("rb") as warm:  # both sides read from the page cache
+        while warm.read(1 << 24):
+            pass
+    base = measure(path, baseline, runs, *flags)
+    ours = measure(path, "assess", runs)
+    ratio = ours["seconds"] / base["seconds"]
+    size = path.stat().st_size / 1e6
+    print(f"{title} ({size:,.0f} MB)")
+    print(line(f"pyarrow {baseline}", base))
+    print(line("calculator.assess", ours))
+    verdict = "met" if ratio <= goal else "NOT met"
+    print(f"  ratio {ratio:.2f} (goal <= {goal:.1f}: {verdict}); headline {ours['headline']}, "
+          f"high {ours['high']}, distinct posts {ours['distinct_posts']}")
+    return {"title": title, "baseline": base, "assess": ours, "ratio": ratio}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=1, help="timed runs of each (best kept)")
+    parser.add_argument("--only", default="jsonl,parquet,arrow,csv,ms,us",
+                        help="comma-separated: jsonl, parquet, arrow, csv, ms, us")
+    parser.add_argument("--dir", type=Path, help="keep the generated files here")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    folder = tempfile.TemporaryDirectory()
+    where = args.dir or Path(folder.name)
+    where.mkdir(parents=True, exist_ok=True)
+    results = []
+    began = time.perf_counter()
+
+    def path(name: str, write) -> Path:
+        target = where / name
+        if not target.exists():
+            write(target)
+        return target
+
+    if "jsonl" in only:
+        jsonl = path(f"log-{args.rows}.jsonl", lambda p: write_jsonl(p, args.rows))
+        results.append(compare("JSON Lines", jsonl, "read_json", 2.0, args.runs))
+    if only & {"parquet", "arrow"}:
+        parquet, arrow = where / f"log-{args.rows}.parquet", where / f"log-{args.rows}.arrow"
+        if not (parquet.exists() and arrow.exists()):
+            write_columnar(parquet, arrow, args.rows)
+        if "parquet" in only:
+            results.append(compare("Parquet, url/status/post_id columns", parquet,
+                                   "read_parquet", 2.0, args.runs, "ids"))
+        if "arrow" in only:
+            results.append(compare("Arrow IPC, url/status/post_id columns", arrow,
+                                   "read_feather", 2.0, args.runs, "ids"))
+    if "csv" in only:
+        wide = path(f"log-{args.rows}-wide.csv", lambda p: write_csv(p, args.rows, wide=True))
+        results.append(compare("CSV with url/status/post_id columns", wide, "read_csv", 2.0,
+                               args.runs))
+    for unit, word in (("ms", "millisecond"), ("us", "microsecond")):
+        if unit in only:
+            fine = path(f"log-{args.rows}-{unit}.csv", lambda p, u=unit: write_csv(p, args.rows,
+                                                                                   u))
+            result = compare(f"CSV at {word} resolution", fine, "read_csv", 3.0, args.runs)
+            peak = result["assess"]["peak_bytes"] / 2**30
+            print(f"  peak memory {peak:.2f} GiB (goal < 1 GB: "
+                  f"{'met' if peak * 2**30 < 1e9 else 'NOT met'})")
+            results.append(result)
+    print(f"({time.perf_counter() - began:,.0f} s in all; the machine may be shared)")
+
+
+if __name__ == "__main__":
+    main()
