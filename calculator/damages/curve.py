@@ -22,7 +22,7 @@ import numpy as np
 
 from calculator.damages import windows as w
 from calculator.damages.assessment import Assessment, ReplayBasis, damages_clause
-from calculator.ingest.volume import Volume
+from calculator.ingest.volume import Volume, sorted_unique
 from calculator.rules.lookup import Interval, RuleLookup
 from calculator.rules.model import ClauseVersion
 from calculator.timeutil import parse_duration
@@ -82,14 +82,7 @@ def change_points(instants: np.ndarray, window: int) -> np.ndarray:
     The same set as ``np.union1d(instants, instants + window)``, made by merging the two
     ascending runs (a stable sort of two runs is linear) instead of hashing millions of
     values: the difference between seconds and milliseconds for a long log's chart."""
-    merged = np.concatenate((instants, instants + window))
-    merged.sort(kind="stable")
-    if len(merged) < 2:
-        return merged
-    keep = np.empty(len(merged), dtype=bool)
-    keep[0] = True
-    np.not_equal(merged[1:], merged[:-1], out=keep[1:])
-    return merged[keep]
+    return sorted_unique(np.concatenate((instants, instants + window)), runs=True)
 
 
 def trailing_counts(counter: w.WindowCounter, at: np.ndarray, window: int,

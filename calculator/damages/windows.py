@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from calculator.ingest.volume import pair_order, sorted_unique
+
 NS = 1_000_000_000
 RESOLUTIONS = (NS, 1_000_000, 1_000, 1)  # seconds, milliseconds, microseconds, nanoseconds
 
@@ -106,14 +108,19 @@ class DistinctCounter:
 
     def __init__(self, instants: np.ndarray, ids: np.ndarray, window: int) -> None:
         # One occurrence per (instant, id), in time order.
-        order = np.lexsort((ids, instants))
-        instants, ids = instants[order], ids[order]
-        keep = np.ones(len(ids), dtype=bool)
-        keep[1:] = (instants[1:] != instants[:-1]) | (ids[1:] != ids[:-1])
-        self.instants, self.ids = instants[keep], ids[keep]
+        ordered = len(ids) < 2 or bool(np.all(
+            (instants[1:] > instants[:-1])
+            | ((instants[1:] == instants[:-1]) & (ids[1:] > ids[:-1]))))
+        if not ordered:  # a volume's occurrences come ordered and once each already
+            order = pair_order(instants, ids)
+            instants, ids = instants[order], ids[order]
+            keep = np.ones(len(ids), dtype=bool)
+            keep[1:] = (instants[1:] != instants[:-1]) | (ids[1:] != ids[:-1])
+            instants, ids = instants[keep], ids[keep]
+        self.instants, self.ids = instants, ids
         self.window = window
-        self.total = len(np.unique(self.ids))
-        by_id = np.lexsort((self.instants, self.ids))
+        self.total = len(sorted_unique(self.ids))
+        by_id = pair_order(self.ids, self.instants)
         same = self.ids[by_id][1:] == self.ids[by_id][:-1]
         earlier = self.instants[by_id][:-1][same]
         later = self.instants[by_id][1:][same]
@@ -237,15 +244,6 @@ def peak(instants: np.ndarray, counter: WindowCounter, window: int,
 Pricer = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
 
 
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """Ascending, each value once. The inputs are a few sorted runs, which a stable sort
-    (timsort) merges in linear time; numpy's hashing unique is far slower here."""
-    values = np.sort(values, kind="stable")
-    keep = np.ones(len(values), dtype=bool)
-    keep[1:] = values[1:] != values[:-1]
-    return values[keep]
-
-
 @dataclass(frozen=True)
 class WorstCase:
     total: int  # in the pricer's scaled units
@@ -274,7 +272,7 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
     lowest = int(instants[0]) - window + eps  # the earliest start that can hold an access
     last = (int(instants[-1]) - lowest) // window  # the block of the last useful start
     # Where a window's content changes as its start moves (each access leaves and enters).
-    steps = _sorted_unique(np.concatenate((instants + eps, instants - window + eps)))
+    steps = sorted_unique(np.concatenate((instants + eps, instants - window + eps)), runs=True)
     nothing = np.zeros(0, dtype=np.int64)
     # V one block later, per pricer: its steps (positions) and values; beyond the last
     # block nothing can be owed.
@@ -284,9 +282,9 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
         begin = lowest + j * window
         end = begin + window
         local = steps[np.searchsorted(steps, begin):np.searchsorted(steps, end)]
-        points = _sorted_unique(np.concatenate(
+        points = sorted_unique(np.concatenate(
             [np.array([begin], dtype=np.int64), local,
-             *(positions - window for positions, _ in later)]))
+             *(positions - window for positions, _ in later)]), runs=True)
         posts = counter.count(points, points + window)
         firsts = _first_in(instants, points) if by_first_access else None
         for r, pricer in enumerate(pricers):

@@ -41,6 +41,7 @@ MAX_COLUMN_NAME = 256  # characters of one column name (the document lists the c
 MAX_POSTS = 10**12  # posts one row may carry: more is a mistake (and would overflow sums)
 MAX_JSON_ELEMENT = 64 << 20  # characters one element of a JSON array may take
 _CHUNK = 32 << 20  # bytes of CSV parsed at once: large enough for pyarrow's threads
+_NUMBER_ID = r"^(0|[1-9][0-9]{0,17})$"  # a post id that is a number, fitting 64 bits
 _JSON_BATCH = 50_000  # records of JSON turned into columns at once
 # The csv module refuses fields over 128 KiB by default; lines here are already bounded by
 # the blocks they are read in (and the header by MAX_HEADER_BYTES), so any field is read.
@@ -184,18 +185,29 @@ class _Collector:
             return
         self.has_post_ids = True
         ids = pc.utf8_trim_whitespace(table.column("post_id").cast(pa.string()))
-        encoded = pc.dictionary_encode(ids).combine_chunks()
-        numbers = np.array([self.post_ids.setdefault(value, len(self.post_ids))
-                            for value in encoded.dictionary.to_pylist()] or [0],
-                           dtype=np.int64)
-        indices = encoded.indices
-        present = np.asarray(pc.fill_null(pc.not_equal(ids, ""), False)) & \
-            np.asarray(indices.is_valid())
+        present = np.asarray(pc.fill_null(pc.not_equal(ids, ""), False))
         missing = keep & ~present
         self.result.post_id_missing += int(missing.sum())
         chosen = keep & present
-        local = np.asarray(pc.fill_null(indices, 0))[chosen]
-        self.occurrences.append((instants[chosen], numbers[local]))
+        self.occurrences.append((instants[chosen], self._numbers(ids.filter(chosen))))
+
+    def _numbers(self, ids: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        """A number per post id, equal for equal ids only. Ids written as whole numbers
+        (X's, Reddit's numeric ids...) are their own number, without a lookup: the text of
+        a number without leading zeros names one number and back. Other ids get negative
+        numbers in order of first sight."""
+        numeric = np.asarray(pc.fill_null(pc.match_substring_regex(ids, _NUMBER_ID), False))
+        numbers = np.empty(len(ids), dtype=np.int64)
+        if numeric.any():
+            numbers[numeric] = np.asarray(ids.filter(numeric).cast(pa.int64()))
+        if not numeric.all():
+            other = ids.filter(~numeric)
+            encoded = pc.dictionary_encode(other).combine_chunks()
+            seen = np.array([-1 - self.post_ids.setdefault(value, len(self.post_ids))
+                             for value in encoded.dictionary.to_pylist()] or [0],
+                            dtype=np.int64)
+            numbers[~numeric] = seen[np.asarray(encoded.indices)]
+        return numbers
 
     def distinct(self) -> Volume | None:
         """The distinct-post volume whenever the log has post ids (all three counts are

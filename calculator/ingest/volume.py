@@ -14,6 +14,56 @@ import numpy as np
 _MERGE_AT = 4_000_000
 
 
+def sorted_unique(values: np.ndarray, *, runs: bool = False) -> np.ndarray:
+    """Each value once, ascending. numpy's own ``unique`` (and ``isin``) hash and, for
+    millions of int64 values, take seconds where a sort takes a tenth of one. ``runs``: the
+    values are a few ascending runs, which a stable sort (timsort) merges in linear time."""
+    values = np.sort(values, kind="stable" if runs else None)
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+def is_in_sorted(values: np.ndarray, ascending: np.ndarray) -> np.ndarray:
+    """``np.isin(values, ascending)`` for an ascending array, by binary search."""
+    if len(ascending) == 0:
+        return np.zeros(len(values), dtype=bool)
+    index = np.minimum(np.searchsorted(ascending, values), len(ascending) - 1)
+    return ascending[index] == values
+
+
+def _dense_ranks(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each value's rank among the distinct values (0, 1, ...), and how many there are."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    ascending = bool(np.all(values[1:] >= values[:-1]))
+    order = None if ascending else np.argsort(values)
+    ordered = values if order is None else values[order]
+    steps = np.empty(len(values), dtype=np.int64)
+    steps[0] = 0
+    np.not_equal(ordered[1:], ordered[:-1], out=steps[1:])
+    ranks = np.cumsum(steps)
+    count = int(ranks[-1]) + 1
+    if order is not None:
+        placed = np.empty_like(ranks)
+        placed[order] = ranks
+        ranks = placed
+    return ranks, count
+
+
+def pair_order(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The order that sorts rows by ``first``, then ``second`` (``np.lexsort((second,
+    first))``): one sort of a combined rank, several times faster for millions of rows."""
+    ranks1, count1 = _dense_ranks(first)
+    ranks2, count2 = _dense_ranks(second)
+    if count1 * max(count2, 1) >= 2**62:
+        return np.lexsort((second, first))
+    return np.argsort(ranks1 * count2 + ranks2, kind="stable")
+
+
 @dataclass(frozen=True)
 class Volume:
     """Per distinct instant (UTC nanoseconds, ascending): posts and rows (accesses).
@@ -43,7 +93,7 @@ class Volume:
     @property
     def total_posts(self) -> int:
         if self.occurrence_ids is not None:
-            return len(np.unique(self.occurrence_ids))
+            return len(sorted_unique(self.occurrence_ids))
         return int(self.posts.sum())
 
     @property
@@ -53,7 +103,7 @@ class Volume:
     def select(self, mask: np.ndarray) -> Volume:
         if self.occurrence_instants is None or self.occurrence_ids is None:
             return Volume(self.instants[mask], self.posts[mask], self.accesses[mask])
-        kept = np.isin(self.occurrence_instants, self.instants[mask])
+        kept = is_in_sorted(self.occurrence_instants, self.instants[mask])
         return Volume.of_occurrences(self.occurrence_instants[kept], self.occurrence_ids[kept])
 
     @staticmethod
@@ -64,7 +114,7 @@ class Volume:
     @staticmethod
     def of_occurrences(instants: np.ndarray, ids: np.ndarray) -> Volume:
         """A distinct-post volume; per instant, posts are its distinct ids."""
-        order = np.lexsort((ids, instants))
+        order = pair_order(instants, ids)
         instants, ids = instants[order], ids[order]
         keep = np.ones(len(ids), dtype=bool)
         keep[1:] = (instants[1:] != instants[:-1]) | (ids[1:] != ids[:-1])

@@ -205,3 +205,16 @@ def test_a_missing_object_is_answered_in_words(s3_environment):
     _, bucket = s3_environment
     with pytest.raises(InvalidInput, match="no files found"):
         calculator.assess(f"s3://{bucket}/nothing-here/")
+
+
+def test_post_ids_are_told_apart_by_their_text_across_files(tmp_path):
+    # 7 and 007 are different ids; a numeric id and a text id never meet; the same id in
+    # two files is one post.
+    (tmp_path / "a.csv").write_bytes(b"timestamp,post_id\n2025-03-01T10:00:00Z,7\n"
+                                     b"2025-03-01T10:00:01Z,007\n2025-03-01T10:00:02Z,abc\n")
+    (tmp_path / "b.jsonl").write_bytes(b'{"timestamp": "2025-03-01T11:00:00Z", "post_id": 7}\n'
+                                       b'{"timestamp": "2025-03-01T11:00:01Z", "post_id": "-1"}\n'
+                                       b'{"timestamp": "2025-03-01T11:00:02Z", "post_id": "abc"}\n')
+    result = calculator.assess(str(tmp_path), count="distinct")
+    assert result.counts["distinct_posts"] == 4  # 7, 007, abc, -1
+    assert result.counted["posts"] == 4
