@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from assess_speed import generate  # noqa: E402 - the bench's own log generator
+from assess_speed import generate  # the bench's own log generator
 
 CHILD = r"""
 import json, sys, time
