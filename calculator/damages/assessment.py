@@ -540,7 +540,8 @@ def _details(read: LogRead) -> dict[str, object] | None:
     return {"lines": report.lines, "unparsed": report.unparsed,
             "unparsed_examples": [{"line": line, "why": why}
                                   for line, why in report.unparsed_examples],
-            "skipped": dict(report.skipped)}
+            "skipped": dict(report.skipped),
+            **{name: dict(tally) for name, tally in report.tallies.items()}}
 
 
 @dataclass(frozen=True)

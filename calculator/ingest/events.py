@@ -66,6 +66,9 @@ class ReadReport:
     warnings: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     time_kind: str | None = None
+    # How many of each a reader did, for a reader of the document to check by hand: WARC
+    # request/answer pairs by how they were paired, X API answers by where posts came from.
+    tallies: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def unparseable(self, line: int, why: str, keep: int = 5) -> None:
         self.unparsed += 1

@@ -66,7 +66,9 @@ class InputSchema(Schema):
                        "request-start, logged, capture-start, completed, allocated..."})
     details = fields.Dict(allow_none=True, metadata={
         "description": "For crawler formats: lines read, lines that could not be read (with "
-                       "the first line numbers), and what was skipped, by reason."})
+                       "the first line numbers), and what was skipped, by reason; for WARC, "
+                       "request records paired with their answers by how (request_pairs); "
+                       "for X API calls, where their posts were counted from (x_api_posts)."})
 
 
 class OptionsSchema(Schema):

@@ -150,6 +150,12 @@ class Recognizer:
         return found
 
     def note(self, report: ReadReport) -> None:
+        if self.from_body or self.from_url or self.unreadable_bodies or self.unsized_api:
+            report.tallies["x_api_posts"] = {
+                "from_stored_body": self.from_body, "of_which_no_posts": self.empty_bodies,
+                "from_url_no_body_stored": self.from_url,
+                "from_url_body_not_json": self.unreadable_bodies,
+                "not_counted": self.unsized_api}
         if self.from_body:
             empty = (f", {self.empty_bodies} of them holding no posts (an empty page, users, "
                      "an error)" if self.empty_bodies else "")

@@ -350,6 +350,8 @@ class _Reader:
         report = self.report
         if self.paired:
             by_link, by_uri = self.paired["concurrent-to"], self.paired["uri-and-date"]
+            report.tallies["request_pairs"] = {"by_warc_concurrent_to": by_link,
+                                               "by_uri_and_date": by_uri}
             report.assumptions.append(
                 f"Request records paired with their answers: {by_link} by WARC-Concurrent-To, "
                 f"{by_uri} by the same target URI and a WARC-Date within "

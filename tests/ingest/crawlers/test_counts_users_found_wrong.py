@@ -129,6 +129,18 @@ def test_an_empty_page_is_priced_as_no_posts_in_an_assessment(runner, client, tm
                        content_type="application/octet-stream").get_json()
     assert cli["counts"] == http["counts"] == python.to_document()["counts"]
     assert any("holding no posts" in a for a in http["assumptions"])
+    assert http["input"]["details"]["x_api_posts"] == {
+        "from_stored_body": 1, "of_which_no_posts": 1, "from_url_no_body_stored": 0,
+        "from_url_body_not_json": 0, "not_counted": 0}
+
+
+def test_the_assessment_says_how_many_requests_were_paired_each_way(client):
+    stripped, _ = without_concurrent_to(SAMPLES / "warc" / "pywb_iana.warc.gz")
+    http = client.post("/v1/assessments", data=stripped,
+                       content_type="application/octet-stream").get_json()
+    assert http["input"]["details"]["request_pairs"] == {"by_warc_concurrent_to": 0,
+                                                         "by_uri_and_date": 171}
+    assert http["counts"]["log_requests"] == 171
 
 
 # -- 3. WARC pairing without WARC-Concurrent-To ------------------------------------------------
