@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from calculator.errors import FieldProblem, InvalidArgument
+from calculator.errors import FieldProblem, InvalidArgument, shortened
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DURATION = re.compile(
@@ -21,9 +21,9 @@ def zone(name: str, field: str = "zone") -> ZoneInfo:
     """The IANA zone called ``name``, or an error that says the name is unknown."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        message = (f"'{name}' is not a known IANA time zone (for example UTC, Europe/Dublin, "
-                   "America/Chicago)")
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: a name too long
+        message = (f"'{shortened(str(name))}' is not a known IANA time zone (for example UTC, "
+                   "Europe/Dublin, America/Chicago)")
         raise InvalidArgument(f"{field}: {message}",
                               problems=[FieldProblem(message, field=field)]) from None
 
@@ -55,7 +55,7 @@ def parse_instant(text: str, *, name: str = "at") -> datetime:
     across the start of a clause. So is an instant outside ``SUPPORTED_YEARS``.
     """
     value = text.strip()
-    shown = value if len(value) <= 40 else value[:40] + "…"
+    shown = shortened(value)
     year = re.match(r"^([+-]?\d+)-", value)
     if year and not FIRST_YEAR <= int(year.group(1)) <= LAST_YEAR:
         _refuse(name, f"'{shown}' is outside {SUPPORTED_YEARS}, the instants this service "
@@ -132,7 +132,8 @@ def parse_duration(text: str) -> Duration:
     """Read an ISO 8601 duration such as ``PT24H``, ``P30D`` or ``P18M``."""
     match = _DURATION.match(text) if isinstance(text, str) else None
     if not match:
-        raise ValueError(f"'{text}' is not an ISO 8601 duration (for example PT24H, P30D, P18M)")
+        raise ValueError(f"'{shortened(str(text))}' is not an ISO 8601 duration (for example "
+                         "PT24H, P30D, P18M)")
     parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
     return Duration(
         text=text,

@@ -7,6 +7,7 @@ answer is also checked for what it must never carry: the content of the log.
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -165,3 +166,13 @@ def test_invalid_utf8_is_reported_by_its_row_or_line(client, body, content_type,
     response = client.post("/v1/assessments", data=body, content_type=content_type)
     assert response.status_code == 422
     assert where in response.get_json()["detail"]
+
+
+def test_a_huge_option_value_is_echoed_only_as_a_short_prefix(client):
+    response = client.post("/v1/assessments", content_type="multipart/form-data", data={
+        "log": (io.BytesIO(f"timestamp\n{TS}\n".encode()), "log.csv"),
+        "assume_tz": "Z" * 200_000})
+    assert response.status_code == 422
+    assert "'ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ…' is not a known IANA time zone" in \
+        response.get_json()["detail"]
+    assert len(response.get_data()) < 4096

@@ -64,3 +64,10 @@ def test_a_csv_line_longer_than_a_block_is_read_and_every_row_counts(long_line):
     result = read(data, "csv")
     assert result.rows == 120_000 + 1 + 50_000
     assert result.volume.total_posts == sum(k % 5 for k in range(120_000)) + 11 + 3 * 50_000
+
+
+def test_a_7_mib_line_right_after_the_header_is_read():
+    data = ("timestamp,posts,note\n2025-03-01T12:00:00Z,11," + "a" * ((7 << 20) + 100)
+            + "\n2025-03-01T12:00:01Z,2,n\n").encode()
+    result = read(data, "csv")
+    assert (result.rows, result.volume.total_posts) == (2, 13)
