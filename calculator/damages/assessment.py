@@ -289,6 +289,9 @@ def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: I
              if len(volume.instants) else None)
     clause = damages_clause(lookup, options.platform, first, region)
     region_note = lookup.region_note(lookup.ruleset.documents[clause.document_id], choice)
+    if region_note.strip() and region_note.strip() not in notes:
+        # Kept with the notes, so that a replay (which names the part) states it again.
+        notes = [region_note.strip(), *notes]
     tariffs, periods = tariffs_of(lookup, clause, region)
     window = tariffs[0].window_ns
 
@@ -319,8 +322,6 @@ def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: I
         read_excluded=excluded, counts=dict(counts or {}), warnings=tuple(warnings),
         country=choice.country, region_note=region_note.strip() or None)
     sentences = _assumptions(assessment, tariffs, periods, notes, spanning)
-    if assessment.region_note:
-        sentences.insert(0, assessment.region_note)
     if placed_early:
         sentences.append(
             "Periods start at their first counted access, like the busiest period, except "
