@@ -17,7 +17,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -145,6 +145,12 @@ class _Collector:
         self.occurrences: list[tuple[np.ndarray, np.ndarray]] = []
 
     def add(self, table: pa.Table, first_row: int) -> None:
+        try:
+            self._add(table, first_row)
+        except InvalidInput as exc:
+            raise _named_as_in_the_log(exc, self.result.column_map) from None
+
+    def _add(self, table: pa.Table, first_row: int) -> None:
         rows = table.num_rows
         if rows == 0:
             return
@@ -222,6 +228,24 @@ class _Collector:
     def _exclude(self, reason: str, mask: np.ndarray, posts: np.ndarray) -> None:
         self.result.excluded_rows[reason] += int(mask.sum())
         self.result.excluded_posts[reason] += int(posts[mask].sum())
+
+
+def _named_as_in_the_log(exc: InvalidInput, column_map: ColumnMap | None) -> InvalidInput:
+    """A row's problem under the log's own column name (``ts``, not ``timestamp``): the
+    reader works with internal names, the user knows the log's."""
+    renamed = column_map.renamed() if column_map else {}
+    problems = exc.problems
+    if not problems or problems[0].field not in renamed:
+        return exc
+    internal = problems[0].field
+    column = renamed[internal]
+    detail = exc.detail
+    if problems[0].row is not None:
+        detail = detail.replace(f"row {problems[0].row}, {internal}:",
+                                f"row {problems[0].row}, {column}:", 1)
+    return InvalidInput(detail, problems=[
+        replace(p, field=renamed.get(p.field, p.field) if p.field else None)
+        for p in problems], **exc.extensions)
 
 
 def _problem(row: int, column: str, message: str) -> InvalidInput:

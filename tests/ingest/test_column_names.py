@@ -165,3 +165,15 @@ def test_without_post_ids_the_distinct_count_is_not_known_and_no_note_blames_row
     result = calculator.assess(b"timestamp,posts\n2025-03-01T18:00:00Z,3\n")
     assert result.counts["distinct_posts"] is None
     assert not any("post_id" in note for note in result.notes)
+
+
+@pytest.mark.parametrize("log, options, expected", [
+    (b"ts,posts\n2025-03-01T18:00:00Z,1\nyesterday,2\n", {}, ("row 2, ts:", "ts")),
+    (b'{"ts": "2025-03-01T18:00:00Z"}\n{"ts": "yesterday"}\n', {}, ("row 2, ts:", "ts")),
+    (b"timestamp,n\n2025-03-01T18:00:00Z,many\n", {"posts_column": "n"}, ("row 1, n:", "n")),
+])
+def test_a_bad_row_is_named_by_the_logs_own_column(log, options, expected):
+    with pytest.raises(InvalidInput) as caught:
+        calculator.assess(log, **options)
+    assert caught.value.detail.startswith(expected[0])
+    assert caught.value.problems[0].field == expected[1]
