@@ -271,8 +271,6 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
         return [WorstCase(0, []) for _ in pricers]
     lowest = int(instants[0]) - window + eps  # the earliest start that can hold an access
     last = (int(instants[-1]) - lowest) // window  # the block of the last useful start
-    # Where a window's content changes as its start moves (each access leaves and enters).
-    steps = sorted_unique(np.concatenate((instants + eps, instants - window + eps)), runs=True)
     nothing = np.zeros(0, dtype=np.int64)
     # V one block later, per pricer: its steps (positions) and values; beyond the last
     # block nothing can be owed.
@@ -281,7 +279,14 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
     for j in range(last, -1, -1):
         begin = lowest + j * window
         end = begin + window
-        local = steps[np.searchsorted(steps, begin):np.searchsorted(steps, end)]
+        # Where a window's content changes as its start moves through this block: an access
+        # leaves (t + eps) or enters (t - W + eps). Taken per block, so that no array of
+        # every step of the log is ever held.
+        leaving = instants[np.searchsorted(instants, begin - eps):
+                           np.searchsorted(instants, end - eps)] + eps
+        entering = instants[np.searchsorted(instants, begin + window - eps):
+                            np.searchsorted(instants, end + window - eps)] - window + eps
+        local = np.concatenate((leaving, entering))
         points = sorted_unique(np.concatenate(
             [np.array([begin], dtype=np.int64), local,
              *(positions - window for positions, _ in later)]), runs=True)
