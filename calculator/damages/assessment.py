@@ -307,7 +307,7 @@ def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: I
     if gaps.any():
         rows["while_not_in_force"] = int(volume.accesses[gaps].sum())
         posts["while_not_in_force"] = int(volume.posts[gaps].sum())
-    counted = volume.select(in_force)
+    counted = volume if in_force.all() else volume.select(in_force)  # no copy when all count
 
     results, peak_span, spanning, irregular, placed_early = _readings(counted, tariffs, window,
                                                                        options.tz)

@@ -34,6 +34,7 @@ def resolution_of(instants: np.ndarray) -> int:
     return 1
 
 
+_PEAK_SLICE = 1 << 21  # window starts counted at once for the peak
 _RUN = 1 << 14  # ascending keys searched per slice of the array
 
 
@@ -232,13 +233,24 @@ def peak(instants: np.ndarray, counter: WindowCounter, window: int,
     (given ``posts`` per instant): an access of no posts just before (a robots.txt, an
     empty page) does not move the busiest period earlier than the periods priced, which
     start where their posts start (decision 0062)."""
-    totals = counter.count(instants, instants + window)
-    most = totals == totals.max()
-    if posts is not None and (most & (posts > 0)).any():
-        most &= posts > 0
-    best = int(np.argmax(most))
+    highest, first_any, first_with_posts = -1, 0, None
+    for low in range(0, len(instants), _PEAK_SLICE):  # in slices: memory stays bounded
+        starts = instants[low:low + _PEAK_SLICE]
+        totals = counter.count(starts, starts + window)
+        top = int(totals.max())
+        if top < highest:
+            continue
+        most = totals == top
+        carrying = None
+        if posts is not None and (most & (posts[low:low + _PEAK_SLICE] > 0)).any():
+            carrying = low + int(np.argmax(most & (posts[low:low + _PEAK_SLICE] > 0)))
+        if top > highest:
+            highest, first_any, first_with_posts = top, low + int(np.argmax(most)), carrying
+        elif first_with_posts is None:
+            first_with_posts = carrying
+    best = first_any if first_with_posts is None else first_with_posts
     start = int(instants[best])
-    return Span(start, start + window, int(totals[best]), start)
+    return Span(start, start + window, highest, start)
 
 
 Pricer = Callable[[np.ndarray, np.ndarray | None], np.ndarray]

@@ -12,6 +12,7 @@ from fractions import Fraction
 from itertools import pairwise
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -124,3 +125,20 @@ def test_an_empty_log_owes_nothing():
     pricer = ScaledPricer([tariff(1, 1, Fraction(1), 10)], "pro_rata", "all_posts")
     assert worst_case(np.array([], dtype=np.int64), counter, 10, 1, [pricer.values]) == \
         [type(worst_case([], counter, 10, 1, [pricer.values])[0])(0, [])]
+
+
+@settings(max_examples=100, deadline=None)
+@given(log=st.dictionaries(st.integers(0, 80), st.integers(0, 5), min_size=1, max_size=40),
+       window=st.integers(2, 20), slice_size=st.integers(1, 7))
+def test_the_peak_counted_in_slices_is_the_peak_counted_at_once(log, window, slice_size):
+    from calculator.damages import windows
+
+    times = np.array(sorted(log), dtype=np.int64)
+    posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
+    counter = PostCounter(times, posts, 1, window)
+    whole = windows.peak(times, counter, window, posts)
+    held = [int(posts[(times >= t) & (times < t + window)].sum()) for t in times]
+    assert whole.posts == max(held)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(windows, "_PEAK_SLICE", slice_size)
+        assert windows.peak(times, counter, window, posts) == whole
