@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,7 +190,9 @@ class Server:
                 names.add(name.lower())
             if body is not None and "content-length" not in names:
                 connection.putheader("Content-Length", str(len(body)))
-            connection.endheaders(body)
+            # The server may answer (and close) before reading the whole body: read its answer.
+            with suppress(BrokenPipeError, ConnectionResetError):
+                connection.endheaders(body)
             answer = connection.getresponse()
             return answer.status, answer.headers, answer.read()
         finally:
