@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import stat
@@ -118,3 +119,13 @@ def test_the_instance_folder_and_sqlite_file_are_readable_by_the_owner_only(tmp_
     assert any(f.name == "calculator.sqlite3" for f in files)
     for file in files:
         assert stat.S_IMODE(os.stat(file).st_mode) == 0o600, file.name
+
+
+def test_a_multipart_form_field_over_the_form_limit_says_to_send_the_log_as_the_file(client):
+    response = client.post("/v1/assessments", content_type="multipart/form-data", data={
+        "log": (io.BytesIO(LOG), "log.csv"), "reference": "r" * 600_000})
+    assert response.status_code == 413
+    assert response.mimetype == PROBLEM
+    detail = response.get_json()["detail"]
+    assert "form field" in detail and "500,000 bytes" in detail and "`log`" in detail
+    assert "rrrr" not in response.get_data(as_text=True)
