@@ -8,7 +8,6 @@ from flask import current_app
 from flask.views import MethodView
 
 from calculator.api.extensions import Blueprint
-from calculator.api.records import json_response
 from calculator.api.rules.schemas import (
     ChangesQuerySchema,
     ClauseQuerySchema,
@@ -17,7 +16,6 @@ from calculator.api.rules.schemas import (
 )
 from calculator.rules import RuleLookup
 from calculator.rules.compare import compare
-from calculator.rules.lookup import ClauseInForce
 from calculator.schemas.compare import ComparisonSchema
 from calculator.schemas.rules import (
     ClauseHistorySchema,
@@ -27,7 +25,6 @@ from calculator.schemas.rules import (
     DocumentSummarySchema,
     PlatformSchema,
 )
-from calculator.timeutil import format_instant
 
 blp = Blueprint("rules", __name__, url_prefix="/v1",
                 description="Platforms' terms as versioned rules: which version applied when, "
@@ -98,23 +95,8 @@ class ClauseById(MethodView):
                                        "(the problem says when one first or last was).")
     def get(self, clause_id: str, at: Any, region: str | None) -> Any:
         """The clause version in force at an instant, and the document version in force."""
-        return json_response(clause_answer(lookup().clause_in_force(clause_id, at, region)))
+        return lookup().clause_in_force(clause_id, at, region)
 
-
-def clause_answer(answer: ClauseInForce) -> dict[str, Any]:
-    """The answer's document. Only ``at`` differs between instants in force under the same
-    clause and document versions, so the rest is serialized once per versions (the lean
-    path of a lookup not asked before: docs/decisions/0059)."""
-    # Keyed by identity: the ruleset's objects live as long as the app that holds both.
-    kept = current_app.extensions.setdefault("calculator.clause_answers", {})
-    key = (id(answer.clause), answer.region, id(answer.version), answer.in_force,
-           id(answer.document_version.version), answer.document_version.in_force)
-    dumped = kept.get(key)
-    if dumped is None:
-        dumped = kept[key] = ClauseInForceSchema().dump(answer)
-    document = dict(dumped)  # the same key order, with this request's instant
-    document["at"] = format_instant(answer.at)
-    return document
 
 
 @blp.route("/clauses/<clause_id>/history")
