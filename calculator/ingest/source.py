@@ -8,6 +8,7 @@ import io
 import os
 import stat
 import sys
+from collections.abc import Callable
 from typing import BinaryIO
 
 from calculator.errors import InputTooLarge, InvalidInput
@@ -26,6 +27,11 @@ def _too_large(limit: int, what: str) -> InputTooLarge:
                          "limit", limit=limit)
 
 
+MAX_RATIO = 1_100  # decompressed bytes per byte received, all layers: one gzip layer
+#                    reaches about 1,032 at most, so only compression nested on itself passes
+RATIO_FROM = 8 << 20  # decompressed bytes before the ratio is looked at
+
+
 class DecompressionBudget:
     """The one limit of decompressed bytes for one log (docs/decisions/0050).
 
@@ -33,17 +39,33 @@ class DecompressionBudget:
     that, a WARC's gzip records, an answer body's Content-Encoding inside a WARC) charges
     what it inflates here, so nesting cannot multiply the limit: a few kilobytes of gzip
     inside gzip stop with ``InputTooLarge`` once the layers together pass ``limit``.
-    ``limit`` None (the command line, Python) counts without stopping."""
+    With ``received`` (the bytes read so far), a limited log also stops once its layers
+    together inflate more than ``MAX_RATIO`` times what was received (past ``RATIO_FROM``):
+    one gzip layer never does, a bomb nested in itself does within megabytes, not after
+    the whole limit has been read and parsed. ``limit`` None (the command line, Python)
+    counts without stopping."""
 
-    def __init__(self, limit: int | None = None) -> None:
+    def __init__(self, limit: int | None = None,
+                 received: Callable[[], int] | None = None) -> None:
         self.limit = limit
         self.used = 0
+        self._received = received
 
     def charge(self, count: int) -> None:
         self.used += count
-        if self.limit is not None and self.used > self.limit:
+        if self.limit is None:
+            return
+        if self.used > self.limit:
             raise _too_large(self.limit, " once decompressed (every layer of compression "
                                          "counted together)")
+        if self._received is not None and self.used > RATIO_FROM and \
+                self.used > MAX_RATIO * self._received():
+            raise InputTooLarge(
+                f"the log inflates to more than {MAX_RATIO:,} times the "
+                f"{self._received():,} bytes received, which only compression nested in "
+                "itself does (a compression bomb); the limit of decompressed bytes is "
+                f"{self.limit:,} bytes ({self.limit / 2**20:,.0f} MiB), every layer counted "
+                "together: send the log compressed once", limit=self.limit)
 
 
 class _Hashing(io.RawIOBase):
@@ -93,7 +115,7 @@ class LogSource:
                  max_bytes: int | None = None) -> None:
         self.name = name
         self.max_bytes = max_bytes
-        self.budget = DecompressionBudget(max_bytes)
+        self.budget = DecompressionBudget(max_bytes, received=lambda: self._hashing.size)
         self.path: str | None = None  # a regular local file, which column formats read in place
         self._owned = raw if owned else None
         self._hashing = _Hashing(raw, max_bytes)

@@ -147,3 +147,21 @@ def test_gzip_nested_past_four_layers_is_refused():
         data = gzip.compress(data)
     with pytest.raises(InvalidInput, match="gzip inside gzip more than 4 times over"):
         assess(data)
+
+
+def test_a_bomb_nested_in_itself_stops_within_megabytes_at_the_default_limit():
+    """13 kB of gzip inside gzip holding 2 GB of crawl log: refused once its layers inflate
+    more than 1,100 times the bytes received, not after reading and parsing 256 MiB."""
+    line = H3.encode()
+    body = gzip.compress(gzip.compress(line * (2_000_000_000 // len(line)), 9), 9)
+    with pytest.raises(InputTooLarge) as error:
+        assess(body, max_bytes=256 << 20, format="heritrix")
+    assert "more than 1,100 times the" in error.value.detail
+    assert "the limit of decompressed bytes is 268,435,456 bytes (256 MiB)" in error.value.detail
+
+
+def test_one_layer_of_gzip_at_its_highest_ratio_is_read_whole():
+    rows = b"timestamp,posts,pad\n" + b"2025-03-03T06:00:00Z,1," + b" " * (24 << 20) + b"\n"
+    body = gzip.compress(rows, 9)
+    assert len(rows) > 1_000 * len(body)  # as compressed as one gzip layer gets
+    assert assess(body, max_bytes=256 << 20).input.rows == 1
