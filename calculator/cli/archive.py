@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from calculator.cli import Session, pass_session
-from calculator.rules import load_ruleset
 
 
 @click.group("archive")
@@ -56,6 +55,9 @@ def check(session: Session, archives: tuple[str, ...], cache_dir: str | None,
         if name in specs:
             raise InvalidArgument(f"--archive: {name} is given twice")
         specs[name] = location
+    # Imported when the check runs: --help must not load and check the rules.
+    from calculator.rules import load_ruleset
+
     ruleset = load_ruleset(session.rules_dir)
     opened = open_archives(specs, Path(cache_dir) if cache_dir else None)
     try:

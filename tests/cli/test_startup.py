@@ -16,6 +16,8 @@ from calculator.rules.cache import load_ruleset_cached
 from calculator.rules.loader import bundled_rules_dir
 
 HEAVY = ("pandas", "numpy", "pyarrow", "sqlalchemy", "flask", "alembic")
+# What --version and --help need not even check rules or serialize documents.
+NOT_FOR_HELP = ("calculator.rules", "marshmallow")
 PROBE = ("import sys\nfrom calculator.cli import main\ntry:\n    main(sys.argv[1:])\n"
          "except SystemExit:\n    pass\n"
          f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)")
@@ -29,6 +31,14 @@ PROBE = ("import sys\nfrom calculator.cli import main\ntry:\n    main(sys.argv[1
 def test_version_help_and_rule_lookups_import_no_data_or_web_library(args, tmp_path):
     done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
                           env={**os.environ, "CALCULATOR_CACHE_DIR": str(tmp_path)}, check=True)
+    assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"]])
+def test_version_and_help_neither_load_rules_nor_documents(args):
+    probe = PROBE.replace(repr(HEAVY), repr(NOT_FOR_HELP))
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True,
+                          check=True)
     assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
 
 
