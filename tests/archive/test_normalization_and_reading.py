@@ -83,3 +83,16 @@ def test_captures_and_texts_come_from_the_archive(archives):
     assert pga.text(cited.commit, "X/No Such File.md") is None
     assert pga.capture("0" * 40) is None
     assert pga.resolve("94c4eab2") == cited.commit
+
+
+def test_a_git_url_is_cloned_into_the_cache_once_and_fetched_after(archives, tmp_path):
+    from calculator.archive import ArchiveRepository
+
+    source = archives["xdevplatform/docs"]
+    url = f"file://{source.git_dir}"
+    with ArchiveRepository.open("xdevplatform/docs", url, tmp_path) as first:
+        assert first.git_dir.parent == tmp_path
+        assert first.captures("x-api/getting-started/pricing.mdx") == source.captures(
+            "x-api/getting-started/pricing.mdx")
+    with ArchiveRepository.open("xdevplatform/docs", url, tmp_path) as again:
+        assert again.git_dir == first.git_dir  # the same clone, fetched again
