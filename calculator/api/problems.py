@@ -73,6 +73,10 @@ PROBLEM_TYPES: dict[str, str] = {
     "unsupported-media-type": "The body's content type is not one this endpoint reads.",
     "validation-error": "A parameter failed validation; errors[] lists each one.",
     "storage-unavailable": "The database cannot be reached; retry later.",
+    "webhook-target-refused": "The webhook URL is not one the service calls: only http and "
+                              "https, no credentials in it, and no loopback, private or "
+                              "link-local host unless the operator allows them "
+                              "(WEBHOOKS_ALLOW_PRIVATE_TARGETS); detail says which.",
     "uri-too-long": "The request line (method, path and query) is longer than the server "
                     "accepts.",
     "header-fields-too-large": "The request has too many header fields, or one longer than "

@@ -154,6 +154,7 @@ def test_unsafe_webhook_targets_are_refused_with_a_422_that_says_why(client, url
     assert response.content_type == "application/problem+json"
     assert words in problem["detail"]
     assert problem["errors"][0]["field"] == "url"
+    assert client.get(problem["type"]).status_code == 200  # the type says what it means
     if "address" in words and words != "unspecified address":
         assert "WEBHOOKS_ALLOW_PRIVATE_TARGETS" in problem["detail"]
 
