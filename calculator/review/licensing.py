@@ -41,6 +41,11 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def money(currency: str, amount: Decimal) -> str:
+    """An amount in a finding's words: currency code, then cents with thousands separators."""
+    return f"{currency} {cents(amount):,.2f}"
+
+
 def _instant(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), UTC)
 
