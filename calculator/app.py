@@ -15,6 +15,7 @@ from calculator.api.assessments import routes as assessment_routes
 from calculator.api.curves import routes as curve_routes
 from calculator.api.extensions import Api
 from calculator.api.observations import routes as observation_routes
+from calculator.api.budgets import routes as budget_routes
 from calculator.api.problems import register_problem_handlers
 from calculator.api.reviews import routes as review_routes
 from calculator.api.rules import routes as rules_routes
@@ -114,6 +115,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(web_pages)
     api.register_blueprint(observation_routes.blp)
     api.register_blueprint(subscription_routes.blp)
+    api.register_blueprint(budget_routes.blp)
     # -- end of the reviewer pages
 
     @app.get("/docs/assets/<path:filename>")

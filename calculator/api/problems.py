@@ -72,6 +72,9 @@ PROBLEM_TYPES: dict[str, str] = {
                          "configured limit.",
     "unsupported-media-type": "The body's content type is not one this endpoint reads.",
     "validation-error": "A parameter failed validation; errors[] lists each one.",
+    "budget-spent": "A reservation would put a window of the damages clause over the "
+                    "budget's limit; Retry-After and retry_at say when the posts fit, "
+                    "left_now how many fit now.",
     "storage-unavailable": "The database cannot be reached; retry later.",
     "webhook-target-refused": "The webhook URL is not one the service calls: only http and "
                               "https, no credentials in it, and no loopback, private or "

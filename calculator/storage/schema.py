@@ -93,3 +93,4 @@ Index("uq_api_keys_active_name", api_keys.c.name, unique=True,
 # The watch's and the webhooks' tables live in their own module; importing it here puts
 # them in this metadata, which the migrations are checked against.
 from calculator.storage import notify_schema  # noqa: E402, F401
+from calculator.storage import budget_schema  # noqa: E402, F401

@@ -1,0 +1,166 @@
+"""/v1/budgets: live budgets under a damages clause's threshold, and reservations.
+
+A reservation answers 201 when the posts fit in every window (and records them), or 429
+with ``Retry-After`` and a problem document saying how many posts are left now and when
+the posts asked for fit. Every answer about a budget carries the IETF ``RateLimit-Policy``
+and ``RateLimit`` headers (draft-ietf-httpapi-ratelimit-headers). See decision 0100.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, current_app, url_for
+from flask.views import MethodView
+
+from calculator.api import auth
+from calculator.api.budgets.schemas import (
+    BudgetSchema,
+    CreateBudgetSchema,
+    GrantSchema,
+    ReservationSchema,
+)
+from calculator.api.extensions import Blueprint
+from calculator.api.problems import problem
+from calculator.api.records import json_response
+from calculator.budget import Budgets, Standing
+from calculator.errors import FieldProblem, InvalidArgument
+from calculator.timeutil import format_instant
+
+blp = Blueprint("budgets", __name__, url_prefix="/v1",
+                description="Live budgets: reserve posts before fetching them, so that no "
+                            "window of the damages clause in force goes over its threshold.")
+auth.protect(blp)
+
+CLOCK = "BUDGET_CLOCK"  # app config: a callable giving now (tests inject one)
+
+RATE_HEADERS = {
+    "RateLimit-Policy": {"description": "The budget's policy: q posts per w seconds.",
+                         "schema": {"type": "string"}},
+    "RateLimit": {"description": "r posts left now; t seconds until more are left.",
+                  "schema": {"type": "string"}},
+}
+
+
+def budgets() -> Budgets:
+    return Budgets(auth.store().engine, current_app.extensions["calculator.lookup"],
+                   auth.owner())
+
+
+def now() -> datetime:
+    clock = current_app.config.get(CLOCK)
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+def document(standing: Standing) -> dict[str, Any]:
+    budget, limit = standing.budget, standing.limit
+    body: dict[str, Any] = {
+        "name": budget.name, "platform": budget.platform, "region": budget.region,
+        "country": budget.country, "margin_percent": budget.margin_percent,
+        "created_at": format_instant(budget.created_at), "at": format_instant(standing.at),
+        "in_force": limit is not None,
+        "limit": None if limit is None else {
+            "posts": limit.posts, "threshold": limit.threshold,
+            "margin_percent": limit.margin_percent, "window_seconds": limit.window,
+            "clause": limit.clause, "version": limit.version.isoformat()},
+        "used": standing.used, "left": standing.left,
+        "refills_at": None if standing.refills_at is None else format_instant(
+            standing.refills_at),
+        "note": None}
+    if limit is None:
+        body["note"] = (f"no damages clause of {budget.platform} is in force now for the "
+                        f"{budget.region} part: reservations are granted without limit")
+    return body
+
+
+def rate_headers(standing: Standing, retry_at: datetime | None = None) -> dict[str, str]:
+    limit = standing.limit
+    if limit is None:
+        return {}
+    until = retry_at or standing.refills_at
+    seconds = 0 if until is None else max(0, math.ceil((until - standing.at).total_seconds()))
+    left = standing.left or 0
+    return {"RateLimit-Policy": f'"budget";q={limit.posts};w={limit.window}',
+            "RateLimit": f'"budget";r={left};t={seconds}'}
+
+
+@blp.route("/budgets/<string:name>")
+class Budget(MethodView):
+    @blp.arguments(CreateBudgetSchema)
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(201, BudgetSchema, headers=RATE_HEADERS, description=(
+        "The budget, created, with its limit now (from the clause in force)."))
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(404, "The platform is not in the rules.")
+    @blp.problem(409, "This key has a budget of that name already.")
+    @blp.problem(422, "A field has a value that cannot be used: which, and what was expected.")
+    def put(self, body: dict[str, Any], name: str) -> Any:
+        """Create a budget for a platform and region, with an optional safety margin."""
+        store, at = budgets(), now()
+        store.create(name, body["platform"], body.get("region"), body["margin_percent"], at)
+        standing = store.standing(name, at)
+        headers = {"Location": url_for("budgets.Budget", name=name), **rate_headers(standing)}
+        return json_response(document(standing), 201, headers)
+
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(200, BudgetSchema, headers=RATE_HEADERS, description=(
+        "The limit in force now, the posts used in the trailing window and those left."))
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(404, "No budget of that name for this key.")
+    def get(self, name: str) -> Any:
+        """A budget now: its limit, used and left."""
+        standing = budgets().standing(name, now())
+        return json_response(document(standing), 200, rate_headers(standing))
+
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(204, description="Deleted, with its recorded usage.")
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(404, "No budget of that name for this key.")
+    def delete(self, name: str) -> Any:
+        """Delete a budget and its recorded usage."""
+        budgets().delete(name)
+        return Response(status=204)
+
+
+@blp.route("/budgets/<string:name>/reservations")
+class Reservations(MethodView):
+    @blp.arguments(ReservationSchema)
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(201, GrantSchema, headers=RATE_HEADERS, description=(
+        "Granted: the posts are recorded at now; fetch them."))
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(404, "No budget of that name for this key.")
+    @blp.problem(422, "posts is not a whole number from 1, or is more than the whole limit "
+                      "(it would never fit: reserve fewer at a time).")
+    @blp.problem(429, "Refused: the posts would put a window over the limit. Retry-After "
+                      "says when they fit; left_now how many fit now.")
+    def post(self, body: dict[str, Any], name: str) -> Any:
+        """Reserve posts before fetching them."""
+        decision = budgets().reserve(name, body["posts"], now())
+        standing = decision.standing
+        if decision.granted:
+            return json_response({"granted": True, "posts": decision.posts,
+                                  **document(standing)}, 201, rate_headers(standing))
+        limit = standing.limit
+        assert limit is not None  # a budget without limit grants everything
+        if decision.never:
+            message = (f"{decision.posts:,} posts are more than the whole limit of "
+                       f"{limit.posts:,} posts per {limit.window:,} seconds; reserve fewer "
+                       "at a time")
+            raise InvalidArgument(f"posts: {message}",
+                                  problems=[FieldProblem(message, field="posts")])
+        retry = decision.retry_after
+        assert retry is not None
+        seconds = max(1, math.ceil((retry - standing.at).total_seconds()))
+        detail = (f"{decision.posts:,} posts now would put a {limit.window:,}-second window "
+                  f"over the limit of {limit.posts:,} posts ({limit.clause}); "
+                  f"{standing.left:,} posts are left now, and {decision.posts:,} fit from "
+                  f"{format_instant(retry)}")
+        return problem(429, "budget-spent", "Too Many Requests", detail,
+                       headers={"Retry-After": str(seconds),
+                                **rate_headers(standing, retry)},
+                       posts=decision.posts, left_now=standing.left,
+                       retry_at=format_instant(retry), limit=limit.posts,
+                       window_seconds=limit.window)

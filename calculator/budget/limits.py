@@ -1,0 +1,37 @@
+"""A budget's limit at an instant: the threshold and window of the damages clause in force,
+read from the rules (never from code), scaled by the budget's safety margin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from calculator.rules import RuleLookup
+from calculator.timeutil import parse_duration
+
+
+@dataclass(frozen=True)
+class Limit:
+    """What a budget may hold in any period of ``window`` seconds at one instant."""
+
+    clause: str  # the damages clause's id
+    version: date  # the version in force
+    threshold: int  # the clause's threshold: a period owes nothing at or under it
+    window: int  # seconds
+    margin_percent: int
+    posts: int  # floor(threshold × margin / 100): the most a period may hold
+
+
+def limit_at(lookup: RuleLookup, platform: str, region: str, margin_percent: int,
+             at: datetime) -> Limit | None:
+    """The limit in force at ``at``; None when no damages clause is in force then (the
+    budget grants without limit and says so)."""
+    for clause in lookup.clauses_of_kind(platform, "liquidated-damages"):
+        for version, interval in lookup.in_force_periods(clause.id, region):
+            if interval.contains(at):
+                p = version.parameters
+                window = int(parse_duration(p["window"]).as_timedelta().total_seconds())
+                threshold = int(p["threshold_posts"])
+                return Limit(clause.id, version.date, threshold, window, margin_percent,
+                             threshold * margin_percent // 100)
+    return None

@@ -1,0 +1,234 @@
+"""Named budgets kept in the service's database, and atomic reservations against them.
+
+A reservation is one transaction that first takes the budget's write lock: SQLite's
+``BEGIN IMMEDIATE`` (one writer for the whole file), PostgreSQL's row lock on the budget
+(``SELECT ... FOR UPDATE``), so two reservations of one budget never read the same usage
+and both add to it. See docs/decisions/0100-live-budgets.md.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from calculator.budget.limits import Limit, limit_at
+from calculator.budget.window import Usage, earliest_fit, fits, used_now
+from calculator.errors import Conflict, FieldProblem, InvalidArgument, RecordNotFound
+from calculator.rules import RuleLookup
+from calculator.storage.budget_schema import budget_usage, budgets
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Budget:
+    id: str
+    name: str
+    platform: str
+    region: str
+    country: str | None
+    margin_percent: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A budget at an instant: its limit (None: no clause in force), used and left."""
+
+    budget: Budget
+    at: datetime
+    limit: Limit | None
+    used: int  # posts in the trailing window (the last 24 hours under a 24-hour window)
+    left: int | None  # None: without limit
+    # When the oldest post of the trailing window leaves it (None: the window is empty).
+    refills_at: datetime | None = None
+
+    @property
+    def window(self) -> int | None:
+        return None if self.limit is None else self.limit.window
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to a reservation: granted (and recorded) or refused."""
+
+    granted: bool
+    posts: int
+    standing: Standing  # after the posts granted, or as it was when refused
+    retry_after: datetime | None = None  # refused: the earliest instant the posts fit
+    never: bool = False  # refused: more posts than the whole limit, they never fit
+
+
+def _second(at: datetime) -> int:
+    if at.tzinfo is None:
+        raise ValueError("instants must be timezone-aware")
+    return int(at.timestamp() // 1)
+
+
+def _instant(second: int) -> datetime:
+    return datetime.fromtimestamp(second, UTC)
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        message = ("a budget name is 1 to 64 letters, digits, '.', '_' or '-', starting with "
+                   "a letter or digit")
+        raise InvalidArgument(f"name: {message}", problems=[FieldProblem(message, field="name")])
+    return name
+
+
+class Budgets:
+    """The budgets of one owner (an API key's name; None on an open service)."""
+
+    def __init__(self, engine: Engine, lookup: RuleLookup, owner: str | None) -> None:
+        self.engine = engine
+        self.lookup = lookup
+        self.owner = owner or ""
+
+    # -- budgets -------------------------------------------------------------------------
+
+    def create(self, name: str, platform: str, region: str | None = None,
+               margin_percent: int = 100, now: datetime | None = None) -> Budget:
+        check_name(name)
+        self.lookup.platform(platform)  # NotFound for an unknown platform
+        choice = self.lookup.region_choice(region)
+        if not 1 <= margin_percent <= 100:
+            message = "a safety margin is a whole percent of the threshold, from 1 to 100"
+            raise InvalidArgument(f"margin_percent: {message}",
+                                  problems=[FieldProblem(message, field="margin_percent")])
+        budget = Budget(uuid.uuid4().hex, name, platform, choice.region, choice.country,
+                        margin_percent, now or datetime.now(UTC))
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(budgets).values(
+                    id=budget.id, owner=self.owner, name=name, platform=platform,
+                    region=budget.region, country=budget.country,
+                    margin_percent=margin_percent, created_at=budget.created_at))
+        except IntegrityError as exc:
+            raise Conflict(f"a budget named {name} exists already; delete it first or "
+                           "choose another name") from exc
+        return budget
+
+    def get(self, name: str) -> Budget:
+        with self.engine.connect() as connection:
+            return self._find(connection, name)
+
+    def delete(self, name: str) -> None:
+        with self.engine.begin() as connection:
+            budget = self._find(connection, name)
+            connection.execute(delete(budget_usage).where(budget_usage.c.budget_id == budget.id))
+            connection.execute(delete(budgets).where(budgets.c.id == budget.id))
+
+    def standing(self, name: str, now: datetime) -> Standing:
+        with self.engine.connect() as connection:
+            budget = self._find(connection, name)
+            limit = self._limit(budget, now)
+            usage = self._usage(connection, budget, _second(now), limit)
+            return self._standing(budget, now, limit, usage)
+
+    def log(self, name: str) -> list[tuple[datetime, int]]:
+        """The recorded usage, (second, posts), oldest first: a crawl log like any other."""
+        with self.engine.connect() as connection:
+            budget = self._find(connection, name)
+            rows = connection.execute(
+                select(budget_usage.c.second, budget_usage.c.posts)
+                .where(budget_usage.c.budget_id == budget.id)
+                .order_by(budget_usage.c.second)).all()
+        return [(_instant(s), int(p)) for s, p in rows]
+
+    # -- reservations --------------------------------------------------------------------
+
+    def reserve(self, name: str, posts: int, now: datetime) -> Decision:
+        """Grant ``posts`` at ``now`` and record them iff every period of the window that
+        contains now stays within the limit; otherwise refuse, saying when they fit."""
+        if isinstance(posts, bool) or not isinstance(posts, int) or posts < 1:
+            message = "posts is a whole number of at least 1"
+            raise InvalidArgument(f"posts: {message}",
+                                  problems=[FieldProblem(message, field="posts")])
+        t = _second(now)
+        with self._locked(name) as (connection, budget):
+            limit = self._limit(budget, now)
+            usage = self._usage(connection, budget, t, limit)
+            if limit is not None and not fits(usage, t, posts, limit.posts, limit.window):
+                when = earliest_fit(usage, t, posts, limit.posts, limit.window)
+                return Decision(False, posts, self._standing(budget, now, limit, usage),
+                                retry_after=None if when is None else _instant(when),
+                                never=when is None)
+            self._add(connection, budget, t, posts)
+            after = Usage.of([*zip(usage.seconds, _posts(usage), strict=True), (t, posts)])
+            return Decision(True, posts, self._standing(budget, now, limit, after))
+
+    # -- helpers -------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self, name: str) -> Iterator[tuple[Connection, Budget]]:
+        with self.engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # pysqlite would begin a deferred transaction, whose read lock two writers
+                # can both hold; IMMEDIATE takes the write lock before anything is read.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                budget = self._find(connection, name)
+            else:
+                budget = self._find(connection, name, for_update=True)
+            try:
+                yield connection, budget
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+
+    def _find(self, connection: Connection, name: str, for_update: bool = False) -> Budget:
+        query = select(budgets).where(budgets.c.owner == self.owner, budgets.c.name == name)
+        if for_update:
+            query = query.with_for_update()
+        row = connection.execute(query).mappings().first()
+        if row is None:
+            raise RecordNotFound(f"no budget named {check_name(name)} for this key")
+        return Budget(row["id"], row["name"], row["platform"], row["region"], row["country"],
+                      row["margin_percent"], row["created_at"])
+
+    def _limit(self, budget: Budget, now: datetime) -> Limit | None:
+        return limit_at(self.lookup, budget.platform, budget.region, budget.margin_percent, now)
+
+    def _usage(self, connection: Connection, budget: Budget, t: int,
+               limit: Limit | None) -> Usage:
+        # Only the periods around t matter; without a limit, the last day is shown.
+        window = limit.window if limit is not None else 86400
+        rows = connection.execute(
+            select(budget_usage.c.second, budget_usage.c.posts)
+            .where(budget_usage.c.budget_id == budget.id, budget_usage.c.second > t - window)
+        ).all()
+        return Usage.of([(int(s), int(p)) for s, p in rows])
+
+    def _add(self, connection: Connection, budget: Budget, t: int, posts: int) -> None:
+        dialect: Any = sqlite if connection.dialect.name == "sqlite" else postgresql
+        statement = dialect.insert(budget_usage).values(budget_id=budget.id, second=t,
+                                                        posts=posts)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=[budget_usage.c.budget_id, budget_usage.c.second],
+            set_={"posts": budget_usage.c.posts + statement.excluded.posts}))
+
+    def _standing(self, budget: Budget, now: datetime, limit: Limit | None,
+                  usage: Usage) -> Standing:
+        t = _second(now)
+        window = limit.window if limit is not None else 86400
+        used = used_now(usage, t, window)
+        if limit is None:
+            return Standing(budget, now, None, used, None)
+        left = max(0, limit.posts - usage.busiest_containing(t, limit.window))
+        oldest = usage.first_after(t - limit.window)
+        refills = None if oldest is None or oldest > t else _instant(oldest + limit.window)
+        return Standing(budget, now, limit, used, left, refills)
+
+
+def _posts(usage: Usage) -> list[int]:
+    return [b - a for a, b in zip(usage.prefix, usage.prefix[1:], strict=False)]

@@ -1,0 +1,34 @@
+"""The tables of live budgets: a budget per (owner, name), and its usage per second.
+
+Usage is kept as posts per whole second (the log resolution), one row per second that
+received posts, so a reservation adds to one row and the trailing window is one range scan.
+Nothing a crawler fetched (URLs, post ids) is stored: only counts.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, UniqueConstraint
+
+from calculator.storage.schema import UTCDateTime, metadata
+
+budgets = Table(
+    "budgets", metadata,
+    Column("id", String(32), primary_key=True),
+    # The API key's name; "" on an open service (no key yet), so (owner, name) stays unique.
+    Column("owner", String(64), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("platform", String(64), nullable=False),
+    Column("region", String(64), nullable=False),  # the regional part the rules apply
+    Column("country", String(2), nullable=True),  # the ISO code given, if one was
+    Column("margin_percent", Integer, nullable=False),  # 100: the whole threshold
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("owner", "name", name="uq_budgets_owner_name"),
+)
+
+budget_usage = Table(
+    "budget_usage", metadata,
+    Column("budget_id", String(32), ForeignKey("budgets.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("second", BigInteger, primary_key=True),  # Unix seconds, UTC
+    Column("posts", BigInteger, nullable=False),
+)
