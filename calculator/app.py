@@ -12,10 +12,10 @@ from swagger_ui_bundle import swagger_ui_path
 from calculator import __version__
 from calculator.api import auth, health
 from calculator.api.assessments import routes as assessment_routes
+from calculator.api.budgets import routes as budget_routes
 from calculator.api.curves import routes as curve_routes
 from calculator.api.extensions import Api
 from calculator.api.observations import routes as observation_routes
-from calculator.api.budgets import routes as budget_routes
 from calculator.api.problems import register_problem_handlers
 from calculator.api.reviews import routes as review_routes
 from calculator.api.rules import routes as rules_routes

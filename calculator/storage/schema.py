@@ -90,7 +90,6 @@ Index("uq_api_keys_active_name", api_keys.c.name, unique=True,
       sqlite_where=api_keys.c.revoked_at.is_(None),
       postgresql_where=api_keys.c.revoked_at.is_(None))
 
-# The watch's and the webhooks' tables live in their own module; importing it here puts
-# them in this metadata, which the migrations are checked against.
-from calculator.storage import notify_schema  # noqa: E402, F401
-from calculator.storage import budget_schema  # noqa: E402, F401
+# The watch's, the webhooks' and the budgets' tables live in their own modules; importing
+# them here puts them in this metadata, which the migrations are checked against.
+from calculator.storage import budget_schema, notify_schema  # noqa: E402, F401
