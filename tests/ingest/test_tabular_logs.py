@@ -11,7 +11,7 @@ import pytest
 
 from calculator.damages.assessment import assess
 from calculator.errors import InvalidInput
-from calculator.ingest import tabular
+from calculator.ingest import tabular_csv, tabular_json
 from calculator.ingest.crawlers import HostMap
 from calculator.ingest.formats import ReadChoices, read_log
 from calculator.ingest.source import open_source
@@ -69,8 +69,8 @@ def test_the_digest_is_of_the_bytes_as_sent():
 def test_a_log_split_across_many_chunks_counts_like_one(monkeypatch):
     rows = [(f"2025-03-01T00:{m:02d}:{s:02d}Z", 1) for m in range(60) for s in range(60)]
     whole = read(as_csv(rows)).volume
-    monkeypatch.setattr(tabular, "_CHUNK", 4096)
-    monkeypatch.setattr(tabular, "_JSON_BATCH", 100)
+    monkeypatch.setattr(tabular_csv, "_CHUNK", 4096)
+    monkeypatch.setattr(tabular_json, "_JSON_BATCH", 100)
     for data in (as_csv(rows), as_jsonl(rows), as_json(rows)):
         chunked = read(data).volume
         assert np.array_equal(chunked.instants, whole.instants)
@@ -104,7 +104,7 @@ def test_a_count_that_is_not_a_whole_number_of_posts_names_its_row(value):
 
 
 def test_a_bad_value_deep_in_a_large_log_names_its_row(monkeypatch):
-    monkeypatch.setattr(tabular, "_CHUNK", 4096)
+    monkeypatch.setattr(tabular_csv, "_CHUNK", 4096)
     rows = [(f"2025-03-01T00:00:{s % 60:02d}Z", 1) for s in range(2000)]
     rows[1500] = ("2025-03-01T00:00:00Z", -1)
     assert bad(as_csv(rows)).problems[0].row == 1501

@@ -1,0 +1,225 @@
+"""CSV logs with a header: the header's checks, the types of the fast parse, the blocks
+of whole lines parsed and counted in turn, and which row a block that cannot be parsed
+fails at."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from calculator.errors import FieldProblem, InvalidInput, shortened
+from calculator.ingest.columns import ColumnNames
+from calculator.ingest.tabular_rows import _COUNTED_COLUMNS, TableRead, _Collector
+
+MAX_HEADER_BYTES = 1 << 20  # a CSV header line longer than this is refused at once
+MAX_COLUMNS = 10_000  # and one naming more columns
+MAX_COLUMN_NAME = 256  # characters of one column name (the document lists the columns)
+_CHUNK = 32 << 20  # bytes of CSV parsed at once: large enough for pyarrow's threads
+# The csv module refuses fields over 128 KiB by default; lines here are already bounded by
+# the blocks they are read in (and the header by MAX_HEADER_BYTES), so any field is read.
+csv.field_size_limit(2**31 - 1)
+_OFFSET_SAMPLE = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})\s*$"
+
+
+def _csv_header(stream: io.BufferedReader) -> list[str]:
+    """The column names of the first line, refused at once when the line is absurd: over
+    ``MAX_HEADER_BYTES`` or ``MAX_COLUMNS`` (a few megabytes of header once held a worker
+    for minutes), not UTF-8, or broken by a bare carriage return."""
+    line = stream.readline(MAX_HEADER_BYTES + 1)
+    if len(line) > MAX_HEADER_BYTES and not line.endswith(b"\n"):
+        raise _header_problem(f"the CSV header (line 1) is longer than {MAX_HEADER_BYTES:,} "
+                              "bytes; a log needs a few columns")
+    try:
+        text = line.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise _header_problem(f"the CSV header (line 1) is not UTF-8 text (byte {exc.start} "
+                              "cannot be read); save the log as UTF-8") from None
+    if "\r" in text:
+        raise _header_problem(
+            f"the CSV header (line 1) has a carriage return at character {text.index(chr(13))} "
+            "that does not end the line; lines must end with LF or CRLF")
+    if text.count(",") >= MAX_COLUMNS:
+        raise _header_problem(f"the CSV header (line 1) names more than {MAX_COLUMNS:,} "
+                              "columns; a log needs a few")
+    names = [n.strip() for n in next(csv.reader([text]), [])]
+    longest = max(range(len(names)), key=lambda k: len(names[k]), default=0)
+    if names and len(names[longest]) > MAX_COLUMN_NAME:
+        raise _header_problem(f"the CSV header (line 1) names a column of "
+                              f"{len(names[longest]):,} characters (column {longest + 1}); "
+                              f"a column name may have at most {MAX_COLUMN_NAME}")
+    return names
+
+
+def _header_problem(message: str) -> InvalidInput:
+    return InvalidInput(message, problems=[FieldProblem(message, row=0)])
+
+
+def _csv_types(names: list[str], sample: bytes) -> dict[str, pa.DataType]:
+    """Types for the fast parse, chosen from the first rows; a chunk that does not fit them
+    is read again as text and checked row by row."""
+    types: dict[str, pa.DataType] = {n: pa.string() for n in names if n in _COUNTED_COLUMNS}
+    if "posts" in types:
+        types["posts"] = pa.int64()
+    if "authorized" in types:
+        types["authorized"] = pa.bool_()
+    try:
+        table = pacsv.read_csv(io.BytesIO(sample), read_options=pacsv.ReadOptions(
+            column_names=names), convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), include_columns=["timestamp"]))
+        values = table.column("timestamp")
+        if len(values) and pc.all(pc.match_substring_regex(values, _OFFSET_SAMPLE)).as_py():
+            types["timestamp"] = pa.timestamp("ns", tz="UTC")
+    except (pa.ArrowInvalid, KeyError):
+        pass
+    return types
+
+
+def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collector,
+              columns: ColumnNames) -> None:
+    """Parse and count block by block: a worker parses and counts one block while this
+    thread reads and hashes the next (pyarrow, numpy and hashlib release the interpreter
+    lock, so the two overlap). One worker keeps the blocks in order, so rows number right."""
+    names = _csv_header(stream)
+    lowered = [n.lower() for n in names]
+    duplicates = {n for n, times in Counter(lowered).items() if times > 1}
+    if duplicates:
+        shown = ", ".join(shortened(n) for n in sorted(duplicates)[:10])
+        raise InvalidInput(f"the CSV header names {shown} more than once")
+    column_map = columns.resolve(lowered, "the CSV header")
+    if column_map.source_of("timestamp") is None:
+        raise columns.no_time_column(names, "the CSV header")
+    result.column_map = column_map
+    result.columns = lowered
+    result.ignored_columns = [n for n in lowered if column_map.internal(n) is None]
+    # The parse names columns by what they carry; a column not read gets a name that no
+    # fact has (names with a space), so a "posts" column is not read when another was named.
+    lowered = [column_map.internal(n) or f"unused {i}" for i, n in enumerate(lowered)]
+    result.has_posts_column = "posts" in lowered
+    # post_id is read as text (ids outgrow 64-bit numbers).
+    wanted = [n for n in lowered if n in _COUNTED_COLUMNS]
+    types = _csv_types(lowered, stream.peek(1 << 16)[: 1 << 16].rsplit(b"\n", 1)[0])
+    width = len(lowered)
+
+    def count(block: memoryview | bytes, parsed: Future) -> None:
+        table = parsed.result()
+        if isinstance(table, Exception):
+            raise _csv_structure_problem(block, width, result.rows + 1, table)
+        collector.add(table, result.rows + 1)
+
+    # Three stages at once: this thread reads and hashes block k+2 while one worker parses
+    # block k+1 and another counts block k. Each stage keeps the blocks in order, so rows
+    # number right; at most two blocks are in the stages (three buffers in turn).
+    blocks = _Blocks(stream)
+    with ThreadPoolExecutor(max_workers=1) as parser, \
+            ThreadPoolExecutor(max_workers=1) as counter:
+        in_flight: list[Future] = []
+        while block := blocks.next():
+            parsed = parser.submit(_parse_csv_block, block, lowered, wanted, types)
+            in_flight.append(counter.submit(count, block, parsed))
+            if len(in_flight) > 1:
+                in_flight.pop(0).result()
+        for future in in_flight:
+            future.result()
+
+
+class _Blocks:
+    """Whole lines of a stream, about ``_CHUNK`` bytes at a time: the bytes after the last
+    newline are carried into the next block. A few buffers are reused in turn (a fresh
+    32 MB buffer per block costs more in page faults than its parse); at most ``pool - 1``
+    blocks may be in use at once. Blocks grow from 1 MB, so a small log stays cheap."""
+
+    def __init__(self, stream: io.BufferedReader, pool: int = 3) -> None:
+        self.stream = stream
+        self.tail = b""
+        self.buffers = [bytearray() for _ in range(pool)]
+        self.turn = 0
+        self.size = 1 << 20
+
+    def next(self) -> memoryview | bytes:
+        buffer = self.buffers[self.turn]
+        self.turn = (self.turn + 1) % len(self.buffers)
+        if len(buffer) < len(self.tail):
+            buffer.extend(bytes(len(self.tail) - len(buffer)))
+        buffer[: len(self.tail)] = self.tail
+        filled, self.tail = len(self.tail), b""
+        # A line longer than a block grows this buffer (never another one: the others may
+        # hold blocks still being parsed) until its newline or the end of the stream.
+        while True:
+            end = filled + self.size
+            if len(buffer) < end:
+                buffer.extend(bytes(end - len(buffer)))
+            with memoryview(buffer) as view:
+                count = self.stream.readinto(view[filled:end]) or 0
+            self.size = min(self.size * 2, _CHUNK)
+            if count == 0:  # the stream is done: what is left is the last line
+                last = bytes(buffer[:filled])
+                return last + b"\n" if last.strip() else b""
+            cut = buffer.rfind(b"\n", filled, filled + count) + 1
+            filled += count
+            if cut:
+                self.tail = bytes(buffer[cut:filled])
+                return memoryview(buffer)[:cut]
+
+
+def _parse_csv_block(block: memoryview | bytes, names: list[str], wanted: list[str],
+                     types: dict[str, pa.DataType]) -> pa.Table | pa.ArrowInvalid:
+    """The block as a table; the parse error itself when it is not CSV of the header's shape.
+    When the fast types do not fit, everything is read as text and checked column by column."""
+    buffer = pa.py_buffer(block)
+    error = pa.ArrowInvalid("no parse")
+    for column_types in (types, dict.fromkeys(wanted, pa.string())):
+        try:
+            return _read_csv_buffer(buffer, names, wanted, column_types)
+        except pa.ArrowInvalid as exc:
+            error = exc
+    return error
+
+
+def _read_csv_buffer(buffer: pa.Buffer, names: list[str], wanted: list[str],
+                     column_types: dict[str, pa.DataType]) -> pa.Table:
+    convert = pacsv.ConvertOptions(column_types=column_types, include_columns=wanted,
+                                   strings_can_be_null=True)
+    try:
+        return pacsv.read_csv(pa.BufferReader(buffer), convert_options=convert,
+                              read_options=pacsv.ReadOptions(column_names=names,
+                                                             block_size=8 << 20))
+    except pa.ArrowInvalid as exc:
+        if "straddl" not in str(exc):
+            raise
+    # A line longer than pyarrow's block (a 7 MiB field): the whole buffer as one block.
+    return pacsv.read_csv(pa.BufferReader(buffer), convert_options=convert,
+                          read_options=pacsv.ReadOptions(column_names=names,
+                                                         block_size=len(buffer) + 1))
+
+
+def _csv_structure_problem(block: memoryview | bytes, width: int, first_row: int,
+                           exc: Exception) -> InvalidInput:
+    """Which row of a block pyarrow could not read, and why, without the row's content
+    (pyarrow's own message quotes the row, so it is not passed on)."""
+    data = bytes(block)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        before = data[:bad.start]
+        complete = before[: before.rfind(b"\n") + 1].decode("utf-8", "replace")
+        row = first_row + sum(1 for fields in csv.reader(complete.splitlines()) if fields)
+        message = "not UTF-8 text; save the log as UTF-8"
+        return InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
+    row = first_row
+    for fields in csv.reader(text.splitlines()):
+        if not fields:
+            continue
+        if len(fields) != width:
+            return InvalidInput(
+                f"row {row}: expected {width} fields as in the header, found {len(fields)}",
+                problems=[FieldProblem(f"expected {width} fields, found {len(fields)}",
+                                       row=row)])
+        row += 1
+    return InvalidInput(f"rows from {first_row}: the CSV cannot be read (a quote that is "
+                        "never closed, or a line the CSV rules do not allow)")

@@ -1,0 +1,240 @@
+"""JSON logs: JSON Lines decoded line by line, and a JSON array of objects decoded one
+element at a time; both turned into tables of the counted columns in batches."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from calculator.errors import FieldProblem, InvalidInput
+from calculator.ingest.columns import ColumnMap, ColumnNames
+from calculator.ingest.tabular_rows import _COUNTED_COLUMNS, MAX_POSTS, TableRead, _posts_problem
+from calculator.json_input import JsonReader, JsonRefused
+
+MAX_JSON_ELEMENT = 64 << 20  # characters one element of a JSON array may take
+_JSON_BATCH = 50_000  # records of JSON turned into columns at once
+
+
+def _json_column_map(records: list[tuple[int, Any]], result: TableRead,
+                     names: ColumnNames) -> ColumnMap:
+    """Which key carries which fact, from the keys of a batch of records; every batch must
+    agree with the first, so one log is read one way throughout."""
+    keys: dict[str, None] = {}
+    for row, record in records:
+        if not isinstance(record, dict):
+            raise InvalidInput(f"row {row}: expected a JSON object with a time, found "
+                               f"{type(record).__name__}",
+                               problems=[FieldProblem("expected a JSON object", row=row)])
+        keys.update(dict.fromkeys(k.lower() for k in record))
+    found = names.resolve(list(keys), "the JSON records")
+    if found.source_of("timestamp") is None:
+        raise names.no_time_column(list(keys), f"the JSON records (from row {records[0][0]})")
+    if result.column_map is None:
+        result.column_map = found
+    elif found.internal_of != result.column_map.internal_of:
+        row = records[0][0]
+        message = ("these records name their columns differently from the records before "
+                   "them; name the columns to read (the column options)")
+        raise InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
+    return found
+
+
+def _json_columns(records: list[tuple[int, Any]], result: TableRead,
+                  names: ColumnNames) -> pa.Table:
+    """Records (row, object) as a table of the counted columns."""
+    column_map = _json_column_map(records, result, names)
+    columns: dict[str, list[Any]] = {}
+    for index, (_row, record) in enumerate(records):
+        for key, value in record.items():
+            name = column_map.internal(key)
+            if name not in _COUNTED_COLUMNS:
+                if name is None and key.lower() not in result.ignored_columns:
+                    result.ignored_columns.append(key.lower())
+                continue
+            columns.setdefault(name, [None] * index)
+            columns[name].append(value)
+        for values in columns.values():
+            if len(values) < index + 1:
+                values.append(None)
+    if "posts" in columns:
+        result.has_posts_column = True
+    arrays = {}
+    for name, values in columns.items():
+        if name == "timestamp":
+            arrays[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
+        elif name == "posts":
+            arrays[name] = _json_posts(values, records)
+        elif name == "authorized":
+            arrays[name] = pa.array([None if v is None else str(v).lower() for v in values],
+                                    pa.string())
+        else:
+            arrays[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
+    return pa.table(arrays)
+
+
+def _json_posts(values: list[Any], records: list[tuple[int, Any]]) -> pa.Array:
+    checked = []
+    for value, (row, _) in zip(values, records, strict=True):
+        if value is None:
+            checked.append(None)  # not given: counts one, and the result says how many
+        elif _whole_posts(value):
+            checked.append(int(value))
+        else:
+            raise _posts_problem(row)
+    return pa.array(checked, pa.int64())
+
+
+def _whole_posts(value: Any) -> bool:
+    """A JSON number that is a whole count of posts in range (1e30, NaN and 2.5 are not)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return False
+    if isinstance(value, Decimal) and not value.is_finite():
+        return False
+    return 0 <= value <= MAX_POSTS and value == int(value)
+
+
+def _json_problem(where: str, number: int, exc: ValueError) -> InvalidInput:
+    """A JSON text that cannot be read, by its line or element number; the parser's reason,
+    never the text."""
+    if isinstance(exc, JsonRefused):
+        message = exc.message + (f" (at {exc.path})" if exc.path else "")
+    elif isinstance(exc, json.JSONDecodeError):
+        message = f"not valid JSON ({exc.msg})"
+    elif isinstance(exc, UnicodeDecodeError):
+        message = f"not UTF-8 text (byte {exc.start} of the {where} cannot be read)"
+    else:  # int() of a number with thousands of digits, and the like
+        message = "not valid JSON (a number that cannot be read)"
+    return InvalidInput(f"{where} {number}: {message}",
+                        problems=[FieldProblem(message, row=number)])
+
+
+def _jsonl_records(stream: io.BufferedIOBase, result: TableRead, names: ColumnNames
+                   ) -> Iterator[tuple[pa.Table, int]]:
+    """JSON Lines (bytes), decoded line by line, so a bad byte or bad JSON is named by its
+    line; keys given twice and nesting too deep are refused."""
+    reader = JsonReader(decimal=True)
+    records: list[tuple[int, Any]] = []
+    for line_number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append((line_number, reader.loads(line.decode("utf-8"))))
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, JsonRefused
+            if line_number == 1 and isinstance(exc, json.JSONDecodeError):
+                _refuse_one_document(line, stream)
+            raise _json_problem("line", line_number, exc) from None
+        if len(records) >= _JSON_BATCH:
+            yield _json_columns(records, result, names), records[0][0]
+            records = []
+    if records:
+        yield _json_columns(records, result, names), records[0][0]
+
+
+_ONE_DOCUMENT_LIMIT = 8 << 20  # characters read to tell one pretty-printed document
+
+
+def _refuse_one_document(first_line: bytes, stream: io.BufferedReader) -> None:
+    """A first line that is not JSON may start one JSON document spread over lines (a
+    pretty-printed object): if it is one, say so, rather than that line 1 is not JSON."""
+    rest = stream.read(_ONE_DOCUMENT_LIMIT)
+    try:
+        document = json.loads((first_line + rest).decode("utf-8"))
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+        return
+    kind = {dict: "object", str: "string", bool: "value"}.get(type(document), "value")
+    raise InvalidInput(
+        f"the log is one valid JSON {kind}, in no format this service reads: not JSON "
+        "Lines or a JSON array of records with a time column, and not a crawler's JSON (HAR, "
+        "scraper JSON, X GraphQL pages, twarc2). Send the records one per line or in an array, "
+        "each with its time")
+
+
+def _json_array_tables(stream: io.BufferedReader, result: TableRead, names: ColumnNames
+                       ) -> Iterator[tuple[pa.Table, int]]:
+    """A JSON array of objects, decoded one element at a time so it never sits whole.
+
+    The text is read in blocks; an element cut by the end of a block is decoded again
+    once more text is there (only the end of the log makes it an error), up to
+    ``MAX_JSON_ELEMENT`` characters for one element."""
+    reader = JsonReader(decimal=True)
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    buffer, position, element, line = "", 0, 0, 1
+    records: list[tuple[int, Any]] = []
+    state = "start"
+    ended = False
+
+    def more() -> bool:
+        """Read on (at least as much again as is held, so a long element costs linear
+        time); False at the end of the log."""
+        nonlocal buffer, position, ended, line
+        if ended:
+            return False
+        line += buffer.count("\n", 0, position)
+        size = max(1 << 20, len(buffer) - position)
+        data = stream.read(size)
+        try:
+            chunk = decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            bad = line + buffer.count("\n", position) + \
+                data[:exc.start].count(b"\n")
+            message = "not UTF-8 text; save the log as UTF-8"
+            raise InvalidInput(f"line {bad}: {message}",
+                               problems=[FieldProblem(message, line=bad)]) from None
+        ended = not data
+        buffer = buffer[position:] + chunk
+        position = 0
+        return bool(data)
+
+    while True:
+        while position < len(buffer) and buffer[position] in " \t\r\n":
+            position += 1
+        if position >= len(buffer):
+            if more():
+                continue
+            raise InvalidInput(f"the JSON array ends early, after element {element}")
+        char = buffer[position]
+        if state == "start":
+            if char != "[":
+                raise InvalidInput("expected a JSON array of objects")
+            position += 1
+            state = "first"
+            continue
+        if state in ("first", "after") and char == "]":
+            break
+        if state == "after":
+            if char != ",":
+                raise InvalidInput(f"element {element}: expected ',' or ']' after it")
+            position += 1
+            state = "value"
+            continue
+        try:
+            value, end = reader.raw_decode(buffer, position)
+        except (json.JSONDecodeError, JsonRefused) as exc:
+            # Cut by the end of the block (an unterminated string, a missing bracket):
+            # decode it again with more text, unless the log has ended.
+            if not isinstance(exc, JsonRefused) and len(buffer) - position <= MAX_JSON_ELEMENT \
+                    and more():
+                continue
+            raise _json_problem("element", element + 1, exc) from None
+        except ValueError as exc:
+            raise _json_problem("element", element + 1, exc) from None
+        if end >= len(buffer) and more():
+            continue  # a number may go on in the next chunk: decode it again whole
+        element += 1
+        records.append((element, value))
+        position = end
+        state = "after"
+        if len(records) >= _JSON_BATCH:
+            yield _json_columns(records, result, names), records[0][0]
+            records = []
+    if records:
+        yield _json_columns(records, result, names), records[0][0]
+
+
+_JSON_READERS = {"jsonl": _jsonl_records, "json": _json_array_tables}
