@@ -81,14 +81,15 @@ def measure(path: Path, what: str) -> dict:
     return json.loads(finished.stdout)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def prepared_log(description: str, runs: int
+                 ) -> tuple[argparse.Namespace, Path, tempfile.TemporaryDirectory]:
+    """The bench's arguments and its generated log, read once so every side reads from cache."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--keep", type=Path, help="write the log here and keep it")
     parser.add_argument("--reuse", action="store_true", help="reuse --keep if it exists")
-    parser.add_argument("--runs", type=int, default=2, help="timed runs of each (best kept)")
+    parser.add_argument("--runs", type=int, default=runs, help="timed runs of each (best kept)")
     args = parser.parse_args()
-
     folder = tempfile.TemporaryDirectory()
     path = args.keep or Path(folder.name) / "log.csv"
     if not (args.reuse and path.exists()):
@@ -96,9 +97,14 @@ def main() -> None:
         generate(path, args.rows)
         print(f"generated {args.rows:,} rows, {path.stat().st_size / 1e6:,.0f} MB in "
               f"{time.perf_counter() - began:.1f} s")
-    with path.open("rb") as warm:  # both sides read from the page cache
+    with path.open("rb") as warm:
         while warm.read(1 << 24):
             pass
+    return args, path, folder  # the folder lives as long as the caller holds it
+
+
+def main() -> None:
+    args, path, _folder = prepared_log(__doc__.splitlines()[0], runs=2)
 
     baseline = min((measure(path, "baseline") for _ in range(args.runs)),
                    key=lambda r: r["seconds"])

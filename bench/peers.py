@@ -21,16 +21,13 @@ Goal (issue 12): the full assessment faster than every peer's peak alone.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from assess_speed import generate  # the bench's own log generator
+from assess_speed import prepared_log  # the bench's own log and its options
 
 CHILD = r"""
 import json, sys, time
@@ -91,22 +88,7 @@ def measure(path: Path, what: str, runs: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--keep", type=Path, help="write the log here and keep it")
-    parser.add_argument("--reuse", action="store_true", help="reuse --keep if it exists")
-    parser.add_argument("--runs", type=int, default=1, help="timed runs of each (best kept)")
-    args = parser.parse_args()
-    folder = tempfile.TemporaryDirectory()
-    path = args.keep or Path(folder.name) / "log.csv"
-    if not (args.reuse and path.exists()):
-        began = time.perf_counter()
-        generate(path, args.rows)
-        print(f"generated {args.rows:,} rows, {path.stat().st_size / 1e6:,.0f} MB in "
-              f"{time.perf_counter() - began:.1f} s")
-    with path.open("rb") as warm:
-        while warm.read(1 << 24):
-            pass
+    args, path, _folder = prepared_log(__doc__.splitlines()[0], runs=1)
     ours = measure(path, "assess", args.runs)
     print(f"{'who':<36}{'seconds':>9}{'peak MiB':>10}  24-hour peak")
     print(f"{'calculator.assess (all 18 readings)':<36}{ours['seconds']:9.2f}"
