@@ -26,7 +26,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -89,9 +89,14 @@ class Saved:
     created: bool
 
 
+Item = TypeVar("Item")
+
+
 @dataclass(frozen=True)
-class Page:
-    items: list[Record]
+class Page(Generic[Item]):
+    """One page of a list: its items, and where it stands among all of them."""
+
+    items: list[Item]
     total: int
     page: int
     page_size: int
@@ -248,7 +253,8 @@ class Store:
 
     def list(self, kind: str, *, owner: str | None, platform: str | None = None,
              reference: str | None = None, created_from: datetime | None = None,
-             created_to: datetime | None = None, page: int = 1, page_size: int = 20) -> Page:
+             created_to: datetime | None = None, page: int = 1, page_size: int = 20,
+             ) -> Page[Record]:
         """Newest first (ties by id); ``created_from`` inclusive, ``created_to`` exclusive."""
         if page < 1 or page_size < 1:
             raise ValueError("page and page_size start at 1")

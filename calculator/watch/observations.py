@@ -10,7 +10,6 @@ archive: every API key sees all of them, and an acknowledgement names the key th
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,24 +18,13 @@ from sqlalchemy.exc import IntegrityError
 
 from calculator.errors import FieldProblem, InvalidArgument, RecordNotFound
 from calculator.storage.notify_schema import observations as table
+from calculator.storage.repository import Page
 from calculator.timeutil import format_instant, start_of_day
 
 STATES = ("new", "acknowledged", "encoded")
 KINDS = ("terms_change", "technical_upgrade")
 _LISTED = [c for c in table.c if c.name != "diff"]
 _ONE_DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class ObservationPage:
-    items: list[dict[str, Any]]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
 
 
 def as_document(row: Any, *, with_diff: bool) -> dict[str, Any]:
@@ -99,7 +87,7 @@ class Observations:
     def list(self, *, platform: str | None = None, document: str | None = None,
              state: str | None = None, since: datetime | None = None,
              clause: str | None = None, page: int = 1, page_size: int = 20,
-             newest_first: bool = True) -> ObservationPage:
+             newest_first: bool = True) -> Page[dict[str, Any]]:
         """Observations by capture date (newest first unless told), filtered; ``since`` is
         inclusive and applies to the capture date."""
         if state is not None and state not in STATES:
@@ -124,7 +112,7 @@ class Observations:
             rows = [r for r in rows if clause in (r.clauses or [])]
         start = (page - 1) * page_size
         items = [as_document(r, with_diff=False) for r in rows[start:start + page_size]]
-        return ObservationPage(items, len(rows), page, page_size)
+        return Page(items, len(rows), page, page_size)
 
     def acknowledge(self, observation_id: str, *, by: str | None) -> dict[str, Any]:
         """``new`` becomes ``acknowledged``; acknowledging again, or an encoded observation,
