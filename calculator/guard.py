@@ -1,0 +1,209 @@
+"""Ask a live budget before fetching: the Python client of ``/v1/budgets``.
+
+    from calculator.guard import Budget
+
+    budget = Budget("https://calculator.example", "fleet", key)
+    budget.wait_and_reserve(1)   # sleeps until the budget has room, then holds one post
+    fetch(url)
+
+``reserve(n)`` asks once and raises ``BudgetSpent`` (with ``retry_after`` seconds and the
+posts left now) when the fleet's budget has no room; ``wait_and_reserve(n)`` sleeps as the
+service's ``Retry-After`` says and asks again. See docs/decisions/0101-the-budget-clients.md.
+
+The client needs only the service's URL, the budget's name and an API key; it imports no part
+of the calculator's core, so a crawler host does not load the rules or pandas to use it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+__all__ = ["Budget", "BudgetError", "BudgetSpent", "BudgetUnavailable", "Grant"]
+
+DEFAULT_TIMEOUT = 10.0  # seconds for one call to the service
+
+
+class BudgetError(Exception):
+    """The service refused the call: its RFC 9457 problem document, and the status."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status = status
+        self.problem = problem
+        title = problem.get("title") or f"HTTP {status}"
+        detail = problem.get("detail")
+        super().__init__(f"{title}: {detail}" if detail else title)
+
+
+class BudgetSpent(BudgetError):
+    """429: the posts asked for would put a window over the limit. ``retry_after`` is how
+    many seconds to wait before they fit (if nobody else takes them first); ``left_now`` how
+    many posts fit now."""
+
+    def __init__(self, status: int, problem: dict[str, Any], retry_after: float) -> None:
+        super().__init__(status, problem)
+        self.retry_after = retry_after
+        self.left_now: int = int(problem.get("left_now") or 0)
+        self.posts: int = int(problem.get("posts") or 0)
+        retry_at = problem.get("retry_at")
+        self.retry_at: datetime | None = _instant(retry_at) if retry_at else None
+
+
+class BudgetUnavailable(BudgetError):
+    """The service could not be reached or did not answer in time. A crawler decides whether
+    to wait (the safe choice: nothing is granted) or to fetch without asking and report the
+    posts later (``POST /v1/budgets/{name}/usage``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(0, {"title": "The budget service is unavailable", "detail": reason})
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Posts granted: fetch them. ``left`` is None for a budget without limit (no damages
+    clause in force)."""
+
+    posts: int
+    used: int  # posts in the trailing window, these included
+    left: int | None
+    at: datetime
+    document: dict[str, Any]  # the service's whole answer
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _retry_after(answer: httpx.Response, problem: dict[str, Any]) -> float:
+    """Seconds to wait: the ``Retry-After`` header (seconds or an HTTP date), else the
+    problem's ``retry_at``; at least one second, as the service counts whole seconds."""
+    header = answer.headers.get("Retry-After", "").strip()
+    if header.isdigit():
+        return max(1.0, float(header))
+    if header:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            return max(1.0, (when - datetime.now(UTC)).total_seconds())
+    retry_at = problem.get("retry_at")
+    if retry_at:
+        return max(1.0, (_instant(retry_at) - datetime.now(UTC)).total_seconds())
+    return 1.0
+
+
+class Budget:
+    """One named budget of a calculator service, shared by every worker that uses its name.
+
+    Safe to share between threads. ``sleep`` and ``clock`` (monotonic seconds) may be given
+    for tests and simulations; ``transport`` is an ``httpx`` transport (e.g. for a proxy)."""
+
+    def __init__(self, url: str, name: str, key: str | None = None, *,
+                 timeout: float = DEFAULT_TIMEOUT,
+                 transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        self._sleep = sleep
+        self._clock = clock
+        headers = {"Accept": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout,
+                                  transport=transport)
+        self._path = f"/v1/budgets/{quote(name, safe='')}"
+
+    # -- the service's calls ---------------------------------------------------------------
+
+    def create(self, platform: str, region: str | None = None,
+               margin_percent: int = 100) -> dict[str, Any]:
+        """Create the budget (409 ``BudgetError`` if the name exists for this key)."""
+        body: dict[str, Any] = {"platform": platform, "margin_percent": margin_percent}
+        if region is not None:
+            body["region"] = region
+        return self._call("PUT", self._path, body).json()
+
+    def show(self) -> dict[str, Any]:
+        """The budget now: its limit, used, left and the trailing-window curve."""
+        return self._call("GET", self._path).json()
+
+    def delete(self) -> None:
+        self._call("DELETE", self._path)
+
+    def reserve(self, posts: int = 1) -> Grant:
+        """Hold ``posts`` posts now, or raise ``BudgetSpent`` saying when they fit."""
+        _check_posts(posts)
+        return self._grant(self._reserve(posts))
+
+    def wait_and_reserve(self, posts: int = 1, max_wait: float | None = None) -> Grant:
+        """Reserve, sleeping as long as the service says whenever the budget is spent.
+        Raises ``BudgetSpent`` only if the next wait would go past ``max_wait`` seconds."""
+        began = self._clock()
+        while True:
+            try:
+                return self.reserve(posts)
+            except BudgetSpent as spent:
+                waited = self._clock() - began
+                if max_wait is not None and waited + spent.retry_after > max_wait:
+                    raise
+                self._sleep(spent.retry_after)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._http.close()
+
+    def __enter__(self) -> Budget:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _reserve(self, posts: int) -> dict[str, Any]:
+        body: dict[str, Any] = {"posts": posts}
+        return self._call("POST", f"{self._path}/reservations", body).json()
+
+    @staticmethod
+    def _grant(document: dict[str, Any]) -> Grant:
+        return Grant(int(document["posts"]), int(document["used"]), document.get("left"),
+                     _instant(document["at"]), document)
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
+              accept: str = "application/json") -> httpx.Response:
+        try:
+            answer = self._http.request(method, path, json=body, headers={"Accept": accept})
+        except httpx.TransportError as exc:
+            raise BudgetUnavailable(f"{method} {path}: {exc or type(exc).__name__}") from exc
+        if answer.status_code < 400:
+            return answer
+        try:
+            problem = answer.json()
+            if not isinstance(problem, dict):
+                raise ValueError
+        except ValueError:
+            problem = {"title": f"HTTP {answer.status_code}",
+                       "detail": answer.text[:200] or answer.reason_phrase}
+        if answer.status_code == 429:
+            raise BudgetSpent(429, problem, _retry_after(answer, problem))
+        if answer.status_code >= 500 and answer.status_code != 501:
+            raise BudgetUnavailable(f"{method} {path}: HTTP {answer.status_code}: "
+                                    f"{problem.get('detail') or problem.get('title')}")
+        raise BudgetError(answer.status_code, problem)
+
+
+def _check_posts(posts: int) -> None:
+    if isinstance(posts, bool) or not isinstance(posts, int) or posts < 1:
+        raise ValueError("posts is a whole number of at least 1")
+
