@@ -96,6 +96,21 @@ def database_url(request, tmp_path):
         admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def bench_database(request):
+    """A bench script's database, each in turn: its extra arguments (none for its SQLite
+    default; --database-url for the PostgreSQL server) and an environment naming no other."""
+    args = []
+    if request.param == "postgresql":
+        base = os.environ.get("TEST_DATABASE_URL")
+        if not base:
+            pytest.skip(PG_SKIP)
+        args = ["--database-url", base]
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "CALCULATOR_DATABASE_URL")}
+    return args, env
+
+
 @pytest.fixture
 def make_app(tmp_path, database_url):
     """Apps on ``database_url`` (several may share it: a restart is a second app)."""

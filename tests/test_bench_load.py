@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_the_load_script_loses_and_duplicates_nothing(backend):
+def test_the_load_script_loses_and_duplicates_nothing(bench_database):
+    extra, env = bench_database
     args = [sys.executable, str(ROOT / "bench" / "load.py"), "--duration", "4", "--clients",
-            "6", "--workers", "3"]
-    if backend == "postgresql":
-        url = os.environ.get("TEST_DATABASE_URL")
-        if not url:
-            pytest.skip("PostgreSQL tests need TEST_DATABASE_URL; .ci/run starts a server and "
-                        "sets it")
-        args += ["--database-url", url]
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "CALCULATOR_DATABASE_URL")}
+            "6", "--workers", "3", *extra]
     finished = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
     assert finished.returncode == 0, finished.stdout + finished.stderr
     out = finished.stdout
