@@ -12,14 +12,9 @@ Public API (typed, documented in each module):
   ``not_checkable``, ``ok``); ``describe(report)`` for terminal lines.
 """
 
-from calculator.archive.check import (
-    ArchiveCheckReport,
-    Failure,
-    NotCheckable,
-    check_archives,
-    describe,
-    printed_date_forms,
-)
+from calculator.archive.check import check_archives
+from calculator.archive.dating import printed_date_forms
+from calculator.archive.report import ArchiveCheckReport, Failure, NotCheckable, describe
 from calculator.archive.repository import (
     ArchiveError,
     ArchiveRepository,
