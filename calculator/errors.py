@@ -67,6 +67,12 @@ class CalculatorError(Exception):
         self.heading = heading
         self.extensions = extensions
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Whole across processes (a Dask worker's error is raised again by its client):
+        # the default pickles only the detail, and the problems would be lost.
+        return (_rebuilt, (type(self), self.detail, self.problems, self.heading,
+                           self.extensions))
+
     def one_line(self) -> str:
         """The message for a terminal: the detail and the first problem, unless the detail
         says it already (a message is not printed twice)."""
@@ -97,6 +103,11 @@ class CalculatorError(Exception):
             body["errors"] = [p.as_dict() for p in self.problems]
         body.update({k: v for k, v in self.extensions.items() if v is not None})
         return body
+
+
+def _rebuilt(kind: type[CalculatorError], detail: str, problems: list[FieldProblem],
+             heading: str | None, extensions: dict[str, Any]) -> CalculatorError:
+    return kind(detail, problems=problems, heading=heading, **extensions)
 
 
 class RulesetError(CalculatorError):

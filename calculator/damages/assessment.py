@@ -478,7 +478,8 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
            collection_window: tuple[datetime, datetime] | None = None,
            embedded_posts: bool = False, time_column: str | None = None,
            posts_column: str | None = None, post_id_column: str | None = None,
-           url_column: str | None = None, platform_column: str | None = None) -> Assessment:
+           url_column: str | None = None, platform_column: str | None = None,
+           engine: str = "local", scheduler: Any = None) -> Assessment:
     """Assess a crawl log (a path, ``-``, bytes or a binary file) against the platform's
     damages clause, under every reading.
 
@@ -492,7 +493,9 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
     ``platform_column`` name a table's columns when their common names (``timestamp``,
     ``time``, ``ts``, ``posts``, ``post_id``...) do not find them.
     ``max_bytes``: refuse, with ``InputTooLarge``, a log whose content, decompressed, is
-    larger."""
+    larger. ``engine="dask"`` reads the files on a Dask cluster (``scheduler``: its address
+    or a ``distributed.Client``; none: a local cluster), with the same answer; see
+    ``calculator.distributed``."""
     lookup = rules or default_lookup()
     zone(tz, "tz")
     zone(assume_tz, "assume_tz")
@@ -509,16 +512,24 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
                           collection_window=collection_window, embedded_posts=embedded_posts,
                           columns=columns)
     hosts = HostMap.from_ruleset(lookup.ruleset)
-    if is_many(source):
+    many_files = is_many(source)
+    if engine != "local":
+        from calculator.distributed.engine import read_on_dask, sources_for
+
+        many = read_on_dask(sources_for(source, engine), format, choices, scheduler,
+                            max_bytes, many=many_files)
+    elif many_files:
         locations = list(source) if isinstance(source, list | tuple) else [source]
         files, hidden = expand(locations, max_bytes)  # type: ignore[arg-type]
         many = read_many(files, format, choices, hosts, hidden)
+    if engine != "local" or many_files:
         read = many.read
         input_info = InputInfo(
             sha256=many.sha256, format=read.format, rows=read.rows, bytes=many.size,
             compressed=many.compressed, columns=tuple(read.columns),
             ignored_columns=tuple(read.ignored_columns), time_kind=read.time_kind,
-            details={**(_details(read) or {}), "files": [f.as_json() for f in many.files]})
+            details={**(_details(read) or {}), "files": [f.as_json() for f in many.files]}
+            if many_files else _details(read))
     else:
         with open_source(source, name, max_bytes) as log:
             read = read_log(log, format, choices, hosts, format_hint)

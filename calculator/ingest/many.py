@@ -196,11 +196,16 @@ def read_many(files: list[LogFile], fmt: str | None, choices: ReadChoices, hosts
         result.read = _crawler_files(files, first, fmt, choices, hosts, result)
     else:
         result.read = _table_files(files, first, fmt, choices, result)
-    if hidden:
-        result.read.notes.append(f"{plural(hidden, 'hidden file')} (names starting with . or "
-                                 "_, such as _SUCCESS) were not read.")
-    result.read.notes.append(f"The log was read from {len(files):,} files as one log.")
+    note_files(result.read, len(files), hidden)
     return result
+
+
+def note_files(read: LogRead, files: int, hidden: int) -> None:
+    """Say, with the notes of ``read``, how many files were read and how many left out."""
+    if hidden:
+        read.notes.append(f"{plural(hidden, 'hidden file')} (names starting with . or _, such "
+                          "as _SUCCESS) were not read.")
+    read.notes.append(f"The log was read from {files:,} files as one log.")
 
 
 def _each(files: list[LogFile], first: LogSource, fmt: str | None, choices: ReadChoices,

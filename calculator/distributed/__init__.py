@@ -1,0 +1,1 @@
+"""Assessing logs on a Dask cluster: ``engine="dask"`` (see ``engine``)."""

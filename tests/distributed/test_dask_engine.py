@@ -1,0 +1,207 @@
+"""The Dask engine gives the local engine's answer, to the cent and to the window, on a real
+LocalCluster with worker processes (one for the whole session: it takes seconds to start)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import logging
+import pickle
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import calculator
+from calculator.cli import main
+from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
+
+distributed = pytest.importorskip("distributed")
+
+# 2024-11-14T12:00:00Z: half a day before X's damages clause first came into force, so some
+# generated rows are left out as before it, and the rest are priced.
+BASE_S = 1_731_585_600
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=logging.ERROR) as local:
+        yield local
+
+
+@pytest.fixture(scope="session")
+def client(cluster):
+    with distributed.Client(cluster) as connected:
+        yield connected
+
+
+Row = tuple[int, int, str, str]  # instant (ms), posts, post id ("" none), platform
+
+
+def rows_strategy(max_rows: int) -> st.SearchStrategy[list[Row]]:
+    return st.lists(st.tuples(
+        st.integers(0, 3 * 86_400_000),
+        st.integers(0, 400_000),
+        st.sampled_from(["", "1", "2", "20", "19999999", "a", "b", "007", "post-9"]),
+        st.sampled_from(["x", "x", "x", "reddit", ""])), min_size=1, max_size=max_rows)
+
+
+def _stamp(millis: int, seconds_only: bool) -> str:
+    at = np.datetime64(BASE_S * 1000 + millis, "ms")
+    return f"{at.astype('datetime64[s]') if seconds_only else at}Z"
+
+
+def _table(rows: list[Row], seconds_only: bool) -> pa.Table:
+    return pa.table({"ts": [_stamp(r[0], seconds_only) for r in rows],
+                     "posts": [r[1] for r in rows],
+                     "tweet_id": [r[2] or None for r in rows],
+                     "platform": [r[3] for r in rows]})
+
+
+def _csv(rows: list[Row], seconds_only: bool) -> bytes:
+    return ("ts,posts,tweet_id,platform\n" + "".join(
+        f"{_stamp(t, seconds_only)},{p},{i},{f}\n" for t, p, i, f in rows)).encode()
+
+
+def _jsonl(rows: list[Row], seconds_only: bool) -> bytes:
+    return "".join(json.dumps({"ts": _stamp(t, seconds_only), "posts": p, "platform": f,
+                               **({"tweet_id": i} if i else {})}) + "\n"
+                   for t, p, i, f in rows).encode()
+
+
+def _parquet(rows: list[Row], seconds_only: bool) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(_table(rows, seconds_only), sink)
+    return sink.getvalue()
+
+
+def _arrow(rows: list[Row], seconds_only: bool) -> bytes:
+    sink = io.BytesIO()
+    feather.write_feather(_table(rows, seconds_only), sink)
+    return sink.getvalue()
+
+
+FORMS = {"csv": _csv, "csv.gz": lambda r, s: gzip.compress(_csv(r, s)), "jsonl": _jsonl,
+         "parquet": _parquet, "arrow": _arrow}
+COLUMNS = {"post_id_column": "tweet_id"}  # ts is a common name; tweet_id is not
+
+
+def _write(folder: str, files: list[tuple[list[Row], str]], seconds_only: bool) -> None:
+    for number, (rows, form) in enumerate(files):
+        # Named so that the listing order is not the time order.
+        Path(folder, f"{len(files) - number:02d}-part.{form}").write_bytes(
+            FORMS[form](rows, seconds_only))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=st.lists(st.tuples(rows_strategy(60), st.sampled_from(sorted(FORMS))),
+                      min_size=1, max_size=4),
+       seconds_only=st.booleans(),
+       count=st.sampled_from(["requested", "accessed", "distinct"]),
+       tz=st.sampled_from(["UTC", "Europe/Berlin"]))
+def test_a_partitioned_log_assesses_on_dask_to_the_local_answer(client, files, seconds_only,
+                                                                  count, tz):
+    with tempfile.TemporaryDirectory() as folder:
+        _write(folder, files, seconds_only)
+        choices = {"count": count, "tz": tz, **COLUMNS}
+        local = calculator.assess(folder, **choices).to_document()
+        on_dask = calculator.assess(folder, engine="dask", scheduler=client,
+                                    **choices).to_document()
+    assert on_dask == local
+
+
+def test_many_files_of_one_million_posts_an_hour_owe_the_same_on_dask(client, tmp_path):
+    """Big enough to owe under every reading: 36 hours of 1,000,000 posts an hour, over six
+    Parquet files, with numeric and text post ids shared across files."""
+    rng = np.random.default_rng(7)
+    for part in range(6):
+        seconds = np.sort(rng.integers(0, 36 * 3600, 5_000)) + BASE_S + 86_400
+        ids = [str(n) if n % 4 else f"t{n}" for n in rng.integers(0, 20_000, 5_000)]
+        pq.write_table(pa.table({
+            "timestamp": pa.array(seconds * 10**9, pa.timestamp("ns", "UTC")),
+            "posts": rng.integers(0, 1_440, 5_000), "post_id": ids}),
+            tmp_path / f"part-{part}.parquet")
+    for count in ("requested", "distinct"):
+        local = calculator.assess(str(tmp_path), count=count)
+        on_dask = calculator.assess(str(tmp_path), count=count, engine="dask",
+                                    scheduler=client)
+        assert on_dask.to_document() == local.to_document()
+    assert local.counts["distinct_posts"] == on_dask.counts["distinct_posts"] > 0
+    requested = calculator.assess(str(tmp_path), engine="dask", scheduler=client)
+    assert requested.high > 0
+
+
+def test_one_file_on_dask_is_assessed_as_that_file_alone(client, tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_bytes(_csv([(1000 * 86_400, 2_000_000, "5", "x"), (0, 3, "", "x")], False))
+    local = calculator.assess(str(path), **COLUMNS).to_document()
+    assert calculator.assess(str(path), engine="dask", scheduler=client,
+                             **COLUMNS).to_document() == local
+    assert "files" not in (local["input"].get("details") or {})
+
+
+def test_a_bad_row_is_named_by_file_row_and_column_as_the_local_engine_names_it(client,
+                                                                                 tmp_path):
+    (tmp_path / "a.csv").write_bytes(_csv([(0, 1, "1", "x")], True))
+    (tmp_path / "b.csv").write_text("timestamp,posts\n2025-03-01T00:00:00Z,1\n"
+                                    "2025-03-01T00:00:01Z,many\n")
+    (tmp_path / "c.csv").write_text("timestamp,posts\nyesterday,1\n")
+    with pytest.raises(InvalidInput) as local:
+        calculator.assess(str(tmp_path))
+    with pytest.raises(InvalidInput) as on_dask:
+        calculator.assess(str(tmp_path), engine="dask", scheduler=client)
+    assert on_dask.value.detail == local.value.detail
+    assert on_dask.value.problems == local.value.problems
+    assert on_dask.value.problems[0].row == 2
+    assert on_dask.value.problems[0].field == "posts"
+    assert "many" not in on_dask.value.detail  # the value sent is never echoed
+
+
+def test_an_error_keeps_its_problems_across_processes():
+    error = InvalidInput("b.csv: row 2, posts: not a number", heading="h", kind="row",
+                         problems=[FieldProblem("not a number", field="posts", row=2)])
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is InvalidInput
+    assert (again.detail, again.problems, again.heading, again.extensions) == (
+        error.detail, error.problems, error.heading, error.extensions)
+
+
+def test_crawler_files_are_refused_with_the_engine_that_reads_them(client, tmp_path):
+    (tmp_path / "crawl.har").write_text(json.dumps({"log": {"version": "1.2", "entries": []}}))
+    with pytest.raises(InvalidInput, match="local engine"):
+        calculator.assess(str(tmp_path), engine="dask", scheduler=client)
+
+
+def test_the_dask_engine_refuses_what_its_workers_cannot_open(client):
+    with pytest.raises(InvalidArgument, match="standard input, bytes or open files"):
+        calculator.assess(b"timestamp\n2025-03-01T00:00:00Z\n", engine="dask",
+                          scheduler=client)
+    with pytest.raises(InvalidArgument, match="not one of local, dask"):
+        calculator.assess("log.csv", engine="spark")
+    with pytest.raises(InvalidArgument, match="not a scheduler address"):
+        calculator.assess(__file__, engine="dask", scheduler="localhost")
+
+
+def test_the_command_line_prints_the_local_document_from_a_scheduler(cluster, tmp_path):
+    rows = [(k * 60_000, 90_000, str(k % 7), "x") for k in range(40)]
+    _write(str(tmp_path), [(rows[:25], "parquet"), (rows[25:], "jsonl")], True)
+    runner = CliRunner()
+    local = runner.invoke(main, ["assess", str(tmp_path), "--post-id-column", "tweet_id",
+                                 "--count", "distinct", "--json", "-q"])
+    on_dask = runner.invoke(main, ["assess", str(tmp_path), "--post-id-column", "tweet_id",
+                                   "--count", "distinct", "--json", "-q", "--engine", "dask",
+                                   "--scheduler", cluster.scheduler_address])
+    assert local.exit_code == on_dask.exit_code == 0, on_dask.output
+    assert json.loads(on_dask.output) == json.loads(local.output)
+    alone = runner.invoke(main, ["assess", str(tmp_path), "--scheduler", "tcp://h:8786"])
+    assert alone.exit_code == 2
+    assert "--engine dask" in alone.output
