@@ -1,0 +1,99 @@
+"""Every reading of a damages clause priced on counted posts per instant: calendar days,
+periods from the first access, and the worst-case periods; each window priced by the clause
+version in force at its first counted access."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from calculator.damages import windows as w
+from calculator.damages.clause import tariff_at
+from calculator.damages.pricing import (
+    ALL_READINGS,
+    BASES,
+    RATES,
+    ScaledPricer,
+    Tariff,
+    window_amount,
+)
+from calculator.damages.results import PricedWindow, ReadingResult
+from calculator.errors import InvalidArgument
+from calculator.ingest.volume import Volume
+
+
+def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
+                   ) -> tuple[list[ReadingResult], w.Span | None, set[int], list, bool]:
+    """Each reading's result, the busiest period, the boundaries of clause versions that
+    windows span, the calendar days that are not 24 hours long, and whether some
+    worst-case window had to start before its first access."""
+    instants, posts = counted.instants, counted.posts
+    if len(instants) == 0:
+        return [ReadingResult(r, Fraction(0), ()) for r in ALL_READINGS], None, set(), [], \
+            False
+    eps = w.resolution_of(instants)
+    counter = w.counter_for(instants, posts, eps, window, counted.occurrences)
+    peak_span = w.peak(instants, counter, window, posts)
+    days = w.calendar_bounds(instants, tz)
+    spans = {
+        "calendar_day": w.partition(instants, counter, days.bounds),
+        "rolling_first_access": w.partition(instants, counter,
+                                            w.first_access_bounds(instants, window)),
+    }
+    pairs = [(rate, basis) for rate in RATES for basis in BASES]
+    chosen: dict[tuple[str, str], list[w.Span]] = {pair: [] for pair in pairs}
+    placed_early = False
+    if peak_span.posts > min(t.threshold for t in tariffs):
+        pricers = [ScaledPricer(tariffs, rate, basis) for rate, basis in pairs]
+        if counter.total * 2 * max(p.max_unit() for p in pricers) >= 2**62:
+            raise InvalidArgument("the log's volume is too large to price exactly in one "
+                                  "assessment; split it by period")
+        found = w.worst_case(instants, counter, window, eps, [p.values for p in pricers],
+                             by_first_access=not all(p.uniform for p in pricers))
+        for pair, pricer, result in zip(pairs, pricers, found, strict=True):
+            picked = np.array(result.starts, dtype=np.int64)
+            held = counter.count(picked, picked + window)
+            firsts = instants[np.searchsorted(instants, picked, side="left")] \
+                if len(picked) else picked
+            picked, early = _at_first_access(picked, held, firsts, counter, window)
+            placed_early |= early
+            chosen[pair] = [w.Span(int(s), int(s) + window, int(n), int(f))
+                            for s, n, f in zip(picked, held, firsts, strict=True)]
+            exact = sum((window_amount(s.posts, tariff_at(tariffs, s.first_ns), *pair)
+                         for s in chosen[pair]), Fraction(0))
+            if exact * pricer.scale != result.total:
+                raise AssertionError("worst-case windows do not add up to the search's total")
+    results = []
+    spanning: set[int] = set()
+    for reading in ALL_READINGS:
+        found_spans = (chosen[(reading.rate, reading.basis)]
+                       if reading.window == "rolling_worst_case" else spans[reading.window])
+        priced = []
+        for span in found_spans:
+            tariff = tariff_at(tariffs, span.first_ns)
+            priced.append(PricedWindow(span.start_ns, span.end_ns, span.posts,
+                                       window_amount(span.posts, tariff, reading.rate,
+                                                     reading.basis),
+                                       tariff.version.isoformat()))
+            spanning.update(t.starts_ns for t in tariffs[1:]
+                            if span.start_ns < t.starts_ns < span.end_ns)
+        results.append(ReadingResult(reading, sum((p.amount for p in priced), Fraction(0)),
+                                     tuple(priced)))
+    return results, peak_span, spanning, days.irregular, placed_early
+
+
+def _at_first_access(starts: np.ndarray, held: np.ndarray, firsts: np.ndarray,
+                     counter: w.WindowCounter, window: int) -> tuple[np.ndarray, bool]:
+    """Worst-case windows moved to start at their first counted access, as the busiest
+    period does, wherever that keeps the same count and overlaps no later window (the same
+    posts and first access: the same amount). The search places a window as late as its
+    count allows, which can be just before its first access; said in the assumptions when a
+    window has to stay there (moving it would take in the next access). Decision 0062."""
+    if len(starts) == 0:
+        return starts, False
+    moved = counter.count(firsts, firsts + window)
+    following = np.append(starts[1:], np.iinfo(np.int64).max)
+    keeps = (moved == held) & (firsts + window <= following)
+    return np.where(keeps, firsts, starts), bool((~keeps & (firsts != starts)).any())
+
