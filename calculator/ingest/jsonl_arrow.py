@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -31,6 +33,7 @@ from calculator.ingest.tabular import (
     _jsonl_records,
 )
 
+B = TypeVar("B")
 _SAFE_DEPTH = 1_000  # brackets deep that Arrow's recursive parser is given at most
 _READ = pajson.ReadOptions(use_threads=True, block_size=4 << 20)
 
@@ -104,6 +107,8 @@ def _counted_columns(table: pa.Table, first_line: int, result: TableRead,
             result.ignored_columns.append(low)
     if "posts" in columns:
         result.has_posts_column = True
+    if "timestamp" not in columns:  # no record of the block has a time: refused by row
+        columns["timestamp"] = pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
     return pa.table(columns)
 
 
@@ -168,12 +173,23 @@ def read_jsonl(stream: io.BufferedReader, result: TableRead, collector: _Collect
             strict(block, first_line)  # the strict reader names the line and the field
             raise
 
-    blocks = _Blocks(stream)
+    def blocks() -> Iterator[bytes | memoryview]:
+        cutter = _Blocks(stream)
+        while block := cutter.next():
+            yield block
+
+    pipelined(blocks(), lambda block: _parse(block, names), count)
+
+
+def pipelined(blocks: Iterator[B], parse: Callable[[B], Any],
+              count: Callable[[B, Future], None]) -> None:
+    """Each block parsed on one worker and counted, in order, on another, while this thread
+    reads the next: at most two blocks wait to be counted (blocks may reuse buffers)."""
     with ThreadPoolExecutor(max_workers=1) as parser, \
             ThreadPoolExecutor(max_workers=1) as counter:
         in_flight: list[Future] = []
-        while block := blocks.next():
-            parsed = parser.submit(_parse, block, names)
+        for block in blocks:
+            parsed = parser.submit(parse, block)
             in_flight.append(counter.submit(count, block, parsed))
             if len(in_flight) > 1:
                 in_flight.pop(0).result()

@@ -260,6 +260,9 @@ def merge_tables(reads: list[TableRead]) -> TableRead:
         whole.platform_missing += read.platform_missing
         whole.authorized_missing += read.authorized_missing
         whole.posts_missing += read.posts_missing
+        whole.present |= read.present
+        for column, rows in read.absent.items():
+            whole.absent[column] += rows
         whole.post_id_missing += read.post_id_missing
         stamps, seen = whole.timestamps, read.timestamps
         stamps.naive += seen.naive

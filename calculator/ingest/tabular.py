@@ -17,7 +17,7 @@ from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.source import LogSource
 from calculator.ingest.tabular_csv import _Blocks, _read_csv
-from calculator.ingest.tabular_json import _JSON_READERS, _json_column_map, _jsonl_records
+from calculator.ingest.tabular_json import _json_column_map, _jsonl_records
 from calculator.ingest.tabular_rows import _COUNTED_COLUMNS, TableRead, _Collector, plural
 from calculator.ingest.volume import Volume
 
@@ -52,9 +52,10 @@ def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str,
             from calculator.ingest.jsonl_arrow import read_jsonl  # it builds on this module
 
             read_jsonl(source.stream, result, collector, columns)
-        else:
-            for table, first_row in _JSON_READERS[fmt](source.stream, result, columns):
-                collector.add(table, first_row)
+        else:  # a JSON array of records
+            from calculator.ingest.json_array_arrow import read_json_array
+
+            read_json_array(source.stream, result, collector, columns)
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"the log is not UTF-8 text (bad byte at position {exc.start} of a "
                            "block)") from None

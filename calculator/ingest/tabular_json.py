@@ -23,8 +23,10 @@ _JSON_BATCH = 50_000  # records of JSON turned into columns at once
 
 def _json_column_map(records: list[tuple[int, Any]], result: TableRead,
                      names: ColumnNames) -> ColumnMap:
-    """Which key carries which fact, from the keys of a batch of records; every batch must
-    agree with the first, so one log is read one way throughout."""
+    """Which key carries which fact, from the keys of a batch of records and of the
+    batches before it, as if they were one batch: so a log is read one way throughout,
+    however it is cut into batches. A batch whose keys change how earlier keys are read
+    (``time``, then also ``timestamp``) is refused."""
     keys: dict[str, None] = {}
     for row, record in records:
         if not isinstance(record, dict):
@@ -32,16 +34,19 @@ def _json_column_map(records: list[tuple[int, Any]], result: TableRead,
                                f"{type(record).__name__}",
                                problems=[FieldProblem("expected a JSON object", row=row)])
         keys.update(dict.fromkeys(k.lower() for k in record))
+    known = result.column_map
+    if known is not None:
+        keys = dict.fromkeys([*known.internal_of, *result.ignored_columns]) | keys
     found = names.resolve(list(keys), "the JSON records")
     if found.source_of("timestamp") is None:
         raise names.no_time_column(list(keys), f"the JSON records (from row {records[0][0]})")
-    if result.column_map is None:
-        result.column_map = found
-    elif found.internal_of != result.column_map.internal_of:
+    if known is not None and any(found.internal_of.get(key) != fact
+                                 for key, fact in known.internal_of.items()):
         row = records[0][0]
         message = ("these records name their columns differently from the records before "
                    "them; name the columns to read (the column options)")
         raise InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
+    result.column_map = found
     return found
 
 
@@ -57,13 +62,16 @@ def _json_columns(records: list[tuple[int, Any]], result: TableRead,
                 if name is None and key.lower() not in result.ignored_columns:
                     result.ignored_columns.append(key.lower())
                 continue
-            columns.setdefault(name, [None] * index)
+            if name not in columns:  # a key first seen here: None for the records before
+                columns[name] = [None] * index
             columns[name].append(value)
         for values in columns.values():
             if len(values) < index + 1:
                 values.append(None)
     if "posts" in columns:
         result.has_posts_column = True
+    # Records without a time in a log whose earlier records had one: each is refused by row.
+    columns.setdefault("timestamp", [None] * len(records))
     arrays = {}
     for name, values in columns.items():
         if name == "timestamp":
@@ -155,16 +163,27 @@ def _refuse_one_document(first_line: bytes, stream: io.BufferedReader) -> None:
         "each with its time")
 
 
-def _json_array_tables(stream: io.BufferedReader, result: TableRead, names: ColumnNames
+class NotAFragment(Exception):
+    """A run of elements read as a fragment did not end where the fragment does."""
+
+
+def _json_array_tables(stream: io.BufferedIOBase, result: TableRead, names: ColumnNames,
+                       first_element: int = 0, fragment: bool = False
                        ) -> Iterator[tuple[pa.Table, int]]:
     """A JSON array of objects, decoded one element at a time so it never sits whole.
 
     The text is read in blocks; an element cut by the end of a block is decoded again
     once more text is there (only the end of the log makes it an error), up to
-    ``MAX_JSON_ELEMENT`` characters for one element."""
+    ``MAX_JSON_ELEMENT`` characters for one element. After the closing bracket only
+    whitespace may follow: more text would otherwise go unread.
+
+    A reader that takes over part way (``first_element`` elements already read) is handed
+    ``[`` and the text after the last element's comma: it numbers on from there, and
+    expects an element first. With ``fragment``, the text is elements each followed by a
+    comma (a block of a longer array), and anything else raises ``NotAFragment``."""
     reader = JsonReader(decimal=True)
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    buffer, position, element, line = "", 0, 0, 1
+    buffer, position, element, line = "", 0, first_element, 1
     records: list[tuple[int, Any]] = []
     state = "start"
     ended = False
@@ -197,16 +216,29 @@ def _json_array_tables(stream: io.BufferedReader, result: TableRead, names: Colu
         if position >= len(buffer):
             if more():
                 continue
+            if state == "closed" or (fragment and state == "value"):
+                break
+            if fragment:
+                raise NotAFragment
             raise InvalidInput(f"the JSON array ends early, after element {element}")
         char = buffer[position]
         if state == "start":
             if char != "[":
                 raise InvalidInput("expected a JSON array of objects")
             position += 1
-            state = "first"
+            state = "value" if first_element else "first"
             continue
         if state in ("first", "after") and char == "]":
-            break
+            if fragment:
+                raise NotAFragment
+            position += 1
+            state = "closed"
+            continue
+        if state == "closed":
+            at = line + buffer.count("\n", 0, position)
+            message = "more text after the JSON array's closing bracket; send one array"
+            raise InvalidInput(f"line {at}: {message}",
+                               problems=[FieldProblem(message, line=at)])
         if state == "after":
             if char != ",":
                 raise InvalidInput(f"element {element}: expected ',' or ']' after it")
@@ -235,6 +267,3 @@ def _json_array_tables(stream: io.BufferedReader, result: TableRead, names: Colu
             records = []
     if records:
         yield _json_columns(records, result, names), records[0][0]
-
-
-_JSON_READERS = {"jsonl": _jsonl_records, "json": _json_array_tables}

@@ -17,6 +17,7 @@ from calculator.ingest.timestamps import TimestampNotes, to_utc_ns
 from calculator.ingest.volume import Volume, VolumeBuilder
 
 _COUNTED_COLUMNS = ("timestamp", "posts", "platform", "authorized", "post_id")
+_OPTIONAL = ("posts", "platform", "authorized")  # columns whose rows may go without them
 MAX_POSTS = 10**12  # posts one row may carry: more is a mistake (and would overflow sums)
 _NUMBER_ID = r"^(0|[1-9][0-9]{0,17})$"  # a post id that is a number, fitting 64 bits
 _TRUE = ("true", "1", "yes")
@@ -40,10 +41,21 @@ class TableRead:
     platform_missing: int = 0  # rows without a platform, counted as the assessed one
     authorized_missing: int = 0  # rows without an authorized value, counted as not authorized
     posts_missing: int = 0  # rows with a posts column but no value there, counted as one
+    # Rows read in a batch without the posts, platform or authorized column at all (JSON
+    # records are read in batches; a key some records lack is missing from a batch only by
+    # chance), and which of those columns any batch had: a row without the column in a log
+    # that has it counts as missing there, however the log was cut into batches.
+    absent: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_OPTIONAL, 0))
+    present: set[str] = field(default_factory=set)
     timestamps: TimestampNotes = field(default_factory=TimestampNotes)
     distinct: Volume | None = None  # occurrences of post ids, when they were asked for
     post_id_missing: int = 0  # counted rows without a post id (not in the distinct count)
     column_map: ColumnMap | None = None  # which of the log's columns carries which fact
+
+    def missing(self, column: str, empty: int) -> int:
+        """Rows without a value in ``column`` (``empty``: those with the column, empty),
+        when the log has that column."""
+        return empty + self.absent[column] if column in self.present else empty
 
     def notes(self, platform: str, assume_tz: str) -> list[str]:
         """Plain sentences for every choice made while reading the log."""
@@ -69,14 +81,14 @@ class TableRead:
             notes.append(f"{plural(stamps.epoch, 'timestamp')} were epoch seconds (UTC).")
         if not self.has_posts_column:
             notes.append("The log has no posts column: each row counts as one post.")
-        if self.posts_missing:
-            notes.append(f"{plural(self.posts_missing, 'row')} gave no posts count and were "
+        if posts_missing := self.missing("posts", self.posts_missing):
+            notes.append(f"{plural(posts_missing, 'row')} gave no posts count and were "
                          "counted as one post each.")
-        if self.platform_missing:
-            notes.append(f"{plural(self.platform_missing, 'row')} named no platform and were "
+        if platform_missing := self.missing("platform", self.platform_missing):
+            notes.append(f"{plural(platform_missing, 'row')} named no platform and were "
                          f"counted as {platform}.")
-        if self.authorized_missing:
-            notes.append(f"{plural(self.authorized_missing, 'row')} gave no authorized value "
+        if authorized_missing := self.missing("authorized", self.authorized_missing):
+            notes.append(f"{plural(authorized_missing, 'row')} gave no authorized value "
                          "and were counted as not authorized.")
         if self.excluded_rows["other_platforms"]:
             notes.append(f"{plural(self.excluded_rows['other_platforms'], 'row')} of other "
@@ -148,6 +160,11 @@ class _Collector:
             left_out = authorized & keep
             self._exclude("authorized", left_out, posts)
             keep &= ~authorized
+        for column in _OPTIONAL:
+            if column in names:
+                self.result.present.add(column)
+            else:
+                self.result.absent[column] += rows
         self.result.rows += rows
         progress.rows_read(rows)
         self._occurrences(table, instants, keep)

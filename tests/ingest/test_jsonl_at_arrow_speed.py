@@ -14,6 +14,7 @@ from calculator.ingest import jsonl_arrow
 from calculator.ingest.crawlers import HostMap
 from calculator.ingest.formats import ReadChoices, read_log
 from calculator.ingest.source import open_source
+from tests.ingest.helpers import outcome as outcome_of
 
 
 def read(data: bytes, strict: bool = False):
@@ -27,17 +28,7 @@ def read(data: bytes, strict: bool = False):
 
 
 def outcome(data: bytes, strict: bool):
-    """What reading gives: the counts and notes, or the error's words and rows."""
-    try:
-        result = read(data, strict)
-    except InvalidInput as exc:
-        return ("error", str(exc), [p.row for p in exc.problems])
-    except RecursionError as exc:  # the strict reader's own answer to absurd nesting
-        return ("error", type(exc).__name__)
-    volume = result.volume
-    return ("read", volume.instants.tolist(), volume.posts.tolist(), volume.accesses.tolist(),
-            result.rows, result.counts, result.notes, result.excluded_rows,
-            result.ignored_columns)
+    return outcome_of(lambda: read(data, strict))
 
 
 values = st.one_of(st.none(), st.integers(-3, 10**6), st.sampled_from(
