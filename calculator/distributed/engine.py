@@ -106,14 +106,14 @@ def read_on_dask(locations: Sequence[str | os.PathLike[str]], fmt: str | None,
         buckets = 2 * workers
         parts = client.map(p.count_file, names, fmt=fmt, choices=choices, buckets=buckets,
                            max_bytes=max_bytes, pure=False)
-        try:
-            summaries = _summaries(client, parts)
-            has_post_ids = any(found for _, _, found in summaries)
-            counts = _merged_counts(client, parts)
-            posts = _shuffled_posts(client, parts, buckets, choices.count == "distinct") \
-                if has_post_ids else []
-        finally:
-            client.cancel(parts)
+        # The futures are released when this returns (or raises), and the workers forget
+        # their results: nothing of the log stays on the cluster.
+        merged = _merged_counts(client, parts)  # merging while files are still read
+        summaries = _summaries(client, parts)
+        has_post_ids = any(found for _, _, found in summaries)
+        posts = _shuffled_posts(client, parts, buckets, choices.count == "distinct") \
+            if has_post_ids else []
+        counts = merged.result()
     collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform,
                           choices.assume_tz)
     collector.builder.add(*counts)
@@ -151,13 +151,13 @@ def _summaries(client: Any, parts: list[Any]) -> list[tuple[Any, TableRead, bool
     return client.gather(futures)
 
 
-def _merged_counts(client: Any, parts: list[Any]) -> p.Counts:
-    """Every file's counts summed in a tree of tasks on the workers."""
+def _merged_counts(client: Any, parts: list[Any]) -> Any:
+    """Every file's counts summed in a tree of tasks on the workers (a future)."""
     level = client.map(p.counts_of, parts)
     while len(level) > 1:
         level = [client.submit(p.merge_counts, *level[i:i + _FAN_IN])
                  for i in range(0, len(level), _FAN_IN)]
-    return level[0].result()
+    return level[0]
 
 
 def _shuffled_posts(client: Any, parts: list[Any], buckets: int,

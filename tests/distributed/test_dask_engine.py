@@ -205,3 +205,69 @@ def test_the_command_line_prints_the_local_document_from_a_scheduler(cluster, tm
     alone = runner.invoke(main, ["assess", str(tmp_path), "--scheduler", "tcp://h:8786"])
     assert alone.exit_code == 2
     assert "--engine dask" in alone.output
+
+
+# -- Object storage: the workers read s3:// themselves, from a real S3 API on loopback ----
+
+_S3_NAMES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
+             "AWS_ENDPOINT_URL")
+
+
+def _environ(values: dict[str, str | None]) -> None:
+    """Set (or, for None, remove) variables of a worker's environment, where its S3
+    client looks for credentials; forget the S3 file systems made under other ones."""
+    import os
+
+    import s3fs
+
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
+@pytest.fixture
+def s3_bucket(client, monkeypatch):
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    values = dict(zip(_S3_NAMES, ("testing", "testing", "us-east-1",
+                                  f"http://127.0.0.1:{port}"), strict=True))
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    _environ({})
+    client.run(_environ, values)  # each worker's own environment, as on a real cluster
+    import s3fs
+
+    store = s3fs.S3FileSystem()
+    store.mkdir("crawl")
+    try:
+        yield store
+    finally:
+        client.run(_environ, dict.fromkeys(_S3_NAMES))
+        _environ({})
+        server.stop()
+
+
+def test_a_partitioned_log_in_s3_is_read_by_the_workers(client, s3_bucket):
+    rows = [(k * 97_000, 60_000 + k, str(k % 11) if k % 3 else f"t{k % 5}", "x")
+            for k in range(60)]
+    for day, form in enumerate(("parquet", "csv.gz", "jsonl")):
+        with s3_bucket.open(f"crawl/day={day}/part-0.{form}", "wb") as handle:
+            handle.write(FORMS[form](rows[day * 20:(day + 1) * 20], False))
+    with s3_bucket.open("crawl/_SUCCESS", "wb") as handle:
+        handle.write(b"")
+    local = calculator.assess("s3://crawl/day=*/*", count="distinct", **COLUMNS)
+    on_dask = calculator.assess("s3://crawl/day=*/*", count="distinct", engine="dask",
+                                scheduler=client, **COLUMNS)
+    assert on_dask.to_document() == local.to_document()
+    assert on_dask.input.format == "csv+jsonl+parquet"
+    assert on_dask.counts["distinct_posts"] == 16
