@@ -1,0 +1,53 @@
+"""The posts a fetch will count, known before it is made: what a live budget reserves for a
+crawler's request.
+
+It is the log readers' own recognition (``Recognizer``: the rule files' hosts, then
+``x_posts`` for the URL's post ids or page size), so a crawl that reserves what this says
+reserves exactly what its log is later assessed to have requested. Nothing is fetched and
+no answer body is known yet: an API call whose URL names no id and no page size counts 0
+here, as it does in a log that stored no body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from calculator.ingest.crawlers._common import Recognizer
+from calculator.ingest.crawlers.hosts import HostMap
+from calculator.ingest.crawlers.options import ReadOptions
+
+
+class RequestedPosts:
+    """Counts the posts of one platform that fetching a URL requests."""
+
+    def __init__(self, platform: str, hosts: HostMap) -> None:
+        self.platform = platform
+        self._recognizer = Recognizer(ReadOptions(hosts=hosts))
+
+    @classmethod
+    def for_platform(cls, platform: str, hosts: Sequence[str],
+                     media_hosts: Sequence[str] = ()) -> RequestedPosts:
+        """From a platform's host lists, as its rule file (and ``/v1/platforms/{id}``) gives
+        them."""
+        return cls(platform, HostMap.from_mapping(dict.fromkeys(hosts, platform),
+                                                  dict.fromkeys(media_hosts, platform)))
+
+    @classmethod
+    def from_platform_document(cls, document: Mapping[str, object]) -> RequestedPosts:
+        """From the service's answer about a platform (``GET /v1/platforms/{id}``)."""
+        platform, hosts = document.get("id"), document.get("hosts")
+        media = document.get("media_hosts") or []
+        if not isinstance(platform, str) or not isinstance(hosts, list) \
+                or not isinstance(media, list):
+            raise ValueError("a platform document has an id and lists of hosts and "
+                             "media_hosts")
+        return cls.for_platform(platform, [str(h) for h in hosts], [str(h) for h in media])
+
+    def count(self, url: str) -> int:
+        """Posts of this platform that fetching ``url`` requests: 1 for a post's page, the
+        ids or page size an API URL names, 0 for any other page, a media file or another
+        platform's host."""
+        attribution = self._recognizer.attribute(url)
+        if attribution.platform != self.platform:
+            return 0
+        return self._recognizer.posts(url, attribution).primary

@@ -1,0 +1,196 @@
+"""A Scrapy downloader middleware that asks a live budget before each fetch of a post.
+
+In a Scrapy project's ``settings.py``::
+
+    DOWNLOADER_MIDDLEWARES = {"calculator.scrapy_budget.BudgetMiddleware": 950}
+    CALCULATOR_BUDGET_URL = "https://calculator.example"
+    CALCULATOR_BUDGET_NAME = "fleet"
+
+and the API key in the environment (``CALCULATOR_BUDGET_KEY``) or in the setting of that name.
+Before each request to one of the budget platform's post URLs, the middleware reserves the
+posts the request will count (one for a post's page; the ids or page size an API URL names),
+recognized exactly as the calculator's log readers recognize them, with the hosts the
+service's own rules list for the platform. When the budget is spent it holds the request
+back until the service's ``Retry-After`` (other requests go on), or closes the spider when
+``CALCULATOR_BUDGET_CLOSE_SPIDER`` is set or the wait would be longer than
+``CALCULATOR_BUDGET_MAX_WAIT`` seconds. Stats: ``calculator_budget/granted`` (posts),
+``/deferred`` (waits), ``/deferred_seconds``, ``/not_counted`` (requests of no post of the
+platform), ``/dropped``, ``/unavailable``. See docs/decisions/0104 and 0105.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
+
+from calculator.guard import Budget, BudgetError, BudgetSpent, BudgetUnavailable
+from calculator.ingest.crawlers.requested import RequestedPosts
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SPENT = "calculator_budget_spent"  # the spider's close reason when the budget is spent
+FAILED = "calculator_budget_error"  # ... when the service refuses the budget itself
+UNAVAILABLE_WAIT = 5.0  # seconds before asking again a service that did not answer
+TICK = 1.0  # a waiting request looks this often whether the crawl is closing
+RESERVED = "calculator_budget"  # request.meta key: (posts, monotonic instant of the ask)
+
+
+class BudgetMiddleware:
+    """Reserves posts with a calculator service's live budget before they are fetched."""
+
+    def __init__(self, crawler: Crawler, budget: Budget, posts: RequestedPosts, *,
+                 close_spider: bool = False, max_wait: float | None = None) -> None:
+        self.crawler = crawler
+        self.budget = budget
+        self.posts = posts
+        self.close_spider = close_spider
+        self.max_wait = max_wait
+        self.stats = crawler.stats
+        self.closing = False
+        # Seconds from asking to the answer of a granted request, the longest seen: a wait
+        # ends this much later, so that posts fetched (and logged) late in one window never
+        # share a window of the crawl's own log with posts granted at its end (0104).
+        self.lag = 0.0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BudgetMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("CALCULATOR_BUDGET_ENABLED", True):
+            raise NotConfigured("CALCULATOR_BUDGET_ENABLED is off")
+        url, name = settings.get("CALCULATOR_BUDGET_URL"), settings.get("CALCULATOR_BUDGET_NAME")
+        missing = [s for s, v in (("CALCULATOR_BUDGET_URL", url),
+                                  ("CALCULATOR_BUDGET_NAME", name)) if not v]
+        if missing:
+            # Listed but not told where to ask: crawling unguarded would be the silent choice.
+            raise ValueError(f"{' and '.join(missing)} must be set for the calculator's "
+                             "budget middleware (or CALCULATOR_BUDGET_ENABLED = False)")
+        key = settings.get("CALCULATOR_BUDGET_KEY") or os.environ.get("CALCULATOR_BUDGET_KEY")
+        max_wait = settings.getfloat("CALCULATOR_BUDGET_MAX_WAIT", 0) or None
+        budget = Budget(url, name, key)
+        posts = recognition(url, key, budget)
+        middleware = cls(crawler, budget, posts, max_wait=max_wait,
+                         close_spider=settings.getbool("CALCULATOR_BUDGET_CLOSE_SPIDER"))
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    async def process_request(self, request: Request) -> None:
+        posts = self.posts.count(request.url)
+        if posts == 0:
+            self.stats.inc_value("calculator_budget/not_counted")
+            return
+        while not self.closing:
+            asked = time.monotonic()
+            try:
+                await in_thread(self.budget.reserve, posts)
+            except BudgetSpent as spent:
+                await self.wait(request, spent)
+                continue
+            except BudgetUnavailable as down:
+                self.stats.inc_value("calculator_budget/unavailable")
+                logger.warning("calculator budget %r: %s; nothing is fetched until it "
+                               "answers (asking again in %.0f s)", self.budget.name, down,
+                               UNAVAILABLE_WAIT)
+                await self.sleep(UNAVAILABLE_WAIT)
+                continue
+            except BudgetError as refused:
+                self.refused(request, refused)
+            self.stats.inc_value("calculator_budget/granted", posts)
+            request.meta[RESERVED] = (posts, asked)
+            return
+        self.drop(request, "the spider is closing")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        reserved = request.meta.get(RESERVED)
+        if reserved is not None:
+            self.lag = max(self.lag, time.monotonic() - reserved[1])
+        return response
+
+    async def wait(self, request: Request, spent: BudgetSpent) -> None:
+        """Hold a request back until its posts fit, or close the spider if told to."""
+        seconds = spent.retry_after + math.ceil(self.lag) + 1
+        if self.close_spider or (self.max_wait is not None and seconds > self.max_wait):
+            self.close(SPENT, f"the budget {self.budget.name!r} is spent: {spent}")
+            self.drop(request, "the budget is spent and the spider closes")
+        self.stats.inc_value("calculator_budget/deferred")
+        self.stats.inc_value("calculator_budget/deferred_seconds", round(seconds, 3))
+        logger.debug("calculator budget %r spent: %s is held back %.0f s", self.budget.name,
+                     request, seconds)
+        await self.sleep(seconds)
+
+    def refused(self, request: Request, refused: BudgetError) -> None:
+        """A refusal other than a spent budget: waiting cannot help."""
+        if refused.status == 422:  # more posts in one request than the whole limit
+            self.drop(request, str(refused))
+        self.close(FAILED, f"the service refused the budget {self.budget.name!r}: {refused}")
+        self.drop(request, "the budget service refused the budget")
+
+    def drop(self, request: Request, why: str) -> None:
+        self.stats.inc_value("calculator_budget/dropped")
+        logger.warning("calculator budget %r: not fetching %s: %s", self.budget.name,
+                       request, why)
+        raise IgnoreRequest(why)
+
+    def close(self, reason: str, why: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        logger.error("calculator budget: closing the spider: %s", why)
+        engine = self.crawler.engine
+        if engine is not None:
+            deferred_from_coro(engine.close_spider_async(reason=reason))
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep without holding the reactor, waking early when the crawl closes."""
+        end = time.monotonic() + seconds
+        engine = self.crawler.engine
+        while not self.closing and (engine is None or engine.running):
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            await maybe_deferred_to_future(deferLater(reactor, min(left, TICK), lambda: None))
+        self.closing = True
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.closing = True
+        self.budget.close()
+
+
+async def in_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run a blocking call (the budget client's HTTP) off the reactor thread."""
+    return await maybe_deferred_to_future(deferToThread(function, *args))
+
+
+def recognition(url: str, key: str | None, budget: Budget) -> RequestedPosts:
+    """The budget's platform and that platform's hosts, as the service's rules list them.
+
+    Asked once, when the crawl starts: a wrong URL, name or key stops the crawl here with the
+    service's own words, before any request is made."""
+    try:
+        platform = budget.show()["platform"]
+        headers = {"Accept": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        answer = httpx.get(f"{url.rstrip('/')}/v1/platforms/{quote(platform, safe='')}",
+                           headers=headers, timeout=10.0)
+        answer.raise_for_status()
+    except (BudgetError, httpx.HTTPError) as error:
+        budget.close()
+        raise RuntimeError(f"calculator budget {budget.name!r} at {url}: {error}") from error
+    return RequestedPosts.from_platform_document(answer.json())

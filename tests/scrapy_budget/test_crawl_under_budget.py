@@ -1,0 +1,214 @@
+"""Real Scrapy crawls under a live budget: `scrapy runspider` processes against a local site
+serving X status pages, a real `calculator serve` whose rules give X's damages clause a
+threshold of 4 posts in 5 seconds, and the budget middleware added as the crawler-team guide
+says. The crawl's own Scrapy log, and the budget's recorded usage, owe nothing under every
+reading of that clause."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from calculator.budget import Budgets
+from calculator.damages.assessment import assess
+from calculator.guard import Budget
+from calculator.rules import RuleLookup, bundled_rules_dir, load_ruleset
+from calculator.storage import Store
+from calculator.storage.engine import database_url
+from tests.conftest import BIN, server_environment, serving
+
+SPIDER = Path(__file__).with_name("status_spider.py")
+LIMIT, WINDOW = 4, 5  # posts, seconds: the test rules' clause
+COUNTS = ("requested", "accessed", "distinct")
+RECORDED = ("requested",)  # a budget records posts per second, never which posts
+DAY_PART = "eu-efta-uk"  # the test rules' part whose window is 24 hours
+WINDOWS = ("rolling_worst_case", "rolling_first_access", "calendar_day")
+# A calendar day is the clause's period only where that period is 24 hours: under the
+# 5-second clause, the readings that place the clause's own period.
+ROLLING = ("rolling_worst_case", "rolling_first_access")
+
+
+@pytest.fixture(scope="module")
+def small_rules(tmp_path_factory) -> Path:
+    """The bundled rules, with X's damages clause made small: more than 4 posts in any
+    5-second period owes in the rest-of-world part (USD), more than 4 in any 24-hour period
+    in the part for the EU, EFTA States and the UK (EUR)."""
+    import shutil
+
+    target = tmp_path_factory.mktemp("rules") / "rules"
+    shutil.copytree(bundled_rules_dir(), target)
+    terms = target / "x" / "terms-of-service.yaml"
+    text = terms.read_text()
+    usd = 'window: PT24H\n          amount: "15000.00"\n          per_posts: 1000000\n' \
+          "          currency: USD"
+    assert text.count("threshold_posts: 1000000") == 4 and text.count(usd) == 2
+    terms.write_text(text.replace("threshold_posts: 1000000", f"threshold_posts: {LIMIT}")
+                     .replace(usd, usd.replace("PT24H", f"PT{WINDOW}S")))
+    return target
+
+
+@pytest.fixture(scope="module")
+def small_lookup(small_rules) -> RuleLookup:
+    return RuleLookup(load_ruleset(small_rules))
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, small_rules) -> Iterator[SimpleNamespace]:
+    folder = tmp_path_factory.mktemp("service")
+    env = dict(server_environment(folder), CALCULATOR_RULES_DIR=str(small_rules))
+    with serving(folder, env=env) as running:
+        yield SimpleNamespace(base=running.base,
+                              database=database_url(None, folder / "instance", environ={}))
+
+
+@pytest.fixture
+def site() -> Iterator[SimpleNamespace]:
+    """X's pages on loopback, reached as a proxy: a profile page linking to status pages.
+    Every status page fetched is kept with the second it was served."""
+    served: list[tuple[int, str]] = []
+
+    class Pages(BaseHTTPRequestHandler):
+        def do_GET(self):
+            path = "/" + self.path.split("://", 1)[-1].split("/", 1)[-1]
+            parts = path.strip("/").split("/")
+            if len(parts) == 1:  # a profile: /team_a links to its posts
+                first = 100 * ord(parts[0][-1])  # each profile's posts ids of their own
+                links = "".join(f'<a href="/{parts[0]}/status/{first + i}">post</a>'
+                                for i in range(6))
+                body = f"<html><body>{links}</body></html>".encode()
+            else:
+                served.append((int(time.time()), path))
+                body = b"<html><body><p>a post</p></body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(proxy=f"http://127.0.0.1:{server.server_address[1]}", served=served)
+    server.shutdown()
+    server.server_close()
+
+
+def crawl(folder: Path, service, site, budget: str, profile: str,
+          *settings: str) -> subprocess.Popen:
+    """``scrapy runspider`` of the team's spider, in a process of its own."""
+    env = dict(server_environment(folder), TZ="UTC")
+    argv = [str(BIN / "scrapy"), "runspider", str(SPIDER),
+            "-a", f"profile={profile}", "-a", f"proxy={site.proxy}",
+            "-a", f"stats_path={folder / (profile + '.json')}",
+            "-s", f"LOG_FILE={folder / (profile + '.log')}",
+            "-s", f"CALCULATOR_BUDGET_URL={service.base}",
+            "-s", f"CALCULATOR_BUDGET_NAME={budget}", *settings]
+    return subprocess.Popen(argv, cwd=folder, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def finished(process: subprocess.Popen, folder: Path, profile: str) -> dict:
+    _, errors = process.communicate(timeout=180)
+    assert process.returncode == 0, errors.decode()[-3000:]
+    return json.loads((folder / f"{profile}.json").read_text())
+
+
+def owes_nothing(logs: list[Path] | bytes, lookup: RuleLookup, region: str | None = None,
+                 windows: tuple[str, ...] = WINDOWS, counts: tuple[str, ...] = COUNTS) -> int:
+    """The peak of the log (all files as one) after checking that every reading placing
+    ``windows`` owes nothing, under each of ``counts``."""
+    peaks = set()
+    for count in counts:
+        result = assess(logs, platform="x", rules=lookup, count=count, region=region)
+        amounts = {r.amount for r in result.readings if r.reading.window in windows}
+        assert amounts == {Decimal("0.00")}, count
+        peaks.add(result.peak.posts)
+    return max(peaks)
+
+
+def recorded_usage(service, lookup: RuleLookup, name: str) -> bytes:
+    """The budget's recorded usage as a CSV log."""
+    store = Store.open(service.database, migrate=False)
+    try:
+        rows = Budgets(store.engine, lookup, None).log(name)
+    finally:
+        store.dispose()
+    lines = ["timestamp,posts", *(f"{at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ},{posts}"
+                                  for at, posts in rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def most_in_a_window(served: list[tuple[int, str]]) -> int:
+    seconds = [s for s, _ in served]
+    return max(sum(1 for t in seconds if s <= t < s + WINDOW) for s in seconds)
+
+
+def test_two_spiders_sharing_a_budget_wait_for_it_and_owe_nothing(
+        tmp_path, service, site, small_lookup):
+    Budget(service.base, "fleet").create("x")
+    began = time.monotonic()
+    fleet = [crawl(tmp_path, service, site, "fleet", profile) for profile in ("team_a",
+                                                                              "team_b")]
+    runs = [finished(p, tmp_path, profile) for p, profile in zip(fleet, ("team_a", "team_b"),
+                                                                 strict=True)]
+    elapsed = time.monotonic() - began
+
+    # Every post page was fetched in the end: the spiders waited instead of giving up.
+    assert len(site.served) == 12 and all(r["reason"] == "finished" for r in runs)
+    stats = [r["stats"] for r in runs]
+    assert sum(s["calculator_budget/granted"] for s in stats) == 12
+    assert sum(s.get("calculator_budget/deferred", 0) for s in stats) > 0
+    assert all(s["calculator_budget/not_counted"] == 1 for s in stats)  # the profile page
+    assert elapsed > 2 * WINDOW  # 12 posts at 4 per window take three windows
+    assert most_in_a_window(site.served) <= LIMIT
+
+    logs = [tmp_path / "team_a.log", tmp_path / "team_b.log"]
+    # The whole limit used, never more, in the spiders' logs and in the budget's record.
+    assert owes_nothing(logs, small_lookup, windows=ROLLING) == LIMIT
+    recorded = recorded_usage(service, small_lookup, "fleet")
+    assert owes_nothing(recorded, small_lookup, windows=ROLLING, counts=RECORDED) == LIMIT
+
+
+def test_a_spider_told_to_close_stops_at_the_limit(tmp_path, service, site, small_lookup):
+    Budget(service.base, "closing").create("x", DAY_PART)
+    run = finished(crawl(tmp_path, service, site, "closing", "team_c",
+                         "-s", "CALCULATOR_BUDGET_CLOSE_SPIDER=True"), tmp_path, "team_c")
+
+    assert run["reason"] == "calculator_budget_spent"
+    assert len(site.served) == LIMIT == run["stats"]["calculator_budget/granted"]
+    assert run["stats"]["calculator_budget/dropped"] >= 1
+    assert "calculator_budget/deferred" not in run["stats"]
+    assert owes_nothing([tmp_path / "team_c.log"], small_lookup, DAY_PART) == LIMIT
+    recorded = recorded_usage(service, small_lookup, "closing")
+    assert owes_nothing(recorded, small_lookup, DAY_PART, counts=RECORDED) == LIMIT
+
+
+def test_a_budget_the_service_does_not_know_stops_the_crawl_before_any_fetch(
+        tmp_path, service, site):
+    process = crawl(tmp_path, service, site, "no-such-budget", "team_d")
+    process.communicate(timeout=180)
+    assert process.returncode != 0  # a scheduler running the crawl sees it failed
+    log = (tmp_path / "team_d.log").read_text()
+    assert "calculator budget 'no-such-budget'" in log
+    assert "no budget named no-such-budget" in log  # the service's own words
+    assert site.served == [] and not (tmp_path / "team_d.json").exists()
+
+
+def test_the_budget_is_read_from_the_service_rules_not_the_crawler(service, small_lookup):
+    shown = Budget(service.base, "shown")
+    shown.create("x")
+    limit = shown.show()["limit"]
+    assert (limit["posts"], limit["window_seconds"]) == (LIMIT, WINDOW)
