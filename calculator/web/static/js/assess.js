@@ -35,6 +35,13 @@
     if (fraction == null) { bar.removeAttribute("value"); } else { bar.value = Math.round(fraction * 100); }
   }
 
+  // The files chosen, as one log: named, and their total size.
+  function chosen(files) {
+    var total = files.reduce(function (sum, file) { return sum + file.size; }, 0);
+    return {size: total, several: files.length > 1,
+            name: files.length === 1 ? files[0].name : files.length + " files of one log"};
+  }
+
   function sending(step, file, waiting) {
     return {
       onUpload: function (fraction) {
@@ -52,10 +59,12 @@
   var maxBytes = Number(form.getAttribute("data-max-bytes")) || 0;
 
   async function run() {
-    var file = byId("log").files[0];
-    if (maxBytes && file && file.size > maxBytes) {
+    // Several files are sent as several parts named log: the service reads them as one log.
+    var file = chosen(Array.prototype.slice.call(byId("log").files));
+    if (maxBytes && file.size > maxBytes) {
       fail({title: "The log is larger than this service accepts",
-            lines: [file.name + " is " + size(file.size) + "; this service accepts logs of up to " +
+            lines: [file.name + (file.several ? " come to " : " is ") + size(file.size) +
+                    "; this service accepts logs of up to " +
                     size(maxBytes) + " (" + maxBytes.toLocaleString("en") + " bytes)."],
             hint: api.hints[413]});
     }
