@@ -74,7 +74,7 @@ def service(tmp_path_factory, small_rules) -> Iterator[SimpleNamespace]:
 @pytest.fixture
 def site() -> Iterator[SimpleNamespace]:
     """X's pages on loopback, reached as a proxy: a profile page linking to status pages.
-    Every status page fetched is kept with the second it was served."""
+    Every page but a profile is kept with the second it was served."""
     served: list[tuple[int, str]] = []
 
     class Pages(BaseHTTPRequestHandler):
@@ -85,6 +85,8 @@ def site() -> Iterator[SimpleNamespace]:
                 first = 100 * ord(parts[0][-1])  # each profile's posts ids of their own
                 links = "".join(f'<a href="/{parts[0]}/status/{first + i}">post</a>'
                                 for i in range(6))
+                # A page of 100 posts: more than the whole limit in one request.
+                links += '<a href="/2/tweets/search/recent?query=a&max_results=100">100</a>'
                 body = f"<html><body>{links}</body></html>".encode()
             else:
                 served.append((int(time.time()), path))
@@ -172,6 +174,8 @@ def test_two_spiders_sharing_a_budget_wait_for_it_and_owe_nothing(
     assert sum(s["calculator_budget/granted"] for s in stats) == 12
     assert sum(s.get("calculator_budget/deferred", 0) for s in stats) > 0
     assert all(s["calculator_budget/not_counted"] == 1 for s in stats)  # the profile page
+    # The page of 100 posts could never fit: dropped, not waited for, never fetched.
+    assert all(s["calculator_budget/dropped"] == 1 for s in stats)
     assert elapsed > 2 * WINDOW  # 12 posts at 4 per window take three windows
     assert most_in_a_window(site.served) <= LIMIT
 
