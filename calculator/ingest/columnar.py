@@ -114,16 +114,24 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead
             return
         with pa.memory_map(path) as mapped:
             try:
-                reader = ipc.open_file(mapped)
-                batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
-                schema = reader.schema
+                schema, stream = ipc.open_file(mapped).schema, False
             except pa.ArrowInvalid:
                 mapped.seek(0)
-                stream = ipc.open_stream(mapped)
-                batches, schema = iter(stream), stream.schema
+                schema, stream = ipc.open_stream(mapped).schema, True
             needed = _needed(schema, columns, where, result)
+            # Only the needed fields are decoded (and decompressed): a log's URL column is
+            # most of its bytes.
+            options = ipc.IpcReadOptions(included_fields=[
+                index for index, name in enumerate(schema.names) if name in needed])
+            mapped.seek(0)
+            if stream:
+                batches: Iterator[pa.RecordBatch] = iter(ipc.open_stream(mapped,
+                                                                         options=options))
+            else:
+                reader = ipc.open_file(mapped, options=options)
+                batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
             for batch in batches:
-                yield _renamed(pa.Table.from_batches([batch.select(list(needed))]), needed)
+                yield _renamed(pa.Table.from_batches([batch]), needed)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInput(f"{where} cannot be read: it is damaged or not a {fmt} file "
                            f"({type(exc).__name__})") from None

@@ -235,13 +235,14 @@ _COUNT_MEANING = {
 
 
 def from_table(read: TableRead, choices: ReadChoices) -> LogRead:
-    volume = read.distinct if choices.count == "distinct" else read.volume
+    volume = read.distinct_volume() if choices.count == "distinct" else read.volume
     if choices.count == "distinct" and volume is None:
         named = choices.columns.given().get("post_id")
         names = named or ", ".join(COMMON_NAMES["post_id"])
         raise InvalidInput(f"count: distinct needs a post id column to tell posts apart "
                            f"(looked for {names}; or name it with the post id column option)")
-    distinct = read.distinct.total_posts if read.distinct is not None else None
+    distinct = read.distinct_posts if read.distinct_posts is not None else (
+        read.distinct.total_posts if read.distinct is not None else None)
     notes = read.notes(choices.platform, choices.assume_tz)
     if choices.count != "requested":
         notes.append(f"Priced on the {choices.count} count "

@@ -69,5 +69,7 @@ def finish_table(result: TableRead, collector: Collector, whole: bool) -> TableR
         if result.rows == 0:
             raise InvalidInput("the log has no rows: nothing to assess")
         result.volume = collector.builder.build()
-        result.distinct = collector.distinct()
+        result.distinct_posts = collector.distinct_posts()
+        if result.distinct_posts is not None:
+            result.build_distinct = collector.distinct
     return result

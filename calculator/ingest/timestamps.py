@@ -89,13 +89,18 @@ def to_utc_ns(values: pa.Array | pa.ChunkedArray, assume_tz: str, first_row: int
 
 def _from_strings(values: pa.Array, assume_tz: str, first_row: int,
                   notes: TimestampNotes) -> np.ndarray:
-    values = pc.utf8_trim_whitespace(values)
-    try:
-        result = np.asarray(values.cast(_UTC_NS).cast(pa.int64()))
-        notes.kinds.add("offset")
-        return result
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return _per_value(values, assume_tz, first_row, notes)
+    # Tried as they are first: whitespace around a timestamp is rare, and trimming copies
+    # every string (a value that parses untrimmed has no whitespace to trim).
+    for trimmed in (False, True):
+        if trimmed:
+            values = pc.utf8_trim_whitespace(values)
+        try:
+            result = np.asarray(values.cast(_UTC_NS).cast(pa.int64()))
+            notes.kinds.add("offset")
+            return result
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    return _per_value(values, assume_tz, first_row, notes)
 
 
 def _per_value(values: pa.Array, assume_tz: str, first_row: int,

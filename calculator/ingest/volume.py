@@ -27,6 +27,14 @@ def sorted_unique(values: np.ndarray, *, runs: bool = False) -> np.ndarray:
     return values[keep]
 
 
+def count_unique(values: np.ndarray) -> int:
+    """How many different values: one sort of the values (faster than sorting indices)."""
+    if len(values) < 2:
+        return len(values)
+    ordered = np.sort(values)
+    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1
+
+
 def is_in_sorted(values: np.ndarray, ascending: np.ndarray) -> np.ndarray:
     """``np.isin(values, ascending)`` for an ascending array, by binary search."""
     if len(ascending) == 0:
@@ -93,7 +101,7 @@ class Volume:
     @property
     def total_posts(self) -> int:
         if self.occurrence_ids is not None:
-            return len(sorted_unique(self.occurrence_ids))
+            return count_unique(self.occurrence_ids)
         return int(self.posts.sum())
 
     @property

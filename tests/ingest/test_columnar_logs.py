@@ -142,3 +142,25 @@ def test_the_cli_and_http_read_column_files(runner, client, tmp_path):
     assert stored["input"]["format"] == "arrow"
     assert {k: v for k, v in answer(stored).items()
             if k not in ("id", "created_at", "reference")} == answer(csv)
+
+
+@pytest.mark.parametrize("count", ["requested", "distinct"])
+def test_post_ids_stored_as_integers_count_as_the_same_ids_written_as_text(tmp_path, count):
+    rows = table()
+    as_numbers = rows.set_column(2, "post_id", pa.array(
+        [None if i % 97 == 0 else int(v) for i, v in enumerate(rows["post_id"].to_pylist())],
+        pa.int64()))
+    as_text = as_numbers.set_column(2, "post_id", as_numbers["post_id"].cast(pa.string()))
+    expected = calculator.assess(as_csv(as_text), count=count).to_document()
+    document = calculator.assess(as_parquet(as_numbers), count=count).to_document()
+    assert answer(document) == answer(expected)
+    assert document["counts"]["distinct_posts"] == expected["counts"]["distinct_posts"]
+
+
+def test_negative_and_huge_integer_post_ids_are_told_apart_like_their_text():
+    stamps = ["2025-03-01T10:00:00Z"] * 6
+    ids = [-5, 5, 10**18, 10**18, 999_999_999_999_999_999, -5]
+    data = pa.table({"timestamp": stamps, "post_id": pa.array(ids, pa.int64())})
+    result = calculator.assess(as_parquet(data), count="distinct")
+    assert result.counts["distinct_posts"] == 4
+    assert result.counted["posts"] == 4
