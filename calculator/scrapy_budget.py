@@ -126,7 +126,11 @@ class BudgetMiddleware:
         """Hold a request back until its posts fit, or close the spider if told to."""
         seconds = spent.retry_after + math.ceil(self.lag) + 1
         if self.close_spider or (self.max_wait is not None and seconds > self.max_wait):
-            self.close(SPENT, f"the budget {self.budget.name!r} is spent: {spent}")
+            why = f"the budget {self.budget.name!r} is spent: {spent}"
+            if not self.close_spider:
+                why += (f"; waiting {seconds:,.0f} s would be longer than "
+                        f"CALCULATOR_BUDGET_MAX_WAIT ({self.max_wait:,.0f} s)")
+            self.close(SPENT, why)
             self.drop(request, "the budget is spent and the spider closes")
         self.stats.inc_value("calculator_budget/deferred")
         self.stats.inc_value("calculator_budget/deferred_seconds", round(seconds, 3))

@@ -6,11 +6,13 @@ reading of that clause."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,12 +102,56 @@ def site() -> Iterator[SimpleNamespace]:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    with on_loopback(Pages) as url:
+        yield SimpleNamespace(proxy=url, served=served)
+
+
+@contextmanager
+def on_loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded HTTP server on a free loopback port, until the block ends: its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield SimpleNamespace(proxy=f"http://127.0.0.1:{server.server_address[1]}", served=served)
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def failing_at_first(service, calls: int) -> Iterator[SimpleNamespace]:
+    """The service behind a relay that answers its first ``calls`` reservations with 503
+    (a service restarting, a load balancer with no backend), then passes everything on."""
+    failed: list[str] = []
+
+    class Relay(BaseHTTPRequestHandler):
+        def relay(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path.endswith("/reservations") and len(failed) < calls:
+                failed.append(self.path)
+                status, headers, answer = 503, {"Content-Type": "text/plain"}, b"down"
+            else:
+                connection = http.client.HTTPConnection(service.base.split("//")[1], timeout=30)
+                connection.request(self.command, self.path, body, dict(self.headers.items()))
+                reply = connection.getresponse()
+                status, headers, answer = reply.status, dict(reply.headers.items()), reply.read()
+                connection.close()
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        do_GET = do_PUT = do_POST = do_DELETE = relay
+
+        def log_message(self, *args):
+            pass
+
+    with on_loopback(Relay) as url:
+        yield SimpleNamespace(base=url, failed=failed)
 
 
 def crawl(folder: Path, service, site, budget: str, profile: str,
@@ -198,6 +244,22 @@ def test_a_spider_told_to_close_stops_at_the_limit(tmp_path, service, site, smal
     assert owes_nothing([tmp_path / "team_c.log"], small_lookup, DAY_PART) == LIMIT
     recorded = recorded_usage(service, small_lookup, "closing")
     assert owes_nothing(recorded, small_lookup, DAY_PART, counts=RECORDED) == LIMIT
+
+
+def test_while_the_service_does_not_answer_nothing_is_fetched(
+        tmp_path, service, site, small_lookup):
+    Budget(service.base, "relayed").create("x", DAY_PART)
+    with failing_at_first(service, calls=3) as relay:
+        run = finished(crawl(tmp_path, relay, site, "relayed", "team_e",
+                             "-s", "CALCULATOR_BUDGET_MAX_WAIT=60"), tmp_path, "team_e")
+
+    # Three reservations met a 503: those requests waited and asked again; no page was
+    # fetched without a grant, and the wait for a day-long refill closed the spider.
+    assert len(relay.failed) == 3 == run["stats"]["calculator_budget/unavailable"]
+    assert len(site.served) == LIMIT == run["stats"]["calculator_budget/granted"]
+    assert run["reason"] == "calculator_budget_spent"
+    assert "longer than CALCULATOR_BUDGET_MAX_WAIT (60 s)" in (tmp_path / "team_e.log").read_text()
+    assert owes_nothing([tmp_path / "team_e.log"], small_lookup, DAY_PART) == LIMIT
 
 
 def test_a_budget_the_service_does_not_know_stops_the_crawl_before_any_fetch(
