@@ -22,7 +22,7 @@ from calculator.archive.report import ArchiveCheckReport
 from calculator.archive.repository import ArchiveRepository
 from calculator.archive.sources import SourceReader
 from calculator.archive.text import NormalizedText, normalize
-from calculator.rules.lookup import intervals
+from calculator.rules.in_force import intervals
 from calculator.rules.model import ClauseVersion, Document, DocumentVersion, Ruleset, Source
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from calculator.rules.lookup import Interval
+from calculator.rules.in_force import Interval
 from calculator.rules.model import Clause, ClauseVersion
 from calculator.timeutil import format_instant
 

@@ -38,7 +38,8 @@ from calculator.review.retention import IDENTITY_CATEGORY, RETENTION_CATEGORIES,
 from calculator.review.schedule import Schedule, build_schedule, uncovered_days
 from calculator.review.scraping import scraping
 from calculator.review.terms import terms
-from calculator.rules.lookup import Interval, RuleLookup
+from calculator.rules.in_force import Interval
+from calculator.rules.lookup import RuleLookup
 from calculator.rules.model import Clause, ClauseVersion, Document
 from calculator.timeutil import start_of_day
 

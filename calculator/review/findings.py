@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from calculator.rules.lookup import Interval
+from calculator.rules.in_force import Interval
 from calculator.rules.model import Source
 
 SEVERITIES = ("high", "warning", "info")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from calculator.review.periods import period_words
-from calculator.rules.lookup import Interval
+from calculator.rules.in_force import Interval
 from calculator.rules.model import Clause, ClauseVersion, Document
 
 if TYPE_CHECKING:

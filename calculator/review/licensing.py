@@ -30,7 +30,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from calculator.review.schedule import Schedule
-from calculator.rules.lookup import Interval, RuleLookup
+from calculator.rules.in_force import Interval
+from calculator.rules.lookup import RuleLookup
 from calculator.rules.model import Clause, ClauseVersion
 
 POSTS_READ = "posts-read"  # the pay-per-use resource a read post is charged as

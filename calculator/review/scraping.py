@@ -17,7 +17,7 @@ from calculator.damages.assessment import (
 )
 from calculator.damages.pricing import HEADLINE_READING
 from calculator.review.licensing import money
-from calculator.rules.lookup import intervals
+from calculator.rules.in_force import intervals
 from calculator.rules.model import Clause
 from calculator.timeutil import format_instant, format_ns
 from calculator.web.present import reading_phrase

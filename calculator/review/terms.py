@@ -13,7 +13,7 @@ from calculator.review.findings import Citation
 from calculator.review.processing import bearing_kinds as processing_kinds
 from calculator.review.profile import Profile
 from calculator.review.retention import IDENTITY_CATEGORY, RETENTION_CATEGORIES
-from calculator.rules.lookup import Interval, intervals
+from calculator.rules.in_force import Interval, intervals
 from calculator.rules.model import Document
 from calculator.timeutil import format_instant
 

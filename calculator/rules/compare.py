@@ -14,7 +14,8 @@ from typing import Any
 
 from calculator.errors import FieldProblem, InvalidArgument, NotInForce, NotRecorded
 from calculator.rules.countries import RegionChoice
-from calculator.rules.lookup import Interval, RuleLookup, intervals
+from calculator.rules.in_force import Interval, intervals
+from calculator.rules.lookup import RuleLookup
 from calculator.rules.model import Clause, ClauseVersion, Document, DocumentVersion, Platform
 from calculator.timeutil import parse_instant
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from calculator.rules import RuleLookup
-from calculator.rules.lookup import _parameter_changes
+from calculator.rules.changes import parameter_changes
 from calculator.rules.model import ClauseVersion, Document
 from calculator.timeutil import format_instant
 from calculator.watch.observations import Observations
@@ -53,7 +53,7 @@ def rule_entries(lookup: RuleLookup) -> list[dict[str, Any]]:
                 else:
                     change = "changed"
                 parameters = [{"name": p.name, "old": p.old, "new": p.new}
-                              for p in _parameter_changes(
+                              for p in parameter_changes(
                                   before if before and before.present else None,
                                   v if v.present else None)]
                 entries.append({
