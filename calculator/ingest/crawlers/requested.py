@@ -47,7 +47,24 @@ class RequestedPosts:
         """Posts of this platform that fetching ``url`` requests: 1 for a post's page, the
         ids or page size an API URL names, 0 for any other page, a media file or another
         platform's host."""
+        return self._counted(url, None)
+
+    def reads_answer(self, url: str) -> bool:
+        """Whether the answer's body decides what a fetch of ``url`` counts: an API or
+        GraphQL call of this platform (decision 0011)."""
+        attribution = self._recognizer.attribute(url)
+        return attribution.platform == self.platform and \
+            self._recognizer.wants_body(url, attribution)
+
+    def count_answer(self, url: str, body: bytes) -> int:
+        """Posts the readers count for a fetch of ``url`` whose answer body was kept: the
+        posts in the body (an empty page is 0), else what the URL names."""
+        return self._counted(url, body)
+
+    def _counted(self, url: str, body: bytes | None) -> int:
         attribution = self._recognizer.attribute(url)
         if attribution.platform != self.platform:
             return 0
-        return self._recognizer.posts(url, attribution).primary
+        if body is not None and not self._recognizer.wants_body(url, attribution):
+            body = None  # a page's body is never read for posts: its URL names them
+        return self._recognizer.posts(url, attribution, body).primary

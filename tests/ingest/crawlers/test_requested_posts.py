@@ -98,3 +98,29 @@ def test_what_is_reserved_before_each_fetch_is_what_the_log_reader_counts_after(
         urls, x_posts, options):
     crawled = [f"{scheme}://{host}{path}" for scheme, host, path in urls]
     assert [x_posts.count(url) for url in crawled] == logged_posts(crawled, options)
+
+
+ANSWERS = st.lists(IDS, max_size=5).map(
+    lambda ids: json.dumps({"data": [{"id": i, "text": "a post"} for i in ids]} if ids
+                           else {"meta": {"result_count": 0}}))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fetches=st.lists(st.tuples(HOSTS, paths(), ANSWERS), min_size=1, max_size=10))
+def test_an_api_answer_counts_what_the_readers_count_when_its_body_is_kept(
+        fetches, x_posts, options):
+    entries = [{"startedDateTime": "2025-03-01T10:00:00.000Z",
+                "request": {"method": "GET", "url": f"https://{host}{path}"},
+                "response": {"status": 200, "content": {"text": body}}}
+               for host, path, body in fetches]
+    har = json.dumps({"log": {"version": "1.2", "entries": entries}}).encode()
+    events, _ = read_crawler_log(io.BytesIO(har), "har", options)
+    expected = [e.posts if e.platform == "x" else 0 for e in events]
+    assert [x_posts.count_answer(e["request"]["url"], e["response"]["content"]["text"])
+            for e in entries] == expected
+    for entry in entries:  # only API answers are read; a post's page is its URL's post
+        url = entry["request"]["url"]
+        if not x_posts.reads_answer(url):
+            assert x_posts.count_answer(url, entry["response"]["content"]["text"]) == \
+                x_posts.count(url)
