@@ -8,7 +8,11 @@
 
 ``reserve(n)`` asks once and raises ``BudgetSpent`` (with ``retry_after`` seconds and the
 posts left now) when the fleet's budget has no room; ``wait_and_reserve(n)`` sleeps as the
-service's ``Retry-After`` says and asks again. See docs/decisions/0101-the-budget-clients.md.
+service's ``Retry-After`` says and asks again. ``record_usage(n)`` tells the service about
+posts fetched without asking. With ``batch=N`` the client reserves blocks of N posts and
+hands them out locally, so a fast crawler asks the service once per block instead of once per
+post; what a block did not use goes back to the service when the block is older than
+``hold`` seconds, or when the client is closed. See docs/decisions/0101-the-budget-clients.md.
 
 The client needs only the service's URL, the budget's name and an API key; it imports no part
 of the calculator's core, so a crawler host does not load the rules or pandas to use it.
@@ -16,6 +20,7 @@ of the calculator's core, so a crawler host does not load the rules or pandas to
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,9 +31,10 @@ from urllib.parse import quote
 
 import httpx
 
-__all__ = ["Budget", "BudgetError", "BudgetSpent", "BudgetUnavailable", "Grant"]
+__all__ = ["Budget", "BudgetError", "BudgetSpent", "BudgetUnavailable", "Grant", "Usage"]
 
 DEFAULT_TIMEOUT = 10.0  # seconds for one call to the service
+DEFAULT_HOLD = 5.0  # seconds a reserved block is handed out before its rest goes back
 
 
 class BudgetError(Exception):
@@ -59,7 +65,7 @@ class BudgetSpent(BudgetError):
 class BudgetUnavailable(BudgetError):
     """The service could not be reached or did not answer in time. A crawler decides whether
     to wait (the safe choice: nothing is granted) or to fetch without asking and report the
-    posts later (``POST /v1/budgets/{name}/usage``)."""
+    posts later with ``record_usage``."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(0, {"title": "The budget service is unavailable", "detail": reason})
@@ -75,6 +81,21 @@ class Grant:
     left: int | None
     at: datetime
     document: dict[str, Any]  # the service's whole answer
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Posts recorded after the fact: ``over_by`` is how far the busiest window containing
+    them is now over the limit (0: within it)."""
+
+    posts: int
+    over_by: int  # over the budget's limit (the threshold × its margin)
+    over_threshold_by: int  # over the clause's threshold itself: damages are owed if above 0
+    document: dict[str, Any]
+
+    @property
+    def over_limit(self) -> bool:
+        return self.over_by > 0
 
 
 def _instant(text: str) -> datetime:
@@ -109,11 +130,18 @@ class Budget:
     for tests and simulations; ``transport`` is an ``httpx`` transport (e.g. for a proxy)."""
 
     def __init__(self, url: str, name: str, key: str | None = None, *,
+                 batch: int | None = None, hold: float = DEFAULT_HOLD,
                  timeout: float = DEFAULT_TIMEOUT,
                  transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        if batch is not None and (isinstance(batch, bool) or batch < 1):
+            raise ValueError("batch is a whole number of posts of at least 1")
+        if hold <= 0:
+            raise ValueError("hold is a number of seconds above 0")
         self.name = name
+        self.batch = batch
+        self.hold = hold
         self._sleep = sleep
         self._clock = clock
         headers = {"Accept": "application/json"}
@@ -122,6 +150,8 @@ class Budget:
         self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout,
                                   transport=transport)
         self._path = f"/v1/budgets/{quote(name, safe='')}"
+        self._lock = threading.Lock()
+        self._block: _Block | None = None
 
     # -- the service's calls ---------------------------------------------------------------
 
@@ -141,9 +171,21 @@ class Budget:
         self._call("DELETE", self._path)
 
     def reserve(self, posts: int = 1) -> Grant:
-        """Hold ``posts`` posts now, or raise ``BudgetSpent`` saying when they fit."""
+        """Hold ``posts`` posts now, or raise ``BudgetSpent`` saying when they fit. In batch
+        mode the posts come from the local block when it has them."""
         _check_posts(posts)
-        return self._grant(self._reserve(posts))
+        if self.batch is None:
+            return self._grant(self._reserve(posts))
+        with self._lock:
+            block = self._block
+            if block is not None and (block.left < posts or self._expired(block)):
+                self._return_locked()
+                block = None
+            if block is None:
+                block = self._new_block(posts)
+            block.left -= posts
+            return Grant(posts, block.grant.used, block.grant.left, block.grant.at,
+                         block.grant.document)
 
     def wait_and_reserve(self, posts: int = 1, max_wait: float | None = None) -> Grant:
         """Reserve, sleeping as long as the service says whenever the budget is spent.
@@ -158,9 +200,36 @@ class Budget:
                     raise
                 self._sleep(spent.retry_after)
 
+    def record_usage(self, posts: int, at: datetime | None = None) -> Usage:
+        """Record posts fetched without asking (at ``at``, default now). They count like
+        reserved ones and may put the budget over its limit: ``over_by`` says by how much."""
+        _check_posts(posts)
+        body: dict[str, Any] = {"posts": posts}
+        if at is not None:
+            if at.tzinfo is None:
+                raise ValueError("at must be timezone-aware")
+            body["at"] = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        document = self._call("POST", f"{self._path}/usage", body).json()
+        recorded = document["recorded"]
+        return Usage(posts, int(recorded["over_by"]), int(recorded["over_threshold_by"]),
+                     document)
+
+    def log_csv(self) -> bytes:
+        """The recorded usage as CSV (``timestamp,posts``): a crawl log the calculator reads."""
+        return self._call("GET", f"{self._path}/log", accept="text/csv").content
+
+    def give_back(self) -> int:
+        """Return the unused posts of the current block to the service (batch mode); the
+        number returned."""
+        with self._lock:
+            return self._return_locked()
+
     def close(self) -> None:
-        """Close the connection."""
-        self._http.close()
+        """Return what the block did not use, and close the connection."""
+        try:
+            self.give_back()
+        finally:
+            self._http.close()
 
     def __enter__(self) -> Budget:
         return self
@@ -171,14 +240,42 @@ class Budget:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _reserve(self, posts: int) -> dict[str, Any]:
+    def _reserve(self, posts: int, returnable: bool = False) -> dict[str, Any]:
         body: dict[str, Any] = {"posts": posts}
+        if returnable:
+            body["returnable"] = True
         return self._call("POST", f"{self._path}/reservations", body).json()
 
     @staticmethod
     def _grant(document: dict[str, Any]) -> Grant:
         return Grant(int(document["posts"]), int(document["used"]), document.get("left"),
                      _instant(document["at"]), document)
+
+    def _new_block(self, posts: int) -> _Block:
+        """A block of ``batch`` posts (at least ``posts``); when the budget has fewer left
+        than a whole block but enough for ``posts``, a block of what is left."""
+        size = max(posts, self.batch or posts)
+        try:
+            document = self._reserve(size, returnable=True)
+        except BudgetSpent as spent:
+            if size == posts or spent.left_now < posts:
+                raise
+            document = self._reserve(spent.left_now, returnable=True)
+        block = _Block(self._grant(document), document["reservation"]["id"],
+                       int(document["posts"]), self._clock())
+        self._block = block
+        return block
+
+    def _expired(self, block: _Block) -> bool:
+        return self._clock() - block.taken >= self.hold
+
+    def _return_locked(self) -> int:
+        block, self._block = self._block, None
+        if block is None or block.left == 0:
+            return 0
+        self._call("POST", f"{self._path}/reservations/{block.id}/return",
+                   {"posts": block.left})
+        return block.left
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
               accept: str = "application/json") -> httpx.Response:
@@ -201,6 +298,16 @@ class Budget:
             raise BudgetUnavailable(f"{method} {path}: HTTP {answer.status_code}: "
                                     f"{problem.get('detail') or problem.get('title')}")
         raise BudgetError(answer.status_code, problem)
+
+
+@dataclass
+class _Block:
+    """A reserved block of posts handed out locally."""
+
+    grant: Grant
+    id: str  # the reservation's id, to return what is unused
+    left: int
+    taken: float  # clock() when reserved
 
 
 def _check_posts(posts: int) -> None:

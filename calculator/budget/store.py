@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -24,7 +24,7 @@ from calculator.budget.limits import Limit, limit_at
 from calculator.budget.window import Usage, earliest_fit, fits, used_now
 from calculator.errors import Conflict, FieldProblem, InvalidArgument, RecordNotFound
 from calculator.rules import RuleLookup
-from calculator.storage.budget_schema import budget_usage, budgets
+from calculator.storage.budget_schema import budget_reservations, budget_usage, budgets
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -58,6 +58,20 @@ class Standing:
 
 
 @dataclass(frozen=True)
+class Reservation:
+    """A granted reservation that may give back what it did not use, within one window."""
+
+    id: str
+    posts: int  # granted
+    returned: int  # given back so far
+    at: datetime  # the second its posts are recorded at
+
+    @property
+    def kept(self) -> int:
+        return self.posts - self.returned
+
+
+@dataclass(frozen=True)
 class Decision:
     """The answer to a reservation: granted (and recorded) or refused."""
 
@@ -66,6 +80,28 @@ class Decision:
     standing: Standing  # after the posts granted, or as it was when refused
     retry_after: datetime | None = None  # refused: the earliest instant the posts fit
     never: bool = False  # refused: more posts than the whole limit, they never fit
+    reservation: Reservation | None = None  # granted and returnable
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Posts recorded after the fact (fetched without asking), and what they did."""
+
+    posts: int
+    at: datetime  # the second they are recorded at
+    limit: Limit | None  # the limit in force then
+    busiest: int  # the most posts any window containing ``at`` holds now, these included
+    standing: Standing  # the budget now
+
+    @property
+    def over_by(self) -> int:
+        """How far the busiest window containing them is over the limit (0: within)."""
+        return 0 if self.limit is None else max(0, self.busiest - self.limit.posts)
+
+    @property
+    def over_threshold_by(self) -> int:
+        """How far it is over the clause's threshold itself: above 0, damages are owed."""
+        return 0 if self.limit is None else max(0, self.busiest - self.limit.threshold)
 
 
 def _second(at: datetime) -> int:
@@ -126,6 +162,8 @@ class Budgets:
         with self.engine.begin() as connection:
             budget = self._find(connection, name)
             connection.execute(delete(budget_usage).where(budget_usage.c.budget_id == budget.id))
+            connection.execute(delete(budget_reservations)
+                               .where(budget_reservations.c.budget_id == budget.id))
             connection.execute(delete(budgets).where(budgets.c.id == budget.id))
 
     def standing(self, name: str, now: datetime) -> Standing:
@@ -137,23 +175,55 @@ class Budgets:
 
     def log(self, name: str) -> list[tuple[datetime, int]]:
         """The recorded usage, (second, posts), oldest first: a crawl log like any other."""
-        with self.engine.connect() as connection:
+        return [(_instant(s), p) for rows in self.log_chunks(name) for s, p in rows]
+
+    def log_chunks(self, name: str, size: int = 10_000) -> Iterator[list[tuple[int, int]]]:
+        """The recorded usage in chunks of (Unix second, posts), oldest first, read as they
+        are sent: a year of busy seconds is never held in memory. Raises RecordNotFound
+        before the first chunk for an unknown budget."""
+        connection = self.engine.connect()
+        try:
             budget = self._find(connection, name)
-            rows = connection.execute(
+        except BaseException:
+            connection.close()
+            raise
+        return self._chunks(connection, budget, size)
+
+    @staticmethod
+    def _chunks(connection: Connection, budget: Budget,
+                size: int) -> Iterator[list[tuple[int, int]]]:
+        with connection:
+            result = connection.execution_options(yield_per=size).execute(
                 select(budget_usage.c.second, budget_usage.c.posts)
                 .where(budget_usage.c.budget_id == budget.id)
-                .order_by(budget_usage.c.second)).all()
-        return [(_instant(s), int(p)) for s, p in rows]
+                .order_by(budget_usage.c.second))
+            for part in result.partitions(size):
+                yield [(int(s), int(p)) for s, p in part]
+
+    def recent(self, name: str, now: datetime) -> tuple[Standing, list[tuple[int, int]]]:
+        """The budget now and its usage over the last two windows (what the trailing
+        count over the last window needs), as (Unix second, posts)."""
+        t = _second(now)
+        with self.engine.connect() as connection:
+            budget = self._find(connection, name)
+            limit = self._limit(budget, now)
+            window = limit.window if limit is not None else 86400
+            rows = [(int(s), int(p)) for s, p in connection.execute(
+                select(budget_usage.c.second, budget_usage.c.posts)
+                .where(budget_usage.c.budget_id == budget.id,
+                       budget_usage.c.second > t - 2 * window)
+                .order_by(budget_usage.c.second))]
+        usage = Usage.of([(s, p) for s, p in rows if s > t - window])
+        return self._standing(budget, now, limit, usage), [(s, p) for s, p in rows if s <= t]
 
     # -- reservations --------------------------------------------------------------------
 
-    def reserve(self, name: str, posts: int, now: datetime) -> Decision:
+    def reserve(self, name: str, posts: int, now: datetime,
+                returnable: bool = False) -> Decision:
         """Grant ``posts`` at ``now`` and record them iff every period of the window that
-        contains now stays within the limit; otherwise refuse, saying when they fit."""
-        if isinstance(posts, bool) or not isinstance(posts, int) or posts < 1:
-            message = "posts is a whole number of at least 1"
-            raise InvalidArgument(f"posts: {message}",
-                                  problems=[FieldProblem(message, field="posts")])
+        contains now stays within the limit; otherwise refuse, saying when they fit. A
+        returnable reservation may give back what it did not use (``give_back``)."""
+        _check_posts(posts)
         t = _second(now)
         with self._locked(name) as (connection, budget):
             limit = self._limit(budget, now)
@@ -164,8 +234,73 @@ class Budgets:
                                 retry_after=None if when is None else _instant(when),
                                 never=when is None)
             self._add(connection, budget, t, posts)
+            reservation = None
+            if returnable:
+                reservation = self._keep_reservation(connection, budget, t, posts, limit)
             after = Usage.of([*zip(usage.seconds, _posts(usage), strict=True), (t, posts)])
-            return Decision(True, posts, self._standing(budget, now, limit, after))
+            return Decision(True, posts, self._standing(budget, now, limit, after),
+                            reservation=reservation)
+
+    def give_back(self, name: str, reservation_id: str, posts: int,
+                  now: datetime) -> tuple[Reservation, Standing]:
+        """Give back ``posts`` a returnable reservation did not use: they are taken off the
+        second it recorded them at, as if never reserved. At most what it kept."""
+        _check_posts(posts)
+        with self._locked(name) as (connection, budget):
+            row = connection.execute(select(budget_reservations).where(
+                budget_reservations.c.id == reservation_id,
+                budget_reservations.c.budget_id == budget.id)).mappings().first()
+            if row is None:
+                raise RecordNotFound(
+                    "no returnable reservation with that id for this budget (a reservation "
+                    "can give posts back for one window after it was granted)")
+            reservation = Reservation(row["id"], int(row["posts"]), int(row["returned"]),
+                                      _instant(int(row["second"])))
+            if posts > reservation.kept:
+                message = (f"the reservation kept {reservation.kept:,} posts; at most that "
+                           "many can be given back")
+                raise InvalidArgument(f"posts: {message}",
+                                      problems=[FieldProblem(message, field="posts")])
+            second = int(row["second"])
+            connection.execute(update(budget_usage).where(
+                budget_usage.c.budget_id == budget.id, budget_usage.c.second == second
+            ).values(posts=budget_usage.c.posts - posts))
+            connection.execute(delete(budget_usage).where(
+                budget_usage.c.budget_id == budget.id, budget_usage.c.second == second,
+                budget_usage.c.posts <= 0))
+            connection.execute(update(budget_reservations).where(
+                budget_reservations.c.id == reservation.id
+            ).values(returned=budget_reservations.c.returned + posts))
+            limit = self._limit(budget, now)
+            usage = self._usage(connection, budget, _second(now), limit)
+            given = Reservation(reservation.id, reservation.posts,
+                                reservation.returned + posts, reservation.at)
+            return given, self._standing(budget, now, limit, usage)
+
+    def record(self, name: str, posts: int, now: datetime,
+               at: datetime | None = None) -> Recorded:
+        """Record ``posts`` fetched without asking, at ``at`` (default now; never later than
+        now). Always recorded, even over the limit: the answer says by how much."""
+        _check_posts(posts)
+        at = at or now
+        if _second(at) > _second(now):
+            message = "posts cannot be recorded as fetched later than now"
+            raise InvalidArgument(f"at: {message}", problems=[FieldProblem(message,
+                                                                           field="at")])
+        t = _second(at)
+        with self._locked(name) as (connection, budget):
+            self._add(connection, budget, t, posts)
+            limit = self._limit(budget, _instant(t))
+            window = limit.window if limit is not None else 86400
+            around = Usage.of([(int(s), int(p)) for s, p in connection.execute(
+                select(budget_usage.c.second, budget_usage.c.posts).where(
+                    budget_usage.c.budget_id == budget.id,
+                    budget_usage.c.second > t - window, budget_usage.c.second < t + window))])
+            busiest = around.busiest_containing(t, window)
+            limit_now = self._limit(budget, now)
+            usage = self._usage(connection, budget, _second(now), limit_now)
+            return Recorded(posts, _instant(t), limit, busiest,
+                            self._standing(budget, now, limit_now, usage))
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -209,6 +344,18 @@ class Budgets:
         ).all()
         return Usage.of([(int(s), int(p)) for s, p in rows])
 
+    def _keep_reservation(self, connection: Connection, budget: Budget, t: int, posts: int,
+                          limit: Limit | None) -> Reservation:
+        window = limit.window if limit is not None else 86400
+        # Reservations past their window decide no grant any more: drop them as we go.
+        connection.execute(delete(budget_reservations).where(
+            budget_reservations.c.budget_id == budget.id,
+            budget_reservations.c.second <= t - window))
+        reservation = Reservation(uuid.uuid4().hex, posts, 0, _instant(t))
+        connection.execute(insert(budget_reservations).values(
+            id=reservation.id, budget_id=budget.id, second=t, posts=posts, returned=0))
+        return reservation
+
     def _add(self, connection: Connection, budget: Budget, t: int, posts: int) -> None:
         dialect: Any = sqlite if connection.dialect.name == "sqlite" else postgresql
         statement = dialect.insert(budget_usage).values(budget_id=budget.id, second=t,
@@ -228,6 +375,13 @@ class Budgets:
         oldest = usage.first_after(t - limit.window)
         refills = None if oldest is None or oldest > t else _instant(oldest + limit.window)
         return Standing(budget, now, limit, used, left, refills)
+
+
+def _check_posts(posts: int) -> None:
+    if isinstance(posts, bool) or not isinstance(posts, int) or posts < 1:
+        message = "posts is a whole number of at least 1"
+        raise InvalidArgument(f"posts: {message}", problems=[FieldProblem(message,
+                                                                         field="posts")])
 
 
 def _posts(usage: Usage) -> list[int]:

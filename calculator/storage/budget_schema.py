@@ -32,3 +32,15 @@ budget_usage = Table(
     Column("second", BigInteger, primary_key=True),  # Unix seconds, UTC
     Column("posts", BigInteger, nullable=False),
 )
+
+# Reservations that may give back what they did not use (a client's block of posts), kept
+# for one window: after it, their posts no longer decide any grant.
+budget_reservations = Table(
+    "budget_reservations", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("budget_id", String(32), ForeignKey("budgets.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("second", BigInteger, nullable=False),  # where its posts are recorded
+    Column("posts", BigInteger, nullable=False),  # granted
+    Column("returned", BigInteger, nullable=False),  # given back so far
+)

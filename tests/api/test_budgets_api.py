@@ -3,23 +3,10 @@ now), show, delete; RateLimit headers; each API key sees only its own budgets.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-import pytest
+from datetime import timedelta
 
 from calculator.api.budgets.routes import CLOCK
-
-START = datetime(2025, 3, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock():
-    return {"now": START}
-
-
-@pytest.fixture
-def budget_client(make_app, clock):
-    return make_app(**{CLOCK: lambda: clock["now"]}).test_client()
+from tests.api.conftest import START
 
 
 def test_a_reservation_within_the_limit_is_granted_and_counted(budget_client):

@@ -5,52 +5,13 @@ long before it is granted."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
-from calculator.api.budgets.routes import CLOCK
 from calculator.guard import Budget, BudgetError, BudgetSpent, BudgetUnavailable
 from tests.conftest import free_port
-
-START = datetime(2025, 3, 1, tzinfo=UTC)
-
-
-class Clock:
-    """The service's now, moved by the tests (and by the client's sleeps)."""
-
-    def __init__(self) -> None:
-        self.now = START
-        self.slept: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def service(make_app, clock) -> Iterator[tuple[str, object]]:
-    """The app under a real threaded WSGI server: its URL and the app."""
-    app = make_app(**{CLOCK: clock})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}", app
-    finally:
-        httpd.shutdown()
-        thread.join()
+from tests.guard.conftest import START
 
 
 def test_a_crawler_is_granted_posts_while_they_fit_and_told_when_they_fit_again(service,
@@ -139,3 +100,66 @@ def test_posts_must_be_a_whole_number_from_one():
     for posts in (0, -1, True, 1.5):
         with pytest.raises(ValueError, match="whole number"):
             budget.reserve(posts)  # type: ignore[arg-type]
+
+
+def test_posts_fetched_without_asking_are_recorded_and_say_how_far_over(service, clock):
+    url, _app = service
+    budget = Budget(url, "fleet")
+    budget.create("x", region="US")
+    budget.reserve(990_000)
+    usage = budget.record_usage(20_000)
+    assert usage.over_limit and (usage.over_by, usage.over_threshold_by) == (10_000, 10_000)
+    earlier = budget.record_usage(5, at=START - timedelta(hours=1))
+    assert earlier.document["recorded"]["at"] == "2025-02-28T23:00:00Z"
+    with pytest.raises(ValueError, match="timezone"):
+        budget.record_usage(1, at=START.replace(tzinfo=None))
+
+
+def test_the_log_comes_back_as_csv(service, clock):
+    url, _app = service
+    budget = Budget(url, "fleet")
+    budget.create("x", region="US")
+    budget.reserve(7)
+    assert budget.log_csv() == b"timestamp,platform,posts\n2025-03-01T00:00:00Z,x,7\n"
+
+
+def test_a_batching_client_asks_once_per_block_and_gives_back_what_it_did_not_use(
+        service, clock):
+    url, app = service
+    calls = []
+    app.before_request(lambda: calls.append(1) and None)
+    with Budget(url, "fleet", batch=100, clock=clock.seconds) as budget:
+        budget.create("x", region="US")
+        calls.clear()
+        for _ in range(250):
+            budget.reserve(1)
+        assert len(calls) == 3  # three blocks of 100; the first two were used up
+    assert len(calls) == 4  # closing gave back the 50 the third block did not use
+    log = Budget(url, "fleet").log_csv().decode().splitlines()
+    assert log[1:] == ["2025-03-01T00:00:00Z,x,250"]
+
+
+def test_a_block_older_than_hold_goes_back_before_a_new_one_is_taken(service, clock):
+    url, _app = service
+    with Budget(url, "fleet", batch=100, hold=5.0, clock=clock.seconds) as budget:
+        budget.create("x", region="US")
+        budget.reserve(30)
+        clock.now += timedelta(seconds=6)
+        budget.reserve(1)  # the first block is too old: 70 go back, a new block is taken
+        assert budget.show()["used"] == 130
+        assert budget.give_back() == 99
+        assert budget.show()["used"] == 31
+    log = Budget(url, "fleet").log_csv().decode().splitlines()
+    assert log[1:] == ["2025-03-01T00:00:00Z,x,30", "2025-03-01T00:00:06Z,x,1"]
+
+
+def test_a_batching_client_takes_what_is_left_when_a_whole_block_does_not_fit(service, clock):
+    url, _app = service
+    with Budget(url, "fleet", batch=1_000, clock=clock.seconds) as budget:
+        budget.create("x", region="US")
+        Budget(url, "fleet").reserve(999_990)
+        for _ in range(10):
+            budget.reserve(1)
+        with pytest.raises(BudgetSpent):
+            budget.reserve(1)
+    assert Budget(url, "fleet").show()["used"] == 1_000_000

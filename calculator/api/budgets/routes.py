@@ -12,20 +12,28 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, current_app, url_for
+from flask import Response, current_app, stream_with_context, url_for
 from flask.views import MethodView
 
 from calculator.api import auth
 from calculator.api.budgets.schemas import (
+    BudgetCurveSchema,
     BudgetSchema,
     CreateBudgetSchema,
+    GiveBackSchema,
+    GivenBackSchema,
     GrantSchema,
+    RecordedSchema,
     ReservationSchema,
+    UsageSchema,
 )
 from calculator.api.extensions import Blueprint
 from calculator.api.problems import problem
 from calculator.api.records import json_response
 from calculator.budget import Budgets, Standing
+from calculator.budget.curve import budget_curve
+from calculator.budget.log import csv_lines
+from calculator.budget.store import Recorded, Reservation
 from calculator.errors import FieldProblem, InvalidArgument
 from calculator.timeutil import format_instant
 
@@ -110,9 +118,14 @@ class Budget(MethodView):
     @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(404, "No budget of that name for this key.")
     def get(self, name: str) -> Any:
-        """A budget now: its limit, used and left."""
-        standing = budgets().standing(name, now())
-        return json_response(document(standing), 200, rate_headers(standing))
+        """A budget now: its limit, used and left, and the trailing count over the last
+        window."""
+        at = now()
+        standing, rows = budgets().recent(name, at)
+        window = standing.window or 86400
+        curve = BudgetCurveSchema().dump(budget_curve(rows, at, window))
+        return json_response({**document(standing), "curve": curve}, 200,
+                             rate_headers(standing))
 
     @blp.doc(security=auth.SECURITY)
     @blp.response(204, description="Deleted, with its recorded usage.")
@@ -138,11 +151,13 @@ class Reservations(MethodView):
                       "says when they fit; left_now how many fit now.")
     def post(self, body: dict[str, Any], name: str) -> Any:
         """Reserve posts before fetching them."""
-        decision = budgets().reserve(name, body["posts"], now())
+        decision = budgets().reserve(name, body["posts"], now(), body["returnable"])
         standing = decision.standing
         if decision.granted:
-            return json_response({"granted": True, "posts": decision.posts,
-                                  **document(standing)}, 201, rate_headers(standing))
+            answer = {"granted": True, "posts": decision.posts, **document(standing)}
+            if decision.reservation is not None:
+                answer["reservation"] = reservation_document(decision.reservation)
+            return json_response(answer, 201, rate_headers(standing))
         limit = standing.limit
         assert limit is not None  # a budget without limit grants everything
         if decision.never:
@@ -164,3 +179,72 @@ class Reservations(MethodView):
                        posts=decision.posts, left_now=standing.left,
                        retry_at=format_instant(retry), limit=limit.posts,
                        window_seconds=limit.window)
+
+
+def reservation_document(reservation: Reservation) -> dict[str, Any]:
+    return {"id": reservation.id, "posts": reservation.posts, "returned": reservation.returned,
+            "kept": reservation.kept, "at": format_instant(reservation.at)}
+
+
+def recorded_document(recorded: Recorded) -> dict[str, Any]:
+    return {"posts": recorded.posts, "at": format_instant(recorded.at),
+            "busiest": recorded.busiest, "over_by": recorded.over_by,
+            "over_threshold_by": recorded.over_threshold_by}
+
+
+@blp.route("/budgets/<string:name>/reservations/<string:reservation>/return")
+class GiveBack(MethodView):
+    @blp.arguments(GiveBackSchema)
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(200, GivenBackSchema, headers=RATE_HEADERS, description=(
+        "Given back: the posts are taken off the second the reservation recorded them at."))
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(404, "No budget of that name for this key, or no returnable reservation "
+                      "with that id within the last window.")
+    @blp.problem(422, "posts is not a whole number from 1, or more than the reservation "
+                      "still keeps.")
+    def post(self, body: dict[str, Any], name: str, reservation: str) -> Any:
+        """Give back the posts a returnable reservation did not use."""
+        given, standing = budgets().give_back(name, reservation, body["posts"], now())
+        return json_response({**document(standing),
+                              "reservation": reservation_document(given)}, 200,
+                             rate_headers(standing))
+
+
+@blp.route("/budgets/<string:name>/usage")
+class UsageRecords(MethodView):
+    @blp.arguments(UsageSchema)
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(201, RecordedSchema, headers=RATE_HEADERS, description=(
+        "Recorded, even over the limit: `recorded.over_by` says how far the busiest window "
+        "containing them is over the limit, `over_threshold_by` over the clause's threshold "
+        "(damages are owed when it is above 0)."))
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(404, "No budget of that name for this key.")
+    @blp.problem(422, "posts is not a whole number from 1, or at is not an instant with an "
+                      "offset, or is later than now.")
+    def post(self, body: dict[str, Any], name: str) -> Any:
+        """Record posts fetched without asking: they count like reserved ones."""
+        recorded = budgets().record(name, body["posts"], now(), body["at"])
+        standing = recorded.standing
+        return json_response({**document(standing), "recorded": recorded_document(recorded)},
+                             201, rate_headers(standing))
+
+
+@blp.route("/budgets/<string:name>/log")
+class Log(MethodView):
+    @blp.doc(security=auth.SECURITY, responses={"200": {
+        "description": "The recorded usage, oldest first, as CSV (timestamp,platform,posts; "
+                       "one row per second with posts): a crawl log the calculator assesses "
+                       "like any other.",
+        "content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    @blp.problem(404, "No budget of that name for this key.")
+    def get(self, name: str) -> Any:
+        """The recorded usage as a crawl log (CSV), streamed."""
+        store = budgets()
+        platform = store.get(name).platform
+        chunks = store.log_chunks(name)
+        return Response(stream_with_context(csv_lines(platform, chunks)),
+                        mimetype="text/csv", headers={
+                            "Content-Disposition": f'attachment; filename="{name}.csv"'})
