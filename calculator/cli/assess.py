@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from decimal import Decimal, InvalidOperation
@@ -10,17 +9,13 @@ from typing import Any
 
 import click
 
-from calculator.cli import Session, answer_in_json, pass_session
+from calculator.cli import Session, answer_in_json, emit, pass_session
 from calculator.cli.progress import reading_progress
 from calculator.ingest.columns import OPTION, OPTION_HELP
 from calculator.timeutil import parse_instant
 from calculator.web import present as say
 
 EXIT_OVER_LIMIT = 3
-
-
-def _money(currency: str, amount: str) -> str:
-    return f"{currency} {Decimal(amount):,.2f}"
 
 
 def render_assessment(doc: dict[str, Any]) -> str:
@@ -59,15 +54,15 @@ def render_assessment(doc: dict[str, Any]) -> str:
     width = max(map(len, phrases), default=0) + 2
     lines += [
         f"headline ({say.reading_phrase(doc, headline)}): "
-        f"{_money(currency, headline['amount'])}",
-        f"range: {_money(currency, doc['range']['low'])} to "
-        f"{_money(currency, doc['range']['high'])}",
+        f"{say.money(headline['amount'], currency)}",
+        f"range: {say.money(doc['range']['low'], currency)} to "
+        f"{say.money(doc['range']['high'], currency)}",
         "",
         f"{'reading':<{width}}{'amount':>18}  windows owing",
     ]
     for reading, phrase in zip(doc["readings"], phrases, strict=True):
         owing = sum(1 for w in reading["windows"] if Decimal(w["amount"]) > 0)
-        lines.append(f"{phrase:<{width}}{_money(currency, reading['amount']):>18}  {owing}")
+        lines.append(f"{phrase:<{width}}{say.money(reading['amount'], currency):>18}  {owing}")
     if doc["warnings"]:
         lines += ["", "warnings:", *(f"  - {w}" for w in doc["warnings"])]
     lines += ["", "assumptions:", *(f"  - {a}" for a in doc["assumptions"]),
@@ -202,12 +197,7 @@ def assess_command(session: Session, logs: tuple[str, ...], platform: str,
                         format=fmt, headline=headline, rules=session.lookup, count=count,
                         collection_window=window, embedded_posts=embedded_posts,
                         engine=engine, scheduler=scheduler, **columns)
-    document = AssessmentSchema().dump(result)
-    if as_json:
-        json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        click.echo(render_assessment(document))
+    emit(AssessmentSchema(), result, as_json, render_assessment)
     if limit is not None and result.headline.amount > limit[0]:
         click.echo(f"calculator: the headline {result.currency} {result.headline.amount} is "
                    f"above --fail-above {result.currency} {limit[0]}", err=True)

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
 
-from calculator.cli import Session, answer_in_json, pass_session
+from calculator.cli import Session, answer_in_json, emit, pass_session
 from calculator.errors import InvalidInput
 from calculator.web import present as say
-
-
-def _money(currency: str, amount: str) -> str:
-    return f"{currency} {Decimal(amount):,.2f}"
 
 
 def render_review(doc: dict[str, Any]) -> str:
@@ -31,13 +25,13 @@ def render_review(doc: dict[str, Any]) -> str:
     damages = summary["projected_damages"]
     if damages:
         cur = damages["currency"]
-        lines.append(f"projected damages: {_money(cur, damages['headline'])} headline "
+        lines.append(f"projected damages: {say.money(damages['headline'], cur)} headline "
                      f"({say.reading_phrase({}, damages['reading'])}); range "
-                     f"{_money(cur, damages['low'])} to {_money(cur, damages['high'])}")
+                     f"{say.money(damages['low'], cur)} to {say.money(damages['high'], cur)}")
     licensed = summary["licensed_cost"]
     if licensed:
         # No price known is not a cost of nothing: say so.
-        known = ", ".join(_money(c, v) for c, v in licensed["known_cost"].items()) or "unknown"
+        known = ", ".join(say.money(v, c) for c, v in licensed["known_cost"].items()) or "unknown"
         state = ("every month priced" if licensed["complete"] else
                  f"months not priced: {', '.join(licensed['months_unpriced'])}")
         lines.append(f"licensed cost: {known} ({state})")
@@ -87,9 +81,4 @@ def review_command(session: Session, profile: str, as_json: bool, log_path: str 
     result = review(data, rules=session.lookup)
     if log_path:
         Path(log_path).write_bytes(result.equivalent_log())
-    document = ReviewSchema().dump(result)
-    if as_json:
-        json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        click.echo(render_review(document))
+    emit(ReviewSchema(), result, as_json, render_review)
