@@ -49,14 +49,45 @@ class PostPiece:
 
 @dataclass(frozen=True)
 class FilePart:
-    """What one file holds, reduced: its description (never its name), what reading it
-    found (its rows, columns, exclusions, timestamps), its counts and its post buckets."""
+    """What some files hold, reduced: their descriptions (never their names) and what
+    reading each found (rows, columns, exclusions, timestamps), in their order; and their
+    counts and post buckets, joined."""
 
-    file: FileRead
-    table: TableRead  # with no volume: the counts travel apart
+    files: tuple[FileRead, ...]
+    tables: tuple[TableRead, ...]  # with no volume: the counts travel apart
     counts: Counts
     has_post_ids: bool
     buckets: tuple[PostPiece, ...]
+
+
+def count_files(names: list[str], fmt: str | None, choices: ReadChoices, buckets: int,
+                max_bytes: int | None = None) -> FilePart:
+    """Read some files of a log, in turn, into one part: one task per group of files, so
+    that a log of many small files is not as many round trips to the scheduler."""
+    return join_parts([count_file(name, fmt, choices, buckets, max_bytes) for name in names])
+
+
+def join_parts(parts: list[FilePart]) -> FilePart:
+    if len(parts) == 1:
+        return parts[0]
+    return FilePart(
+        files=tuple(f for part in parts for f in part.files),
+        tables=tuple(t for part in parts for t in part.tables),
+        counts=merge_counts(*(part.counts for part in parts)),
+        has_post_ids=any(part.has_post_ids for part in parts),
+        buckets=tuple(_join_pieces([part.buckets[b] for part in parts])
+                      for b in range(len(parts[0].buckets))))
+
+
+def _join_pieces(pieces: list[PostPiece]) -> PostPiece:
+    offsets = np.cumsum([0] + [len(p.texts) for p in pieces[:-1]])
+    return PostPiece(
+        np.concatenate([p.instants for p in pieces]),
+        np.concatenate([p.numbers for p in pieces]),
+        np.concatenate([p.text_instants for p in pieces]),
+        np.concatenate([p.text_index + offset for p, offset in zip(pieces, offsets,
+                                                                   strict=True)]),
+        pa.concat_arrays([p.texts for p in pieces]))
 
 
 def count_file(name: str, fmt: str | None, choices: ReadChoices, buckets: int,
@@ -82,8 +113,8 @@ def count_file(name: str, fmt: str | None, choices: ReadChoices, buckets: int,
         source.finish()
     volume = collector.builder.build()
     return FilePart(
-        file=FileRead(source.sha256, source.size, kind, source.compressed),
-        table=replace(table, volume=Volume.empty(), distinct=None),
+        files=(FileRead(source.sha256, source.size, kind, source.compressed),),
+        tables=(replace(table, volume=Volume.empty(), distinct=None),),
         counts=(volume.instants, volume.posts, volume.accesses),
         has_post_ids=collector.has_post_ids,
         buckets=_split_posts(collector, buckets))
@@ -124,9 +155,9 @@ def piece_of(part: FilePart, bucket: int) -> PostPiece:
     return part.buckets[bucket]
 
 
-def summary_of(part: FilePart) -> tuple[FileRead, TableRead, bool]:
-    """A file's description and reading, without its counts."""
-    return part.file, part.table, part.has_post_ids
+def summary_of(part: FilePart) -> tuple[tuple[FileRead, ...], tuple[TableRead, ...], bool]:
+    """The files' descriptions and readings, without their counts."""
+    return part.files, part.tables, part.has_post_ids
 
 
 def counts_of(part: FilePart) -> Counts:

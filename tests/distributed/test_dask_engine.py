@@ -129,16 +129,19 @@ def _outcome(assess) -> dict:
 
 
 def test_many_files_of_one_million_posts_an_hour_owe_the_same_on_dask(client, tmp_path):
-    """Big enough to owe under every reading: 36 hours of 1,000,000 posts an hour, over six
-    Parquet files, with numeric and text post ids shared across files."""
+    """Big enough to owe under every reading: 36 hours of about 1,000,000 posts an hour, over
+    twenty files (more than the engine's groups of files per worker, so groups hold
+    several), with numeric and text post ids shared across files."""
     rng = np.random.default_rng(7)
-    for part in range(6):
-        seconds = np.sort(rng.integers(0, 36 * 3600, 5_000)) + BASE_S + 86_400
-        ids = [str(n) if n % 4 else f"t{n}" for n in rng.integers(0, 20_000, 5_000)]
-        pq.write_table(pa.table({
-            "timestamp": pa.array(seconds * 10**9, pa.timestamp("ns", "UTC")),
-            "posts": rng.integers(0, 1_440, 5_000), "post_id": ids}),
-            tmp_path / f"part-{part}.parquet")
+    for part in range(20):
+        seconds = np.sort(rng.integers(0, 36 * 3600, 1_500)) + BASE_S + 86_400
+        ids = [str(n) if n % 4 else f"t{n}" for n in rng.integers(0, 20_000, 1_500)]
+        table = pa.table({"timestamp": pa.array(seconds * 10**9, pa.timestamp("ns", "UTC")),
+                          "posts": rng.integers(0, 1_440, 1_500), "post_id": ids})
+        if part % 2:
+            pq.write_table(table, tmp_path / f"part-{part:02d}.parquet")
+        else:
+            feather.write_feather(table, tmp_path / f"part-{part:02d}.arrow")
     for count in ("requested", "distinct"):
         local = calculator.assess(str(tmp_path), count=count)
         on_dask = calculator.assess(str(tmp_path), count=count, engine="dask",
@@ -160,7 +163,8 @@ def test_one_file_on_dask_is_assessed_as_that_file_alone(client, tmp_path):
 
 def test_a_bad_row_is_named_by_file_row_and_column_as_the_local_engine_names_it(client,
                                                                                  tmp_path):
-    (tmp_path / "a.csv").write_bytes(_csv([(0, 1, "1", "x")], True))
+    for number in range(13):  # groups of two files: the bad one shares its group
+        (tmp_path / f"a{number:02d}.csv").write_bytes(_csv([(number, 1, "1", "x")], True))
     (tmp_path / "b.csv").write_text("timestamp,posts\n2025-03-01T00:00:00Z,1\n"
                                     "2025-03-01T00:00:01Z,many\n")
     (tmp_path / "c.csv").write_text("timestamp,posts\nyesterday,1\n")
