@@ -42,14 +42,20 @@ class ListedInputSchema(Schema):
                                                     "as in the assessment's input.sha256."})
 
 
-class ListedAssessmentSchema(Schema):
-    """An assessment in a list: what tells it apart, without its readings."""
+class ListedRecordSchema(Schema):
+    """What every stored record in a list opens with: its id, when it was stored, the
+    caller's reference, and the platform and part it is about."""
 
     id = fields.String()
     created_at = fields.String(metadata={"format": "date-time"})
     reference = fields.String(allow_none=True)
     platform = fields.String()
     region = fields.String()
+
+
+class ListedAssessmentSchema(ListedRecordSchema):
+    """An assessment in a list: what tells it apart, without its readings."""
+
     currency = fields.String()
     headline = fields.Nested(ListedHeadlineSchema)
     range = fields.Nested(ListedRangeSchema)
@@ -92,14 +98,9 @@ class StoredReviewSchema(ReviewSchema):
                                          "description": "When it was stored (UTC)."})
 
 
-class ListedReviewSchema(Schema):
+class ListedReviewSchema(ListedRecordSchema):
     """A review in a list: what tells it apart, without its findings."""
 
-    id = fields.String()
-    created_at = fields.String(metadata={"format": "date-time"})
-    reference = fields.String(allow_none=True)
-    platform = fields.String()
-    region = fields.String()
     channel = fields.String()
     period = fields.Dict()
     summary = fields.Dict(metadata={"description": "Counts by severity, projected damages and "
