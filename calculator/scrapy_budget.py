@@ -13,9 +13,13 @@ recognized exactly as the calculator's log readers recognize them, with the host
 service's own rules list for the platform. When the budget is spent it holds the request
 back until the service's ``Retry-After`` (other requests go on), or closes the spider when
 ``CALCULATOR_BUDGET_CLOSE_SPIDER`` is set or the wait would be longer than
-``CALCULATOR_BUDGET_MAX_WAIT`` seconds. Stats: ``calculator_budget/granted`` (posts),
-``/deferred`` (waits), ``/deferred_seconds``, ``/not_counted`` (requests of no post of the
-platform), ``/dropped``, ``/unavailable``. See docs/decisions/0104 and 0105.
+``CALCULATOR_BUDGET_MAX_WAIT`` seconds. An X API answer decides what it held: posts beyond
+those reserved are recorded with the service; an API call whose URL names no page size
+reserves ``CALCULATOR_BUDGET_UNSIZED_POSTS`` (default 1) first. Stats:
+``calculator_budget/granted`` (posts), ``/deferred`` (waits), ``/deferred_seconds``,
+``/not_counted`` (requests of no post of the platform), ``/recorded_after`` and ``/unused``
+(posts an answer held beyond or below its reservation), ``/dropped``, ``/unavailable``.
+See docs/decisions/0104 and 0105.
 """
 
 from __future__ import annotations
@@ -56,10 +60,12 @@ class BudgetMiddleware:
     """Reserves posts with a calculator service's live budget before they are fetched."""
 
     def __init__(self, crawler: Crawler, budget: Budget, posts: RequestedPosts, *,
-                 close_spider: bool = False, max_wait: float | None = None) -> None:
+                 close_spider: bool = False, max_wait: float | None = None,
+                 unsized: int = 1) -> None:
         self.crawler = crawler
         self.budget = budget
         self.posts = posts
+        self.unsized = unsized
         self.close_spider = close_spider
         self.max_wait = max_wait
         self.stats = crawler.stats
@@ -83,15 +89,24 @@ class BudgetMiddleware:
                              "budget middleware (or CALCULATOR_BUDGET_ENABLED = False)")
         key = settings.get("CALCULATOR_BUDGET_KEY") or os.environ.get("CALCULATOR_BUDGET_KEY")
         max_wait = settings.getfloat("CALCULATOR_BUDGET_MAX_WAIT", 0) or None
+        unsized = settings.getint("CALCULATOR_BUDGET_UNSIZED_POSTS", 1)
+        if unsized < 0:
+            raise ValueError("CALCULATOR_BUDGET_UNSIZED_POSTS is a whole number of posts, "
+                             f"0 or more, not {unsized}")
         budget = Budget(url, name, key)
         posts = recognition(url, key, budget)
-        middleware = cls(crawler, budget, posts, max_wait=max_wait,
+        middleware = cls(crawler, budget, posts, max_wait=max_wait, unsized=unsized,
                          close_spider=settings.getbool("CALCULATOR_BUDGET_CLOSE_SPIDER"))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     async def process_request(self, request: Request) -> None:
         posts = self.posts.count(request.url)
+        if posts == 0 and self.posts.reads_answer(request.url):
+            # An API call whose URL names no id and no page size: only its answer will say
+            # how many posts it held (process_response records them); reserving some first
+            # keeps it from being fetched while the budget is spent.
+            posts = self.unsized
         if posts == 0:
             self.stats.inc_value("calculator_budget/not_counted")
             return
@@ -116,11 +131,36 @@ class BudgetMiddleware:
             return
         self.drop(request, "the spider is closing")
 
-    def process_response(self, request: Request, response: Response) -> Response:
-        reserved = request.meta.get(RESERVED)
-        if reserved is not None:
-            self.lag = max(self.lag, time.monotonic() - reserved[1])
+    async def process_response(self, request: Request, response: Response) -> Response:
+        reserved, asked = request.meta.get(RESERVED, (0, None))
+        if asked is not None:
+            self.lag = max(self.lag, time.monotonic() - asked)
+        if self.posts.reads_answer(request.url):
+            # The answer decides what an API call counts (decision 0011): posts beyond those
+            # reserved are recorded as fetched; fewer are counted as reserved all the same.
+            held = self.posts.count_answer(request.url, response.body)
+            if held > reserved:
+                await self.record(held - reserved, request)
+            elif held < reserved:
+                self.stats.inc_value("calculator_budget/unused", reserved - held)
         return response
+
+    async def record(self, posts: int, request: Request) -> None:
+        """Tell the service about posts an answer held beyond those reserved for it."""
+        try:
+            usage = await in_thread(self.budget.record_usage, posts)
+        except BudgetError as error:
+            self.stats.inc_value("calculator_budget/unrecorded", posts)
+            logger.error("calculator budget %r: %s held %d posts more than reserved, and "
+                         "they could not be recorded: %s", self.budget.name, request, posts,
+                         error)
+            return
+        self.stats.inc_value("calculator_budget/recorded_after", posts)
+        if usage.over_limit:
+            logger.warning("calculator budget %r: %s held %d posts more than reserved; with "
+                           "them the budget is over its limit by %d posts (over the "
+                           "clause's threshold by %d)", self.budget.name, request, posts,
+                           usage.over_by, usage.over_threshold_by)
 
     async def wait(self, request: Request, spent: BudgetSpent) -> None:
         """Hold a request back until its posts fit, or close the spider if told to."""

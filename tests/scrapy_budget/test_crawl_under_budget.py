@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,13 +20,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from calculator.budget import Budgets
 from calculator.damages.assessment import assess
 from calculator.guard import Budget
 from calculator.rules import RuleLookup, bundled_rules_dir, load_ruleset
-from calculator.storage import Store
-from calculator.storage.engine import database_url
-from tests.conftest import BIN, server_environment, serving
+from tests.conftest import BIN, Server, server_environment, serving
 
 SPIDER = Path(__file__).with_name("status_spider.py")
 LIMIT, WINDOW = 4, 5  # posts, seconds: the test rules' clause
@@ -65,12 +61,21 @@ def small_lookup(small_rules) -> RuleLookup:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, small_rules) -> Iterator[SimpleNamespace]:
+def service(tmp_path_factory, small_rules) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("service")
     env = dict(server_environment(folder), CALCULATOR_RULES_DIR=str(small_rules))
     with serving(folder, env=env) as running:
-        yield SimpleNamespace(base=running.base,
-                              database=database_url(None, folder / "instance", environ={}))
+        yield running
+
+
+# X API answers: a user's timeline whose URL names no page size and whose answer holds 3
+# posts, and a lookup of 2 ids whose answer holds none (they were deleted).
+API_USER = "api_user"
+API_ANSWERS = {
+    "/2/users/12/tweets": json.dumps({"data": [{"id": str(i), "text": "a post"}
+                                               for i in (31, 32, 33)]}),
+    "/2/tweets?ids=41,42": json.dumps({"meta": {"result_count": 0}}),
+}
 
 
 @pytest.fixture
@@ -83,7 +88,13 @@ def site() -> Iterator[SimpleNamespace]:
         def do_GET(self):
             path = "/" + self.path.split("://", 1)[-1].split("/", 1)[-1]
             parts = path.strip("/").split("/")
-            if len(parts) == 1:  # a profile: /team_a links to its posts
+            kind = "text/html"
+            if path == f"/{API_USER}":  # links to the API: a timeline and a lookup
+                body = "".join(f'<a href="{api}">api</a>' for api in API_ANSWERS).encode()
+            elif path in API_ANSWERS:
+                served.append((int(time.time()), path))
+                kind, body = "application/json", API_ANSWERS[path].encode()
+            elif len(parts) == 1:  # a profile: /team_a links to its posts
                 first = 100 * ord(parts[0][-1])  # each profile's posts ids of their own
                 links = "".join(f'<a href="/{parts[0]}/status/{first + i}">post</a>'
                                 for i in range(6))
@@ -94,7 +105,7 @@ def site() -> Iterator[SimpleNamespace]:
                 served.append((int(time.time()), path))
                 body = b"<html><body><p>a post</p></body></html>"
             self.send_response(200)
-            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -187,16 +198,9 @@ def owes_nothing(logs: list[Path] | bytes, lookup: RuleLookup, region: str | Non
     return max(peaks)
 
 
-def recorded_usage(service, lookup: RuleLookup, name: str) -> bytes:
-    """The budget's recorded usage as a CSV log."""
-    store = Store.open(service.database, migrate=False)
-    try:
-        rows = Budgets(store.engine, lookup, None).log(name)
-    finally:
-        store.dispose()
-    lines = ["timestamp,posts", *(f"{at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ},{posts}"
-                                  for at, posts in rows)]
-    return ("\n".join(lines) + "\n").encode()
+def recorded_usage(service, name: str) -> bytes:
+    """The budget's recorded usage, as the service streams it: a CSV log."""
+    return Budget(service.base, name).log_csv()
 
 
 def most_in_a_window(served: list[tuple[int, str]]) -> int:
@@ -228,7 +232,7 @@ def test_two_spiders_sharing_a_budget_wait_for_it_and_owe_nothing(
     logs = [tmp_path / "team_a.log", tmp_path / "team_b.log"]
     # The whole limit used, never more, in the spiders' logs and in the budget's record.
     assert owes_nothing(logs, small_lookup, windows=ROLLING) == LIMIT
-    recorded = recorded_usage(service, small_lookup, "fleet")
+    recorded = recorded_usage(service, "fleet")
     assert owes_nothing(recorded, small_lookup, windows=ROLLING, counts=RECORDED) == LIMIT
 
 
@@ -242,7 +246,7 @@ def test_a_spider_told_to_close_stops_at_the_limit(tmp_path, service, site, smal
     assert run["stats"]["calculator_budget/dropped"] >= 1
     assert "calculator_budget/deferred" not in run["stats"]
     assert owes_nothing([tmp_path / "team_c.log"], small_lookup, DAY_PART) == LIMIT
-    recorded = recorded_usage(service, small_lookup, "closing")
+    recorded = recorded_usage(service, "closing")
     assert owes_nothing(recorded, small_lookup, DAY_PART, counts=RECORDED) == LIMIT
 
 
@@ -260,6 +264,22 @@ def test_while_the_service_does_not_answer_nothing_is_fetched(
     assert run["reason"] == "calculator_budget_spent"
     assert "longer than CALCULATOR_BUDGET_MAX_WAIT (60 s)" in (tmp_path / "team_e.log").read_text()
     assert owes_nothing([tmp_path / "team_e.log"], small_lookup, DAY_PART) == LIMIT
+
+
+def test_an_api_answer_decides_what_it_counted(tmp_path, service, site, small_lookup):
+    budget = Budget(service.base, "answers")
+    budget.create("x", DAY_PART)
+    run = finished(crawl(tmp_path, service, site, "answers", API_USER), tmp_path, API_USER)
+
+    stats = run["stats"]
+    # The timeline named no page size: 1 post reserved, then the 2 more its answer held
+    # recorded; the lookup reserved its 2 ids and its empty answer used none of them.
+    assert stats["calculator_budget/granted"] == 1 + 2
+    assert stats["calculator_budget/recorded_after"] == 2
+    assert stats["calculator_budget/unused"] == 2
+    assert len(site.served) == 2
+    assert budget.show()["used"] == 1 + 2 + 2  # the budget counts every post either way
+    assert "over its limit by 1 posts" in (tmp_path / f"{API_USER}.log").read_text()
 
 
 def test_a_budget_the_service_does_not_know_stops_the_crawl_before_any_fetch(
