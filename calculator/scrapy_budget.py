@@ -109,6 +109,7 @@ class BudgetMiddleware:
             posts = self.unsized
         if posts == 0:
             self.stats.inc_value("calculator_budget/not_counted")
+            request.meta[RESERVED] = (0, None)  # seen on its way to the site
             return
         while not self.closing:
             asked = time.monotonic()
@@ -132,7 +133,9 @@ class BudgetMiddleware:
         self.drop(request, "the spider is closing")
 
     async def process_response(self, request: Request, response: Response) -> Response:
-        reserved, asked = request.meta.get(RESERVED, (0, None))
+        if RESERVED not in request.meta or "cached" in response.flags:
+            return response  # answered by a middleware before this one (the HTTP cache)
+        reserved, asked = request.meta[RESERVED]
         if asked is not None:
             self.lag = max(self.lag, time.monotonic() - asked)
         if self.posts.reads_answer(request.url):

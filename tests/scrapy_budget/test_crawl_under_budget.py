@@ -282,6 +282,27 @@ def test_an_api_answer_decides_what_it_counted(tmp_path, service, site, small_lo
     assert "over its limit by 1 posts" in (tmp_path / f"{API_USER}.log").read_text()
 
 
+def test_answers_from_scrapys_cache_reserve_and_record_nothing(tmp_path, service, site):
+    budget = Budget(service.base, "cached")
+    budget.create("x", DAY_PART)
+    cache = ("-s", "HTTPCACHE_ENABLED=True", "-s", f"HTTPCACHE_DIR={tmp_path / 'cache'}")
+    runs = []
+    for attempt in ("first", "again"):
+        folder = tmp_path / attempt
+        folder.mkdir()
+        runs.append(finished(crawl(folder, service, site, "cached", API_USER, *cache),
+                             folder, API_USER))
+        used = budget.show()["used"]
+
+    # The second crawl was answered by the cache: the site saw nothing new, and nothing was
+    # reserved or recorded (the Scrapy reader does not count cached lines either).
+    assert len(site.served) == 2 and used == 1 + 2 + 2
+    first, again = (r["stats"] for r in runs)
+    assert first["calculator_budget/granted"] == 3 and first["httpcache/miss"] == 3
+    assert again["httpcache/hit"] == 3
+    assert not {k for k in again if k.startswith("calculator_budget/")}
+
+
 def test_a_budget_the_service_does_not_know_stops_the_crawl_before_any_fetch(
         tmp_path, service, site):
     process = crawl(tmp_path, service, site, "no-such-budget", "team_d")
@@ -291,6 +312,15 @@ def test_a_budget_the_service_does_not_know_stops_the_crawl_before_any_fetch(
     assert "calculator budget 'no-such-budget'" in log
     assert "no budget named no-such-budget" in log  # the service's own words
     assert site.served == [] and not (tmp_path / "team_d.json").exists()
+
+
+def test_the_middleware_listed_without_a_budget_name_refuses_to_crawl_unguarded(
+        tmp_path, service, site):
+    process = crawl(tmp_path, service, site, "", "team_f")
+    process.communicate(timeout=180)
+    assert process.returncode != 0
+    assert "CALCULATOR_BUDGET_NAME must be set" in (tmp_path / "team_f.log").read_text()
+    assert site.served == []
 
 
 def test_the_budget_is_read_from_the_service_rules_not_the_crawler(service, small_lookup):
