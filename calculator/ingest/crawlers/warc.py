@@ -13,9 +13,9 @@ from the stored bodies.
 from __future__ import annotations
 
 import zlib
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
@@ -24,7 +24,6 @@ from warcio.exceptions import ArchiveLoadFailed
 from calculator.errors import InputTooLarge, InvalidInput
 from calculator.ingest.crawlers._common import (
     MAX_BODY,
-    NS,
     Clock,
     Recognizer,
     answered_with_content,
@@ -34,6 +33,7 @@ from calculator.ingest.crawlers._common import (
     shown_scheme,
 )
 from calculator.ingest.crawlers.options import ReadOptions
+from calculator.ingest.crawlers.warc_pairing import PAIRING_TOLERANCE_S, Pairing, Request
 from calculator.ingest.crawlers.x_posts import Posts
 from calculator.ingest.events import AccessEvent, ReadReport
 from calculator.ingest.source import DecompressionBudget
@@ -41,34 +41,9 @@ from calculator.ingest.source import DecompressionBudget
 # Record types of WARC 1.1 (and ARC's), named in messages; any other text is not shown.
 _RECORD_TYPES = ("warcinfo", "response", "resource", "request", "metadata", "revisit",
                  "conversion", "continuation", "arc_header")
-PAIRING_WINDOW = 10_000  # writers put a request next to its answer; this is ample
-# Writers date a request and its answer alike (the capture start), to the second in WARC 1.0;
-# a few seconds allow for a slow answer without pairing requests far apart.
-PAIRING_TOLERANCE_S = 5
 HEAD = 256 * 1024  # enough to see the first gzip member of a gzip-per-record file end
 HOLD = 64  # answers held back a little, for the method of a request written after them
 BODY_MEMORY = 20_000  # X API answers remembered for revisits that point back at them (bounded)
-
-
-@dataclass
-class _Request:
-    record_id: str
-    link: str | None
-    uri: str
-    date: str
-    method: str | None
-    number: int
-    instant: int | None = None
-
-
-@dataclass
-class _Answer:
-    """An answer record not yet paired with a request."""
-
-    record_id: str
-    link: str | None
-    uri: str
-    instant: int | None
 
 
 def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator[AccessEvent]:
@@ -148,13 +123,7 @@ class _Reader:
         self.report = report
         self.clock = Clock(options.assume_tz)
         self.recognizer = Recognizer(options)
-        self.pending: OrderedDict[str, _Request] = OrderedDict()
-        self.pending_links: dict[str, str] = {}
-        self.pending_by_uri: dict[str, list[str]] = {}  # requests that name no answer
-        self.waiting: OrderedDict[str, _Answer] = OrderedDict()  # answers not yet paired
-        self.answered: dict[str, str] = {}  # a record id an answer is or names -> its id
-        self.waiting_by_uri: dict[str, list[str]] = {}  # answers that name no request
-        self.paired: Counter[str] = Counter()
+        self.pairing = Pairing()
         self.held: OrderedDict[str, AccessEvent] = OrderedDict()
         self.bodies: OrderedDict[str, Posts] = OrderedDict()
         self.unanswered = 0
@@ -177,7 +146,7 @@ class _Reader:
             self.report.skip(f"{kind} record of a {shown_scheme(scheme)} URI, not an access")
             return
         date = headers.get_header("WARC-Date") or ""
-        method = self._pair_answer(headers, uri, self._instant(date), number)
+        method = self.pairing.answer(headers, uri, self._instant(date), number)
         status = None
         if kind != "resource" and record.http_headers is not None:
             code = record.http_headers.get_statuscode()
@@ -236,7 +205,7 @@ class _Reader:
                 self.bodies.popitem(last=False)
         return posts
 
-    # -- pairing requests with answers ---------------------------------------------------
+    # -- requests, paired with their answers (warc_pairing) ------------------------------
 
     def _instant(self, date: str) -> int | None:
         try:
@@ -246,88 +215,23 @@ class _Reader:
 
     def _request(self, record: Any, number: int) -> Iterator[AccessEvent]:
         headers = record.rec_headers
-        record_id = headers.get_header("WARC-Record-ID") or f"#{number}"
-        link = headers.get_header("WARC-Concurrent-To")
-        method = record.http_headers.protocol if record.http_headers is not None else None
-        uri = (headers.get_header("WARC-Target-URI") or "").strip("<>")
         date = headers.get_header("WARC-Date") or ""
-        instant = self._instant(date)
-        # Its answer came first (Heritrix writes the response, then the request).
-        answer_id = self.answered.get(link) if link else None
-        answer_id = answer_id or self.answered.get(record_id)
-        how = "concurrent-to"
-        if answer_id is None and not link:
-            answer_id, how = self._waiting_same(uri, instant), "uri-and-date"
+        request = Request(
+            record_id=headers.get_header("WARC-Record-ID") or f"#{number}",
+            link=headers.get_header("WARC-Concurrent-To"),
+            uri=(headers.get_header("WARC-Target-URI") or "").strip("<>"), date=date,
+            method=record.http_headers.protocol if record.http_headers is not None else None,
+            number=number, instant=self._instant(date))
+        answer_id = self.pairing.request(request)
         if answer_id is not None:
-            self.paired[how] += 1
+            # Its answer came first (Heritrix writes the response, then the request).
             if answer_id in self.held:
-                self.held[answer_id] = replace(self.held[answer_id], method=method)
-            self._forget_answer(answer_id)
+                self.held[answer_id] = replace(self.held[answer_id], method=request.method)
             return
-        self.pending[record_id] = _Request(record_id, link, uri, date, method, number, instant)
-        if link:
-            self.pending_links[link] = record_id
-        else:
-            self.pending_by_uri.setdefault(uri, []).append(record_id)
-        while len(self.pending) > PAIRING_WINDOW:
-            yield from self._unanswered(self._take(next(iter(self.pending))))
+        for unanswered in self.pairing.overflow():
+            yield from self._unanswered(unanswered)
 
-    def _pair_answer(self, headers: Any, uri: str, instant: int | None,
-                     number: int) -> str | None:
-        """The method of the request this answer pairs with; None when none is known yet
-        (the answer then waits for a request written after it)."""
-        answer_id = headers.get_header("WARC-Record-ID") or f"#{number}"
-        link = headers.get_header("WARC-Concurrent-To")
-        request_id = link if link in self.pending else self.pending_links.get(answer_id)
-        how = "concurrent-to"
-        if request_id is None and not link:
-            request_id, how = self._pending_same(uri, instant), "uri-and-date"
-        if request_id is not None and request_id in self.pending:
-            self.paired[how] += 1
-            return self._take(request_id).method
-        self.waiting[answer_id] = _Answer(answer_id, link, uri, instant)
-        self.answered[answer_id] = answer_id
-        if link:
-            self.answered[link] = answer_id
-        else:
-            self.waiting_by_uri.setdefault(uri, []).append(answer_id)
-        while len(self.waiting) > PAIRING_WINDOW:
-            self._forget_answer(next(iter(self.waiting)))
-        return None
-
-    def _pending_same(self, uri: str, instant: int | None) -> str | None:
-        """A request naming no answer, for the same URI, dated within the tolerance."""
-        for request_id in self.pending_by_uri.get(uri, ()):
-            if _close(self.pending[request_id].instant, instant):
-                return request_id
-        return None
-
-    def _waiting_same(self, uri: str, instant: int | None) -> str | None:
-        """An answer naming no request, for the same URI, dated within the tolerance."""
-        for answer_id in self.waiting_by_uri.get(uri, ()):
-            if _close(self.waiting[answer_id].instant, instant):
-                return answer_id
-        return None
-
-    def _take(self, request_id: str) -> _Request:
-        request = self.pending.pop(request_id)
-        if request.link:
-            self.pending_links.pop(request.link, None)
-        else:
-            _drop(self.pending_by_uri, request.uri, request_id)
-        return request
-
-    def _forget_answer(self, answer_id: str) -> None:
-        answer = self.waiting.pop(answer_id, None)
-        if answer is None:
-            return
-        self.answered.pop(answer_id, None)
-        if answer.link:
-            self.answered.pop(answer.link, None)
-        else:
-            _drop(self.waiting_by_uri, answer.uri, answer_id)
-
-    def _unanswered(self, request: _Request) -> Iterator[AccessEvent]:
+    def _unanswered(self, request: Request) -> Iterator[AccessEvent]:
         scheme = request.uri.split(":", 1)[0].lower()
         if scheme not in ("http", "https"):
             return
@@ -345,11 +249,12 @@ class _Reader:
     def finish(self) -> Iterator[AccessEvent]:
         yield from self.held.values()
         self.held.clear()
-        while self.pending:
-            yield from self._unanswered(self._take(next(iter(self.pending))))
+        for request in self.pairing.remaining():
+            yield from self._unanswered(request)
         report = self.report
-        if self.paired:
-            by_link, by_uri = self.paired["concurrent-to"], self.paired["uri-and-date"]
+        if self.pairing.paired:
+            paired = self.pairing.paired
+            by_link, by_uri = paired["concurrent-to"], paired["uri-and-date"]
             report.tallies["request_pairs"] = {"by_warc_concurrent_to": by_link,
                                                "by_uri_and_date": by_uri}
             report.assumptions.append(
@@ -376,19 +281,6 @@ class _Reader:
             )
         self.clock.note(report)
         self.recognizer.note(report)
-
-
-def _close(first: int | None, second: int | None) -> bool:
-    return first is not None and second is not None and \
-        abs(first - second) <= PAIRING_TOLERANCE_S * NS
-
-
-def _drop(index: dict[str, list[str]], key: str, value: str) -> None:
-    values = index.get(key)
-    if values is not None and value in values:
-        values.remove(value)
-        if not values:
-            del index[key]
 
 
 def _body(record: Any, budget: DecompressionBudget) -> bytes:
