@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import ssl
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
@@ -153,12 +154,41 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
         kept = [p for p in matches if not _hidden(p)]
         hidden += len(matches) - len(kept)
         if not kept:
-            raise InvalidInput(f"no files found at {text}")
+            raise _not_found(fs, path, text)
         local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
         for match in kept:
             name = match if local else fs.unstrip_protocol(match)
             files.append(LogFile(name, _opener(fs, match, name, local, max_bytes)))
     return files, hidden
+
+
+def _not_found(fs: Any, path: str, text: str) -> InvalidInput:
+    """Nothing at a location, or, where the store answers "not found" for any failure
+    (fsspec's HTTP store does), why it could not be looked at: a server whose TLS
+    certificate is not trusted, or that cannot be reached."""
+    try:
+        fs.info(path)
+    except Exception as exc:
+        failure: BaseException | None = exc
+        for _ in range(8):  # the chain of causes, a few deep
+            if failure is None:
+                break
+            if isinstance(failure, ssl.SSLCertVerificationError):
+                # aiohttp's own error of this class keeps the ssl module's in an attribute.
+                reason = getattr(failure, "verify_message", None) or getattr(
+                    getattr(failure, "certificate_error", None), "verify_message", None)
+                return InvalidInput(
+                    f"cannot read {text}: the server's TLS certificate is not trusted "
+                    f"({reason or 'it could not be verified'}); if a private authority "
+                    "signed it, name that authority's certificate file in the SSL_CERT_FILE "
+                    "environment variable")
+            if isinstance(failure, ssl.SSLError | ConnectionError) or (
+                    isinstance(failure, OSError) and not isinstance(failure, FileNotFoundError)
+                    and failure.errno is not None):
+                return InvalidInput(f"cannot read {text}: the server could not be reached "
+                                    f"({type(failure).__name__})")
+            failure = failure.__cause__ or failure.__context__
+    return InvalidInput(f"no files found at {text}")
 
 
 def _opener(fs: Any, path: str, name: str, local: bool, max_bytes: int | None
