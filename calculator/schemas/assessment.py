@@ -7,16 +7,12 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from calculator.damages.pricing import to_cents
-from calculator.schemas.common import IntervalSchema, JsonValue, SourceSchema
+from calculator.schemas.common import Instant, IntervalSchema, JsonValue, SourceSchema
 from calculator.timeutil import format_instant, format_ns
 
 
-class NsInstant(fields.Field):
+class NsInstant(Instant):
     """Integer nanoseconds since the epoch, as RFC 3339 UTC."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {}).setdefault("format", "date-time")
-        super().__init__(**kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return None if value is None else format_ns(int(value))
