@@ -245,14 +245,18 @@ def server_environment(folder: Path) -> dict[str, str]:
 
 @contextmanager
 def serving(folder: Path, *options: str, command: list[str] | None = None,
-            env: dict[str, str] | None = None) -> Iterator[Server]:
-    """``calculator serve OPTIONS`` (or ``command``, given ``{port}``) until the block ends."""
-    port = free_port()
+            env: dict[str, str] | None = None, port: int | None = None,
+            cwd: Path | None = None, log: Path | None = None) -> Iterator[Server]:
+    """``calculator serve OPTIONS`` (or ``command``, given ``{port}``) until the block ends.
+    ``port`` (else a free one), ``cwd`` (else ``folder``) and ``log`` (else one per port in
+    ``folder``) for a command that takes its port from the environment or a restart."""
+    port = port or free_port()
     env = env or server_environment(folder)
     argv = [a.format(port=port) for a in command] if command else [
         str(BIN / "calculator"), "serve", "--port", str(port), *options]
-    log = folder / f"server-{port}.log"
-    with log.open("w") as output, subprocess.Popen(argv, cwd=folder, env=env, stdout=output,
+    log = log or folder / f"server-{port}.log"
+    with log.open("w") as output, subprocess.Popen(argv, cwd=cwd or folder, env=env,
+                                                   stdout=output,
                                                    stderr=subprocess.STDOUT) as process:
         server = Server(port, env, log, process)
         try:
