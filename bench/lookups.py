@@ -23,15 +23,15 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import free_port, service  # the benches' one way to start the service
+
 CLAUSE = "/v1/clauses/x.terms-of-service.liquidated-damages?at=2025-01-01"
 
 # A different `at` per request: a minute of 2025 (525,600 of them), when the clause is in force.
@@ -42,25 +42,6 @@ request = function()
   return wrk.format("GET", "/v1/clauses/x.terms-of-service.liquidated-damages?at=" .. at)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("calculator serve exited before answering")
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("calculator serve did not answer in time")
 
 
 def etag_of(url: str) -> str:
@@ -111,12 +92,7 @@ def main() -> int:
             env.pop(name, None)
         script = Path(tmp) / "distinct.lua"
         script.write_text(DISTINCT_LUA, encoding="utf-8")
-        log = (Path(tmp) / "serve.log").open("w")
-        server = subprocess.Popen([str(BIN / "calculator"), "serve", "--port", str(port),
-                                   "--workers", str(args.workers)],
-                                  env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for(f"{base}/health", server)
+        with service(env, port, args.workers, Path(tmp) / "serve.log"):
             etag = etag_of(base + CLAUSE)
             # wrk's own threads take CPU from the service on the same machine: keep them few.
             threads = min(2, args.connections)
@@ -131,10 +107,6 @@ def main() -> int:
                 "lookup, distinct instants (200)": wrk(base + CLAUSE, args.connections,
                                                        args.duration, threads, script=script),
             }
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
 
     cores = os.cpu_count()
     print(f"service: calculator serve, {args.workers} gunicorn workers on 127.0.0.1; wrk with "
