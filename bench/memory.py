@@ -1,0 +1,113 @@
+"""Peak memory of an assessment as the log grows: in rows for counts, in posts for distinct.
+
+Counts (the requested count, one-second CSV over 30 days, as bench/assess_speed.py makes):
+the same full assessment at --rows and at --big-rows, side by side; memory should not grow
+with rows, only with distinct instants (at most 2,592,000 in 30 days at one second).
+
+Distinct posts (Parquet with a post_id column, count="distinct"): the same number of rows
+with few and with many different posts, and the same posts in more rows; the differences
+give the bytes per distinct post and per row with a post id (the occurrence of a post at
+an instant, which the distinct count keeps).
+
+Each run is a fresh child process timing only the call (imports done, rules loaded); peak
+memory is the child's VmHWM.
+
+    python bench/memory.py                                # 10 M and 100 M rows
+    python bench/memory.py --rows 1000000 --big-rows 5000000 --distinct-rows 2000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from assess_speed import START, generate
+
+CHILD = r"""
+import json, sys, time
+from calculator.damages.assessment import assess, default_lookup
+rules = default_lookup()
+began = time.perf_counter()
+result = assess(sys.argv[1], rules=rules, count=sys.argv[2])
+seconds = time.perf_counter() - began
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+print(json.dumps({"rows": result.input.rows, "seconds": seconds, "peak_bytes": peak,
+                  "headline": str(result.headline.amount),
+                  "distinct_posts": result.counts.get("distinct_posts"),
+                  "instants": int(len(result.volume.instants))}))
+"""
+
+
+def measure(path: Path, count: str) -> dict:
+    finished = subprocess.run([sys.executable, "-c", CHILD, str(path), count],
+                              capture_output=True, text=True, check=True)
+    return json.loads(finished.stdout)
+
+
+def write_ids(path: Path, rows: int, posts: int, seed: int = 11) -> None:
+    """Rows over 30 days at one second, each fetching one of ``posts`` post ids."""
+    rng = np.random.default_rng(seed)
+    seconds = np.sort(rng.integers(0, 30 * 86_400, rows)) + START
+    stamps = np.char.add(np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s"), "Z")
+    ids = rng.permutation(np.arange(rows) % posts) + 1_400_000_000_000_000_000  # X-like ids
+    pq.write_table(pa.table({"timestamp": stamps, "post_id": ids.astype(str)}), path,
+                   row_group_size=1 << 20)
+
+
+def show(name: str, run: dict) -> None:
+    print(f"  {name:<44} {run['seconds']:7.2f} s  peak {run['peak_bytes'] / 2**20:7,.0f} MiB"
+          f"  ({run['instants']:,} instants, distinct posts {run['distinct_posts']})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--big-rows", type=int, default=100_000_000)
+    parser.add_argument("--distinct-rows", type=int, default=10_000_000)
+    parser.add_argument("--dir", type=Path, help="keep the generated files here")
+    args = parser.parse_args()
+    folder = tempfile.TemporaryDirectory()
+    where = args.dir or Path(folder.name)
+    where.mkdir(parents=True, exist_ok=True)
+
+    print("Counts: memory against rows (requested count, one-second CSV)")
+    runs = []
+    for rows in (args.rows, args.big_rows):
+        path = where / f"counts-{rows}.csv"
+        if not path.exists():
+            generate(path, rows)
+        runs.append(measure(path, "requested"))
+        show(f"{rows:,} rows ({path.stat().st_size / 1e6:,.0f} MB)", runs[-1])
+    growth = runs[1]["peak_bytes"] / runs[0]["peak_bytes"]
+    print(f"  peak at {args.big_rows:,} / at {args.rows:,} rows: {growth:.2f} (goal <= 1.00 "
+          f"within noise: {'met' if growth <= 1.05 else 'NOT met'})")
+
+    print("Distinct posts: memory against different posts and against rows (count=distinct)")
+    rows = args.distinct_rows
+    cases = [(rows, rows // 10), (rows, rows), (rows // 2, rows // 20)]
+    found = {}
+    for case_rows, posts in cases:
+        path = where / f"distinct-{case_rows}-{posts}.parquet"
+        if not path.exists():
+            write_ids(path, case_rows, posts)
+        found[(case_rows, posts)] = measure(path, "distinct")
+        show(f"{case_rows:,} rows, {posts:,} posts", found[(case_rows, posts)])
+    few, many = found[(rows, rows // 10)], found[(rows, rows)]
+    half = found[(rows // 2, rows // 20)]
+    per_post = (many["peak_bytes"] - few["peak_bytes"]) / (rows - rows // 10)
+    per_row = (few["peak_bytes"] - half["peak_bytes"]) / (rows - rows // 2)
+    print(f"  bytes per distinct post (same rows, more posts): {per_post:,.0f}")
+    print(f"  bytes per row with a post id (same share of posts, more rows): {per_row:,.0f}")
+    print("(the machine may be shared: figures are of one run each)")
+
+
+if __name__ == "__main__":
+    main()
