@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from calculator.damages import windows
 from calculator.damages.pricing import BASES, RATES, ScaledPricer, Tariff, window_amount
 from calculator.damages.windows import PostCounter, worst_case
 
@@ -142,3 +143,23 @@ def test_the_peak_counted_in_slices_is_the_peak_counted_at_once(log, window, sli
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(windows, "_PEAK_SLICE", slice_size)
         assert windows.peak(times, counter, window, posts) == whole
+
+
+@settings(max_examples=150, deadline=None)
+@given(log=logs, window=st.integers(2, 12), threshold=st.integers(0, 12),
+       per=st.integers(1, 4))
+def test_the_readings_searched_on_several_threads_give_the_windows_of_one_thread(
+        log, window, threshold, per):
+    # Every block goes to the threads (a real log needs tens of thousands of points first).
+    times, counts = sorted(log), [log[t] for t in sorted(log)]
+    instants, posts = np.array(times, dtype=np.int64), np.array(counts, dtype=np.int64)
+    counter = PostCounter(instants, posts, 1, window)
+    terms = tariff(threshold, per, Fraction(15, 2), window)
+    pricers = [ScaledPricer([terms], rate, basis).values for rate in RATES for basis in BASES]
+    alone = worst_case(instants, counter, window, 1, pricers, threads=1)
+    held, windows._PARALLEL_POINTS = windows._PARALLEL_POINTS, 0
+    try:
+        together = worst_case(instants, counter, window, 1, pricers, threads=3)
+    finally:
+        windows._PARALLEL_POINTS = held
+    assert together == alone

@@ -1,0 +1,66 @@
+"""The worst-case search of the six readings on one thread and on one thread per core, side
+by side in one process, on a millisecond (or microsecond) log; the answers must be equal.
+
+Accesses spread at random over --days at --per-day a day (1 to 9 posts each, so most
+24-hour windows owe), priced under the X damages clause of the bundled rules. Best of
+--runs each, alternating.
+
+    python bench/worst_case_threads.py                  # 10 days, 333,333 a day, ms
+    python bench/worst_case_threads.py --unit us --days 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+from calculator.damages import windows as w
+from calculator.damages.assessment import damages_clause, default_lookup, tariffs_of
+from calculator.damages.pricing import BASES, RATES, ScaledPricer
+
+START_NS = 1_740_787_200 * 10**9  # 2025-03-01T00:00:00Z
+DAY_NS = 86_400 * 10**9
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=10)
+    parser.add_argument("--per-day", type=int, default=333_333)
+    parser.add_argument("--unit", choices=("ms", "us"), default="ms")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    step = {"ms": 10**6, "us": 10**3}[args.unit]
+    rng = np.random.default_rng(5)
+    ticks = rng.integers(0, args.days * DAY_NS // step, args.days * args.per_day)
+    instants = np.unique(ticks) * step + START_NS
+    posts = rng.integers(1, 10, len(instants))
+    lookup = default_lookup()
+    tariffs, _ = tariffs_of(lookup, damages_clause(lookup, "x"), "rest-of-world")
+    window = tariffs[0].window_ns
+    eps = w.resolution_of(instants)
+    counter = w.counter_for(instants, posts, eps, window)
+    pricers = [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
+    by_first = not all(p.uniform for p in pricers)
+    cores = os.cpu_count() or 1
+    best: dict[int, float] = {}
+    answers = {}
+    for _ in range(args.runs):
+        for threads in (1, cores):
+            began = time.perf_counter()
+            found = w.worst_case(instants, counter, window, eps, [p.values for p in pricers],
+                                 by_first_access=by_first, threads=threads)
+            best[threads] = min(best.get(threads, float("inf")), time.perf_counter() - began)
+            answers[threads] = [(r.total, r.starts) for r in found]
+    same = answers[1] == answers[cores]
+    print(f"{len(instants):,} distinct instants at 1 {args.unit}, {args.days} days")
+    for threads, seconds in best.items():
+        print(f"  worst case, {threads} thread{'s' if threads > 1 else ''}: {seconds:6.2f} s")
+    print(f"  speed-up {best[1] / best[cores]:.2f} on {cores} cores; same windows and totals: "
+          f"{same} (the machine may be shared)")
+
+
+if __name__ == "__main__":
+    main()
