@@ -10,7 +10,11 @@ from decimal import Decimal
 from playwright.sync_api import expect
 
 import calculator
-from tests.browser.test_reviewer_pages import crawl_log, no_accessibility_violations
+from tests.browser.test_reviewer_pages import (
+    crawl_log,
+    no_accessibility_violations,
+    the_page_asks_for_the_key,
+)
 from tests.review.helpers import VENDOR
 
 
@@ -89,10 +93,7 @@ def test_a_reviewer_lists_the_stored_assessments_and_reviews_of_a_ticket(page, s
          "application/json", key)
     with steps("without the key, the page asks for it"):
         page.goto(f"{server.url}/records")
-        problem = page.get_by_role("alert")
-        problem.wait_for()
-        assert "API key" in problem.inner_text()
-        assert page.evaluate("document.activeElement.id") == "api-key"
+        the_page_asks_for_the_key(page)
     with steps("with the key, both lists show, newest first, each linked to its report"):
         page.get_by_label("Key", exact=True).fill(key)
         page.get_by_role("button", name="Show the records").click()

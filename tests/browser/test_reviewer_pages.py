@@ -57,6 +57,14 @@ def no_accessibility_violations(page) -> None:
     assert results.violations_count == 0, results.generate_report()
 
 
+def the_page_asks_for_the_key(page) -> None:
+    """The page says an API key is needed and puts the focus on the key field."""
+    problem = page.get_by_role("alert")
+    problem.wait_for()
+    assert "API key" in problem.inner_text()
+    assert page.evaluate("document.activeElement.id") == "api-key"
+
+
 def chart_state(page) -> dict:
     """What Chart.js holds and what the canvas shows: pixels sampled where the threshold line,
     the count's peak and the shaded windows must be."""
@@ -285,10 +293,7 @@ def test_once_keys_exist_the_pages_ask_for_one_and_keep_it_in_the_tab(
     key = server.store.keys.create("reviewer")[1]
     with steps("assess without a key: the page says a key is needed"):
         assess_in_page(page, server, log_file)
-        problem = page.get_by_role("alert")
-        problem.wait_for()
-        assert "API key" in problem.inner_text()
-        assert page.evaluate("document.activeElement.id") == "api-key"
+        the_page_asks_for_the_key(page)
     with steps("enter the key and assess again"):
         page.get_by_label("Key", exact=True).fill(key)
         page.get_by_role("button", name="Assess the log").click()
