@@ -151,8 +151,8 @@ def column_options(command: Any) -> Any:
 @column_options
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
               show_default=True,
-              help="Where the files are read: here, or on a Dask cluster's workers (the same "
-                   "answer; tables only: CSV, JSON Lines, JSON, Parquet, Arrow).")
+              help="Where the files are read: here, or on a Dask cluster's workers, each "
+                   "file by one worker (the same answer).")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:8786",
               help="The Dask scheduler of --engine dask (default: a local cluster of one "
                    "worker process per core). Its workers must reach the paths or URLs.")

@@ -154,7 +154,7 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
     if engine != "local":
         from calculator.distributed.engine import read_on_dask, sources_for
 
-        many = read_on_dask(sources_for(source, engine), format, choices, scheduler,
+        many = read_on_dask(sources_for(source, engine), format, choices, hosts, scheduler,
                             max_bytes, many=many_files)
     elif many_files:
         locations = list(source) if isinstance(source, list | tuple) else [source]

@@ -26,10 +26,27 @@ from typing import Any
 import numpy as np
 
 from calculator import __version__
-from calculator.errors import InvalidArgument
+from calculator.errors import InvalidArgument, InvalidInput
 from calculator.ingest import progress
-from calculator.ingest.formats import COUNTS, ReadChoices, from_table
-from calculator.ingest.many import ManyRead, expand, merge_tables, note_files
+from calculator.ingest.crawl_counts import CrawlCounts
+from calculator.ingest.crawlers import CRAWLER_FORMATS, HostMap
+from calculator.ingest.formats import (
+    COUNTS,
+    LogRead,
+    ReadChoices,
+    detect_format,
+    from_table,
+    read_of_counts,
+)
+from calculator.ingest.many import (
+    LogFile,
+    ManyRead,
+    _in_file,
+    expand,
+    merge_reports,
+    merge_tables,
+    note_files,
+)
 from calculator.ingest.tabular import Collector, TableRead, finish_table
 from calculator.ingest.volume import Volume
 
@@ -65,9 +82,7 @@ def connected(scheduler: str | Any | None) -> Iterator[Any]:
                 Client(cluster) as client:
             yield client
         return
-    if not isinstance(scheduler, str) or "://" not in scheduler:
-        raise InvalidArgument(f"scheduler: {scheduler!r} is not a scheduler address; give "
-                              "one such as tcp://host:8786")
+    _check_address(scheduler)
     try:
         client = Client(scheduler, timeout=_CONNECT_SECONDS)
     except (OSError, TimeoutError) as exc:
@@ -75,6 +90,15 @@ def connected(scheduler: str | Any | None) -> Iterator[Any]:
                               f"within {_CONNECT_SECONDS} s ({type(exc).__name__})") from None
     with client:
         yield client
+
+
+def _check_address(scheduler: object) -> None:
+    """A scheduler is None, a ``distributed.Client`` or an address with its protocol."""
+    if scheduler is None or (not isinstance(scheduler, str) and hasattr(scheduler, "submit")):
+        return
+    if not isinstance(scheduler, str) or "://" not in scheduler:
+        raise InvalidArgument(f"scheduler: {scheduler!r} is not a scheduler address; give "
+                              "one such as tcp://host:8786")
 
 
 def _check_workers(client: Any) -> int:
@@ -96,45 +120,96 @@ def _check_workers(client: Any) -> int:
 
 
 def read_on_dask(locations: Sequence[str | os.PathLike[str]], fmt: str | None,
-                 choices: ReadChoices, scheduler: str | Any | None = None,
+                 choices: ReadChoices, hosts: HostMap, scheduler: str | Any | None = None,
                  max_bytes: int | None = None, many: bool = True) -> ManyRead:
     """Read the log that ``locations`` name on a Dask cluster: the same read as
     ``calculator.ingest.many.read_many`` gives (``many`` false: as one file is read)."""
     if choices.count not in COUNTS:
         raise InvalidArgument(f"count: '{choices.count}' is not one of {', '.join(COUNTS)}")
+    _check_address(scheduler)
     files, hidden = expand(locations, max_bytes)
     names = [f.name for f in files]
+    crawler = _first_is_crawler(files[0], fmt, choices, many)
     with connected(scheduler) as client:
         workers = _check_workers(client)
         buckets = 2 * workers
         size = -(-len(names) // (_TASKS_PER_WORKER * workers))
         groups = [names[i:i + size] for i in range(0, len(names), size)]
-        parts = client.map(p.count_files, groups, fmt=fmt, choices=choices, buckets=buckets,
-                           max_bytes=max_bytes, pure=False)
         # The futures are released when this returns (or raises), and the workers forget
         # their results: nothing of the log stays on the cluster.
-        merged = _merged_counts(client, parts)  # merging while files are still read
+        parts = client.map(p.count_files, groups, fmt=fmt, choices=choices, hosts=hosts,
+                           buckets=buckets, crawler=crawler, max_bytes=max_bytes,
+                           named=many, pure=False)
+        merged = [_merged_counts(client, parts, which)  # merged while files are still read
+                  for which in range(2 if crawler else 1)]
         summaries = _summaries(client, parts)
         has_post_ids = any(found for _, _, found in summaries)
         posts = _shuffled_posts(client, parts, buckets, choices.count == "distinct") \
             if has_post_ids else []
-        counts = merged.result()
+        counts = [future.result() for future in merged]
+    described = [file for found, _, _ in summaries for file in found]
+    reads = [read for _, found, _ in summaries for read in found]
+    occurrences = None
+    kept = [b for b in posts if b.instants is not None]
+    if kept:
+        occurrences = (np.concatenate([b.instants for b in kept]),
+                       np.concatenate([b.numbers for b in kept]))
+    distinct = sum(b.distinct for b in posts)  # the buckets' posts are disjoint
+    if crawler:
+        read = _crawler_read(reads, counts, occurrences, distinct,  # type: ignore[arg-type]
+                             choices, "+".join(sorted({f.format for f in described})))
+    else:
+        read = _table_read(reads, counts[0], has_post_ids,  # type: ignore[arg-type]
+                           occurrences, distinct, choices)
+    if many:
+        note_files(read, len(files), hidden)
+    return ManyRead(read=read, files=described)
+
+
+def _first_is_crawler(first: LogFile, fmt: str | None, choices: ReadChoices,
+                      many: bool) -> bool:
+    """Whether the log's first file is a crawler's: the kind every file must be."""
+    with first.open() as source:
+        try:
+            return detect_format(source, fmt, choices) in CRAWLER_FORMATS
+        except InvalidInput as exc:
+            raise _in_file(first.name, exc) if many else exc from None
+
+
+def _table_read(tables: list[TableRead], counts: p.Counts, has_post_ids: bool,
+                occurrences: tuple[np.ndarray, np.ndarray] | None, distinct: int,
+                choices: ReadChoices) -> LogRead:
     collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform,
                           choices.assume_tz)
     collector.builder.add(*counts)
     collector.has_post_ids = has_post_ids
-    kept = [b for b in posts if b.instants is not None]
-    if kept:
-        collector.occurrences = [(np.concatenate([b.instants for b in kept]),
-                                  np.concatenate([b.numbers for b in kept]))]
-    whole = merge_tables([table for _, tables, _ in summaries for table in tables])
+    if occurrences is not None:
+        collector.occurrences = [occurrences]
+    whole = merge_tables(tables)
     collector.result = whole
     read = from_table(finish_table(whole, collector, True), choices)
-    if has_post_ids:  # the buckets' posts are disjoint: their numbers add up
-        read.counts["distinct_posts"] = sum(b.distinct for b in posts)
-    if many:
-        note_files(read, len(files), hidden)
-    return ManyRead(read=read, files=[file for files, _, _ in summaries for file in files])
+    if has_post_ids:
+        read.counts["distinct_posts"] = distinct
+    return read
+
+
+def _crawler_read(files: list[p.CrawlerFile], counts: list[p.Counts],
+                  occurrences: tuple[np.ndarray, np.ndarray] | None, distinct: int,
+                  choices: ReadChoices, fmt: str) -> LogRead:
+    """The crawler files' counts and reports as one log's, as ``read_many`` makes them."""
+    whole = CrawlCounts(Volume(*counts[0]), Volume(*counts[1]),
+                        Volume.of_occurrences(*occurrences) if occurrences is not None
+                        else Volume.empty(), distinct_posts=distinct)
+    for number in ("requests", "responses", "embedded_posts", "events", "log_responses"):
+        setattr(whole, number, sum(getattr(f.counts, number) for f in files))
+    for found in files:
+        for reason, rows in found.counts.excluded_rows.items():
+            whole.excluded_rows[reason] = whole.excluded_rows.get(reason, 0) + rows
+        for reason, posts in found.counts.excluded_posts.items():
+            whole.excluded_posts[reason] = whole.excluded_posts.get(reason, 0) + posts
+    reports = [f.report for f in files]
+    report = reports[0] if len(reports) == 1 else merge_reports(reports)
+    return read_of_counts(whole, report, fmt, choices)
 
 
 def _summaries(client: Any, parts: list[Any]) -> list[tuple[Any, Any, bool]]:
@@ -156,9 +231,10 @@ def _summaries(client: Any, parts: list[Any]) -> list[tuple[Any, Any, bool]]:
     return client.gather(futures)
 
 
-def _merged_counts(client: Any, parts: list[Any]) -> Any:
-    """Every file's counts summed in a tree of tasks on the workers (a future)."""
-    level = client.map(p.counts_of, parts)
+def _merged_counts(client: Any, parts: list[Any], which: int) -> Any:
+    """Every file's counts (a table's one; a crawler's requested 0 or accessed 1) summed in
+    a tree of tasks on the workers (a future)."""
+    level = client.map(p.counts_of, parts, which=which)
     while len(level) > 1:
         level = [client.submit(p.merge_counts, *level[i:i + _FAN_IN])
                  for i in range(0, len(level), _FAN_IN)]

@@ -21,9 +21,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from calculator.errors import InvalidInput
-from calculator.ingest.crawlers import CRAWLER_FORMATS
-from calculator.ingest.formats import ReadChoices, detect_format, read_any_table
-from calculator.ingest.many import FileRead, _in_file, expand
+from calculator.ingest.crawl_counts import CrawlCounts, count_events
+from calculator.ingest.crawlers import CRAWLER_FORMATS, HostMap, read_crawler_log
+from calculator.ingest.events import ReadReport
+from calculator.ingest.formats import (
+    ReadChoices,
+    crawler_options,
+    detect_format,
+    read_any_table,
+)
+from calculator.ingest.many import FileRead, _in_file, expand, mixed_forms
+from calculator.ingest.source import LogSource
 from calculator.ingest.tabular import Collector, TableRead
 from calculator.ingest.volume import Volume, fold, pair_order, sorted_unique
 
@@ -48,23 +56,42 @@ class PostPiece:
 
 
 @dataclass(frozen=True)
+class CrawlerFile:
+    """What reading one crawler's file found, besides its per-instant counts."""
+
+    report: ReadReport
+    counts: CrawlCounts  # its scalars and exclusions; volumes emptied (they travel apart)
+
+    @property
+    def rows(self) -> int:
+        """Lines or records read (events, for a reader that counts no lines)."""
+        return self.report.lines or self.counts.events
+
+
+@dataclass(frozen=True)
 class FilePart:
     """What some files hold, reduced: their descriptions (never their names) and what
-    reading each found (rows, columns, exclusions, timestamps), in their order; and their
-    counts and post buckets, joined."""
+    reading each found (a table's rows, columns, exclusions and timestamps; a crawler's
+    report and tallies), in their order; and their counts and post buckets, joined. Tables
+    have one count (rows' posts per instant); crawler files two (requested, accessed)."""
 
     files: tuple[FileRead, ...]
-    tables: tuple[TableRead, ...]  # with no volume: the counts travel apart
-    counts: Counts
+    reads: tuple[TableRead | CrawlerFile, ...]
+    counts: tuple[Counts, ...]
     has_post_ids: bool
     buckets: tuple[PostPiece, ...]
 
 
-def count_files(names: list[str], fmt: str | None, choices: ReadChoices, buckets: int,
-                max_bytes: int | None = None) -> FilePart:
+def count_files(names: list[str], fmt: str | None, choices: ReadChoices, hosts: HostMap,
+                buckets: int, crawler: bool, max_bytes: int | None = None,
+                named: bool = True) -> FilePart:
     """Read some files of a log, in turn, into one part: one task per group of files, so
-    that a log of many small files is not as many round trips to the scheduler."""
-    return join_parts([count_file(name, fmt, choices, buckets, max_bytes) for name in names])
+    that a log of many small files is not as many round trips to the scheduler.
+    ``crawler``: whether the log's first file is a crawler's (a table's otherwise): a file
+    of the other kind is refused, as reading the files in turn refuses it. ``named``:
+    errors name their file (false for a log of one file, as when it is read here)."""
+    return join_parts([count_file(name, fmt, choices, hosts, buckets, crawler, max_bytes,
+                                  named) for name in names])
 
 
 def join_parts(parts: list[FilePart]) -> FilePart:
@@ -72,8 +99,9 @@ def join_parts(parts: list[FilePart]) -> FilePart:
         return parts[0]
     return FilePart(
         files=tuple(f for part in parts for f in part.files),
-        tables=tuple(t for part in parts for t in part.tables),
-        counts=merge_counts(*(part.counts for part in parts)),
+        reads=tuple(t for part in parts for t in part.reads),
+        counts=tuple(merge_counts(*(part.counts[k] for part in parts))
+                     for k in range(len(parts[0].counts))),
         has_post_ids=any(part.has_post_ids for part in parts),
         buckets=tuple(_join_pieces([part.buckets[b] for part in parts])
                       for b in range(len(parts[0].buckets))))
@@ -90,8 +118,9 @@ def _join_pieces(pieces: list[PostPiece]) -> PostPiece:
         pa.concat_arrays([p.texts for p in pieces]))
 
 
-def count_file(name: str, fmt: str | None, choices: ReadChoices, buckets: int,
-               max_bytes: int | None = None) -> FilePart:
+def count_file(name: str, fmt: str | None, choices: ReadChoices, hosts: HostMap,
+               buckets: int, crawler: bool, max_bytes: int | None = None,
+               named: bool = True) -> FilePart:
     """Read one file of a log (a path or URL the worker can reach) into its part."""
     files, _ = expand([name], max_bytes)
     source = files[0].open()
@@ -99,36 +128,68 @@ def count_file(name: str, fmt: str | None, choices: ReadChoices, buckets: int,
         try:
             kind = detect_format(source, fmt, choices)
         except InvalidInput as exc:
-            raise _in_file(name, exc) from None
-        if kind in CRAWLER_FORMATS:
-            raise InvalidInput(
-                f"{name}: a crawler's file ({kind}); the dask engine reads tables (CSV, JSON "
-                "Lines, JSON, Parquet, Arrow): assess crawler files with the local engine")
-        collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform,
-                              choices.assume_tz)
+            raise _in_file(name, exc) if named else exc from None
+        if (kind in CRAWLER_FORMATS) != crawler:
+            raise mixed_forms(name, crawler)
         try:
-            table = read_any_table(source, kind, choices, shared=collector)
+            if crawler:
+                found = _count_crawler(source, kind, choices, hosts, buckets)
+            else:
+                found = _count_table(source, kind, choices, buckets)
         except InvalidInput as exc:
-            raise _in_file(name, exc) from None
+            raise _in_file(name, exc) if named else exc from None
         source.finish()
+    return replace(found, files=(FileRead(source.sha256, source.size, kind,
+                                          source.compressed),))
+
+
+def _count_table(source: LogSource, kind: str, choices: ReadChoices,
+                 buckets: int) -> FilePart:
+    collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform,
+                          choices.assume_tz)
+    table = read_any_table(source, kind, choices, shared=collector)
     volume = collector.builder.build()
-    return FilePart(
-        files=(FileRead(source.sha256, source.size, kind, source.compressed),),
-        tables=(replace(table, volume=Volume.empty(), distinct=None),),
-        counts=(volume.instants, volume.posts, volume.accesses),
-        has_post_ids=collector.has_post_ids,
-        buckets=_split_posts(collector, buckets))
-
-
-def _split_posts(collector: Collector, buckets: int) -> tuple[PostPiece, ...]:
-    """The collector's occurrences, split by bucket of post id."""
     if collector.occurrences:
         instants = np.concatenate([o[0] for o in collector.occurrences])
         numbers = np.concatenate([o[1] for o in collector.occurrences])
     else:
         instants = numbers = np.zeros(0, dtype=np.int64)
-    texts = pa.array(list(collector.post_ids), pa.string())  # number -1 - k is texts[k]
-    text_bucket = np.array([zlib.crc32(t.encode()) % buckets for t in collector.post_ids],
+    return FilePart(
+        files=(), reads=(replace(table, volume=Volume.empty(), distinct=None),),
+        counts=(_counts(volume),), has_post_ids=collector.has_post_ids,
+        buckets=_split_posts(instants, numbers, list(collector.post_ids), buckets))
+
+
+def _count_crawler(source: LogSource, kind: str, choices: ReadChoices, hosts: HostMap,
+                   buckets: int) -> FilePart:
+    # Every gzip layer counted against this file's budget (decision 0050), as when read here.
+    events, report = read_crawler_log(source.stream, kind,
+                                      crawler_options(choices, hosts, source.budget))
+    counts = count_events(events, choices.platform, choices.embedded_posts)
+    distinct = counts.distinct
+    instants = distinct.occurrence_instants
+    numbers = distinct.occurrence_ids
+    if instants is None or numbers is None:
+        instants = numbers = np.zeros(0, dtype=np.int64)
+    # A crawler's post ids are all text to the shuffle: its numbers are its own sight order.
+    pieces = _split_posts(instants, -1 - numbers, counts.post_ids, buckets)
+    kept = replace(counts, requested=Volume.empty(), accessed=Volume.empty(),
+                   distinct=Volume.empty(), post_ids=[])
+    return FilePart(files=(), reads=(CrawlerFile(report, kept),),
+                    counts=(_counts(counts.requested), _counts(counts.accessed)),
+                    has_post_ids=True, buckets=pieces)
+
+
+def _counts(volume: Volume) -> Counts:
+    return volume.instants, volume.posts, volume.accesses
+
+
+def _split_posts(instants: np.ndarray, numbers: np.ndarray, post_ids: list[str],
+                 buckets: int) -> tuple[PostPiece, ...]:
+    """Occurrences split by bucket of post id: numbers from 0 are ids written as whole
+    numbers; number ``-1 - k`` is the text ``post_ids[k]``."""
+    texts = pa.array(post_ids, pa.string())
+    text_bucket = np.array([zlib.crc32(t.encode()) % buckets for t in post_ids],
                            dtype=np.int64)
     numeric = numbers >= 0
     number_bucket = bucket_of_numbers(numbers[numeric], buckets)
@@ -155,13 +216,14 @@ def piece_of(part: FilePart, bucket: int) -> PostPiece:
     return part.buckets[bucket]
 
 
-def summary_of(part: FilePart) -> tuple[tuple[FileRead, ...], tuple[TableRead, ...], bool]:
+def summary_of(part: FilePart) -> tuple[tuple[FileRead, ...],
+                                        tuple[TableRead | CrawlerFile, ...], bool]:
     """The files' descriptions and readings, without their counts."""
-    return part.files, part.tables, part.has_post_ids
+    return part.files, part.reads, part.has_post_ids
 
 
-def counts_of(part: FilePart) -> Counts:
-    return part.counts
+def counts_of(part: FilePart, which: int) -> Counts:
+    return part.counts[which]
 
 
 def merge_counts(*parts: Counts) -> Counts:

@@ -32,6 +32,7 @@ class CrawlCounts:
     log_responses: int = 0  # of those, answered with content
     excluded_rows: dict[str, int] = field(default_factory=dict)
     excluded_posts: dict[str, int] = field(default_factory=dict)
+    post_ids: list[str] = field(default_factory=list)  # distinct's post number k is [k]
 
 
 _REPORT_EVERY = 8192  # events between two progress reports
@@ -105,5 +106,6 @@ def count_events(events: Iterable[AccessEvent], platform: str,
     result.distinct = Volume.of_occurrences(np.array(occurrence_instants, dtype=np.int64),
                                             np.array(occurrence_ids, dtype=np.int64))
     result.distinct_posts = len(ids)
+    result.post_ids = list(ids)
     result.excluded_rows, result.excluded_posts = rows, posts
     return result

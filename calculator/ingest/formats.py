@@ -16,7 +16,7 @@ from datetime import datetime
 from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
 from calculator.ingest.columnar import COLUMNAR_FORMATS, detect_columnar, read_columnar
 from calculator.ingest.columns import COMMON_NAMES, ColumnNames
-from calculator.ingest.crawl_counts import count_events
+from calculator.ingest.crawl_counts import CrawlCounts, count_events
 from calculator.ingest.crawlers import (
     CRAWLER_FORMATS,
     HEAD_BYTES,
@@ -192,7 +192,12 @@ def crawler_read(events: Iterable[AccessEvent], finished: Callable[[], ReadRepor
     """Count a crawler's events; ``finished`` gives the reader's report once they are all
     read (the report fills in as the events are read)."""
     counts = count_events(events, choices.platform, choices.embedded_posts)
-    report = finished()
+    return read_of_counts(counts, finished(), fmt, choices)
+
+
+def read_of_counts(counts: CrawlCounts, report: ReadReport, fmt: str,
+                   choices: ReadChoices) -> LogRead:
+    """What a crawler's log holds, from its counted events and its reader's report."""
     volume = {"requested": counts.requested, "accessed": counts.accessed,
               "distinct": counts.distinct}[choices.count]
     notes = list(report.assumptions)

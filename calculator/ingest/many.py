@@ -204,6 +204,13 @@ def _opener(fs: Any, path: str, name: str, local: bool, max_bytes: int | None
     return open_file
 
 
+def mixed_forms(name: str, crawler: bool) -> InvalidInput:
+    """The refusal of a file whose kind (a crawler's, a table) is not the first file's."""
+    return InvalidInput(f"{name}: a crawler's file and a table cannot be read as one log (the "
+                        f"first file is {'a crawler' if crawler else 'a table'}'s); assess "
+                        "them apart")
+
+
 def _in_file(name: str, exc: InvalidInput) -> InvalidInput:
     """The error, saying which file it is in."""
     return InvalidInput(f"{name}: {exc.detail}", heading=exc.heading, problems=[
@@ -250,10 +257,7 @@ def _each(files: list[LogFile], first: LogSource, fmt: str | None, choices: Read
             except InvalidInput as exc:
                 raise _in_file(log_file.name, exc) from None
             if (kind in CRAWLER_FORMATS) != crawler:
-                raise InvalidInput(
-                    f"{log_file.name}: a crawler's file and a table cannot be read as one log "
-                    f"(the first file is {'a crawler' if crawler else 'a table'}'s); assess "
-                    "them apart")
+                raise mixed_forms(log_file.name, crawler)
             yield source, kind, log_file.name
             source.finish()
         result.files.append(FileRead(source.sha256, source.size, kind, source.compressed))

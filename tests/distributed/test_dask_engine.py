@@ -9,6 +9,7 @@ import json
 import logging
 import pickle
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -188,10 +189,38 @@ def test_an_error_keeps_its_problems_across_processes():
         error.detail, error.problems, error.heading, error.extensions)
 
 
-def test_crawler_files_are_refused_with_the_engine_that_reads_them(client, tmp_path):
-    (tmp_path / "crawl.har").write_text(json.dumps({"log": {"version": "1.2", "entries": []}}))
-    with pytest.raises(InvalidInput, match="local engine"):
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+CRAWLS = ["x-api-json/twscrape_raw_search.json", "x-api-json/twscrape_raw_user_tweets.json",
+          "heritrix-crawl-log/ukwa_fragment-of-a-crawl.log", "warc/pywb_iana.warc.gz",
+          "scrapy/generated/scrapy-2.19-run.log"]
+
+
+@pytest.mark.parametrize("count", ["requested", "accessed", "distinct"])
+def test_crawler_files_of_several_formats_assess_on_dask_to_the_local_answer(client, tmp_path,
+                                                                             count):
+    for number, sample in enumerate(CRAWLS):
+        (tmp_path / f"{number}-{Path(sample).name}").write_bytes((SAMPLES / sample).read_bytes())
+    choices = {"count": count, "embedded_posts": True, "collection_window": (
+        datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 1, 6, tzinfo=UTC))}
+    local = calculator.assess(str(tmp_path), **choices)
+    on_dask = calculator.assess(str(tmp_path), engine="dask", scheduler=client, **choices)
+    assert on_dask.to_document() == local.to_document()
+    assert local.counts["distinct_posts"] > 0
+    one = str(tmp_path / f"0-{Path(CRAWLS[0]).name}")
+    assert calculator.assess(one, engine="dask", scheduler=client, **choices
+                             ).to_document() == calculator.assess(one, **choices).to_document()
+
+
+def test_a_table_among_crawler_files_is_refused_in_the_local_engine_s_words(client, tmp_path):
+    (tmp_path / "a.log").write_bytes(
+        (SAMPLES / "heritrix-crawl-log" / "ukwa_fragment-of-a-crawl.log").read_bytes())
+    (tmp_path / "b.csv").write_bytes(_csv([(0, 1, "1", "x")], True))
+    with pytest.raises(InvalidInput) as local:
+        calculator.assess(str(tmp_path))
+    with pytest.raises(InvalidInput) as on_dask:
         calculator.assess(str(tmp_path), engine="dask", scheduler=client)
+    assert on_dask.value.detail == local.value.detail
+    assert "cannot be read as one log" in on_dask.value.detail
 
 
 def test_the_dask_engine_refuses_what_its_workers_cannot_open(client):
