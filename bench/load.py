@@ -210,6 +210,23 @@ def database(url: str | None, workdir: Path):
         admin.dispose()
 
 
+def service_env(tmp: Path, url: str | None) -> dict[str, str]:
+    """The environment of a service on ``url`` (None: SQLite in ``tmp``'s instance folder)."""
+    env = dict(os.environ, CALCULATOR_INSTANCE_PATH=str(tmp / "instance"),
+               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    for name in ("CALCULATOR_DATABASE_URL", "DATABASE_URL"):
+        env.pop(name, None)
+    if url:
+        env["CALCULATOR_DATABASE_URL"] = url
+    return env
+
+
+def create_key(env: dict[str, str], name: str) -> str:
+    """A new API key of ``name`` for the service of ``env``."""
+    return subprocess.run([str(BIN / "calculator"), "keys", "create", name], env=env,
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
 @contextmanager
 def service(env: dict[str, str], port: int, workers: int, log: Path):
     with log.open("w") as output:
@@ -283,14 +300,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="calculator-load-") as tmp, \
             database(args.database_url, Path(tmp)) as (url, described):
-        env = dict(os.environ, CALCULATOR_INSTANCE_PATH=str(Path(tmp) / "instance"),
-                   PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-        for name in ("CALCULATOR_DATABASE_URL", "DATABASE_URL"):
-            env.pop(name, None)
-        if url:
-            env["CALCULATOR_DATABASE_URL"] = url
-        key = subprocess.run([str(BIN / "calculator"), "keys", "create", "load"], env=env,
-                             check=True, capture_output=True, text=True).stdout.strip()
+        env = service_env(Path(tmp), url)
+        key = create_key(env, "load")
         port = args.port or free_port()
         log = Path(tmp) / "serve.log"
         with service(env, port, args.workers, log):

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from calculator.budget import running, turns
 from calculator.budget.limits import Limit, limit_at
 from calculator.budget.window import Usage, earliest_fit, fits, used_now
 from calculator.errors import Conflict, FieldProblem, InvalidArgument, RecordNotFound
@@ -27,6 +27,9 @@ from calculator.rules import RuleLookup
 from calculator.storage.budget_schema import budget_reservations, budget_usage, budgets
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_SHOWN_WINDOW = 86400  # without a clause in force, "used" counts the last day
+# The budgets each engine's reservations have looked up, by (owner, name).
+_KNOWN: WeakKeyDictionary[Engine, dict[tuple[str, str], Budget]] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ class Budgets:
             return self._find(connection, name)
 
     def delete(self, name: str) -> None:
+        _KNOWN.get(self.engine, {}).pop((self.owner, name), None)
         with self.engine.begin() as connection:
             budget = self._find(connection, name)
             connection.execute(delete(budget_usage).where(budget_usage.c.budget_id == budget.id))
@@ -222,8 +226,46 @@ class Budgets:
                 returnable: bool = False) -> Decision:
         """Grant ``posts`` at ``now`` and record them iff every period of the window that
         contains now stays within the limit; otherwise refuse, saying when they fit. A
-        returnable reservation may give back what it did not use (``give_back``)."""
+        returnable reservation may give back what it did not use (``give_back``).
+
+        One call to the database on the way that matters (nothing recorded after now):
+        the budget's running total is slid to the trailing window and compared with the
+        limit (``running.reserve``). A clock behind the posts already recorded takes the
+        general way, which checks every period that reaches them."""
         _check_posts(posts)
+        t = _second(now)
+        for fresh in (False, True):
+            budget = self._known(name, fresh)
+            limit = self._limit(budget, now)
+            window = limit.window if limit is not None else _SHOWN_WINDOW
+            start = t - window + 1
+            with self._reservation(alone=not returnable) as connection:
+                slid = running.reserve(connection, budget.id, t, posts, start,
+                                       None if limit is None else limit.posts)
+                if slid.outcome == running.MISSING:
+                    continue  # deleted (and perhaps made again) since it was cached
+                if slid.outcome == running.LATER:
+                    break
+                left = None if limit is None else max(0, limit.posts - slid.total)
+                refills = (None if limit is None or slid.oldest is None or slid.oldest > t
+                           else _instant(slid.oldest + window))
+                standing = Standing(budget, now, limit, slid.total, left, refills)
+                if slid.outcome == running.GRANTED:
+                    kept = (self._keep_reservation(connection, budget, t, posts, limit)
+                            if returnable else None)
+                    return Decision(True, posts, standing, reservation=kept)
+                assert limit is not None  # without a limit nothing is refused
+                when = running.earliest_fit(connection, budget.id, t, posts, slid.total,
+                                            start, limit.posts, window)
+                return Decision(False, posts, standing,
+                                retry_after=None if when is None else _instant(when),
+                                never=when is None)
+        return self._reserve_behind(name, posts, now, returnable)
+
+    def _reserve_behind(self, name: str, posts: int, now: datetime,
+                        returnable: bool) -> Decision:
+        """The general grant rule on the recorded seconds around now, for a clock behind
+        posts already recorded: every period containing now is checked."""
         t = _second(now)
         with self._locked(name) as (connection, budget):
             limit = self._limit(budget, now)
@@ -262,9 +304,7 @@ class Budgets:
                 raise InvalidArgument(f"posts: {message}",
                                       problems=[FieldProblem(message, field="posts")])
             second = int(row["second"])
-            connection.execute(update(budget_usage).where(
-                budget_usage.c.budget_id == budget.id, budget_usage.c.second == second
-            ).values(posts=budget_usage.c.posts - posts))
+            self._add(connection, budget, second, -posts)
             connection.execute(delete(budget_usage).where(
                 budget_usage.c.budget_id == budget.id, budget_usage.c.second == second,
                 budget_usage.c.posts <= 0))
@@ -306,16 +346,21 @@ class Budgets:
 
     @contextmanager
     def _locked(self, name: str) -> Iterator[tuple[Connection, Budget]]:
-        with self.engine.connect() as connection:
+        """A transaction holding the budget's write lock, with the budget."""
+        with self._transaction() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            yield connection, self._find(connection, name, for_update=not sqlite)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A transaction; on SQLite it holds the write lock from its start."""
+        with self.engine.connect() as connection, turns.turn(self.engine):
             if connection.dialect.name == "sqlite":
                 # pysqlite would begin a deferred transaction, whose read lock two writers
                 # can both hold; IMMEDIATE takes the write lock before anything is read.
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
-                budget = self._find(connection, name)
-            else:
-                budget = self._find(connection, name, for_update=True)
             try:
-                yield connection, budget
+                yield connection
                 connection.commit()
             except BaseException:
                 connection.rollback()
@@ -337,7 +382,7 @@ class Budgets:
     def _usage(self, connection: Connection, budget: Budget, t: int,
                limit: Limit | None) -> Usage:
         # Only the periods around t matter; without a limit, the last day is shown.
-        window = limit.window if limit is not None else 86400
+        window = limit.window if limit is not None else _SHOWN_WINDOW
         rows = connection.execute(
             select(budget_usage.c.second, budget_usage.c.posts)
             .where(budget_usage.c.budget_id == budget.id, budget_usage.c.second > t - window)
@@ -357,17 +402,35 @@ class Budgets:
         return reservation
 
     def _add(self, connection: Connection, budget: Budget, t: int, posts: int) -> None:
-        dialect: Any = sqlite if connection.dialect.name == "sqlite" else postgresql
-        statement = dialect.insert(budget_usage).values(budget_id=budget.id, second=t,
-                                                        posts=posts)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=[budget_usage.c.budget_id, budget_usage.c.second],
-            set_={"posts": budget_usage.c.posts + statement.excluded.posts}))
+        running.add(connection, budget.id, t, posts)
+
+    def _known(self, name: str, fresh: bool) -> Budget:
+        """The budget of that name, from this process's cache unless ``fresh``: a budget's
+        platform, region and margin never change, and a reservation finds a deleted one
+        gone (MISSING) and looks again."""
+        known = _KNOWN.setdefault(self.engine, {})
+        key = (self.owner, name)
+        if fresh or key not in known:
+            known.pop(key, None)
+            known[key] = self.get(name)
+        return known[key]
+
+    @contextmanager
+    def _reservation(self, alone: bool) -> Iterator[Connection]:
+        """A connection for one reservation call: PostgreSQL's function is atomic by itself
+        (autocommit: one round trip) when nothing else is ``alone``-written with it;
+        SQLite's statements run under its write lock."""
+        if self.engine.dialect.name == "sqlite" or not alone:
+            with self._transaction() as connection:
+                yield connection
+            return
+        with self.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
     def _standing(self, budget: Budget, now: datetime, limit: Limit | None,
                   usage: Usage) -> Standing:
         t = _second(now)
-        window = limit.window if limit is not None else 86400
+        window = limit.window if limit is not None else _SHOWN_WINDOW
         used = used_now(usage, t, window)
         if limit is None:
             return Standing(budget, now, None, used, None)

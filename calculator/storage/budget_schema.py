@@ -22,6 +22,12 @@ budgets = Table(
     Column("country", String(2), nullable=True),  # the ISO code given, if one was
     Column("margin_percent", Integer, nullable=False),  # 100: the whole threshold
     Column("created_at", UTCDateTime(), nullable=False),
+    # The running total (decision 0106): window_total is the sum of the posts of every
+    # second from total_from on, kept by every write, so that a reservation reads one row
+    # instead of a window of seconds; last_second is the latest second with posts.
+    Column("total_from", BigInteger, nullable=False, server_default="0"),
+    Column("window_total", BigInteger, nullable=False, server_default="0"),
+    Column("last_second", BigInteger, nullable=True),
     UniqueConstraint("owner", "name", name="uq_budgets_owner_name"),
 )
 

@@ -1,0 +1,235 @@
+"""Reservations over HTTP: latency and throughput of POST /v1/budgets/{name}/reservations.
+
+    python bench/reservations.py                         # SQLite only
+    python bench/reservations.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/reservations.py --clients 16 --workers 4 --duration 15
+
+For each database (SQLite in a temporary instance folder, and PostgreSQL in a fresh schema
+when ``--database-url`` names a server), starts a real ``calculator serve`` (gunicorn) on a
+free loopback port, creates an API key and a budget on X's damages clause, then runs
+``--clients`` concurrent clients for ``--duration`` seconds twice: first the baseline
+``GET /health`` (the same server, key check and no database), then reservations of 1 to
+``--max-posts`` posts. Before the clients start, the budget is given ``--history`` seconds
+of recorded usage (default a whole day, 1 to 9 posts in each second), as a fleet that has
+run all day would have: the trailing window a reservation checks is full of seconds. It
+prints, side by side,
+requests/s, p50, p95 and p99 latency and statuses, and checks that the posts the budget
+recorded are exactly the posts granted.
+
+The clients are lean (one raw socket per request, as gunicorn's sync workers close each
+connection) but share the machine's cores with the server: the figures are the whole
+system's on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from load import (  # the benches' one harness
+    create_key,
+    database,
+    free_port,
+    percentile,
+    service,
+    service_env,
+)
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    granted_posts: int = 0
+    elapsed: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def raw_request(port: int, request: bytes) -> tuple[int, bytes]:
+    """Send ``request`` on a new connection and read the answer until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    answer = b"".join(chunks)
+    return int(answer[9:12]), answer.partition(b"\r\n\r\n")[2]
+
+
+def http_request(method: str, path: str, key: str, body: bytes = b"") -> bytes:
+    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+            "Connection: close\r\n")
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode() + body
+
+
+def run_phase(phase: Phase, port: int, requests: list[tuple[bytes, int]], clients: int,
+              duration: float) -> None:
+    """``clients`` threads send the ``requests`` round robin (each with its posts, 0 for
+    none) until ``duration`` seconds have passed."""
+    stop = time.monotonic() + duration
+
+    def client(offset: int) -> None:
+        latencies, statuses, granted, index = [], Counter(), 0, offset
+        while time.monotonic() < stop:
+            request, posts = requests[index % len(requests)]
+            index += clients
+            began = time.perf_counter()
+            try:
+                status, _ = raw_request(port, request)
+            except OSError:
+                status = 0
+            latencies.append(time.perf_counter() - began)
+            statuses[status] += 1
+            if status == 201:
+                granted += posts
+        with phase.lock:
+            phase.latencies += latencies
+            phase.statuses += statuses
+            phase.granted_posts += granted
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    phase.elapsed = time.monotonic() - began
+
+
+def give_history(url: str | None, tmp: Path, budget: str, seconds: int) -> int:
+    """Record ``seconds`` seconds of usage before now in the budget, as the service records
+    it (a row per second, the budget's running total from its first second); the second
+    after the last."""
+    import random
+
+    from sqlalchemy import func, select, update
+
+    from calculator.app import create_app
+    from calculator.storage.budget_schema import budget_usage, budgets
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp / "instance"),
+                      "MIGRATE_ON_START": False})
+    engine = app.extensions["calculator.store"].engine
+    rng, now = random.Random(15), int(time.time())
+    with engine.begin() as connection:
+        budget_id = connection.execute(select(budgets.c.id).where(
+            budgets.c.name == budget)).scalar_one()
+        rows = [{"budget_id": budget_id, "second": s, "posts": rng.randint(1, 9)}
+                for s in range(now - seconds, now)]
+        connection.execute(budget_usage.insert(), rows)
+        total = connection.execute(select(func.sum(budget_usage.c.posts)).where(
+            budget_usage.c.budget_id == budget_id)).scalar_one()
+        connection.execute(update(budgets).where(budgets.c.id == budget_id).values(
+            total_from=0, window_total=total, last_second=now - 1))
+    app.extensions["calculator.store"].dispose()
+    return now
+
+
+def recorded_since(url: str | None, tmp: Path, budget: str, second: int) -> int:
+    """The posts the budget recorded from ``second`` on."""
+    from sqlalchemy import func, select
+
+    from calculator.app import create_app
+    from calculator.storage.budget_schema import budget_usage, budgets
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp / "instance"),
+                      "MIGRATE_ON_START": False})
+    with app.extensions["calculator.store"].engine.connect() as connection:
+        total = connection.execute(
+            select(func.coalesce(func.sum(budget_usage.c.posts), 0))
+            .join(budgets, budgets.c.id == budget_usage.c.budget_id)
+            .where(budgets.c.name == budget, budget_usage.c.second >= second)).scalar_one()
+    app.extensions["calculator.store"].dispose()
+    return int(total)
+
+
+def bench_database(url: str | None, described: str, tmp: Path, args: argparse.Namespace
+                   ) -> tuple[str, list[Phase], dict[str, bool]]:
+    env = service_env(tmp, url)
+    key = create_key(env, "bench")
+    port = free_port()
+    budget = f"/v1/budgets/{args.budget}"
+    with service(env, port, args.workers, tmp / "serve.log"):
+        status, body = raw_request(port, http_request(
+            "PUT", budget, key, json.dumps({"platform": "x", "region": "US"}).encode()))
+        if status != 201:
+            raise SystemExit(f"creating the budget answered {status}: {body[:300]!r}")
+        began = give_history(url, tmp, args.budget, args.history) if args.history \
+            else int(time.time())
+        health = Phase("GET /health (baseline)")
+        run_phase(health, port, [(http_request("GET", "/health", key), 0)], args.clients,
+                  args.duration)
+        reserve = Phase("POST reservations")
+        bodies = [(http_request("POST", f"{budget}/reservations", key,
+                                json.dumps({"posts": n}).encode()), n)
+                  for n in range(1, args.max_posts + 1)]
+        run_phase(reserve, port, bodies, args.clients, args.duration)
+        recorded = recorded_since(url, tmp, args.budget, began)
+    checks = {
+        "no error status": set(reserve.statuses) <= {201, 429} and set(health.statuses) == {200},
+        "posts recorded equal posts granted": recorded == reserve.granted_posts,
+    }
+    return described, [health, reserve], checks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=None,
+                        help="also bench PostgreSQL on this server (a fresh schema is made "
+                             "and dropped)")
+    parser.add_argument("--skip-sqlite", action="store_true", help="bench PostgreSQL only")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
+    parser.add_argument("--duration", type=float, default=15.0,
+                        help="seconds of each phase (15)")
+    parser.add_argument("--max-posts", type=int, default=5,
+                        help="each reservation asks for 1 to this many posts (5)")
+    parser.add_argument("--history", type=int, default=86_400,
+                        help="seconds of usage recorded before the clients start (86400)")
+    parser.add_argument("--budget", default="fleet")
+    args = parser.parse_args()
+
+    runs = []
+    targets = ([] if args.skip_sqlite else [None]) + (
+        [args.database_url] if args.database_url else [])
+    for target in targets:
+        with tempfile.TemporaryDirectory(prefix="calculator-reservations-") as tmp, \
+                database(target, Path(tmp)) as (url, described):
+            runs.append(bench_database(url, described, Path(tmp), args))
+
+    print(f"calculator serve: {args.workers} gunicorn workers on 127.0.0.1; {args.clients} "
+          f"clients per phase, {args.duration:.0f} s each; {os.cpu_count()} cores, shared "
+          "with the clients")
+    print(f"{'database':<34}{'phase':<24}{'count':>7}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
+          f"{'p99 ms':>8}  statuses")
+    failed = False
+    for described, phases, checks in runs:
+        for phase in phases:
+            values = phase.latencies
+            statuses = ", ".join(f"{s}: {n}" for s, n in sorted(phase.statuses.items()))
+            print(f"{described[:33]:<34}{phase.name:<24}{len(values):>7}"
+                  f"{len(values) / phase.elapsed:>8.0f}{percentile(values, 50):>8.2f}"
+                  f"{percentile(values, 95):>8.2f}{percentile(values, 99):>8.2f}  {statuses}")
+        for name, ok in checks.items():
+            print(f"{'':<34}{name}: {'yes' if ok else 'NO'}")
+            failed |= not ok
+    print("result: " + ("FAILED" if failed else "ok"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""A budget's running total, so that a reservation reads one row instead of a window.
+
+The budget's row keeps ``window_total``: the posts of every second from ``total_from`` on.
+Every write adds its posts to it when its second is at or after ``total_from`` (``add``).
+A reservation at second t under a window of W seconds first *slides* the total to start
+at ``t - W + 1``: it subtracts the seconds that left the window since the last
+reservation (or adds back those a wider window takes in), which, with clocks that go
+forward, reads only the few seconds that left. When nothing is recorded after t
+(``last_second <= t``) that total is the trailing window, the only period the new posts
+can put over the limit; otherwise (a clock behind) the caller checks the periods that reach
+the later posts on the recorded seconds themselves.
+
+On PostgreSQL the whole step is one call of ``calculator_budget_reserve`` (migration 0005):
+one round trip, run outside an explicit transaction (the call is atomic). On SQLite the
+same statements run here, inside the caller's ``BEGIN IMMEDIATE``. The two are held to the
+same answers by the tests, which run on both. See decision 0106.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from calculator.storage.budget_schema import budget_usage, budgets
+
+GRANTED, REFUSED, LATER, MISSING = "granted", "refused", "later", "missing"
+_BATCH = 1000
+
+_RESERVE = text("SELECT outcome, total, oldest FROM calculator_budget_reserve("
+                ":id, :t, :posts, :start, :limit)")
+
+
+@dataclass(frozen=True)
+class Slid:
+    """What one reservation call found, after sliding the total to ``start``."""
+
+    outcome: str  # GRANTED, REFUSED, LATER (posts recorded after t) or MISSING (no budget)
+    total: int  # posts of every second from start on (the posts granted included)
+    oldest: int | None  # the first second with posts from start on
+
+
+def reserve(connection: Connection, budget_id: str, t: int, posts: int, start: int,
+            limit: int | None) -> Slid:
+    """Slide the total to ``start`` and grant ``posts`` at ``t`` (recording them) when
+    nothing is recorded after t and the total plus the posts stays within ``limit``
+    (None: without limit). On SQLite the caller holds the write lock; on PostgreSQL the
+    connection is in autocommit and the function takes the row lock itself."""
+    values = {"id": budget_id, "t": t, "posts": posts, "start": start, "limit": limit}
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(_RESERVE, values).one()
+        return Slid(row.outcome, int(row.total or 0), row.oldest)
+    found = connection.execute(
+        select(budgets.c.total_from, budgets.c.window_total, budgets.c.last_second)
+        .where(budgets.c.id == budget_id)).first()
+    if found is None:
+        return Slid(MISSING, 0, None)
+    moved = found.window_total + _slide(connection, budget_id, found.total_from, start)
+    later = found.last_second is not None and found.last_second > t
+    if later or (limit is not None and moved + posts > limit):
+        connection.execute(update(budgets).where(budgets.c.id == budget_id)
+                           .values(total_from=start, window_total=moved))
+        return Slid(LATER if later else REFUSED, moved, oldest(connection, budget_id, start))
+    _upsert(connection, budget_id, t, posts)
+    connection.execute(update(budgets).where(budgets.c.id == budget_id).values(
+        total_from=start, window_total=moved + posts, last_second=t))
+    return Slid(GRANTED, moved + posts, oldest(connection, budget_id, start))
+
+
+def add(connection: Connection, budget_id: str, t: int, posts: int) -> None:
+    """Record ``posts`` at second t (fewer when negative: posts given back), keeping the
+    running total; the caller holds the budget's lock."""
+    _upsert(connection, budget_id, t, posts)
+    connection.execute(update(budgets).where(budgets.c.id == budget_id).values(
+        window_total=budgets.c.window_total + case((budgets.c.total_from <= t, posts),
+                                                   else_=0),
+        last_second=case((budgets.c.last_second.is_(None), t),
+                         (budgets.c.last_second < t, t), else_=budgets.c.last_second)))
+
+
+def oldest(connection: Connection, budget_id: str, start: int) -> int | None:
+    """The first second with posts from ``start`` on."""
+    return connection.execute(select(func.min(budget_usage.c.second)).where(
+        budget_usage.c.budget_id == budget_id, budget_usage.c.second >= start)).scalar()
+
+
+def earliest_fit(connection: Connection, budget_id: str, t: int, posts: int, total: int,
+                 start: int, limit: int, window: int) -> int | None:
+    """With nothing recorded after t and ``total`` posts from ``start`` (= t - window + 1)
+    on: the first second from t on at which ``posts`` fit if nothing else is recorded
+    meanwhile, reading the oldest seconds only until enough have left. None: more posts
+    than the limit itself, which never fit."""
+    if posts > limit:
+        return None
+    must_leave = total + posts - limit
+    if must_leave <= 0:
+        return t
+    gone, after = 0, start - 1
+    while True:  # in batches, oldest first: the seconds that must leave are usually few
+        rows = connection.execute(
+            select(budget_usage.c.second, budget_usage.c.posts)
+            .where(budget_usage.c.budget_id == budget_id, budget_usage.c.second > after)
+            .order_by(budget_usage.c.second).limit(_BATCH)).all()
+        for second, recorded in rows:
+            gone += recorded
+            if gone >= must_leave:
+                return int(second) + window
+        if len(rows) < _BATCH:
+            return None  # unreachable while the total matches the recorded seconds
+        after = rows[-1].second
+
+
+def _slide(connection: Connection, budget_id: str, total_from: int, start: int) -> int:
+    """What moving the total's first second from ``total_from`` to ``start`` adds to it."""
+    if start == total_from:
+        return 0
+    low, high, sign = (total_from, start, -1) if start > total_from else (start, total_from, 1)
+    moved = connection.execute(select(func.coalesce(func.sum(budget_usage.c.posts), 0)).where(
+        budget_usage.c.budget_id == budget_id, budget_usage.c.second >= low,
+        budget_usage.c.second < high)).scalar_one()
+    return sign * int(moved)
+
+
+def _upsert(connection: Connection, budget_id: str, t: int, posts: int) -> None:
+    dialect: Any = sqlite if connection.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(budget_usage).values(budget_id=budget_id, second=t, posts=posts)
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=[budget_usage.c.budget_id, budget_usage.c.second],
+        set_={"posts": budget_usage.c.posts + statement.excluded.posts}))

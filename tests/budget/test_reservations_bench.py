@@ -1,0 +1,26 @@
+"""bench/reservations.py, briefly, on both databases: reservations over HTTP against a real
+`calculator serve` with a budget that has history, every post granted recorded once."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_reservations_over_http_record_exactly_the_posts_granted(bench_database):
+    extra, env = bench_database
+    args = [sys.executable, str(ROOT / "bench" / "reservations.py"), "--duration", "1.5",
+            "--clients", "4", "--workers", "2", "--history", "3600", *extra]
+    if extra:
+        args.append("--skip-sqlite")
+    finished = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
+    out = finished.stdout
+    assert finished.returncode == 0, out + finished.stderr
+    assert "posts recorded equal posts granted: yes" in out
+    granted = re.search(r"POST reservations\s+(\d+)\s.*201: (\d+)", out)
+    assert granted and int(granted[2]) > 0  # reservations were granted, none failed
+    assert re.search(r"GET /health \(baseline\)\s+\d+", out)  # printed beside the baseline
