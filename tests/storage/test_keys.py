@@ -8,15 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from calculator.errors import Conflict, InvalidArgument, NotFound
-from calculator.storage import Store
 from calculator.storage.schema import api_keys
-
-
-@pytest.fixture
-def store(database_url):
-    store = Store.open(database_url)
-    yield store
-    store.dispose()
 
 
 def test_a_key_is_kept_only_as_its_sha256(store):

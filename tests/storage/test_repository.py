@@ -8,16 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from calculator.errors import RecordNotFound
-from calculator.storage import IdempotencyConflict, Store
+from calculator.storage import IdempotencyConflict
 
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(database_url):
-    store = Store.open(database_url)
-    yield store
-    store.dispose()
 
 
 def save(store, n=0, **fields):
