@@ -11,6 +11,11 @@ from calculator.errors import RulesetError
 from calculator.timeutil import parse_instant
 from calculator.web import present as say
 
+region_option = click.option(
+    "--region", default=None,
+    help="A part (rest-of-world, the default, or eu-efta-uk) or an ISO 3166-1 country code "
+         "(DE, US, ...).")
+
 
 @click.group("rules")
 def rules_group() -> None:
@@ -186,9 +191,7 @@ def document(session: Session, document_id: str, as_json: bool) -> None:
 @click.argument("clause_id")
 @click.option("--at", "when", required=True, metavar="WHEN",
               help="A date (its 00:00 UTC) or an ISO 8601 instant with an offset.")
-@click.option("--region", default=None,
-              help="A part (rest-of-world, the default, or eu-efta-uk) or an ISO 3166-1 "
-                   "country code (DE, US, ...).")
+@region_option
 @json_option
 @pass_session
 def clause(session: Session, clause_id: str, when: str, region: str | None,
@@ -217,9 +220,7 @@ def history(session: Session, clause_id: str, region: str | None, as_json: bool)
 @click.argument("document_id")
 @click.option("--from", "start", required=True, metavar="WHEN")
 @click.option("--to", "end", required=True, metavar="WHEN")
-@click.option("--region", default=None,
-              help="A part (rest-of-world, the default, or eu-efta-uk) or an ISO 3166-1 "
-                   "country code (DE, US, ...).")
+@region_option
 @json_option
 @pass_session
 def changes(session: Session, document_id: str, start: str, end: str, region: str | None,
