@@ -240,4 +240,9 @@ def recognition(url: str, key: str | None, budget: Budget) -> RequestedPosts:
     except (BudgetError, httpx.HTTPError) as error:
         budget.close()
         raise RuntimeError(f"calculator budget {budget.name!r} at {url}: {error}") from error
-    return RequestedPosts.from_platform_document(answer.json())
+    posts = RequestedPosts.from_platform_document(answer.json())
+    if not posts.recognizes_posts:
+        logger.warning("calculator budget %r is for %s, whose posts the calculator does not "
+                       "recognize in URLs: no request will reserve anything", budget.name,
+                       platform)
+    return posts

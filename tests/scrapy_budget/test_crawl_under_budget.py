@@ -323,6 +323,15 @@ def test_the_middleware_listed_without_a_budget_name_refuses_to_crawl_unguarded(
     assert site.served == []
 
 
+def test_a_budget_of_a_platform_whose_posts_are_not_recognized_says_so(
+        tmp_path, service, site):
+    Budget(service.base, "reddit").create("reddit")
+    run = finished(crawl(tmp_path, service, site, "reddit", "team_g"), tmp_path, "team_g")
+    assert "is for reddit, whose posts the calculator does not recognize" in (
+        tmp_path / "team_g.log").read_text()
+    assert "calculator_budget/granted" not in run["stats"]
+
+
 def test_the_budget_is_read_from_the_service_rules_not_the_crawler(service, small_lookup):
     shown = Budget(service.base, "shown")
     shown.create("x")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from calculator.ingest.crawlers import x_posts
 from calculator.ingest.crawlers._common import Recognizer
 from calculator.ingest.crawlers.hosts import HostMap
 from calculator.ingest.crawlers.options import ReadOptions
@@ -42,6 +43,11 @@ class RequestedPosts:
             raise ValueError("a platform document has an id and lists of hosts and "
                              "media_hosts")
         return cls.for_platform(platform, [str(h) for h in hosts], [str(h) for h in media])
+
+    @property
+    def recognizes_posts(self) -> bool:
+        """Whether the readers recognize this platform's posts in URLs at all (X's only)."""
+        return self.platform == x_posts.PLATFORM
 
     def count(self, url: str) -> int:
         """Posts of this platform that fetching ``url`` requests: 1 for a post's page, the
