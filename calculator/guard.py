@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
@@ -133,7 +133,7 @@ class Budget:
                  batch: int | None = None, hold: float = DEFAULT_HOLD,
                  timeout: float = DEFAULT_TIMEOUT,
                  transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
+                 sleep: Callable[[float], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if batch is not None and (isinstance(batch, bool) or batch < 1):
             raise ValueError("batch is a whole number of posts of at least 1")
@@ -198,7 +198,7 @@ class Budget:
                 waited = self._clock() - began
                 if max_wait is not None and waited + spent.retry_after > max_wait:
                     raise
-                self._sleep(spent.retry_after)
+                (self._sleep or time.sleep)(spent.retry_after)
 
     def record_usage(self, posts: int, at: datetime | None = None) -> Usage:
         """Record posts fetched without asking (at ``at``, default now). They count like
@@ -215,8 +215,21 @@ class Budget:
                      document)
 
     def log_csv(self) -> bytes:
-        """The recorded usage as CSV (``timestamp,posts``): a crawl log the calculator reads."""
-        return self._call("GET", f"{self._path}/log", accept="text/csv").content
+        """The recorded usage as CSV (``timestamp,platform,posts``): a crawl log the
+        calculator reads."""
+        return b"".join(self.log_chunks())
+
+    def log_chunks(self) -> Iterator[bytes]:
+        """The same CSV in pieces as the service streams it (a long log is never held)."""
+        path = f"{self._path}/log"
+        try:
+            with self._http.stream("GET", path, headers={"Accept": "text/csv"}) as answer:
+                if answer.status_code >= 400:
+                    answer.read()
+                    self._refuse(answer, "GET", path)
+                yield from answer.iter_bytes()
+        except httpx.TransportError as exc:
+            raise BudgetUnavailable(f"GET {path}: {exc or type(exc).__name__}") from exc
 
     def give_back(self) -> int:
         """Return the unused posts of the current block to the service (batch mode); the
@@ -285,6 +298,11 @@ class Budget:
             raise BudgetUnavailable(f"{method} {path}: {exc or type(exc).__name__}") from exc
         if answer.status_code < 400:
             return answer
+        self._refuse(answer, method, path)
+
+    @staticmethod
+    def _refuse(answer: httpx.Response, method: str, path: str) -> NoReturn:
+        """Raise the error an answer of 400 or more stands for."""
         try:
             problem = answer.json()
             if not isinstance(problem, dict):

@@ -41,7 +41,7 @@ COMMANDS = {
     "migrate": "database:migrate_command",
     "watch": "watch:watch_command", "observations": "watch:observations",
     "webhooks": "webhooks:webhooks", "compare": "compare:compare_command",
-    "archive": "archive:archive_group",
+    "archive": "archive:archive_group", "budget": "budget:budget_group",
 }
 
 
