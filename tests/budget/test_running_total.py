@@ -1,8 +1,9 @@
 """Reservations in one call (the budget's running total) give the grant rule's exact answer,
 on SQLite and PostgreSQL: for generated sequences of reservations whose clocks mostly go
-forward and sometimes run behind, each decision, retry instant, used and left equal those of
-the grant rule on every post recorded so far (the rule itself is checked against brute force
-in test_grant_rule.py)."""
+forward and sometimes run behind, mixed with posts recorded after the fact and posts given
+back, each decision, retry instant, used and left equal those of the grant rule on every
+post recorded so far (the rule itself is checked against brute force in
+test_grant_rule.py)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,14 @@ WINDOW = 86_400
 
 # Steps between reservations: mostly forward (a few seconds to more than a window), now and
 # then behind the latest (a host whose clock is late); posts up to the whole limit and over.
+# After a reservation: nothing, posts recorded after the fact (up to an hour before now), or
+# a part of a granted reservation given back.
+afters = st.one_of(st.none(), st.tuples(st.just("record"), st.integers(0, 3_600),
+                                        st.integers(1, 3_000)),
+                   st.tuples(st.just("give back"), st.floats(0.01, 1.0)))
 steps = st.lists(st.tuples(
     st.one_of(st.integers(0, 5), st.integers(0, 40_000), st.integers(-3_000, 0)),
-    st.integers(1, 12_000)), min_size=1, max_size=25)
+    st.integers(1, 12_000), afters), min_size=1, max_size=25)
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +77,12 @@ def test_every_reservation_gets_the_grant_rules_answer(stores, lookup, backend, 
     limit = 1_000_000 * margin // 100
     log: Counter = Counter()
     latest = t = DAY_ONE
-    for step, posts in steps:
+    for step, posts, after in steps:
         t = max(DAY_ONE, latest + step)
         latest = max(latest, t)
         usage = Usage.of(list(log.items()))
-        decision = fleet.reserve(name, posts, datetime.fromtimestamp(t, UTC))
+        now = datetime.fromtimestamp(t, UTC)
+        decision = fleet.reserve(name, posts, now, returnable=after is not None)
         expected = fits(usage, t, posts, limit, WINDOW)
         assert decision.granted == expected
         if expected:
@@ -87,6 +94,17 @@ def test_every_reservation_gets_the_grant_rules_answer(stores, lookup, backend, 
             assert decision.retry_after == (
                 None if when is None else datetime.fromtimestamp(when, UTC))
         standing = decision.standing
+        if after is not None and after[0] == "record":
+            at = max(DAY_ONE, t - after[1])
+            standing = fleet.record(name, after[2], now, datetime.fromtimestamp(at, UTC)).standing
+            log[at] += after[2]
+        elif after is not None and decision.granted:
+            assert decision.reservation is not None
+            given = max(1, int(posts * after[1]))
+            _, standing = fleet.give_back(name, decision.reservation.id, given, now)
+            log[t] -= given
+            log = +log  # a second given back whole is no longer recorded
+        usage = Usage.of(list(log.items()))
         assert standing.used == used_now(usage, t, WINDOW)
         assert standing.left == max(0, limit - usage.busiest_containing(t, WINDOW))
         oldest = usage.first_after(t - WINDOW)
