@@ -15,6 +15,7 @@ from calculator.api.assessments import routes as assessment_routes
 from calculator.api.budgets import routes as budget_routes
 from calculator.api.curves import routes as curve_routes
 from calculator.api.extensions import Api
+from calculator.api.jobs import routes as job_routes
 from calculator.api.observations import routes as observation_routes
 from calculator.api.problems import register_problem_handlers
 from calculator.api.reviews import routes as review_routes
@@ -49,6 +50,13 @@ class DefaultConfig:
     # (None: the same as MAX_CONTENT_LENGTH).
     MAX_CONTENT_LENGTH = 256 * 1024 * 1024
     MAX_DECOMPRESSED_LENGTH: int | None = None
+    # Jobs (docs/decisions/0093-0095): a log body over ASYNC_ABOVE bytes, or sent with
+    # `Prefer: respond-async`, is kept on disk (JOB_UPLOADS: a folder or an fsspec URL;
+    # default the instance's jobs/) and assessed by a worker; 202 with the job's Location.
+    # A job's body, and its content decompressed, may be up to JOB_MAX_CONTENT_LENGTH.
+    ASYNC_ABOVE: int | None = 32 * 1024 * 1024
+    JOB_MAX_CONTENT_LENGTH = 4 * 1024 * 1024 * 1024
+    JOB_UPLOADS: str | None = None
     # A usage profile is a few hundred bytes and is parsed whole: its own, small limit.
     MAX_REVIEW_LENGTH = 1024 * 1024
     # Rule lookups stay open once API keys exist, unless this is set.
@@ -107,6 +115,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(health.blp)
     api.register_blueprint(rules_routes.blp)
     api.register_blueprint(assessment_routes.blp)
+    api.register_blueprint(job_routes.blp)
     api.register_blueprint(review_routes.blp)
 
     # -- Reviewer pages (issue 6; docs/decisions/0040-0042): /assess, /clauses/..., and

@@ -42,6 +42,7 @@ COMMANDS = {
     "watch": "watch:watch_command", "observations": "watch:observations",
     "webhooks": "webhooks:webhooks", "compare": "compare:compare_command",
     "archive": "archive:archive_group", "budget": "budget:budget_group",
+    "worker": "worker:worker_command",
 }
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 # header, which is where a confused client puts its API key (the key would be logged).
 ACCESS_LOG_FORMAT = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 WORKER_CLASS = "calculator.api.worker.ProblemWorker"
+JOB_HOOKS = "python:calculator.jobs.embedded"
 
 
 def is_loopback(host: str) -> bool:
@@ -48,13 +49,15 @@ def refuse_open_service(host: str, allow_anonymous: bool, store: Store) -> None:
 
 
 def gunicorn_command(host: str, port: int, workers: int, timeout: int,
-                     control_socket: str | None) -> list[str]:
-    """The gunicorn command line the service runs."""
+                     control_socket: str | None, job_workers: int = 0) -> list[str]:
+    """The gunicorn command line the service runs (with the job workers' hooks when it
+    runs job workers)."""
     control = (["--control-socket", control_socket] if control_socket
                else ["--no-control-socket"])
+    hooks = ["--config", JOB_HOOKS] if job_workers else []
     return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
             "--workers", str(workers), "--timeout", str(timeout),
-            "--worker-class", WORKER_CLASS, *control,
+            "--worker-class", WORKER_CLASS, *control, *hooks,
             "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
             "calculator.app:create_app()"]
 
@@ -75,10 +78,15 @@ def gunicorn_command(host: str, port: int, workers: int, timeout: int,
               envvar="CALCULATOR_CONTROL_SOCKET",
               help="gunicorn's control socket for this server (default: none, so that two "
                    "servers never share one).")
+@click.option("--job-workers", default=1, show_default=True, type=click.IntRange(0),
+              envvar="CALCULATOR_JOB_WORKERS",
+              help="Processes that assess the jobs big uploads make, started and stopped "
+                   "with the server; 0 when `calculator worker` runs elsewhere.")
 @database_url_option
 @pass_session
 def serve(session: Session, host: str, port: int, workers: int, timeout: int,
-          allow_anonymous: bool, control_socket: str | None, database: str | None) -> None:
+          allow_anonymous: bool, control_socket: str | None, job_workers: int,
+          database: str | None) -> None:
     """Serve the JSON API, its OpenAPI document (/openapi.json) and docs (/docs)."""
     # Check the rules here, so that broken rules stop the start with one clear line
     # instead of every worker failing to boot.
@@ -98,6 +106,8 @@ def serve(session: Session, host: str, port: int, workers: int, timeout: int,
     os.environ["CALCULATOR_DATABASE_URL"] = url
     os.environ["CALCULATOR_MIGRATE_ON_START"] = "false"
     click.echo(f"calculator: rules revision {ruleset.revision}; database "
-               f"{describe_url(url)}; serving on http://{host}:{port}", err=True)
-    argv = gunicorn_command(host, port, workers, timeout, control_socket)
+               f"{describe_url(url)}; serving on http://{host}:{port}; {job_workers} job "
+               f"worker{'' if job_workers == 1 else 's'}", err=True)
+    os.environ["CALCULATOR_JOB_WORKERS"] = str(job_workers)
+    argv = gunicorn_command(host, port, workers, timeout, control_socket, job_workers)
     os.execv(sys.executable, argv)

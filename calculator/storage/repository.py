@@ -45,6 +45,11 @@ _META = (records.c.id, records.c.kind, records.c.owner, records.c.reference,
 class IdempotencyConflict(Conflict):
     """An Idempotency-Key already used, by the same owner, for another request."""
 
+    def __init__(self, detail: str = "this Idempotency-Key was first used for another "
+                 "request (another body, other options or another reference); use a new key "
+                 "for a new request") -> None:
+        super().__init__(detail)
+
 
 @dataclass(frozen=True)
 class Record:
@@ -192,10 +197,7 @@ class Store:
                 if existing is None:  # deleted in between: try storing again
                     continue
                 if existing.request_hash != request_hash:
-                    raise IdempotencyConflict(
-                        "this Idempotency-Key was first used for another request (another "
-                        "body, other options or another reference); use a new key for a new "
-                        "request") from None
+                    raise IdempotencyConflict() from None
                 return Saved(existing, created=False)
             fields = {k: v for k, v in row.items()
                       if k not in ("idempotency_scope",)}

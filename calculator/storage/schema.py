@@ -90,6 +90,6 @@ Index("uq_api_keys_active_name", api_keys.c.name, unique=True,
       sqlite_where=api_keys.c.revoked_at.is_(None),
       postgresql_where=api_keys.c.revoked_at.is_(None))
 
-# The watch's, the webhooks' and the budgets' tables live in their own modules; importing
-# them here puts them in this metadata, which the migrations are checked against.
-from calculator.storage import budget_schema, notify_schema  # noqa: E402, F401
+# The watch's, the webhooks', the budgets' and the jobs' tables live in their own modules;
+# importing them here puts them in this metadata, which the migrations are checked against.
+from calculator.storage import budget_schema, job_schema, notify_schema  # noqa: E402, F401

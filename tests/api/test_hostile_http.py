@@ -51,7 +51,8 @@ def test_a_review_limit_of_one_mebibyte_leaves_assessments_at_their_own_limit(cl
 
 
 def test_an_assessment_over_the_body_limit_says_the_limit_and_to_split_the_log(tmp_path):
-    app = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000,
+    # Jobs by size off (ASYNC_ABOVE None): a body over the limit could otherwise be a job.
+    app = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 1000, "ASYNC_ABOVE": None,
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}"})
     try:
         response = app.test_client().post("/v1/assessments", data=LOG * 100,
@@ -62,6 +63,7 @@ def test_an_assessment_over_the_body_limit_says_the_limit_and_to_split_the_log(t
     assert response.mimetype == PROBLEM
     detail = response.get_json()["detail"]
     assert "limit of 1,000 bytes" in detail and "split the log" in detail
+    assert "Prefer: respond-async" in detail and "/v1/jobs/{id}" in detail
 
 
 def test_a_gzip_encoded_review_is_an_unsupported_media_type(client):

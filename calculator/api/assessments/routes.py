@@ -24,6 +24,20 @@ from calculator.api.assessments.schemas import (
 )
 from calculator.api.curves.schemas import CurvePointsSchema
 from calculator.api.extensions import Blueprint
+from calculator.api.jobs.routes import (
+    discard,
+    job_limit,
+    job_response,
+    job_url,
+    jobs,
+    limit_body_for_a_job,
+    new_job_id,
+    prefers_async,
+    spool,
+    wants_job,
+)
+from calculator.api.jobs.schemas import JobSchema
+from calculator.api.problems import body_limit
 from calculator.api.records import (
     created,
     idempotency_key,
@@ -35,11 +49,14 @@ from calculator.damages.assessment import assess
 from calculator.damages.assessment import replay as replay_assessment
 from calculator.damages.curve import stored_curve_document
 from calculator.damages.diff import diff_documents
-from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
+from calculator.errors import FieldProblem, InputTooLarge, InvalidArgument, InvalidInput
 from calculator.ingest.many import digest_of_files
 from calculator.ingest.source import open_source
+from calculator.jobs.options import options_to_json, refuse_early
+from calculator.jobs.queue import Job
 from calculator.schemas.curve import CurveDocumentSchema
 from calculator.schemas.stored import AssessmentPageSchema, ReplaySchema, StoredAssessmentSchema
+from calculator.storage import Store
 from calculator.storage.assessments import (
     KIND,
     basis_from_record,
@@ -84,9 +101,21 @@ REQUEST_BODY = {
 }
 
 IDEMPOTENCY_PARAMETER = idempotency_parameter("assessment")
+PREFER_PARAMETER = {
+    "in": "header", "name": "Prefer", "required": False,
+    "schema": {"type": "string", "enum": ["respond-async"]},
+    "description": "respond-async: assess the log as a job (202 with its Location), whatever "
+                   "its size. Bodies over 32 MiB (the service's ASYNC_ABOVE) become jobs "
+                   "without asking."}
 
 LOCATION_HEADER = {"Location": {"description": "/v1/assessments/{id}", "schema": {
     "type": "string"}}}
+JOB_HEADERS = {
+    "Location": {"description": "/v1/jobs/{id}", "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds before asking the job's progress.",
+                    "schema": {"type": "integer"}},
+    "Preference-Applied": {"description": "respond-async, when the request asked for it.",
+                           "schema": {"type": "string"}}}
 
 
 def max_content() -> int | None:
@@ -163,45 +192,108 @@ def _digest_only(stream: BinaryIO | list[BinaryIO], name: str) -> str:
     return log.sha256
 
 
+def _job_advice() -> str:
+    limit = job_limit()
+    return (f"split the log by period and send the parts, or send it with the header "
+            f"`Prefer: respond-async` to have it assessed as a job (GET /v1/jobs/{{id}} tells "
+            f"its progress), which takes logs of up to {limit:,} bytes "
+            f"({limit / 2**30:,.1f} GiB)")
+
+
+def _same_request(earlier: Record | Job, fingerprint: str) -> None:
+    if fingerprint != earlier.request_hash:
+        raise IdempotencyConflict()
+
+
+def _submit_job(key: str | None, store: Store, owner: str | None) -> Response:
+    """Keep the upload on disk and queue a job for it: 202 with the job's Location. A retry
+    with the same Idempotency-Key answers the assessment stored (201) or the same job."""
+    limit_body_for_a_job()
+    stream, fmt, form, _name = request_log()
+    reference = parse_reference(form)
+    options = parse_options(form)
+    refuse_early(current_app.extensions["calculator.lookup"], options)
+    job_id = new_job_id()
+    kept = spool(stream, job_id)
+    try:
+        digest = kept[0].sha256 if len(kept) == 1 else digest_of_files(
+            [k.sha256 for k in kept])
+        fingerprint = request_fingerprint(digest, options, reference, fmt)
+        if key is not None:
+            earlier = store.find_by_idempotency_key(KIND, key, owner=owner)
+            if earlier is not None:
+                _same_request(earlier, fingerprint)
+                discard(kept)
+                return _created(earlier, replayed=True)
+        job, made = jobs().submit(
+            job_id, owner=owner, uploads=[k.location for k in kept],
+            upload_bytes=sum(k.size for k in kept), log_sha256=digest,
+            options=options_to_json(options), format_hint=fmt, reference=reference,
+            max_bytes=current_app.config.get("JOB_MAX_DECOMPRESSED_LENGTH") or job_limit(),
+            idempotency_key=key, request_hash=fingerprint)
+    except BaseException:
+        discard(kept)
+        raise
+    headers = {"Location": job_url(job.id)}
+    if not made:
+        discard(kept)
+        if job.state == "done" and job.assessment_id:
+            return _created(store.get(KIND, job.assessment_id, owner=owner), replayed=True)
+        headers["Idempotent-Replayed"] = "true"
+    if prefers_async():
+        headers["Preference-Applied"] = "respond-async"
+    return job_response(job, 202, headers)
+
+
 @blp.route("/assessments")
 class Assessments(MethodView):
     @blp.arguments(CreateAssessmentQuerySchema, location="query", as_kwargs=True)
     # The query's options are listed here too: a manual list of parameters replaces the one
     # the arguments above would document.
     @blp.doc(requestBody=REQUEST_BODY, parameters=[
-        {"in": "query", "schema": CreateAssessmentQuerySchema}, IDEMPOTENCY_PARAMETER],
+        {"in": "query", "schema": CreateAssessmentQuerySchema}, IDEMPOTENCY_PARAMETER,
+        PREFER_PARAMETER],
         security=auth.SECURITY)
     @blp.response(201, StoredAssessmentSchema, headers=LOCATION_HEADER, description=(
         "The assessment, stored. A retry with the same Idempotency-Key and request answers "
         "the same (the first assessment, same id), with Idempotent-Replayed: true."))
+    @blp.alt_response(202, schema=JobSchema, headers=JOB_HEADERS, description=(
+        "A job: the body was over the size for an answer in the request (32 MiB by "
+        "default), or the request said `Prefer: respond-async`. The upload is kept; follow "
+        "the Location (/v1/jobs/{id}) for its progress and, once done, the assessment."))
     @blp.problem(400, "A multipart body without a boundary.")
     @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(409, "The Idempotency-Key was first used for another request.")
-    @blp.problem(413, "The body, or its decompressed content, is over the size limit.")
+    @blp.problem(413, "The body, or its decompressed content, is over the size limit (for "
+                      "an answer in the request, or for a job); the detail says which and "
+                      "how to send it as a job.")
     @blp.problem(415, "A content type or encoding that is not a log.")
     @blp.problem(422, "The log or an option cannot be read: which row, which field, what was "
                       "expected.")
     def post(self, **_query: Any) -> Any:
         """Assess a crawl log under every reading of the platform's damages clause, and
-        store the assessment."""
+        store the assessment; a big log (or one sent with Prefer: respond-async) becomes a
+        job (202)."""
         key = idempotency_key()
         store, owner = auth.store(), auth.owner()
+        if wants_job():
+            return _submit_job(key, store, owner)
+        body_limit(current_app.config["MAX_CONTENT_LENGTH"], _job_advice())
         stream, fmt, form, name = request_log()
         reference = parse_reference(form)
         options = parse_options(form)
         if key is not None:
             earlier = store.find_by_idempotency_key(KIND, key, owner=owner)
             if earlier is not None:
-                fingerprint = request_fingerprint(_digest_only(stream, name), options,
-                                                  reference, fmt)
-                if fingerprint != earlier.request_hash:
-                    raise IdempotencyConflict(
-                        "this Idempotency-Key was first used for another request (another "
-                        "body, other options or another reference); use a new key for a new "
-                        "request")
+                _same_request(earlier, request_fingerprint(_digest_only(stream, name),
+                                                           options, reference, fmt))
                 return _created(earlier, replayed=True)
-        result = assess(stream, rules=current_app.extensions["calculator.lookup"], name=name,
-                        format_hint=fmt, max_bytes=max_content(), **options)
+        try:
+            result = assess(stream, rules=current_app.extensions["calculator.lookup"],
+                            name=name, format_hint=fmt, max_bytes=max_content(), **options)
+        except InputTooLarge as exc:
+            raise InputTooLarge(f"{exc.detail}; or {_job_advice().split(', or ', 1)[1]}",
+                                **exc.extensions) from None
         fingerprint = (None if key is None else
                        request_fingerprint(result.input.sha256, options, reference, fmt))
         saved = save_assessment(store, result, owner=owner, reference=reference,

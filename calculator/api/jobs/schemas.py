@@ -1,0 +1,40 @@
+"""The job document: where an assessment job stands."""
+
+from marshmallow import Schema, fields
+
+
+class JobProgressSchema(Schema):
+    bytes_read = fields.Integer(required=True, metadata={
+        "description": "Bytes of the upload read so far (as sent, before decompression)."})
+    bytes_total = fields.Integer(required=True, metadata={
+        "description": "Bytes of the upload (of all its files)."})
+    rows_read = fields.Integer(required=True, metadata={
+        "description": "Rows or records of the log read so far."})
+    percent = fields.Integer(required=True, metadata={
+        "description": "bytes_read as a whole percent of bytes_total (100 once done)."})
+
+
+class JobSchema(Schema):
+    id = fields.String(required=True)
+    state = fields.String(required=True, metadata={
+        "description": "queued, running, done, failed or cancelled.",
+        "enum": ["queued", "running", "done", "failed", "cancelled"]})
+    phase = fields.String(required=True, metadata={
+        "description": "What a job is doing: queued; reading the log; assessing (the last "
+                       "rows and the windows, once every byte is read); storing the "
+                       "assessment; ended.",
+        "enum": ["queued", "reading", "assessing", "storing", "ended"]})
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    started_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    updated_at = fields.String(required=True, metadata={"format": "date-time"})
+    finished_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    reference = fields.String(allow_none=True)
+    attempts = fields.Integer(required=True, metadata={
+        "description": "Workers that took the job up (more than 1: a worker stopped and "
+                       "another took it over)."})
+    progress = fields.Nested(JobProgressSchema, required=True)
+    assessment = fields.String(allow_none=True, metadata={
+        "description": "Once done: the stored assessment's URL (GET it, or its /curve)."})
+    problem = fields.Dict(allow_none=True, metadata={
+        "description": "Once failed: the problem details (RFC 9457) a request would have "
+                       "answered, e.g. the row and field that could not be read."})

@@ -1,0 +1,104 @@
+"""Where a job's upload waits for its worker: a folder on disk, or object storage.
+
+The body is copied from the request in blocks as it arrives (never held whole in memory),
+hashed as it is copied, and refused past the job limit. The folder is the instance's
+``jobs/`` by default, private to the service's user; for workers on several hosts it is an
+fsspec URL they all reach (``s3://bucket/calculator-jobs``; credentials from the usual
+environment) or a shared filesystem. An upload is deleted once its job ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from calculator.errors import InputTooLarge, StorageUnavailable
+from calculator.ingest.many import _filesystem
+from calculator.storage.engine import FILE_MODE, private_folder
+
+BLOCK = 1 << 20  # bytes copied at a time: the memory an upload takes, whatever its size
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """One upload, kept: where, how many bytes, and their sha256 (as received)."""
+
+    location: str
+    size: int
+    sha256: str
+
+
+class Uploads:
+    """The uploads folder (a local path or an fsspec URL)."""
+
+    def __init__(self, location: str | os.PathLike[str]) -> None:
+        self.location = os.fspath(location).rstrip("/")
+        self.local = "://" not in self.location or self.location.startswith("file://")
+
+    def _fs(self) -> Any:
+        return _filesystem(self.location)[0]
+
+    def path(self, name: str) -> str:
+        return f"{self.location}/{name}"
+
+    def spool(self, stream: BinaryIO, name: str, limit: int | None) -> Spooled:
+        """Copy ``stream`` to ``name`` in the folder; ``InputTooLarge`` past ``limit``
+        bytes (the partial copy is removed)."""
+        target = self.path(name)
+        digest, size = hashlib.sha256(), 0
+        try:
+            with self._open_for_writing(target) as out:
+                while block := stream.read(BLOCK):
+                    size += len(block)
+                    if limit is not None and size > limit:
+                        raise InputTooLarge(
+                            f"the log is larger than the limit of {limit:,} bytes "
+                            f"({limit / 2**30:,.1f} GiB) for a job; split it by period and "
+                            "send the parts", limit=limit)
+                    digest.update(block)
+                    out.write(block)
+        except BaseException as exc:
+            delete_upload(target)
+            if isinstance(exc, OSError):
+                raise StorageUnavailable(f"the upload could not be kept for its job "
+                                         f"({exc.strerror or type(exc).__name__}); try "
+                                         "again later") from None
+            raise
+        return Spooled(target, size, digest.hexdigest())
+
+    @contextlib.contextmanager
+    def _open_for_writing(self, target: str) -> Any:
+        if self.local:
+            path = Path(target.removeprefix("file://"))
+            private_folder(path.parent)
+            # The upload is the user's log: readable by the service's user alone.
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+            with os.fdopen(descriptor, "wb") as out:
+                yield out
+            return
+        with self._fs().open(target, "wb") as out:
+            yield out
+
+
+def open_upload(location: str) -> BinaryIO:
+    """An upload for reading, in blocks."""
+    if "://" not in location:
+        return open(location, "rb")
+    filesystem, path = _filesystem(location)
+    return filesystem.open(path, "rb")
+
+
+def delete_upload(location: str) -> None:
+    """Remove an upload; one already gone is fine (a job's end may be seen twice)."""
+    try:
+        if "://" not in location:
+            os.unlink(location)
+            return
+        filesystem, path = _filesystem(location)
+        filesystem.rm(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,72 @@
+"""`calculator serve` runs a job worker beside its web workers: a big upload sent to the real
+server completes as a job, and the job worker stops with the server."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+LOG = b"timestamp,posts\n2025-03-01T18:00:00Z,600000\n2025-03-02T06:00:00Z,600000\n"
+
+
+def job_workers_of(server_pid: int) -> list[int]:
+    """Processes running `calculator worker` for the server with this process id."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"worker" in argv and b"--exit-with" in argv and \
+                argv[argv.index(b"--exit-with") + 1] == str(server_pid).encode():
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_job_sent_to_the_server_is_assessed_by_its_own_worker(start_server, tmp_path):
+    with start_server(tmp_path) as server:
+        status, headers, body = server.call(
+            "POST", "/v1/assessments?reference=T-1", LOG,
+            {"Content-Type": "text/csv", "Prefer": "respond-async"})
+        assert status == 202, body
+        location = headers["Location"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            status, _headers, body = server.call("GET", location)
+            job = json.loads(body)
+            if job["state"] in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        assert job["state"] == "done", job
+        status, _headers, body = server.call("GET", job["assessment"])
+        assessment = json.loads(body)
+        assert assessment["headline"]["amount"] == "18000.00"
+        assert assessment["reference"] == "T-1"
+        workers = job_workers_of(server.process.pid)
+        assert len(workers) == 1
+    # The server stopped: its job worker with it.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() and
+                                              _alive(p) for p in workers):
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_serve_without_job_workers_runs_none(start_server, tmp_path):
+    with start_server(tmp_path, "--job-workers", "0") as server:
+        assert job_workers_of(server.process.pid) == []
+        status, _headers, _body = server.call(
+            "POST", "/v1/assessments", LOG, {"Content-Type": "text/csv",
+                                             "Prefer": "respond-async"})
+        assert status == 202  # kept for a `calculator worker` elsewhere
