@@ -36,5 +36,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
 # containers); run the same image with another command for the other two:
 #   docker run IMAGE calculator watch --archive https://github.com/OpenTermsArchive/pga-versions.git --every 1h
 #   docker run IMAGE calculator webhooks run
+# `calculator serve` runs one job worker for big uploads itself; more run the same way:
+#   docker run IMAGE calculator worker   (with CALCULATOR_JOB_UPLOADS=s3://... on several hosts)
 # (they serve no HTTP: run them with --no-healthcheck)
 CMD ["calculator", "serve"]

@@ -151,7 +151,7 @@ class Worker:
                         raise JobStopped(tracker.stopped or "stopped")
                     record = self._save(job, assessment)
                 except CalculatorError as error:
-                    if tracker.stopped:
+                    if tracker.stopped or not self._uploads_exist(job):
                         return self._stopped(job, tracker)
                     self.jobs.fail(job.id, self.name, error.problem_document())
                     self._delete_uploads(job)
@@ -178,12 +178,19 @@ class Worker:
     def _assess(self, job: Job, tracker: Tracker) -> Any:
         from calculator.damages.assessment import assess
 
+        if not job.uploads:
+            raise JobStopped("the upload is gone (the job was cancelled)")
         with ExitStack() as files, progress.watching(tracker):
-            streams = [files.enter_context(open_upload(u)) for u in job.uploads]
-            if not streams:
-                raise JobStopped("the upload is gone (the job was cancelled)")
-            source = streams[0] if len(streams) == 1 else streams
-            name = "the upload" if len(streams) == 1 else "the uploads"
+            source: Any
+            if len(job.uploads) == 1 and "://" not in job.uploads[0]:
+                # A local file is given by its path, so that the readers read it in place
+                # (columnar files by random access, others without a copy); its name in
+                # messages stays "the upload", never the server's path.
+                source = job.uploads[0]
+            else:
+                streams = [files.enter_context(open_upload(u)) for u in job.uploads]
+                source = streams[0] if len(streams) == 1 else streams
+            name = "the upload" if len(job.uploads) == 1 else "the uploads"
             return assess(source, rules=self.lookup, name=name, format_hint=job.format_hint,
                           max_bytes=job.max_bytes, **options_from_json(job.options))
 
@@ -205,6 +212,11 @@ class Worker:
             self.jobs.release(job.id, self.name, counted=False)
             return Outcome(job.id, "queued", "the worker is stopping")
         return Outcome(job.id, "stopped", tracker.stopped or "stopped")
+
+    @staticmethod
+    def _uploads_exist(job: Job) -> bool:
+        """Whether the local uploads are still there (a cancel deletes them while read)."""
+        return all(os.path.exists(u) for u in job.uploads if "://" not in u)
 
     def _delete_uploads(self, job: Job) -> None:
         for location in job.uploads:

@@ -1,0 +1,211 @@
+"""A big JSON Lines upload over HTTP completes as a job, with progress and bounded memory.
+
+Writes a JSON Lines log of --size bytes (default 1 GB: timestamp, posts, post_id, url and
+status on each line, 30 days of accesses), starts `calculator serve` (gunicorn, its
+embedded job worker, SQLite in a throwaway instance folder), streams the file to
+POST /v1/assessments, follows GET /v1/jobs/{id} (phase, bytes, rows) until done, and
+samples the resident memory of every server process (the gunicorn arbiter, its web workers
+and the job worker) throughout. Beside it, in the same run: the same file assessed by
+`calculator.assess` in a fresh process (the local engine, no HTTP), its time and peak. The
+two answers must be the same document.
+
+    python bench/job_upload.py                 # 1 GB
+    python bench/job_upload.py --size 200MB
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readers import _slices, measure  # the readers bench's log and its timed child
+
+BIN = Path(sys.executable).parent
+LINE_BYTES = 125  # about, for the wide lines below
+
+
+def write_wide_jsonl(path: Path, size: int) -> int:
+    rows = max(1, size // LINE_BYTES)
+    with path.open("wb") as out:
+        for times, posts, ids in _slices(rows, 7, "s"):
+            text_ids = pa.array(ids).cast(pa.string())
+            parts = ['{"timestamp":"',
+                     pa.array(np.datetime_as_string(times, unit="s")), 'Z","posts":',
+                     pa.array(posts).cast(pa.string()), ',"post_id":"', text_ids,
+                     '","url":"https://x.com/someone/status/', text_ids, '","status":',
+                     pa.array(np.where(ids % 17 == 0, "404", "200")), "}\n"]
+            lines = pc.binary_join_element_wise(*parts, "")
+            out.write("".join(lines.to_pylist()).encode())
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(") ", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def memory(pid: int, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) * 1024 for line in status
+                        if line.startswith(field + ":"))
+    except (OSError, StopIteration):
+        return 0
+
+
+class Sampler(threading.Thread):
+    """The server's processes' resident memory, every 0.2 s: the largest total seen, and
+    each process's own peak (VmHWM) as last read."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root, self.peak_total, self.peaks = root, 0, {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            pids = descendants(self.root)
+            self.peak_total = max(self.peak_total, sum(memory(p, "VmRSS") for p in pids))
+            for pid in pids:
+                self.peaks[pid] = max(self.peaks.get(pid, 0), memory(pid, "VmHWM"))
+
+
+def command_of(pid: int) -> str:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    text = b" ".join(argv).decode(errors="replace")
+    if "worker" in text and "--exit-with" in text:
+        return "job worker"
+    return "gunicorn arbiter" if pid == 0 else "gunicorn process"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="1GB", help="bytes of log (e.g. 1GB, 200MB)")
+    parser.add_argument("--dir", type=Path, help="keep the generated file here")
+    args = parser.parse_args()
+    units = {"GB": 10**9, "MB": 10**6, "KB": 10**3}
+    size = next((int(float(args.size[:-2]) * f) for u, f in units.items()
+                 if args.size.upper().endswith(u)), None) or int(args.size)
+    folder = tempfile.TemporaryDirectory()
+    where = args.dir or Path(folder.name)
+    where.mkdir(parents=True, exist_ok=True)
+    log = where / f"wide-{size}.jsonl"
+    if not log.exists():
+        began = time.perf_counter()
+        write_wide_jsonl(log, size)
+        print(f"wrote {log.stat().st_size / 1e9:.2f} GB in {time.perf_counter() - began:.0f} s")
+    total = log.stat().st_size
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CALCULATOR_") and k != "DATABASE_URL"}
+    env["CALCULATOR_INSTANCE_PATH"] = str(where / f"instance-{port}")
+    server_log = (where / f"server-{port}.log").open("w")
+    server = subprocess.Popen([str(BIN / "calculator"), "serve", "--port", str(port)],
+                              env=env, stdout=server_log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        sampler = Sampler(server.pid)
+        sampler.start()
+        began = time.perf_counter()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        with log.open("rb") as body:
+            connection.request("POST", "/v1/assessments", body=body, headers={
+                "Content-Type": "application/x-ndjson", "Content-Length": str(total),
+                "Prefer": "respond-async"})
+            answer = connection.getresponse()
+            job = json.loads(answer.read())
+        uploaded = time.perf_counter() - began
+        assert answer.status == 202, (answer.status, job)
+        location = answer.getheader("Location")
+        print(f"POST /v1/assessments ({total / 1e9:.2f} GB): {answer.status} in "
+              f"{uploaded:.1f} s, Location {location}")
+        last = None
+        while job["state"] not in ("done", "failed", "cancelled"):
+            time.sleep(1)
+            connection.request("GET", location)
+            job = json.loads(connection.getresponse().read())
+            progress = job["progress"]
+            said = (f"  {time.perf_counter() - began:6.1f} s  {job['state']:<8} "
+                    f"{job['phase']:<9} {progress['percent']:3d}%  "
+                    f"{progress['bytes_read'] / 1e6:8,.0f} MB  {progress['rows_read']:>12,} rows")
+            if said.split("s ", 1)[1] != last:
+                print(said)
+                last = said.split("s ", 1)[1]
+        finished = time.perf_counter() - began
+        assert job["state"] == "done", job
+        connection.request("GET", job["assessment"])
+        from_job = json.loads(connection.getresponse().read())
+        sampler.stop.set()
+        sampler.join()
+        peaks = {pid: peak for pid, peak in sampler.peaks.items()}
+        roles = {pid: ("gunicorn arbiter" if pid == server.pid else command_of(pid))
+                 for pid in peaks}
+    finally:
+        server.terminate()
+        server.wait(60)
+        server_log.close()
+
+    local = measure(log, "assess", 1)
+    print()
+    print(f"{'':34} {'seconds':>8} {'rows/s':>12} {'peak memory':>12}")
+    print(f"  {'job over HTTP (upload + assess)':<32} {finished:8.1f} "
+          f"{from_job['input']['rows'] / finished:12,.0f} "
+          f"{sampler.peak_total / 2**20:9,.0f} MiB  (all server processes together)")
+    print(f"  {'  of which the upload':<32} {uploaded:8.1f}")
+    print(f"  {'calculator.assess, same file':<32} {local['seconds']:8.1f} "
+          f"{local['rows'] / local['seconds']:12,.0f} {local['peak_bytes'] / 2**20:9,.0f} MiB"
+          "  (one process, no HTTP)")
+    for pid, peak in sorted(peaks.items(), key=lambda item: -item[1]):
+        print(f"    peak {peak / 2**20:7,.0f} MiB  {roles[pid]} ({pid})")
+    same = (from_job["headline"]["amount"] == local["headline"]
+            and from_job["input"]["rows"] == local["rows"])
+    print(f"  same answer: {same} (headline {from_job['headline']['amount']} "
+          f"{from_job['currency']}, {from_job['input']['rows']:,} rows)")
+    if not same:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
