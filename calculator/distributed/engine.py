@@ -168,12 +168,18 @@ def read_on_dask(locations: Sequence[str | os.PathLike[str]], fmt: str | None,
 
 def _first_is_crawler(first: LogFile, fmt: str | None, choices: ReadChoices,
                       many: bool) -> bool:
-    """Whether the log's first file is a crawler's: the kind every file must be."""
-    with first.open() as source:
+    """Whether the log's first file is a crawler's: the kind every file must be. (Its head
+    is read here, unreported: a worker reads the file and reports its bytes.)"""
+    with progress.watching(_Unheard()), first.open() as source:
         try:
             return detect_format(source, fmt, choices) in CRAWLER_FORMATS
         except InvalidInput as exc:
             raise _in_file(first.name, exc) if many else exc from None
+
+
+class _Unheard:
+    def advance(self, bytes_read: int = 0, rows: int = 0) -> None:
+        pass
 
 
 def _table_read(tables: list[TableRead], counts: p.Counts, has_post_ids: bool,

@@ -313,3 +313,25 @@ def test_a_partitioned_log_in_s3_is_read_by_the_workers(client, s3_bucket):
     assert on_dask.to_document() == local.to_document()
     assert on_dask.input.format == "csv+jsonl+parquet"
     assert on_dask.counts["distinct_posts"] == 16
+
+
+def test_reading_on_dask_reports_progress_as_files_are_read(client, tmp_path):
+    """The command line's progress bar listens to these reports: every row and byte of the
+    files is reported once, as the workers finish them."""
+    from calculator.ingest import progress
+
+    class Recorder:
+        rows = 0
+        bytes = 0
+
+        def advance(self, bytes_read: int = 0, rows: int = 0) -> None:
+            Recorder.rows += rows
+            Recorder.bytes += bytes_read
+
+    for number in range(12):
+        (tmp_path / f"{number:02d}.csv").write_bytes(
+            _csv([(k * 1000, 1, "", "x") for k in range(number + 1)], True))
+    with progress.watching(Recorder()):
+        result = calculator.assess(str(tmp_path), engine="dask", scheduler=client)
+    assert Recorder.rows == result.input.rows == 78
+    assert Recorder.bytes == result.input.bytes
