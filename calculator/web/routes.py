@@ -133,7 +133,9 @@ def assess() -> str:
         default_region=ruleset.default_region, formats=FORMATS,
         zones=sorted(available_timezones()), readings=readings,
         headline=HEADLINE_READING.key, max_log=max_content(),
-        max_body=current_app.config.get("MAX_CONTENT_LENGTH"), column_options=[
+        max_body=current_app.config.get("MAX_CONTENT_LENGTH"),
+        async_above=current_app.config.get("ASYNC_ABOVE"),
+        max_job=current_app.config.get("JOB_MAX_CONTENT_LENGTH"), column_options=[
             {"option": OPTION[fact], "label": _COLUMN_LABELS[fact],
              "common": COMMON_NAMES[fact]} for fact in OPTION])
 

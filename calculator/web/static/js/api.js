@@ -27,6 +27,9 @@
       xhr.open(method, url);
       xhr.setRequestHeader("Accept", options.accept || "application/json, application/problem+json");
       if (options.contentType) { xhr.setRequestHeader("Content-Type", options.contentType); }
+      Object.keys(options.headers || {}).forEach(function (name) {
+        xhr.setRequestHeader(name, options.headers[name]);
+      });
       if (options.auth !== false && key()) { xhr.setRequestHeader("Authorization", "Bearer " + key()); }
       if (options.onUpload) {
         xhr.upload.addEventListener("progress", function (event) {
@@ -36,6 +39,7 @@
       if (options.onSent) { xhr.upload.addEventListener("load", options.onSent); }
       xhr.addEventListener("load", function () {
         resolve({status: xhr.status, location: xhr.getResponseHeader("Location"),
+                 retryAfter: Number(xhr.getResponseHeader("Retry-After")) || 0,
                  text: xhr.responseText, json: parse(xhr.responseText)});
       });
       xhr.addEventListener("error", function () {
@@ -53,7 +57,8 @@
     // The limit counts the log's bytes after decompression: compressing it does not help.
     413: "The limit counts the log as it is after decompression, so compressing it does not help. " +
          "Split the log by period and assess each part, or ask whoever runs the service to assess it " +
-         "for you: the service's own tools have no size limit.",
+         "for you: the service's own tools have no size limit. Programs can send large logs as a " +
+         "job (POST /v1/assessments with Prefer: respond-async, then GET /v1/jobs/{id}).",
     415: "Send the log as a file: CSV, JSON Lines or JSON, gzip or not.",
     422: "Correct the file or the option named above, then try again (rows count from 1, the header not counted)."
   };

@@ -54,28 +54,91 @@
 
   function fail(problem) { throw Object.assign(new Error(problem.title), {problem: problem}); }
 
-  // The service's size limit (bytes, after decompression), stated by the page: a file over it
-  // is refused here, before a long upload that could only end in a 413.
+  // The service's size limits (bytes, after decompression), stated by the page: a file over
+  // the size for an answer in the request is sent as a job (docs/decisions/0093-0095); a file
+  // over the job limit is refused here, before a long upload that could only end in a 413.
   var maxBytes = Number(form.getAttribute("data-max-bytes")) || 0;
+  var asyncAbove = form.hasAttribute("data-async-above") ?
+    Number(form.getAttribute("data-async-above")) : null;
+  var maxJobBytes = Number(form.getAttribute("data-max-job-bytes")) || 0;
+  var cancelButton = byId("cancel-job"), cancelled = false, jobLocation = null;
+
+  function tooLarge(file, limit) {
+    fail({title: "The log is larger than this service accepts",
+          lines: [file.name + (file.several ? " come to " : " is ") + size(file.size) +
+                  "; this service accepts logs of up to " + size(limit) + " (" +
+                  limit.toLocaleString("en") + " bytes)."],
+          hint: api.hints[413]});
+  }
+
+  function wait(seconds) { return new Promise(function (done) { setTimeout(done, seconds * 1000); }); }
+
+  function jobProgress(job) {
+    var p = job.progress, words = {queued: "waiting for a worker", reading: "reading the log",
+      assessing: "evaluating every reading of the clause", storing: "storing the assessment",
+      ended: "finishing"};
+    var text = "Step 1 of 2: assessed as a job, " + (words[job.phase] || job.phase);
+    if (job.phase !== "queued") {
+      text += ": " + size(p.bytes_read) + " of " + size(p.bytes_total) + " read (" + p.percent +
+        "%), " + p.rows_read.toLocaleString("en") + " rows";
+    }
+    if (job.attempts > 1) { text += " (taken over by another worker)"; }
+    stage(text + "…", job.phase === "queued" ? null : p.percent / 100);
+  }
+
+  // Follows a job until it ends: the assessment's location, or the job's problem.
+  async function followJob(answer) {
+    jobLocation = answer.location;
+    cancelButton.hidden = false;
+    var job = answer.json;
+    while (true) {
+      if (cancelled) { fail({title: "The assessment was cancelled", lines: [
+        "Nothing was stored and the upload was deleted."], hint: ""}); }
+      if (job && job.state === "done") { return job.assessment; }
+      if (job && job.state === "failed") {
+        fail(api.words({status: job.problem.status, json: job.problem}));
+      }
+      if (job && job.state === "cancelled") { cancelled = true; continue; }
+      if (job) { jobProgress(job); }
+      await wait(answer.retryAfter || 1);
+      answer = await api.send("GET", jobLocation);
+      if (!api.ok(answer)) { fail(api.words(answer)); }
+      job = answer.json;
+    }
+  }
+
+  cancelButton.addEventListener("click", function () {
+    cancelled = true;
+    cancelButton.disabled = true;
+    if (jobLocation) { api.send("DELETE", jobLocation); }
+  });
 
   async function run() {
     // Several files are sent as several parts named log: the service reads them as one log.
     var file = chosen(Array.prototype.slice.call(byId("log").files));
-    if (maxBytes && file.size > maxBytes) {
-      fail({title: "The log is larger than this service accepts",
-            lines: [file.name + (file.several ? " come to " : " is ") + size(file.size) +
-                    "; this service accepts logs of up to " +
-                    size(maxBytes) + " (" + maxBytes.toLocaleString("en") + " bytes)."],
-            hint: api.hints[413]});
-    }
+    var asJob = asyncAbove !== null &&
+      (file.size > asyncAbove || (maxBytes > 0 && file.size > maxBytes));
+    var limit = asJob ? maxJobBytes : maxBytes;
+    if (limit && file.size > limit) { tooLarge(file, limit); }
     var data = new FormData(form);  // the key field has no name: it is never sent as a field
     ["format", "headline", "collected_from", "collected_to", "time_column", "posts_column",
      "post_id_column", "url_column", "platform_column"].forEach(function (name) {
       if (!data.get(name)) { data.delete(name); }  // empty: the API's default
     });
 
-    var answer = await api.send("POST", form.action, data, sending(
-      "Step 1 of 2", file, "evaluating the log under every reading of the clause…"));
+    var post = function (job) {
+      var options = sending("Step 1 of 2", file, job ? "the log is kept; waiting for a worker…" :
+                            "evaluating the log under every reading of the clause…");
+      if (job) { options.headers = {"Prefer": "respond-async"}; }
+      return api.send("POST", form.action, data, options);
+    };
+    var answer = await post(asJob);
+    if (answer.status === 413 && !asJob && asyncAbove !== null && maxJobBytes > maxBytes) {
+      answer = await post(true);  // over the request's limit once decompressed: as a job
+    }
+    if (answer.status === 202) {
+      answer = {status: 201, location: await followJob(answer), json: null};
+    }
     var location = answer.location;  // where the assessment is stored
     if (answer.status === 201 && !answer.json && location) {
       answer = await api.send("GET", location);  // a 201 that only says where it is
@@ -135,6 +198,10 @@
       clearInterval(timer);
       elapsed.textContent = "";
       button.disabled = false;
+      cancelButton.hidden = true;
+      cancelButton.disabled = false;
+      cancelled = false;
+      jobLocation = null;
     });
   });
 })();
