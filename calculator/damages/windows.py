@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from calculator.ingest.volume import pair_order, sorted_unique
+from calculator.ingest.volume import by_post, sorted_unique
 
 NS = 1_000_000_000
 RESOLUTIONS = (NS, 1_000_000, 1_000, 1)  # seconds, milliseconds, microseconds, nanoseconds
@@ -113,23 +113,15 @@ class DistinctCounter:
     """
 
     def __init__(self, instants: np.ndarray, ids: np.ndarray, window: int) -> None:
-        # One occurrence per (instant, id), in time order.
-        ordered = len(ids) < 2 or bool(np.all(
-            (instants[1:] > instants[:-1])
-            | ((instants[1:] == instants[:-1]) & (ids[1:] > ids[:-1]))))
-        if not ordered:  # a volume's occurrences come ordered and once each already
-            order = pair_order(instants, ids)
-            instants, ids = instants[order], ids[order]
-            keep = np.ones(len(ids), dtype=bool)
-            keep[1:] = (instants[1:] != instants[:-1]) | (ids[1:] != ids[:-1])
-            instants, ids = instants[keep], ids[keep]
-        self.instants, self.ids = instants, ids
+        # One occurrence per (instant, id) in time order, and their order by id then time.
+        self.instants, self.ids, by_id = by_post(instants, ids)
         self.window = window
-        self.total = len(sorted_unique(self.ids))
-        by_id = pair_order(self.ids, self.instants)
-        same = self.ids[by_id][1:] == self.ids[by_id][:-1]
-        earlier = self.instants[by_id][:-1][same]
-        later = self.instants[by_id][1:][same]
+        ids_by_id = self.ids[by_id]
+        same = ids_by_id[1:] == ids_by_id[:-1]
+        self.total = len(ids_by_id) - int(np.count_nonzero(same))
+        instants_by_id = self.instants[by_id]
+        earlier = instants_by_id[:-1][same]
+        later = instants_by_id[1:][same]
         self.pair_earlier, self.pair_later = earlier, later
         close = later - earlier < window
         self.opens = np.sort(later[close] - window)  # s > opens ...

@@ -7,6 +7,7 @@ grows with the number of distinct instants, not with the number of rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -98,8 +99,9 @@ class Volume:
             return None
         return self.occurrence_instants, self.occurrence_ids
 
-    @property
+    @cached_property
     def total_posts(self) -> int:
+        """Posts in all (distinct posts: each once), worked out once."""
         if self.occurrence_ids is not None:
             return count_unique(self.occurrence_ids)
         return int(self.posts.sum())
@@ -121,14 +123,34 @@ class Volume:
 
     @staticmethod
     def of_occurrences(instants: np.ndarray, ids: np.ndarray) -> Volume:
-        """A distinct-post volume; per instant, posts are its distinct ids."""
-        order = pair_order(instants, ids)
-        instants, ids = instants[order], ids[order]
-        keep = np.ones(len(ids), dtype=bool)
-        keep[1:] = (instants[1:] != instants[:-1]) | (ids[1:] != ids[:-1])
-        instants, ids = instants[keep], ids[keep]
+        """A distinct-post volume; per instant, posts are its distinct ids. Its occurrences
+        are kept in time order, each (instant, post) once."""
+        instants, ids, _ = by_post(instants, ids)
         folded = _fold_sorted(instants, np.ones(len(instants), dtype=np.int64), None)
         return Volume(folded[0], folded[1], folded[2], instants, ids)
+
+
+def by_post(instants: np.ndarray, ids: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Occurrences in time order with each (instant, post) once, and the order that lists
+    them by post, then time. One stable sort by post does it: on occurrences in time order
+    it keeps each post's in time order, and a repeated (instant, post) lands next to itself
+    (three to five sorts of every occurrence did this before)."""
+    if len(instants) > 1 and np.any(instants[1:] < instants[:-1]):
+        order = np.argsort(instants, kind="stable")
+        instants, ids = instants[order], ids[order]
+    by_id = np.argsort(ids, kind="stable")
+    if len(by_id) > 1:
+        first, second = by_id[:-1], by_id[1:]
+        repeated = (ids[second] == ids[first]) & (instants[second] == instants[first])
+        if repeated.any():
+            keep = np.ones(len(ids), dtype=bool)
+            keep[second[repeated]] = False
+            kept_by_id = by_id[np.concatenate(([True], ~repeated))]
+            # Positions among the kept occurrences (time order) of the kept, by post.
+            position = np.cumsum(keep) - 1
+            return instants[keep], ids[keep], position[kept_by_id]
+    return instants, ids, by_id
 
 
 def _fold_sorted(instants: np.ndarray, posts: np.ndarray,

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from calculator.damages.pricing import BASES, RATES, ScaledPricer, window_amount
 from calculator.damages.windows import DistinctCounter, worst_case
+from calculator.ingest.volume import Volume
 
 from .test_worst_case_windows import tariff
 
@@ -57,3 +58,18 @@ def test_the_same_post_seen_in_two_windows_counts_in_each_but_once_in_the_whole_
     counter = DistinctCounter(instants, ids, 10)
     assert counter.count(np.array([0, 10]), np.array([10, 20])).tolist() == [1, 2]
     assert counter.total == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=occurrences)
+def test_a_distinct_volume_counts_each_post_once_per_instant_and_once_in_all(pairs):
+    volume = Volume.of_occurrences(np.array([t for t, _ in pairs], dtype=np.int64),
+                                   np.array([p for _, p in pairs], dtype=np.int64))
+    per_instant = {t: len({p for u, p in pairs if u == t}) for t, _ in pairs}
+    assert volume.instants.tolist() == sorted(per_instant)
+    assert volume.posts.tolist() == [per_instant[t] for t in sorted(per_instant)]
+    assert volume.total_posts == len({p for _, p in pairs})
+    kept = list(zip(volume.occurrence_instants.tolist(), volume.occurrence_ids.tolist(),
+                    strict=True))
+    assert sorted(kept) == sorted(set(pairs))  # each (instant, post) once, none lost
+    assert volume.occurrence_instants.tolist() == sorted(volume.occurrence_instants.tolist())
