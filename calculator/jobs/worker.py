@@ -71,13 +71,14 @@ class Tracker:
 
 
 class Heartbeat:
-    """Renews the lease and records progress every ``every`` seconds, on its own thread."""
+    """Renews the lease and records progress on its own thread: every second (progress a
+    page can show), or every quarter of the lease if that is shorter."""
 
     def __init__(self, jobs: Jobs, job: Job, worker: str, lease: timedelta,
                  tracker: Tracker) -> None:
         self.jobs, self.job, self.worker, self.lease = jobs, job, worker, lease
         self.tracker = tracker
-        self.every = max(0.05, lease.total_seconds() / 4)
+        self.every = max(0.05, min(1.0, lease.total_seconds() / 4))
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="job-heartbeat", daemon=True)
 

@@ -103,3 +103,26 @@ def test_a_killed_workers_job_is_finished_by_another_with_the_same_answer(app, t
     assert {k: v for k, v in from_job.items() if k not in ("id", "created_at", "reference")} \
         == direct
     assert list((Path(app.instance_path) / "jobs").iterdir()) == []
+
+
+def test_a_worker_stopped_with_sigterm_gives_its_job_back_without_counting_it(app, tmp_path,
+                                                                             database_url):
+    client = app.test_client()
+    posted = client.post("/v1/assessments", data=many_rows_log(copies=3),
+                         content_type="application/gzip", headers={"Prefer": "respond-async"})
+    location = posted.headers["Location"]
+    worker = start_worker(database_url, tmp_path, "stopped")
+    try:
+        wait_for(lambda: client.get(location).get_json()["state"] == "running", 120,
+                 "the worker to take the job")
+        # Frozen while reading, asked to stop, then let go: it stops at its next report.
+        worker.send_signal(signal.SIGSTOP)
+        worker.send_signal(signal.SIGTERM)
+        worker.send_signal(signal.SIGCONT)
+        assert worker.wait(60) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    job = client.get(location).get_json()
+    assert (job["state"], job["attempts"]) == ("queued", 0), job
