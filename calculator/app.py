@@ -125,6 +125,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(observation_routes.blp)
     api.register_blueprint(subscription_routes.blp)
     api.register_blueprint(budget_routes.blp)
+    budget_routes.document_the_largest_reservation(api.spec, app.extensions["calculator.lookup"])
     # -- end of the reviewer pages
 
     @app.get("/docs/assets/<path:filename>")

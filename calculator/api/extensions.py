@@ -74,7 +74,8 @@ class Api(flask_smorest.Api):
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint, with error responses documented as problem details."""
 
-    def problem(self, status: int, description: str):
-        """Document that a view may answer ``status`` with problem details."""
-        return self.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_MIMETYPE,
+    def problem(self, status: int, description: str, schema: type[Schema] = ProblemSchema):
+        """Document that a view may answer ``status`` with problem details (``schema`` when
+        the problem carries members of its own)."""
+        return self.alt_response(status, schema=schema, content_type=PROBLEM_MIMETYPE,
                                  description=description)

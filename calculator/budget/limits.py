@@ -35,3 +35,12 @@ def limit_at(lookup: RuleLookup, platform: str, region: str, margin_percent: int
                 return Limit(clause.id, version.date, threshold, window, margin_percent,
                              threshold * margin_percent // 100)
     return None
+
+
+def largest_threshold(lookup: RuleLookup) -> int | None:
+    """The largest threshold of any damages clause version in the rules: no budget with a
+    limit can grant more posts at once. None when the rules hold no damages clause."""
+    return max((int(v.parameters["threshold_posts"])
+                for clause in lookup.ruleset.clauses.values()
+                if clause.kind == "liquidated-damages"
+                for v in clause.versions if "threshold_posts" in v.parameters), default=None)

@@ -26,7 +26,8 @@ from calculator.errors import Conflict, FieldProblem, InvalidArgument, RecordNot
 from calculator.rules import RuleLookup
 from calculator.storage.budget_schema import budget_reservations, budget_usage, budgets
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_NAME = re.compile(NAME_PATTERN)
 _SHOWN_WINDOW = 86400  # without a clause in force, "used" counts the last day
 # The budgets each engine's reservations have looked up, by (owner, name).
 _KNOWN: WeakKeyDictionary[Engine, dict[tuple[str, str], Budget]] = WeakKeyDictionary()

@@ -19,6 +19,7 @@ from calculator.api import auth
 from calculator.api.budgets.schemas import (
     BudgetCurveSchema,
     BudgetSchema,
+    BudgetSpentSchema,
     CreateBudgetSchema,
     GiveBackSchema,
     GivenBackSchema,
@@ -32,8 +33,9 @@ from calculator.api.problems import problem
 from calculator.api.records import json_response
 from calculator.budget import Budgets, Standing
 from calculator.budget.curve import budget_curve
+from calculator.budget.limits import largest_threshold
 from calculator.budget.log import csv_lines
-from calculator.budget.store import Recorded, Reservation
+from calculator.budget.store import NAME_PATTERN, Recorded, Reservation
 from calculator.errors import FieldProblem, InvalidArgument
 from calculator.timeutil import format_instant
 
@@ -94,7 +96,35 @@ def rate_headers(standing: Standing, retry_at: datetime | None = None) -> dict[s
             "RateLimit": f'"budget";r={left};t={seconds}'}
 
 
-@blp.route("/budgets/<string:name>")
+# Path parameters as the service accepts them, so that generated and hand-written calls alike
+# know a valid name before they send one.
+NAME_PARAMETER = {"in": "path", "name": "name", "required": True, "schema": {
+    "type": "string", "pattern": NAME_PATTERN, "maxLength": 64,
+    "description": "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit."}}
+RESERVATION_PARAMETER = {"in": "path", "name": "reservation", "required": True, "schema": {
+    "type": "string", "pattern": "^[0-9a-f]{32}$",
+    "description": "The id a returnable reservation answered with."}}
+# A returnable reservation's answer leads to giving back what it did not use.
+GIVE_BACK_LINK = {"GiveBack": {
+    "operationRef": "#/paths/~1v1~1budgets~1{name}~1reservations~1{reservation}~1return/post",
+    "parameters": {"name": "$request.path.name",
+                   "reservation": "$response.body#/reservation/id"}}}
+
+
+def document_the_largest_reservation(spec: Any, lookup: Any) -> None:
+    """Say in the OpenAPI document how many posts one reservation can ask for: at most the
+    largest threshold of a damages clause in the rules (more never fits any limit). The
+    number comes from the rules the service runs, so it is set when the app is made."""
+    largest = largest_threshold(lookup)
+    if largest is None:
+        return
+    for name in ("Reservation", "GiveBack"):
+        schema = spec.components.schemas.get(name)
+        if schema is not None:
+            schema["properties"]["posts"]["maximum"] = largest
+
+
+@blp.route("/budgets/<string:name>", parameters=[NAME_PARAMETER])
 class Budget(MethodView):
     @blp.arguments(CreateBudgetSchema)
     @blp.doc(security=auth.SECURITY)
@@ -137,10 +167,10 @@ class Budget(MethodView):
         return Response(status=204)
 
 
-@blp.route("/budgets/<string:name>/reservations")
+@blp.route("/budgets/<string:name>/reservations", parameters=[NAME_PARAMETER])
 class Reservations(MethodView):
     @blp.arguments(ReservationSchema)
-    @blp.doc(security=auth.SECURITY)
+    @blp.doc(security=auth.SECURITY, responses={201: {"links": GIVE_BACK_LINK}})
     @blp.response(201, GrantSchema, headers=RATE_HEADERS, description=(
         "Granted: the posts are recorded at now; fetch them."))
     @blp.problem(401, "No API key, or not a valid one, once keys exist.")
@@ -148,7 +178,7 @@ class Reservations(MethodView):
     @blp.problem(422, "posts is not a whole number from 1, or is more than the whole limit "
                       "(it would never fit: reserve fewer at a time).")
     @blp.problem(429, "Refused: the posts would put a window over the limit. Retry-After "
-                      "says when they fit; left_now how many fit now.")
+                      "says when they fit; left_now how many fit now.", BudgetSpentSchema)
     def post(self, body: dict[str, Any], name: str) -> Any:
         """Reserve posts before fetching them."""
         decision = budgets().reserve(name, body["posts"], now(), body["returnable"])
@@ -192,7 +222,8 @@ def recorded_document(recorded: Recorded) -> dict[str, Any]:
             "over_threshold_by": recorded.over_threshold_by}
 
 
-@blp.route("/budgets/<string:name>/reservations/<string:reservation>/return")
+@blp.route("/budgets/<string:name>/reservations/<string:reservation>/return",
+           parameters=[NAME_PARAMETER, RESERVATION_PARAMETER])
 class GiveBack(MethodView):
     @blp.arguments(GiveBackSchema)
     @blp.doc(security=auth.SECURITY)
@@ -211,7 +242,7 @@ class GiveBack(MethodView):
                              rate_headers(standing))
 
 
-@blp.route("/budgets/<string:name>/usage")
+@blp.route("/budgets/<string:name>/usage", parameters=[NAME_PARAMETER])
 class UsageRecords(MethodView):
     @blp.arguments(UsageSchema)
     @blp.doc(security=auth.SECURITY)
@@ -231,7 +262,7 @@ class UsageRecords(MethodView):
                              201, rate_headers(standing))
 
 
-@blp.route("/budgets/<string:name>/log")
+@blp.route("/budgets/<string:name>/log", parameters=[NAME_PARAMETER])
 class Log(MethodView):
     @blp.doc(security=auth.SECURITY, responses={"200": {
         "description": "The recorded usage, oldest first, as CSV (timestamp,platform,posts; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from calculator.api.arguments import InstantArg
+from calculator.api.extensions import ProblemSchema
 from calculator.schemas.curve import CurvePointSchema
 from calculator.timeutil import format_instant
 
@@ -119,3 +120,15 @@ class RecordedSchema(BudgetSchema):
         "posts, at (the second recorded), busiest (the most posts any window containing them "
         "holds now), over_by (how far that is over the limit) and over_threshold_by (over "
         "the clause's threshold itself: damages are owed).")})
+
+
+class BudgetSpentSchema(ProblemSchema):
+    """429 /problems/budget-spent: the posts do not fit now; when they do."""
+
+    posts = fields.Integer(metadata={"description": "The posts asked for."})
+    left_now = fields.Integer(metadata={"description": "How many posts fit now."})
+    retry_at = fields.String(metadata={"format": "date-time", "description": (
+        "The earliest instant the posts fit, if nothing else is reserved meanwhile; "
+        "Retry-After says the same in seconds.")})
+    limit = fields.Integer(metadata={"description": "The most any window may hold."})
+    window_seconds = fields.Integer()
