@@ -104,7 +104,7 @@ def main() -> None:
     local_cpu = cpu_seconds() - before
     local_peak = peak_rss_mb()
     with LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client:
         client.run(lambda: __import__("calculator.distributed.partitions"))  # warm workers
         workers_before = sum(client.run(cpu_seconds).values())

@@ -77,8 +77,10 @@ def connected(scheduler: str | Any | None) -> Iterator[Any]:
         yield scheduler
         return
     if scheduler is None:
+        # Port 0 for the scheduler's HTTP routes: the default (8787) may be another
+        # cluster's on this host.
         with LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
                 Client(cluster) as client:
             yield client
         return

@@ -35,7 +35,7 @@ BASE_S = 1_731_585_600
 @pytest.fixture(scope="session")
 def cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as local:
+                                  dashboard_address=":0", silence_logs=logging.ERROR) as local:
         yield local
 
 
@@ -335,3 +335,21 @@ def test_reading_on_dask_reports_progress_as_files_are_read(client, tmp_path):
         result = calculator.assess(str(tmp_path), engine="dask", scheduler=client)
     assert Recorder.rows == result.input.rows == 78
     assert Recorder.bytes == result.input.bytes
+
+
+def _pretend_version(version: str) -> None:
+    import calculator.distributed.engine as engine
+
+    engine.__version__ = version
+
+
+def test_workers_of_another_engine_version_are_refused_before_any_file_is_read(client,
+                                                                              tmp_path):
+    (tmp_path / "a.csv").write_bytes(_csv([(0, 1, "1", "x")], True))
+    client.run(_pretend_version, "0.0.1")
+    try:
+        with pytest.raises(InvalidArgument, match=r"workers run calculator 0\.0\.1"):
+            calculator.assess(str(tmp_path), engine="dask", scheduler=client)
+    finally:
+        client.run(_pretend_version, calculator.__version__)
+    assert calculator.assess(str(tmp_path), engine="dask", scheduler=client).input.rows == 1
