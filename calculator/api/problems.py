@@ -76,6 +76,9 @@ PROBLEM_TYPES: dict[str, str] = {
                     "budget's limit; Retry-After and retry_at say when the posts fit, "
                     "left_now how many fit now.",
     "storage-unavailable": "The database cannot be reached; retry later.",
+    "job-abandoned": "An assessment job whose workers stopped (killed, out of memory, or unable "
+                     "to read its upload) every time they took it up; it is not tried again. "
+                     "Split the log by period and send the parts.",
     "webhook-target-refused": "The webhook URL is not one the service calls: only http and "
                               "https, no credentials in it, and no loopback, private or "
                               "link-local host unless the operator allows them "

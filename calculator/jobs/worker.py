@@ -212,6 +212,11 @@ class Worker:
         if tracker.stopped and "shutdown" in tracker.stopped:
             self.jobs.release(job.id, self.name, counted=False)
             return Outcome(job.id, "queued", "the worker is stopping")
+        if now.state == "running" and now.lease_owner == self.name:
+            # Still ours, yet its upload is not here (uploads in a folder another host
+            # cannot see): another worker may reach it; after MAX_ATTEMPTS the job fails.
+            self.jobs.release(job.id, self.name)
+            return Outcome(job.id, "queued", "the upload cannot be read from this host")
         return Outcome(job.id, "stopped", tracker.stopped or "stopped")
 
     @staticmethod

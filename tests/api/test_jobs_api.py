@@ -204,3 +204,9 @@ def test_the_jobs_endpoints_are_documented(client):
     spec = client.get("/openapi.json").get_json()
     assert set(spec["paths"]["/v1/jobs/{job_id}"]) >= {"get", "delete"}
     assert "202" in spec["paths"]["/v1/assessments"]["post"]["responses"]
+
+
+def test_the_abandoned_jobs_problem_type_is_documented(client):
+    response = client.get("/problems/job-abandoned")
+    assert response.status_code == 200
+    assert "Split the log" in response.get_json()["description"]

@@ -135,3 +135,23 @@ def test_many_workers_take_every_job_exactly_once(queue):
     for thread in threads:
         thread.join()
     assert sorted(taken) == ids
+
+
+def test_a_worker_that_cannot_reach_the_upload_gives_the_job_back_until_it_is_abandoned(
+        database_url, lookup):
+    from calculator.jobs.worker import Worker
+
+    store = Store.open(database_url)
+    try:
+        queue = Jobs(store.engine)
+        job = submit(queue)  # its upload is in a folder this host does not have
+        worker = Worker(store, lookup)
+        outcomes = [worker.run_next() for _ in range(MAX_ATTEMPTS)]
+        assert [o.state for o in outcomes] == ["queued"] * MAX_ATTEMPTS
+        assert worker.run_next() is None
+        abandoned = queue.get(job.id)
+        assert abandoned.state == "failed"
+        assert abandoned.problem["type"] == "/problems/job-abandoned"
+        assert "/nowhere" not in str(abandoned.problem)
+    finally:
+        store.dispose()
