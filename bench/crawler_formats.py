@@ -1,6 +1,7 @@
 """Benchmark the crawler readers: a generated WARC and Heritrix crawl.log, events per second.
 
 Usage: python bench/crawler_formats.py [--warc-records N] [--crawl-lines N] [--scale F]
+                                       [--warc PATH]
 
 The default (50,000 WARC records, 1,000,000 crawl.log lines) runs in well under a minute,
 most of it spent writing the WARC with warcio; ``--warc-records 200000 --crawl-lines
@@ -10,7 +11,10 @@ It writes, into a temporary directory, a gzip-per-record WARC of X status pages 
 GraphQL timeline answers (20 posts each, some quoting another) and a Heritrix 3 crawl.log
 of X status pages, media fetches, DNS lookups and robots-precluded lines. Each file is
 then read in a fresh process (so the memory figure is the reader's, not the generator's)
-and the figures are printed: events, posts, seconds, events per second, peak RSS.
+and the figures are printed: events, posts, seconds, events per second, peak RSS. The WARC
+reader is printed beside the bare iteration of warcio and of FastWARC (``pip install
+fastwarc``, in the bench extra) over the same file, each in a fresh process: headers,
+target URI, HTTP status and content of every record, nothing else.
 """
 
 from __future__ import annotations
@@ -131,6 +135,60 @@ def read_file(fmt: str, path: str) -> dict[str, float]:
             "peak_mib": peak_kib / 1024}
 
 
+def bare_iteration(library: str, path: str) -> dict[str, float | str]:
+    """Iterate the WARC with a library alone, reading every record's headers, target URI,
+    HTTP status and content: the floor any reader built on it stands on. The digest of the
+    (type, URI, status, content length) of every record shows that two libraries read the
+    same records."""
+    import hashlib
+
+    seen = hashlib.sha256()
+    started = time.perf_counter()
+    records = 0
+    with open(path, "rb") as fh:
+        if library == "warcio":
+            from warcio.archiveiterator import ArchiveIterator
+
+            for record in ArchiveIterator(fh):
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                status = record.http_headers.get_statuscode() if record.http_headers else ""
+                size = len(record.content_stream().read())
+                seen.update(f"{record.rec_type} {uri} {status} {size}\n".encode())
+                records += 1
+        else:
+            from fastwarc.warc import ArchiveIterator as FastIterator
+
+            for record in FastIterator(fh, parse_http=True):
+                uri = record.headers.get("WARC-Target-URI")
+                status = record.http_headers.status_code if record.http_headers else ""
+                size = len(record.reader.read())
+                kind = str(record.record_type)
+                seen.update(f"{kind} {uri} {status} {size}\n".encode())
+                records += 1
+    seconds = time.perf_counter() - started
+    return {"records": records, "seconds": seconds, "digest": seen.hexdigest()[:16]}
+
+
+def compare_warc(path: Path, ours: dict[str, float]) -> None:
+    """Our reader beside the bare iteration of warcio and, when installed, FastWARC (the
+    bench extra), each in a fresh process; the goal (issue 12) is 1.5x the fastest."""
+    bare = {}
+    for library in ("warcio", "fastwarc"):
+        done = subprocess.run([sys.executable, __file__, "--bare", library, str(path)],
+                              capture_output=True, text=True)
+        if done.returncode == 0:
+            bare[library] = json.loads(done.stdout)
+        else:
+            print(f"    {library}: not measured ({done.stderr.strip().splitlines()[-1]})")
+    for library, run in bare.items():
+        print(f"    bare {library:<9} {int(run['records']):>10,} records in "
+              f"{run['seconds']:6.1f} s; ours is {ours['seconds'] / run['seconds']:.2f}x "
+              f"(records read: digest {run['digest']})")
+    digests = {run["digest"] for run in bare.values()}
+    if len(digests) > 1:
+        print("    the libraries did NOT read the same records")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warc-records", type=int, default=None)
@@ -138,15 +196,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiply the default sizes (50,000 records, 1,000,000 lines)")
     parser.add_argument("--read", nargs=2, metavar=("FORMAT", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--bare", nargs=2, metavar=("LIBRARY", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--warc", type=Path, help="read this WARC instead of generating one")
     args = parser.parse_args(argv)
     if args.read:
         print(json.dumps(read_file(*args.read)))
+        return 0
+    if args.bare:
+        print(json.dumps(bare_iteration(*args.bare)))
         return 0
     warc_records = args.warc_records or int(DEFAULT_WARC_RECORDS * args.scale)
     crawl_lines = args.crawl_lines or int(DEFAULT_CRAWL_LINES * args.scale)
     with tempfile.TemporaryDirectory(prefix="crawler-bench-") as tmp:
         targets = []
-        if warc_records:
+        if args.warc:
+            targets.append(("warc", args.warc))
+        elif warc_records:
             warc_path = Path(tmp) / "bench.warc.gz"
             started = time.perf_counter()
             write_warc(warc_path, warc_records)
@@ -171,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{int(result['events']):>10,} events, {int(result['posts']):>11,} posts in "
                   f"{result['seconds']:6.1f} s = {rate:>9,.0f} events/s, "
                   f"peak RSS {result['peak_mib']:.0f} MiB")
+            if fmt == "warc":
+                compare_warc(path, result)
     return 0
 
 
