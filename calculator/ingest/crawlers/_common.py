@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import gzip
 import io
 import zlib
 from collections.abc import Iterator
@@ -225,11 +224,21 @@ def maybe_gunzip(stream: BinaryIO, budget: DecompressionBudget,
 
 
 class _Gunzip(io.RawIOBase):
-    """gzip decompression (any number of members) that reports corrupt data as bad input."""
+    """gzip decompression (any number of members) that reports corrupt data as bad input.
+
+    zlib reads each member's header and checks its trailer itself: a WARC written gzip per
+    record has a member per record, and Python's gzip module spends more on reading those
+    headers than zlib on inflating them. Zero bytes between members are padding, as for
+    gzip; any other bytes that do not start a member are corrupt data."""
+
+    _READ = 256 * 1024  # compressed bytes read at once
 
     def __init__(self, raw: BinaryIO, budget: DecompressionBudget,
                  truncated_ends: bool = False) -> None:
-        self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._raw = raw
+        self._inflater = zlib.decompressobj(wbits=31)  # 31: a gzip member, header and trailer
+        self._pending = b""  # compressed bytes not yet given to zlib
+        self._in_member = False
         self._read = 0
         self._budget = budget
         self._truncated_ends = truncated_ends
@@ -238,21 +247,51 @@ class _Gunzip(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while True:
+            if self._inflater.eof:  # a member ended: what follows it may start another
+                # (zlib leaves it in unused_data, and in unconsumed_tail as well when the
+                # output was limited: the pending bytes are that tail, not more bytes).
+                self._pending = self._inflater.unused_data
+                self._inflater = zlib.decompressobj(wbits=31)
+                self._in_member = False
+            if not self._pending:
+                self._pending = self._raw.read(self._READ)
+                if not self._pending:
+                    return self._ended(buffer)
+            if not self._in_member:
+                self._pending = self._pending.lstrip(b"\x00")
+                if not self._pending:
+                    continue
+                self._in_member = True
+            size = self._inflate(self._pending, buffer)
+            self._pending = self._inflater.unconsumed_tail
+            if size:
+                return size
+
+    def _inflate(self, data: bytes, buffer: bytearray | memoryview) -> int:
+        """Inflate into ``buffer`` (at most its size); the bytes given out."""
         try:
-            data = self._gzip.read1(len(buffer))
-        except EOFError:
-            if not self._truncated_ends:
-                raise InvalidInput(f"the gzip data is corrupt or truncated after {self._read} "
-                                   "decompressed bytes") from None
-            return 0  # everything before the cut was given out already
-        except (OSError, zlib.error) as exc:
+            out = self._inflater.decompress(data, len(buffer))
+        except zlib.error as exc:
             raise InvalidInput(f"the gzip data is corrupt or truncated after {self._read} "
                                f"decompressed bytes ({exc})") from exc
-        size = len(data)
+        size = len(out)
         self._budget.charge(size)
-        buffer[:size] = data
+        buffer[:size] = out
         self._read += size
         return size
+
+    def _ended(self, buffer: bytearray | memoryview) -> int:
+        """The end of the compressed bytes: what zlib still holds is given out; then, inside
+        a member, the data is cut short."""
+        if self._in_member and not self._inflater.eof:
+            size = self._inflate(b"", buffer)
+            if size or self._inflater.eof:
+                return size
+            if not self._truncated_ends:
+                raise InvalidInput(f"the gzip data is corrupt or truncated after "
+                                   f"{self._read} decompressed bytes")
+        return 0  # everything before the cut was given out already
 
 
 _KNOWN_SCHEMES = ("data", "blob", "about", "chrome", "chrome-extension", "moz-extension",
