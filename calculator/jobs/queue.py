@@ -151,7 +151,7 @@ class Jobs:
         if not done:
             raise Conflict(f"job {job_id} has ended ({job.state}); nothing to cancel"
                            + (": delete its assessment instead" if job.state == "done"
-                              else ""), state=job.state)
+                              else ""))
         return job
 
     # -- the workers' side -----------------------------------------------------------------
