@@ -29,7 +29,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -72,7 +72,7 @@ class BudgetMiddleware:
         self.closing = False
         # Seconds from asking to the answer of a granted request, the longest seen: a wait
         # ends this much later, so that posts fetched (and logged) late in one window never
-        # share a window of the crawl's own log with posts granted at its end (0104).
+        # share a window of the crawl's own log with posts granted at its end (0105).
         self.lag = 0.0
 
     @classmethod
@@ -181,14 +181,14 @@ class BudgetMiddleware:
                      request, seconds)
         await self.sleep(seconds)
 
-    def refused(self, request: Request, refused: BudgetError) -> None:
+    def refused(self, request: Request, refused: BudgetError) -> NoReturn:
         """A refusal other than a spent budget: waiting cannot help."""
         if refused.status == 422:  # more posts in one request than the whole limit
             self.drop(request, str(refused))
         self.close(FAILED, f"the service refused the budget {self.budget.name!r}: {refused}")
         self.drop(request, "the budget service refused the budget")
 
-    def drop(self, request: Request, why: str) -> None:
+    def drop(self, request: Request, why: str) -> NoReturn:
         self.stats.inc_value("calculator_budget/dropped")
         logger.warning("calculator budget %r: not fetching %s: %s", self.budget.name,
                        request, why)
