@@ -71,11 +71,13 @@ def _scan(text: bytes) -> _Scan:
     special = np.flatnonzero(kinds)
     kind = kinds[special]
     del kinds
-    quotes = special[kind == _IS_QUOTE]
+    is_quote = kind == _IS_QUOTE
     slashes = special[kind == _IS_BACKSLASH]
-    if len(quotes) and len(slashes):
+    if len(slashes) and is_quote.any():
         # The run of backslashes just before each quote: an odd run escapes it. Runs are
         # found among the backslashes' positions (few, next to the text's length).
+        at = np.flatnonzero(is_quote)
+        quotes = special[at]
         starts = np.concatenate(([True], np.diff(slashes) != 1))
         run_start = np.maximum.accumulate(np.where(starts, np.arange(len(slashes)), 0))
         last = np.searchsorted(slashes, quotes - 1)  # the backslash at quote - 1, if any
@@ -83,12 +85,12 @@ def _scan(text: bytes) -> _Scan:
         found[found] = slashes[last[found]] == quotes[found] - 1
         run = np.zeros(len(quotes), dtype=np.int64)
         run[found] = last[found] - run_start[last[found]] + 1
-        quotes = quotes[run % 2 == 0]
-    structural = (kind != _IS_QUOTE) & (kind != _IS_BACKSLASH)
+        is_quote[at[run % 2 == 1]] = False
+    # Outside strings: an even number of (unescaped) quotes up to the byte (a uint8 sum
+    # wraps, which keeps its parity).
+    outside = (np.cumsum(is_quote, dtype=np.uint8) & 1) == 0
+    structural = outside & ~is_quote & (kind != _IS_BACKSLASH)
     positions, kind = special[structural], kind[structural]
-    # Outside strings: an even number of (unescaped) quotes before the byte.
-    outside = np.searchsorted(quotes, positions) % 2 == 0
-    positions, kind = positions[outside], kind[outside]
     bracket = (kind == _IS_OPEN) | (kind == _IS_CLOSE)
     depth = 1 + np.cumsum(np.where(kind[bracket] == _IS_OPEN, 1, -1))
     ended = np.flatnonzero(depth == 0)
@@ -168,8 +170,8 @@ class _Elements:
 
     def rest(self) -> io.BufferedReader:
         """What is not cut into blocks, as the strict reader reads it from the element
-        after the blocks: numbered on, and on the same line as in the log."""
-        head = b"\n" * (self.line - 1) + b"[" + self.pending
+        after the blocks (numbered on from ``element``, on the log's line ``line``)."""
+        head = b"[" + self.pending
         self.pending = b""
         return io.BufferedReader(_Replay(head, self.stream))
 
@@ -189,10 +191,10 @@ def read_json_array(stream: io.BufferedReader, result: TableRead, collector: _Co
     def strict(block: _Block) -> None:
         """The block's elements read by the strict reader; when they do not read as whole
         elements, it takes over from the block's start (after the blocks in flight)."""
-        text = io.BytesIO(b"\n" * (block.first_line - 1) + b"[" + block.text)
+        text = io.BytesIO(b"[" + block.text)
         try:
             tables = list(_json_array_tables(text, result, names, block.first_element,
-                                             fragment=True))
+                                             fragment=True, first_line=block.first_line))
         except (NotAFragment, InvalidInput):
             taken_over.append(block)
             elements.done = True  # cut no more blocks
@@ -220,5 +222,5 @@ def read_json_array(stream: io.BufferedReader, result: TableRead, collector: _Co
     if taken_over:
         elements.rewind(taken_over[0])
     for table, first_row in _json_array_tables(elements.rest(), result, names,
-                                               elements.element):
+                                               elements.element, first_line=elements.line):
         collector.add(table, first_row)

@@ -168,7 +168,7 @@ class NotAFragment(Exception):
 
 
 def _json_array_tables(stream: io.BufferedIOBase, result: TableRead, names: ColumnNames,
-                       first_element: int = 0, fragment: bool = False
+                       first_element: int = 0, fragment: bool = False, first_line: int = 1
                        ) -> Iterator[tuple[pa.Table, int]]:
     """A JSON array of objects, decoded one element at a time so it never sits whole.
 
@@ -178,12 +178,13 @@ def _json_array_tables(stream: io.BufferedIOBase, result: TableRead, names: Colu
     whitespace may follow: more text would otherwise go unread.
 
     A reader that takes over part way (``first_element`` elements already read) is handed
-    ``[`` and the text after the last element's comma: it numbers on from there, and
-    expects an element first. With ``fragment``, the text is elements each followed by a
-    comma (a block of a longer array), and anything else raises ``NotAFragment``."""
+    ``[`` and the text after the last element's comma: it numbers on from there (the
+    text starting on the log's line ``first_line``), and expects an element first. With
+    ``fragment``, the text is elements each followed by a comma (a block of a longer
+    array), and anything else raises ``NotAFragment``."""
     reader = JsonReader(decimal=True)
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    buffer, position, element, line = "", 0, first_element, 1
+    buffer, position, element, line = "", 0, first_element, first_line
     records: list[tuple[int, Any]] = []
     state = "start"
     ended = False

@@ -137,3 +137,12 @@ def test_one_element_not_whole_sends_the_rest_to_the_strict_reader_from_its_star
     fast = outcome(data, False, 64)
     assert fast == outcome(data, True)
     assert fast[0] == "error" and fast[2] == [51]
+
+
+def test_a_byte_that_is_not_utf8_deep_in_the_array_is_named_by_its_line():
+    good = b'{"timestamp": "2025-03-01T10:00:00Z", "posts": 2}'
+    bad = b'{"timestamp": "2025-03-01T10:00:00Z", "note": "caf\xe9"}'
+    data = b"[\n" + b",\n".join([good] * 40 + [bad] + [good] * 9) + b"\n]\n"
+    fast = outcome(data, False, 64)
+    assert fast == outcome(data, True)
+    assert fast[0] == "error" and fast[3] == [42]  # the line of element 41
