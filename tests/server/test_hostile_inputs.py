@@ -75,9 +75,10 @@ TABLE = [
             headers=[(f"X-Filler-{n}", "1") for n in range(120)]),
     Hostile("a 9 kB header field", "GET", "/v1/platforms", 431, "header-fields-too-large",
             headers=[("X-Big", "b" * 9000)]),
-    Hostile("a declared 300 MB body, not sent", "POST", "/v1/assessments", 413,
+    # Over the limit of a job too (4 GiB; 300 MB would be taken as a job): refused unread.
+    Hostile("a declared 5 GiB body, not sent", "POST", "/v1/assessments", 413,
             "payload-too-large", LOG,
-            [("Content-Type", "text/csv"), ("Content-Length", str(300 * 1024 * 1024))]),
+            [("Content-Type", "text/csv"), ("Content-Length", str(5 * 1024 ** 3))]),
     Hostile("a log of an unknown content type", "POST", "/v1/assessments", 415,
             "unsupported-media-type", LOG, [("Content-Type", "image/png")]),
     # The readers' findings, against the server: each once took minutes, a worker or a 500.
