@@ -101,15 +101,22 @@ class ArchiveRepository:
              cache_dir: Path | None = None) -> ArchiveRepository:
         """Open ``location``: a clone (used in place), a ``.bundle`` file or a git URL
         (cloned bare into ``cache_dir`` once, fetched again on later opens)."""
-        text = os.fspath(location)
+        given = text = os.fspath(location)
+        if not _is_url(text):
+            # git fetches from inside the cache folder, where a relative path would name
+            # something else; the absolute path also gives one cache key per bundle however
+            # it was spelled.
+            text = os.path.abspath(text)
         path = Path(text)
         if not _is_url(text) and path.is_dir():
             git_dir = Path(_git(["rev-parse", "--absolute-git-dir"], cwd=path).strip())
             return cls(name, git_dir)
         if not _is_url(text) and not path.exists():
-            raise ArchiveError(f"archive {name}: {text} is neither a folder, a bundle nor a "
+            raise ArchiveError(f"archive {name}: {given} is neither a folder, a bundle nor a "
                                "git URL")
-        cache = cache_dir or default_cache_dir()
+        # Absolute, so the opened repository's git_dir stays right if the process changes
+        # its working folder later.
+        cache = Path(os.path.abspath(cache_dir or default_cache_dir()))
         key = hashlib.sha256(text.encode()).hexdigest()[:16]
         target = cache / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}-{key}.git"
         if (target / "HEAD").is_file():

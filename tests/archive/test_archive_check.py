@@ -4,6 +4,7 @@ commit fails naming the file, version, clause and the closest passage."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from calculator.archive import check_archives
 from calculator.cli import main
 from calculator.rules import bundled_rules_dir, load_ruleset
+from tests.archive.conftest import ARCHIVE_DIR, BUNDLES
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +137,25 @@ def test_the_command_passes_on_the_bundled_rules(runner, archive_options, archiv
     assert "0 failures" in result.output
     assert "not checkable here: the text is held by the archive tosdr/tosdr-versions" \
         in result.output
+
+
+def test_a_bundle_given_by_a_relative_path_is_checked_again_from_the_same_cache(
+        runner, tmp_path, monkeypatch):
+    # git fetches from inside the cache folder, so a relative bundle path must be resolved
+    # against the user's folder first; the second run fetches into the first run's clone.
+    workdir = tmp_path / "repo"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    name = "OpenTermsArchive/pga-versions"
+    relative = os.path.relpath(ARCHIVE_DIR / BUNDLES[name], workdir)
+    assert not os.path.isabs(relative)
+    command = ["archive", "check", "--archive", f"{name}={relative}", "--cache", "cache"]
+    first = runner.invoke(main, command)
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(main, command)
+    assert second.exit_code == 0, second.output
+    assert second.output == first.output
+    assert len(list((workdir / "cache").glob("*.git"))) == 1
 
 
 def test_the_command_needs_an_archive_and_says_so(runner):
