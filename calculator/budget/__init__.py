@@ -6,6 +6,7 @@ and ``limits`` reads the limit in force from the rules. Knows nothing of HTTP.
 """
 
 from calculator.budget.limits import Limit, limit_at
-from calculator.budget.store import Budget, Budgets, Decision, Standing
+from calculator.budget.results import Budget, Decision, Standing
+from calculator.budget.store import Budgets
 
 __all__ = ["Budget", "Budgets", "Decision", "Limit", "Standing", "limit_at"]

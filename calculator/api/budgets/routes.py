@@ -35,7 +35,8 @@ from calculator.budget import Budgets, Standing
 from calculator.budget.curve import budget_curve
 from calculator.budget.limits import largest_threshold
 from calculator.budget.log import csv_lines
-from calculator.budget.store import NAME_PATTERN, Recorded, Reservation
+from calculator.budget.results import Recorded, Reservation
+from calculator.budget.store import NAME_PATTERN
 from calculator.errors import FieldProblem, InvalidArgument
 from calculator.timeutil import format_instant
 
