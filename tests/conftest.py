@@ -284,3 +284,36 @@ def start_server():
 def server_env(tmp_path) -> dict[str, str]:
     """The environment ``serving`` gives a server whose folder is ``tmp_path``."""
     return server_environment(tmp_path)
+
+
+# -- Object storage: a real S3 API (moto's server) on loopback ---------------------------
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_environment(s3_endpoint, monkeypatch):
+    """A fresh bucket, with credentials and endpoint where S3 clients look for them: the
+    environment. Yields the s3fs filesystem and the bucket's name."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1",
+                        "AWS_ENDPOINT_URL": s3_endpoint}.items():
+        monkeypatch.setenv(name, value)
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
+    store = s3fs.S3FileSystem()
+    bucket = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    store.mkdir(bucket)
+    yield store, bucket
+    s3fs.S3FileSystem.clear_instance_cache()

@@ -12,6 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import distributed
 import numpy as np
 import pyarrow as pa
 import pyarrow.feather as feather
@@ -24,8 +25,6 @@ from hypothesis import strategies as st
 import calculator
 from calculator.cli import main
 from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
-
-distributed = pytest.importorskip("distributed")
 
 # 2024-11-14T12:00:00Z: half a day before X's damages clause first came into force, so some
 # generated rows are left out as before it, and the rest are priced.
@@ -271,18 +270,9 @@ def _environ(values: dict[str, str | None]) -> None:
 
 
 @pytest.fixture
-def s3_bucket(client, monkeypatch):
-    import socket
-
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    values = dict(zip(_S3_NAMES, ("testing", "testing", "us-east-1",
-                                  f"http://127.0.0.1:{port}"), strict=True))
+def s3_bucket(client, monkeypatch, s3_endpoint):
+    values = dict(zip(_S3_NAMES, ("testing", "testing", "us-east-1", s3_endpoint),
+                      strict=True))
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     _environ({})
@@ -296,7 +286,6 @@ def s3_bucket(client, monkeypatch):
     finally:
         client.run(_environ, dict.fromkeys(_S3_NAMES))
         _environ({})
-        server.stop()
 
 
 def test_a_partitioned_log_in_s3_is_read_by_the_workers(client, s3_bucket):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
-import socket
 import tempfile
 from pathlib import Path
 
@@ -150,36 +148,6 @@ def test_the_cli_reads_several_paths_and_http_several_uploads_as_one_log(runner,
 
 
 # -- Object storage: a real S3 API (moto's server) on loopback ---------------------------
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3_environment(s3_endpoint, monkeypatch):
-    """Credentials and endpoint where S3 clients look for them: the environment."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1",
-                        "AWS_ENDPOINT_URL": s3_endpoint}.items():
-        monkeypatch.setenv(name, value)
-    import s3fs
-
-    s3fs.S3FileSystem.clear_instance_cache()
-    store = s3fs.S3FileSystem()
-    bucket = f"crawl-{os.getpid()}-{np.random.default_rng().integers(1 << 30)}"
-    store.mkdir(bucket)
-    yield store, bucket
-    s3fs.S3FileSystem.clear_instance_cache()
-
 
 def test_a_partitioned_log_in_s3_is_read_as_one_log(s3_environment):
     store, bucket = s3_environment
