@@ -11,7 +11,7 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from calculator.errors import FieldProblem, InvalidInput
-from calculator.ingest.crawlers import x_posts
+from calculator.ingest.crawlers import x_bodies, x_posts, x_urls
 from calculator.ingest.crawlers.hosts import Attribution, host_of
 from calculator.ingest.crawlers.options import ReadOptions
 from calculator.ingest.crawlers.x_posts import NO_POSTS, Posts
@@ -124,7 +124,7 @@ class Recognizer:
     def wants_body(self, url: str, attribution: Attribution) -> bool:
         """Whether this URL's answer body is worth reading to count posts (X API calls only)."""
         return attribution.platform == x_posts.PLATFORM and not attribution.media and \
-            x_posts.is_api_url(url)
+            x_urls.is_api_url(url)
 
     def posts(self, url: str | None, attribution: Attribution,
               body: bytes | str | None = None) -> Posts:
@@ -133,15 +133,15 @@ class Recognizer:
         or page size count only when no body is stored (or the body is not JSON)."""
         if not url or attribution.platform != x_posts.PLATFORM or attribution.media:
             return NO_POSTS
-        api = x_posts.is_api_url(url)
+        api = x_urls.is_api_url(url)
         if body:
-            found = x_posts.posts_in_body(body)
+            found = x_bodies.posts_in_body(body)
             if found is not None:
                 self.from_body += 1
                 self.empty_bodies += not found.ids
                 return found
             self.unreadable_bodies += 1
-        found = x_posts.posts_from_url(url)
+        found = x_urls.posts_from_url(url)
         if api and found.basis == "none":
             self.unsized_api += 1
         elif api and not body:

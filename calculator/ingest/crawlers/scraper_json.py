@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 from calculator import json_input
 from calculator.errors import InvalidInput
-from calculator.ingest.crawlers import x_posts
+from calculator.ingest.crawlers import x_bodies, x_posts
 from calculator.ingest.crawlers._common import (
     NS,
     Clock,
@@ -210,7 +210,7 @@ def _graphql_page_events(source: Rewindable, options: ReadOptions, report: ReadR
     index = 0
     for number, value in iter_json_values(source.again(), report):
         report.lines += 1
-        posts = x_posts.posts_in_document(value)
+        posts = x_bodies.posts_in_document(value)
         if posts is None:
             report.unparseable(number, "not an X GraphQL answer (no data with a timeline or "
                                        "post)")
@@ -261,9 +261,9 @@ def read_twarc2(stream: BinaryIO, options: ReadOptions,
         url = meta.get("url") if isinstance(meta.get("url"), str) else None
         attribution = recognizer.attribute(url) if url else UNKNOWN
         if "data" in value:
-            posts = x_posts.posts_in_document(value) or Posts(basis="body-count")
+            posts = x_bodies.posts_in_document(value) or Posts(basis="body-count")
         else:  # twarc2 flatten: one post per line, the page's metadata copied onto it
-            found = x_posts.posts_in_document({"data": [value]})
+            found = x_bodies.posts_in_document({"data": [value]})
             posts = Posts(found.ids, found.embedded, "item-record") if found else Posts()
         yield event(instant, "retrieved", url, attribution, posts, options, line=number)
     check_unparsed(report, final=True)

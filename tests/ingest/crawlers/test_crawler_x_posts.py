@@ -8,13 +8,9 @@ import pytest
 
 from calculator.ingest.crawlers import HostMap
 from calculator.ingest.crawlers.hosts import host_of
-from calculator.ingest.crawlers.x_posts import (
-    created_ms,
-    posts_from_url,
-    posts_in_body,
-    posts_in_document,
-    status_id,
-)
+from calculator.ingest.crawlers.x_bodies import posts_in_body, posts_in_document
+from calculator.ingest.crawlers.x_posts import created_ms
+from calculator.ingest.crawlers.x_urls import posts_from_url, status_id
 
 
 @pytest.fixture(scope="module")
