@@ -6,19 +6,32 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from calculator.ingest.crawlers.x_posts import Posts, unique
-
-# Timeline modules whose items are posts shown in the timeline (a conversation shown in a
-# profile, the thread under a post, a home or list conversation). Other modules
-# ("who-to-follow-…") hold users, and cursors hold nothing.
-CONVERSATION_MODULES = ("profile-conversation-", "conversationthread-", "home-conversation-",
-                        "list-conversation-")
-
+from calculator.ingest.crawlers.x_posts import (
+    CONVERSATION_MODULES,
+    FIND_DEPTH,
+    NESTED_DEPTH,
+    Posts,
+    unique,
+)
+from calculator.ingest.crawlers.x_timelines import timeline_posts
 
 
 def posts_in_body(body: bytes | str) -> Posts | None:
     """The posts in an X API or GraphQL answer body: one JSON document, or one per line (the
-    streaming API's newline- or CRLF-delimited answers); None when it is not JSON."""
+    streaming API's newline- or CRLF-delimited answers); None when it is not JSON.
+
+    A GraphQL timeline is counted by ``x_timelines`` without building the answer, when
+    it can be (the same posts); this walk counts everything else."""
+    if isinstance(body, bytes):
+        found = timeline_posts(body)
+        if found is not None:
+            return found
+    return walked_posts(body)
+
+
+def walked_posts(body: bytes | str) -> Posts | None:
+    """``posts_in_body`` by parsing the whole body and walking it: the reference the
+    faster ways of counting are held to."""
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -108,7 +121,7 @@ def _find_instructions(node: Any, depth: int) -> Iterator[dict[str, Any]]:
     # Timelines sit at different paths per operation (search_by_raw_query.search_timeline,
     # user.result.timeline.timeline, threaded_conversation_with_injections_v2…); walk the
     # dictionaries down to the first "instructions" list on each branch.
-    if depth > 10 or not isinstance(node, dict):
+    if depth > FIND_DEPTH or not isinstance(node, dict):
         return
     value = node.get("instructions")
     if isinstance(value, list):
@@ -192,7 +205,7 @@ def _nested_tweets(tweet: dict[str, Any], depth: int = 0) -> list[str]:
     holders = (tweet.get("quoted_status_result"), tweet.get("quotedRefResult"),
                legacy.get("retweeted_status_result") if isinstance(legacy, dict) else None)
     for holder in holders:
-        if not holder or depth > 5 or not isinstance(holder, dict):
+        if not holder or depth > NESTED_DEPTH or not isinstance(holder, dict):
             continue  # the common case: a post that quotes and reposts nothing
         inner = _unwrap(holder.get("result"))
         rest_id = _rest_id(inner)

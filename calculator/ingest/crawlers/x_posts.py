@@ -14,6 +14,14 @@ from dataclasses import dataclass
 
 PLATFORM = "x"  # the platform id of data/x/platform.yaml
 
+# Timeline modules whose items are posts shown in the timeline (a conversation shown in a
+# profile, the thread under a post, a home or list conversation). Other modules
+# ("who-to-follow-…") hold users, and cursors hold nothing.
+CONVERSATION_MODULES = ("profile-conversation-", "conversationthread-", "home-conversation-",
+                        "list-conversation-")
+FIND_DEPTH = 10  # how deep under ``data`` a timeline is looked for
+NESTED_DEPTH = 5  # how deep quotes of quotes are followed
+
 
 @dataclass(frozen=True)
 class Posts:
