@@ -13,6 +13,7 @@ from calculator import __version__
 from calculator.api import auth, health
 from calculator.api.assessments import routes as assessment_routes
 from calculator.api.budgets import routes as budget_routes
+from calculator.api.budgets.lean import serve_reservations_leanly
 from calculator.api.curves import routes as curve_routes
 from calculator.api.extensions import Api
 from calculator.api.jobs import routes as job_routes
@@ -64,6 +65,9 @@ class DefaultConfig:
     # Webhooks (docs/decisions/0080): loopback, private and link-local targets are refused
     # unless the operator allows them (CALCULATOR_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true).
     WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    # Ordinary reservations are answered without flask-smorest's machinery (decision 0113);
+    # off, every reservation goes through the route (the two answer alike).
+    LEAN_RESERVATIONS = True
 
 
 def instance_path(config: Mapping[str, Any] | None = None) -> str | None:
@@ -107,6 +111,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_problem_handlers(app)
     auth.refuse_basic_credentials(app)
+    if app.config["LEAN_RESERVATIONS"]:
+        serve_reservations_leanly(app)
     auth.guard_rule_lookups(app, rules_routes.blp.name)
     # After the key check: a lookup answered by ETag or from kept answers is still guarded.
     serve_lookups_from_cache(app, rules_routes.blp.name, ruleset.revision)

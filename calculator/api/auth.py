@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, current_app, g, request
 
 from calculator.errors import Unauthorized
 from calculator.storage import Store
+from calculator.storage.keys import KEY_NOT_VALID
 
 STORE = "calculator.store"
 SECURITY = [{"apiKey": []}]  # the OpenAPI requirement of a protected operation
@@ -50,7 +51,7 @@ def require_key() -> None:
                            "and reviews all need it; each key sees only its own records")
     name = keys.verify(token)
     if name is None:
-        raise Unauthorized("the API key is not valid: it is unknown or was revoked")
+        raise Unauthorized(KEY_NOT_VALID)
     g.calculator_owner = name
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from weakref import WeakKeyDictionary
 
 from calculator.rules import RuleLookup
 from calculator.timeutil import parse_duration
@@ -35,6 +36,43 @@ def limit_at(lookup: RuleLookup, platform: str, region: str, margin_percent: int
                 return Limit(clause.id, version.date, threshold, window, margin_percent,
                              threshold * margin_percent // 100)
     return None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A limit (None: no clause in force) and the instants between which it is the one in
+    force: from ``start`` (None: since ever) until before ``end`` (None: for good)."""
+
+    limit: Limit | None
+    start: datetime | None
+    end: datetime | None
+
+    def holds_at(self, at: datetime) -> bool:
+        return (self.start is None or self.start <= at) and (self.end is None or at < self.end)
+
+
+# The span each lookup last gave per (platform, region, margin): a reservation's limit is
+# found without walking the clauses while the same versions are in force.
+_SPANS: WeakKeyDictionary[RuleLookup, dict[tuple[str, str, int], Span]] = WeakKeyDictionary()
+
+
+def limit_span(lookup: RuleLookup, platform: str, region: str, margin_percent: int,
+               at: datetime) -> Span:
+    """The limit in force at ``at`` with the span over which it stays in force: no version
+    of a damages clause of the platform starts or ends inside it."""
+    known = _SPANS.setdefault(lookup, {})
+    key = (platform, region, margin_percent)
+    span = known.get(key)
+    if span is not None and span.holds_at(at):
+        return span
+    bounds = [bound for clause in lookup.clauses_of_kind(platform, "liquidated-damages")
+              for _, interval in lookup.in_force_periods(clause.id, region)
+              for bound in (interval.start, interval.end) if bound is not None]
+    span = Span(limit_at(lookup, platform, region, margin_percent, at),
+                max((b for b in bounds if b <= at), default=None),
+                min((b for b in bounds if b > at), default=None))
+    known[key] = span
+    return span
 
 
 def largest_threshold(lookup: RuleLookup) -> int | None:

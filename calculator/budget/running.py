@@ -10,8 +10,10 @@ forward, reads only the few seconds that left. When nothing is recorded after t
 can put over the limit; otherwise (a clock behind) the caller checks the periods that reach
 the later posts on the recorded seconds themselves.
 
-On PostgreSQL the whole step is one call of ``calculator_budget_reserve`` (migration 0005):
-one round trip, run outside an explicit transaction (the call is atomic). On SQLite the
+On PostgreSQL the whole step is one call of ``calculator_budget_reservation`` (migration
+0007): one round trip, run outside an explicit transaction (the call is atomic), which also
+checks the caller's key and, unless told the second, reads the database's clock once the
+budget is locked (decision 0114). On SQLite the
 same statements run here, inside the caller's ``BEGIN IMMEDIATE``. The two are held to the
 same answers by the tests, which run on both. See decision 0106.
 """
@@ -19,54 +21,93 @@ same answers by the tests, which run on both. See decision 0106.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from calculator.storage.budget_schema import budget_usage, budgets
+from calculator.storage.schema import api_keys
 
 GRANTED, REFUSED, LATER, MISSING = "granted", "refused", "later", "missing"
+UNAUTHORIZED, STALE = "unauthorized", "stale"
 _BATCH = 1000
 
-_RESERVE = text("SELECT outcome, total, oldest FROM calculator_budget_reserve("
-                ":id, :t, :posts, :start, :limit)")
+_RESERVE = text("SELECT outcome, at, total, oldest FROM calculator_budget_reservation("
+                ":key, :owner, :id, :t, :posts, :window, :limit, :valid_from, :valid_until)")
 
 
 @dataclass(frozen=True)
 class Slid:
-    """What one reservation call found, after sliding the total to ``start``."""
+    """What one reservation call found, after sliding the total to the window's start."""
 
-    outcome: str  # GRANTED, REFUSED, LATER (posts recorded after t) or MISSING (no budget)
-    total: int  # posts of every second from start on (the posts granted included)
-    oldest: int | None  # the first second with posts from start on
+    # GRANTED, REFUSED, LATER (posts recorded after t), MISSING (no budget), UNAUTHORIZED
+    # (the key is not an active key of the owner) or STALE (the instant read is outside
+    # the limit's span: ask again at ``at``).
+    outcome: str
+    total: int  # posts of every second from the window's start on (the posts granted too)
+    oldest: int | None  # the first second with posts from the window's start on
+    at: datetime | None = None  # the instant read once the lock was held (t not given)
 
 
-def reserve(connection: Connection, budget_id: str, t: int, posts: int, start: int,
-            limit: int | None) -> Slid:
-    """Slide the total to ``start`` and grant ``posts`` at ``t`` (recording them) when
-    nothing is recorded after t and the total plus the posts stays within ``limit``
-    (None: without limit). On SQLite the caller holds the write lock; on PostgreSQL the
-    connection is in autocommit and the function takes the row lock itself."""
-    values = {"id": budget_id, "t": t, "posts": posts, "start": start, "limit": limit}
+@dataclass(frozen=True)
+class Ask:
+    """One reservation's question. ``t`` None: at the instant read once the budget is
+    locked, which must fall in [valid_from, valid_until), the span over which ``limit``
+    and ``window`` are the ones in force. ``key``: the digest of the API key presented,
+    checked in the same call to be an active key of ``owner``."""
+
+    budget_id: str
+    t: int | None
+    posts: int
+    window: int
+    limit: int | None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    key: str | None = None
+    owner: str = ""
+
+
+def reserve(connection: Connection, ask: Ask) -> Slid:
+    """Slide the total to the window that ends at the reservation's second and grant the
+    posts there (recording them) when nothing is recorded after it and the total plus the
+    posts stays within the limit (None: without limit). On SQLite the caller holds the
+    write lock; on PostgreSQL the function takes the row lock itself, in one round trip."""
     if connection.dialect.name == "postgresql":
-        row = connection.execute(_RESERVE, values).one()
-        return Slid(row.outcome, int(row.total or 0), row.oldest)
+        row = connection.execute(_RESERVE, {
+            "key": ask.key, "owner": ask.owner, "id": ask.budget_id, "t": ask.t,
+            "posts": ask.posts, "window": ask.window, "limit": ask.limit,
+            "valid_from": ask.valid_from, "valid_until": ask.valid_until}).one()
+        return Slid(row.outcome, int(row.total or 0), row.oldest, row.at)
+    if ask.key is not None and connection.execute(select(api_keys.c.id).where(
+            api_keys.c.key_hash == ask.key, api_keys.c.name == ask.owner,
+            api_keys.c.revoked_at.is_(None))).first() is None:
+        return Slid(UNAUTHORIZED, 0, None)
     found = connection.execute(
         select(budgets.c.total_from, budgets.c.window_total, budgets.c.last_second)
-        .where(budgets.c.id == budget_id)).first()
+        .where(budgets.c.id == ask.budget_id)).first()
     if found is None:
         return Slid(MISSING, 0, None)
+    t, at = ask.t, None
+    if t is None:
+        at = datetime.now(UTC)
+        if ((ask.valid_from is not None and at < ask.valid_from)
+                or (ask.valid_until is not None and at >= ask.valid_until)):
+            return Slid(STALE, 0, None, at)
+        t = int(at.timestamp() // 1)
+    budget_id, start = ask.budget_id, t - ask.window + 1
     moved = found.window_total + _slide(connection, budget_id, found.total_from, start)
     later = found.last_second is not None and found.last_second > t
-    if later or (limit is not None and moved + posts > limit):
+    if later or (ask.limit is not None and moved + ask.posts > ask.limit):
         connection.execute(update(budgets).where(budgets.c.id == budget_id)
                            .values(total_from=start, window_total=moved))
-        return Slid(LATER if later else REFUSED, moved, oldest(connection, budget_id, start))
-    _upsert(connection, budget_id, t, posts)
+        return Slid(LATER if later else REFUSED, moved, oldest(connection, budget_id, start),
+                    at)
+    _upsert(connection, budget_id, t, ask.posts)
     connection.execute(update(budgets).where(budgets.c.id == budget_id).values(
-        total_from=start, window_total=moved + posts, last_second=t))
-    return Slid(GRANTED, moved + posts, oldest(connection, budget_id, start))
+        total_from=start, window_total=moved + ask.posts, last_second=t))
+    return Slid(GRANTED, moved + ask.posts, oldest(connection, budget_id, start), at)
 
 
 def add(connection: Connection, budget_id: str, t: int, posts: int) -> None:

@@ -16,15 +16,23 @@ from datetime import UTC, datetime
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from calculator.budget import running, turns
-from calculator.budget.limits import Limit, limit_at
+from calculator.budget.limits import Limit, limit_at, limit_span
 from calculator.budget.results import Budget, Decision, Recorded, Reservation, Standing
 from calculator.budget.window import Usage, earliest_fit, fits, used_now
-from calculator.errors import Conflict, FieldProblem, InvalidArgument, RecordNotFound
+from calculator.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidArgument,
+    RecordNotFound,
+    Unauthorized,
+)
 from calculator.rules import RuleLookup
 from calculator.storage.budget_schema import budget_reservations, budget_usage, budgets
+from calculator.storage.engine import unchecked
+from calculator.storage.keys import KEY_NOT_VALID
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _NAME = re.compile(NAME_PATTERN)
@@ -54,10 +62,14 @@ def check_name(name: str) -> str:
 class Budgets:
     """The budgets of one owner (an API key's name; None on an open service)."""
 
-    def __init__(self, engine: Engine, lookup: RuleLookup, owner: str | None) -> None:
+    def __init__(self, engine: Engine, lookup: RuleLookup, owner: str | None,
+                 key: str | None = None) -> None:
         self.engine = engine
         self.lookup = lookup
         self.owner = owner or ""
+        # The digest of the API key the owner presented: a reservation checks it is still
+        # an active key of the owner in its own call (None: not checked there).
+        self.key = key
 
     # -- budgets -------------------------------------------------------------------------
 
@@ -148,45 +160,70 @@ class Budgets:
 
     # -- reservations --------------------------------------------------------------------
 
-    def reserve(self, name: str, posts: int, now: datetime,
+    def reserve(self, name: str, posts: int, now: datetime | None = None,
                 returnable: bool = False) -> Decision:
         """Grant ``posts`` at ``now`` and record them iff every period of the window that
         contains now stays within the limit; otherwise refuse, saying when they fit. A
-        returnable reservation may give back what it did not use (``give_back``).
+        returnable reservation may give back what it did not use (``give_back``). Without
+        ``now``, the instant is read once the budget is locked (on PostgreSQL the
+        database's clock), so that reservations are recorded in the order they are made.
 
         One call to the database on the way that matters (nothing recorded after now):
         the budget's running total is slid to the trailing window and compared with the
-        limit (``running.reserve``). A clock behind the posts already recorded takes the
-        general way, which checks every period that reaches them."""
+        limit (``running.reserve``), the owner's key checked in the same call. A clock
+        behind the posts already recorded takes the general way, which checks every
+        period that reaches them."""
         _check_posts(posts)
-        t = _second(now)
-        for fresh in (False, True):
+        fresh = retried = False
+        while True:
             budget = self._known(name, fresh)
-            limit = self._limit(budget, now)
+            span = limit_span(self.lookup, budget.platform, budget.region,
+                              budget.margin_percent, now or datetime.now(UTC))
+            limit = span.limit
             window = limit.window if limit is not None else _SHOWN_WINDOW
-            start = t - window + 1
-            with self._reservation(alone=not returnable) as connection:
-                slid = running.reserve(connection, budget.id, t, posts, start,
-                                       None if limit is None else limit.posts)
-                if slid.outcome == running.MISSING:
-                    continue  # deleted (and perhaps made again) since it was cached
-                if slid.outcome == running.LATER:
-                    break
-                left = None if limit is None else max(0, limit.posts - slid.total)
-                refills = (None if limit is None or slid.oldest is None or slid.oldest > t
-                           else _instant(slid.oldest + window))
-                standing = Standing(budget, now, limit, slid.total, left, refills)
-                if slid.outcome == running.GRANTED:
-                    kept = (self._keep_reservation(connection, budget, t, posts, limit)
-                            if returnable else None)
-                    return Decision(True, posts, standing, reservation=kept)
-                assert limit is not None  # without a limit nothing is refused
-                when = running.earliest_fit(connection, budget.id, t, posts, slid.total,
-                                            start, limit.posts, window)
-                return Decision(False, posts, standing,
-                                retry_after=None if when is None else _instant(when),
-                                never=when is None)
-        return self._reserve_behind(name, posts, now, returnable)
+            ask = running.Ask(budget.id, None if now is None else _second(now), posts, window,
+                              None if limit is None else limit.posts, span.start, span.end,
+                              self.key, self.owner)
+            try:
+                with self._reservation(alone=not returnable) as connection:
+                    slid = running.reserve(connection, ask)
+                    if slid.outcome == running.UNAUTHORIZED:
+                        raise Unauthorized(KEY_NOT_VALID)
+                    if slid.outcome == running.MISSING:
+                        if fresh:
+                            break  # gone: the general way says so
+                        fresh = True  # deleted (and perhaps made again) since it was cached
+                        continue
+                    at = slid.at or now
+                    assert at is not None
+                    if slid.outcome == running.STALE:
+                        now = at  # another limit is in force at the instant read: ask for it
+                        continue
+                    if slid.outcome == running.LATER:
+                        now = at
+                        break
+                    t = _second(at)
+                    left = None if limit is None else max(0, limit.posts - slid.total)
+                    refills = (None if limit is None or slid.oldest is None or slid.oldest > t
+                               else _instant(slid.oldest + window))
+                    standing = Standing(budget, at, limit, slid.total, left, refills)
+                    if slid.outcome == running.GRANTED:
+                        kept = (self._keep_reservation(connection, budget, t, posts, limit)
+                                if returnable else None)
+                        return Decision(True, posts, standing, reservation=kept)
+                    assert limit is not None  # without a limit nothing is refused
+                    when = running.earliest_fit(connection, budget.id, t, posts, slid.total,
+                                                t - window + 1, limit.posts, window)
+                    return Decision(False, posts, standing,
+                                    retry_after=None if when is None else _instant(when),
+                                    never=when is None)
+            except DBAPIError as exc:
+                # A connection the server dropped (unchecked: one round trip less
+                # a call) is found dead by the call itself; once, on a new one.
+                if retried or not exc.connection_invalidated:
+                    raise
+                retried = True
+        return self._reserve_behind(name, posts, now or datetime.now(UTC), returnable)
 
     def _reserve_behind(self, name: str, posts: int, now: datetime,
                         returnable: bool) -> Decision:
@@ -350,7 +387,7 @@ class Budgets:
             with self._transaction() as connection:
                 yield connection
             return
-        with self.engine.connect() as connection:
+        with unchecked(self.engine).connect() as connection:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
     def _standing(self, budget: Budget, now: datetime, limit: Limit | None,

@@ -7,9 +7,11 @@ a SQLite file in the instance folder is used, created on first start.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -116,6 +118,27 @@ def make_engine(url: str | URL, **options: Any) -> Engine:
         return engine
     options.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **options)
+
+
+# Each PostgreSQL engine's sibling without the check before use (see ``unchecked``).
+_UNCHECKED: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+_UNCHECKED_GUARD = threading.Lock()
+
+
+def unchecked(engine: Engine) -> Engine:
+    """An engine on the same database whose connections are not checked before use (one
+    round trip less per call), for a call that repeats itself once on a connection found
+    dead instead (``sqlalchemy.exc.DBAPIError.connection_invalidated``). It is disposed
+    with ``engine``. SQLite's engines check nothing: ``engine`` itself."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    with _UNCHECKED_GUARD:
+        sibling = _UNCHECKED.get(engine)
+        if sibling is None:
+            sibling = create_engine(engine.url, pool_pre_ping=False)
+            _UNCHECKED[engine] = sibling
+            event.listen(engine, "engine_disposed", lambda _engine: sibling.dispose())
+    return sibling
 
 
 def describe_url(url: str | URL) -> str:

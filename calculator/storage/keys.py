@@ -22,7 +22,8 @@ from calculator.storage.schema import api_keys, records
 
 PREFIX = "calc_"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_KEY = re.compile(r"^calc_[A-Za-z0-9_-]{43}$")
+KEY_PATTERN = re.compile(r"^calc_[A-Za-z0-9_-]{43}$")
+KEY_NOT_VALID = "the API key is not valid: it is unknown or was revoked"
 
 
 def digest(key: str) -> str:
@@ -98,7 +99,7 @@ class KeyRing:
 
     def verify(self, presented: str) -> str | None:
         """The name of the active key ``presented`` is, or None."""
-        if not _KEY.match(presented):
+        if not KEY_PATTERN.match(presented):
             return None
         wanted = digest(presented)
         # One read on every protected call: in autocommit, so that it costs one round trip

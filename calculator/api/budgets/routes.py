@@ -35,7 +35,7 @@ from calculator.budget import Budgets, Standing
 from calculator.budget.curve import budget_curve
 from calculator.budget.limits import largest_threshold
 from calculator.budget.log import csv_lines
-from calculator.budget.results import Recorded, Reservation
+from calculator.budget.results import Decision, Recorded, Reservation
 from calculator.budget.store import NAME_PATTERN
 from calculator.errors import FieldProblem, InvalidArgument
 from calculator.timeutil import format_instant
@@ -61,8 +61,14 @@ def budgets() -> Budgets:
 
 
 def now() -> datetime:
+    return injected_now() or datetime.now(UTC)
+
+
+def injected_now() -> datetime | None:
+    """The test clock's now; None on a real clock, which a reservation reads itself once
+    the budget is locked (decision 0114)."""
     clock = current_app.config.get(CLOCK)
-    return clock() if clock is not None else datetime.now(UTC)
+    return clock() if clock is not None else None
 
 
 def document(standing: Standing) -> dict[str, Any]:
@@ -182,34 +188,40 @@ class Reservations(MethodView):
                       "says when they fit; left_now how many fit now.", BudgetSpentSchema)
     def post(self, body: dict[str, Any], name: str) -> Any:
         """Reserve posts before fetching them."""
-        decision = budgets().reserve(name, body["posts"], now(), body["returnable"])
-        standing = decision.standing
-        if decision.granted:
-            answer = {"granted": True, "posts": decision.posts, **document(standing)}
-            if decision.reservation is not None:
-                answer["reservation"] = reservation_document(decision.reservation)
-            return json_response(answer, 201, rate_headers(standing))
-        limit = standing.limit
-        assert limit is not None  # a budget without limit grants everything
-        if decision.never:
-            message = (f"{decision.posts:,} posts are more than the whole limit of "
-                       f"{limit.posts:,} posts per {limit.window:,} seconds; reserve fewer "
-                       "at a time")
-            raise InvalidArgument(f"posts: {message}",
-                                  problems=[FieldProblem(message, field="posts")])
-        retry = decision.retry_after
-        assert retry is not None
-        seconds = max(1, math.ceil((retry - standing.at).total_seconds()))
-        detail = (f"{decision.posts:,} posts now would put a {limit.window:,}-second window "
-                  f"over the limit of {limit.posts:,} posts ({limit.clause}); "
-                  f"{standing.left:,} posts are left now, and {decision.posts:,} fit from "
-                  f"{format_instant(retry)}")
-        return problem(429, "budget-spent", "Too Many Requests", detail,
-                       headers={"Retry-After": str(seconds),
-                                **rate_headers(standing, retry)},
-                       posts=decision.posts, left_now=standing.left,
-                       retry_at=format_instant(retry), limit=limit.posts,
-                       window_seconds=limit.window)
+        decision = budgets().reserve(name, body["posts"], injected_now(), body["returnable"])
+        return reservation_answer(decision)
+
+
+def reservation_answer(decision: Decision) -> Response:
+    """201 with the budget after the grant, 429 with when the posts fit, or 422 for posts
+    that never fit."""
+    standing = decision.standing
+    if decision.granted:
+        answer = {"granted": True, "posts": decision.posts, **document(standing)}
+        if decision.reservation is not None:
+            answer["reservation"] = reservation_document(decision.reservation)
+        return json_response(answer, 201, rate_headers(standing))
+    limit = standing.limit
+    assert limit is not None  # a budget without limit grants everything
+    if decision.never:
+        message = (f"{decision.posts:,} posts are more than the whole limit of "
+                   f"{limit.posts:,} posts per {limit.window:,} seconds; reserve fewer "
+                   "at a time")
+        raise InvalidArgument(f"posts: {message}",
+                              problems=[FieldProblem(message, field="posts")])
+    retry = decision.retry_after
+    assert retry is not None
+    seconds = max(1, math.ceil((retry - standing.at).total_seconds()))
+    detail = (f"{decision.posts:,} posts now would put a {limit.window:,}-second window "
+              f"over the limit of {limit.posts:,} posts ({limit.clause}); "
+              f"{standing.left:,} posts are left now, and {decision.posts:,} fit from "
+              f"{format_instant(retry)}")
+    return problem(429, "budget-spent", "Too Many Requests", detail,
+                   headers={"Retry-After": str(seconds),
+                            **rate_headers(standing, retry)},
+                   posts=decision.posts, left_now=standing.left,
+                   retry_at=format_instant(retry), limit=limit.posts,
+                   window_seconds=limit.window)
 
 
 def reservation_document(reservation: Reservation) -> dict[str, Any]:
