@@ -12,7 +12,14 @@ service's ``Retry-After`` says and asks again. ``record_usage(n)`` tells the ser
 posts fetched without asking. With ``batch=N`` the client reserves blocks of N posts and
 hands them out locally, so a fast crawler asks the service once per block instead of once per
 post; what a block did not use goes back to the service when the block is older than
-``hold`` seconds, or when the client is closed. See docs/decisions/0101-the-budget-clients.md.
+``hold`` seconds (``give_back_expired()`` checks), or when the client is closed. A grant from
+a block, or one reserved with ``returnable=True``, can be given back with ``release(grant)``
+when the fetch it was for never happened. See docs/decisions/0101-the-budget-clients.md and
+0116-a-crawl-gives-back-what-it-did-not-fetch.md.
+
+One client keeps its connections to the service open between calls (an ``httpx`` pool), so a
+crawler pays the TCP handshake once, not per reservation, wherever the server keeps them
+alive.
 
 The client needs only the service's URL, the budget's name and an API key; it imports no part
 of the calculator's core, so a crawler host does not load the rules or pandas to use it.
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,6 +89,12 @@ class Grant:
     left: int | None
     at: datetime
     document: dict[str, Any]  # the service's whole answer
+    # The returnable reservation the posts belong to (a block, or ``returnable=True``): what
+    # ``release`` gives them back to. None: a plain reservation, kept whatever happens.
+    reservation: str | None = None
+    # The client's clock when it asked for them (a block's posts: when the block was asked):
+    # how long a crawler has held them before fetching.
+    taken: float | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,10 @@ class Budget:
         self._path = f"/v1/budgets/{quote(name, safe='')}"
         self._lock = threading.Lock()
         self._block: _Block | None = None
+        # Round trips to the service, by kind ("reserve", "return", ...): what a batching
+        # crawler saves is measured, not assumed.
+        self.calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
 
     # -- the service's calls ---------------------------------------------------------------
 
@@ -170,12 +188,19 @@ class Budget:
     def delete(self) -> None:
         self._call("DELETE", self._path)
 
-    def reserve(self, posts: int = 1) -> Grant:
+    def platform(self, platform: str) -> dict[str, Any]:
+        """The service's document of a platform (its hosts, as its rules list them)."""
+        return self._call("GET", f"/v1/platforms/{quote(platform, safe='')}").json()
+
+    def reserve(self, posts: int = 1, returnable: bool = False) -> Grant:
         """Hold ``posts`` posts now, or raise ``BudgetSpent`` saying when they fit. In batch
-        mode the posts come from the local block when it has them."""
+        mode the posts come from the local block when it has them (and can always be given
+        back with ``release``); otherwise ``returnable`` asks the service to keep the
+        reservation so that ``release`` can give it back."""
         _check_posts(posts)
         if self.batch is None:
-            return self._grant(self._reserve(posts))
+            taken = self._clock()
+            return self._grant(self._reserve(posts, returnable), taken)
         with self._lock:
             block = self._block
             if block is not None and (block.left < posts or self._expired(block)):
@@ -185,7 +210,34 @@ class Budget:
                 block = self._new_block(posts)
             block.left -= posts
             return Grant(posts, block.grant.used, block.grant.left, block.grant.at,
-                         block.grant.document)
+                         block.grant.document, block.id, block.grant.taken)
+
+    def release(self, grant: Grant) -> None:
+        """Give back the posts of a grant whose fetch never happened (a request that failed
+        before it reached the site). Posts of the block still being handed out go back into
+        it (and to the service with the block's rest); others go to the service against
+        their reservation. Raises ``ValueError`` for a plain grant (nothing to give back
+        to) and ``BudgetError`` (404) once the service has forgotten the reservation, one
+        window after it was made."""
+        if grant.reservation is None:
+            raise ValueError("a plain reservation cannot be given back: reserve with "
+                             "returnable=True (or in batch mode)")
+        with self._lock:
+            block = self._block
+            if block is not None and block.id == grant.reservation:
+                block.left += grant.posts
+                return
+        self._give_back(grant.reservation, grant.posts)
+
+    def give_back_expired(self) -> int:
+        """Return the unused posts of a block older than ``hold`` (batch mode): a crawler
+        that stops asking for a while does not keep posts the rest of its fleet could use.
+        The number returned."""
+        with self._lock:
+            block = self._block
+            if block is None or not self._expired(block):
+                return 0
+            return self._return_locked()
 
     def wait_and_reserve(self, posts: int = 1, max_wait: float | None = None) -> Grant:
         """Reserve, sleeping as long as the service says whenever the budget is spent.
@@ -257,25 +309,37 @@ class Budget:
         body: dict[str, Any] = {"posts": posts}
         if returnable:
             body["returnable"] = True
+        self._count("reserve")
         return self._call("POST", f"{self._path}/reservations", body).json()
 
+    def _give_back(self, reservation: str, posts: int) -> None:
+        self._count("return")
+        self._call("POST", f"{self._path}/reservations/{reservation}/return", {"posts": posts})
+
+    def _count(self, kind: str) -> None:
+        with self._calls_lock:
+            self.calls[kind] += 1
+
     @staticmethod
-    def _grant(document: dict[str, Any]) -> Grant:
+    def _grant(document: dict[str, Any], taken: float | None = None) -> Grant:
+        reservation = document.get("reservation")
         return Grant(int(document["posts"]), int(document["used"]), document.get("left"),
-                     _instant(document["at"]), document)
+                     _instant(document["at"]), document,
+                     reservation["id"] if reservation else None, taken)
 
     def _new_block(self, posts: int) -> _Block:
         """A block of ``batch`` posts (at least ``posts``); when the budget has fewer left
         than a whole block but enough for ``posts``, a block of what is left."""
         size = max(posts, self.batch or posts)
+        taken = self._clock()
         try:
             document = self._reserve(size, returnable=True)
         except BudgetSpent as spent:
             if size == posts or spent.left_now < posts:
                 raise
             document = self._reserve(spent.left_now, returnable=True)
-        block = _Block(self._grant(document), document["reservation"]["id"],
-                       int(document["posts"]), self._clock())
+        block = _Block(self._grant(document, taken), document["reservation"]["id"],
+                       int(document["posts"]), taken)
         self._block = block
         return block
 
@@ -286,8 +350,7 @@ class Budget:
         block, self._block = self._block, None
         if block is None or block.left == 0:
             return 0
-        self._call("POST", f"{self._path}/reservations/{block.id}/return",
-                   {"posts": block.left})
+        self._give_back(block.id, block.left)
         return block.left
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None,

@@ -19,7 +19,17 @@ reserves ``CALCULATOR_BUDGET_UNSIZED_POSTS`` (default 1) first. Stats:
 ``calculator_budget/granted`` (posts), ``/deferred`` (waits), ``/deferred_seconds``,
 ``/not_counted`` (requests of no post of the platform), ``/recorded_after`` and ``/unused``
 (posts an answer held beyond or below its reservation), ``/dropped``, ``/unavailable``.
-See docs/decisions/0104 and 0105.
+
+Reservations are made in blocks (``CALCULATOR_BUDGET_BATCH`` posts, by default the crawl's
+``CONCURRENT_REQUESTS`` when that is at most 0.01 % of the limit, else one reservation per
+request), handed out locally and given back unused after ``CALCULATOR_BUDGET_HOLD`` seconds
+(default 2). The posts of a request that failed before reaching the site (connection refused,
+a name that does not resolve) are given back, and with ``CALCULATOR_BUDGET_COUNT =
+"accessed"`` also those of any download error and of answers without content (not 2xx or 304).
+Stats: ``/reservations`` and ``/returns`` (round trips to the service), ``/block_returned``
+(a block's unused posts), ``/given_back`` (posts of requests that did not fetch them) and
+``/kept_failed`` (posts of failed requests kept: the budget's reading still counts them).
+See docs/decisions/0104, 0105, 0116 and 0117.
 """
 
 from __future__ import annotations
@@ -29,21 +39,22 @@ import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
-from urllib.parse import quote
 
-import httpx
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet import error as net
 from twisted.internet import reactor
-from twisted.internet.task import deferLater
+from twisted.internet.defer import Deferred
+from twisted.internet.task import LoopingCall, deferLater
 from twisted.internet.threads import deferToThread
 
-from calculator.guard import Budget, BudgetError, BudgetSpent, BudgetUnavailable
-from calculator.ingest.crawlers.requested import RequestedPosts
+from calculator.guard import Budget, BudgetError, BudgetSpent, BudgetUnavailable, Grant
+from calculator.ingest.crawlers.requested import READINGS, RequestedPosts, answer_counts
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +64,35 @@ SPENT = "calculator_budget_spent"  # the spider's close reason when the budget i
 FAILED = "calculator_budget_error"  # ... when the service refuses the budget itself
 UNAVAILABLE_WAIT = 5.0  # seconds before asking again a service that did not answer
 TICK = 1.0  # a waiting request looks this often whether the crawl is closing
-RESERVED = "calculator_budget"  # request.meta key: (posts, monotonic instant of the ask)
+RESERVED = "calculator_budget"  # request.meta key: the request's Reserved
+DEFAULT_HOLD = 2.0  # seconds a block is handed out before its unused posts go back
+# A block is at most this share of the limit by default: blocks the fleet's spiders hold at
+# once take a negligible part of it (decision 0116).
+BLOCK_SHARE = 10_000
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """What a request holds: its posts, and the grant they came from (None: no post)."""
+
+    posts: int
+    grant: Grant | None = None
+
+
+def default_batch(limit: int | None, concurrency: int) -> int | None:
+    """The block size when the crawl does not set one: as many posts as the crawl has
+    requests in flight, if that is at most 0.01 % of the limit; else None (one reservation
+    per request: a small limit is not tied up in blocks)."""
+    size = concurrency if limit is None else min(concurrency, limit // BLOCK_SHARE)
+    return size if size >= 2 else None
+
+
+def never_sent(failure: BaseException) -> bool:
+    """A download error that shows no request reached the site: the connection was never
+    made (refused, no route, a name that does not resolve). A timeout or a connection lost
+    later may have carried the request, so its posts stay counted (decision 0116)."""
+    return isinstance(failure, net.DNSLookupError) or (
+        isinstance(failure, net.ConnectError) and not isinstance(failure, net.TimeoutError))
 
 
 class BudgetMiddleware:
@@ -61,11 +100,13 @@ class BudgetMiddleware:
 
     def __init__(self, crawler: Crawler, budget: Budget, posts: RequestedPosts, *,
                  close_spider: bool = False, max_wait: float | None = None,
-                 unsized: int = 1) -> None:
+                 unsized: int = 1, reading: str = "requested") -> None:
         self.crawler = crawler
         self.budget = budget
         self.posts = posts
         self.unsized = unsized
+        self.reading = reading
+        self.expiry: LoopingCall | None = None
         self.close_spider = close_spider
         self.max_wait = max_wait
         self.stats = crawler.stats
@@ -93,10 +134,25 @@ class BudgetMiddleware:
         if unsized < 0:
             raise ValueError("CALCULATOR_BUDGET_UNSIZED_POSTS is a whole number of posts, "
                              f"0 or more, not {unsized}")
-        budget = Budget(url, name, key)
-        posts = recognition(url, key, budget)
+        hold = settings.getfloat("CALCULATOR_BUDGET_HOLD", DEFAULT_HOLD)
+        if not hold > 0:
+            raise ValueError(f"CALCULATOR_BUDGET_HOLD is a number of seconds above 0, not {hold}")
+        reading = settings.get("CALCULATOR_BUDGET_COUNT") or "requested"
+        if reading not in READINGS:
+            raise ValueError(f"CALCULATOR_BUDGET_COUNT is one of {', '.join(READINGS)}, "
+                             f"not {reading!r}")
+        batch = settings.get("CALCULATOR_BUDGET_BATCH")
+        if batch is not None and settings.getint("CALCULATOR_BUDGET_BATCH", -1) < 0:
+            raise ValueError("CALCULATOR_BUDGET_BATCH is a whole number of posts, 0 or more "
+                             f"(0 or 1: one reservation per request), not {batch!r}")
+        posts, limit = recognition(url, Budget(url, name, key))
+        size = (default_batch(limit, settings.getint("CONCURRENT_REQUESTS", 16))
+                if batch is None else settings.getint("CALCULATOR_BUDGET_BATCH"))
+        budget = Budget(url, name, key, batch=size if size and size > 1 else None, hold=hold)
         middleware = cls(crawler, budget, posts, max_wait=max_wait, unsized=unsized,
+                         reading=reading,
                          close_spider=settings.getbool("CALCULATOR_BUDGET_CLOSE_SPIDER"))
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -109,12 +165,12 @@ class BudgetMiddleware:
             posts = self.unsized
         if posts == 0:
             self.stats.inc_value("calculator_budget/not_counted")
-            request.meta[RESERVED] = (0, None)  # seen on its way to the site
+            request.meta[RESERVED] = Reserved(0)  # seen on its way to the site
             return
         while not self.closing:
-            asked = time.monotonic()
             try:
-                await in_thread(self.budget.reserve, posts)
+                # Returnable, so that a request that fails can give its posts back.
+                grant = await self.ask(self.budget.reserve, posts, True)
             except BudgetSpent as spent:
                 await self.wait(request, spent)
                 continue
@@ -128,16 +184,25 @@ class BudgetMiddleware:
             except BudgetError as refused:
                 self.refused(request, refused)
             self.stats.inc_value("calculator_budget/granted", posts)
-            request.meta[RESERVED] = (posts, asked)
+            request.meta[RESERVED] = Reserved(posts, grant)
             return
         self.drop(request, "the spider is closing")
 
     async def process_response(self, request: Request, response: Response) -> Response:
-        if RESERVED not in request.meta or "cached" in response.flags:
+        held = request.meta.get(RESERVED)
+        if not isinstance(held, Reserved) or "cached" in response.flags:
             return response  # answered by a middleware before this one (the HTTP cache)
-        reserved, asked = request.meta[RESERVED]
-        if asked is not None:
-            self.lag = max(self.lag, time.monotonic() - asked)
+        reserved = held.posts
+        if held.grant is not None and held.grant.taken is not None:
+            # From the grant (a block's: when the block was asked) to the answer.
+            self.lag = max(self.lag, time.monotonic() - held.grant.taken)
+        if reserved and not answer_counts(self.reading, response.status):
+            # An answer the budget's reading does not count (decision 0116).
+            await self.give_back(request, held, f"answered {response.status}")
+            return response
+        if reserved and response.status >= 400:
+            self.stats.inc_value("calculator_budget/kept_failed", reserved)
+            return response  # requested all the same: it stays counted
         if self.posts.reads_answer(request.url):
             # The answer decides what an API call counts (decision 0011): posts beyond those
             # reserved are recorded as fetched; fewer are counted as reserved all the same.
@@ -148,10 +213,51 @@ class BudgetMiddleware:
                 self.stats.inc_value("calculator_budget/unused", reserved - held)
         return response
 
+    async def process_exception(self, request: Request, exception: BaseException) -> None:
+        """A download error: no answer came. Posts of a request that never reached the site
+        go back to the budget; under the accessed reading, those of any download error."""
+        held = request.meta.get(RESERVED)
+        if not isinstance(held, Reserved) or held.grant is None or held.posts == 0:
+            return
+        request.meta[RESERVED] = Reserved(0)  # handled once, whatever retries it
+        if self.reading == "accessed" or never_sent(exception):
+            await self.give_back(request, held, type(exception).__name__)
+        else:
+            self.stats.inc_value("calculator_budget/kept_failed", held.posts)
+
+    async def give_back(self, request: Request, held: Reserved, why: str) -> None:
+        """Give a failed request's posts back: to its block, or to the service."""
+        assert held.grant is not None
+        request.meta[RESERVED] = Reserved(0)
+        try:
+            await self.ask(self.budget.release, held.grant)
+        except BudgetError as error:
+            # Kept: more counted than fetched is the safe side.
+            self.stats.inc_value("calculator_budget/kept_failed", held.posts)
+            logger.warning("calculator budget %r: %s (%s) could not give back its %d posts: "
+                           "%s", self.budget.name, request, why, held.posts, error)
+            return
+        self.stats.inc_value("calculator_budget/given_back", held.posts)
+        logger.debug("calculator budget %r: %s (%s) gave back its %d posts", self.budget.name,
+                     request, why, held.posts)
+
+    async def ask(self, call: Callable[..., T], *args: Any) -> T:
+        """A call to the service, off the reactor; its round trips counted in the stats."""
+        try:
+            return await in_thread(call, *args)
+        finally:
+            self.note_calls()
+
+    def note_calls(self) -> None:
+        calls = self.budget.calls
+        self.stats.set_value("calculator_budget/reservations", calls["reserve"])
+        if calls["return"]:
+            self.stats.set_value("calculator_budget/returns", calls["return"])
+
     async def record(self, posts: int, request: Request) -> None:
         """Tell the service about posts an answer held beyond those reserved for it."""
         try:
-            usage = await in_thread(self.budget.record_usage, posts)
+            usage = await self.ask(self.budget.record_usage, posts)
         except BudgetError as error:
             self.stats.inc_value("calculator_budget/unrecorded", posts)
             logger.error("calculator budget %r: %s held %d posts more than reserved, and "
@@ -214,9 +320,38 @@ class BudgetMiddleware:
             await maybe_deferred_to_future(deferLater(reactor, min(left, TICK), lambda: None))
         self.closing = True
 
+    def spider_opened(self, spider: Spider) -> None:
+        if self.budget.batch is not None:
+            self.expiry = LoopingCall(self.expire)
+            self.expiry.start(min(TICK, self.budget.hold), now=False)
+
+    def expire(self) -> Deferred:
+        """Give back a block nobody has drawn on for ``hold`` seconds."""
+        asked = deferToThread(self.budget.give_back_expired)
+        asked.addCallbacks(self.block_returned,
+                           lambda failure: self.not_returned(failure.getErrorMessage()))
+        return asked
+
+    def block_returned(self, posts: int) -> None:
+        self.note_calls()
+        if posts:
+            self.stats.inc_value("calculator_budget/block_returned", posts)
+
+    def not_returned(self, why: str) -> None:
+        # Kept until the next try: the service has them counted, the safe side.
+        logger.warning("calculator budget %r: an unused block could not be given back: %s",
+                       self.budget.name, why)
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
         self.closing = True
-        self.budget.close()
+        if self.expiry is not None and self.expiry.running:
+            self.expiry.stop()
+        try:
+            self.block_returned(self.budget.give_back())
+        except BudgetError as error:
+            self.not_returned(str(error))
+        finally:
+            self.budget.close()
 
 
 async def in_thread(function: Callable[..., T], *args: Any) -> T:
@@ -224,25 +359,24 @@ async def in_thread(function: Callable[..., T], *args: Any) -> T:
     return await maybe_deferred_to_future(deferToThread(function, *args))
 
 
-def recognition(url: str, key: str | None, budget: Budget) -> RequestedPosts:
-    """The budget's platform and that platform's hosts, as the service's rules list them.
+def recognition(url: str, budget: Budget) -> tuple[RequestedPosts, int | None]:
+    """The budget's platform and that platform's hosts, as the service's rules list them,
+    and the budget's limit now (None: no clause in force). ``budget`` is closed after.
 
     Asked once, when the crawl starts: a wrong URL, name or key stops the crawl here with the
     service's own words, before any request is made."""
     try:
-        platform = budget.show()["platform"]
-        headers = {"Accept": "application/json"}
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        answer = httpx.get(f"{url.rstrip('/')}/v1/platforms/{quote(platform, safe='')}",
-                           headers=headers, timeout=10.0)
-        answer.raise_for_status()
-    except (BudgetError, httpx.HTTPError) as error:
-        budget.close()
+        shown = budget.show()
+        platform = shown["platform"]
+        document = budget.platform(platform)
+    except BudgetError as error:
         raise RuntimeError(f"calculator budget {budget.name!r} at {url}: {error}") from error
-    posts = RequestedPosts.from_platform_document(answer.json())
+    finally:
+        budget.close()
+    posts = RequestedPosts.from_platform_document(document)
     if not posts.recognizes_posts:
         logger.warning("calculator budget %r is for %s, whose posts the calculator does not "
                        "recognize in URLs: no request will reserve anything", budget.name,
                        platform)
-    return posts
+    limit = shown.get("limit")
+    return posts, int(limit["posts"]) if limit else None

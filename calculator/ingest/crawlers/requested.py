@@ -13,9 +13,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from calculator.ingest.crawlers import x_posts
-from calculator.ingest.crawlers._common import Recognizer
+from calculator.ingest.crawlers._common import Recognizer, answered_with_content
 from calculator.ingest.crawlers.hosts import HostMap
 from calculator.ingest.crawlers.options import ReadOptions
+
+# The counts a crawl can budget for (decision 0011): every request sent, or only those
+# answered with content. Distinct posts are not known before a fetch.
+READINGS = ("requested", "accessed")
+
+
+def answer_counts(reading: str, status: int) -> bool:
+    """Whether the readers count the posts of a request answered with ``status`` under
+    ``reading``: every answer is a request; only 2xx and 304 are accesses."""
+    if reading not in READINGS:
+        raise ValueError(f"a crawl budgets for one of {', '.join(READINGS)}, not {reading!r}")
+    return reading == "requested" or answered_with_content(status)
 
 
 class RequestedPosts:
