@@ -44,7 +44,13 @@ from typing import Any, NoReturn, TypeVar
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    IgnoreRequest,
+    NotConfigured,
+    UnsupportedURLSchemeError,
+)
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import error as net
@@ -87,11 +93,18 @@ def default_batch(limit: int | None, concurrency: int) -> int | None:
     return size if size >= 2 else None
 
 
+# Download errors that show no request reached the site: the connection was never made.
+# Scrapy wraps Twisted's errors in its own; errors it leaves unwrapped (no route to the
+# host...) are Twisted's connection errors, bar the timeout, which may come after sending.
+NEVER_SENT = (DownloadConnectionRefusedError, CannotResolveHostError,
+              UnsupportedURLSchemeError, net.DNSLookupError)
+
+
 def never_sent(failure: BaseException) -> bool:
-    """A download error that shows no request reached the site: the connection was never
-    made (refused, no route, a name that does not resolve). A timeout or a connection lost
-    later may have carried the request, so its posts stay counted (decision 0116)."""
-    return isinstance(failure, net.DNSLookupError) or (
+    """Whether a download error shows that the request never reached the site (refused,
+    no route, a name that does not resolve). A timeout, or a connection lost or a download
+    failed later, may have carried the request: its posts stay counted (decision 0116)."""
+    return isinstance(failure, NEVER_SENT) or (
         isinstance(failure, net.ConnectError) and not isinstance(failure, net.TimeoutError))
 
 

@@ -5,12 +5,13 @@ long before it is granted."""
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 import pytest
 
 from calculator.guard import Budget, BudgetError, BudgetSpent, BudgetUnavailable
-from tests.conftest import free_port
+from tests.conftest import free_port, serving
 from tests.guard.conftest import START
 
 
@@ -163,3 +164,71 @@ def test_a_batching_client_takes_what_is_left_when_a_whole_block_does_not_fit(se
         with pytest.raises(BudgetSpent):
             budget.reserve(1)
     assert Budget(url, "fleet").show()["used"] == 1_000_000
+
+
+def test_a_returnable_grant_whose_fetch_failed_is_given_back_and_leaves_the_log(service,
+                                                                                clock):
+    url, _app = service
+    with Budget(url, "fleet") as budget:
+        budget.create("x", region="US")
+        kept = budget.reserve(3, returnable=True)
+        failed = budget.reserve(2, returnable=True)
+        assert kept.reservation and failed.reservation and kept.reservation != failed.reservation
+        budget.release(failed)
+        assert budget.show()["used"] == 3
+        with pytest.raises(ValueError, match="plain reservation"):
+            budget.release(budget.reserve(1))  # no reservation kept to give back to
+        assert dict(budget.calls) == {"reserve": 3, "return": 1}
+    log = Budget(url, "fleet").log_csv().decode().splitlines()
+    assert log[1:] == ["2025-03-01T00:00:00Z,x,4"]
+
+
+def test_a_batching_client_takes_failed_posts_back_into_its_block_or_gives_them_to_the_service(
+        service, clock):
+    url, _app = service
+    with Budget(url, "fleet", batch=10, hold=5.0, clock=clock.seconds) as budget:
+        budget.create("x", region="US")
+        grants = [budget.reserve(1) for _ in range(10)]  # the first block, all handed out
+        assert {g.reservation for g in grants} == {grants[0].reservation}
+        budget.release(grants[0])  # back into the block still being handed out
+        again = budget.reserve(1)
+        assert again.reservation == grants[0].reservation
+        assert budget.calls["reserve"] == 1 and budget.calls["return"] == 0
+        budget.reserve(1)  # the block is used up: a second one
+        budget.release(grants[1])  # its block is gone: straight to the service
+        assert budget.calls == {"reserve": 2, "return": 1}
+        assert budget.show()["used"] == 10 + 10 - 1
+    # Closing gave back the second block's 9 unused posts: 10 fetched in all.
+    assert Budget(url, "fleet").show()["used"] == 10
+
+
+def test_a_block_nobody_draws_on_goes_back_once_older_than_hold(service, clock):
+    url, _app = service
+    with Budget(url, "fleet", batch=50, hold=5.0, clock=clock.seconds) as budget:
+        budget.create("x", region="US")
+        budget.reserve(20)
+        clock.now += timedelta(seconds=4)
+        assert budget.give_back_expired() == 0  # still young: kept for the next requests
+        clock.now += timedelta(seconds=1)
+        assert budget.give_back_expired() == 30
+        assert budget.give_back_expired() == 0
+        assert budget.show()["used"] == 20
+
+
+
+def test_one_client_keeps_its_connection_to_the_service_open_between_calls(tmp_path):
+    # The service under gunicorn's threaded worker, which keeps connections alive (the
+    # threaded test server and gunicorn's sync worker close each one), logging the port
+    # each request came from: one client's calls share one TCP connection.
+    log = tmp_path / "access.log"
+    command = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:{port}",
+               "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30",
+               "--access-logfile", str(log), "--access-logformat", "%({{remote_port}}e)s %(r)s",
+               "calculator.app:create_app()"]
+    with serving(tmp_path, command=command) as server, Budget(server.base, "fleet") as budget:
+        budget.create("x", region="US")
+        for _ in range(20):
+            budget.reserve(1)
+        budget.show()
+        calls = [line.split()[0] for line in log.read_text().splitlines() if "/budgets/" in line]
+    assert len(calls) == 22 and len(set(calls)) == 1

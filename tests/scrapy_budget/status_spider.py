@@ -29,8 +29,10 @@ class StatusSpider(scrapy.Spider):
         yield scrapy.Request(f"http://x.com/{self.profile}", meta={"proxy": self.proxy})
 
     def parse(self, response):
-        for link in response.css("a::attr(href)").getall():
-            yield response.follow(link, self.parse_post, meta={"proxy": self.proxy})
+        for link in response.css("a"):
+            # A link may name the proxy it is reached through (one that is down, say).
+            proxy = link.attrib.get("data-proxy", self.proxy)
+            yield response.follow(link.attrib["href"], self.parse_post, meta={"proxy": proxy})
 
     def parse_post(self, response):
         yield {"post": response.url.rsplit("/", 1)[-1]}

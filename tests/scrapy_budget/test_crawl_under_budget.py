@@ -23,7 +23,7 @@ import pytest
 from calculator.damages.assessment import assess
 from calculator.guard import Budget
 from calculator.rules import RuleLookup, bundled_rules_dir, load_ruleset
-from tests.conftest import BIN, Server, server_environment, serving
+from tests.conftest import BIN, Server, free_port, server_environment, serving
 
 SPIDER = Path(__file__).with_name("status_spider.py")
 LIMIT, WINDOW = 4, 5  # posts, seconds: the test rules' clause
@@ -78,11 +78,17 @@ API_ANSWERS = {
 }
 
 
+# Profiles of their own: four posts and nothing else; and four posts of which one is
+# served, two are reached through a proxy that is down and one is not found (404).
+QUARTET, FAILING = "quartet", "failing"
+
+
 @pytest.fixture
 def site() -> Iterator[SimpleNamespace]:
     """X's pages on loopback, reached as a proxy: a profile page linking to status pages.
     Every page but a profile is kept with the second it was served."""
     served: list[tuple[int, str]] = []
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
 
     class Pages(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -91,6 +97,14 @@ def site() -> Iterator[SimpleNamespace]:
             kind = "text/html"
             if path == f"/{API_USER}":  # links to the API: a timeline and a lookup
                 body = "".join(f'<a href="{api}">api</a>' for api in API_ANSWERS).encode()
+            elif path == f"/{QUARTET}":
+                body = "".join(f'<a href="/{QUARTET}/status/{i}">post</a>'
+                               for i in range(1, 5)).encode()
+            elif path == f"/{FAILING}":
+                body = (f'<a href="/{FAILING}/status/1">post</a>'
+                        + "".join(f'<a href="/{FAILING}/status/{i}" data-proxy="{down}">post</a>'
+                                  for i in (2, 3))
+                        + f'<a href="/{FAILING}/status/404">gone</a>').encode()
             elif path in API_ANSWERS:
                 served.append((int(time.time()), path))
                 kind, body = "application/json", API_ANSWERS[path].encode()
@@ -104,7 +118,11 @@ def site() -> Iterator[SimpleNamespace]:
             else:
                 served.append((int(time.time()), path))
                 body = b"<html><body><p>a post</p></body></html>"
-            self.send_response(200)
+            if path.endswith("/status/404"):
+                body = b"<html><body><p>this post was deleted</p></body></html>"
+                self.send_response(404)
+            else:
+                self.send_response(200)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -337,3 +355,50 @@ def test_the_budget_is_read_from_the_service_rules_not_the_crawler(service, smal
     shown.create("x")
     limit = shown.show()["limit"]
     assert (limit["posts"], limit["window_seconds"]) == (LIMIT, WINDOW)
+
+
+def test_a_spider_reserving_in_blocks_asks_the_service_once_per_block(
+        tmp_path, service, site, small_lookup):
+    runs = {}
+    for name, batch in (("one_by_one", 1), ("in_blocks", LIMIT)):
+        Budget(service.base, name).create("x", DAY_PART)
+        (tmp_path / name).mkdir()
+        runs[name] = crawl(tmp_path / name, service, site, name, QUARTET,
+                           "-s", f"CALCULATOR_BUDGET_BATCH={batch}")
+    stats = {name: finished(p, tmp_path / name, QUARTET)["stats"] for name, p in runs.items()}
+
+    # The same four posts fetched, reserved in one round trip instead of four.
+    assert len(site.served) == 2 * LIMIT
+    assert stats["one_by_one"]["calculator_budget/reservations"] == LIMIT
+    assert stats["in_blocks"]["calculator_budget/reservations"] == 1
+    for name, run in stats.items():
+        assert run["calculator_budget/granted"] == LIMIT
+        assert Budget(service.base, name).show()["used"] == LIMIT
+        assert owes_nothing([tmp_path / name / f"{QUARTET}.log"], small_lookup,
+                            DAY_PART) == LIMIT
+
+
+@pytest.mark.parametrize(("reading", "batch", "kept"), [("requested", 1, 1),
+                                                       ("accessed", LIMIT, 0)])
+def test_a_failing_crawl_gives_back_what_it_did_not_fetch(
+        tmp_path, service, site, small_lookup, reading, batch, kept):
+    budget = Budget(service.base, f"failing-{reading}")
+    budget.create("x", DAY_PART)
+    run = finished(crawl(tmp_path, service, site, budget.name, FAILING,
+                         "-s", f"CALCULATOR_BUDGET_COUNT={reading}",
+                         "-s", f"CALCULATOR_BUDGET_BATCH={batch}"), tmp_path, FAILING)
+
+    stats = run["stats"]
+    # Two posts behind a proxy that refuses connections, each tried three times (Scrapy's
+    # retries): every attempt reserved its post and gave it back, so a crawl that fails
+    # does not spend its budget. The 404 answer was requested all the same: it stays
+    # counted, unless the budget is kept for accessed posts.
+    assert stats["calculator_budget/granted"] == 1 + 2 * 3 + 1
+    assert stats["calculator_budget/given_back"] == 2 * 3 + (1 - kept)
+    assert stats.get("calculator_budget/kept_failed", 0) == kept
+    assert budget.show()["used"] == 1 + kept
+    # The crawl's own log counts exactly what the budget kept, under the budget's reading.
+    log = [tmp_path / f"{FAILING}.log"]
+    assert owes_nothing(log, small_lookup, DAY_PART, counts=(reading,)) == 1 + kept
+    recorded = recorded_usage(service, budget.name)
+    assert owes_nothing(recorded, small_lookup, DAY_PART, counts=RECORDED) == 1 + kept
