@@ -244,7 +244,7 @@ class BudgetMiddleware:
         request.meta[RESERVED] = Reserved(0)
         try:
             await self.ask(self.budget.release, held.grant)
-        except BudgetError as error:
+        except (BudgetError, ValueError) as error:  # ValueError: granted not returnable
             # Kept: more counted than fetched is the safe side.
             self.stats.inc_value("calculator_budget/kept_failed", held.posts)
             logger.warning("calculator budget %r: %s (%s) could not give back its %d posts: "
