@@ -131,18 +131,19 @@ def _above(at: np.ndarray, values: np.ndarray, thresholds: tuple[Threshold, ...]
 def trailing_curve(instants: np.ndarray, posts: np.ndarray, window: int,
                    max_points: int = DEFAULT_POINTS,
                    thresholds: tuple[Threshold, ...] = (),
-                   occurrences: tuple[np.ndarray, np.ndarray] | None = None) -> TrailingCurve:
+                   occurrences: tuple[np.ndarray, np.ndarray] | None = None,
+                   slot: int | None = None) -> TrailingCurve:
     """The trailing count of posts per ``window`` at every change point, or at most
     ``max_points`` of them (each span's lowest and highest), with the exact peak. With
     ``occurrences`` (instants, post numbers) the count is of distinct posts, as the
-    assessment's distinct reading counts them."""
+    assessment's distinct reading counts them (``slot``: they are a volume's coverage)."""
     if not MIN_POINTS <= max_points <= MAX_POINTS:
         raise ValueError(f"max_points must be from {MIN_POINTS} to {MAX_POINTS}")
     if len(instants) == 0:
         nothing = np.array([], dtype=np.int64)
         return TrailingCurve(window, nothing, nothing, 0, False, None, thresholds)
     eps = w.resolution_of(instants)
-    counter = w.counter_for(instants, posts, eps, window, occurrences)
+    counter = w.counter_for(instants, posts, eps, window, occurrences, slot)
     at = change_points(instants, window)
     values = trailing_counts(counter, at, window, eps)
     peak = w.peak(instants, counter, window, posts)
@@ -201,7 +202,8 @@ def assessment_curve(assessment: Assessment, max_points: int = DEFAULT_POINTS) -
     """The trailing count over the accesses an assessment counted."""
     counted = counted_volume(assessment)
     return trailing_curve(counted.instants, counted.posts, window_of(assessment), max_points,
-                          thresholds_of(assessment), counted.occurrences)
+                          thresholds_of(assessment), counted.occurrences,
+                          counted.coverage_slot)
 
 
 def stored_curve_document(basis: ReplayBasis, lookup: RuleLookup,
@@ -215,7 +217,8 @@ def stored_curve_document(basis: ReplayBasis, lookup: RuleLookup,
     versions = lookup.in_force_periods(clause.id, region)
     counted = _in_force(basis.volume, versions)
     curve = trailing_curve(counted.instants, counted.posts, _window(versions), max_points,
-                           _thresholds(versions), counted.occurrences)
+                           _thresholds(versions), counted.occurrences,
+                           counted.coverage_slot)
     return {"platform": basis.options.platform, "region": region, "clause": clause.id,
             "ruleset_revision": lookup.ruleset.revision, "input": basis.input,
             "counted": {"posts": counted.total_posts, "accesses": counted.total_accesses},

@@ -33,7 +33,8 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
         return [ReadingResult(r, Fraction(0), ()) for r in ALL_READINGS], None, set(), [], \
             False
     eps = w.resolution_of(instants)
-    counter = w.counter_for(instants, posts, eps, window, counted.occurrences)
+    counter = w.counter_for(instants, posts, eps, window, counted.occurrences,
+                            counted.coverage_slot)
     peak_span = w.peak(instants, counter, window, posts)
     days = w.calendar_bounds(instants, tz)
     spans = {

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from calculator.ingest.volume import by_post, sorted_unique
+from calculator.errors import InvalidArgument
+from calculator.ingest.volume import by_post, check_cuts, sorted_unique
 
 NS = 1_000_000_000
 RESOLUTIONS = (NS, 1_000_000, 1_000, 1)  # seconds, milliseconds, microseconds, nanoseconds
@@ -110,12 +111,22 @@ class DistinctCounter:
     both lie in it. For windows of the fixed length ``W``, the pair ``(a, b)`` lies in
     ``[s, s + W)`` exactly when ``b - W < s <= a``: counting pairs becomes counting
     intervals that contain ``s``, two binary searches for any number of windows.
+
+    ``slot``: the occurrences are a volume's coverage (its first and last of each post in
+    each ``slot``, decision 0122), which counts exactly the windows of length ``W`` when
+    ``W`` is at least a slot, and the others when no slot holds occurrences on both sides
+    of their bounds; None: every occurrence is given.
     """
 
-    def __init__(self, instants: np.ndarray, ids: np.ndarray, window: int) -> None:
+    def __init__(self, instants: np.ndarray, ids: np.ndarray, window: int,
+                 slot: int | None = None) -> None:
+        if slot is not None and window < slot:
+            raise InvalidArgument("distinct posts are counted in windows of a quarter hour "
+                                  "or more; this clause's window is shorter")
         # One occurrence per (instant, id) in time order, and their order by id then time.
         self.instants, self.ids, by_id = by_post(instants, ids)
         self.window = window
+        self.slot = slot
         ids_by_id = self.ids[by_id]
         same = ids_by_id[1:] == ids_by_id[:-1]
         self.total = len(ids_by_id) - int(np.count_nonzero(same))
@@ -137,27 +148,26 @@ class DistinctCounter:
             s = starts[fixed]
             inside = locate(self.opens, s) - locate(self.closes, s)
             result[fixed] -= inside
-        for index in np.flatnonzero(~fixed):  # other lengths (a 23- or 25-hour day): directly
+        other = np.flatnonzero(~fixed)
+        if len(other) and len(self.instants):
+            bounds = np.concatenate((starts[other], ends[other]))
+            after = np.searchsorted(self.instants, bounds)
+            inside = (after > 0) & (after < len(self.instants))
+            check_cuts(self.instants, after[inside] - 1, self.slot)
+        for index in other:  # other lengths (a 23- or 25-hour day): directly
             start, end = starts[index], ends[index]
             result[index] -= int(np.count_nonzero((self.pair_earlier >= start)
                                                   & (self.pair_later < end)))
         return result
 
-    def per_instant(self) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct ids at each instant (for display; these do not add up over time)."""
-        if len(self.instants) == 0:
-            return self.instants, self.instants
-        starts = np.concatenate(([0], np.flatnonzero(np.diff(self.instants)) + 1))
-        return self.instants[starts], np.diff(np.append(starts, len(self.instants)))
-
 
 def counter_for(instants: np.ndarray, posts: np.ndarray, eps: int, window: int,
-                occurrences: tuple[np.ndarray, np.ndarray] | None = None
-                ) -> PostCounter | DistinctCounter:
-    """The counter a volume needs: distinct post ids when its occurrences are given, posts
-    summed per instant otherwise."""
+                occurrences: tuple[np.ndarray, np.ndarray] | None = None,
+                slot: int | None = None) -> PostCounter | DistinctCounter:
+    """The counter a volume needs: distinct post ids when its occurrences (or coverage, of
+    ``slot``) are given, posts summed per instant otherwise."""
     if occurrences is not None:
-        return DistinctCounter(occurrences[0], occurrences[1], window)
+        return DistinctCounter(occurrences[0], occurrences[1], window, slot)
     return PostCounter(instants, posts, eps, window)
 
 

@@ -6,9 +6,11 @@ worker, so that many small files are not as many round trips). Workers read thei
 environment) into sparse per-instant counts,
 which are summed in a tree on the workers; post ids are shuffled by a hash of the id into
 buckets, each reduced on one worker (see ``partitions``). The client receives only the
-merged counts, each file's description, and, when the distinct count is priced, one
-occurrence per (instant, post). The pricing is the local engine's, on the same counts: the
-answer is the same to the cent and to the window (decision 0096).
+merged counts, each file's description, and, when the distinct count is priced, each
+bucket's different posts per instant (sparse counts, summed here) and its coverage (each
+post's first and last occurrence per quarter hour, decision 0122). The pricing is the local
+engine's, on the same counts: the answer is the same to the cent and to the window
+(decision 0096).
 
 Where the cluster comes from: a scheduler address (``tcp://host:8786``), a
 ``distributed.Client`` the caller made (for Kubernetes, YARN...; decision 0097), or, when
@@ -22,8 +24,6 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-
-import numpy as np
 
 from calculator import __version__
 from calculator.errors import InvalidArgument, InvalidInput
@@ -151,18 +151,14 @@ def read_on_dask(locations: Sequence[str | os.PathLike[str]], fmt: str | None,
         counts = [future.result() for future in merged]
     described = [file for found, _, _ in summaries for file in found]
     reads = [read for _, found, _ in summaries for read in found]
-    occurrences = None
-    kept = [b for b in posts if b.instants is not None]
-    if kept:
-        occurrences = (np.concatenate([b.instants for b in kept]),
-                       np.concatenate([b.numbers for b in kept]))
+    volume = p.merge_distinct(posts) if choices.count == "distinct" and posts else None
     distinct = sum(b.distinct for b in posts)  # the buckets' posts are disjoint
     if crawler:
-        read = _crawler_read(reads, counts, occurrences, distinct,  # type: ignore[arg-type]
+        read = _crawler_read(reads, counts, volume, distinct,  # type: ignore[arg-type]
                              choices, "+".join(sorted({f.format for f in described})))
     else:
         read = _table_read(reads, counts[0], has_post_ids,  # type: ignore[arg-type]
-                           occurrences, distinct, choices)
+                           volume, distinct, choices)
     if many:
         note_files(read, len(files), hidden)
     return ManyRead(read=read, files=described)
@@ -185,29 +181,30 @@ class _Unheard:
 
 
 def _table_read(tables: list[TableRead], counts: p.Counts, has_post_ids: bool,
-                occurrences: tuple[np.ndarray, np.ndarray] | None, distinct: int,
-                choices: ReadChoices) -> LogRead:
+                volume: Volume | None, distinct: int, choices: ReadChoices) -> LogRead:
     collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform,
                           choices.assume_tz)
     collector.builder.add(*counts)
     collector.has_post_ids = has_post_ids
-    if occurrences is not None:
-        collector.occurrences = [occurrences]
     whole = merge_tables(tables)
     collector.result = whole
-    read = from_table(finish_table(whole, collector, True), choices)
+    finished = finish_table(whole, collector, True)
+    if has_post_ids:
+        finished.build_distinct = None
+        finished.distinct = volume
+        finished.distinct_posts = distinct
+    read = from_table(finished, choices)
     if has_post_ids:
         read.counts["distinct_posts"] = distinct
     return read
 
 
 def _crawler_read(files: list[p.CrawlerFile], counts: list[p.Counts],
-                  occurrences: tuple[np.ndarray, np.ndarray] | None, distinct: int,
-                  choices: ReadChoices, fmt: str) -> LogRead:
+                  volume: Volume | None, distinct: int, choices: ReadChoices,
+                  fmt: str) -> LogRead:
     """The crawler files' counts and reports as one log's, as ``read_many`` makes them."""
     whole = CrawlCounts(Volume(*counts[0]), Volume(*counts[1]),
-                        Volume.of_occurrences(*occurrences) if occurrences is not None
-                        else Volume.empty(), distinct_posts=distinct)
+                        volume or Volume.empty(), distinct_posts=distinct)
     for number in ("requests", "responses", "embedded_posts", "events", "log_responses"):
         setattr(whole, number, sum(getattr(f.counts, number) for f in files))
     for found in files:

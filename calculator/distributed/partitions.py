@@ -6,7 +6,9 @@ per distinct instant: posts and rows); any number of them merge by summing equal
 in any order. Distinct posts are not additive across files (one post seen in two files is
 one post), so each file's (instant, post id) occurrences are split into buckets by a stable
 hash of the post id, every bucket is reduced on one worker, and buckets hold disjoint posts:
-their distinct counts add up, and their occurrences join without double counting.
+their distinct totals add up, so do their per-instant counts of different posts, and their
+coverages (each post's first and last occurrence per quarter hour) join without double
+counting.
 
 Nothing here imports Dask: these are plain functions that any worker (or a test) runs.
 """
@@ -33,7 +35,7 @@ from calculator.ingest.formats import (
 from calculator.ingest.many import FileRead, _in_file, expand, mixed_forms
 from calculator.ingest.source import LogSource
 from calculator.ingest.tabular import Collector, TableRead
-from calculator.ingest.volume import Volume, fold, pair_order, sorted_unique
+from calculator.ingest.volume import Volume, fold, sorted_unique
 
 Counts = tuple[np.ndarray, np.ndarray, np.ndarray]  # instants, posts, rows; ascending instants
 
@@ -165,16 +167,12 @@ def _count_crawler(source: LogSource, kind: str, choices: ReadChoices, hosts: Ho
     # Every gzip layer counted against this file's budget (decision 0050), as when read here.
     events, report = read_crawler_log(source.stream, kind,
                                       crawler_options(choices, hosts, source.budget))
-    counts = count_events(events, choices.platform, choices.embedded_posts)
-    distinct = counts.distinct
-    instants = distinct.occurrence_instants
-    numbers = distinct.occurrence_ids
-    if instants is None or numbers is None:
-        instants = numbers = np.zeros(0, dtype=np.int64)
+    counts = count_events(events, choices.platform, choices.embedded_posts, True)
+    instants, numbers = counts.occurrences or (np.zeros(0, np.int64), np.zeros(0, np.int64))
     # A crawler's post ids are all text to the shuffle: its numbers are its own sight order.
     pieces = _split_posts(instants, -1 - numbers, counts.post_ids, buckets)
     kept = replace(counts, requested=Volume.empty(), accessed=Volume.empty(),
-                   distinct=Volume.empty(), post_ids=[])
+                   distinct=Volume.empty(), post_ids=[], occurrences=None)
     return FilePart(files=(), reads=(CrawlerFile(report, kept),),
                     counts=(_counts(counts.requested), _counts(counts.accessed)),
                     has_post_ids=True, buckets=pieces)
@@ -236,19 +234,21 @@ def merge_counts(*parts: Counts) -> Counts:
 @dataclass(frozen=True)
 class BucketPosts:
     """A bucket's posts after the shuffle: how many different posts, and (when the distinct
-    count is priced) one occurrence per (instant, post), ids numbered so that no two buckets
-    share a number."""
+    count is priced) its distinct volume's parts: the different posts at each instant
+    (sparse counts, which add up over buckets of disjoint posts) and its coverage (each
+    post's first and last in every quarter hour, decision 0122), ids numbered so that no
+    two buckets share a number."""
 
     distinct: int
-    instants: np.ndarray | None
-    numbers: np.ndarray | None
+    counts: tuple[np.ndarray, np.ndarray] | None  # instants, posts
+    coverage: tuple[np.ndarray, np.ndarray] | None  # instants, post numbers
 
 
 def reduce_bucket(bucket: int, buckets: int, keep_occurrences: bool,
                   *pieces: PostPiece) -> BucketPosts:
-    """Every file's occurrences of one bucket's posts, joined. Text ids are told apart by
-    their text, over all the files; they get negative numbers ``-1 - bucket - buckets * k``,
-    which no other bucket gives."""
+    """Every file's occurrences of one bucket's posts, joined and reduced. Text ids are told
+    apart by their text, over all the files; they get negative numbers
+    ``-1 - bucket - buckets * k``, which no other bucket gives."""
     numbers = np.concatenate([p.numbers for p in pieces] or [np.zeros(0, np.int64)])
     instants = np.concatenate([p.instants for p in pieces] or [np.zeros(0, np.int64)])
     used = [p for p in pieces if len(p.text_index)]
@@ -262,8 +262,20 @@ def reduce_bucket(bucket: int, buckets: int, keep_occurrences: bool,
     distinct = len(sorted_unique(numbers))
     if not keep_occurrences:
         return BucketPosts(distinct, None, None)
-    order = pair_order(instants, numbers)
-    instants, numbers = instants[order], numbers[order]
-    keep = np.ones(len(numbers), dtype=bool)
-    keep[1:] = (instants[1:] != instants[:-1]) | (numbers[1:] != numbers[:-1])
-    return BucketPosts(distinct, instants[keep], numbers[keep])
+    volume = Volume.of_occurrences(instants, numbers)
+    return BucketPosts(distinct, (volume.instants, volume.posts), volume.occurrences)
+
+
+def merge_distinct(parts: list[BucketPosts]) -> Volume:
+    """The distinct volume of buckets of disjoint posts: their counts summed by instant,
+    their coverages joined in time order (no post is in two)."""
+    kept = [b for b in parts if b.counts is not None and b.coverage is not None]
+    if not kept:
+        return Volume.of_occurrences(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    nothing = np.zeros(0, dtype=np.int64)
+    instants, posts, _ = fold(np.concatenate([b.counts[0] for b in kept] + [nothing]),
+                              np.concatenate([b.counts[1] for b in kept] + [nothing]))
+    covered = np.concatenate([b.coverage[0] for b in kept] + [nothing])
+    numbers = np.concatenate([b.coverage[1] for b in kept] + [nothing])
+    order = np.argsort(covered, kind="stable")
+    return Volume.of_coverage(instants, posts, covered[order], numbers[order])

@@ -1,8 +1,8 @@
 """A crawler's access events folded into the three counts an assessment can price.
 
-``requested`` and ``accessed`` are posts per instant; ``distinct`` keeps one occurrence
-per (instant, post id) of the posts obtained, with ids replaced by sequence numbers so
-that no post id is kept.
+``requested`` and ``accessed`` are posts per instant; ``distinct`` counts the different
+post ids obtained at each instant and keeps their coverage (decision 0122), with ids
+replaced by sequence numbers so that no post id is kept.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ _FLUSH = 200_000  # events held as Python lists before they are folded into arra
 class CrawlCounts:
     requested: Volume
     accessed: Volume
-    distinct: Volume  # posts per instant are that instant's distinct ids; see occurrences
+    distinct: Volume  # posts per instant are that instant's distinct ids; see coverage
     requests: int = 0  # requests to the platform (events), whatever their answer
     responses: int = 0  # of those, answered with content
     distinct_posts: int = 0  # different post ids obtained, over the whole log
@@ -33,6 +33,8 @@ class CrawlCounts:
     excluded_rows: dict[str, int] = field(default_factory=dict)
     excluded_posts: dict[str, int] = field(default_factory=dict)
     post_ids: list[str] = field(default_factory=list)  # distinct's post number k is [k]
+    # Every (instant, post number) obtained, when asked for (a Dask worker shuffles them).
+    occurrences: tuple[np.ndarray, np.ndarray] | None = None
 
 
 _REPORT_EVERY = 8192  # events between two progress reports
@@ -62,10 +64,11 @@ class _Series:
         return self.builder.build()
 
 
-def count_events(events: Iterable[AccessEvent], platform: str,
-                 embedded_posts: bool) -> CrawlCounts:
+def count_events(events: Iterable[AccessEvent], platform: str, embedded_posts: bool,
+                 keep_occurrences: bool = False) -> CrawlCounts:
     """Fold the events of ``platform`` into requested, accessed and distinct counts; every
-    other event is counted as left out, by reason."""
+    other event is counted as left out, by reason. ``keep_occurrences``: also every
+    occurrence of a post, not only the distinct volume's coverage."""
     requested, accessed = _Series(), _Series()
     occurrence_instants: list[int] = []
     occurrence_ids: list[int] = []
@@ -103,8 +106,11 @@ def count_events(events: Iterable[AccessEvent], platform: str,
     progress.rows_read(result.events % _REPORT_EVERY)
     result.requested = requested.build()
     result.accessed = accessed.build()
-    result.distinct = Volume.of_occurrences(np.array(occurrence_instants, dtype=np.int64),
-                                            np.array(occurrence_ids, dtype=np.int64))
+    occurrences = (np.array(occurrence_instants, dtype=np.int64),
+                   np.array(occurrence_ids, dtype=np.int64))
+    result.distinct = Volume.of_occurrences(*occurrences)
+    if keep_occurrences:
+        result.occurrences = occurrences
     result.distinct_posts = len(ids)
     result.post_ids = list(ids)
     result.excluded_rows, result.excluded_posts = rows, posts

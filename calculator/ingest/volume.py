@@ -11,6 +11,8 @@ from functools import cached_property
 
 import numpy as np
 
+from calculator.errors import InvalidArgument
+
 # Pending chunk aggregates are merged once they hold this many entries.
 _MERGE_AT = 4_000_000
 
@@ -73,13 +75,27 @@ def pair_order(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return np.argsort(ranks1 * count2 + ranks2, kind="stable")
 
 
+# A distinct-post volume keeps, of each post's occurrences in one quarter hour (UTC), only
+# the first and the last (decision 0122). Every window the assessment counts distinct posts
+# in is either 24 hours long or starts and ends at a quarter hour (midnights of calendar
+# days and of clauses coming into force, in any zone of today's world), and such a window
+# holds a post exactly when it holds one of those two: the state follows posts and the
+# quarter hours they are seen in, not rows.
+COVERAGE_SLOT = 900 * 1_000_000_000
+
+
 @dataclass(frozen=True)
 class Volume:
     """Per distinct instant (UTC nanoseconds, ascending): posts and rows (accesses).
 
-    A volume of distinct posts also keeps its occurrences, one per (instant, post
-    number): its windows count post numbers once each, which per-instant sums cannot.
-    Post numbers stand for post ids in order of first sight; the ids themselves are not kept.
+    A volume of distinct posts counts, per instant, the different post numbers seen then,
+    and keeps its *coverage*: of each post's occurrences, the first and the last in every
+    quarter hour (``COVERAGE_SLOT``) in which it was seen, as (instant, post number) pairs
+    in time order. Its windows count post numbers once each, which per-instant sums cannot;
+    the coverage gives the same count as every occurrence for a window of 24 hours, or of
+    any length from one quarter hour to the next (``coverage_slot``: None when every
+    occurrence is kept). Post numbers stand for post ids in order of first sight; the ids
+    themselves are not kept.
     """
 
     instants: np.ndarray
@@ -87,6 +103,7 @@ class Volume:
     accesses: np.ndarray
     occurrence_instants: np.ndarray | None = None
     occurrence_ids: np.ndarray | None = None
+    coverage_slot: int | None = None
 
     @property
     def distinct(self) -> bool:
@@ -94,7 +111,7 @@ class Volume:
 
     @property
     def occurrences(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(instants, post numbers) of a distinct-post volume; None otherwise."""
+        """(instants, post numbers) of a distinct-post volume's coverage; None otherwise."""
         if self.occurrence_instants is None or self.occurrence_ids is None:
             return None
         return self.occurrence_instants, self.occurrence_ids
@@ -113,8 +130,11 @@ class Volume:
     def select(self, mask: np.ndarray) -> Volume:
         if self.occurrence_instants is None or self.occurrence_ids is None:
             return Volume(self.instants[mask], self.posts[mask], self.accesses[mask])
+        check_cuts(self.instants, np.flatnonzero(mask[1:] != mask[:-1]), self.coverage_slot)
         kept = is_in_sorted(self.occurrence_instants, self.instants[mask])
-        return Volume.of_occurrences(self.occurrence_instants[kept], self.occurrence_ids[kept])
+        return Volume(self.instants[mask], self.posts[mask], self.accesses[mask],
+                      self.occurrence_instants[kept], self.occurrence_ids[kept],
+                      self.coverage_slot)
 
     @staticmethod
     def empty() -> Volume:
@@ -123,11 +143,46 @@ class Volume:
 
     @staticmethod
     def of_occurrences(instants: np.ndarray, ids: np.ndarray) -> Volume:
-        """A distinct-post volume; per instant, posts are its distinct ids. Its occurrences
-        are kept in time order, each (instant, post) once."""
-        instants, ids, _ = by_post(instants, ids)
+        """A distinct-post volume of (instant, post number) occurrences in any order, with
+        repeats: per instant, posts are its distinct numbers; the coverage is kept."""
+        instants, ids, by_id = by_post(instants, ids)
         folded = _fold_sorted(instants, np.ones(len(instants), dtype=np.int64), None)
-        return Volume(folded[0], folded[1], folded[2], instants, ids)
+        kept = coverage_of(instants, ids, by_id, COVERAGE_SLOT)
+        return Volume(folded[0], folded[1], folded[2], instants[kept], ids[kept],
+                      COVERAGE_SLOT)
+
+    @staticmethod
+    def of_coverage(instants: np.ndarray, posts: np.ndarray, coverage_instants: np.ndarray,
+                    coverage_ids: np.ndarray, slot: int | None = COVERAGE_SLOT) -> Volume:
+        """A distinct-post volume from its parts: distinct posts per instant (ascending
+        instants) and a coverage (in time order), as ``of_occurrences`` makes them. Parts of
+        disjoint posts merge by summing the counts and joining the coverages."""
+        return Volume(instants, posts, posts, coverage_instants, coverage_ids, slot)
+
+
+def coverage_of(instants: np.ndarray, ids: np.ndarray, by_id: np.ndarray,
+                slot: int) -> np.ndarray:
+    """Which occurrences (unique, in time order; ``by_id`` lists them by post then time)
+    are the first or the last of their post in their ``slot``: ascending positions."""
+    if len(by_id) < 3:
+        return np.arange(len(by_id))
+    ids_by_id = ids[by_id]
+    slots = instants[by_id] // slot
+    edge = (ids_by_id[1:] != ids_by_id[:-1]) | (slots[1:] != slots[:-1])
+    keep = np.ones(len(by_id), dtype=bool)
+    keep[1:-1] = edge[:-1] | edge[1:]  # a group's last (edge after) or first (edge before)
+    return np.sort(by_id[keep])
+
+
+def check_cuts(instants: np.ndarray, before: np.ndarray, slot: int | None) -> None:
+    """A coverage answers for a selection (or a window) cut between ``instants[i]`` and
+    ``instants[i + 1]`` (``i`` in ``before``) only where no quarter hour holds instants on
+    both sides: a post's first and last there would stand for occurrences on the other."""
+    if slot is None or len(before) == 0:
+        return
+    if np.any(instants[before] // slot == instants[before + 1] // slot):
+        raise InvalidArgument("distinct posts are kept per quarter hour (UTC): a period "
+                              "that starts or ends inside one cannot be counted exactly")
 
 
 def by_post(instants: np.ndarray, ids: np.ndarray

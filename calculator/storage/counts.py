@@ -5,9 +5,12 @@ Layout (little-endian): a magic, a count ``n`` (uint64), then zlib of int64 arra
 
 - ``CNT1``: the instants in UTC nanoseconds, delta-encoded (the first instant, then
   each gap to the next), the posts, the accesses: a volume of posts per instant.
-- ``CNT2``: a volume of distinct posts, kept as its occurrences: the instants
-  (delta-encoded) and the post numbers (0, 1, 2, ... in order of first sight: never the
-  post ids), one per (instant, post number). The per-instant counts follow from them.
+- ``CNT3``: a volume of distinct posts: after the magic and ``n``, a second count ``m``
+  (uint64); then the ``n`` instants (delta-encoded) with the distinct posts at each, and
+  the ``m`` pairs of its coverage (decision 0122): instants (delta-encoded, in time order)
+  and post numbers (numbers in order of first sight: never the post ids).
+- ``CNT2`` (read only, written before decision 0122): a volume of distinct posts kept as
+  every occurrence, one per (instant, post number); the counts and the coverage follow.
 
 Sorted instants have small gaps and counts are small numbers, so the shuffled high
 bytes are runs of zeros that compress to almost nothing: a log of a million rows over a
@@ -22,11 +25,13 @@ import zlib
 
 import numpy as np
 
-from calculator.ingest.volume import Volume
+from calculator.ingest.volume import Volume, is_in_sorted
 
 PLAIN = b"CNT1"
-DISTINCT = b"CNT2"
+OCCURRENCES = b"CNT2"
+DISTINCT = b"CNT3"
 _HEADER = struct.Struct("<4sQ")
+_SECOND = struct.Struct("<Q")
 
 
 def _shuffle(values: np.ndarray) -> bytes:
@@ -44,15 +49,18 @@ def _deltas(instants: np.ndarray) -> np.ndarray:
     return np.diff(instants, prepend=np.int64(0)) if len(instants) else instants
 
 
-def _pack(magic: bytes, arrays: list[np.ndarray]) -> bytes:
+def _pack(magic: bytes, arrays: list[np.ndarray], second: bytes = b"") -> bytes:
     n = len(arrays[0])
-    return _HEADER.pack(magic, n) + zlib.compress(b"".join(_shuffle(a) for a in arrays), 6)
+    return _HEADER.pack(magic, n) + second + zlib.compress(
+        b"".join(_shuffle(a) for a in arrays), 6)
 
 
 def encode_volume(volume: Volume) -> bytes:
-    occurrence_ids = getattr(volume, "occurrence_ids", None)
-    if occurrence_ids is not None:
-        return _pack(DISTINCT, [_deltas(volume.occurrence_instants), occurrence_ids])
+    coverage = volume.occurrences
+    if coverage is not None:
+        return _pack(DISTINCT, [_deltas(volume.instants), volume.posts,
+                                _deltas(coverage[0]), coverage[1]],
+                     _SECOND.pack(len(coverage[0])))
     return _pack(PLAIN, [_deltas(volume.instants), volume.posts, volume.accesses])
 
 
@@ -61,24 +69,41 @@ def decode_volume(blob: bytes) -> Volume:
     if len(blob) < _HEADER.size:
         raise ValueError("stored counts: too short")
     magic, n = _HEADER.unpack_from(blob)
-    if magic not in (PLAIN, DISTINCT):
+    if magic not in (PLAIN, DISTINCT, OCCURRENCES):
         raise ValueError("stored counts: not a counts blob")
-    width = 3 if magic == PLAIN else 2
-    expected = width * 8 * n
+    offset, lengths = _HEADER.size, [n] * (3 if magic == PLAIN else 2)
+    if magic == DISTINCT:
+        if len(blob) < offset + _SECOND.size:
+            raise ValueError("stored counts: too short")
+        (m,) = _SECOND.unpack_from(blob, offset)
+        offset, lengths = offset + _SECOND.size, [n, n, m, m]
+    expected = 8 * sum(lengths)
     inflater = zlib.decompressobj()
     try:
-        body = inflater.decompress(blob[_HEADER.size:], expected + 1)
+        body = inflater.decompress(blob[offset:], expected + 1)
     except zlib.error as exc:
         raise ValueError(f"stored counts: corrupt ({exc})") from exc
     if len(body) != expected or inflater.unconsumed_tail or not inflater.eof:
         raise ValueError("stored counts: wrong length")
-    arrays = [_unshuffle(body[k * 8 * n:(k + 1) * 8 * n], n) for k in range(width)]
+    arrays, at = [], 0
+    for length in lengths:
+        arrays.append(_unshuffle(body[at:at + 8 * length], length))
+        at += 8 * length
     deltas = arrays[0]
-    if magic == DISTINCT:
+    if magic == OCCURRENCES:
         if n and (np.any(deltas[1:] < 0) or np.any(arrays[1] < 0)):
             raise ValueError("stored counts: not occurrences in time order")
         return Volume.of_occurrences(np.cumsum(deltas, dtype=np.int64), arrays[1])
-    posts, accesses = arrays[1], arrays[2]
-    if n and (np.any(deltas[1:] <= 0) or np.any(posts < 0) or np.any(accesses < 0)):
+    posts = arrays[1]
+    if n and (np.any(deltas[1:] <= 0) or np.any(posts < 0)):
         raise ValueError("stored counts: not ascending instants with counts of 0 or more")
-    return Volume(np.cumsum(deltas, dtype=np.int64), posts, accesses)
+    instants = np.cumsum(deltas, dtype=np.int64)
+    if magic == PLAIN:
+        if n and np.any(arrays[2] < 0):
+            raise ValueError("stored counts: not ascending instants with counts of 0 or more")
+        return Volume(instants, posts, arrays[2])
+    covered = np.cumsum(arrays[2], dtype=np.int64)
+    if len(covered) and (np.any(arrays[2][1:] < 0)
+                         or not is_in_sorted(covered, instants).all()):
+        raise ValueError("stored counts: a coverage not in time order at counted instants")
+    return Volume.of_coverage(instants, posts, covered, arrays[3])
