@@ -33,15 +33,12 @@ from calculator.ingest.formats import (
     read_any_table,
 )
 from calculator.ingest.many import FileRead, _in_file, expand, mixed_forms
+from calculator.ingest.post_occurrences import bucket_of_numbers
 from calculator.ingest.source import LogSource
 from calculator.ingest.tabular import Collector, TableRead
 from calculator.ingest.volume import Volume, fold, sorted_unique
 
 Counts = tuple[np.ndarray, np.ndarray, np.ndarray]  # instants, posts, rows; ascending instants
-
-# A 64-bit odd constant (the golden ratio's): multiplying by it spreads consecutive numeric
-# post ids over the buckets.
-_SPREAD = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(frozen=True)
@@ -151,11 +148,7 @@ def _count_table(source: LogSource, kind: str, choices: ReadChoices,
                           choices.assume_tz)
     table = read_any_table(source, kind, choices, shared=collector)
     volume = collector.builder.build()
-    if collector.occurrences:
-        instants = np.concatenate([o[0] for o in collector.occurrences])
-        numbers = np.concatenate([o[1] for o in collector.occurrences])
-    else:
-        instants = numbers = np.zeros(0, dtype=np.int64)
+    instants, numbers = collector.occurrences.all()
     return FilePart(
         files=(), reads=(replace(table, volume=Volume.empty(), distinct=None),),
         counts=(_counts(volume),), has_post_ids=collector.has_post_ids,
@@ -203,12 +196,6 @@ def _split_posts(instants: np.ndarray, numbers: np.ndarray, post_ids: list[str],
     return tuple(pieces)
 
 
-def bucket_of_numbers(numbers: np.ndarray, buckets: int) -> np.ndarray:
-    """A bucket per numeric post id, the same on every worker."""
-    spread = numbers.astype(np.uint64) * _SPREAD
-    return ((spread >> np.uint64(32)) % np.uint64(buckets)).astype(np.int64)
-
-
 def piece_of(part: FilePart, bucket: int) -> PostPiece:
     """One bucket of a file's part (run where the part is, so only the piece moves)."""
     return part.buckets[bucket]
@@ -234,14 +221,12 @@ def merge_counts(*parts: Counts) -> Counts:
 @dataclass(frozen=True)
 class BucketPosts:
     """A bucket's posts after the shuffle: how many different posts, and (when the distinct
-    count is priced) its distinct volume's parts: the different posts at each instant
-    (sparse counts, which add up over buckets of disjoint posts) and its coverage (each
-    post's first and last in every quarter hour, decision 0122), ids numbered so that no
-    two buckets share a number."""
+    count is priced) its distinct volume: the different posts at each instant and the
+    coverage (each post's first and last in every quarter hour, decision 0122), ids
+    numbered so that no two buckets share a number."""
 
     distinct: int
-    counts: tuple[np.ndarray, np.ndarray] | None  # instants, posts
-    coverage: tuple[np.ndarray, np.ndarray] | None  # instants, post numbers
+    volume: Volume | None
 
 
 def reduce_bucket(bucket: int, buckets: int, keep_occurrences: bool,
@@ -261,21 +246,11 @@ def reduce_bucket(bucket: int, buckets: int, keep_occurrences: bool,
         instants = np.concatenate([instants, *(p.text_instants for p in used)])
     distinct = len(sorted_unique(numbers))
     if not keep_occurrences:
-        return BucketPosts(distinct, None, None)
-    volume = Volume.of_occurrences(instants, numbers)
-    return BucketPosts(distinct, (volume.instants, volume.posts), volume.occurrences)
+        return BucketPosts(distinct, None)
+    return BucketPosts(distinct, Volume.of_occurrences(instants, numbers))
 
 
 def merge_distinct(parts: list[BucketPosts]) -> Volume:
     """The distinct volume of buckets of disjoint posts: their counts summed by instant,
     their coverages joined in time order (no post is in two)."""
-    kept = [b for b in parts if b.counts is not None and b.coverage is not None]
-    if not kept:
-        return Volume.of_occurrences(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    nothing = np.zeros(0, dtype=np.int64)
-    instants, posts, _ = fold(np.concatenate([b.counts[0] for b in kept] + [nothing]),
-                              np.concatenate([b.counts[1] for b in kept] + [nothing]))
-    covered = np.concatenate([b.coverage[0] for b in kept] + [nothing])
-    numbers = np.concatenate([b.coverage[1] for b in kept] + [nothing])
-    order = np.argsort(covered, kind="stable")
-    return Volume.of_coverage(instants, posts, covered[order], numbers[order])
+    return Volume.of_disjoint([b.volume for b in parts if b.volume is not None])

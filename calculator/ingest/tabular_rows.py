@@ -14,8 +14,9 @@ import pyarrow.compute as pc
 from calculator.errors import FieldProblem, InvalidInput, shortened
 from calculator.ingest import progress
 from calculator.ingest.columns import ColumnMap
+from calculator.ingest.post_occurrences import PostOccurrences
 from calculator.ingest.timestamps import TimestampNotes, to_utc_ns
-from calculator.ingest.volume import Volume, VolumeBuilder, count_unique
+from calculator.ingest.volume import Volume, VolumeBuilder
 
 _COUNTED_COLUMNS = ("timestamp", "posts", "platform", "authorized", "post_id")
 _OPTIONAL = ("posts", "platform", "authorized")  # columns whose rows may go without them
@@ -144,7 +145,7 @@ class _Collector:
         self.builder = VolumeBuilder()
         self.post_ids: dict[str, int] = {}
         self.has_post_ids = False  # some rows came with a post id column
-        self.occurrences: list[tuple[np.ndarray, np.ndarray]] = []
+        self.occurrences = PostOccurrences()
 
     def add(self, table: pa.Table, first_row: int) -> None:
         try:
@@ -204,15 +205,15 @@ class _Collector:
                 # Whole numbers are their own post numbers, as their text would be: no text
                 # is made of them.
                 chosen = keep & self._present(np.asarray(column.is_valid()), keep)
-                self.occurrences.append((instants[chosen], values[chosen]))
+                self.occurrences.add(instants[chosen], values[chosen])
                 return
         ids = pc.utf8_trim_whitespace(column.cast(pa.string()))
         chosen = keep & self._present(np.asarray(pc.fill_null(pc.not_equal(ids, ""), False)),
                                       keep)
         if chosen.all():
-            self.occurrences.append((instants, self._numbers(ids)))
+            self.occurrences.add(instants, self._numbers(ids))
         else:
-            self.occurrences.append((instants[chosen], self._numbers(ids.filter(chosen))))
+            self.occurrences.add(instants[chosen], self._numbers(ids.filter(chosen)))
 
     def _present(self, present: np.ndarray, keep: np.ndarray) -> np.ndarray:
         """Counts the counted rows without a post id; ``present`` back."""
@@ -245,18 +246,13 @@ class _Collector:
         the occurrences are ordered only if the distinct count is priced."""
         if not self.has_post_ids:
             return None
-        if not self.occurrences:
-            return 0
-        return count_unique(np.concatenate([o[1] for o in self.occurrences]))
+        return self.occurrences.distinct_posts()
 
     def distinct(self) -> Volume | None:
         """The distinct-post volume whenever the log has post ids; None when it has none."""
         if not self.has_post_ids:
             return None
-        if not self.occurrences:
-            return Volume.of_occurrences(np.zeros(0, np.int64), np.zeros(0, np.int64))
-        return Volume.of_occurrences(np.concatenate([o[0] for o in self.occurrences]),
-                                     np.concatenate([o[1] for o in self.occurrences]))
+        return self.occurrences.volume()
 
     def _exclude(self, reason: str, mask: np.ndarray, posts: np.ndarray) -> None:
         self.result.excluded_rows[reason] += int(mask.sum())

@@ -147,8 +147,8 @@ class Volume:
         repeats: per instant, posts are its distinct numbers; the coverage is kept."""
         instants, ids, by_id = by_post(instants, ids)
         folded = _fold_sorted(instants, np.ones(len(instants), dtype=np.int64), None)
-        kept = coverage_of(instants, ids, by_id, COVERAGE_SLOT)
-        return Volume(folded[0], folded[1], folded[2], instants[kept], ids[kept],
+        kept, numbers = coverage_of(instants, ids, by_id, COVERAGE_SLOT)
+        return Volume(folded[0], folded[1], folded[2], instants[kept], numbers,
                       COVERAGE_SLOT)
 
     @staticmethod
@@ -159,19 +159,53 @@ class Volume:
         disjoint posts merge by summing the counts and joining the coverages."""
         return Volume(instants, posts, posts, coverage_instants, coverage_ids, slot)
 
+    @staticmethod
+    def of_disjoint(parts: list[Volume]) -> Volume:
+        """One distinct-post volume of several that share no post (buckets of a shuffle by
+        post): their different posts per instant add up, and their coverages join (each
+        part's post numbers moved past the previous parts')."""
+        nothing = np.zeros(0, dtype=np.int64)
+        if not parts:
+            return Volume.of_occurrences(nothing, nothing)
+        instants, posts, _ = fold(np.concatenate([v.instants for v in parts]),
+                                  np.concatenate([v.posts for v in parts]))
+        covered = np.concatenate([v.occurrence_instants for v in parts  # type: ignore[misc]
+                                  if v.occurrence_instants is not None] + [nothing])
+        shifted, past = [nothing], 0
+        for part in parts:
+            if part.occurrence_ids is not None and len(part.occurrence_ids):
+                shifted.append(part.occurrence_ids - part.occurrence_ids.min() + past)
+                past += int(part.occurrence_ids.max() - part.occurrence_ids.min()) + 1
+        numbers = np.concatenate(shifted)
+        order = np.argsort(covered, kind="stable")
+        return Volume.of_coverage(instants, posts, covered[order], numbers[order],
+                                  parts[0].coverage_slot)
+
 
 def coverage_of(instants: np.ndarray, ids: np.ndarray, by_id: np.ndarray,
-                slot: int) -> np.ndarray:
+                slot: int) -> tuple[np.ndarray, np.ndarray]:
     """Which occurrences (unique, in time order; ``by_id`` lists them by post then time)
-    are the first or the last of their post in their ``slot``: ascending positions."""
-    if len(by_id) < 3:
-        return np.arange(len(by_id))
+    are the first or the last of their post in their ``slot`` (ascending positions), and
+    each one's post renumbered 0, 1, 2... in order of first sight: the numbers a reader
+    gives (whole-number ids are their own number while reading) are not kept, stored or
+    sent on."""
+    if len(by_id) == 0:
+        return by_id, by_id
     ids_by_id = ids[by_id]
-    slots = instants[by_id] // slot
-    edge = (ids_by_id[1:] != ids_by_id[:-1]) | (slots[1:] != slots[:-1])
-    keep = np.ones(len(by_id), dtype=bool)
-    keep[1:-1] = edge[:-1] | edge[1:]  # a group's last (edge after) or first (edge before)
-    return np.sort(by_id[keep])
+    new_post = np.empty(len(by_id), dtype=bool)
+    new_post[0] = True
+    np.not_equal(ids_by_id[1:], ids_by_id[:-1], out=new_post[1:])
+    edge = new_post.copy()
+    edge[1:] |= instants[by_id[1:]] // slot != instants[by_id[:-1]] // slot
+    keep = edge.copy()  # a group's first ...
+    keep[:-1] |= edge[1:]  # ... and its last
+    keep[-1] = True
+    group = np.cumsum(new_post) - 1
+    rank = np.empty(int(group[-1]) + 1, dtype=np.int64)
+    rank[np.argsort(by_id[new_post])] = np.arange(len(rank))
+    positions, numbers = by_id[keep], rank[group[keep]]
+    order = np.argsort(positions)
+    return positions[order], numbers[order]
 
 
 def check_cuts(instants: np.ndarray, before: np.ndarray, slot: int | None) -> None:

@@ -105,10 +105,17 @@ def test_the_coverage_is_each_posts_first_and_last_in_every_quarter_hour(found):
     groups: dict[tuple[int, int], list[int]] = {}
     for t, p in set(zip(instants.tolist(), ids.tolist(), strict=True)):
         groups.setdefault((p, t // COVERAGE_SLOT), []).append(t)
-    expected = {(t, p) for (p, _), ts in groups.items() for t in (min(ts), max(ts))}
-    kept = list(zip(volume.occurrences[0].tolist(), volume.occurrences[1].tolist(),
-                    strict=True))
-    assert sorted(kept) == sorted(expected)  # each pair once
+    expected: dict[int, set[int]] = {}
+    for (p, _), ts in groups.items():
+        expected.setdefault(p, set()).update((min(ts), max(ts)))
+    kept: dict[int, list[int]] = {}
+    for t, p in zip(volume.occurrences[0].tolist(), volume.occurrences[1].tolist(),
+                    strict=True):
+        kept.setdefault(p, []).append(t)
+    assert sorted(kept.values()) == sorted(sorted(ts) for ts in expected.values())  # once each
+    first_sight = sorted(expected, key=lambda p: min(expected[p]))
+    assert sorted(kept) == list(range(len(first_sight)))  # renumbered 0, 1, 2...
+    assert [min(kept[k]) for k in range(len(kept))] == [min(expected[p]) for p in first_sight]
     assert volume.occurrences[0].tolist() == sorted(volume.occurrences[0].tolist())
 
 
@@ -141,3 +148,13 @@ def test_stored_counts_of_every_occurrence_still_read_as_the_same_volume():
     assert np.array_equal(back.posts, fresh.posts)
     assert np.array_equal(back.occurrences[0], fresh.occurrences[0])
     assert back.coverage_slot == COVERAGE_SLOT
+
+
+def test_numeric_post_ids_are_neither_kept_nor_stored_only_their_order_of_first_sight():
+    ids = np.array([1_850_000_000_000_000_123, 1_850_000_000_000_000_007,
+                    1_850_000_000_000_000_123], dtype=np.int64)
+    volume = Volume.of_occurrences(np.array([0, 1, 2], dtype=np.int64) * NS, ids)
+    assert volume.occurrences[1].tolist() == [0, 1, 0]
+    back = decode_volume(encode_volume(volume))
+    assert back.occurrences[1].tolist() == [0, 1, 0]
+    assert b"".join(int(i).to_bytes(8, "little") for i in ids) not in encode_volume(volume)

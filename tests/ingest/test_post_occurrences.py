@@ -1,0 +1,61 @@
+"""Occurrences of post ids past the memory bound go to disk, shuffled by post, and come back
+as the same distinct volume (decision 0122): what a log of any size is counted from."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from calculator.damages.assessment import assess
+from calculator.ingest import post_occurrences
+from calculator.ingest.post_occurrences import PostOccurrences
+from calculator.ingest.volume import Volume
+
+NS = 1_000_000_000
+
+
+def pairs_of(volume: Volume) -> list[tuple[int, ...]]:
+    """Each post's kept instants, whatever the numbers the posts were given."""
+    seen: dict[int, list[int]] = {}
+    for instant, post in zip(volume.occurrences[0].tolist(), volume.occurrences[1].tolist(),
+                             strict=True):
+        seen.setdefault(post, []).append(instant)
+    return sorted(tuple(instants) for instants in seen.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(chunks=st.lists(st.lists(st.tuples(st.integers(0, 10_000), st.integers(-5, 40)),
+                                max_size=30), max_size=8),
+       spill_at=st.integers(1, 40), buckets=st.integers(1, 5))
+def test_spilled_occurrences_give_the_volume_of_every_occurrence(chunks, spill_at, buckets):
+    held = PostOccurrences(spill_at, buckets)
+    counted = PostOccurrences(spill_at, buckets)
+    for chunk in chunks:
+        for store in (held, counted):
+            store.add(np.array([t * NS for t, _ in chunk], dtype=np.int64),
+                      np.array([p for _, p in chunk], dtype=np.int64))
+    every = [(t * NS, p) for chunk in chunks for t, p in chunk]
+    expected = Volume.of_occurrences(np.array([t for t, _ in every], dtype=np.int64),
+                                     np.array([p for _, p in every], dtype=np.int64))
+    assert counted.distinct_posts() == len({p for _, p in every})
+    volume = held.volume()
+    assert np.array_equal(volume.instants, expected.instants)
+    assert np.array_equal(volume.posts, expected.posts)
+    assert np.array_equal(volume.accesses, expected.accesses)
+    assert pairs_of(volume) == pairs_of(expected)
+    assert volume.occurrences[0].tolist() == sorted(volume.occurrences[0].tolist())
+
+
+def test_a_log_read_through_the_disk_is_assessed_as_one_read_in_memory(monkeypatch):
+    rng = np.random.default_rng(5)
+    seconds = rng.integers(0, 3 * 86_400, 6_000)  # rows out of time order
+    posts = rng.integers(0, 400, 6_000)
+    lines = ["timestamp,post_id"] + [
+        f"{np.datetime_as_string(np.datetime64('2025-03-01T00:00:00') + np.timedelta64(s, 's'))}Z,"
+        f"{'a' if p % 3 == 0 else ''}{p}" for s, p in zip(seconds, posts, strict=True)]
+    log = "\n".join(lines).encode()
+    in_memory = assess(log, count="distinct")
+    monkeypatch.setattr(post_occurrences, "SPILL_AT", 500)
+    through_disk = assess(log, count="distinct")
+    assert through_disk.to_document() == in_memory.to_document()
