@@ -5,9 +5,11 @@ the same full assessment at --rows and at --big-rows, side by side; memory shoul
 with rows, only with distinct instants (at most 2,592,000 in 30 days at one second).
 
 Distinct posts (Parquet with a post_id column, count="distinct"): the same number of rows
-with few and with many different posts, and the same posts in more rows; the differences
-give the bytes per distinct post and per row with a post id (the occurrence of a post at
-an instant, which the distinct count keeps).
+with few and with many different posts, and the same posts in half the rows; the
+differences give the bytes per distinct post and per row with a post id. The distinct count
+keeps each post's first and last sighting per quarter hour (its coverage, decision 0122),
+so a row costs memory only when it shows a post in a quarter hour not seen before; the
+coverage's size is printed with each run.
 
 Each run is a fresh child process timing only the call (imports done, rules loaded); peak
 memory is the child's VmHWM.
@@ -42,7 +44,9 @@ with open("/proc/self/status") as status:
 print(json.dumps({"rows": result.input.rows, "seconds": seconds, "peak_bytes": peak,
                   "headline": str(result.headline.amount),
                   "distinct_posts": result.counts.get("distinct_posts"),
-                  "instants": int(len(result.volume.instants))}))
+                  "instants": int(len(result.volume.instants)),
+                  "coverage": (None if result.volume.occurrences is None
+                               else int(len(result.volume.occurrences[0])))}))
 """
 
 
@@ -52,10 +56,10 @@ def measure(path: Path, count: str) -> dict:
     return json.loads(finished.stdout)
 
 
-def write_ids(path: Path, rows: int, posts: int, seed: int = 11) -> None:
-    """Rows over 30 days at one second, each fetching one of ``posts`` post ids."""
+def write_ids(path: Path, rows: int, posts: int, seed: int = 11, days: int = 30) -> None:
+    """Rows over ``days`` days at one second, each fetching one of ``posts`` post ids."""
     rng = np.random.default_rng(seed)
-    seconds = np.sort(rng.integers(0, 30 * 86_400, rows)) + START
+    seconds = np.sort(rng.integers(0, days * 86_400, rows)) + START
     stamps = np.char.add(np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s"), "Z")
     ids = rng.permutation(np.arange(rows) % posts) + 1_400_000_000_000_000_000  # X-like ids
     pq.write_table(pa.table({"timestamp": stamps, "post_id": ids.astype(str)}), path,
@@ -63,8 +67,9 @@ def write_ids(path: Path, rows: int, posts: int, seed: int = 11) -> None:
 
 
 def show(name: str, run: dict) -> None:
+    kept = "" if run.get("coverage") is None else f", coverage {run['coverage']:,}"
     print(f"  {name:<44} {run['seconds']:7.2f} s  peak {run['peak_bytes'] / 2**20:7,.0f} MiB"
-          f"  ({run['instants']:,} instants, distinct posts {run['distinct_posts']})")
+          f"  ({run['instants']:,} instants, distinct posts {run['distinct_posts']}{kept})")
 
 
 def main() -> None:
@@ -72,6 +77,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--big-rows", type=int, default=100_000_000)
     parser.add_argument("--distinct-rows", type=int, default=10_000_000)
+    parser.add_argument("--polled-posts", type=int, default=10_000)
     parser.add_argument("--dir", type=Path, help="keep the generated files here")
     args = parser.parse_args()
     folder = tempfile.TemporaryDirectory()
@@ -92,7 +98,7 @@ def main() -> None:
 
     print("Distinct posts: memory against different posts and against rows (count=distinct)")
     rows = args.distinct_rows
-    cases = [(rows, rows // 10), (rows, rows), (rows // 2, rows // 20)]
+    cases = [(rows, rows // 10), (rows, rows), (rows // 2, rows // 10)]
     found = {}
     for case_rows, posts in cases:
         path = where / f"distinct-{case_rows}-{posts}.parquet"
@@ -101,11 +107,22 @@ def main() -> None:
         found[(case_rows, posts)] = measure(path, "distinct")
         show(f"{case_rows:,} rows, {posts:,} posts", found[(case_rows, posts)])
     few, many = found[(rows, rows // 10)], found[(rows, rows)]
-    half = found[(rows // 2, rows // 20)]
+    half = found[(rows // 2, rows // 10)]
     per_post = (many["peak_bytes"] - few["peak_bytes"]) / (rows - rows // 10)
     per_row = (few["peak_bytes"] - half["peak_bytes"]) / (rows - rows // 2)
     print(f"  bytes per distinct post (same rows, more posts): {per_post:,.0f}")
-    print(f"  bytes per row with a post id (same share of posts, more rows): {per_row:,.0f}")
+    print(f"  bytes per row with a post id (same posts, twice the rows): {per_row:,.0f}")
+
+    print("A crawler polling the same posts for a day (count=distinct): memory against rows")
+    polled = []
+    for case_rows in (rows // 2, rows):
+        path = where / f"polling-{case_rows}.parquet"
+        if not path.exists():
+            write_ids(path, case_rows, args.polled_posts, days=1)
+        polled.append(measure(path, "distinct"))
+        show(f"{case_rows:,} rows, {args.polled_posts:,} posts, one day", polled[-1])
+    print(f"  peak at {rows:,} / at {rows // 2:,} rows: "
+          f"{polled[1]['peak_bytes'] / polled[0]['peak_bytes']:.2f}")
     print("(the machine may be shared: figures are of one run each)")
 
 
