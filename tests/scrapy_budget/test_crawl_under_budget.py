@@ -226,12 +226,15 @@ def most_in_a_window(served: list[tuple[int, str]]) -> int:
     return max(sum(1 for t in seconds if s <= t < s + WINDOW) for s in seconds)
 
 
+@pytest.mark.parametrize("blocks", [(), ("-s", "CALCULATOR_BUDGET_BATCH=2")],
+                         ids=["one_by_one", "in_blocks"])
 def test_two_spiders_sharing_a_budget_wait_for_it_and_owe_nothing(
-        tmp_path, service, site, small_lookup):
-    Budget(service.base, "fleet").create("x")
+        tmp_path, service, site, small_lookup, blocks):
+    name = "fleet-in-blocks" if blocks else "fleet"
+    Budget(service.base, name).create("x")
     began = time.monotonic()
-    fleet = [crawl(tmp_path, service, site, "fleet", profile) for profile in ("team_a",
-                                                                              "team_b")]
+    fleet = [crawl(tmp_path, service, site, name, profile, *blocks)
+             for profile in ("team_a", "team_b")]
     runs = [finished(p, tmp_path, profile) for p, profile in zip(fleet, ("team_a", "team_b"),
                                                                  strict=True)]
     elapsed = time.monotonic() - began
@@ -250,7 +253,7 @@ def test_two_spiders_sharing_a_budget_wait_for_it_and_owe_nothing(
     logs = [tmp_path / "team_a.log", tmp_path / "team_b.log"]
     # The whole limit used, never more, in the spiders' logs and in the budget's record.
     assert owes_nothing(logs, small_lookup, windows=ROLLING) == LIMIT
-    recorded = recorded_usage(service, "fleet")
+    recorded = recorded_usage(service, name)
     assert owes_nothing(recorded, small_lookup, windows=ROLLING, counts=RECORDED) == LIMIT
 
 
