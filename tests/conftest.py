@@ -36,10 +36,57 @@ def lookup(ruleset):
     return RuleLookup(ruleset)
 
 
+# -- Building an app costs about a second, most of it reading and checking every rule file and
+#    migrating a new database; a session builds hundreds of apps over the same few rule folders
+#    and empty databases. Each is done once per session here, and the answer is the same.
+
+@pytest.fixture(scope="session", autouse=True)
+def rules_read_once_per_revision():
+    """The app's ``load_ruleset``, kept per folder and revision (the digest of every rule
+    file's path and bytes): an edited copy of the rules is read afresh, and a broken one
+    still raises, since nothing is kept until a read succeeds."""
+    import calculator.app
+    from calculator.rules import ruleset_revision
+
+    real = calculator.app.load_ruleset
+    kept = {}
+
+    def load_ruleset_kept(directory=None):
+        root = Path(directory) if directory is not None else bundled_rules_dir()
+        if not root.is_dir():
+            return real(directory)
+        key = (str(root.resolve()), ruleset_revision(root))
+        if key not in kept:
+            kept[key] = real(directory)
+        return kept[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(calculator.app, "load_ruleset", load_ruleset_kept)
+        yield
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite database brought to the newest schema by the migrations, once per session."""
+    from calculator.storage import Store
+
+    path = tmp_path_factory.mktemp("migrated") / "empty.sqlite3"
+    Store.open(f"sqlite:///{path}").dispose()
+    return path
+
+
+def fresh_sqlite(path: Path, migrated: Path) -> None:
+    """Put a copy of the migrated empty database at ``path`` unless a database is there: the
+    same file the migrations would write, without running them again."""
+    if not path.exists():
+        shutil.copy(migrated, path)  # its mode too: private, as the store makes it
+
+
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, migrated_sqlite):
     """The app on a fresh SQLite database of its own (``make_app`` and ``stored_client``,
     below, run on SQLite and PostgreSQL in turn)."""
+    fresh_sqlite(tmp_path / "app.sqlite3", migrated_sqlite)
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
                       "INSTANCE_PATH": str(tmp_path / "instance")})
     yield app
@@ -112,11 +159,16 @@ def bench_database(request):
 
 
 @pytest.fixture
-def make_app(tmp_path, database_url):
+def make_app(tmp_path, database_url, migrated_sqlite):
     """Apps on ``database_url`` (several may share it: a restart is a second app)."""
+    from calculator.storage.engine import sqlite_path
+
     made = []
+    sqlite_file = sqlite_path(database_url) if database_url.startswith("sqlite") else None
 
     def make(**config):
+        if sqlite_file is not None and config.get("MIGRATE_ON_START", True):
+            fresh_sqlite(sqlite_file, migrated_sqlite)
         app = create_app({"TESTING": True, "DATABASE_URL": database_url,
                           "INSTANCE_PATH": str(tmp_path / "instance"), **config})
         made.append(app)
