@@ -24,15 +24,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select, text, update
+from sqlalchemy import Connection, Engine, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from calculator.storage.budget_schema import budget_usage, budgets
+from calculator.storage.engine import autocommit_sibling
 from calculator.storage.schema import api_keys
 
 GRANTED, REFUSED, LATER, MISSING = "granted", "refused", "later", "missing"
 UNAUTHORIZED, STALE = "unauthorized", "stale"
 _BATCH = 1000
+_DURABILITY = "calculator.synchronous_commit"  # the server's setting, per connection
+_CONFIRM = text("SELECT set_config('synchronous_commit', :level, true), pg_current_xact_id()")
 
 _RESERVE = text("SELECT outcome, at, total, oldest FROM calculator_budget_reservation("
                 ":key, :owner, :id, :t, :posts, :window, :limit, :valid_from, :valid_until)")
@@ -67,6 +70,36 @@ class Ask:
     valid_until: datetime | None = None
     key: str | None = None
     owner: str = ""
+
+
+def single_calls(engine: Engine) -> Engine:
+    """The engine a reservation's single call runs on: on PostgreSQL, connections in
+    autocommit whose commits do not wait for the disk while the budget's lock is held
+    (``confirm``); SQLite: ``engine``."""
+    return autocommit_sibling(engine, _commit_without_waiting)
+
+
+def _commit_without_waiting(dbapi_connection: Any, record: Any) -> None:
+    # The server's own durability setting is kept for ``confirm``; the reservation's
+    # commit itself releases the budget's lock at once (see decision 0115).
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        record.info[_DURABILITY] = cursor.fetchone()[0]
+        cursor.execute("SET synchronous_commit = off")
+    dbapi_connection.commit()  # a session setting, kept once the connection is in autocommit
+
+
+def confirm(connection: Connection) -> None:
+    """Wait until a granted reservation's commit is as durable as the server's setting
+    asks (``synchronous_commit``) before it is answered: a commit with that setting, made
+    after it, flushes the log through it. Its own commit did not wait, so the budget's
+    lock was not held while the disk wrote: commits of concurrent reservations share one
+    flush. A crash before the flush loses the grant and every later one that saw it, none
+    of them answered yet."""
+    level = connection.info.get(_DURABILITY)
+    if connection.dialect.name != "postgresql" or level in (None, "off"):
+        return
+    connection.execute(_CONFIRM, {"level": level})
 
 
 def reserve(connection: Connection, ask: Ask) -> Slid:

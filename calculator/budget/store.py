@@ -31,7 +31,6 @@ from calculator.errors import (
 )
 from calculator.rules import RuleLookup
 from calculator.storage.budget_schema import budget_reservations, budget_usage, budgets
-from calculator.storage.engine import unchecked
 from calculator.storage.keys import KEY_NOT_VALID
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -174,7 +173,7 @@ class Budgets:
         behind the posts already recorded takes the general way, which checks every
         period that reaches them."""
         _check_posts(posts)
-        fresh = retried = False
+        fresh = retried = called = False
         while True:
             budget = self._known(name, fresh)
             span = limit_span(self.lookup, budget.platform, budget.region,
@@ -187,6 +186,7 @@ class Budgets:
             try:
                 with self._reservation(alone=not returnable) as connection:
                     slid = running.reserve(connection, ask)
+                    called = True
                     if slid.outcome == running.UNAUTHORIZED:
                         raise Unauthorized(KEY_NOT_VALID)
                     if slid.outcome == running.MISSING:
@@ -210,6 +210,7 @@ class Budgets:
                     if slid.outcome == running.GRANTED:
                         kept = (self._keep_reservation(connection, budget, t, posts, limit)
                                 if returnable else None)
+                        running.confirm(connection)
                         return Decision(True, posts, standing, reservation=kept)
                     assert limit is not None  # without a limit nothing is refused
                     when = running.earliest_fit(connection, budget.id, t, posts, slid.total,
@@ -219,8 +220,9 @@ class Budgets:
                                     never=when is None)
             except DBAPIError as exc:
                 # A connection the server dropped (unchecked: one round trip less
-                # a call) is found dead by the call itself; once, on a new one.
-                if retried or not exc.connection_invalidated:
+                # a call) is found dead by the call itself; once, on a new one. Not
+                # once the call answered: its grant may stand, and is not made twice.
+                if retried or called or not exc.connection_invalidated:
                     raise
                 retried = True
         return self._reserve_behind(name, posts, now or datetime.now(UTC), returnable)
@@ -387,8 +389,8 @@ class Budgets:
             with self._transaction() as connection:
                 yield connection
             return
-        with unchecked(self.engine).connect() as connection:
-            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        with running.single_calls(self.engine).connect() as connection:
+            yield connection
 
     def _standing(self, budget: Budget, now: datetime, limit: Limit | None,
                   usage: Usage) -> Standing:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -120,23 +120,29 @@ def make_engine(url: str | URL, **options: Any) -> Engine:
     return create_engine(parsed, **options)
 
 
-# Each PostgreSQL engine's sibling without the check before use (see ``unchecked``).
-_UNCHECKED: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
-_UNCHECKED_GUARD = threading.Lock()
+# Each PostgreSQL engine's sibling for single-statement calls (see ``autocommit_sibling``).
+_SIBLINGS: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+_SIBLINGS_GUARD = threading.Lock()
 
 
-def unchecked(engine: Engine) -> Engine:
-    """An engine on the same database whose connections are not checked before use (one
-    round trip less per call), for a call that repeats itself once on a connection found
-    dead instead (``sqlalchemy.exc.DBAPIError.connection_invalidated``). It is disposed
-    with ``engine``. SQLite's engines check nothing: ``engine`` itself."""
+def autocommit_sibling(engine: Engine,
+                       prepare: Callable[[Any, Any], None] | None = None) -> Engine:
+    """An engine on the same PostgreSQL database for calls that are one statement each: in
+    autocommit, and not checked before use (one round trip less per call), for callers
+    that repeat a call once on a connection found dead instead
+    (``sqlalchemy.exc.DBAPIError.connection_invalidated``). ``prepare(dbapi_connection,
+    pool_record)`` runs on each new connection; the first caller's is kept. The sibling is
+    disposed with ``engine``. SQLite: ``engine`` itself."""
     if engine.dialect.name != "postgresql":
         return engine
-    with _UNCHECKED_GUARD:
-        sibling = _UNCHECKED.get(engine)
+    with _SIBLINGS_GUARD:
+        sibling = _SIBLINGS.get(engine)
         if sibling is None:
-            sibling = create_engine(engine.url, pool_pre_ping=False)
-            _UNCHECKED[engine] = sibling
+            sibling = create_engine(engine.url, pool_pre_ping=False,
+                                    isolation_level="AUTOCOMMIT")
+            if prepare is not None:
+                event.listen(sibling, "connect", prepare)
+            _SIBLINGS[engine] = sibling
             event.listen(engine, "engine_disposed", lambda _engine: sibling.dispose())
     return sibling
 

@@ -1,0 +1,89 @@
+"""On PostgreSQL a reservation's commit does not hold the budget's lock while the disk
+writes; a grant is answered only once a commit made after it, at the server's own
+durability setting, has returned (so the log is flushed through the grant). Refusals
+record nothing and wait for nothing."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, text
+
+from calculator.budget import Budgets
+from calculator.budget.running import single_calls
+from calculator.storage import Store
+from calculator.storage.engine import make_engine, normalize_url
+from tests.conftest import PG_SKIP
+
+DAY_ONE = datetime(2025, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def durable_store():
+    yield from store_with_commits("on")
+
+
+@pytest.fixture
+def store_without_durable_commits():
+    yield from store_with_commits("off")
+
+
+def store_with_commits(synchronous_commit: str):
+    """A store on a schema of its own, on sessions with that durability setting (the test
+    server's own may be either)."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip(PG_SKIP)
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = normalize_url(base).update_query_dict(
+        {"options": f"-csearch_path={schema} -csynchronous_commit={synchronous_commit}"})
+    store = Store.open(url.render_as_string(hide_password=False), migrate=True)
+    yield store
+    store.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_a_grant_is_answered_after_a_durable_commit_and_a_refusal_waits_for_none(
+        durable_store, lookup):
+    fleet = Budgets(durable_store.engine, lookup, "crawler-team")
+    fleet.create("fleet", "x", "US", 1, DAY_ONE)  # a limit of 10,000 posts
+    calls = single_calls(durable_store.engine)
+    sent: list[str] = []
+    event.listen(calls, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: sent.append(statement))
+    assert fleet.reserve("fleet", 6_000, DAY_ONE).granted
+    assert sent[0].startswith("SELECT outcome") and "synchronous_commit" in sent[1]
+    assert len(sent) == 2
+    sent.clear()
+    refused = fleet.reserve("fleet", 6_000, DAY_ONE)
+    assert not refused.granted
+    assert not any("synchronous_commit" in statement for statement in sent)
+    with calls.connect() as connection:
+        assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+    with durable_store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        assert connection.exec_driver_sql(
+            "SELECT sum(posts) FROM budget_usage").scalar() == 6_000
+
+
+def test_on_a_server_without_durable_commits_a_grant_waits_for_nothing(
+        store_without_durable_commits, lookup):
+    """The server's own setting decides: nothing is waited for that the server would not
+    wait for itself."""
+    store = store_without_durable_commits
+    fleet = Budgets(store.engine, lookup, "crawler-team")
+    fleet.create("fleet", "x", "US", 1, DAY_ONE)
+    calls = single_calls(store.engine)
+    sent: list[str] = []
+    event.listen(calls, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: sent.append(statement))
+    assert fleet.reserve("fleet", 10, DAY_ONE).granted
+    assert not any("synchronous_commit" in statement for statement in sent)
