@@ -34,6 +34,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -54,6 +55,8 @@ class Phase:
     statuses: Counter = field(default_factory=Counter)
     granted_posts: int = 0
     elapsed: float = 0.0
+    service_cpu: float = 0.0  # seconds of CPU the service's processes spent in the phase
+    database_cpu: float | None = None  # the same for the PostgreSQL server's processes
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -110,6 +113,65 @@ def run_phase(phase: Phase, port: int, requests: list[tuple[bytes, int]], client
     phase.elapsed = time.monotonic() - began
 
 
+def cpu_seconds(pids: set[int]) -> float:
+    """CPU (user + system) the processes ``pids`` have spent so far, from /proc."""
+    total, tick = 0, os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def processes(group: int | None = None, parent: int | None = None) -> set[int]:
+    """The processes of a process group, or ``parent`` and its children (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if (group is not None and int(fields[2]) == group) or (
+                parent is not None and (int(entry.name) == parent or int(fields[1]) == parent)):
+            found.add(int(entry.name))
+    return found
+
+
+def database_server(url: str | None) -> int | None:
+    """The PostgreSQL server's main process when it runs on this machine (its data folder
+    readable), else None: its CPU is then not counted."""
+    if not url:
+        return None
+    from sqlalchemy import text
+
+    from calculator.storage.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            folder = connection.execute(text("SHOW data_directory")).scalar_one()
+        return int(Path(folder, "postmaster.pid").read_text().split()[0])
+    except Exception:  # not a local server, or not ours to read: CPU not counted
+        return None
+    finally:
+        engine.dispose()
+
+
+def measured(phase: Phase, service_group: int, server: int | None, run: Any) -> None:
+    """Run ``run()`` and count the CPU the service and the database spent meanwhile."""
+    service = processes(group=service_group)
+    database = processes(parent=server) if server else set()
+    began = cpu_seconds(service), cpu_seconds(database)
+    run()
+    phase.service_cpu = cpu_seconds(service | processes(group=service_group)) - began[0]
+    if server:
+        phase.database_cpu = cpu_seconds(database | processes(parent=server)) - began[1]
+
+
 def give_history(url: str | None, tmp: Path, budget: str, seconds: int) -> int:
     """Record ``seconds`` seconds of usage before now in the budget, as the service records
     it (a row per second, the budget's running total from its first second); the second
@@ -163,7 +225,8 @@ def bench_database(url: str | None, described: str, tmp: Path, args: argparse.Na
     key = create_key(env, "bench")
     port = free_port()
     budget = f"/v1/budgets/{args.budget}"
-    with service(env, port, args.workers, tmp / "serve.log"):
+    server = database_server(url)
+    with service(env, port, args.workers, tmp / "serve.log") as process:
         status, body = raw_request(port, http_request(
             "PUT", budget, key, json.dumps({"platform": "x", "region": "US"}).encode()))
         if status != 201:
@@ -171,13 +234,15 @@ def bench_database(url: str | None, described: str, tmp: Path, args: argparse.Na
         began = give_history(url, tmp, args.budget, args.history) if args.history \
             else int(time.time())
         health = Phase("GET /health (baseline)")
-        run_phase(health, port, [(http_request("GET", "/health", key), 0)], args.clients,
-                  args.duration)
+        measured(health, process.pid, server, lambda: run_phase(
+            health, port, [(http_request("GET", "/health", key), 0)], args.clients,
+            args.duration))
         reserve = Phase("POST reservations")
         bodies = [(http_request("POST", f"{budget}/reservations", key,
                                 json.dumps({"posts": n}).encode()), n)
                   for n in range(1, args.max_posts + 1)]
-        run_phase(reserve, port, bodies, args.clients, args.duration)
+        measured(reserve, process.pid, server,
+                 lambda: run_phase(reserve, port, bodies, args.clients, args.duration))
         recorded = recorded_since(url, tmp, args.budget, began)
     checks = {
         "no error status": set(reserve.statuses) <= {201, 429} and set(health.statuses) == {200},
@@ -214,16 +279,22 @@ def main() -> int:
     print(f"calculator serve: {args.workers} gunicorn workers on 127.0.0.1; {args.clients} "
           f"clients per phase, {args.duration:.0f} s each; {os.cpu_count()} cores, shared "
           "with the clients")
+    print("CPU ms/req: CPU the service's processes (and the PostgreSQL server's, when it runs "
+          "here) spent per request in the phase; unlike req/s, it holds on a busy machine")
     print(f"{'database':<34}{'phase':<24}{'count':>7}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
-          f"{'p99 ms':>8}  statuses")
+          f"{'p99 ms':>8}{'svc CPU':>9}{'db CPU':>8}  statuses")
     failed = False
     for described, phases, checks in runs:
         for phase in phases:
             values = phase.latencies
             statuses = ", ".join(f"{s}: {n}" for s, n in sorted(phase.statuses.items()))
+            count = max(1, len(values))
+            database_cpu = ("-" if phase.database_cpu is None
+                            else f"{phase.database_cpu / count * 1000:.2f}")
             print(f"{described[:33]:<34}{phase.name:<24}{len(values):>7}"
                   f"{len(values) / phase.elapsed:>8.0f}{percentile(values, 50):>8.2f}"
-                  f"{percentile(values, 95):>8.2f}{percentile(values, 99):>8.2f}  {statuses}")
+                  f"{percentile(values, 95):>8.2f}{percentile(values, 99):>8.2f}"
+                  f"{phase.service_cpu / count * 1000:>9.2f}{database_cpu:>8}  {statuses}")
         for name, ok in checks.items():
             print(f"{'':<34}{name}: {'yes' if ok else 'NO'}")
             failed |= not ok
