@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from calculator.errors import InputTooLarge, InvalidInput
@@ -34,6 +33,7 @@ from calculator.ingest.crawlers._common import (
 )
 from calculator.ingest.crawlers.options import ReadOptions
 from calculator.ingest.crawlers.warc_pairing import PAIRING_TOLERANCE_S, Pairing, Request
+from calculator.ingest.crawlers.warc_records import Records
 from calculator.ingest.crawlers.x_posts import Posts
 from calculator.ingest.events import AccessEvent, ReadReport
 from calculator.ingest.source import DecompressionBudget
@@ -46,12 +46,15 @@ HOLD = 64  # answers held back a little, for the method of a request written aft
 BODY_MEMORY = 20_000  # X API answers remembered for revisits that point back at them (bounded)
 
 
-def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator[AccessEvent]:
-    """One event per answer record (response, revisit, http(s) resource) of a WARC or ARC file."""
+def read(stream: BinaryIO, options: ReadOptions, report: ReadReport,
+         lean: bool = True) -> Iterator[AccessEvent]:
+    """One event per answer record (response, revisit, http(s) resource) of a WARC or ARC
+    file. ``lean=False`` reads every record with warcio (the reference the lean splitting
+    of regular records is held to)."""
     report.time_kind = "capture-start"
     reader = _Reader(options, report)
     source = _for_warcio(stream, options.budget)
-    iterator = ArchiveIterator(source, arc2warc=True)
+    iterator = Records(source, reader.wants_block, MAX_BODY + HEAD, lean)
     previous = None
     try:
         for record in iterator:
@@ -61,7 +64,8 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
             report.lines += 1
             yield from reader.record(record, report.lines)
         _check_complete(previous, report)
-    except (ArchiveLoadFailed, InvalidInput, EOFError, OSError, zlib.error, ValueError) as exc:
+    except (ArchiveLoadFailed, InvalidInput, EOFError, OSError, zlib.error, ValueError,
+            AttributeError) as exc:  # warcio fails so on an HTTP record with no target URI
         if report.lines == 0 and isinstance(exc, InvalidInput):
             raise
         if report.lines == 0:
@@ -72,9 +76,9 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
             f"the file breaks off after record {report.lines} ({_why(exc)}); the "
             "records before it were read, anything after it was not."
         )
-    if iterator.err_count:
+    if iterator.errors:
         report.warnings.append(
-            f"{counted(iterator.err_count, 'record')} not followed by the blank lines a WARC "
+            f"{counted(iterator.errors, 'record')} not followed by the blank lines a WARC "
             "record ends with: a Content-Length is probably wrong, so a record may have been "
             "read in the wrong place."
         )
@@ -129,6 +133,15 @@ class _Reader:
         self.unanswered = 0
         self.revisits_from_memory = 0
         self.oversized = 0
+
+    def wants_block(self, kind: str, uri: str | None) -> bool:
+        """Whether the reader will read this record's body (an X API answer's)."""
+        if kind not in ("response", "resource") or not uri:
+            return False
+        uri = uri.strip("<>")
+        if uri.split(":", 1)[0].lower() not in ("http", "https"):
+            return False
+        return self.recognizer.wants_body(uri, self.recognizer.attribute(uri))
 
     def record(self, record: Any, number: int) -> Iterator[AccessEvent]:
         kind = record.rec_type
