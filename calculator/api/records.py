@@ -13,7 +13,7 @@ from flask import Response, current_app, request
 
 from calculator.api import auth
 from calculator.errors import FieldProblem, InvalidArgument
-from calculator.storage.repository import Record
+from calculator.storage.repository import Page, Record
 from calculator.timeutil import format_instant
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -68,26 +68,39 @@ def page_of(kind: str, query: dict[str, Any], list_url: str,
     The first page pins ``created_to`` in its links to when it was read, so that records
     stored while a client pages do not shift its pages.
     """
-    pinned = datetime.now(UTC) if query["created_to"] is None and query["page"] == 1 \
-        else query["created_to"]
+    pinned = pinned_instant(query)
     page = auth.store().list(
         kind, owner=auth.owner(), platform=query["platform"], reference=query["reference"],
         created_from=query["created_from"], created_to=query["created_to"],
         page=query["page"], page_size=query["page_size"])
     items = [{**listed(record), "href": location(record.id)} for record in page.items]
 
+    filters: dict[str, Any] = {name: query[name] for name in ("platform", "reference")
+                               if query[name] is not None}
+    if query["created_from"] is not None:
+        filters["created_from"] = format_instant(query["created_from"])
+    return {"items": items, **page_document(page, list_url, filters, pinned)}
+
+
+def pinned_instant(query: dict[str, Any]) -> datetime | None:
+    """The ``created_to`` a list's page links carry: the one asked for, or now on a first
+    page, so that what is made while a client pages does not shift its pages."""
+    if query["created_to"] is None and query["page"] == 1:
+        return datetime.now(UTC)
+    return query["created_to"]
+
+
+def page_document(page: Page[Any], list_url: str, filters: dict[str, Any],
+                  pinned: datetime | None) -> dict[str, Any]:
+    """Where a page stands (number, size, total, pages) and its links, which carry the
+    list's filters and the pinned ``created_to``."""
     def link(number: int) -> str:
-        params: dict[str, Any] = {"page": number, "page_size": page.page_size}
-        for name in ("platform", "reference"):
-            if query[name] is not None:
-                params[name] = query[name]
-        if query["created_from"] is not None:
-            params["created_from"] = format_instant(query["created_from"])
+        params: dict[str, Any] = {"page": number, "page_size": page.page_size, **filters}
         if pinned is not None:
             params["created_to"] = format_instant(pinned)
-        return f"{list_url}?{urlencode(params)}"
+        return f"{list_url}?{urlencode(params, doseq=True)}"
 
-    return {"items": items, "page": page.page, "page_size": page.page_size,
-            "total": page.total, "pages": page.pages,
+    return {"page": page.page, "page_size": page.page_size, "total": page.total,
+            "pages": page.pages,
             "links": {"next": link(page.page + 1) if page.page < page.pages else None,
                       "previous": link(page.page - 1) if page.page > 1 else None}}

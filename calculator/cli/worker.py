@@ -21,12 +21,17 @@ from calculator.cli.database import database_url_option, open_store
               envvar="CALCULATOR_JOB_LEASE",
               help="Seconds a job stays this worker's without news from it; renewed while "
                    "it works. A worker that dies loses its jobs to another after this long.")
+@click.option("--keep-jobs", "keep_days", default=30.0, show_default=True,
+              type=click.FloatRange(0, 36500), envvar="CALCULATOR_KEEP_JOBS_DAYS", metavar="DAYS",
+              help="Days an ended job (done, failed, cancelled) stays visible at "
+                   "/v1/jobs before this worker deletes it (checked hourly); its "
+                   "assessment stays. 0 keeps ended jobs for ever.")
 @click.option("--exit-with", "parent", type=int, default=None, hidden=True,
               help="Stop when the process with this id (the server) has gone.")
 @database_url_option
 @pass_session
-def worker_command(session: Session, once: bool, poll: float, lease: int, parent: int | None,
-                   database: str | None) -> None:
+def worker_command(session: Session, once: bool, poll: float, lease: int, keep_days: float,
+                   parent: int | None, database: str | None) -> None:
     """Assess queued jobs, one at a time, until stopped (SIGTERM or Ctrl-C give the job in
     hand back to the queue). Run as many as the machine has cores to spare, on any host
     that reaches the database and the uploads (JOB_UPLOADS); `calculator serve` runs one
@@ -38,7 +43,8 @@ def worker_command(session: Session, once: bool, poll: float, lease: int, parent
     from calculator.jobs.worker import Worker
 
     store = open_store(database)
-    worker = Worker(store, session.lookup, lease=timedelta(seconds=lease))
+    worker = Worker(store, session.lookup, lease=timedelta(seconds=lease),
+                    keep_jobs=timedelta(days=keep_days) if keep_days else None)
     stopping = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:
@@ -52,6 +58,9 @@ def worker_command(session: Session, once: bool, poll: float, lease: int, parent
             if parent is not None and os.getppid() != parent:
                 break  # the server that started this worker is gone
             try:
+                if purged := worker.purge_if_due():
+                    click.echo(f"calculator: deleted {purged} job{'' if purged == 1 else 's'} "
+                               f"ended over {keep_days:g} days ago", err=True)
                 outcome = worker.run_next()
             except SQLAlchemyError as exc:
                 if once:

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from calculator.errors import Conflict, RecordNotFound
 from calculator.storage.job_schema import jobs
-from calculator.storage.repository import IdempotencyConflict, idempotency_scope
+from calculator.storage.repository import IdempotencyConflict, Page, idempotency_scope
 
 KIND = "job"
 # A job whose workers died this many times is failed rather than taken up again: a log
@@ -30,6 +30,7 @@ KIND = "job"
 MAX_ATTEMPTS = 3
 ACTIVE = ("queued", "running")
 ENDED = ("done", "failed", "cancelled")
+STATES = (*ACTIVE, *ENDED)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,39 @@ class Jobs:
         if row is None:
             raise RecordNotFound(f"no job {job_id} that this key may see")
         return _job(row)
+
+    def list(self, owner: str | None, *, states: tuple[str, ...] | None = None,
+             created_to: datetime | None = None, page: int = 1, page_size: int = 20
+             ) -> Page[Job]:
+        """The owner's jobs, newest first (ties by id), in ``states`` (all when None),
+        made before ``created_to`` (exclusive)."""
+        if page < 1 or page_size < 1:
+            raise ValueError("page and page_size start at 1")
+        conditions = [_owned_by(owner)]
+        if states is not None:
+            conditions.append(jobs.c.state.in_(states))
+        if created_to is not None:
+            conditions.append(jobs.c.created_at < created_to)
+        with self.engine.connect() as connection:
+            total = connection.execute(
+                select(func.count()).select_from(jobs).where(*conditions)).scalar_one()
+            rows = connection.execute(
+                select(jobs).where(*conditions)
+                .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+                .limit(page_size).offset((page - 1) * page_size)).mappings().all()
+        return Page([_job(row) for row in rows], total, page, page_size)
+
+    def purge(self, ended_before: datetime) -> tuple[int, list[str]]:
+        """Delete the jobs that ended (done, failed or cancelled) before ``ended_before``:
+        how many, and the uploads some of them still named (their deletion failed when the
+        job ended), for the caller to delete. A job in flight is never purged, however old;
+        the assessments jobs stored are records of their own and stay."""
+        old = and_(jobs.c.state.in_(ENDED), jobs.c.finished_at < ended_before)
+        with self.engine.begin() as connection:
+            left = connection.execute(select(jobs.c.upload).where(
+                old, jobs.c.upload.is_not(None))).scalars().all()
+            purged = connection.execute(delete(jobs).where(old)).rowcount
+        return purged, [location for upload in left for location in upload.split("\n") if location]
 
     def cancel(self, job_id: str, owner: str | None) -> Job:
         """Cancel a queued or running job (its worker stops at its next report); the

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -82,6 +83,54 @@ class Uploads:
             return
         with self._fs().open(target, "wb") as out:
             yield out
+
+
+class Chained:
+    """Reads a held beginning to its end, then the rest of the stream it was read from."""
+
+    def __init__(self, held: BinaryIO, rest: BinaryIO) -> None:
+        self.held: BinaryIO | None = held
+        self.rest = rest
+        self._spool = held
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return (self.held.read() if self.held else b"") + self.rest.read()
+        if self.held is not None:
+            if block := self.held.read(size):
+                return block
+            self.held = None
+        return self.rest.read(size)
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+def hold(stream: BinaryIO, limit: int) -> tuple[BinaryIO, int, bool]:
+    """Read ``stream`` as it arrives, up to ``limit`` bytes and one more, into a spool (in
+    memory up to a block, then an unnamed temporary file); (what reads the whole stream
+    again from its start, bytes held, whether it goes on past ``limit``). A body whose length
+    is not said (chunked) is measured so, without holding more than ``limit`` of it."""
+    spool = tempfile.SpooledTemporaryFile(max_size=BLOCK)  # noqa: SIM115 - the caller's
+    size = 0
+    try:
+        while size <= limit and (block := stream.read(min(BLOCK, limit + 1 - size))):
+            spool.write(block)
+            size += len(block)
+        spool.seek(0)
+    except BaseException as exc:
+        spool.close()
+        if isinstance(exc, OSError):
+            raise StorageUnavailable(f"the upload could not be held while it was measured "
+                                     f"({exc.strerror or type(exc).__name__}); try again "
+                                     "later") from None
+        raise
+    if size <= limit:
+        return spool, size, False  # type: ignore[return-value]
+    return Chained(spool, stream), size, True  # type: ignore[arg-type, return-value]
 
 
 def open_upload(location: str) -> BinaryIO:

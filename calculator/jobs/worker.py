@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from calculator.errors import CalculatorError
@@ -33,6 +33,11 @@ from calculator.storage import Store
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(seconds=60)
+# Ended jobs are kept this long (a client polling a job, or retrying with its
+# Idempotency-Key, finds it), then purged; their assessments stay. Decision 0127.
+DEFAULT_KEEP_JOBS = timedelta(days=30)
+# How often a worker looks for jobs to purge: the rows are small, there is no hurry.
+PURGE_EVERY = timedelta(hours=1)
 
 
 class JobStopped(Exception):
@@ -122,11 +127,36 @@ class Worker:
     """Takes jobs from ``store``'s database and assesses them under ``lookup``'s rules."""
 
     def __init__(self, store: Store, lookup: RuleLookup, *, lease: timedelta = DEFAULT_LEASE,
-                 name: str | None = None) -> None:
+                 name: str | None = None, keep_jobs: timedelta | None = DEFAULT_KEEP_JOBS
+                 ) -> None:
         self.store, self.lookup, self.lease = store, lookup, lease
         self.jobs = Jobs(store.engine)
         self.name = name or worker_name()
         self.current: Tracker | None = None
+        self.keep_jobs = keep_jobs  # None: ended jobs are kept for ever
+        self._purged_at: datetime | None = None
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Delete the jobs that ended more than ``keep_jobs`` ago (and any upload one of
+        them still named); how many. Several workers purging at once is harmless."""
+        if self.keep_jobs is None:
+            return 0
+        now = now or datetime.now(UTC)
+        self._purged_at = now
+        purged, uploads = self.jobs.purge(now - self.keep_jobs)
+        for location in uploads:
+            try:
+                delete_upload(location)
+            except OSError:
+                log.warning("an ended job's upload could not be deleted", exc_info=True)
+        return purged
+
+    def purge_if_due(self, now: datetime | None = None) -> int:
+        """``purge`` when this worker has not in the last ``PURGE_EVERY``."""
+        now = now or datetime.now(UTC)
+        if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
+            return 0
+        return self.purge(now)
 
     def stop_current(self, why: str) -> None:
         """Ask the job in hand to stop (from a signal handler): it goes back to the queue."""

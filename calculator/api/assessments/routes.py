@@ -7,6 +7,7 @@ of storing a second; the same key with another request is 409 (docs/decisions/00
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
@@ -25,6 +26,7 @@ from calculator.api.assessments.schemas import (
 from calculator.api.curves.schemas import CurvePointsSchema
 from calculator.api.extensions import Blueprint
 from calculator.api.jobs.routes import (
+    async_threshold,
     discard,
     job_limit,
     job_response,
@@ -54,6 +56,7 @@ from calculator.ingest.many import digest_of_files
 from calculator.ingest.source import open_source
 from calculator.jobs.options import options_to_json, refuse_early
 from calculator.jobs.queue import Job
+from calculator.jobs.uploads import hold
 from calculator.schemas.curve import CurveDocumentSchema
 from calculator.schemas.stored import AssessmentPageSchema, ReplaySchema, StoredAssessmentSchema
 from calculator.storage import Store
@@ -118,13 +121,18 @@ JOB_HEADERS = {
                            "schema": {"type": "string"}}}
 
 
+# A request's log: its stream (a list for several files), the format its content type
+# names, the multipart form's options, and its name in messages.
+Log = tuple[BinaryIO | list[BinaryIO], str | None, dict[str, Any], str]
+
+
 def max_content() -> int | None:
     """The most content bytes read from one log, decompressed."""
     config = current_app.config
     return config.get("MAX_DECOMPRESSED_LENGTH") or config.get("MAX_CONTENT_LENGTH")
 
 
-def request_log() -> tuple[BinaryIO | list[BinaryIO], str | None, dict[str, Any], str]:
+def request_log() -> Log:
     """The log's stream, the format its content type names, form options, and its name.
     Several files in the field ``log`` of a multipart body are one log (a list of
     streams): the service reads uploads only, never paths or URLs on its own machine."""
@@ -205,11 +213,15 @@ def _same_request(earlier: Record | Job, fingerprint: str) -> None:
         raise IdempotencyConflict()
 
 
-def _submit_job(key: str | None, store: Store, owner: str | None) -> Response:
+def _submit_job(key: str | None, store: Store, owner: str | None,
+                log: Log | None = None) -> Response:
     """Keep the upload on disk and queue a job for it: 202 with the job's Location. A retry
-    with the same Idempotency-Key answers the assessment stored (201) or the same job."""
-    limit_body_for_a_job()
-    stream, fmt, form, _name = request_log()
+    with the same Idempotency-Key answers the assessment stored (201) or the same job.
+    ``log``: the request's log when already opened (a body of unknown length, measured)."""
+    if log is None:
+        limit_body_for_a_job()
+        log = request_log()
+    stream, fmt, form, _name = log
     reference = parse_reference(form)
     options = parse_options(form)
     refuse_early(current_app.extensions["calculator.lookup"], options)
@@ -245,6 +257,55 @@ def _submit_job(key: str | None, store: Store, owner: str | None) -> Response:
     return job_response(job, 202, headers)
 
 
+def _measured_as_it_arrives(key: str | None, store: Store, owner: str | None,
+                            threshold: int) -> Response:
+    """A body whose length is not said (chunked): held as it arrives up to the size for an
+    answer in the request; past it, the job keeps the rest as it arrives and the answer is
+    202, as if the length had been said (decision 0128)."""
+    limit_body_for_a_job()
+    stream, fmt, form, name = request_log()
+    with ExitStack() as holding:
+        held: list[BinaryIO] = []
+        over, left = False, threshold
+        for part in stream if isinstance(stream, list) else [stream]:
+            if over:
+                held.append(part)  # past the size already: kept for the job as it comes
+                continue
+            again, size, over = hold(part, left)
+            holding.callback(again.close)
+            held.append(again)
+            left -= size
+        log = (held if isinstance(stream, list) else held[0], fmt, form, name)
+        answer = (_submit_job(key, store, owner, log) if over
+                  else _assess_in_request(key, store, owner, log))
+    return answer
+
+
+def _assess_in_request(key: str | None, store: Store, owner: str | None,
+                       log: Log) -> Response:
+    """Assess the log inside the request and store it: 201 with its Location."""
+    stream, fmt, form, name = log
+    reference = parse_reference(form)
+    options = parse_options(form)
+    if key is not None:
+        earlier = store.find_by_idempotency_key(KIND, key, owner=owner)
+        if earlier is not None:
+            _same_request(earlier, request_fingerprint(_digest_only(stream, name),
+                                                       options, reference, fmt))
+            return _created(earlier, replayed=True)
+    try:
+        result = assess(stream, rules=current_app.extensions["calculator.lookup"],
+                        name=name, format_hint=fmt, max_bytes=max_content(), **options)
+    except InputTooLarge as exc:
+        raise InputTooLarge(f"{exc.detail}; or {_job_advice().split(', or ', 1)[1]}",
+                            **exc.extensions) from None
+    fingerprint = (None if key is None else
+                   request_fingerprint(result.input.sha256, options, reference, fmt))
+    saved = save_assessment(store, result, owner=owner, reference=reference,
+                            idempotency_key=key, request_hash=fingerprint)
+    return _created(saved.record, replayed=not saved.created)
+
+
 @blp.route("/assessments")
 class Assessments(MethodView):
     @blp.arguments(CreateAssessmentQuerySchema, location="query", as_kwargs=True)
@@ -278,27 +339,11 @@ class Assessments(MethodView):
         store, owner = auth.store(), auth.owner()
         if wants_job():
             return _submit_job(key, store, owner)
+        threshold = async_threshold()
+        if request.content_length is None and threshold is not None:
+            return _measured_as_it_arrives(key, store, owner, threshold)
         body_limit(current_app.config["MAX_CONTENT_LENGTH"], _job_advice())
-        stream, fmt, form, name = request_log()
-        reference = parse_reference(form)
-        options = parse_options(form)
-        if key is not None:
-            earlier = store.find_by_idempotency_key(KIND, key, owner=owner)
-            if earlier is not None:
-                _same_request(earlier, request_fingerprint(_digest_only(stream, name),
-                                                           options, reference, fmt))
-                return _created(earlier, replayed=True)
-        try:
-            result = assess(stream, rules=current_app.extensions["calculator.lookup"],
-                            name=name, format_hint=fmt, max_bytes=max_content(), **options)
-        except InputTooLarge as exc:
-            raise InputTooLarge(f"{exc.detail}; or {_job_advice().split(', or ', 1)[1]}",
-                                **exc.extensions) from None
-        fingerprint = (None if key is None else
-                       request_fingerprint(result.input.sha256, options, reference, fmt))
-        saved = save_assessment(store, result, owner=owner, reference=reference,
-                                idempotency_key=key, request_hash=fingerprint)
-        return _created(saved.record, replayed=not saved.created)
+        return _assess_in_request(key, store, owner, request_log())
 
     @blp.arguments(RecordListQuerySchema, location="query")
     @blp.doc(security=auth.SECURITY)

@@ -17,9 +17,9 @@ from flask.views import MethodView
 
 from calculator.api import auth
 from calculator.api.extensions import Blueprint
-from calculator.api.jobs.schemas import JobSchema
+from calculator.api.jobs.schemas import JobListQuerySchema, JobPageSchema, JobSchema
 from calculator.api.problems import _STATUS, body_limit
-from calculator.api.records import json_response
+from calculator.api.records import json_response, page_document, pinned_instant
 from calculator.errors import CalculatorError
 from calculator.jobs.queue import Job, Jobs
 from calculator.jobs.uploads import Spooled, Uploads, delete_upload
@@ -53,17 +53,22 @@ def prefers_async() -> bool:
     return False
 
 
-def wants_job() -> bool:
-    """A job when the client prefers one, or for a body over ASYNC_ABOVE bytes or over the
-    limit of a request (which only a job could take); never by size when ASYNC_ABOVE is
-    None."""
+def async_threshold() -> int | None:
+    """The body size past which a log becomes a job without asking: ASYNC_ABOVE, or the
+    limit of a request if lower (only a job could take more); None: never by size."""
     threshold = current_app.config.get("ASYNC_ABOVE")
-    length = request.content_length
+    if threshold is None:
+        return None
+    return min(threshold, current_app.config["MAX_CONTENT_LENGTH"])
+
+
+def wants_job() -> bool:
+    """A job when the client prefers one, or for a body whose length is said to be over
+    ``async_threshold`` (a body whose length is not said is measured as it arrives)."""
     if prefers_async():
         return True
-    if threshold is None or length is None:
-        return False
-    return length > min(threshold, current_app.config["MAX_CONTENT_LENGTH"])
+    threshold, length = async_threshold(), request.content_length
+    return threshold is not None and length is not None and length > threshold
 
 
 def job_limit() -> int:
@@ -142,6 +147,27 @@ def job_response(job: Job, status: int = 200, headers: dict[str, str] | None = N
     if not job.ended:
         extra["Retry-After"] = str(POLL_SECONDS)
     return json_response(JobSchema().dump(job_document(job)), status, extra)
+
+
+@blp.route("/jobs")
+class AssessmentJobs(MethodView):
+    @blp.arguments(JobListQuerySchema, location="query")
+    @blp.doc(security=auth.SECURITY)
+    @blp.response(200, JobPageSchema, description=(
+        "A page of this key's jobs, newest first (by when they were made), each as GET "
+        "/v1/jobs/{id} answers it. Page with `page` (from 1) and `page_size` (1 to 100), or "
+        "follow `links.next`; `total` counts every job that matches the filter. Ended jobs "
+        "are listed until the workers delete them (30 days after they ended by default)."))
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
+    def get(self, query: dict[str, Any]) -> Any:
+        """List this key's assessment jobs, newest first, optionally by state."""
+        states = None if query["state"] is None else tuple(dict.fromkeys(query["state"]))
+        page = jobs().list(auth.owner(), states=states, created_to=query["created_to"],
+                           page=query["page"], page_size=query["page_size"])
+        items = [{**job_document(job), "href": job_url(job.id)} for job in page.items]
+        filters = {} if states is None else {"state": list(states)}
+        return {"items": items, **page_document(page, url_for("jobs.AssessmentJobs"),
+                                                filters, pinned_instant(query))}
 
 
 @blp.route("/jobs/<string:job_id>")

@@ -1,6 +1,11 @@
-"""The job document: where an assessment job stands."""
+"""The job document: where an assessment job stands; a page of the caller's jobs."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from calculator.api.arguments import InstantArg
+from calculator.api.assessments.schemas import MAX_PAGE, MAX_PAGE_SIZE
+from calculator.jobs.queue import STATES
+from calculator.schemas.stored import PageSchema
 
 
 class JobProgressSchema(Schema):
@@ -18,7 +23,7 @@ class JobSchema(Schema):
     id = fields.String(required=True)
     state = fields.String(required=True, metadata={
         "description": "queued, running, done, failed or cancelled.",
-        "enum": ["queued", "running", "done", "failed", "cancelled"]})
+        "enum": list(STATES)})
     phase = fields.String(required=True, metadata={
         "description": "What a job is doing: queued; reading the log; assessing (the last "
                        "rows and the windows, once every byte is read); storing the "
@@ -38,3 +43,31 @@ class JobSchema(Schema):
     problem = fields.Dict(allow_none=True, metadata={
         "description": "Once failed: the problem details (RFC 9457) a request would have "
                        "answered, e.g. the row and field that could not be read."})
+
+
+class ListedJobSchema(JobSchema):
+    href = fields.String(required=True, metadata={"description": "The job's own URL."})
+
+
+class JobPageSchema(PageSchema):
+    """One page of the caller's jobs, newest first."""
+
+    items = fields.List(fields.Nested(ListedJobSchema))
+
+
+class JobListQuerySchema(Schema):
+    """Paging and the state filter of the caller's jobs."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE), metadata={
+        "description": f"The page, from 1 (newest first) to {MAX_PAGE:,}; a page past the "
+                       "last is empty."})
+    page_size = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE),
+                               metadata={"description": f"Jobs per page, 1 to "
+                                                        f"{MAX_PAGE_SIZE}."})
+    state = fields.List(fields.String(validate=validate.OneOf(STATES)), load_default=None,
+                        metadata={"description": "Only jobs in this state; repeat it for "
+                                                 "several (state=queued&state=running)."})
+    created_to = InstantArg(load_default=None, metadata={
+        "description": "Only jobs made before this instant (exclusive). The page links carry "
+                       "it, set to when the first page was read, so that jobs made while a "
+                       "client pages do not shift its pages."})
