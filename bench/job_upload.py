@@ -9,8 +9,16 @@ and the job worker) throughout. Beside it, in the same run: the same file assess
 `calculator.assess` in a fresh process (the local engine, no HTTP), its time and peak. The
 two answers must be the same document.
 
+With --upload-only it measures the upload alone, its speed through gunicorn beside a
+baseline in the same run: the same gunicorn (sync worker) serving a bare WSGI app that only
+reads the body, the same client, the same file, sent with its Content-Length and chunked
+(no length said: past the size for an answer in the request it becomes a job without
+asking). The service runs no job worker then (the job stays queued), so the figure is the
+upload's, and the web worker's peak memory is reported.
+
     python bench/job_upload.py                 # 1 GB
     python bench/job_upload.py --size 200MB
+    python bench/job_upload.py --upload-only
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -37,6 +46,16 @@ from readers import _slices, measure  # the readers bench's log and its timed ch
 
 BIN = Path(sys.executable).parent
 LINE_BYTES = 125  # about, for the wide lines below
+SEND_BLOCK = 1 << 20  # the client's send size (http.client's default is 8 KiB)
+
+
+def bare_upload_app(environ: dict, start_response) -> list[bytes]:
+    """The baseline server app: reads the body to its end in 1 MiB blocks, keeps nothing."""
+    stream, size = environ["wsgi.input"], 0
+    while block := stream.read(SEND_BLOCK):
+        size += len(block)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(size).encode()]
 
 
 def write_wide_jsonl(path: Path, size: int) -> int:
@@ -114,10 +133,109 @@ def command_of(pid: int) -> str:
     return "gunicorn arbiter" if pid == 0 else "gunicorn process"
 
 
+def wait_for(port: int, path: str = "/health") -> None:
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the server on port {port} did not answer")
+
+
+def send(port: int, log: Path, path: str, headers: dict[str, str], chunked: bool
+         ) -> tuple[int, dict, float, http.client.HTTPResponse]:
+    """POST the file; (status, answer, seconds, response)."""
+    total = log.stat().st_size
+    began = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600,
+                                            blocksize=SEND_BLOCK)
+    with log.open("rb") as body:
+        if chunked:
+            def blocks():
+                while block := body.read(SEND_BLOCK):
+                    yield block
+            connection.request("POST", path, body=blocks(), headers=headers,
+                               encode_chunked=True)
+        else:
+            connection.request("POST", path, body=body,
+                               headers={**headers, "Content-Length": str(total)})
+        answer = connection.getresponse()
+        text = answer.read()
+    seconds = time.perf_counter() - began
+    is_json = "json" in (answer.getheader("Content-Type") or "")
+    document = json.loads(text) if is_json else {"text": text.decode(errors="replace")}
+    connection.close()
+    return answer.status, document, seconds, answer
+
+
+def server_environment(where: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CALCULATOR_") and k != "DATABASE_URL"}
+    env["CALCULATOR_INSTANCE_PATH"] = str(where / f"instance-{port}")
+    return env
+
+
+def upload_only(log: Path, where: Path) -> None:
+    """The upload's speed through gunicorn, beside a bare app's on the same gunicorn."""
+    total = log.stat().st_size
+    with log.open("rb") as warm:  # every run reads the file from the page cache
+        while warm.read(1 << 24):
+            pass
+    rows = []
+    for name, argv, path, headers in (
+            ("bare WSGI app, gunicorn", [str(BIN / "gunicorn"), "--workers", "1",
+                                         "--chdir", str(Path(__file__).resolve().parent),
+                                         "job_upload:bare_upload_app"], "/", {}),
+            ("POST /v1/assessments (job)", [str(BIN / "calculator"), "serve",
+                                            "--job-workers", "0"], "/v1/assessments",
+             {"Content-Type": "application/x-ndjson"})):
+        for chunked in (False, True):
+            port = free_port()
+            command = [*argv, "--bind" if "gunicorn" in argv[0] else "--port",
+                       f"127.0.0.1:{port}" if "gunicorn" in argv[0] else str(port)]
+            output = (where / f"server-{port}.log").open("w")
+            server = subprocess.Popen(command, env=server_environment(where, port),
+                                      stdout=output, stderr=subprocess.STDOUT)
+            try:
+                wait_for(port)
+                sampler = Sampler(server.pid)
+                sampler.start()
+                status, document, seconds, _ = send(port, log, path, headers, chunked)
+                sampler.stop.set()
+                sampler.join()
+            finally:
+                server.terminate()
+                server.wait(60)
+                output.close()
+            expected = 200 if path == "/" else 202
+            assert status == expected, (status, document)
+            if path == "/":
+                assert int(document["text"]) == total, document
+            else:
+                assert document["progress"]["bytes_total"] == total, document
+            web = max((peak for pid, peak in sampler.peaks.items() if pid != server.pid),
+                      default=0)
+            rows.append((name, "chunked" if chunked else "Content-Length", seconds, web))
+    print(f"upload of {total / 1e9:.2f} GB, client sends {SEND_BLOCK >> 10} KiB blocks")
+    print(f"  {'':30} {'body sent with':<15} {'seconds':>8} {'MB/s':>8} {'web worker peak':>16}")
+    for name, how, seconds, web in rows:
+        print(f"  {name:<30} {how:<15} {seconds:8.2f} {total / 1e6 / seconds:8.0f} "
+              f"{web / 2**20:12,.0f} MiB")
+    for how in ("Content-Length", "chunked"):
+        bare, ours = (next(r[2] for r in rows if r[0] == n and r[1] == how)
+                      for n in ("bare WSGI app, gunicorn", "POST /v1/assessments (job)"))
+        print(f"  ours / bare, {how}: {ours / bare:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="1GB", help="bytes of log (e.g. 1GB, 200MB)")
     parser.add_argument("--dir", type=Path, help="keep the generated file here")
+    parser.add_argument("--upload-only", action="store_true",
+                        help="measure the upload alone, beside a bare gunicorn app")
     args = parser.parse_args()
     units = {"GB": 10**9, "MB": 10**6, "KB": 10**3}
     size = next((int(float(args.size[:-2]) * f) for u, f in units.items()
@@ -131,36 +249,27 @@ def main() -> None:
         write_wide_jsonl(log, size)
         print(f"wrote {log.stat().st_size / 1e9:.2f} GB in {time.perf_counter() - began:.0f} s")
     total = log.stat().st_size
+    if args.upload_only:
+        upload_only(log, where)
+        return
 
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("CALCULATOR_") and k != "DATABASE_URL"}
-    env["CALCULATOR_INSTANCE_PATH"] = str(where / f"instance-{port}")
     server_log = (where / f"server-{port}.log").open("w")
     server = subprocess.Popen([str(BIN / "calculator"), "serve", "--port", str(port)],
-                              env=env, stdout=server_log, stderr=subprocess.STDOUT)
+                              env=server_environment(where, port), stdout=server_log,
+                              stderr=subprocess.STDOUT)
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for(port)
         sampler = Sampler(server.pid)
         sampler.start()
         began = time.perf_counter()
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        with log.open("rb") as body:
-            connection.request("POST", "/v1/assessments", body=body, headers={
-                "Content-Type": "application/x-ndjson", "Content-Length": str(total),
-                "Prefer": "respond-async"})
-            answer = connection.getresponse()
-            job = json.loads(answer.read())
-        uploaded = time.perf_counter() - began
-        assert answer.status == 202, (answer.status, job)
+        status, job, uploaded, answer = send(port, log, "/v1/assessments", {
+            "Content-Type": "application/x-ndjson", "Prefer": "respond-async"}, False)
+        assert status == 202, (status, job)
         location = answer.getheader("Location")
-        print(f"POST /v1/assessments ({total / 1e9:.2f} GB): {answer.status} in "
+        print(f"POST /v1/assessments ({total / 1e9:.2f} GB): {status} in "
               f"{uploaded:.1f} s, Location {location}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         last = None
         while job["state"] not in ("done", "failed", "cancelled"):
             time.sleep(1)
@@ -186,6 +295,7 @@ def main() -> None:
         server.terminate()
         server.wait(60)
         server_log.close()
+
 
     local = measure(log, "assess", 1)
     print()

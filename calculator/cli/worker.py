@@ -23,9 +23,10 @@ from calculator.cli.database import database_url_option, open_store
                    "it works. A worker that dies loses its jobs to another after this long.")
 @click.option("--keep-jobs", "keep_days", default=30.0, show_default=True,
               type=click.FloatRange(0, 36500), envvar="CALCULATOR_KEEP_JOBS_DAYS", metavar="DAYS",
-              help="Days an ended job (done, failed, cancelled) stays visible at "
-                   "/v1/jobs before this worker deletes it (checked hourly); its "
-                   "assessment stays. 0 keeps ended jobs for ever.")
+              help="Days an ended job (done, failed, cancelled) stays at /v1/jobs "
+                   "before this worker deletes it (checked at start, then hourly); its "
+                   "assessment stays, and a retry with its Idempotency-Key after that "
+                   "makes a new job. 0 keeps ended jobs for ever.")
 @click.option("--exit-with", "parent", type=int, default=None, hidden=True,
               help="Stop when the process with this id (the server) has gone.")
 @database_url_option

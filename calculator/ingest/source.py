@@ -216,7 +216,11 @@ def open_source(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | N
             handle = open(source, "rb")  # noqa: SIM115 - closed by the caller's read
         except OSError as exc:
             raise InvalidInput(f"cannot read {source}: {exc.strerror}") from exc
-        log = LogSource(handle, name or os.fspath(source), owned=True, max_bytes=max_bytes)
+        try:
+            log = LogSource(handle, name or os.fspath(source), owned=True, max_bytes=max_bytes)
+        except BaseException:  # the first read (its progress report) may stop a job
+            handle.close()
+            raise
         if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             log.path = os.fspath(source)
         return log

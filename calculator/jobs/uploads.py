@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -50,9 +52,9 @@ class Uploads:
         """Copy ``stream`` to ``name`` in the folder; ``InputTooLarge`` past ``limit``
         bytes (the partial copy is removed)."""
         target = self.path(name)
-        digest, size = hashlib.sha256(), 0
+        size = 0
         try:
-            with self._open_for_writing(target) as out:
+            with self._open_for_writing(target) as out, _Writer(out) as writer:
                 while block := stream.read(BLOCK):
                     size += len(block)
                     if limit is not None and size > limit:
@@ -60,8 +62,7 @@ class Uploads:
                             f"the log is larger than the limit of {limit:,} bytes "
                             f"({limit / 2**30:,.1f} GiB) for a job; split it by period and "
                             "send the parts", limit=limit)
-                    digest.update(block)
-                    out.write(block)
+                    writer.put(block)
         except BaseException as exc:
             delete_upload(target)
             if isinstance(exc, OSError):
@@ -69,7 +70,7 @@ class Uploads:
                                          f"({exc.strerror or type(exc).__name__}); try "
                                          "again later") from None
             raise
-        return Spooled(target, size, digest.hexdigest())
+        return Spooled(target, size, writer.digest.hexdigest())
 
     @contextlib.contextmanager
     def _open_for_writing(self, target: str) -> Any:
@@ -83,6 +84,48 @@ class Uploads:
             return
         with self._fs().open(target, "wb") as out:
             yield out
+
+
+class _Writer:
+    """Hashes and writes the blocks of an upload on a thread of its own, so that the disk
+    (or object storage) works while the next block comes off the socket: both release the
+    interpreter's lock, and one core reads while the other writes. At most ``DEPTH`` blocks
+    wait between them (the memory an upload takes stays a few blocks). An error of the
+    writing is raised in the reading thread, at its next block or at the end."""
+
+    DEPTH = 4
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.digest = hashlib.sha256()
+        self.error: BaseException | None = None
+        self._blocks: queue.Queue[bytes | None] = queue.Queue(self.DEPTH)
+        self._thread = threading.Thread(target=self._run, name="upload-writer", daemon=True)
+
+    def __enter__(self) -> _Writer:
+        self._thread.start()
+        return self
+
+    def put(self, block: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self._blocks.put(block)
+
+    def _run(self) -> None:
+        while (block := self._blocks.get()) is not None:
+            if self.error is not None:
+                continue  # drained, so that the reading thread never waits on a full queue
+            try:
+                self.digest.update(block)
+                self.out.write(block)
+            except BaseException as exc:
+                self.error = exc
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self._blocks.put(None)
+        self._thread.join()
+        if kind is None and self.error is not None:
+            raise self.error
 
 
 class Chained:

@@ -133,6 +133,7 @@ class Worker:
         self.jobs = Jobs(store.engine)
         self.name = name or worker_name()
         self.current: Tracker | None = None
+        self.stopping: str | None = None  # why, once asked to stop
         self.keep_jobs = keep_jobs  # None: ended jobs are kept for ever
         self._purged_at: datetime | None = None
 
@@ -159,7 +160,10 @@ class Worker:
         return self.purge(now)
 
     def stop_current(self, why: str) -> None:
-        """Ask the job in hand to stop (from a signal handler): it goes back to the queue."""
+        """Ask the job in hand to stop (from a signal handler): it goes back to the queue.
+        Asked between the claim and the start of the work, the job stops at its first
+        report all the same."""
+        self.stopping = self.stopping or why
         if self.current is not None:
             self.current.stop(why)
 
@@ -173,6 +177,8 @@ class Worker:
     def run(self, job: Job) -> Outcome:
         tracker = Tracker(job.upload_bytes)
         self.current = tracker
+        if self.stopping:  # asked before the tracker was there to hear it
+            tracker.stop(self.stopping)
         try:
             with Heartbeat(self.jobs, job, self.name, self.lease, tracker) as heartbeat:
                 try:

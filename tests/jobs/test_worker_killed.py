@@ -108,7 +108,9 @@ def test_a_killed_workers_job_is_finished_by_another_with_the_same_answer(app, t
 def test_a_worker_stopped_with_sigterm_gives_its_job_back_without_counting_it(app, tmp_path,
                                                                              database_url):
     client = app.test_client()
-    posted = client.post("/v1/assessments", data=many_rows_log(copies=3),
+    # Long enough that the worker is still reading when the signal comes, however fast the
+    # readers are and however loaded the machine (it stops at its next report: no cost).
+    posted = client.post("/v1/assessments", data=many_rows_log(copies=10),
                          content_type="application/gzip", headers={"Prefer": "respond-async"})
     location = posted.headers["Location"]
     worker = start_worker(database_url, tmp_path, "stopped")
@@ -119,10 +121,27 @@ def test_a_worker_stopped_with_sigterm_gives_its_job_back_without_counting_it(ap
         worker.send_signal(signal.SIGSTOP)
         worker.send_signal(signal.SIGTERM)
         worker.send_signal(signal.SIGCONT)
-        assert worker.wait(60) == 0
+        assert worker.wait(120) == 0
     finally:
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+    job = client.get(location).get_json()
+    assert (job["state"], job["attempts"]) == ("queued", 0), job
+
+
+def test_a_stop_asked_before_the_work_starts_still_gives_the_job_back(app):
+    """SIGTERM between the claim and the start of the reading: the job goes back to the
+    queue, not counted, rather than being assessed to its end by a stopping worker."""
+    from calculator.jobs.worker import Worker
+
+    client = app.test_client()
+    location = client.post("/v1/assessments", data=many_rows_log(copies=1),
+                           content_type="application/gzip",
+                           headers={"Prefer": "respond-async"}).headers["Location"]
+    worker = Worker(app.extensions["calculator.store"], app.extensions["calculator.lookup"])
+    worker.stop_current("shutdown")
+    outcome = worker.run_next()
+    assert outcome is not None and outcome.state == "queued"
     job = client.get(location).get_json()
     assert (job["state"], job["attempts"]) == ("queued", 0), job

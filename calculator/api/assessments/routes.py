@@ -109,7 +109,8 @@ PREFER_PARAMETER = {
     "schema": {"type": "string", "enum": ["respond-async"]},
     "description": "respond-async: assess the log as a job (202 with its Location), whatever "
                    "its size. Bodies over 32 MiB (the service's ASYNC_ABOVE) become jobs "
-                   "without asking."}
+                   "without asking; a body sent without its length (chunked) once it passes "
+                   "that size."}
 
 LOCATION_HEADER = {"Location": {"description": "/v1/assessments/{id}", "schema": {
     "type": "string"}}}
@@ -320,7 +321,8 @@ class Assessments(MethodView):
         "the same (the first assessment, same id), with Idempotent-Replayed: true."))
     @blp.alt_response(202, schema=JobSchema, headers=JOB_HEADERS, description=(
         "A job: the body was over the size for an answer in the request (32 MiB by "
-        "default), or the request said `Prefer: respond-async`. The upload is kept; follow "
+        "default; a chunked body, once it passed that size), or the request said `Prefer: "
+        "respond-async`. The upload is kept; follow "
         "the Location (/v1/jobs/{id}) for its progress and, once done, the assessment."))
     @blp.problem(400, "A multipart body without a boundary.")
     @blp.problem(401, "No API key, or not a valid one, once keys exist.")
