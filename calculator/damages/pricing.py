@@ -110,24 +110,30 @@ class ScaledPricer:
         return max(t.amount.numerator * (self.scale // t.amount.denominator)
                    for t in self.tariffs)
 
+    def units(self) -> list[int]:
+        """Each tariff's scaled amount per post: a whole number (see ``scale``)."""
+        return [(t.amount * self.scale / t.per_posts).numerator for t in self.tariffs]
+
+    def __call__(self, n: np.ndarray, first_instant: np.ndarray | None) -> np.ndarray:
+        return self.values(n, first_instant)
+
     def values(self, n: np.ndarray, first_instant: np.ndarray | None) -> np.ndarray:
         """Scaled amounts of windows holding ``n`` posts, priced by the tariff in force
         at each window's first counted access (``first_instant``)."""
+        units = self.units()
         if self.uniform or first_instant is None:
-            return self._values_for(n, self.tariffs[0])
+            return self._values_for(n, self.tariffs[0], units[0])
         which = np.searchsorted(self.starts, first_instant, side="right") - 1
         out = np.zeros(len(n), dtype=n.dtype)
         for index, tariff in enumerate(self.tariffs):
             mask = which == index
             if mask.any():
-                out[mask] = self._values_for(n[mask], tariff)
+                out[mask] = self._values_for(n[mask], tariff, units[index])
         return out
 
-    def _values_for(self, n: np.ndarray, tariff: Tariff) -> np.ndarray:
+    def _values_for(self, n: np.ndarray, tariff: Tariff, unit: int) -> np.ndarray:
         above = n > tariff.threshold
         m = np.where(above, n if self.basis == "all_posts" else n - tariff.threshold, 0)
-        unit = tariff.amount * self.scale / tariff.per_posts  # a whole number: see scale
-        unit = unit.numerator
         if self.rate == "pro_rata":
             return m * unit
         per = tariff.per_posts

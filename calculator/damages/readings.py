@@ -50,7 +50,7 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
         if counter.total * 2 * max(p.max_unit() for p in pricers) >= 2**62:
             raise InvalidArgument("the log's volume is too large to price exactly in one "
                                   "assessment; split it by period")
-        found = w.worst_case(instants, counter, window, eps, [p.values for p in pricers],
+        found = w.worst_case(instants, counter, window, eps, pricers,
                              by_first_access=not all(p.uniform for p in pricers))
         for pair, pricer, result in zip(pairs, pricers, found, strict=True):
             picked = np.array(result.starts, dtype=np.int64)

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from calculator.damages import sweep
+from calculator.damages.pricing import ScaledPricer
 from calculator.errors import InvalidArgument
 from calculator.ingest.volume import by_post, check_cuts, sorted_unique
 
@@ -30,6 +32,10 @@ DENSE_GRID_LIMIT = 16_000_000
 # A block with this many points is searched with the pricers on several threads: below it,
 # handing the work to threads costs more than it saves.
 _PARALLEL_POINTS = 50_000
+# From this many counted instants on, posts per instant are searched by the compiled pass
+# (``sweep``): importing numba and loading its cached code takes a few tenths of a second,
+# which the block search does not need on a small log (decision 0118).
+COMPILED_FROM = 200_000
 
 
 def resolution_of(instants: np.ndarray) -> int:
@@ -232,14 +238,29 @@ def calendar_bounds(instants: np.ndarray, zone_name: str) -> CalendarDays:
     return CalendarDays(bounds, irregular)
 
 
+def _compiled(asked: bool | None, instants: np.ndarray, counter: WindowCounter) -> bool:
+    """Whether the compiled pass (``sweep``) serves: posts per instant of these instants,
+    and asked for, or by default a log long enough to pay for loading it."""
+    return (isinstance(counter, PostCounter) and counter.instants is instants
+            and (asked if asked is not None else len(instants) >= COMPILED_FROM))
+
+
 def peak(instants: np.ndarray, counter: WindowCounter, window: int,
-         posts: np.ndarray | None = None) -> Span:
+         posts: np.ndarray | None = None, compiled: bool | None = None) -> Span:
     """The most posts in any ``[s, s + window)``: some window starting at an access holds it.
 
     Of the windows that hold the most, the first that starts at an access carrying posts
     (given ``posts`` per instant): an access of no posts just before (a robots.txt, an
     empty page) does not move the busiest period earlier than the periods priced, which
     start where their posts start (decision 0062)."""
+    if _compiled(compiled, instants, counter):
+        # Posts per instant: one compiled pass with two pointers instead of two searches
+        # per access (decision 0118).
+        highest, first_any, carrying = sweep.busiest(
+            instants, counter.posts, counter.posts if posts is None else posts, window)
+        best = first_any if posts is None or carrying < 0 else carrying
+        start = int(instants[best])
+        return Span(start, start + window, highest, start)
     highest, first_any, first_with_posts = -1, 0, None
     for low in range(0, len(instants), _PEAK_SLICE):  # in slices: memory stays bounded
         starts = instants[low:low + _PEAK_SLICE]
@@ -293,7 +314,7 @@ def _search_block(pricer: Pricer, later: np.ndarray | None, *, posts: np.ndarray
 
 def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: int,
                pricers: Sequence[Pricer], by_first_access: bool = True,
-               threads: int = 1) -> list[WorstCase]:
+               threads: int = 1, compiled: bool | None = None) -> list[WorstCase]:
     """For each pricer, the set of non-overlapping windows ``[s, s + window)`` that
     maximizes the total owed, over every start ``s`` at resolution ``eps``.
 
@@ -309,9 +330,23 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
     what a one-second log costs. Pricers get each window's first counted access unless
     ``by_first_access`` is false (one price for all). ``threads``: how many pricers are
     searched at once on a large block; one by default, as measured (decision 0098).
+
+    Posts per instant priced by ``ScaledPricer`` readings go through the same points in one
+    compiled pass (``sweep``, decision 0118), which names the same windows: by default from
+    ``COMPILED_FROM`` instants on (below, loading the compiled code costs more than it
+    saves); ``compiled`` true or false forces the choice. Distinct post ids always take the
+    block search.
     """
     if len(instants) == 0 or not pricers:
         return [WorstCase(0, []) for _ in pricers]
+    lowest = int(instants[0]) - window + eps
+    if _compiled(compiled, instants, counter) \
+            and all(isinstance(p, ScaledPricer) for p in pricers) \
+            and sweep.shares_tariffs(list(pricers)):
+        terms = sweep.Terms.of(list(pricers), by_first_access)
+        totals, takes = sweep.search(instants, counter.posts, window, eps, terms)
+        return [WorstCase(int(total), _read_back(rights, lowest, window, eps))
+                for total, rights in zip(totals, takes, strict=True)]
     threads = min(len(pricers), max(threads, 1))
     with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
         return _worst_case(instants, counter, window, eps, pricers, by_first_access, pool)
@@ -364,19 +399,22 @@ def _worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: 
         later = points[changed]
         later_values = [best[changed] for best in bests]
 
-    results = []
-    for r in range(len(pricers)):
-        rights = np.concatenate(takes[r][::-1])  # first block first: ascending
-        chosen: list[int] = []
-        position = lowest
-        while True:
-            # The first take piece that reaches past ``position``: no start between owes
-            # more than it, so the window goes there, as late as the piece allows.
-            k = int(np.searchsorted(rights, position, side="right"))
-            if k == len(rights):
-                break
-            start = int(rights[k]) - eps
-            chosen.append(start)
-            position = start + window
-        results.append(WorstCase(int(later_values[r][0]) if later_values else 0, chosen))
-    return results
+    return [WorstCase(int(later_values[r][0]) if later_values else 0,
+                      _read_back(np.concatenate(takes[r][::-1]), lowest, window, eps))
+            for r in range(len(pricers))]  # takes: first block first, so ascending
+
+
+def _read_back(rights: np.ndarray, lowest: int, window: int, eps: int) -> list[int]:
+    """The chosen windows' starts, from the right ends (ascending) of the pieces where a
+    reading takes a window."""
+    chosen: list[int] = []
+    position = lowest
+    while True:
+        # The first take piece that reaches past ``position``: no start between owes
+        # more than it, so the window goes there, as late as the piece allows.
+        k = int(np.searchsorted(rights, position, side="right"))
+        if k == len(rights):
+            return chosen
+        start = int(rights[k]) - eps
+        chosen.append(start)
+        position = start + window

@@ -1,0 +1,108 @@
+"""The worst-case search and the busiest period on posts per instant, as one compiled pass.
+
+``windows.worst_case`` evaluates ``V(s) = max(V(s + eps), owed([s, s + W)) + V(s + W))``
+only where it can change, block by block with array operations: every point costs two
+binary searches over the whole log (the window's count and its first access) and a dozen
+passes of six readings. Here the same points are visited once, from the last to the first,
+in one loop compiled by numba (decision 0118):
+
+- the points come from four streams merged in descending order: an access leaving
+  (``t + eps``), an access entering (``t - W + eps``), a block's start, and a change of
+  ``V`` one window later (``q - W``); exactly the points of the block search;
+- the window's count and its first access follow two pointers into the accesses, which
+  only move down, so no search is done at all;
+- ``V(s + W)`` is read through a third pointer into the recorded changes of ``V``, of
+  which only one window's worth is ever kept.
+
+Points, pieces and the places where a reading takes a window are those of the block search,
+so the windows named are the same, not only the totals (a property test holds the two
+equal). Counting distinct post ids does not add up across instants and stays with the block
+search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from calculator.damages.pricing import ScaledPricer
+
+_PRO_RATA, _STARTED, _FULL = 0, 1, 2
+_CAPACITY = 4096  # recorded changes and takes held at first (the arrays grow as needed)
+_RATE_CODES = {"pro_rata": _PRO_RATA, "per_started_million": _STARTED,
+               "per_full_million": _FULL}
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The readings' pricing as plain arrays, for the compiled loop: per tariff (its start,
+    threshold and posts per block), per reading (its rate, basis and scaled unit price)."""
+
+    starts: np.ndarray  # int64, tariff k in force from starts[k]
+    thresholds: np.ndarray  # int64
+    per_posts: np.ndarray  # int64
+    units: np.ndarray  # int64 [reading, tariff]: scaled amount per post
+    rates: np.ndarray  # int64 per reading: _PRO_RATA, _STARTED, _FULL
+    excess: np.ndarray  # bool per reading: basis excess_only
+    by_first: bool  # priced by the tariff in force at the window's first access
+
+    @property
+    def inverses(self) -> np.ndarray:
+        """1 / per_posts, for the loop's exact quotients (see ``_quotient``)."""
+        return 1.0 / self.per_posts
+
+    @classmethod
+    def of(cls, pricers: list[ScaledPricer], by_first_access: bool) -> Terms:
+        tariffs = pricers[0].tariffs
+        units = np.array([[unit for unit in p.units()] for p in pricers], dtype=np.int64)
+        return cls(
+            starts=np.array([t.starts_ns for t in tariffs], dtype=np.int64),
+            thresholds=np.array([t.threshold for t in tariffs], dtype=np.int64),
+            per_posts=np.array([t.per_posts for t in tariffs], dtype=np.int64),
+            units=units,
+            rates=np.array([_RATE_CODES[p.rate] for p in pricers], dtype=np.int64),
+            excess=np.array([p.basis == "excess_only" for p in pricers], dtype=np.bool_),
+            # One list of versions: they price alike for every reading, or for none.
+            by_first=by_first_access and not pricers[0].uniform)
+
+
+def shares_tariffs(pricers: list[ScaledPricer]) -> bool:
+    """Whether the readings price by one list of clause versions (as an assessment's do)."""
+    return all(p.tariffs == pricers[0].tariffs for p in pricers)
+
+
+def search(instants: np.ndarray, posts: np.ndarray, window: int, eps: int,
+           terms: Terms) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each reading's best total (scaled) and the right ends of the pieces where it takes a
+    window, ascending (``windows.worst_case`` reads the windows back from them)."""
+    lowest = int(instants[0]) - window + eps
+    blocks = (int(instants[-1]) - lowest) // window + 1
+    totals, rights, readings = _kernels().search(
+        instants, posts, np.int64(window), np.int64(eps), np.int64(lowest),
+        np.int64(blocks), terms.starts, terms.thresholds, terms.per_posts, terms.units,
+        terms.inverses, terms.rates, terms.excess, terms.by_first, np.int64(_CAPACITY))
+    return totals, [rights[readings == r][::-1] for r in range(len(totals))]
+
+
+def busiest(instants: np.ndarray, posts: np.ndarray, carrying: np.ndarray, window: int
+            ) -> tuple[int, int, int]:
+    """Posts in the busiest ``[t, t + window)`` starting at an access, the first access
+    starting one, and the first such access with ``carrying`` posts (-1 if none has)."""
+    top, first_any, first_carrying = _kernels().busiest(instants, posts, carrying,
+                                                        np.int64(window))
+    return int(top), int(first_any), int(first_carrying)
+
+
+_COMPILED = None
+
+
+def _kernels():
+    """The compiled loops; numba is imported and the cached machine code loaded on first
+    use only, so that commands that never price a log do not pay for it."""
+    global _COMPILED
+    if _COMPILED is None:
+        from calculator.damages import sweep_kernels
+
+        _COMPILED = sweep_kernels
+    return _COMPILED

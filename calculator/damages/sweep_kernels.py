@@ -1,0 +1,208 @@
+"""The compiled loops of ``sweep`` (numba; machine code cached on disk after the first run).
+
+Kept apart so that importing ``sweep`` (and so every command) does not import numba."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_NONE = np.iinfo(np.int64).min
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _quotient(m, per, inverse):  # pragma: no cover (compiled)
+    """``m // per`` for ``0 <= m``: a multiplication by the reciprocal, made exact, where a
+    division would cost tens of cycles at every point and reading (``m < 2**52``: the
+    estimate is then off by at most two, and corrected)."""
+    if m >= 1 << 52:
+        return m // per
+    q = np.int64(m * inverse)
+    while q * per > m:
+        q -= 1
+    while (q + 1) * per <= m:
+        q += 1
+    return q
+
+
+# The loop's scalars, kept in one array between its runs (see ``search``).
+_LEAVING, _ENTERING, _BLOCK, _RECORDED, _LOOK, _SHIFTED, _ABOVE, _ABOVE_BEGINS, _LOW, \
+    _HIGH, _COUNT, _TARIFF = range(12)
+
+
+@njit(cache=True, nogil=True)
+def search(instants, posts, window, eps, lowest, blocks, starts, thresholds, per_posts,
+           units, inverses, rates, excess, by_first, capacity):  # pragma: no cover (compiled)
+    """Each reading's total (V at the first block's start), and the takes of all readings
+    in the order found (descending): each one's right end and reading, and how many."""
+    n = len(instants)
+    readings = len(rates)
+    limit = lowest + blocks * window  # the end of the last block: V is 0 from here on
+    state = np.zeros(12, np.int64)
+    leaving = n - 1  # the four streams of points, each read from its top down
+    while leaving >= 0 and instants[leaving] + eps >= limit:
+        leaving -= 1
+    state[_LEAVING], state[_ENTERING], state[_BLOCK] = leaving, n - 1, blocks - 1
+    state[_ABOVE], state[_ABOVE_BEGINS] = limit, 1
+    state[_LOW], state[_HIGH], state[_TARIFF] = n, n, len(starts) - 1
+    above_values = np.zeros(readings, np.int64)
+    steps = np.empty(capacity, np.int64)
+    values = np.empty((capacity, readings), np.int64)
+    takes = np.empty(capacity, np.int64)
+    takers = np.empty(capacity, np.int8)
+    taken = np.zeros(1, np.int64)
+    # The loop runs until an array is full; it is grown (or the recorded changes no longer
+    # needed dropped) between runs, so that no array changes inside the loop.
+    while _run(state, above_values, steps, values, takes, takers, taken, instants, posts,
+               window, eps, lowest, starts, thresholds, per_posts, units, inverses, rates,
+               excess, by_first):
+        recorded = state[_RECORDED]
+        if recorded == len(steps):
+            keep = min(state[_LOOK], state[_SHIFTED])
+            if keep > len(steps) // 4:
+                steps[:recorded - keep] = steps[keep:recorded].copy()
+                values[:recorded - keep] = values[keep:recorded].copy()
+                state[_RECORDED] -= keep
+                state[_LOOK] -= keep
+                state[_SHIFTED] -= keep
+            else:
+                grown_steps = np.empty(2 * len(steps), np.int64)
+                grown_steps[:recorded] = steps
+                grown_values = np.empty((2 * len(steps), readings), np.int64)
+                grown_values[:recorded] = values
+                steps, values = grown_steps, grown_values
+        if taken[0] + readings > len(takes):
+            grown = np.empty(2 * len(takes), np.int64)
+            grown[:taken[0]] = takes[:taken[0]]
+            grown_takers = np.empty(2 * len(takes), np.int8)
+            grown_takers[:taken[0]] = takers[:taken[0]]
+            takes, takers = grown, grown_takers
+    return above_values, takes[:taken[0]], takers[:taken[0]]
+
+
+@njit(cache=True, nogil=True)
+def _run(state, above_values, steps, values, takes, takers, taken, instants, posts, window,
+         eps, lowest, starts, thresholds, per_posts, units, inverses, rates, excess,
+         by_first):  # pragma: no cover (compiled)
+    """The sweep from where ``state`` stands: False when every point is visited, True when
+    ``steps`` or ``takes`` must grow first."""
+    n = len(instants)
+    readings = len(rates)
+    leaving, entering, block = state[_LEAVING], state[_ENTERING], state[_BLOCK]
+    recorded, look, shifted = state[_RECORDED], state[_LOOK], state[_SHIFTED]
+    above, above_begins = state[_ABOVE], state[_ABOVE_BEGINS] != 0
+    low, high, count, tariff = state[_LOW], state[_HIGH], state[_COUNT], state[_TARIFF]
+    capacity, take_capacity = len(steps), len(takes)
+    count_taken = taken[0]
+    current = np.empty(readings, np.int64)
+    full = False
+    while True:
+        if recorded == capacity or count_taken + readings > take_capacity:
+            full = True
+            break
+        s = _NONE
+        if leaving >= 0:
+            s = max(s, instants[leaving] + eps)
+        if entering >= 0:
+            s = max(s, instants[entering] - window + eps)
+        if block >= 0:
+            s = max(s, lowest + block * window)
+        while shifted < recorded and steps[shifted] - window >= above:
+            shifted += 1
+        if shifted < recorded and steps[shifted] - window >= lowest:
+            s = max(s, steps[shifted] - window)
+        if s < lowest:
+            break
+        begins = block >= 0 and s == lowest + block * window
+        while leaving >= 0 and instants[leaving] + eps >= s:
+            leaving -= 1
+        while entering >= 0 and instants[entering] - window + eps >= s:
+            entering -= 1
+        if begins:
+            block -= 1
+        # The window [s, s + W): its posts and its first access.
+        while low > 0 and instants[low - 1] >= s:
+            low -= 1
+            count += posts[low]
+        end = s + window
+        while high > 0 and instants[high - 1] >= end:
+            high -= 1
+            count -= posts[high]
+        first = instants[low] if low < n else instants[n - 1]
+        while tariff >= 0 and starts[tariff] > first:
+            tariff -= 1
+        # V one window later: at the last recorded change at or before s + W, or, if every
+        # recorded one is later, at the point just above (unchanged up to there).
+        while look < recorded and steps[look] > end:
+            look += 1
+        # What the window owes is worked out once for every reading: the clause version
+        # that prices it, and its posts in blocks of ``per`` (all of them, or the excess).
+        version = tariff if by_first else 0
+        priced = version >= 0 and count > thresholds[max(version, 0)]
+        excess_posts, whole, whole_excess, started, started_excess, per = 0, 0, 0, 0, 0, 1
+        if priced:
+            per = per_posts[version]
+            excess_posts = count - thresholds[version]
+            whole = _quotient(count, per, inverses[version])
+            whole_excess = _quotient(excess_posts, per, inverses[version])
+            started = whole + (whole * per < count)
+            started_excess = whole_excess + (whole_excess * per < excess_posts)
+        changed = above_begins
+        for r in range(readings):
+            later = values[look, r] if look < recorded else above_values[r]
+            owed = 0
+            if priced:
+                unit = units[r, version]
+                if rates[r] == 0:
+                    owed = (excess_posts if excess[r] else count) * unit
+                elif rates[r] == 1:
+                    owed = (started_excess if excess[r] else started) * (unit * per)
+                else:
+                    owed = (whole_excess if excess[r] else whole) * (unit * per)
+            push = owed + later
+            best = above_values[r]
+            # Taking a window here beats starting later, for the whole piece up to the
+            # point above (written always, kept only then: no branch to mispredict).
+            takes[count_taken] = above
+            takers[count_taken] = r
+            count_taken += (owed > 0) & (push > best)
+            current[r] = max(push, best)
+            changed |= push > best
+        if changed:  # the point above is where V changes: record it
+            steps[recorded] = above
+            values[recorded] = above_values
+            recorded += 1
+        above = s
+        above_begins = begins
+        above_values[:] = current
+    state[_LEAVING], state[_ENTERING], state[_BLOCK] = leaving, entering, block
+    state[_RECORDED], state[_LOOK], state[_SHIFTED] = recorded, look, shifted
+    state[_ABOVE], state[_ABOVE_BEGINS] = above, above_begins
+    state[_LOW], state[_HIGH], state[_COUNT], state[_TARIFF] = low, high, count, tariff
+    taken[0] = count_taken
+    return full
+
+
+@njit(cache=True, nogil=True)
+def busiest(instants, posts, carrying, window):  # pragma: no cover (compiled)
+    """The most posts in a window starting at an access; the first access starting one;
+    the first such access with ``carrying`` posts (-1: none)."""
+    n = len(instants)
+    high = 0
+    count = 0
+    top = -1
+    first_any = 0
+    first_carrying = -1
+    for i in range(n):
+        end = instants[i] + window
+        while high < n and instants[high] < end:
+            count += posts[high]
+            high += 1
+        if count > top:
+            top = count
+            first_any = i
+            first_carrying = i if carrying[i] > 0 else -1
+        elif count == top and first_carrying < 0 and carrying[i] > 0:
+            first_carrying = i
+        count -= posts[i]
+    return top, first_any, first_carrying

@@ -1,0 +1,122 @@
+"""The compiled pass (calculator.damages.sweep) against the block search and the brute force.
+
+The block search is itself held to trying every start (test_worst_case_windows.py); the
+compiled pass visits the same points, so it must name the same windows, not only owe the
+same: on logs at s, ms and µs, with accesses of no posts, with clause versions that price
+differently from some instant on, and with its arrays made to grow and to drop what they no
+longer need from the first few points on.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from calculator.damages import sweep, windows
+from calculator.damages.pricing import BASES, RATES, ScaledPricer, Tariff, window_amount
+from tests.damages.test_worst_case_windows import reference
+
+
+def version(starts: int, threshold: int, per: int, amount: Fraction, window: int) -> Tariff:
+    return Tariff(version=date(2024, 11, 15), starts_ns=starts, ends_ns=None,
+                  threshold=threshold, per_posts=per, amount=amount, currency="USD",
+                  window_ns=window)
+
+
+terms = st.tuples(st.integers(0, 10), st.integers(1, 4), st.integers(1, 9),
+                  st.sampled_from([1, 2, 3]))
+
+
+@pytest.fixture(autouse=True)
+def tiny_arrays(monkeypatch):
+    # Arrays of two: every run of the loop fills them, so growing and dropping is exercised.
+    monkeypatch.setattr(sweep, "_CAPACITY", 2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(log=st.dictionaries(st.integers(0, 120), st.integers(0, 6), min_size=1, max_size=40),
+       window=st.integers(2, 30), unit=st.sampled_from([1_000_000_000, 1_000_000, 1_000]),
+       first=terms, later=st.none() | st.tuples(st.integers(0, 120), terms),
+       by_first_access=st.booleans())
+def test_the_compiled_search_names_the_windows_and_totals_of_the_block_search(
+        log, window, unit, first, later, by_first_access):
+    times = np.array(sorted(log), dtype=np.int64) * unit
+    posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
+    tariffs = [version(-(10**18), first[0], first[1], Fraction(first[2], first[3]),
+                       window * unit)]
+    if later is not None:  # a second version of the clause from some instant on
+        start, (threshold, per, numerator, denominator) = later
+        tariffs.append(version(start * unit, threshold, per, Fraction(numerator, denominator),
+                               window * unit))
+    pricers = [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
+    counter = windows.PostCounter(times, posts, unit, window * unit)
+    compiled = windows.worst_case(times, counter, window * unit, unit, pricers,
+                                  by_first_access=by_first_access, compiled=True)
+    blocks = windows.worst_case(times, counter, window * unit, unit, pricers,
+                                by_first_access=by_first_access, compiled=False)
+    assert compiled == blocks
+
+
+@settings(max_examples=200, deadline=None)
+@given(log=st.dictionaries(st.integers(0, 400), st.integers(1, 4), min_size=1, max_size=60),
+       window=st.integers(2, 40), threshold=st.integers(0, 10), per=st.integers(1, 3),
+       unit=st.sampled_from([1_000_000, 1_000]))
+def test_the_compiled_search_owes_what_trying_every_start_owes(log, window, threshold, per,
+                                                               unit):
+    times, counts = sorted(log), [log[t] for t in sorted(log)]
+    instants, posts = np.array(times, dtype=np.int64) * unit, np.array(counts, dtype=np.int64)
+    terms = version(-(10**18), threshold, per, Fraction(3, 2), window * unit)
+    pricers = [ScaledPricer([terms], rate, basis) for rate in RATES for basis in BASES]
+    counter = windows.PostCounter(instants, posts, unit, window * unit)
+    found = windows.worst_case(instants, counter, window * unit, unit, pricers, compiled=True)
+    for pricer, result in zip(pricers, found, strict=True):
+        def owed(n, pricer=pricer):
+            return window_amount(n, terms, pricer.rate, pricer.basis)
+        assert Fraction(result.total, pricer.scale) == reference(times, counts, window, owed)
+        starts = np.array(result.starts, dtype=np.int64)
+        assert np.all(np.diff(starts) >= window * unit)
+        held = counter.count(starts, starts + window * unit)
+        assert sum(owed(int(n)) for n in held) == Fraction(result.total, pricer.scale)
+
+
+@settings(max_examples=200, deadline=None)
+@given(log=st.dictionaries(st.integers(0, 80), st.integers(0, 5), min_size=1, max_size=40),
+       window=st.integers(1, 20), with_posts=st.booleans())
+def test_the_compiled_busiest_period_is_the_one_counted_window_by_window(log, window,
+                                                                        with_posts):
+    # Ties go to the first window starting at an access that carries posts (decision 0062).
+    times = np.array(sorted(log), dtype=np.int64)
+    posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
+    counter = windows.PostCounter(times, posts, 1, window)
+    given_posts = posts if with_posts else None
+    assert windows.peak(times, counter, window, given_posts, compiled=True) == \
+        windows.peak(times, counter, window, given_posts, compiled=False)
+
+
+def test_a_long_log_takes_the_compiled_pass_and_a_short_one_the_block_search(monkeypatch):
+    times = np.arange(0, 50, 3, dtype=np.int64)
+    posts = np.ones(len(times), dtype=np.int64)
+    counter = windows.PostCounter(times, posts, 1, 10)
+    pricers = [ScaledPricer([version(-(10**18), 2, 1, Fraction(1), 10)], "pro_rata",
+                            "all_posts")]
+    calls, real = [], sweep.search
+    monkeypatch.setattr(sweep, "search", lambda *args: calls.append(len(args)) or real(*args))
+    short = windows.worst_case(times, counter, 10, 1, pricers)
+    assert calls == []
+    monkeypatch.setattr(windows, "COMPILED_FROM", len(times))
+    assert windows.worst_case(times, counter, 10, 1, pricers) == short
+    assert calls == [5]
+
+
+@settings(max_examples=300, deadline=None)
+@given(m=st.integers(0, 2**62) | st.integers(0, 10**9), per=st.integers(1, 2**40) |
+       st.sampled_from([1, 3, 1_000, 1_000_000, 10**9 + 7]))
+def test_a_quotient_by_the_reciprocal_is_the_whole_division(m, per):
+    from calculator.damages.sweep_kernels import _quotient
+
+    assert _quotient(np.int64(m), np.int64(per), 1.0 / per) == m // per
