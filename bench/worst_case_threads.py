@@ -25,13 +25,18 @@ START_NS = 1_740_787_200 * 10**9  # 2025-03-01T00:00:00Z
 DAY_NS = 86_400 * 10**9
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--days", type=int, default=10)
     parser.add_argument("--per-day", type=int, default=333_333)
     parser.add_argument("--unit", choices=("ms", "us"), default="ms")
     parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def search_inputs(args: argparse.Namespace) -> tuple:
+    """The log's instants and posts, its counter, window, resolution, the six readings'
+    pricers and whether they price by the first access."""
     step = {"ms": 10**6, "us": 10**3}[args.unit]
     rng = np.random.default_rng(5)
     ticks = rng.integers(0, args.days * DAY_NS // step, args.days * args.per_day)
@@ -43,7 +48,12 @@ def main() -> None:
     eps = w.resolution_of(instants)
     counter = w.counter_for(instants, posts, eps, window)
     pricers = [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
-    by_first = not all(p.uniform for p in pricers)
+    return instants, posts, counter, window, eps, pricers, not all(p.uniform for p in pricers)
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0])
+    instants, _, counter, window, eps, pricers, by_first = search_inputs(args)
     cores = os.cpu_count() or 1
     best: dict[int, float] = {}
     answers = {}

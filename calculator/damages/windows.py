@@ -35,7 +35,7 @@ _PARALLEL_POINTS = 50_000
 # From this many counted instants on, posts per instant are searched by the compiled pass
 # (``sweep``): importing numba and loading its cached code takes a few tenths of a second,
 # which the block search does not need on a small log (decision 0118).
-COMPILED_FROM = 200_000
+COMPILED_FROM = 500_000
 
 
 def resolution_of(instants: np.ndarray) -> int:
