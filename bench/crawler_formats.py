@@ -14,7 +14,8 @@ then read in a fresh process (so the memory figure is the reader's, not the gene
 and the figures are printed: events, posts, seconds, events per second, peak RSS. The WARC
 reader is printed beside the bare iteration of warcio and of FastWARC (``pip install
 fastwarc``, in the bench extra) over the same file, each in a fresh process: headers,
-target URI, HTTP status and content of every record, nothing else.
+target URI, HTTP status and content of every record, nothing else. Issue 12's goal is ours
+within 1.5x of the fastest (decisions 0112, 0125, 0126).
 """
 
 from __future__ import annotations
