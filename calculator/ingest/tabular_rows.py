@@ -207,6 +207,12 @@ class _Collector:
                 chosen = keep & self._present(np.asarray(column.is_valid()), keep)
                 self.occurrences.add(instants[chosen], values[chosen])
                 return
+        numbers = canonical_numbers(column)
+        if numbers is not None:
+            chosen = keep & self._present(np.asarray(column.is_valid()), keep)
+            self.occurrences.append((instants, numbers) if chosen.all() else
+                                    (instants[chosen], numbers[chosen]))
+            return
         ids = pc.utf8_trim_whitespace(column.cast(pa.string()))
         chosen = keep & self._present(np.asarray(pc.fill_null(pc.not_equal(ids, ""), False)),
                                       keep)
@@ -257,6 +263,37 @@ class _Collector:
     def _exclude(self, reason: str, mask: np.ndarray, posts: np.ndarray) -> None:
         self.result.excluded_rows[reason] += int(mask.sum())
         self.result.excluded_posts[reason] += int(posts[mask].sum())
+
+
+# The numbers written with k digits are _FROM[k] <= n < _BELOW[k] (k from 1 to 18).
+_DIGITS = len(str(_NUMBER_LIMIT - 1))
+_FROM = np.array([0, 0] + [10**(k - 1) for k in range(2, _DIGITS + 1)], dtype=np.int64)
+_BELOW = np.array([0] + [10**k for k in range(1, _DIGITS + 1)], dtype=np.int64)
+
+
+def canonical_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
+    """The post numbers of a text column whose every id is a whole number (as
+    ``_whole_numbers`` defines it); None when some id is not, for the general path to tell
+    apart. A null's entry is 0 and means nothing (a row without a post id is not counted).
+
+    Arrow parses the whole column at once. A text it parses that is not such a number
+    (``007``, ``-0``, ``0x1F``) parses to a number with fewer digits than the text has
+    bytes, or starts with a zero: one length check and one prefix check find it, with no
+    trimming, digit test or lookup (about a third of the time)."""
+    if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)) or \
+            len(ids) == 0:
+        return None
+    try:
+        numbers = np.asarray(pc.fill_null(ids.cast(pa.int64()), 0))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # empty, spaces, letters, too big
+        return None
+    length = np.asarray(pc.fill_null(pc.binary_length(ids), 1))
+    if numbers.min() < 0 or length.max() > _DIGITS or \
+            not ((numbers >= _FROM[length]) & (numbers < _BELOW[length])).all():
+        return None
+    if np.asarray(pc.fill_null(pc.starts_with(ids, "0"), False))[length > 1].any():
+        return None
+    return numbers
 
 
 def _whole_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 
 import pyarrow as pa
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calculator.ingest.tabular_rows import _whole_numbers
+from calculator.ingest.tabular_rows import TableRead, _Collector, _whole_numbers, canonical_numbers
+from calculator.ingest.volume import Volume
 
 DEFINITION = re.compile(r"(0|[1-9][0-9]{0,17})")
 
@@ -25,3 +26,27 @@ id_texts = st.one_of(
 def test_an_id_is_a_number_exactly_when_its_text_is_one_without_leading_zeros(texts):
     found = _whole_numbers(pa.array(texts, pa.string()))
     assert found.tolist() == [DEFINITION.fullmatch(t) is not None for t in texts]
+
+
+whole_or_none = st.one_of(st.from_regex(r"\A(0|[1-9][0-9]{0,17})\Z"), st.none())
+intruders = st.one_of(id_texts, st.sampled_from(["0xFFFFF", "0X5", "-0", "007", "-1",
+                                                 "1000000000000000000", " 5", ""]))
+
+
+@settings(deadline=None)  # a shared machine's pauses are not the property
+@given(st.one_of(
+    st.lists(whole_or_none, min_size=1, max_size=40),
+    st.tuples(st.lists(whole_or_none, max_size=40), intruders, st.integers(0, 40)).map(
+        lambda t: [*t[0][:t[2]], t[1], *t[0][t[2]:]]),
+    st.lists(st.one_of(id_texts, st.none()), min_size=1, max_size=40)))
+def test_a_column_of_whole_numbers_is_numbered_at_once_as_each_id_would_be(texts):
+    """The column-at-once path takes a column only when every id in it is a whole number
+    by the definition, and then numbers each as the id-by-id path does."""
+    numbers = canonical_numbers(pa.array(texts, pa.string()))
+    ids = [t for t in texts if t is not None]
+    assert (numbers is not None) == all(DEFINITION.fullmatch(t) for t in ids)
+    if numbers is not None:
+        collector = _Collector(TableRead("csv", Volume.empty()), "x", "UTC")
+        one_by_one = collector._numbers(pa.array(ids, pa.string()))
+        assert [n for n, t in zip(numbers.tolist(), texts, strict=True) if t is not None] == \
+            one_by_one.tolist() == [int(t) for t in ids]
