@@ -142,13 +142,13 @@ def _renamed(table: pa.Table, needed: dict[str, str]) -> pa.Table:
 
 
 def read_columnar(source: LogSource, fmt: str, platform: str, assume_tz: str,
-                  columns: ColumnNames | None = None, shared: Collector | None = None
-                  ) -> TableRead:
+                  columns: ColumnNames | None = None, shared: Collector | None = None,
+                  occurrences: bool = True) -> TableRead:
     """Read a Parquet or Arrow IPC log into counted instants (and post-id occurrences);
-    ``shared`` as in ``tabular.read_table``."""
+    ``shared`` and ``occurrences`` as in ``tabular.read_table``."""
     columns = columns or ColumnNames()
     result = TableRead(format=fmt, volume=Volume.empty())
-    collector = shared or Collector(result, platform, assume_tz)
+    collector = shared or Collector(result, platform, assume_tz, occurrences)
     collector.result = result
     with _seekable(source) as path, ThreadPoolExecutor(max_workers=1) as counter:
         # One batch is counted while the next is decoded.

@@ -165,7 +165,7 @@ def read_any_table(source: LogSource, fmt: str, choices: ReadChoices,
     counted into a collector that other files share (see ``tabular.read_table``)."""
     reader = read_columnar if fmt in COLUMNAR_FORMATS else read_table
     return reader(source, fmt, choices.platform, choices.assume_tz, columns=choices.columns,
-                  shared=shared)
+                  shared=shared, occurrences=choices.count == "distinct")
 
 
 def _read_crawler(source: LogSource, fmt: str, choices: ReadChoices,

@@ -31,8 +31,8 @@ Collector = _Collector  # shared by the readers of every tabular form
 
 
 def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str,
-               columns: ColumnNames | None = None, shared: Collector | None = None
-               ) -> TableRead:
+               columns: ColumnNames | None = None, shared: Collector | None = None,
+               occurrences: bool = True) -> TableRead:
     """Read a CSV, JSON Lines or JSON array log into counted instants (and, when it has
     post ids, their occurrences for the distinct count); ``columns`` names
     the columns that carry the time, posts, post id, URL or platform when their common
@@ -40,10 +40,12 @@ def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str,
 
     With ``shared``, the rows are counted into that collector, which the files of one log
     share (so post ids are told apart across files), and the result holds this file's
-    rows and notes only: its volume is built once, by the caller, from the collector."""
+    rows and notes only: its volume is built once, by the caller, from the collector.
+    ``occurrences`` False: the distinct count is not priced, so only how many different post
+    ids there are is kept, not where they occur."""
     columns = columns or ColumnNames()
     result = TableRead(format=fmt, volume=Volume.empty())
-    collector = shared or _Collector(result, platform, assume_tz)
+    collector = shared or _Collector(result, platform, assume_tz, occurrences)
     collector.result = result
     try:
         if fmt == "csv":
@@ -70,6 +72,6 @@ def finish_table(result: TableRead, collector: Collector, whole: bool) -> TableR
             raise InvalidInput("the log has no rows: nothing to assess")
         result.volume = collector.builder.build()
         result.distinct_posts = collector.distinct_posts()
-        if result.distinct_posts is not None:
+        if result.distinct_posts is not None and collector.keeps_occurrences:
             result.build_distinct = collector.distinct
     return result

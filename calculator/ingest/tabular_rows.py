@@ -16,6 +16,7 @@ from calculator.ingest import progress
 from calculator.ingest.columns import ColumnMap
 from calculator.ingest.post_occurrences import PostOccurrences
 from calculator.ingest.timestamps import TimestampNotes, to_utc_ns
+from calculator.ingest.unique_count import UniqueCount
 from calculator.ingest.volume import Volume, VolumeBuilder
 
 _COUNTED_COLUMNS = ("timestamp", "posts", "platform", "authorized", "post_id")
@@ -138,7 +139,10 @@ def plural(count: int, noun: str) -> str:
 class _Collector:
     """Turns batches of columns into counted instants and exclusion counts."""
 
-    def __init__(self, result: TableRead, platform: str, assume_tz: str) -> None:
+    def __init__(self, result: TableRead, platform: str, assume_tz: str,
+                 occurrences: bool = True) -> None:
+        """``occurrences`` False: the distinct count will not be priced, so the post ids'
+        occurrences are not kept (only how many different ids there are)."""
         self.result = result
         self.platform = platform
         self.assume_tz = assume_tz
@@ -146,6 +150,8 @@ class _Collector:
         self.post_ids: dict[str, int] = {}
         self.has_post_ids = False  # some rows came with a post id column
         self.occurrences = PostOccurrences()
+        self.keeps_occurrences = occurrences
+        self._unique = UniqueCount()  # the distinct count, sorted as the batches come
 
     def add(self, table: pa.Table, first_row: int) -> None:
         try:
@@ -205,21 +211,28 @@ class _Collector:
                 # Whole numbers are their own post numbers, as their text would be: no text
                 # is made of them.
                 chosen = keep & self._present(np.asarray(column.is_valid()), keep)
-                self.occurrences.add(instants[chosen], values[chosen])
+                self._occur(instants[chosen], values[chosen])
                 return
         numbers = canonical_numbers(column)
         if numbers is not None:
             chosen = keep & self._present(np.asarray(column.is_valid()), keep)
-            self.occurrences.append((instants, numbers) if chosen.all() else
-                                    (instants[chosen], numbers[chosen]))
+            if chosen.all():
+                self._occur(instants, numbers)
+            else:
+                self._occur(instants[chosen], numbers[chosen])
             return
         ids = pc.utf8_trim_whitespace(column.cast(pa.string()))
         chosen = keep & self._present(np.asarray(pc.fill_null(pc.not_equal(ids, ""), False)),
                                       keep)
         if chosen.all():
-            self.occurrences.add(instants, self._numbers(ids))
+            self._occur(instants, self._numbers(ids))
         else:
-            self.occurrences.add(instants[chosen], self._numbers(ids.filter(chosen)))
+            self._occur(instants[chosen], self._numbers(ids.filter(chosen)))
+
+    def _occur(self, instants: np.ndarray, numbers: np.ndarray) -> None:
+        if self.keeps_occurrences:
+            self.occurrences.add(instants, numbers)
+        self._unique.add(numbers)
 
     def _present(self, present: np.ndarray, keep: np.ndarray) -> np.ndarray:
         """Counts the counted rows without a post id; ``present`` back."""
@@ -248,11 +261,11 @@ class _Collector:
 
     def distinct_posts(self) -> int | None:
         """How many different post ids the counted rows carry (all three counts are
-        reported, decision 0011); None when the log has no post ids. One sort of the ids:
-        the occurrences are ordered only if the distinct count is priced."""
+        reported, decision 0011); None when the log has no post ids. The ids were sorted
+        batch by batch as they were read, on a thread of their own (``UniqueCount``)."""
         if not self.has_post_ids:
             return None
-        return self.occurrences.distinct_posts()
+        return self._unique.count()
 
     def distinct(self) -> Volume | None:
         """The distinct-post volume whenever the log has post ids; None when it has none."""
