@@ -107,6 +107,29 @@ def _scan(text: bytes) -> _Scan:
     return _Scan(commas, breaks, close)
 
 
+def _line_scan(text: bytes) -> _Scan | None:
+    """The scan of text laid out an element a line (``{...},`` and a line break, what most
+    writers of big arrays emit), found from its line breaks alone, about thirty times
+    faster than ``_scan``; None when the text does not start so. A line break is never
+    inside a JSON string (it is written ``\\n`` there), so the lines that start with ``{``
+    and end with ``},`` are claimed as whole elements, up to the first line that does not.
+    A claim is not trusted: Arrow must read each such line as one record, else the block
+    goes to the strict reader, so text that only looks laid out so (not valid JSON, or an
+    element spread over lines) costs time, never a different answer."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    breaks = np.flatnonzero(data == 0x0A)
+    led = len(breaks) > 0 and breaks[0] == 0  # the break after the last block's comma
+    lines = breaks[1:] if led else breaks
+    if len(lines) == 0 or lines[0] < 2 + led:
+        return None
+    starts = np.concatenate(([int(led)], lines[:-1] + 1))
+    whole = (data[lines - 1] == 0x2C) & (data[lines - 2] == 0x7D) & (data[starts] == 0x7B)
+    claimed = lines[:len(whole) if whole.all() else int(np.argmin(whole))]
+    if len(claimed) == 0:
+        return None
+    return _Scan(claimed - 1, np.concatenate((breaks[:1], claimed)) if led else claimed, None)
+
+
 def _as_lines(text: bytes, scan: _Scan, end: int) -> bytes:
     """The elements of ``text[:end]`` as JSON Lines of the same length."""
     lines = np.frombuffer(text[:end], dtype=np.uint8).copy()
@@ -145,7 +168,7 @@ class _Elements:
             data = self.stream.read(self.size)
             self.size = min(self.size * 2, _BLOCK)
             text = self.pending + data
-            scan = _scan(text)
+            scan = _line_scan(text) or _scan(text)
             if scan.close is not None or not data:
                 self.done = True
             if not len(scan.commas):

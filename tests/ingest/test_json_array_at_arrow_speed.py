@@ -62,14 +62,15 @@ def encode(items, indent, ending: str, bom: bool) -> bytes:
         elif item == "NOT JSON":
             texts.append('{"timestamp": ')
         else:
-            texts.append(json.dumps(item, indent=indent))
-    separator = ",\n" if indent is not None else ","
+            texts.append(json.dumps(item, indent=None if indent == "line" else indent))
+    separator = ",\n" if indent is not None else ","  # "line": an element a line
     text = "[" + separator.join(texts) + ending
     return (b"\xef\xbb\xbf" if bom else b"") + text.encode()
 
 
 @settings(max_examples=400, deadline=None)
-@given(items=st.lists(elements, min_size=0, max_size=25), indent=st.sampled_from([None, 2]),
+@given(items=st.lists(elements, min_size=0, max_size=25),
+       indent=st.sampled_from([None, 2, "line"]),
        ending=endings, bom=st.booleans(), block=st.sampled_from([None, 7, 64, 400]))
 def test_the_fast_reader_answers_exactly_as_the_strict_reader(items, indent, ending, bom,
                                                                block):
@@ -111,6 +112,40 @@ def test_a_long_array_read_in_many_blocks_reads_as_the_same_records_one_per_line
         (lines.rows, lines.counts, lines.notes, lines.ignored_columns)
     assert result.rows == 30_000
     assert result.counts["distinct_posts"] == 977
+
+
+scan = json_array_arrow._scan
+
+
+def test_an_array_written_an_element_a_line_is_cut_by_its_lines_and_read_by_arrow():
+    """The usual layout of a big array is found from its line breaks alone (the scan of
+    every byte is left for the text after the last such line), and every element but the
+    last is read by Arrow: the strict reader reads only the last one."""
+    # Without the mixed-type "meta" list, which only the strict reader reads.
+    rows = [{k: v for k, v in row.items() if k != "meta"} for row in many_rows(30_000)]
+    data = ("[" + ",\n".join(json.dumps(r) for r in rows) + "]\n").encode()
+    strict_from, scanned = [], []
+
+    def every_byte(text):
+        scanned.append(len(text))
+        return scan(text)
+
+    def strict(stream, result, names, first_element=0, **options):
+        strict_from.append(first_element)
+        return _json_array_tables(stream, result, names, first_element, **options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(json_array_arrow, "_json_array_tables", strict)
+        patch.setattr(json_array_arrow, "_scan", every_byte)
+        patch.setattr(json_array_arrow, "_BLOCK", 1 << 20)  # several blocks
+        result = read(data)
+    assert strict_from == [29_999]
+    assert len(scanned) == 1 and scanned[0] < 1_000  # the last element and the bracket
+    with open_source("".join(json.dumps(r) + "\n" for r in rows).encode()) as source:
+        lines = read_log(source, "jsonl", ReadChoices(), HostMap())
+    assert result.volume.instants.tolist() == lines.volume.instants.tolist()
+    assert result.volume.posts.tolist() == lines.volume.posts.tolist()
+    assert (result.rows, result.counts, result.notes) == (lines.rows, lines.counts, lines.notes)
 
 
 def test_a_bad_element_deep_in_a_long_array_is_named_by_its_number():
