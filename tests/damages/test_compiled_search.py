@@ -120,3 +120,21 @@ def test_a_quotient_by_the_reciprocal_is_the_whole_division(m, per):
     from calculator.damages.sweep_kernels import _quotient
 
     assert _quotient(np.int64(m), np.int64(per), 1.0 / per) == m // per
+
+
+@settings(max_examples=200, deadline=None)
+@given(log=st.dictionaries(st.integers(0, 200), st.integers(0, 5), min_size=1, max_size=50),
+       windows_=st.lists(st.tuples(st.integers(-20, 220), st.integers(0, 60)), max_size=12))
+def test_a_few_windows_summed_where_they_lie_count_what_the_prefix_sums_count(log, windows_):
+    # The periods and the chosen windows are counted without the prefix sums (decision 0118).
+    times = np.array(sorted(log), dtype=np.int64) * 1_000  # µs: no dense grid
+    posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
+    starts = np.array([s for s, _ in windows_], dtype=np.int64) * 1_000
+    ends = starts + np.array([n for _, n in windows_], dtype=np.int64) * 1_000
+    few = windows.PostCounter(times, posts, 1_000, 10**18).count(starts, ends)
+    held = [int(posts[(times >= s) & (times < e)].sum()) for s, e in zip(starts, ends,
+                                                                          strict=True)]
+    assert few.tolist() == held
+    counter = windows.PostCounter(times, posts, 1_000, 10**18)
+    counter.prefix  # noqa: B018 (built first: the prefix sums answer)
+    assert counter.count(starts, ends).tolist() == held
