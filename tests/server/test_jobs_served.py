@@ -70,3 +70,40 @@ def test_serve_without_job_workers_runs_none(start_server, tmp_path):
             "POST", "/v1/assessments", LOG, {"Content-Type": "text/csv",
                                              "Prefer": "respond-async"})
         assert status == 202  # kept for a `calculator worker` elsewhere
+
+
+def test_a_chunked_upload_past_the_size_becomes_a_job_on_the_real_server(start_server,
+                                                                         server_env, tmp_path):
+    """gunicorn decodes the chunks and ends the stream; the app measures the body as it
+    arrives: within the size, answered in the request; past it, a job without asking."""
+    import http.client
+
+    big = LOG + b"".join(b"2025-03-02T%02d:00:00Z,1\n" % hour for hour in range(7, 24))
+    server_env["CALCULATOR_ASYNC_ABOVE"] = str(len(LOG))
+
+    def send_chunked(server, body: bytes) -> tuple[int, http.client.HTTPMessage, dict]:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        try:
+            pieces = (body[i:i + 40] for i in range(0, len(body), 40))
+            connection.request("POST", "/v1/assessments", body=pieces, encode_chunked=True,
+                               headers={"Content-Type": "text/csv"})
+            answer = connection.getresponse()
+            return answer.status, answer.headers, json.loads(answer.read())
+        finally:
+            connection.close()
+
+    with start_server(tmp_path, env=server_env) as server:
+        status, _headers, small = send_chunked(server, LOG)
+        assert status == 201, small
+        assert small["headline"]["amount"] == "18000.00"
+        status, headers, job = send_chunked(server, big)
+        assert status == 202, job
+        assert job["progress"]["bytes_total"] == len(big)
+        deadline = time.monotonic() + 120
+        while job["state"] not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job = json.loads(server.call("GET", headers["Location"])[2])
+        assert job["state"] == "done", job
+        assessment = json.loads(server.call("GET", job["assessment"])[2])
+        assert assessment["input"]["rows"] == 19
+        assert assessment["input"]["bytes"] == len(big)
