@@ -226,7 +226,7 @@ def bench_database(url: str | None, described: str, tmp: Path, args: argparse.Na
     port = free_port()
     budget = f"/v1/budgets/{args.budget}"
     server = database_server(url)
-    with service(env, port, args.workers, tmp / "serve.log") as process:
+    with service(env, port, args.workers, tmp / "serve.log", args.threads) as process:
         status, body = raw_request(port, http_request(
             "PUT", budget, key, json.dumps({"platform": "x", "region": "US"}).encode()))
         if status != 201:
@@ -258,6 +258,9 @@ def main() -> int:
                              "and dropped)")
     parser.add_argument("--skip-sqlite", action="store_true", help="bench PostgreSQL only")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (1: sync workers; more: gunicorn's "
+                             "threaded workers)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
     parser.add_argument("--duration", type=float, default=15.0,
                         help="seconds of each phase (15)")
@@ -276,7 +279,8 @@ def main() -> int:
                 database(target, Path(tmp)) as (url, described):
             runs.append(bench_database(url, described, Path(tmp), args))
 
-    print(f"calculator serve: {args.workers} gunicorn workers on 127.0.0.1; {args.clients} "
+    print(f"calculator serve: {args.workers} gunicorn workers x {args.threads} threads on "
+          f"127.0.0.1; {args.clients} "
           f"clients per phase, {args.duration:.0f} s each; {os.cpu_count()} cores, shared "
           "with the clients")
     print("CPU ms/req: CPU the service's processes (and the PostgreSQL server's, when it runs "

@@ -14,6 +14,7 @@ import socket
 from typing import Any
 
 from gunicorn import util
+from gunicorn.workers.gthread import ThreadWorker
 from gunicorn.workers.sync import SyncWorker
 
 from calculator.api.problems import PROBLEM_MIMETYPE, http_slug
@@ -64,8 +65,12 @@ def problem_bytes(status: int, reason: str, detail: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-class ProblemWorker(SyncWorker):
-    """gunicorn's sync worker, answering its own errors as problem details."""
+class ProblemAnswers:
+    """What a gunicorn worker class gains: its own errors answered as problem details."""
+
+    alive: bool
+    cfg: Any
+    log: Any
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any,
                      exc: BaseException) -> None:
@@ -87,3 +92,13 @@ class ProblemWorker(SyncWorker):
         return template.format(line=self.cfg.limit_request_line,
                                fields=self.cfg.limit_request_fields,
                                field=self.cfg.limit_request_field_size)
+
+
+class ProblemWorker(ProblemAnswers, SyncWorker):
+    """gunicorn's sync worker (one request at a time per process), answering its own errors
+    as problem details."""
+
+
+class ThreadedProblemWorker(ProblemAnswers, ThreadWorker):
+    """gunicorn's threaded worker (``--threads`` requests at a time per process, and
+    connections kept alive), answering its own errors as problem details."""

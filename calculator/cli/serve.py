@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 # header, which is where a confused client puts its API key (the key would be logged).
 ACCESS_LOG_FORMAT = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 WORKER_CLASS = "calculator.api.worker.ProblemWorker"
+THREADED_WORKER_CLASS = "calculator.api.worker.ThreadedProblemWorker"
 JOB_HOOKS = "python:calculator.jobs.embedded"
 
 
@@ -49,15 +50,18 @@ def refuse_open_service(host: str, allow_anonymous: bool, store: Store) -> None:
 
 
 def gunicorn_command(host: str, port: int, workers: int, timeout: int,
-                     control_socket: str | None, job_workers: int = 0) -> list[str]:
+                     control_socket: str | None, job_workers: int = 0,
+                     threads: int = 1) -> list[str]:
     """The gunicorn command line the service runs (with the job workers' hooks when it
-    runs job workers)."""
+    runs job workers); more than one thread: gunicorn's threaded workers."""
+    worker = (["--worker-class", WORKER_CLASS] if threads == 1
+              else ["--worker-class", THREADED_WORKER_CLASS, "--threads", str(threads)])
     control = (["--control-socket", control_socket] if control_socket
                else ["--no-control-socket"])
     hooks = ["--config", JOB_HOOKS] if job_workers else []
     return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
             "--workers", str(workers), "--timeout", str(timeout),
-            "--worker-class", WORKER_CLASS, *control, *hooks,
+            *worker, *control, *hooks,
             "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
             "calculator.app:create_app()"]
 
@@ -69,6 +73,11 @@ def gunicorn_command(host: str, port: int, workers: int, timeout: int,
 @click.option("--port", default=8000, show_default=True, type=int, envvar="CALCULATOR_PORT")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1),
               envvar="CALCULATOR_WORKERS", help="gunicorn worker processes.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1),
+              envvar="CALCULATOR_THREADS",
+              help="Requests each worker serves at a time: above 1, gunicorn's threaded "
+                   "workers, which keep connections alive (a crawler fleet's reservations: "
+                   "see docs/crawler-teams.md).")
 @click.option("--timeout", default=300, show_default=True, type=click.IntRange(1),
               help="Seconds a worker may spend on one request (large logs take a while).")
 @click.option("--allow-anonymous", is_flag=True, envvar="CALCULATOR_ALLOW_ANONYMOUS",
@@ -84,7 +93,7 @@ def gunicorn_command(host: str, port: int, workers: int, timeout: int,
                    "with the server; 0 when `calculator worker` runs elsewhere.")
 @database_url_option
 @pass_session
-def serve(session: Session, host: str, port: int, workers: int, timeout: int,
+def serve(session: Session, host: str, port: int, workers: int, threads: int, timeout: int,
           allow_anonymous: bool, control_socket: str | None, job_workers: int,
           database: str | None) -> None:
     """Serve the JSON API, its OpenAPI document (/openapi.json) and docs (/docs)."""
@@ -109,5 +118,6 @@ def serve(session: Session, host: str, port: int, workers: int, timeout: int,
                f"{describe_url(url)}; serving on http://{host}:{port}; {job_workers} job "
                f"worker{'' if job_workers == 1 else 's'}", err=True)
     os.environ["CALCULATOR_JOB_WORKERS"] = str(job_workers)
-    argv = gunicorn_command(host, port, workers, timeout, control_socket, job_workers)
+    argv = gunicorn_command(host, port, workers, timeout, control_socket, job_workers,
+                            threads)
     os.execv(sys.executable, argv)

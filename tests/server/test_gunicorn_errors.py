@@ -82,3 +82,15 @@ def test_each_server_has_no_shared_control_socket(start_server, server_env, tmp_
     with start_server(tmp_path, "--control-socket", str(own), env=env):
         assert own.is_socket()
 
+
+
+def test_threaded_workers_answer_gunicorns_errors_as_problems_too(start_server, tmp_path):
+    """`calculator serve --threads N` (gunicorn's threaded workers, for a fleet's
+    reservations) keeps the same error answers."""
+    with start_server(tmp_path, "--threads", "3") as served:
+        status, headers, body = served.call("GET", "/v1/platforms",
+                                            headers={"X-Big": "b" * 9000})
+        assert status == 431
+        problem_of(431, headers, body)
+        assert served.call("GET", "/health")[0] == 200
+    assert "ThreadedProblemWorker" in served.log.read_text()
