@@ -195,17 +195,23 @@ def coverage_of(instants: np.ndarray, ids: np.ndarray, by_id: np.ndarray,
     new_post = np.empty(len(by_id), dtype=bool)
     new_post[0] = True
     np.not_equal(ids_by_id[1:], ids_by_id[:-1], out=new_post[1:])
+    del ids_by_id
+    slots = (instants // slot)[by_id]
     edge = new_post.copy()
-    edge[1:] |= instants[by_id[1:]] // slot != instants[by_id[:-1]] // slot
+    edge[1:] |= slots[1:] != slots[:-1]
+    del slots
     keep = edge.copy()  # a group's first ...
     keep[:-1] |= edge[1:]  # ... and its last
     keep[-1] = True
     group = np.cumsum(new_post) - 1
     rank = np.empty(int(group[-1]) + 1, dtype=np.int64)
     rank[np.argsort(by_id[new_post])] = np.arange(len(rank))
-    positions, numbers = by_id[keep], rank[group[keep]]
-    order = np.argsort(positions)
-    return positions[order], numbers[order]
+    # Back in time order by scattering (linear) rather than sorting the kept positions.
+    kept = np.zeros(len(by_id), dtype=bool)
+    kept[by_id[keep]] = True
+    numbers = np.empty(len(by_id), dtype=np.int64)
+    numbers[by_id] = rank[group]
+    return np.flatnonzero(kept), numbers[kept]
 
 
 def check_cuts(instants: np.ndarray, before: np.ndarray, slot: int | None) -> None:
