@@ -14,6 +14,7 @@ import numpy as np
 
 from calculator.ingest import progress
 from calculator.ingest.events import AccessEvent
+from calculator.ingest.post_occurrences import PostOccurrences
 from calculator.ingest.volume import Volume, VolumeBuilder
 
 _FLUSH = 200_000  # events held as Python lists before they are folded into arrays
@@ -33,7 +34,8 @@ class CrawlCounts:
     excluded_rows: dict[str, int] = field(default_factory=dict)
     excluded_posts: dict[str, int] = field(default_factory=dict)
     post_ids: list[str] = field(default_factory=list)  # distinct's post number k is [k]
-    # Every (instant, post number) obtained, when asked for (a Dask worker shuffles them).
+    # Every (instant, post number) obtained, when asked for instead of ``distinct`` (a Dask
+    # worker shuffles them).
     occurrences: tuple[np.ndarray, np.ndarray] | None = None
 
 
@@ -67,9 +69,10 @@ class _Series:
 def count_events(events: Iterable[AccessEvent], platform: str, embedded_posts: bool,
                  keep_occurrences: bool = False) -> CrawlCounts:
     """Fold the events of ``platform`` into requested, accessed and distinct counts; every
-    other event is counted as left out, by reason. ``keep_occurrences``: also every
-    occurrence of a post, not only the distinct volume's coverage."""
+    other event is counted as left out, by reason. ``keep_occurrences``: every occurrence
+    of a post instead of the distinct volume (a Dask worker shuffles them)."""
     requested, accessed = _Series(), _Series()
+    occurrences = PostOccurrences()  # in memory up to a bound, then on disk by post
     occurrence_instants: list[int] = []
     occurrence_ids: list[int] = []
     ids: dict[str, int] = {}
@@ -103,14 +106,19 @@ def count_events(events: Iterable[AccessEvent], platform: str, embedded_posts: b
             for post_id in obtained:
                 occurrence_instants.append(event.instant_ns)
                 occurrence_ids.append(ids.setdefault(post_id, len(ids)))
+            if len(occurrence_ids) >= _FLUSH:  # Python lists cost ~80 bytes an occurrence
+                occurrences.add(np.array(occurrence_instants, dtype=np.int64),
+                                np.array(occurrence_ids, dtype=np.int64))
+                occurrence_instants, occurrence_ids = [], []
     progress.rows_read(result.events % _REPORT_EVERY)
     result.requested = requested.build()
     result.accessed = accessed.build()
-    occurrences = (np.array(occurrence_instants, dtype=np.int64),
-                   np.array(occurrence_ids, dtype=np.int64))
-    result.distinct = Volume.of_occurrences(*occurrences)
+    occurrences.add(np.array(occurrence_instants, dtype=np.int64),
+                    np.array(occurrence_ids, dtype=np.int64))
     if keep_occurrences:
-        result.occurrences = occurrences
+        result.occurrences = occurrences.all()
+    else:
+        result.distinct = occurrences.volume()
     result.distinct_posts = len(ids)
     result.post_ids = list(ids)
     result.excluded_rows, result.excluded_posts = rows, posts

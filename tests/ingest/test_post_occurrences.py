@@ -3,6 +3,8 @@ as the same distinct volume (decision 0122): what a log of any size is counted f
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -58,4 +60,20 @@ def test_a_log_read_through_the_disk_is_assessed_as_one_read_in_memory(monkeypat
     in_memory = assess(log, count="distinct")
     monkeypatch.setattr(post_occurrences, "SPILL_AT", 500)
     through_disk = assess(log, count="distinct")
+    assert through_disk.to_document() == in_memory.to_document()
+
+
+def test_a_crawlers_posts_read_through_the_disk_are_assessed_as_in_memory(monkeypatch):
+    from calculator.ingest import crawl_counts
+    from calculator.timeutil import parse_instant
+
+    samples = Path(__file__).resolve().parents[3] / "shared" / "samples" / "x-api-json"
+    path = samples / "twscrape_raw_user_tweets.json"
+    window = (parse_instant("2026-07-09"), parse_instant("2026-07-10"))
+    in_memory = assess(path, collection_window=window, embedded_posts=True, count="distinct")
+    monkeypatch.setattr(post_occurrences, "SPILL_AT", 7)
+    monkeypatch.setattr(crawl_counts, "_FLUSH", 3)
+    through_disk = assess(path, collection_window=window, embedded_posts=True,
+                          count="distinct")
+    assert through_disk.counted_posts == 43
     assert through_disk.to_document() == in_memory.to_document()
