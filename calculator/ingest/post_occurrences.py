@@ -18,7 +18,7 @@ from typing import IO
 
 import numpy as np
 
-from calculator.ingest.volume import Volume, count_unique
+from calculator.ingest.volume import Volume, count_unique, sorted_unique
 
 SPILL_AT = 4_000_000  # occurrences held in memory (16 bytes each) before they go to disk
 BUCKETS = 64
@@ -43,6 +43,9 @@ class PostOccurrences:
         self._spill_at = spill_at or SPILL_AT
         self._buckets = buckets or BUCKETS
         self._files: list[IO[bytes]] = []
+        # Every instant spilled, ascending: the grid the buckets' per-instant counts are
+        # summed on (at most the log's distinct instants).
+        self._instants = np.zeros(0, dtype=np.int64)
 
     def __bool__(self) -> bool:
         return bool(self._held or self._files)
@@ -64,15 +67,18 @@ class PostOccurrences:
 
     def _spill(self) -> None:
         instants, numbers = self._take()
+        self._instants = sorted_unique(np.concatenate((self._instants,
+                                                       sorted_unique(instants))), runs=True)
         if not self._files:
             # Open until the volume is built, or until these occurrences are let go (a count
             # other than distinct asks only how many posts): written chunk after chunk.
             self._files = [tempfile.TemporaryFile()  # noqa: SIM115
                            for _ in range(self._buckets)]
             self._closer = weakref.finalize(self, _close_all, self._files)
-        which = bucket_of_numbers(numbers, self._buckets)
+        # Small keys sort by radix in linear time.
+        which = bucket_of_numbers(numbers, self._buckets).astype(np.uint16)
         order = np.argsort(which, kind="stable")
-        bounds = np.searchsorted(which[order], np.arange(self._buckets + 1))
+        bounds = np.searchsorted(which[order], np.arange(self._buckets + 1, dtype=np.uint16))
         pairs = np.empty((len(order), 2), dtype=np.int64)
         pairs[:, 0] = instants[order]
         pairs[:, 1] = numbers[order]
@@ -117,9 +123,19 @@ class PostOccurrences:
             return Volume.of_occurrences(*self._take())
         if self._held:
             self._spill()
-        parts = [Volume.of_occurrences(*self._read(file)) for file in self._files]
+        grid = self._instants
+        posts = np.zeros(len(grid), dtype=np.int64)
+        parts = []
+        for file in self._files:
+            part = Volume.of_occurrences(*self._read(file))
+            posts[np.searchsorted(grid, part.instants)] += part.posts  # each instant once
+            nothing = np.zeros(0, dtype=np.int64)  # (not a view: the counts are let go)
+            parts.append(Volume.of_coverage(nothing, nothing,
+                                            *part.occurrences))  # type: ignore[misc]
         self._close()
-        return Volume.of_disjoint(parts)
+        seen = posts > 0
+        covered, numbers = Volume.of_disjoint(parts).occurrences  # type: ignore[misc]
+        return Volume.of_coverage(grid[seen], posts[seen], covered, numbers)
 
 
 def _close_all(files: list[IO[bytes]]) -> None:
