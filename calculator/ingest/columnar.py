@@ -14,7 +14,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pyarrow as pa
@@ -23,6 +22,7 @@ import pyarrow.parquet as pq
 
 from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
+from calculator.ingest.jsonl_arrow import pipelined
 from calculator.ingest.source import LogSource
 from calculator.ingest.tabular import _COUNTED_COLUMNS, Collector, TableRead, finish_table
 from calculator.ingest.volume import Volume
@@ -150,14 +150,16 @@ def read_columnar(source: LogSource, fmt: str, platform: str, assume_tz: str,
     result = TableRead(format=fmt, volume=Volume.empty())
     collector = shared or Collector(result, platform, assume_tz, occurrences)
     collector.result = result
-    with _seekable(source) as path, ThreadPoolExecutor(max_workers=1) as counter:
-        # One batch is counted while the next is decoded.
-        pending, first_row = None, 1
-        for table in _batches(path, fmt, columns, result):
-            if pending is not None:
-                pending.result()
-            pending = counter.submit(collector.add, table, first_row)
-            first_row += table.num_rows
-        if pending is not None:
-            pending.result()
+    with _seekable(source) as path:
+        # Three stages on their own threads: this one decodes a batch while another works
+        # out the instants, posts and id numbers of the one before (``prepare``), and a
+        # third counts the one before that, in order.
+        def numbered() -> Iterator[tuple[pa.Table, int]]:
+            first_row = 1
+            for table in _batches(path, fmt, columns, result):
+                yield table, first_row
+                first_row += table.num_rows
+
+        pipelined(numbered(), lambda batch: collector.prepare(*batch),
+                  lambda batch, prepared: collector.add(*batch, prepared.result()))
     return finish_table(result, collector, shared is None)

@@ -109,7 +109,7 @@ def _scan(text: bytes) -> _Scan:
 
 def _line_scan(text: bytes) -> _Scan | None:
     """The scan of text laid out an element a line (``{...},`` and a line break, what most
-    writers of big arrays emit), found from its line breaks alone, about thirty times
+    writers of big arrays emit), found from its line breaks alone, over ten times
     faster than ``_scan``; None when the text does not start so. A line break is never
     inside a JSON string (it is written ``\\n`` there), so the lines that start with ``{``
     and end with ``},`` are claimed as whole elements, up to the first line that does not.

@@ -136,6 +136,20 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
+@dataclass
+class Prepared:
+    """What of a batch can be worked out away from the collector, on another thread, while
+    it counts the batch before: the instants, the posts and the ids' numbers when they are
+    whole numbers. A problem found is kept and raised when the batch is counted, so the
+    first bad row of the log is still the one named."""
+
+    notes: TimestampNotes
+    instants: np.ndarray | None = None
+    posts: tuple[np.ndarray, int] | None = None
+    numbers: np.ndarray | None = None  # canonical_numbers of a text post id column
+    failed: InvalidInput | None = None
+
+
 class _Collector:
     """Turns batches of columns into counted instants and exclusion counts."""
 
@@ -153,22 +167,47 @@ class _Collector:
         self.keeps_occurrences = occurrences
         self._unique = UniqueCount()  # the distinct count, sorted as the batches come
 
-    def add(self, table: pa.Table, first_row: int) -> None:
+    def prepare(self, table: pa.Table, first_row: int) -> Prepared:
+        """The batch's instants, posts and id numbers, for ``add``; touches nothing of the
+        collector's, so it may run on another thread than ``add``."""
+        found = Prepared(TimestampNotes())
         try:
-            self._add(table, first_row)
+            found.instants = to_utc_ns(table.column("timestamp"), self.assume_tz, first_row,
+                                       found.notes)
+            if "posts" in table.column_names:
+                found.posts = _posts(table.column("posts"), first_row,
+                                     empty_allowed=self.result.format != "csv")
+        except InvalidInput as exc:
+            found.failed = exc
+            return found
+        if "post_id" in table.column_names:
+            found.numbers = canonical_numbers(table.column("post_id"))
+        return found
+
+    def add(self, table: pa.Table, first_row: int, prepared: Prepared | None = None) -> None:
+        """Count a batch (``prepared``: what ``prepare`` worked out of it)."""
+        try:
+            self._add(table, first_row, prepared)
         except InvalidInput as exc:
             raise _named_as_in_the_log(exc, self.result.column_map) from None
 
-    def _add(self, table: pa.Table, first_row: int) -> None:
+    def _add(self, table: pa.Table, first_row: int, prepared: Prepared | None) -> None:
         rows = table.num_rows
         if rows == 0:
             return
         names = table.column_names
-        instants = to_utc_ns(table.column("timestamp"), self.assume_tz, first_row,
-                             self.result.timestamps)
+        if prepared is None:
+            prepared = Prepared(self.result.timestamps)
+            prepared.instants = to_utc_ns(table.column("timestamp"), self.assume_tz,
+                                          first_row, prepared.notes)
+        elif prepared.failed is not None:
+            raise prepared.failed
+        else:
+            self.result.timestamps.add(prepared.notes)
+        instants = prepared.instants
         if "posts" in names:
-            posts, missing_posts = _posts(table.column("posts"), first_row,
-                                          empty_allowed=self.result.format != "csv")
+            posts, missing_posts = prepared.posts or _posts(
+                table.column("posts"), first_row, empty_allowed=self.result.format != "csv")
             self.result.posts_missing += missing_posts
         else:
             posts = np.ones(rows, dtype=np.int64)
@@ -192,14 +231,16 @@ class _Collector:
                 self.result.absent[column] += rows
         self.result.rows += rows
         progress.rows_read(rows)
-        self._occurrences(table, instants, keep)
+        self._occurrences(table, instants, keep, prepared.numbers)
         if keep.all():
             self.builder.add(instants, posts)
         else:
             self.builder.add(instants[keep], posts[keep])
 
-    def _occurrences(self, table: pa.Table, instants: np.ndarray, keep: np.ndarray) -> None:
-        """Post ids of the counted rows, as numbers in order of first sight."""
+    def _occurrences(self, table: pa.Table, instants: np.ndarray, keep: np.ndarray,
+                     numbers: np.ndarray | None) -> None:
+        """Post ids of the counted rows, as numbers in order of first sight (``numbers``:
+        the column's ``canonical_numbers`` when already worked out)."""
         if "post_id" not in table.column_names:
             self.result.post_id_missing += int(keep.sum())
             return
@@ -213,7 +254,8 @@ class _Collector:
                 chosen = keep & self._present(np.asarray(column.is_valid()), keep)
                 self._occur(instants[chosen], values[chosen])
                 return
-        numbers = canonical_numbers(column)
+        if numbers is None:
+            numbers = canonical_numbers(column)
         if numbers is not None:
             chosen = keep & self._present(np.asarray(column.is_valid()), keep)
             if chosen.all():

@@ -35,6 +35,14 @@ class TimestampNotes:
     epoch: int = 0
     kinds: set[str] = field(default_factory=set)
 
+    def add(self, other: TimestampNotes) -> None:
+        """Count in what reading another batch had to assume."""
+        self.naive += other.naive
+        self.ambiguous += other.ambiguous
+        self.nonexistent += other.nonexistent
+        self.epoch += other.epoch
+        self.kinds |= other.kinds
+
 
 def bad_timestamp(row: int, value: object, why: str = "") -> InvalidInput:
     """A row whose timestamp cannot be read: its row and what was expected, never the value

@@ -18,6 +18,7 @@ import pytest
 import calculator
 from calculator.cli import main
 from calculator.errors import InvalidInput
+from calculator.ingest import columnar
 
 START = np.datetime64("2025-03-01T00:00:00", "ms").astype(np.int64)
 
@@ -117,6 +118,32 @@ def test_a_bad_value_is_reported_by_its_row_in_the_file():
     data = pa.table({"timestamp": ["2025-03-01T10:00:00Z"] * 5, "posts": [1, 2, 3, -4, 5]})
     with pytest.raises(InvalidInput, match=r"row 4, posts"):
         calculator.assess(as_parquet(data, row_group_size=2))
+
+
+@pytest.mark.parametrize("bad_time, bad_posts, named", [
+    (10, 6, "row 6, posts"), (3, 6, "row 3, timestamp"), (6, 6, "row 6, timestamp")])
+def test_the_first_bad_row_is_named_while_later_batches_are_worked_out_ahead(
+        monkeypatch, bad_time, bad_posts, named):
+    """Batches of four rows: the instants and posts of a batch are worked out while the one
+    before is counted, and the problem named is still the first in the file."""
+    monkeypatch.setattr(columnar, "_BATCH_ROWS", 4)
+    stamps = ["2025-03-01T10:00:00Z"] * 12
+    posts = [1] * 12
+    stamps[bad_time - 1] = "the tenth of March"
+    posts[bad_posts - 1] = -1
+    with pytest.raises(InvalidInput, match=named):
+        calculator.assess(as_parquet(pa.table({"timestamp": stamps, "posts": posts})))
+
+
+def test_what_reading_times_assumed_is_counted_over_every_batch(monkeypatch):
+    data = pa.table({"timestamp": [f"2025-03-30 0{h}:30:00" for h in range(1, 4)] * 4,
+                     "posts": list(range(12))})
+    whole = calculator.assess(as_arrow_file(data), assume_tz="Europe/Berlin")
+    monkeypatch.setattr(columnar, "_BATCH_ROWS", 4)
+    parts = calculator.assess(as_parquet(data), assume_tz="Europe/Berlin")
+    assert parts.notes == whole.notes
+    assert any("12 timestamps had no offset" in n for n in parts.notes)
+    assert any("4 local times fell in the hour" in n for n in parts.notes)
 
 
 def test_a_damaged_column_file_is_refused_in_words():
