@@ -125,17 +125,26 @@ class PostOccurrences:
             self._spill()
         grid = self._instants
         posts = np.zeros(len(grid), dtype=np.int64)
-        parts = []
+        covered: list[np.ndarray] = []
+        numbers: list[np.ndarray] = []
+        past = 0  # posts of the buckets before: each bucket's numbers are moved past them
         for file in self._files:
             part = Volume.of_occurrences(*self._read(file))
             posts[np.searchsorted(grid, part.instants)] += part.posts  # each instant once
-            nothing = np.zeros(0, dtype=np.int64)  # (not a view: the counts are let go)
-            parts.append(Volume.of_coverage(nothing, nothing,
-                                            *part.occurrences))  # type: ignore[misc]
+            instants, ids = part.occurrences  # type: ignore[misc]
+            covered.append(instants)
+            numbers.append(ids + past)  # numbered 0, 1, 2... within the bucket
+            past += int(ids.max()) + 1 if len(ids) else 0
         self._close()
         seen = posts > 0
-        covered, numbers = Volume.of_disjoint(parts).occurrences  # type: ignore[misc]
-        return Volume.of_coverage(grid[seen], posts[seen], covered, numbers)
+        # Joined into one coverage in time order, each list let go as soon as it is joined.
+        instants = np.concatenate(covered)
+        covered.clear()
+        order = np.argsort(instants, kind="stable")
+        instants = instants[order]
+        ids = np.concatenate(numbers)
+        numbers.clear()
+        return Volume.of_coverage(grid[seen], posts[seen], instants, ids[order])
 
 
 def _close_all(files: list[IO[bytes]]) -> None:
