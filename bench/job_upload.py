@@ -16,7 +16,8 @@ reads the body, the same client, the same file, sent with its Content-Length and
 asking); the bare app once only reading, once also writing the body to a file in the same
 folder (what keeping any upload costs). The service runs no job worker then (each job is
 deleted once uploaded), so the figure is the upload's; the web worker's peak memory is
-reported.
+reported. Then, in this process without HTTP, the keeping of the upload alone: the
+service's writer thread beside reading, hashing and writing in one thread.
 
     python bench/job_upload.py                 # 1 GB
     python bench/job_upload.py --size 200MB
@@ -26,6 +27,7 @@ reported.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -252,6 +254,61 @@ def upload_only(log: Path, where: Path, runs: int) -> None:
               f"{ours / writes:.2f}x of reading and writing")
 
 
+def spooled_in_one_thread(stream, target: Path) -> str:
+    """The baseline of the writer thread: read, hash and write a block at a time, in turn."""
+    digest = hashlib.sha256()
+    with target.open("wb") as out:
+        while block := stream.read(SEND_BLOCK):
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()
+
+
+def fed_socket(log: Path) -> tuple[socket.socket, int]:
+    """A socket whose other end a child process fills with the file, as a client would."""
+    ours, theirs = socket.socketpair()
+    child = os.fork()
+    if child == 0:
+        ours.close()
+        with log.open("rb") as body:
+            while block := body.read(SEND_BLOCK):
+                theirs.sendall(block)
+        theirs.close()
+        os._exit(0)
+    theirs.close()
+    return ours, child
+
+
+def spool_threads(log: Path, where: Path, runs: int) -> None:
+    """Keeping an upload from a socket: the writer thread (Uploads.spool) beside reading,
+    hashing and writing in one thread, alternating, in this process (no HTTP)."""
+    from calculator.jobs.uploads import Uploads
+
+    folder = where / "spool-ab"
+    times: dict[str, list[float]] = {"one thread": [], "writer thread (ours)": []}
+    for run in range(runs):
+        for name in times:
+            connection, child = fed_socket(log)
+            with connection, connection.makefile("rb") as stream:
+                began = time.perf_counter()
+                if name == "one thread":
+                    folder.mkdir(exist_ok=True)
+                    spooled_in_one_thread(stream, folder / "one.log")
+                else:
+                    Uploads(folder).spool(stream, f"ours-{run}.log", None)
+                times[name].append(time.perf_counter() - began)
+            os.waitpid(child, 0)
+            for kept in folder.iterdir():
+                kept.unlink()
+    total = log.stat().st_size
+    print(f"keeping {total / 1e9:.2f} GB from a socket (sha256 and disk), in this process, "
+          f"best of {runs}")
+    for name, seconds in times.items():
+        print(f"  {name:<30} {min(seconds):8.2f} s {total / 1e6 / min(seconds):8.0f} MB/s")
+    print(f"  one thread / writer thread: "
+          f"{min(times['one thread']) / min(times['writer thread (ours)']):.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="1GB", help="bytes of log (e.g. 1GB, 200MB)")
@@ -275,6 +332,7 @@ def main() -> None:
     total = log.stat().st_size
     if args.upload_only:
         upload_only(log, where, args.runs)
+        spool_threads(log, where, args.runs)
         return
 
     port = free_port()
