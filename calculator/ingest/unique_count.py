@@ -15,19 +15,11 @@ import threading
 
 import numpy as np
 
-
-def _distinct_sorted(values: np.ndarray) -> np.ndarray:
-    """The values of an ascending array, each once."""
-    if len(values) < 2:
-        return values
-    keep = np.empty(len(values), dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
+from calculator.ingest.volume import sorted_unique
 
 
 def _merged(older: np.ndarray, newer: np.ndarray) -> np.ndarray:
-    return _distinct_sorted(np.sort(np.concatenate((older, newer)), kind="stable"))
+    return sorted_unique(np.concatenate((older, newer)), runs=True)
 
 
 class UniqueCount:
@@ -51,7 +43,7 @@ class UniqueCount:
     def _take(self, values: np.ndarray) -> None:
         try:
             runs = self._runs
-            runs.append(_distinct_sorted(np.sort(values)))
+            runs.append(sorted_unique(values))
             while len(runs) > 1 and len(runs[-2]) <= 2 * len(runs[-1]):
                 newer = runs.pop()
                 runs[-1] = _merged(runs[-1], newer)
