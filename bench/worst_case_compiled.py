@@ -18,7 +18,8 @@ import time
 
 from worst_case_threads import arguments, search_inputs
 
-from calculator.damages import windows as w
+from calculator.damages import periods
+from calculator.damages.worst_case import worst_case
 
 LOADING = r"""
 import time
@@ -40,9 +41,9 @@ def main() -> None:
     for _ in range(args.runs):
         for name, compiled in (("block search", False), ("compiled pass", True)):
             began = time.perf_counter()
-            found = w.worst_case(instants, counter, window, eps, pricers,
+            found = worst_case(instants, counter, window, eps, pricers,
                                  by_first_access=by_first, compiled=compiled)
-            busiest = w.peak(instants, counter, window, posts, compiled=compiled)
+            busiest = periods.peak(instants, counter, window, posts, compiled=compiled)
             best[name] = min(best.get(name, float("inf")), time.perf_counter() - began)
             answers[name] = ([(r.total, r.starts) for r in found], busiest)
     print(f"{len(instants):,} distinct instants at 1 {args.unit}, {args.days} days")

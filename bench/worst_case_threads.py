@@ -17,9 +17,10 @@ import time
 
 import numpy as np
 
-from calculator.damages import windows as w
 from calculator.damages.assessment import damages_clause, default_lookup, tariffs_of
 from calculator.damages.pricing import BASES, RATES, ScaledPricer
+from calculator.damages.window_counts import counter_for, resolution_of
+from calculator.damages.worst_case import worst_case
 
 START_NS = 1_740_787_200 * 10**9  # 2025-03-01T00:00:00Z
 DAY_NS = 86_400 * 10**9
@@ -45,8 +46,8 @@ def search_inputs(args: argparse.Namespace) -> tuple:
     lookup = default_lookup()
     tariffs, _ = tariffs_of(lookup, damages_clause(lookup, "x"), "rest-of-world")
     window = tariffs[0].window_ns
-    eps = w.resolution_of(instants)
-    counter = w.counter_for(instants, posts, eps, window)
+    eps = resolution_of(instants)
+    counter = counter_for(instants, posts, eps, window)
     pricers = [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
     return instants, posts, counter, window, eps, pricers, not all(p.uniform for p in pricers)
 
@@ -60,7 +61,7 @@ def main() -> None:
     for _ in range(args.runs):
         for threads in (1, cores):
             began = time.perf_counter()
-            found = w.worst_case(instants, counter, window, eps, [p.values for p in pricers],
+            found = worst_case(instants, counter, window, eps, [p.values for p in pricers],
                                  by_first_access=by_first, threads=threads)
             best[threads] = min(best.get(threads, float("inf")), time.perf_counter() - began)
             answers[threads] = [(r.total, r.starts) for r in found]

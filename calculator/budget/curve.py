@@ -12,7 +12,8 @@ from datetime import datetime
 
 import numpy as np
 
-from calculator.damages.curve import DEFAULT_POINTS, NS, CurvePoint, trailing_curve
+from calculator.damages.curve import DEFAULT_POINTS, CurvePoint, trailing_curve
+from calculator.damages.window_counts import NS
 
 
 @dataclass(frozen=True)

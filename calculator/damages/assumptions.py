@@ -6,7 +6,7 @@ from __future__ import annotations
 from calculator.damages.clause import tariff_at
 from calculator.damages.pricing import Tariff, to_cents
 from calculator.damages.results import Assessment
-from calculator.damages.windows import NS
+from calculator.damages.window_counts import NS
 from calculator.ingest.tabular import plural
 from calculator.rules.lookup import Interval
 from calculator.rules.model import ClauseVersion

@@ -7,7 +7,7 @@ from datetime import datetime
 from fractions import Fraction
 
 from calculator.damages.pricing import Tariff
-from calculator.damages.windows import NS
+from calculator.damages.window_counts import NS
 from calculator.errors import FieldProblem, InvalidArgument
 from calculator.rules import RuleLookup
 from calculator.rules.lookup import Interval, intervals

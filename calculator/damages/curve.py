@@ -20,14 +20,15 @@ from datetime import datetime
 
 import numpy as np
 
-from calculator.damages import windows as w
+from calculator.damages import periods
 from calculator.damages.assessment import Assessment, ReplayBasis, damages_clause
+from calculator.damages.periods import Span
+from calculator.damages.window_counts import NS, WindowCounter, counter_for, resolution_of
 from calculator.ingest.volume import Volume, sorted_unique
 from calculator.rules.lookup import Interval, RuleLookup
 from calculator.rules.model import ClauseVersion
 from calculator.timeutil import parse_duration
 
-NS = w.NS
 DEFAULT_POINTS = 2000
 MAX_POINTS = 5000
 MIN_POINTS = 10
@@ -66,7 +67,7 @@ class TrailingCurve:
     posts: np.ndarray  # the trailing count at each
     changes: int  # how many points the exact step function has
     sampled: bool  # False: ``instants`` are all of them
-    peak: w.Span | None
+    peak: Span | None
     thresholds: tuple[Threshold, ...] = ()
     above: AboveThreshold | None = None
 
@@ -85,7 +86,7 @@ def change_points(instants: np.ndarray, window: int) -> np.ndarray:
     return sorted_unique(np.concatenate((instants, instants + window)), runs=True)
 
 
-def trailing_counts(counter: w.WindowCounter, at: np.ndarray, window: int,
+def trailing_counts(counter: WindowCounter, at: np.ndarray, window: int,
                     eps: int) -> np.ndarray:
     """Posts in ``(t - window, t]`` for each ``t`` of ``at``."""
     return counter.count(at - window + eps, at + eps)
@@ -142,11 +143,11 @@ def trailing_curve(instants: np.ndarray, posts: np.ndarray, window: int,
     if len(instants) == 0:
         nothing = np.array([], dtype=np.int64)
         return TrailingCurve(window, nothing, nothing, 0, False, None, thresholds)
-    eps = w.resolution_of(instants)
-    counter = w.counter_for(instants, posts, eps, window, occurrences, slot)
+    eps = resolution_of(instants)
+    counter = counter_for(instants, posts, eps, window, occurrences, slot)
     at = change_points(instants, window)
     values = trailing_counts(counter, at, window, eps)
-    peak = w.peak(instants, counter, window, posts)
+    peak = periods.peak(instants, counter, window, posts)
     if int(values.max()) != peak.posts:
         raise AssertionError("the trailing count's maximum is not the peak window's count")
     above = _above(at, values, thresholds)

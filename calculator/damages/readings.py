@@ -8,8 +8,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from calculator.damages import windows as w
+from calculator.damages import periods
 from calculator.damages.clause import tariff_at
+from calculator.damages.periods import Span
 from calculator.damages.pricing import (
     ALL_READINGS,
     BASES,
@@ -19,12 +20,14 @@ from calculator.damages.pricing import (
     window_amount,
 )
 from calculator.damages.results import PricedWindow, ReadingResult
+from calculator.damages.window_counts import WindowCounter, counter_for, resolution_of
+from calculator.damages.worst_case import worst_case
 from calculator.errors import InvalidArgument
 from calculator.ingest.volume import Volume
 
 
 def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
-                   ) -> tuple[list[ReadingResult], w.Span | None, set[int], list, bool]:
+                   ) -> tuple[list[ReadingResult], Span | None, set[int], list, bool]:
     """Each reading's result, the busiest period, the boundaries of clause versions that
     windows span, the calendar days that are not 24 hours long, and whether some
     worst-case window had to start before its first access."""
@@ -32,25 +35,25 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
     if len(instants) == 0:
         return [ReadingResult(r, Fraction(0), ()) for r in ALL_READINGS], None, set(), [], \
             False
-    eps = w.resolution_of(instants)
-    counter = w.counter_for(instants, posts, eps, window, counted.occurrences,
+    eps = resolution_of(instants)
+    counter = counter_for(instants, posts, eps, window, counted.occurrences,
                             counted.coverage_slot)
-    peak_span = w.peak(instants, counter, window, posts)
-    days = w.calendar_bounds(instants, tz)
+    peak_span = periods.peak(instants, counter, window, posts)
+    days = periods.calendar_bounds(instants, tz)
     spans = {
-        "calendar_day": w.partition(instants, counter, days.bounds),
-        "rolling_first_access": w.partition(instants, counter,
-                                            w.first_access_bounds(instants, window)),
+        "calendar_day": periods.partition(instants, counter, days.bounds),
+        "rolling_first_access": periods.partition(instants, counter,
+                                            periods.first_access_bounds(instants, window)),
     }
     pairs = [(rate, basis) for rate in RATES for basis in BASES]
-    chosen: dict[tuple[str, str], list[w.Span]] = {pair: [] for pair in pairs}
+    chosen: dict[tuple[str, str], list[Span]] = {pair: [] for pair in pairs}
     placed_early = False
     if peak_span.posts > min(t.threshold for t in tariffs):
         pricers = [ScaledPricer(tariffs, rate, basis) for rate, basis in pairs]
         if counter.total * 2 * max(p.max_unit() for p in pricers) >= 2**62:
             raise InvalidArgument("the log's volume is too large to price exactly in one "
                                   "assessment; split it by period")
-        found = w.worst_case(instants, counter, window, eps, pricers,
+        found = worst_case(instants, counter, window, eps, pricers,
                              by_first_access=not all(p.uniform for p in pricers))
         for pair, pricer, result in zip(pairs, pricers, found, strict=True):
             picked = np.array(result.starts, dtype=np.int64)
@@ -59,7 +62,7 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
                 if len(picked) else picked
             picked, early = _at_first_access(picked, held, firsts, counter, window)
             placed_early |= early
-            chosen[pair] = [w.Span(int(s), int(s) + window, int(n), int(f))
+            chosen[pair] = [Span(int(s), int(s) + window, int(n), int(f))
                             for s, n, f in zip(picked, held, firsts, strict=True)]
             exact = sum((window_amount(s.posts, tariff_at(tariffs, s.first_ns), *pair)
                          for s in chosen[pair]), Fraction(0))
@@ -85,7 +88,7 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
 
 
 def _at_first_access(starts: np.ndarray, held: np.ndarray, firsts: np.ndarray,
-                     counter: w.WindowCounter, window: int) -> tuple[np.ndarray, bool]:
+                     counter: WindowCounter, window: int) -> tuple[np.ndarray, bool]:
     """Worst-case windows moved to start at their first counted access, as the busiest
     period does, wherever that keeps the same count and overlaps no later window (the same
     posts and first access: the same amount). The search places a window as late as its

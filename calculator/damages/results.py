@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from calculator.damages import windows as w
 from calculator.damages.clause import instant_ns
+from calculator.damages.periods import Span
 from calculator.damages.pricing import (
     ALL_READINGS,
     BASES,
@@ -102,7 +102,7 @@ class Assessment:
     counted_posts: int
     counted_accesses: int
     excluded: Exclusions
-    peak: w.Span | None
+    peak: Span | None
     readings: tuple[ReadingResult, ...]
     headline: ReadingResult
     assumptions: tuple[str, ...]

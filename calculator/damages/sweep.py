@@ -1,6 +1,6 @@
 """The worst-case search and the busiest period on posts per instant, as one compiled pass.
 
-``windows.worst_case`` evaluates ``V(s) = max(V(s + eps), owed([s, s + W)) + V(s + W))``
+``worst_case.worst_case`` evaluates ``V(s) = max(V(s + eps), owed([s, s + W)) + V(s + W))``
 only where it can change, block by block with array operations: every point costs two
 binary searches over the whole log (the window's count and its first access) and a dozen
 passes of six readings. Here the same points are visited once, from the last to the first,
@@ -75,7 +75,7 @@ def shares_tariffs(pricers: list[ScaledPricer]) -> bool:
 def search(instants: np.ndarray, posts: np.ndarray, window: int, eps: int,
            terms: Terms) -> tuple[np.ndarray, list[np.ndarray]]:
     """Each reading's best total (scaled) and the right ends of the pieces where it takes a
-    window, ascending (``windows.worst_case`` reads the windows back from them)."""
+    window, ascending (``worst_case.worst_case`` reads the windows back from them)."""
     lowest = int(instants[0]) - window + eps
     blocks = (int(instants[-1]) - lowest) // window + 1
     totals, rights, readings = _kernels().search(

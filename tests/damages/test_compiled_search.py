@@ -17,8 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calculator.damages import sweep, windows
+from calculator.damages import periods, sweep, window_counts
 from calculator.damages.pricing import BASES, RATES, ScaledPricer, Tariff, window_amount
+from calculator.damages.window_counts import PostCounter
+from calculator.damages.worst_case import worst_case
 from tests.damages.test_worst_case_windows import reference
 
 
@@ -54,10 +56,10 @@ def test_the_compiled_search_names_the_windows_and_totals_of_the_block_search(
         tariffs.append(version(start * unit, threshold, per, Fraction(numerator, denominator),
                                window * unit))
     pricers = [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
-    counter = windows.PostCounter(times, posts, unit, window * unit)
-    compiled = windows.worst_case(times, counter, window * unit, unit, pricers,
+    counter = PostCounter(times, posts, unit, window * unit)
+    compiled = worst_case(times, counter, window * unit, unit, pricers,
                                   by_first_access=by_first_access, compiled=True)
-    blocks = windows.worst_case(times, counter, window * unit, unit, pricers,
+    blocks = worst_case(times, counter, window * unit, unit, pricers,
                                 by_first_access=by_first_access, compiled=False)
     assert compiled == blocks
 
@@ -72,8 +74,8 @@ def test_the_compiled_search_owes_what_trying_every_start_owes(log, window, thre
     instants, posts = np.array(times, dtype=np.int64) * unit, np.array(counts, dtype=np.int64)
     terms = version(-(10**18), threshold, per, Fraction(3, 2), window * unit)
     pricers = [ScaledPricer([terms], rate, basis) for rate in RATES for basis in BASES]
-    counter = windows.PostCounter(instants, posts, unit, window * unit)
-    found = windows.worst_case(instants, counter, window * unit, unit, pricers, compiled=True)
+    counter = PostCounter(instants, posts, unit, window * unit)
+    found = worst_case(instants, counter, window * unit, unit, pricers, compiled=True)
     for pricer, result in zip(pricers, found, strict=True):
         def owed(n, pricer=pricer):
             return window_amount(n, terms, pricer.rate, pricer.basis)
@@ -92,24 +94,24 @@ def test_the_compiled_busiest_period_is_the_one_counted_window_by_window(log, wi
     # Ties go to the first window starting at an access that carries posts (decision 0062).
     times = np.array(sorted(log), dtype=np.int64)
     posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
-    counter = windows.PostCounter(times, posts, 1, window)
+    counter = PostCounter(times, posts, 1, window)
     given_posts = posts if with_posts else None
-    assert windows.peak(times, counter, window, given_posts, compiled=True) == \
-        windows.peak(times, counter, window, given_posts, compiled=False)
+    assert periods.peak(times, counter, window, given_posts, compiled=True) == \
+        periods.peak(times, counter, window, given_posts, compiled=False)
 
 
 def test_a_long_log_takes_the_compiled_pass_and_a_short_one_the_block_search(monkeypatch):
     times = np.arange(0, 50, 3, dtype=np.int64)
     posts = np.ones(len(times), dtype=np.int64)
-    counter = windows.PostCounter(times, posts, 1, 10)
+    counter = PostCounter(times, posts, 1, 10)
     pricers = [ScaledPricer([version(-(10**18), 2, 1, Fraction(1), 10)], "pro_rata",
                             "all_posts")]
     calls, real = [], sweep.search
     monkeypatch.setattr(sweep, "search", lambda *args: calls.append(len(args)) or real(*args))
-    short = windows.worst_case(times, counter, 10, 1, pricers)
+    short = worst_case(times, counter, 10, 1, pricers)
     assert calls == []
-    monkeypatch.setattr(windows, "COMPILED_FROM", len(times))
-    assert windows.worst_case(times, counter, 10, 1, pricers) == short
+    monkeypatch.setattr(window_counts, "COMPILED_FROM", len(times))
+    assert worst_case(times, counter, 10, 1, pricers) == short
     assert calls == [5]
 
 
@@ -131,10 +133,10 @@ def test_a_few_windows_summed_where_they_lie_count_what_the_prefix_sums_count(lo
     posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
     starts = np.array([s for s, _ in windows_], dtype=np.int64) * 1_000
     ends = starts + np.array([n for _, n in windows_], dtype=np.int64) * 1_000
-    few = windows.PostCounter(times, posts, 1_000, 10**18).count(starts, ends)
+    few = PostCounter(times, posts, 1_000, 10**18).count(starts, ends)
     held = [int(posts[(times >= s) & (times < e)].sum()) for s, e in zip(starts, ends,
                                                                           strict=True)]
     assert few.tolist() == held
-    counter = windows.PostCounter(times, posts, 1_000, 10**18)
+    counter = PostCounter(times, posts, 1_000, 10**18)
     counter.prefix  # noqa: B018 (built first: the prefix sums answer)
     assert counter.count(starts, ends).tolist() == held

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calculator.damages.pricing import BASES, RATES, ScaledPricer, window_amount
-from calculator.damages.windows import DistinctCounter, worst_case
+from calculator.damages.window_counts import DistinctCounter
+from calculator.damages.worst_case import worst_case
 from calculator.ingest.volume import Volume
 
 from .test_worst_case_windows import tariff

@@ -16,9 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calculator.damages import windows
+from calculator.damages import periods
+from calculator.damages import worst_case as searches
 from calculator.damages.pricing import BASES, RATES, ScaledPricer, Tariff, window_amount
-from calculator.damages.windows import PostCounter, worst_case
+from calculator.damages.window_counts import PostCounter
+from calculator.damages.worst_case import worst_case
 
 
 def tariff(threshold: int, per: int, amount: Fraction, window: int) -> Tariff:
@@ -132,17 +134,15 @@ def test_an_empty_log_owes_nothing():
 @given(log=st.dictionaries(st.integers(0, 80), st.integers(0, 5), min_size=1, max_size=40),
        window=st.integers(2, 20), slice_size=st.integers(1, 7))
 def test_the_peak_counted_in_slices_is_the_peak_counted_at_once(log, window, slice_size):
-    from calculator.damages import windows
-
     times = np.array(sorted(log), dtype=np.int64)
     posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
     counter = PostCounter(times, posts, 1, window)
-    whole = windows.peak(times, counter, window, posts)
+    whole = periods.peak(times, counter, window, posts)
     held = [int(posts[(times >= t) & (times < t + window)].sum()) for t in times]
     assert whole.posts == max(held)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(windows, "_PEAK_SLICE", slice_size)
-        assert windows.peak(times, counter, window, posts) == whole
+        patch.setattr(periods, "_PEAK_SLICE", slice_size)
+        assert periods.peak(times, counter, window, posts) == whole
 
 
 @settings(max_examples=150, deadline=None)
@@ -157,9 +157,9 @@ def test_the_readings_searched_on_several_threads_give_the_windows_of_one_thread
     terms = tariff(threshold, per, Fraction(15, 2), window)
     pricers = [ScaledPricer([terms], rate, basis).values for rate in RATES for basis in BASES]
     alone = worst_case(instants, counter, window, 1, pricers, threads=1)
-    held, windows._PARALLEL_POINTS = windows._PARALLEL_POINTS, 0
+    held, searches._PARALLEL_POINTS = searches._PARALLEL_POINTS, 0
     try:
         together = worst_case(instants, counter, window, 1, pricers, threads=3)
     finally:
-        windows._PARALLEL_POINTS = held
+        searches._PARALLEL_POINTS = held
     assert together == alone
