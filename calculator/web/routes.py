@@ -27,7 +27,7 @@ from flask import (
 from jinja2 import TemplateError
 
 from calculator.api import auth
-from calculator.api.assessments.routes import max_content
+from calculator.api.assessments.log_request import max_content
 from calculator.api.problems import problem, status_of
 from calculator.damages.pricing import ALL_READINGS, HEADLINE_READING
 from calculator.errors import (

@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from calculator.api.assessments.schemas import MAX_PAGE
+from calculator.api.paging import MAX_PAGE
 from calculator.api.reviews.routes import EXAMPLE
 from calculator.app import create_app
 from calculator.storage import Store

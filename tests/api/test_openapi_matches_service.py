@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from calculator.api.assessments.schemas import MAX_PAGE, CreateAssessmentQuerySchema
+from calculator.api.assessments.schemas import CreateAssessmentQuerySchema
+from calculator.api.paging import MAX_PAGE
 
 
 @pytest.fixture

@@ -13,12 +13,9 @@ from marshmallow import (
 )
 
 from calculator.api.arguments import InstantArg, region_arg
+from calculator.api.paging import PageQuerySchema
 from calculator.ingest.columns import OPTION, OPTION_HELP
 
-MAX_PAGE_SIZE = 100
-# Far past any real list (10^8 records at the largest page size), and small enough that the
-# offset it asks of the database stays a 64-bit integer.
-MAX_PAGE = 1_000_000
 REFERENCE_LENGTH = 200
 
 
@@ -79,21 +76,11 @@ class CreateAssessmentQuerySchema(AssessOptionsSchema):
                                 f"{REFERENCE_LENGTH} characters.")
 
 
-class RecordListQuerySchema(Schema):
+class RecordListQuerySchema(PageQuerySchema):
     """Paging and filters of a list of stored records (assessments or reviews)."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE), metadata={
-        "description": f"The page, from 1 (newest first) to {MAX_PAGE:,}; a page past the "
-                       "last is empty."})
-    page_size = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE),
-                               metadata={"description": f"Assessments per page, 1 to "
-                                                        f"{MAX_PAGE_SIZE}."})
     platform = fields.String(load_default=None, metadata={"description": "Only this platform."})
     reference = reference_field("Only records made with this reference.")
     created_from = InstantArg(load_default=None, metadata={
         "description": "Only records stored at or after this instant (a date means its "
                        "00:00 UTC)."})
-    created_to = InstantArg(load_default=None, metadata={
-        "description": "Only records stored before this instant (exclusive). The page "
-                       "links carry it, set to when the first page was read, so that "
-                       "records stored while a client pages do not shift its pages."})

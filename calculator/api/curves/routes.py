@@ -12,7 +12,7 @@ from flask import current_app
 from flask.views import MethodView
 
 from calculator.api import auth
-from calculator.api.assessments.routes import (
+from calculator.api.assessments.log_request import (
     REQUEST_BODY,
     max_content,
     parse_options,

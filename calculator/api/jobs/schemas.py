@@ -2,8 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from calculator.api.arguments import InstantArg
-from calculator.api.assessments.schemas import MAX_PAGE, MAX_PAGE_SIZE
+from calculator.api.paging import PageQuerySchema
 from calculator.jobs.queue import STATES
 from calculator.schemas.stored import PageSchema
 
@@ -55,19 +54,9 @@ class JobPageSchema(PageSchema):
     items = fields.List(fields.Nested(ListedJobSchema))
 
 
-class JobListQuerySchema(Schema):
+class JobListQuerySchema(PageQuerySchema):
     """Paging and the state filter of the caller's jobs."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE), metadata={
-        "description": f"The page, from 1 (newest first) to {MAX_PAGE:,}; a page past the "
-                       "last is empty."})
-    page_size = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE),
-                               metadata={"description": f"Jobs per page, 1 to "
-                                                        f"{MAX_PAGE_SIZE}."})
     state = fields.List(fields.String(validate=validate.OneOf(STATES)), load_default=None,
                         metadata={"description": "Only jobs in this state; repeat it for "
                                                  "several (state=queued&state=running)."})
-    created_to = InstantArg(load_default=None, metadata={
-        "description": "Only jobs made before this instant (exclusive). The page links carry "
-                       "it, set to when the first page was read, so that jobs made while a "
-                       "client pages do not shift its pages."})
