@@ -152,7 +152,7 @@ def _count_table(source: LogSource, kind: str, choices: ReadChoices,
     return FilePart(
         files=(), reads=(replace(table, volume=Volume.empty(), distinct=None),),
         counts=(_counts(volume),), has_post_ids=collector.has_post_ids,
-        buckets=_split_posts(instants, numbers, list(collector.post_ids), buckets))
+        buckets=_split_posts(instants, numbers, list(collector.post_numbers.other_ids), buckets))
 
 
 def _count_crawler(source: LogSource, kind: str, choices: ReadChoices, hosts: HostMap,

@@ -24,7 +24,7 @@ from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.jsonl_arrow import pipelined
 from calculator.ingest.source import LogSource
-from calculator.ingest.tabular import _COUNTED_COLUMNS, Collector, TableRead, finish_table
+from calculator.ingest.tabular import COUNTED_COLUMNS, Collector, TableRead, finish_table
 from calculator.ingest.volume import Volume
 
 COLUMNAR_FORMATS = ("parquet", "arrow")
@@ -96,7 +96,7 @@ def _needed(schema: pa.Schema, columns: ColumnNames, where: str,
     needed = {}
     for name, low in zip(names, lowered, strict=True):
         internal = column_map.internal(low)
-        if internal in _COUNTED_COLUMNS:
+        if internal in COUNTED_COLUMNS:
             needed[name] = internal
     result.has_posts_column = "posts" in needed.values()
     return needed

@@ -28,8 +28,9 @@ from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.crawlers import _Replay
 from calculator.ingest.jsonl_arrow import _counted_columns, _parse, pipelined
+from calculator.ingest.table_read import TableRead
 from calculator.ingest.tabular_json import MAX_JSON_ELEMENT, NotAFragment, _json_array_tables
-from calculator.ingest.tabular_rows import TableRead, _Collector
+from calculator.ingest.tabular_rows import _Collector
 
 _FIRST_READ = 1 << 20
 _BLOCK = 16 << 20  # bytes of array text cut at once (its scan holds a few bytes per byte)

@@ -25,7 +25,7 @@ import pyarrow.json as pajson
 from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.tabular import (
-    _COUNTED_COLUMNS,
+    COUNTED_COLUMNS,
     TableRead,
     _Blocks,
     _Collector,
@@ -96,7 +96,7 @@ def _counted_columns(table: pa.Table, first_line: int, result: TableRead,
     columns = {}
     for key, low in zip(table.column_names, keys, strict=True):
         internal = column_map.internal(low)
-        if internal not in _COUNTED_COLUMNS:
+        if internal not in COUNTED_COLUMNS:
             continue
         column = _as_strict_reads(internal, table.column(key))
         if column is None:

@@ -8,7 +8,8 @@ Every row is either counted or left out and counted as left out; a row that cann
 read stops the read with its row number.
 
 The CSV reading lives in ``tabular_csv``, the JSON reading in ``tabular_json``, and what
-every form shares (the result, the collector, the checks of row values) in ``tabular_rows``.
+every form shares in ``table_read`` (the result), ``tabular_rows`` (the collector),
+``row_values`` (the checks of row values) and ``post_id_numbers``.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from __future__ import annotations
 from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.source import LogSource
+from calculator.ingest.table_read import COUNTED_COLUMNS, TableRead, plural
 from calculator.ingest.tabular_csv import _Blocks, _read_csv
 from calculator.ingest.tabular_json import _json_column_map, _jsonl_records
-from calculator.ingest.tabular_rows import _COUNTED_COLUMNS, TableRead, _Collector, plural
+from calculator.ingest.tabular_rows import _Collector
 from calculator.ingest.volume import Volume
 
 # What other modules read from here: the reader's entry points and what the readers of
 # the other forms (many files, columnar, Arrow's JSON Lines) build on.
-__all__ = ["_COUNTED_COLUMNS", "Collector", "TableRead", "_Blocks", "_Collector",
+__all__ = ["COUNTED_COLUMNS", "Collector", "TableRead", "_Blocks", "_Collector",
            "_json_column_map", "_jsonl_records", "finish_table", "plural", "read_table"]
 
 

@@ -15,7 +15,8 @@ import pyarrow.csv as pacsv
 
 from calculator.errors import FieldProblem, InvalidInput, shortened
 from calculator.ingest.columns import ColumnNames
-from calculator.ingest.tabular_rows import _COUNTED_COLUMNS, TableRead, _Collector
+from calculator.ingest.table_read import COUNTED_COLUMNS, TableRead
+from calculator.ingest.tabular_rows import _Collector
 
 MAX_HEADER_BYTES = 1 << 20  # a CSV header line longer than this is refused at once
 MAX_COLUMNS = 10_000  # and one naming more columns
@@ -63,7 +64,7 @@ def _header_problem(message: str) -> InvalidInput:
 def _csv_types(names: list[str], sample: bytes) -> dict[str, pa.DataType]:
     """Types for the fast parse, chosen from the first rows; a chunk that does not fit them
     is read again as text and checked row by row."""
-    types: dict[str, pa.DataType] = {n: pa.string() for n in names if n in _COUNTED_COLUMNS}
+    types: dict[str, pa.DataType] = {n: pa.string() for n in names if n in COUNTED_COLUMNS}
     if "posts" in types:
         types["posts"] = pa.int64()
     if "authorized" in types:
@@ -102,7 +103,7 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
     lowered = [column_map.internal(n) or f"unused {i}" for i, n in enumerate(lowered)]
     result.has_posts_column = "posts" in lowered
     # post_id is read as text (ids outgrow 64-bit numbers).
-    wanted = [n for n in lowered if n in _COUNTED_COLUMNS]
+    wanted = [n for n in lowered if n in COUNTED_COLUMNS]
     types = _csv_types(lowered, stream.peek(1 << 16)[: 1 << 16].rsplit(b"\n", 1)[0])
     width = len(lowered)
 

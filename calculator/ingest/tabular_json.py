@@ -14,7 +14,8 @@ import pyarrow as pa
 
 from calculator.errors import FieldProblem, InvalidInput
 from calculator.ingest.columns import ColumnMap, ColumnNames
-from calculator.ingest.tabular_rows import _COUNTED_COLUMNS, MAX_POSTS, TableRead, _posts_problem
+from calculator.ingest.row_values import MAX_POSTS, posts_problem
+from calculator.ingest.table_read import COUNTED_COLUMNS, TableRead
 from calculator.json_input import JsonReader, JsonRefused
 
 MAX_JSON_ELEMENT = 64 << 20  # characters one element of a JSON array may take
@@ -58,7 +59,7 @@ def _json_columns(records: list[tuple[int, Any]], result: TableRead,
     for index, (_row, record) in enumerate(records):
         for key, value in record.items():
             name = column_map.internal(key)
-            if name not in _COUNTED_COLUMNS:
+            if name not in COUNTED_COLUMNS:
                 if name is None and key.lower() not in result.ignored_columns:
                     result.ignored_columns.append(key.lower())
                 continue
@@ -94,7 +95,7 @@ def _json_posts(values: list[Any], records: list[tuple[int, Any]]) -> pa.Array:
         elif _whole_posts(value):
             checked.append(int(value))
         else:
-            raise _posts_problem(row)
+            raise posts_problem(row)
     return pa.array(checked, pa.int64())
 
 

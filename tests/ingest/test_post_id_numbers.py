@@ -10,8 +10,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calculator.ingest.tabular_rows import TableRead, _Collector, _whole_numbers, canonical_numbers
-from calculator.ingest.volume import Volume
+from calculator.ingest.post_id_numbers import PostNumbers, canonical_numbers, whole_numbers
 
 DEFINITION = re.compile(r"(0|[1-9][0-9]{0,17})")
 
@@ -24,7 +23,7 @@ id_texts = st.one_of(
 
 @given(st.lists(id_texts, max_size=40))
 def test_an_id_is_a_number_exactly_when_its_text_is_one_without_leading_zeros(texts):
-    found = _whole_numbers(pa.array(texts, pa.string()))
+    found = whole_numbers(pa.array(texts, pa.string()))
     assert found.tolist() == [DEFINITION.fullmatch(t) is not None for t in texts]
 
 
@@ -46,7 +45,6 @@ def test_a_column_of_whole_numbers_is_numbered_at_once_as_each_id_would_be(texts
     ids = [t for t in texts if t is not None]
     assert (numbers is not None) == all(DEFINITION.fullmatch(t) for t in ids)
     if numbers is not None:
-        collector = _Collector(TableRead("csv", Volume.empty()), "x", "UTC")
-        one_by_one = collector._numbers(pa.array(ids, pa.string()))
+        one_by_one = PostNumbers().of(pa.array(ids, pa.string()))
         assert [n for n, t in zip(numbers.tolist(), texts, strict=True) if t is not None] == \
             one_by_one.tolist() == [int(t) for t in ids]

@@ -1,0 +1,105 @@
+"""The checks of a row's values that every tabular form shares: its posts, platform and
+authorized values, each refused with its row and field."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from calculator.errors import FieldProblem, InvalidInput
+from calculator.ingest.columns import ColumnMap
+
+MAX_POSTS = 10**12  # posts one row may carry: more is a mistake (and would overflow sums)
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no")
+
+
+def named_as_in_the_log(exc: InvalidInput, column_map: ColumnMap | None) -> InvalidInput:
+    """A row's problem under the log's own column name (``ts``, not ``timestamp``): the
+    reader works with internal names, the user knows the log's."""
+    renamed = column_map.renamed() if column_map else {}
+    problems = exc.problems
+    if not problems or problems[0].field not in renamed:
+        return exc
+    internal = problems[0].field
+    column = renamed[internal]
+    detail = exc.detail
+    if problems[0].row is not None:
+        detail = detail.replace(f"row {problems[0].row}, {internal}:",
+                                f"row {problems[0].row}, {column}:", 1)
+    return InvalidInput(detail, problems=[
+        replace(p, field=renamed.get(p.field, p.field) if p.field else None)
+        for p in problems], **exc.extensions)
+
+
+def _problem(row: int, column: str, message: str) -> InvalidInput:
+    return InvalidInput(f"row {row}, {column}: {message}",
+                        problems=[FieldProblem(message, field=column, row=row)])
+
+
+def posts_values(column: pa.ChunkedArray, first_row: int, empty_allowed: bool
+           ) -> tuple[np.ndarray, int]:
+    """Post counts, and how many rows gave none. A CSV cell that is empty or not a number
+    (``NaN``, ``N/A``, ``null``: pyarrow reads them as null) is an error, not one post: only
+    a log without the column counts one per row. ``empty_allowed``: a JSON record without
+    the key counts one, and the result says how many did."""
+    values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        values = pc.utf8_trim_whitespace(values)
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        whole = pc.match_substring_regex(values, r"^-?\d{1,18}$")
+        whole = np.asarray(pc.fill_null(whole, True))
+        if not whole.all():
+            raise posts_problem(first_row + int(np.flatnonzero(~whole)[0]))
+        values = values.cast(pa.int64())
+    elif pa.types.is_floating(values.type) or pa.types.is_decimal(values.type):
+        raw = values.to_pylist()
+        for index, value in enumerate(raw):
+            if value is not None and (value != value or value != int(value)
+                                      or abs(value) > MAX_POSTS):
+                raise posts_problem(first_row + index)
+        values = pa.array([None if v is None else int(v) for v in raw], pa.int64())
+    elif not pa.types.is_integer(values.type) and not pa.types.is_null(values.type):
+        raise posts_problem(first_row)
+    missing = values.null_count
+    if missing and not empty_allowed:
+        index = int(np.flatnonzero(np.asarray(values.is_null()))[0])
+        message = ("is empty or not a number (NaN, N/A, null); give a whole number of posts, "
+                   "or leave out the posts column to count one post per row")
+        raise _problem(first_row + index, "posts", message)
+    result = np.asarray(pc.fill_null(values.cast(pa.int64()), 1))
+    wrong = np.flatnonzero((result < 0) | (result > MAX_POSTS))
+    if len(wrong):
+        raise posts_problem(first_row + int(wrong[0]))
+    return result, missing
+
+
+def posts_problem(row: int) -> InvalidInput:
+    return _problem(row, "posts", f"is not a whole number of posts from 0 to {MAX_POSTS:,}")
+
+
+def platform_matches(column: pa.ChunkedArray, platform: str) -> tuple[np.ndarray, np.ndarray]:
+    values = pc.utf8_lower(pc.utf8_trim_whitespace(column.cast(pa.string())))
+    missing = np.asarray(pc.fill_null(pc.equal(values, ""), True))
+    same = np.asarray(pc.fill_null(pc.equal(values, platform), False))
+    return same, missing
+
+
+def authorized_values(column: pa.ChunkedArray, first_row: int) -> tuple[np.ndarray, np.ndarray]:
+    values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_boolean(values.type):
+        missing = np.asarray(values.is_null())
+        return np.asarray(pc.fill_null(values, False)), missing
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(values.cast(pa.string())))
+    missing = np.asarray(pc.fill_null(pc.equal(text, ""), True))
+    true = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_TRUE)), False))
+    false = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_FALSE)), False))
+    bad = ~(true | false | missing)
+    if bad.any():
+        index = int(np.flatnonzero(bad)[0])
+        raise _problem(first_row + index, "authorized",
+                       "is not true or false (also accepted: 1/0, yes/no)")
+    return true, missing

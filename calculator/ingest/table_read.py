@@ -1,0 +1,124 @@
+"""What reading a tabular log found: the counted volume, the rows left out and why, and
+the plain sentences that say so."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from calculator.errors import shortened
+from calculator.ingest.columns import ColumnMap
+from calculator.ingest.timestamps import TimestampNotes
+from calculator.ingest.volume import Volume
+
+COUNTED_COLUMNS = ("timestamp", "posts", "platform", "authorized", "post_id")
+OPTIONAL_COLUMNS = ("posts", "platform", "authorized")  # columns whose rows may go without them
+
+
+@dataclass
+class TableRead:
+    """What reading a tabular log found: the counted volume and everything left out."""
+
+    format: str
+    volume: Volume
+    rows: int = 0
+    columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    has_posts_column: bool = False
+    excluded_rows: dict[str, int] = field(default_factory=lambda: {
+        "other_platforms": 0, "authorized": 0})
+    excluded_posts: dict[str, int] = field(default_factory=lambda: {
+        "other_platforms": 0, "authorized": 0})
+    platform_missing: int = 0  # rows without a platform, counted as the assessed one
+    authorized_missing: int = 0  # rows without an authorized value, counted as not authorized
+    posts_missing: int = 0  # rows with a posts column but no value there, counted as one
+    # Rows read in a batch without the posts, platform or authorized column at all (JSON
+    # records are read in batches; a key some records lack is missing from a batch only by
+    # chance), and which of those columns any batch had: a row without the column in a log
+    # that has it counts as missing there, however the log was cut into batches.
+    absent: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OPTIONAL_COLUMNS, 0))
+    present: set[str] = field(default_factory=set)
+    timestamps: TimestampNotes = field(default_factory=TimestampNotes)
+    distinct: Volume | None = None  # occurrences of post ids, once built (distinct_volume)
+    distinct_posts: int | None = None  # how many different post ids, when the log has them
+    # Builds ``distinct`` when the distinct count is priced: sorting every occurrence by post
+    # costs more than the rest of a read, and the other counts need only ``distinct_posts``.
+    build_distinct: Callable[[], Volume] | None = field(default=None, repr=False)
+    post_id_missing: int = 0  # counted rows without a post id (not in the distinct count)
+    column_map: ColumnMap | None = None  # which of the log's columns carries which fact
+
+    def missing(self, column: str, empty: int) -> int:
+        """Rows without a value in ``column`` (``empty``: those with the column, empty),
+        when the log has that column."""
+        return empty + self.absent[column] if column in self.present else empty
+
+    @property
+    def has_post_ids(self) -> bool:
+        return self.distinct is not None or self.distinct_posts is not None
+
+    def distinct_volume(self) -> Volume | None:
+        """The distinct-post volume (built once, when first asked for); None without post
+        ids."""
+        if self.distinct is None and self.build_distinct is not None:
+            self.distinct = self.build_distinct()
+            self.build_distinct = None
+        return self.distinct
+
+    def notes(self, platform: str, assume_tz: str) -> list[str]:
+        """Plain sentences for every choice made while reading the log."""
+        notes = []
+        renamed = self.column_map.renamed() if self.column_map else {}
+        if renamed:
+            read = "; ".join(f"the {words} from the column {renamed[internal]}"
+                             for internal, words in _FACT_WORDS.items() if internal in renamed)
+            notes.append(f"Columns read under other names: {read}.")
+        stamps = self.timestamps
+        if stamps.naive:
+            notes.append(f"{plural(stamps.naive, 'timestamp')} had no offset and were read as "
+                         f"{assume_tz} (assume_tz).")
+        if stamps.ambiguous:
+            notes.append(f"{plural(stamps.ambiguous, 'local time')} fell in the hour that "
+                         f"{assume_tz} repeats when clocks go back, and were read as its "
+                         "first occurrence.")
+        if stamps.nonexistent:
+            notes.append(f"{plural(stamps.nonexistent, 'local time')} fell in the hour that "
+                         f"{assume_tz} skips when clocks go forward, and were moved past the "
+                         "gap.")
+        if stamps.epoch:
+            notes.append(f"{plural(stamps.epoch, 'timestamp')} were epoch seconds (UTC).")
+        if not self.has_posts_column:
+            notes.append("The log has no posts column: each row counts as one post.")
+        if posts_missing := self.missing("posts", self.posts_missing):
+            notes.append(f"{plural(posts_missing, 'row')} gave no posts count and were "
+                         "counted as one post each.")
+        if platform_missing := self.missing("platform", self.platform_missing):
+            notes.append(f"{plural(platform_missing, 'row')} named no platform and were "
+                         f"counted as {platform}.")
+        if authorized_missing := self.missing("authorized", self.authorized_missing):
+            notes.append(f"{plural(authorized_missing, 'row')} gave no authorized value "
+                         "and were counted as not authorized.")
+        if self.excluded_rows["other_platforms"]:
+            notes.append(f"{plural(self.excluded_rows['other_platforms'], 'row')} of other "
+                         "platforms were left out.")
+        if self.excluded_rows["authorized"]:
+            notes.append(f"{plural(self.excluded_rows['authorized'], 'row')} marked "
+                         "authorized (made under an agreement) were left out.")
+        if self.post_id_missing and self.has_post_ids:
+            notes.append(f"{plural(self.post_id_missing, 'row')} had no post_id and are not in "
+                         "the distinct count.")
+        if self.ignored_columns:
+            shown = ", ".join(shortened(n) for n in self.ignored_columns[:20])
+            if len(self.ignored_columns) > 20:
+                shown += f" and {len(self.ignored_columns) - 20:,} more"
+            notes.append(f"Columns not used: {shown}.")
+        return notes
+
+
+_FACT_WORDS = {"timestamp": "time", "posts": "posts", "post_id": "post id", "url": "URL",
+               "platform": "platform"}
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 row``, ``2 rows``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
