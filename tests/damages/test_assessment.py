@@ -5,9 +5,12 @@ from __future__ import annotations
 import shutil
 from decimal import Decimal
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from calculator.damages.assessment import assess
+from calculator.damages.assessment import assess, in_force_at
 from calculator.errors import InvalidArgument
 from calculator.rules import RuleLookup, bundled_rules_dir, load_ruleset
 
@@ -172,3 +175,23 @@ def test_a_25_hour_calendar_day_that_begins_before_the_first_access_counts_all_i
     assert window.posts == 1_200_000
     assert window.end_ns - window.start_ns == 25 * 3600 * 10**9
     assert any("2025-10-26 has 25 hours" in a for a in result.assumptions)
+
+
+@settings(max_examples=200, deadline=None)
+@given(instants=st.lists(st.integers(-50, 150), max_size=40),
+       versions=st.lists(st.tuples(st.integers(-60, 160), st.integers(0, 60) | st.none()),
+                         min_size=1, max_size=4))
+def test_an_access_counts_while_the_last_version_begun_by_then_has_not_ended(instants,
+                                                                              versions):
+    # Versions in force from ascending starts, each until its end (none: still in force);
+    # a gap between one's end and the next's start counts nothing.
+    versions = sorted(versions)
+    starts = np.array([s for s, _ in versions], dtype=np.int64)
+    ends = np.array([s + length if length is not None else np.iinfo(np.int64).max
+                     for s, length in versions], dtype=np.int64)
+    times = np.array(sorted(instants), dtype=np.int64)
+    in_force, before = in_force_at(times, starts, ends)
+    for index, instant in enumerate(times.tolist()):
+        begun = [k for k, start in enumerate(starts.tolist()) if start <= instant]
+        assert in_force[index] == bool(begun and instant < ends[begun[-1]])
+    assert before == sum(1 for instant in times.tolist() if instant < starts[0])
