@@ -7,6 +7,7 @@ in force at its first counted access; each reading's total is exact and rounded 
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from calculator import __version__
+from calculator.damages import sweep
 from calculator.damages.assumptions import assumptions
 from calculator.damages.clause import damages_clause, no_amount_fact, tariffs_of
 from calculator.damages.pricing import Reading
@@ -46,6 +48,10 @@ __all__ = ["ENGINE_VERSION", "Assessment", "Exclusions", "InputInfo", "Options",
            "replay_basis", "tariffs_of"]
 
 ENGINE_VERSION = __version__
+# A log of this many bytes or more most likely holds enough instants for the compiled
+# search (``window_counts.COMPILED_FROM``; a millisecond CSV has about 30 bytes a row): its
+# code is loaded while the log is read.
+LOAD_COMPILED_FROM_BYTES = 16 << 20
 
 
 def evaluate(volume: Volume, lookup: RuleLookup, options: Options, input_info: InputInfo,
@@ -183,6 +189,8 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
             details={**(_details(read) or {}), "files": [f.as_json() for f in many.files]}
             if many_files else _details(read))
     else:
+        if _input_size(source) >= LOAD_COMPILED_FROM_BYTES:
+            sweep.load_meanwhile()
         with open_source(source, name, max_bytes) as log:
             read = read_log(log, format, choices, hosts, format_hint)
             log.finish()
@@ -194,6 +202,18 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
     excluded = Exclusions(dict(read.excluded_rows), dict(read.excluded_posts))
     return evaluate(read.volume, lookup, options, input_info, excluded, read.notes,
                     counts=read.counts, warnings=tuple(read.warnings))
+
+
+def _input_size(source: object) -> int:
+    """The bytes of a log as given (a file's size, not its content's), 0 when not known."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return len(source)
+    try:
+        if isinstance(source, str | os.PathLike):
+            return os.path.getsize(source) if str(source) != "-" else 0
+        return os.fstat(source.fileno()).st_size  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return 0
 
 
 def _details(read: LogRead) -> dict[str, object] | None:

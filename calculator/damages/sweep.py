@@ -22,6 +22,7 @@ search.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -118,6 +119,28 @@ def busiest(instants: np.ndarray, posts: np.ndarray, carrying: np.ndarray, windo
 
 
 _COMPILED = None
+_LOADING: list[threading.Thread] = []
+
+
+def load_meanwhile() -> None:
+    """Start loading the compiled loops on a helper thread, for a log long enough to need
+    them: importing numba and reading its cached machine code (a few tenths of a second)
+    then overlaps reading the log, which leaves a core idle part of the time. Each loop
+    is run once on a tiny log with the argument types of a real search, since numba loads
+    the machine code of a loop when first called."""
+    if _COMPILED is None and not _LOADING:
+        thread = threading.Thread(target=_load, name="compiled-search-load", daemon=True)
+        _LOADING.append(thread)
+        thread.start()
+
+
+def _load() -> None:
+    one = np.ones(1, dtype=np.int64)
+    terms = Terms(starts=one * 0, thresholds=one * 0, per_posts=one, units=np.ones((2, 1),
+                  dtype=np.int64), rates=np.array([_PRO_RATA, _STARTED], dtype=np.int64),
+                  excess=np.zeros(2, dtype=np.bool_), by_first=False)
+    search(one, one, 1, 1, terms)
+    busiest(one, one, one, 1)
 
 
 def _kernels():
