@@ -185,7 +185,7 @@ def test_an_access_counts_while_the_last_version_begun_by_then_has_not_ended(ins
                                                                               versions):
     # Versions in force from ascending starts, each until its end (none: still in force);
     # a gap between one's end and the next's start counts nothing.
-    versions = sorted(versions)
+    versions = sorted(versions, key=lambda version: version[0])
     starts = np.array([s for s, _ in versions], dtype=np.int64)
     ends = np.array([s + length if length is not None else np.iinfo(np.int64).max
                      for s, length in versions], dtype=np.int64)
