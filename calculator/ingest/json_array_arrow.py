@@ -35,6 +35,7 @@ from calculator.ingest.tabular_rows import _Collector
 _FIRST_READ = 1 << 20
 _BLOCK = 16 << 20  # bytes of array text cut at once (its scan holds a few bytes per byte)
 _RECENT = 8  # blocks kept to put back: more than are ever in flight at once
+_LINE_BUFFERS = 4  # more than the blocks parsed or waiting to be at once (two)
 _IS_OPEN, _IS_CLOSE, _IS_COMMA, _IS_BREAK, _IS_QUOTE, _IS_BACKSLASH = range(1, 7)
 _KINDS = np.zeros(256, dtype=np.uint8)  # what each byte is to the scan (0: nothing)
 _KINDS[[ord("["), ord("{")]] = _IS_OPEN
@@ -48,10 +49,12 @@ _KINDS[ord("\\")] = _IS_BACKSLASH
 @dataclass
 class _Block:
     """Whole elements of the array, each with the comma after it, as the text holds them
-    (``text``) and as JSON Lines (``lines``); where they start in the log."""
+    (``text``) and as JSON Lines (``lines``, with where each line ends); where they start
+    in the log."""
 
-    text: bytes
-    lines: bytes
+    text: memoryview
+    lines: memoryview
+    ends: np.ndarray | None  # where its lines end, when known from the scan
     first_element: int  # elements before this block
     first_line: int  # the log's line the block starts on
 
@@ -61,6 +64,9 @@ class _Scan:
     commas: np.ndarray  # positions of the commas between elements
     breaks: np.ndarray  # positions of line breaks outside strings
     close: int | None  # position of the array's closing bracket, when the text holds it
+    # Whether ``breaks`` holds every line break of the text (the line scan's), so a block's
+    # JSON Lines end exactly at its commas: the general scan leaves those inside strings.
+    exact_breaks: bool = False
 
 
 def _scan(text: bytes) -> _Scan:
@@ -128,15 +134,19 @@ def _line_scan(text: bytes) -> _Scan | None:
     claimed = lines[:len(whole) if whole.all() else int(np.argmin(whole))]
     if len(claimed) == 0:
         return None
-    return _Scan(claimed - 1, np.concatenate((breaks[:1], claimed)) if led else claimed, None)
+    return _Scan(claimed - 1, np.concatenate((breaks[:1], claimed)) if led else claimed, None,
+                 exact_breaks=True)
 
 
-def _as_lines(text: bytes, scan: _Scan, end: int) -> bytes:
-    """The elements of ``text[:end]`` as JSON Lines of the same length."""
-    lines = np.frombuffer(text[:end], dtype=np.uint8).copy()
+def _as_lines(text: bytes, scan: _Scan, end: int, buffer: bytearray) -> memoryview:
+    """The elements of ``text[:end]`` as JSON Lines of the same length, written over
+    ``buffer`` (at least ``end`` bytes): a fresh buffer a block cost more in page faults
+    than the rest of the rewrite."""
+    lines = np.frombuffer(buffer, dtype=np.uint8, count=end)
+    lines[:] = np.frombuffer(text, dtype=np.uint8, count=end)
     lines[scan.breaks[scan.breaks < end]] = 0x20
     lines[scan.commas[scan.commas < end]] = 0x0A
-    return lines.tobytes()
+    return memoryview(buffer)[:end]
 
 
 class _Elements:
@@ -151,6 +161,10 @@ class _Elements:
         self.size = _FIRST_READ
         self.done = False  # the closing bracket was found, or the strict reader takes over
         self.recent: deque[_Block] = deque(maxlen=_RECENT)
+        # The JSON Lines of a block are written over one of these in turn: a block's lines
+        # are read only by its parse, and at most two blocks are parsed or waiting.
+        self.buffers = [bytearray() for _ in range(_LINE_BUFFERS)]
+        self.turn = 0
 
     def opened(self) -> bool:
         """Past a byte-order mark and whitespace, the array's opening bracket."""
@@ -178,10 +192,17 @@ class _Elements:
                     self.done = True  # one element as long as that: the strict reader says
                 continue
             end = int(scan.commas[-1]) + 1
-            block = _Block(text[:end], _as_lines(text, scan, end), self.element, self.line)
+            buffer = self.buffers[self.turn]
+            if len(buffer) < end:  # replaced, not grown: earlier blocks still view it
+                buffer = self.buffers[self.turn] = bytearray(end + (end >> 3))
+            self.turn = (self.turn + 1) % len(self.buffers)
+            block = _Block(memoryview(text)[:end], _as_lines(text, scan, end, buffer),
+                           scan.commas if scan.exact_breaks else None, self.element,
+                           self.line)
             self.pending = text[end:]
             self.element += len(scan.commas)
-            self.line += block.text.count(b"\n")
+            self.line += int(np.count_nonzero(scan.breaks < end)) if scan.exact_breaks \
+                else text.count(b"\n", 0, end)
             self.recent.append(block)
             yield block
 
@@ -242,7 +263,7 @@ def read_json_array(stream: io.BufferedReader, result: TableRead, collector: _Co
             if not taken_over:
                 raise
 
-    pipelined(elements.blocks(), lambda block: _parse(block.lines, names), count)
+    pipelined(elements.blocks(), lambda block: _parse(block.lines, names, block.ends), count)
     if taken_over:
         elements.rewind(taken_over[0])
     for table, first_row in _json_array_tables(elements.rest(), result, names,

@@ -52,16 +52,20 @@ def _nesting_is_safe(block: bytes | memoryview, ends: np.ndarray) -> bool:
     return True
 
 
-def _parse(block: bytes | memoryview, names: ColumnNames) -> tuple[pa.Table | None, int]:
+def _parse(block: bytes | memoryview, names: ColumnNames, ends: np.ndarray | None = None
+           ) -> tuple[pa.Table | None, int]:
     """The block parsed by Arrow (None when it is not plain enough to read fast: see the
-    module's notes), and its number of lines."""
-    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A)
+    module's notes), and its number of lines (``ends``: where they end, when known)."""
+    data = np.frombuffer(block, dtype=np.uint8)
+    if ends is None:
+        ends = np.flatnonzero(data == 0x0A)
     if len(ends) == 0:
         return None, 0
-    try:
-        str(block, "utf-8")
-    except UnicodeDecodeError:
-        return None, len(ends)
+    if len(data) and data.max() >= 0x80:  # ASCII is UTF-8 (a check far cheaper than decoding)
+        try:
+            str(block, "utf-8")
+        except UnicodeDecodeError:
+            return None, len(ends)
     if not _nesting_is_safe(block, ends):
         return None, len(ends)
     # Arrow reads text that looks like a date as a date, and drops its offset (or the lack
