@@ -17,11 +17,13 @@ requests/s, p50, p95 and p99 latency and statuses, and checks that the posts the
 recorded are exactly the posts granted.
 
 The server runs as a fleet's service is documented to run (``--workers 2 --threads 4``:
-gunicorn's threaded workers; ``--threads 1`` for its sync workers). The clients are lean
-(one raw socket per request, no connection kept alive: the server's worst case) but share
-the machine's cores with the server, so req/s and latency are the whole system's on this
-machine; the CPU columns (the service's processes, and PostgreSQL's when it runs here, per
-request) hold better on a busy machine.
+gunicorn's threaded workers; ``--threads 1`` for its sync workers). Each client keeps its
+connection alive, as a crawler's HTTP session does (``--close``: a new connection per
+request, the server's worst case), and sends its next request once its answer is in. All
+16 are driven by one thread through epoll, so the load generator takes as little as it can
+of the cores it shares with the server; req/s and latency are still the whole system's on
+this machine. The CPU columns (the service's processes, PostgreSQL's when it runs here, and
+the load generator's, per request) hold better on a busy machine.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import selectors
 import socket
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -60,7 +62,7 @@ class Phase:
     elapsed: float = 0.0
     service_cpu: float = 0.0  # seconds of CPU the service's processes spent in the phase
     database_cpu: float | None = None  # the same for the PostgreSQL server's processes
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    client_cpu: float = 0.0  # seconds of CPU the load generator spent in the phase
 
 
 def raw_request(port: int, request: bytes) -> tuple[int, bytes]:
@@ -74,46 +76,115 @@ def raw_request(port: int, request: bytes) -> tuple[int, bytes]:
     return int(answer[9:12]), answer.partition(b"\r\n\r\n")[2]
 
 
-def http_request(method: str, path: str, key: str, body: bytes = b"") -> bytes:
+def http_request(method: str, path: str, key: str, body: bytes = b"",
+                 keep_alive: bool = False) -> bytes:
     head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
-            "Connection: close\r\n")
+            f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n")
     if body:
         head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     return (head + "\r\n").encode() + body
 
 
-def run_phase(phase: Phase, port: int, requests: list[tuple[bytes, int]], clients: int,
-              duration: float) -> None:
-    """``clients`` threads send the ``requests`` round robin (each with its posts, 0 for
-    none) until ``duration`` seconds have passed."""
-    stop = time.monotonic() + duration
+class Client:
+    """One client of the fleet: a connection kept alive (as a crawler's HTTP session keeps
+    it) on which it sends a request, waits for the whole answer, and sends the next."""
 
-    def client(offset: int) -> None:
-        latencies, statuses, granted, index = [], Counter(), 0, offset
-        while time.monotonic() < stop:
-            request, posts = requests[index % len(requests)]
-            index += clients
-            began = time.perf_counter()
+    def __init__(self, port: int, keep_alive: bool) -> None:
+        self.port, self.keep_alive = port, keep_alive
+        self.connection: socket.socket | None = None
+        self.buffer = b""
+        self.posts = 0
+        self.began = 0.0
+
+    def connect(self) -> socket.socket:
+        connection = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection.setblocking(False)
+        self.connection, self.buffer = connection, b""
+        return connection
+
+    def answer(self) -> tuple[int, bool] | None:
+        """(status, whether the server keeps the connection) once the whole answer is in
+        the buffer, else None."""
+        head_end = self.buffer.find(b"\r\n\r\n")
+        if head_end < 0:
+            return None
+        head = self.buffer[:head_end].lower()
+        at = head.find(b"\r\ncontent-length:")
+        end = head.find(b"\r\n", at + 2)
+        length = 0 if at < 0 else int(head[at + 17:end if end >= 0 else len(head)])
+        if len(self.buffer) < head_end + 4 + length:
+            return None
+        kept = self.keep_alive and b"\r\nconnection: close" not in head
+        return int(self.buffer[9:12]), kept
+
+
+def run_phase(phase: Phase, port: int, requests: list[tuple[bytes, int]], clients: int,
+              duration: float, keep_alive: bool = True) -> None:
+    """``clients`` concurrent clients send the ``requests`` round robin (each with its
+    posts, 0 for none), each waiting for its answer before it sends the next, until
+    ``duration`` seconds have passed. One thread drives them all through epoll, so that
+    the load generator spends as little of the cores it shares with the server as it
+    can; its CPU is counted (``phase.client_cpu``)."""
+    selector = selectors.DefaultSelector()
+    fleet = [Client(port, keep_alive) for _ in range(clients)]
+    latencies, statuses, granted, index = phase.latencies, phase.statuses, 0, 0
+
+    def send(client: Client) -> None:
+        nonlocal index
+        request, client.posts = requests[index % len(requests)]
+        index += 1
+        if client.connection is None:
+            selector.register(client.connect(), selectors.EVENT_READ, client)
+        client.began = time.perf_counter()
+        assert client.connection is not None
+        client.connection.sendall(request)  # a few hundred bytes: the socket takes them
+
+    def close(client: Client) -> None:
+        if client.connection is not None:
+            selector.unregister(client.connection)
+            client.connection.close()
+            client.connection = None
+
+    cpu_began, began = time.process_time(), time.monotonic()
+    stop = began + duration
+    for client in fleet:
+        send(client)
+    busy = len(fleet)
+    while busy:
+        for key, _ in selector.select(timeout=30):
+            client = key.data
             try:
-                status, _ = raw_request(port, request)
+                chunk = client.connection.recv(65536)
+            except BlockingIOError:
+                continue
             except OSError:
-                status = 0
-            latencies.append(time.perf_counter() - began)
+                chunk = b""
+            if chunk:
+                client.buffer += chunk
+                done = client.answer()
+                if done is None:
+                    continue
+                status, kept = done
+            else:  # closed by the server: an answer read to the end, or none at all
+                done = client.answer()
+                status, kept = done if done is not None else (0, False)
+            latencies.append(time.perf_counter() - client.began)
             statuses[status] += 1
             if status == 201:
-                granted += posts
-        with phase.lock:
-            phase.latencies += latencies
-            phase.statuses += statuses
-            phase.granted_posts += granted
-
-    began = time.monotonic()
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+                granted += client.posts
+            client.buffer = b""
+            if not kept:
+                close(client)
+            if time.monotonic() < stop:
+                send(client)
+            else:
+                close(client)
+                busy -= 1
     phase.elapsed = time.monotonic() - began
+    phase.client_cpu = time.process_time() - cpu_began
+    phase.granted_posts += granted
+    selector.close()
 
 
 def cpu_seconds(pids: set[int]) -> float:
@@ -237,15 +308,16 @@ def bench_database(url: str | None, described: str, tmp: Path, args: argparse.Na
         began = give_history(url, tmp, args.budget, args.history) if args.history \
             else int(time.time())
         health = Phase("GET /health (baseline)")
+        kept = not args.close
         measured(health, process.pid, server, lambda: run_phase(
-            health, port, [(http_request("GET", "/health", key), 0)], args.clients,
-            args.duration))
+            health, port, [(http_request("GET", "/health", key, keep_alive=kept), 0)],
+            args.clients, args.duration, kept))
         reserve = Phase("POST reservations")
         bodies = [(http_request("POST", f"{budget}/reservations", key,
-                                json.dumps({"posts": n}).encode()), n)
+                                json.dumps({"posts": n}).encode(), kept), n)
                   for n in range(1, args.max_posts + 1)]
-        measured(reserve, process.pid, server,
-                 lambda: run_phase(reserve, port, bodies, args.clients, args.duration))
+        measured(reserve, process.pid, server, lambda: run_phase(
+            reserve, port, bodies, args.clients, args.duration, kept))
         recorded = recorded_since(url, tmp, args.budget, began)
     checks = {
         "no error status": set(reserve.statuses) <= {201, 429} and set(health.statuses) == {200},
@@ -272,6 +344,9 @@ def main() -> int:
                         help="each reservation asks for 1 to this many posts (5)")
     parser.add_argument("--history", type=int, default=86_400,
                         help="seconds of usage recorded before the clients start (86400)")
+    parser.add_argument("--close", action="store_true",
+                        help="a new connection for every request (the server's worst case) "
+                             "instead of one kept alive per client")
     parser.add_argument("--budget", default="fleet")
     args = parser.parse_args()
 
@@ -283,14 +358,16 @@ def main() -> int:
                 database(target, Path(tmp)) as (url, described):
             runs.append(bench_database(url, described, Path(tmp), args))
 
+    connections = ("a new connection per request" if args.close
+                   else "each on a connection kept alive")
     print(f"calculator serve: {args.workers} gunicorn workers x {args.threads} threads on "
-          f"127.0.0.1; {args.clients} "
-          f"clients per phase, {args.duration:.0f} s each; {os.cpu_count()} cores, shared "
-          "with the clients")
-    print("CPU ms/req: CPU the service's processes (and the PostgreSQL server's, when it runs "
-          "here) spent per request in the phase; unlike req/s, it holds on a busy machine")
+          f"127.0.0.1; {args.clients} clients per phase ({connections}), "
+          f"{args.duration:.0f} s each; {os.cpu_count()} cores, shared with the clients")
+    print("CPU ms/req: CPU the service's processes, the PostgreSQL server's (when it runs "
+          "here) and the load generator's spent per request in the phase; unlike req/s, it "
+          "holds on a busy machine")
     print(f"{'database':<34}{'phase':<24}{'count':>7}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
-          f"{'p99 ms':>8}{'svc CPU':>9}{'db CPU':>8}  statuses")
+          f"{'p99 ms':>8}{'svc CPU':>9}{'db CPU':>8}{'clients':>9}  statuses")
     failed = False
     for described, phases, checks in runs:
         for phase in phases:
@@ -302,7 +379,8 @@ def main() -> int:
             print(f"{described[:33]:<34}{phase.name:<24}{len(values):>7}"
                   f"{len(values) / phase.elapsed:>8.0f}{percentile(values, 50):>8.2f}"
                   f"{percentile(values, 95):>8.2f}{percentile(values, 99):>8.2f}"
-                  f"{phase.service_cpu / count * 1000:>9.2f}{database_cpu:>8}  {statuses}")
+                  f"{phase.service_cpu / count * 1000:>9.2f}{database_cpu:>8}"
+                  f"{phase.client_cpu / count * 1000:>9.2f}  {statuses}")
         for name, ok in checks.items():
             print(f"{'':<34}{name}: {'yes' if ok else 'NO'}")
             failed |= not ok

@@ -65,7 +65,7 @@ class DefaultConfig:
     # Webhooks (docs/decisions/0080): loopback, private and link-local targets are refused
     # unless the operator allows them (CALCULATOR_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true).
     WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
-    # Ordinary reservations are answered without flask-smorest's machinery (decision 0113);
+    # Ordinary reservations are answered in front of Flask (decisions 0113, 0119);
     # off, every reservation goes through the route (the two answer alike).
     LEAN_RESERVATIONS = True
 
@@ -111,8 +111,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_problem_handlers(app)
     auth.refuse_basic_credentials(app)
-    if app.config["LEAN_RESERVATIONS"]:
-        serve_reservations_leanly(app)
     auth.guard_rule_lookups(app, rules_routes.blp.name)
     # After the key check: a lookup answered by ETag or from kept answers is still guarded.
     serve_lookups_from_cache(app, rules_routes.blp.name, ruleset.revision)
@@ -137,6 +135,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.get("/docs/assets/<path:filename>")
     def _swagger_assets(filename: str) -> Response:
         return send_from_directory(swagger_ui_path, filename)
+
+    if app.config["LEAN_RESERVATIONS"]:
+        serve_reservations_leanly(app, ruleset.revision)
 
     @app.after_request
     def _revision_header(response: Response) -> Response:

@@ -113,13 +113,21 @@ def http_slug(status: int) -> str:
 def problem(status: int, slug: str, title: str, detail: str,
             headers: dict[str, str] | None = None, **extensions: Any) -> Response:
     """A problem+json response."""
-    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail,
-            "instance": request.path if request else None}
-    body.update({k: v for k, v in extensions.items() if v is not None})
-    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
+    body = problem_body(status, slug, title, detail, request.path if request else None,
+                        **extensions)
+    response = Response(body, status=status, mimetype=PROBLEM_MIMETYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def problem_body(status: int, slug: str, title: str, detail: str, instance: str | None,
+                 **extensions: Any) -> str:
+    """A problem document as sent (also by answers made without a request context)."""
+    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail,
+            "instance": instance}
+    body.update({k: v for k, v in extensions.items() if v is not None})
+    return json.dumps(body)
 
 
 def status_of(error: CalculatorError) -> int:

@@ -114,18 +114,22 @@ def test_the_lean_route_answers_every_reservation_as_the_route_does(twins, reque
 
 def test_an_ordinary_reservation_is_answered_by_the_lean_route(tmp_path, monkeypatch):
     answered = []
-    real = lean.reservation_answer
-    monkeypatch.setattr(lean, "reservation_answer",
-                        lambda decision: answered.append(decision) or real(decision))
+    real = lean.reservation_parts
+    monkeypatch.setattr(lean, "reservation_parts",
+                        lambda decision, path: answered.append(decision) or real(decision, path))
     app = lean_app(tmp_path, {"now": START})
     _, key = app.extensions["calculator.store"].keys.create("crawler")
     client, auth = app.test_client(), {"Authorization": f"Bearer {key}"}
     client.put("/v1/budgets/fleet", headers=auth, json={"platform": "x", "region": "US"})
-    assert client.post("/v1/budgets/fleet/reservations", headers=auth,
-                       json={"posts": 3}).status_code == 201
+    granted = client.post("/v1/budgets/fleet/reservations", headers=auth, json={"posts": 3})
+    assert granted.status_code == 201
     assert client.post("/v1/budgets/fleet/reservations", headers=auth,
                        json={"posts": 3, "extra": 1}).status_code == 422
-    assert [d.posts for d in answered] == [3]
+    whole = granted.json["limit"]["posts"]  # fits once the 3 leave the window: 429, not 422
+    refused = client.post("/v1/budgets/fleet/reservations", headers=auth, json={"posts": whole})
+    assert refused.status_code == 429
+    assert refused.json["instance"] == "/v1/budgets/fleet/reservations"
+    assert [d.posts for d in answered] == [3, whole]
     app.extensions["calculator.store"].dispose()
 
 
