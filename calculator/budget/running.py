@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, select, text, update
+import psycopg
+from sqlalchemy import Connection, Engine, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from calculator.storage.budget_schema import budget_usage, budgets
 from calculator.storage.engine import autocommit_sibling
@@ -35,10 +37,12 @@ GRANTED, REFUSED, LATER, MISSING = "granted", "refused", "later", "missing"
 UNAUTHORIZED, STALE = "unauthorized", "stale"
 _BATCH = 1000
 _DURABILITY = "calculator.synchronous_commit"  # the server's setting, per connection
-_CONFIRM = text("SELECT set_config('synchronous_commit', :level, true), pg_current_xact_id()")
-
-_RESERVE = text("SELECT outcome, at, total, oldest FROM calculator_budget_reservation("
-                ":key, :owner, :id, :t, :posts, :window, :limit, :valid_from, :valid_until)")
+# The two statements of a grant on PostgreSQL, sent on the driver's own connection
+# (``_driver_call``): psycopg's parameters, prepared by psycopg once repeated.
+_CONFIRM = "SELECT set_config('synchronous_commit', %(level)s, true), pg_current_xact_id()"
+_RESERVE = ("SELECT outcome, at, total, oldest FROM calculator_budget_reservation("
+            "%(key)s, %(owner)s, %(id)s, %(t)s, %(posts)s, %(window)s, %(limit)s, "
+            "%(valid_from)s, %(valid_until)s)")
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ def confirm(connection: Connection) -> None:
     level = connection.info.get(_DURABILITY)
     if connection.dialect.name != "postgresql" or level in (None, "off"):
         return
-    connection.execute(_CONFIRM, {"level": level})
+    _driver_call(connection, _CONFIRM, {"level": level})
 
 
 def reserve(connection: Connection, ask: Ask) -> Slid:
@@ -108,11 +112,11 @@ def reserve(connection: Connection, ask: Ask) -> Slid:
     posts stays within the limit (None: without limit). On SQLite the caller holds the
     write lock; on PostgreSQL the function takes the row lock itself, in one round trip."""
     if connection.dialect.name == "postgresql":
-        row = connection.execute(_RESERVE, {
+        outcome, at, total, first = _driver_call(connection, _RESERVE, {
             "key": ask.key, "owner": ask.owner, "id": ask.budget_id, "t": ask.t,
             "posts": ask.posts, "window": ask.window, "limit": ask.limit,
-            "valid_from": ask.valid_from, "valid_until": ask.valid_until}).one()
-        return Slid(row.outcome, int(row.total or 0), row.oldest, row.at)
+            "valid_from": ask.valid_from, "valid_until": ask.valid_until})
+        return Slid(outcome, int(total or 0), first, at)
     if ask.key is not None and connection.execute(select(api_keys.c.id).where(
             api_keys.c.key_hash == ask.key, api_keys.c.name == ask.owner,
             api_keys.c.revoked_at.is_(None))).first() is None:
@@ -141,6 +145,27 @@ def reserve(connection: Connection, ask: Ask) -> Slid:
     connection.execute(update(budgets).where(budgets.c.id == budget_id).values(
         total_from=start, window_total=moved + ask.posts, last_second=t))
     return Slid(GRANTED, moved + ask.posts, oldest(connection, budget_id, start), at)
+
+
+def _driver_call(connection: Connection, statement: str, parameters: dict[str, Any]
+                 ) -> tuple[Any, ...]:
+    """The first row of one statement run on the driver's own connection (psycopg, in
+    autocommit on the reservations' engine). On the hottest path SQLAlchemy's statement
+    machinery (compiled statements, result objects) cost more CPU than the call itself.
+    Errors come out as SQLAlchemy's would: a connection the server dropped is invalidated
+    and the error says so (``connection_invalidated``), so callers retry as before."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    try:
+        row = driver.execute(statement, parameters).fetchone()
+    except psycopg.Error as exc:
+        dead = bool(driver.closed or driver.broken)
+        if dead:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(statement, parameters, exc, psycopg.Error,
+                                  connection_invalidated=dead) from exc
+    assert row is not None  # both statements answer one row
+    return tuple(row)
 
 
 def add(connection: Connection, budget_id: str, t: int, posts: int) -> None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event, text
 
-from calculator.budget import Budgets
+from calculator.budget import Budgets, running
 from calculator.budget.running import single_calls
 from calculator.storage import Store
 from calculator.storage.engine import make_engine, normalize_url
@@ -51,14 +51,24 @@ def store_with_commits(synchronous_commit: str):
     admin.dispose()
 
 
-def test_a_grant_is_answered_after_a_durable_commit_and_a_refusal_waits_for_none(
-        durable_store, lookup):
-    fleet = Budgets(durable_store.engine, lookup, "crawler-team")
-    fleet.create("fleet", "x", "US", 1, DAY_ONE)  # a limit of 10,000 posts
-    calls = single_calls(durable_store.engine)
+def statements_sent(calls, monkeypatch) -> list[str]:
+    """Every statement the reservations' engine sends from now on: through SQLAlchemy, or
+    on the driver's own connection (the reservation call and its confirming commit)."""
     sent: list[str] = []
     event.listen(calls, "before_cursor_execute",
                  lambda _c, _cur, statement, *_: sent.append(statement))
+    real = running._driver_call
+    monkeypatch.setattr(running, "_driver_call", lambda connection, statement, parameters:
+                        sent.append(statement) or real(connection, statement, parameters))
+    return sent
+
+
+def test_a_grant_is_answered_after_a_durable_commit_and_a_refusal_waits_for_none(
+        durable_store, lookup, monkeypatch):
+    fleet = Budgets(durable_store.engine, lookup, "crawler-team")
+    fleet.create("fleet", "x", "US", 1, DAY_ONE)  # a limit of 10,000 posts
+    calls = single_calls(durable_store.engine)
+    sent = statements_sent(calls, monkeypatch)
     assert fleet.reserve("fleet", 6_000, DAY_ONE).granted
     assert sent[0].startswith("SELECT outcome") and "synchronous_commit" in sent[1]
     assert len(sent) == 2
@@ -75,15 +85,31 @@ def test_a_grant_is_answered_after_a_durable_commit_and_a_refusal_waits_for_none
 
 
 def test_on_a_server_without_durable_commits_a_grant_waits_for_nothing(
-        store_without_durable_commits, lookup):
+        store_without_durable_commits, lookup, monkeypatch):
     """The server's own setting decides: nothing is waited for that the server would not
     wait for itself."""
     store = store_without_durable_commits
     fleet = Budgets(store.engine, lookup, "crawler-team")
     fleet.create("fleet", "x", "US", 1, DAY_ONE)
-    calls = single_calls(store.engine)
-    sent: list[str] = []
-    event.listen(calls, "before_cursor_execute",
-                 lambda _c, _cur, statement, *_: sent.append(statement))
+    sent = statements_sent(single_calls(store.engine), monkeypatch)
     assert fleet.reserve("fleet", 10, DAY_ONE).granted
     assert not any("synchronous_commit" in statement for statement in sent)
+
+
+def test_a_reservation_on_a_connection_the_server_dropped_is_made_once_on_a_new_one(
+        durable_store, lookup):
+    """The reservations' connections are not checked before use: one the server dropped
+    (a restart, an idle timeout) is found dead by the call itself, and the reservation is
+    made on a new connection, once."""
+    fleet = Budgets(durable_store.engine, lookup, "crawler-team")
+    fleet.create("fleet", "x", "US", 1, DAY_ONE)
+    assert fleet.reserve("fleet", 10, DAY_ONE).granted
+    calls = single_calls(durable_store.engine)
+    with calls.connect() as connection:  # the pooled connection the next call will take
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with durable_store.engine.connect() as connection:
+        assert connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar()
+    assert fleet.reserve("fleet", 20, DAY_ONE).granted
+    with durable_store.engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT sum(posts) FROM budget_usage").scalar() == 30
