@@ -228,11 +228,12 @@ def create_key(env: dict[str, str], name: str) -> str:
 
 
 @contextmanager
-def service(env: dict[str, str], port: int, workers: int, log: Path, threads: int = 1):
+def service(env: dict[str, str], port: int, workers: int, log: Path, threads: int = 1,
+            server: str = "gunicorn"):
     with log.open("w") as output:
         process = subprocess.Popen(
             [str(BIN / "calculator"), "serve", "--port", str(port), "--workers", str(workers),
-             "--threads", str(threads)],
+             "--threads", str(threads), "--server", server],
             env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60

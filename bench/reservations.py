@@ -16,8 +16,9 @@ prints, side by side,
 requests/s, p50, p95 and p99 latency and statuses, and checks that the posts the budget
 recorded are exactly the posts granted.
 
-The server runs as a fleet's service is documented to run (``--workers 2 --threads 4``:
-gunicorn's threaded workers; ``--threads 1`` for its sync workers). Each client keeps its
+The server runs as a fleet's reservation service is documented to run (``--server granian
+--workers 2 --threads 4``; ``--server gunicorn`` for gunicorn's threaded workers, and
+``--threads 1`` for its sync workers). Each client keeps its
 connection alive, as a crawler's HTTP session does (``--close``: a new connection per
 request, the server's worst case), and sends its next request once its answer is in. All
 16 are driven by one thread through epoll, so the load generator takes as little as it can
@@ -300,7 +301,8 @@ def bench_database(url: str | None, described: str, tmp: Path, args: argparse.Na
     port = free_port()
     budget = f"/v1/budgets/{args.budget}"
     server = database_server(url)
-    with service(env, port, args.workers, tmp / "serve.log", args.threads) as process:
+    with service(env, port, args.workers, tmp / "serve.log", args.threads,
+                 args.server) as process:
         status, body = raw_request(port, http_request(
             "PUT", budget, key, json.dumps({"platform": "x", "region": "US"}).encode()))
         if status != 201:
@@ -332,11 +334,14 @@ def main() -> int:
                         help="also bench PostgreSQL on this server (a fresh schema is made "
                              "and dropped)")
     parser.add_argument("--skip-sqlite", action="store_true", help="bench PostgreSQL only")
+    parser.add_argument("--server", choices=("granian", "gunicorn"), default="granian",
+                        help="calculator serve --server: granian, as a fleet's reservation "
+                             "service is documented to run (decision 0123), or gunicorn")
     parser.add_argument("--workers", type=int, default=2,
-                        help="gunicorn workers (2: one per core, as a fleet's service runs)")
+                        help="worker processes (2: one per core, as a fleet's service runs)")
     parser.add_argument("--threads", type=int, default=4,
-                        help="threads per worker (4, as a fleet's service runs; 1: gunicorn's "
-                             "sync workers)")
+                        help="threads per worker (4, as a fleet's service runs; 1 under "
+                             "gunicorn: its sync workers)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
     parser.add_argument("--duration", type=float, default=15.0,
                         help="seconds of each phase (15)")
@@ -360,7 +365,8 @@ def main() -> int:
 
     connections = ("a new connection per request" if args.close
                    else "each on a connection kept alive")
-    print(f"calculator serve: {args.workers} gunicorn workers x {args.threads} threads on "
+    print(f"calculator serve --server {args.server}: {args.workers} workers x {args.threads} "
+          "threads on "
           f"127.0.0.1; {args.clients} clients per phase ({connections}), "
           f"{args.duration:.0f} s each; {os.cpu_count()} cores, shared with the clients")
     print("CPU ms/req: CPU the service's processes, the PostgreSQL server's (when it runs "

@@ -1,10 +1,12 @@
-"""``calculator serve``: the HTTP service under gunicorn, on its embedded defaults."""
+"""``calculator serve``: the HTTP service under gunicorn (or granian), on its embedded
+defaults."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import socket
+import subprocess
 import sys
 from typing import TYPE_CHECKING
 
@@ -49,6 +51,24 @@ def refuse_open_service(host: str, allow_anonymous: bool, store: Store) -> None:
         "--allow-anonymous (CALCULATOR_ALLOW_ANONYMOUS=1) to open it on purpose")
 
 
+def granian_command(host: str, port: int, workers: int, threads: int) -> list[str]:
+    """The granian command line of ``--server granian`` (decision 0123): HTTP/1.1 with
+    connections kept alive, ``threads`` requests at a time per worker process, a worker
+    that dies started again, no access log."""
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host,
+            "--port", str(port), "--workers", str(workers), "--blocking-threads",
+            str(threads), "--http", "1", "--no-ws", "--respawn-failed-workers", "--factory",
+            "calculator.app:create_app"]
+
+
+def start_job_workers(count: int) -> None:
+    """Job workers for a server that has no hooks to run them (granian): each stops by
+    itself once this process (which becomes the server) is gone."""
+    for _ in range(count):
+        subprocess.Popen([sys.executable, "-m", "calculator", "worker",
+                          "--exit-with", str(os.getpid())])
+
+
 def gunicorn_command(host: str, port: int, workers: int, timeout: int,
                      control_socket: str | None, job_workers: int = 0,
                      threads: int = 1) -> list[str]:
@@ -72,12 +92,17 @@ def gunicorn_command(host: str, port: int, workers: int, timeout: int,
                    "--allow-anonymous be given.")
 @click.option("--port", default=8000, show_default=True, type=int, envvar="CALCULATOR_PORT")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1),
-              envvar="CALCULATOR_WORKERS", help="gunicorn worker processes.")
+              envvar="CALCULATOR_WORKERS", help="Worker processes (gunicorn's or granian's).")
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1),
               envvar="CALCULATOR_THREADS",
               help="Requests each worker serves at a time: above 1, gunicorn's threaded "
                    "workers, which keep connections alive (a crawler fleet's reservations: "
                    "see docs/crawler-teams.md).")
+@click.option("--server", "server_name", type=click.Choice(["gunicorn", "granian"]),
+              default="gunicorn", show_default=True, envvar="CALCULATOR_SERVER",
+              help="The HTTP server: gunicorn, or granian (Rust), which spends about half "
+                   "the CPU per request for a crawler fleet's reservations (docs/decisions/"
+                   "0123); granian has no per-request timeout and no access log.")
 @click.option("--timeout", default=300, show_default=True, type=click.IntRange(1),
               help="Seconds a worker may spend on one request (large logs take a while).")
 @click.option("--allow-anonymous", is_flag=True, envvar="CALCULATOR_ALLOW_ANONYMOUS",
@@ -93,14 +118,16 @@ def gunicorn_command(host: str, port: int, workers: int, timeout: int,
                    "with the server; 0 when `calculator worker` runs elsewhere.")
 @database_url_option
 @pass_session
-def serve(session: Session, host: str, port: int, workers: int, threads: int, timeout: int,
-          allow_anonymous: bool, control_socket: str | None, job_workers: int,
-          database: str | None) -> None:
+def serve(session: Session, host: str, port: int, workers: int, threads: int,
+          server_name: str, timeout: int, allow_anonymous: bool, control_socket: str | None,
+          job_workers: int, database: str | None) -> None:
     """Serve the JSON API, its OpenAPI document (/openapi.json) and docs (/docs)."""
     # Check the rules here, so that broken rules stop the start with one clear line
     # instead of every worker failing to boot.
     from calculator.storage import describe_url
 
+    if server_name == "granian" and control_socket:
+        raise InvalidArgument("--control-socket is gunicorn's: granian has none")
     ruleset = session.lookup.ruleset
     if session.rules_dir:
         os.environ["CALCULATOR_RULES_DIR"] = session.rules_dir
@@ -117,6 +144,9 @@ def serve(session: Session, host: str, port: int, workers: int, threads: int, ti
     click.echo(f"calculator: rules revision {ruleset.revision}; database "
                f"{describe_url(url)}; serving on http://{host}:{port}; {job_workers} job "
                f"worker{'' if job_workers == 1 else 's'}", err=True)
+    if server_name == "granian":
+        start_job_workers(job_workers)
+        os.execv(sys.executable, granian_command(host, port, workers, threads))
     os.environ["CALCULATOR_JOB_WORKERS"] = str(job_workers)
     argv = gunicorn_command(host, port, workers, timeout, control_socket, job_workers,
                             threads)
