@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import calendar
 import io
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
+
+from zlib_ng import zlib_ng
 
 from calculator.errors import FieldProblem, InvalidInput
 from calculator.ingest.crawlers import x_bodies, x_posts, x_urls
@@ -133,7 +134,6 @@ class Recognizer:
         or page size count only when no body is stored (or the body is not JSON)."""
         if not url or attribution.platform != x_posts.PLATFORM or attribution.media:
             return NO_POSTS
-        api = x_urls.is_api_url(url)
         if body:
             found = x_bodies.posts_in_body(body)
             if found is not None:
@@ -141,6 +141,7 @@ class Recognizer:
                 self.empty_bodies += not found.ids
                 return found
             self.unreadable_bodies += 1
+        api = x_urls.is_api_url(url)
         found = x_urls.posts_from_url(url)
         if api and found.basis == "none":
             self.unsized_api += 1
@@ -231,12 +232,15 @@ class _Gunzip(io.RawIOBase):
     headers than zlib on inflating them. Zero bytes between members are padding, as for
     gzip; any other bytes that do not start a member are corrupt data."""
 
-    _READ = 256 * 1024  # compressed bytes read at once
+    # Compressed bytes read at once. Where a member ends, zlib copies what follows it out
+    # as ``unused_data``: with a member per WARC record (a few hundred bytes), a large read
+    # is copied again at every record; 32 KiB keeps that small for the big files too.
+    _READ = 32 * 1024
 
     def __init__(self, raw: BinaryIO, budget: DecompressionBudget,
                  truncated_ends: bool = False) -> None:
         self._raw = raw
-        self._inflater = zlib.decompressobj(wbits=31)  # 31: a gzip member, header and trailer
+        self._inflater = zlib_ng.decompressobj(wbits=31)  # 31: a gzip member, header and trailer
         self._pending = b""  # compressed bytes not yet given to zlib
         self._in_member = False
         self._read = 0
@@ -252,7 +256,7 @@ class _Gunzip(io.RawIOBase):
                 # (zlib leaves it in unused_data, and in unconsumed_tail as well when the
                 # output was limited: the pending bytes are that tail, not more bytes).
                 self._pending = self._inflater.unused_data
-                self._inflater = zlib.decompressobj(wbits=31)
+                self._inflater = zlib_ng.decompressobj(wbits=31)
                 self._in_member = False
             if not self._pending:
                 self._pending = self._raw.read(self._READ)
@@ -272,7 +276,7 @@ class _Gunzip(io.RawIOBase):
         """Inflate into ``buffer`` (at most its size); the bytes given out."""
         try:
             out = self._inflater.decompress(data, len(buffer))
-        except zlib.error as exc:
+        except zlib_ng.error as exc:
             raise InvalidInput(f"the gzip data is corrupt or truncated after {self._read} "
                                f"decompressed bytes ({exc})") from exc
         size = len(out)

@@ -31,6 +31,7 @@ from calculator.ingest.crawlers._common import (
     maybe_gunzip,
     shown_scheme,
 )
+from calculator.ingest.crawlers.hosts import UNKNOWN, Attribution
 from calculator.ingest.crawlers.options import ReadOptions
 from calculator.ingest.crawlers.warc_pairing import PAIRING_TOLERANCE_S, Pairing, Request
 from calculator.ingest.crawlers.warc_records import Records
@@ -133,6 +134,7 @@ class _Reader:
         self.unanswered = 0
         self.revisits_from_memory = 0
         self.oversized = 0
+        self._recognized: tuple[str, Attribution, bool] = ("", UNKNOWN, False)
 
     def wants_block(self, kind: str, uri: str | None) -> bool:
         """Whether the reader will read this record's body (an X API answer's)."""
@@ -141,7 +143,17 @@ class _Reader:
         uri = uri.strip("<>")
         if uri.split(":", 1)[0].lower() not in ("http", "https"):
             return False
-        return self.recognizer.wants_body(uri, self.recognizer.attribute(uri))
+        return self._recognize(uri)[1]
+
+    def _recognize(self, uri: str) -> tuple[Attribution, bool]:
+        """The platform of ``uri`` and whether its body counts posts; the records split
+        lean ask this before the record is read, so the last answer is kept for it."""
+        last_uri, attribution, wants = self._recognized
+        if uri != last_uri or not uri:
+            attribution = self.recognizer.attribute(uri)
+            wants = self.recognizer.wants_body(uri, attribution)
+            self._recognized = (uri, attribution, wants)
+        return attribution, wants
 
     def record(self, record: Any, number: int) -> Iterator[AccessEvent]:
         kind = record.rec_type
@@ -159,7 +171,8 @@ class _Reader:
             self.report.skip(f"{kind} record of a {shown_scheme(scheme)} URI, not an access")
             return
         date = headers.get_header("WARC-Date") or ""
-        method = self.pairing.answer(headers, uri, self._instant(date), number)
+        instant = self._instant(date)
+        method = self.pairing.answer(headers, uri, instant, number)
         status = None
         if kind != "resource" and record.http_headers is not None:
             code = record.http_headers.get_statuscode()
@@ -168,11 +181,9 @@ class _Reader:
             accessed = answered_with_content(status)
         else:  # a revisit re-fetched content it had seen; a resource is content captured
             accessed = status is None or answered_with_content(status)
-        attribution = self.recognizer.attribute(uri)
-        posts = self._posts(record, kind, uri, attribution)
-        try:
-            instant = self.clock.iso(date)
-        except ValueError:
+        attribution, wants = self._recognize(uri)
+        posts = self._posts(record, kind, uri, attribution, wants)
+        if instant is None:
             self.report.unparseable(number, "the WARC-Date is not an instant")
             return
         answer = event(instant, "capture-start", uri, attribution, posts, self.options,
@@ -186,8 +197,9 @@ class _Reader:
         while len(self.held) > HOLD:
             yield self.held.popitem(last=False)[1]
 
-    def _posts(self, record: Any, kind: str, uri: str, attribution: Any) -> Posts:
-        if not self.recognizer.wants_body(uri, attribution):
+    def _posts(self, record: Any, kind: str, uri: str, attribution: Attribution,
+               wants: bool) -> Posts:
+        if not wants:
             return self.recognizer.posts(uri, attribution)
         headers = record.rec_headers
         if kind == "revisit":
@@ -221,6 +233,8 @@ class _Reader:
     # -- requests, paired with their answers (warc_pairing) ------------------------------
 
     def _instant(self, date: str) -> int | None:
+        """The WARC-Date in nanoseconds, None when it is not an instant; read once a record
+        (the clock counts each timestamp it reads in assume_tz)."""
         try:
             return self.clock.iso(date) if date else None
         except ValueError:
@@ -248,9 +262,8 @@ class _Reader:
         scheme = request.uri.split(":", 1)[0].lower()
         if scheme not in ("http", "https"):
             return
-        try:
-            instant = self.clock.iso(request.date)
-        except ValueError:
+        instant = request.instant  # read once, when the request was
+        if instant is None:
             self.report.unparseable(request.number, "the WARC-Date is not an instant")
             return
         self.unanswered += 1

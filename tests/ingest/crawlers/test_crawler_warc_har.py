@@ -170,6 +170,16 @@ def test_a_response_written_before_its_request_gets_the_requests_method(options)
     assert single.method == "POST" and not report.warnings
 
 
+def test_each_warc_date_without_an_offset_is_counted_once_as_read_in_the_assumed_zone(
+        options):
+    warc = Warc()
+    warc.response("https://x.com/jack/status/20", "2024-11-20T10:00:00", b"ok")
+    warc.request("https://x.com/jack/status/21", "2024-11-20T10:00:05")
+    events, report = read(warc.bytes(), options)
+    assert len(events) == 2
+    assert any(a.startswith("2 timestamps without a UTC offset") for a in report.assumptions)
+
+
 def test_an_error_answer_was_requested_not_accessed(options):
     warc = Warc()
     warc.response("https://x.com/jack/status/20", "2024-11-20T10:00:00Z", b"no",
