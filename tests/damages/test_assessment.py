@@ -195,3 +195,26 @@ def test_an_access_counts_while_the_last_version_begun_by_then_has_not_ended(ins
         begun = [k for k, start in enumerate(starts.tolist()) if start <= instant]
         assert in_force[index] == bool(begun and instant < ends[begun[-1]])
     assert before == sum(1 for instant in times.tolist() if instant < starts[0])
+
+
+def test_the_size_of_a_log_as_given_decides_whether_the_compiled_search_loads_early(
+        tmp_path, monkeypatch):
+    from calculator.damages import assessment, sweep
+
+    started = []
+    monkeypatch.setattr(sweep, "load_meanwhile", lambda: started.append(True))
+    monkeypatch.setattr(assessment, "LOAD_COMPILED_FROM_BYTES", 40)
+    small = csv_log(("2025-03-01T00:00:00Z", 5))
+    large = csv_log(*[("2025-03-01T00:00:00Z", 5)] * 3)
+    path = tmp_path / "log.csv"
+    path.write_bytes(large)
+    assert assessment._input_size(small) < 40 <= assessment._input_size(large)
+    assert assessment._input_size(path) == assessment._input_size(str(path)) == len(large)
+    with path.open("rb") as opened:
+        assert assessment._input_size(opened) == len(large)
+    assert assessment._input_size("-") == 0  # standard input: not known
+    assert assessment._input_size(tmp_path / "missing.csv") == 0
+    assess(small)
+    assert started == []
+    assert amounts(assess(path)) == amounts(assess(large))
+    assert started == [True, True]
