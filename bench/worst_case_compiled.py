@@ -42,7 +42,7 @@ def main() -> None:
         for name, compiled in (("block search", False), ("compiled pass", True)):
             began = time.perf_counter()
             found = worst_case(instants, counter, window, eps, pricers,
-                                 by_first_access=by_first, compiled=compiled)
+                               by_first_access=by_first, compiled=compiled)
             busiest = periods.peak(instants, counter, window, posts, compiled=compiled)
             best[name] = min(best.get(name, float("inf")), time.perf_counter() - began)
             answers[name] = ([(r.total, r.starts) for r in found], busiest)

@@ -62,7 +62,7 @@ def main() -> None:
         for threads in (1, cores):
             began = time.perf_counter()
             found = worst_case(instants, counter, window, eps, [p.values for p in pricers],
-                                 by_first_access=by_first, threads=threads)
+                               by_first_access=by_first, threads=threads)
             best[threads] = min(best.get(threads, float("inf")), time.perf_counter() - began)
             answers[threads] = [(r.total, r.starts) for r in found]
     same = answers[1] == answers[cores]

@@ -22,6 +22,7 @@ search.
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ import numpy as np
 from calculator.damages.pricing import ScaledPricer
 
 _PRO_RATA, _STARTED, _FULL = 0, 1, 2
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+    os.cpu_count() or 1
 _CAPACITY = 4096  # recorded changes and takes held at first (the arrays grow as needed)
 _RATE_CODES = {"pro_rata": _PRO_RATA, "per_started_million": _STARTED,
                "per_full_million": _FULL}
@@ -95,8 +98,11 @@ def search(instants: np.ndarray, posts: np.ndarray, window: int, eps: int,
     # between two such points a reading's window and V one window later stay the same, so
     # of the finer pieces only the highest could be a take, with the same right end and
     # the same condition; the windows named are the same (held to the block search).
-    groups = [group for group in (np.arange(0, len(terms.rates), 2),
-                                  np.arange(1, len(terms.rates), 2)) if len(group)]
+    # Each half merges the accesses' points again, so the halves take more CPU than one
+    # pass: worth it only with a second core.
+    readings = np.arange(len(terms.rates))
+    groups = [readings[0::2], readings[1::2]] if _CORES >= 2 and len(readings) > 1 \
+        else [readings]
     with ThreadPoolExecutor(1) as pool:
         later = [pool.submit(run, group) for group in groups[1:]]
         halves = [run(groups[0]), *(future.result() for future in later)]
