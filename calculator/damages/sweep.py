@@ -22,9 +22,7 @@ search.
 
 from __future__ import annotations
 
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,8 +30,6 @@ import numpy as np
 from calculator.damages.pricing import ScaledPricer
 
 _PRO_RATA, _STARTED, _FULL = 0, 1, 2
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-    os.cpu_count() or 1
 _CAPACITY = 4096  # recorded changes and takes held at first (the arrays grow as needed)
 _RATE_CODES = {"pro_rata": _PRO_RATA, "per_started_million": _STARTED,
                "per_full_million": _FULL}
@@ -83,36 +79,11 @@ def search(instants: np.ndarray, posts: np.ndarray, window: int, eps: int,
     window, ascending (``worst_case.worst_case`` reads the windows back from them)."""
     lowest = int(instants[0]) - window + eps
     blocks = (int(instants[-1]) - lowest) // window + 1
-    kernels = _kernels()
-
-    def run(group: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        totals, rights, readings = kernels.search(
-            instants, posts, np.int64(window), np.int64(eps), np.int64(lowest),
-            np.int64(blocks), terms.starts, terms.thresholds, terms.per_posts,
-            terms.units[group], terms.inverses, terms.rates[group], terms.excess[group],
-            terms.by_first, np.int64(_CAPACITY))
-        return totals, [rights[readings == r][::-1] for r in range(len(group))]
-
-    # Two halves of the readings, each on a core (the loop holds no interpreter lock). A
-    # half visits only the points where its own readings' V changes, not the other half's:
-    # between two such points a reading's window and V one window later stay the same, so
-    # of the finer pieces only the highest could be a take, with the same right end and
-    # the same condition; the windows named are the same (held to the block search).
-    # Each half merges the accesses' points again, so the halves take more CPU than one
-    # pass: worth it only with a second core.
-    readings = np.arange(len(terms.rates))
-    groups = [readings[0::2], readings[1::2]] if _CORES >= 2 and len(readings) > 1 \
-        else [readings]
-    with ThreadPoolExecutor(1) as pool:
-        later = [pool.submit(run, group) for group in groups[1:]]
-        halves = [run(groups[0]), *(future.result() for future in later)]
-    totals = np.empty(len(terms.rates), dtype=np.int64)
-    takes: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * len(terms.rates)
-    for group, (found, rights) in zip(groups, halves, strict=True):
-        totals[group] = found
-        for reading, right in zip(group.tolist(), rights, strict=True):
-            takes[reading] = right
-    return totals, takes
+    totals, rights, readings = _kernels().search(
+        instants, posts, np.int64(window), np.int64(eps), np.int64(lowest),
+        np.int64(blocks), terms.starts, terms.thresholds, terms.per_posts, terms.units,
+        terms.inverses, terms.rates, terms.excess, terms.by_first, np.int64(_CAPACITY))
+    return totals, [rights[readings == r][::-1] for r in range(len(totals))]
 
 
 def busiest(instants: np.ndarray, posts: np.ndarray, carrying: np.ndarray, window: int

@@ -44,11 +44,9 @@ def tiny_arrays(monkeypatch):
 @given(log=st.dictionaries(st.integers(0, 120), st.integers(0, 6), min_size=1, max_size=40),
        window=st.integers(2, 30), unit=st.sampled_from([1_000_000_000, 1_000_000, 1_000]),
        first=terms, later=st.none() | st.tuples(st.integers(0, 120), terms),
-       by_first_access=st.booleans(), cores=st.sampled_from([1, 2]))
+       by_first_access=st.booleans())
 def test_the_compiled_search_names_the_windows_and_totals_of_the_block_search(
-        log, window, unit, first, later, by_first_access, cores):
-    # With two cores the readings are searched in two halves, each on its own points
-    # (decision 0129); with one, in one pass: both name the block search's windows.
+        log, window, unit, first, later, by_first_access):
     times = np.array(sorted(log), dtype=np.int64) * unit
     posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
     tariffs = [version(-(10**18), first[0], first[1], Fraction(first[2], first[3]),
@@ -59,10 +57,8 @@ def test_the_compiled_search_names_the_windows_and_totals_of_the_block_search(
                                window * unit))
     pricers = [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
     counter = PostCounter(times, posts, unit, window * unit)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sweep, "_CORES", cores)
-        compiled = worst_case(times, counter, window * unit, unit, pricers,
-                              by_first_access=by_first_access, compiled=True)
+    compiled = worst_case(times, counter, window * unit, unit, pricers,
+                          by_first_access=by_first_access, compiled=True)
     blocks = worst_case(times, counter, window * unit, unit, pricers,
                         by_first_access=by_first_access, compiled=False)
     assert compiled == blocks
