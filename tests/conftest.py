@@ -24,6 +24,12 @@ from calculator.app import create_app
 from calculator.rules import RuleLookup, bundled_rules_dir, load_ruleset
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+ARCHIVE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "terms-archive"
+BUNDLES = {
+    "OpenTermsArchive/pga-versions": "pga-versions.bundle",
+    "OpenTermsArchive/vlopses-us-versions": "vlopses-us-versions.bundle",
+    "xdevplatform/docs": "xdevplatform-docs.bundle",
+}
 
 
 @pytest.fixture(scope="session")
@@ -369,3 +375,41 @@ def s3_environment(s3_endpoint, monkeypatch):
     store.mkdir(bucket)
     yield store, bucket
     s3fs.S3FileSystem.clear_instance_cache()
+
+
+# -- The real terms archives (git bundles of the shared reference), cloned once per session,
+#    and the archive check of the bundled rules against all of them, run once: the archive
+#    tests and the rules' proofs read the same report.
+
+@pytest.fixture(scope="session")
+def archive_cache(tmp_path_factory) -> Path:
+    missing = [f for f in BUNDLES.values() if not (ARCHIVE_DIR / f).is_file()]
+    if missing:
+        pytest.fail(f"the archive check runs against the shared reference archives; missing "
+                    f"{', '.join(missing)} in {ARCHIVE_DIR}")
+    return tmp_path_factory.mktemp("archives")
+
+
+@pytest.fixture(scope="session")
+def archive_options(archive_cache) -> list[str]:
+    """``--archive`` options naming each bundle (cloned into the session's cache)."""
+    return [f"--archive={name}={ARCHIVE_DIR / file}" for name, file in BUNDLES.items()]
+
+
+@pytest.fixture(scope="session")
+def archives(archive_cache):
+    from calculator.archive import ArchiveRepository
+
+    opened = {name: ArchiveRepository.open(name, ARCHIVE_DIR / file, archive_cache)
+              for name, file in BUNDLES.items()}
+    yield opened
+    for repo in opened.values():
+        repo.close()
+
+
+@pytest.fixture(scope="session")
+def archive_report(ruleset, archives):
+    """The archive check of the bundled rules against every archive."""
+    from calculator.archive import check_archives
+
+    return check_archives(ruleset, archives)

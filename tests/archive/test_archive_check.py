@@ -13,12 +13,12 @@ import pytest
 from calculator.archive import check_archives
 from calculator.cli import main
 from calculator.rules import bundled_rules_dir, load_ruleset
-from tests.archive.conftest import ARCHIVE_DIR, BUNDLES
+from tests.conftest import ARCHIVE_DIR, BUNDLES
 
 
-@pytest.fixture(scope="module")
-def report(archives):
-    return check_archives(load_ruleset(), archives)
+@pytest.fixture
+def report(archive_report):
+    return archive_report
 
 
 def test_every_archived_quote_and_date_of_the_bundled_rules_is_in_the_archive(report):
@@ -130,8 +130,14 @@ def test_the_command_exits_1_on_a_failure_and_reports_json(tmp_path, runner, arc
         ("reddit/user-agreement.yaml", "2023-06-19", "commit")]
 
 
-def test_the_command_passes_on_the_bundled_rules(runner, archive_options, archive_cache):
-    result = runner.invoke(main, ["archive", "check", *archive_options,
+def test_the_command_passes_and_names_what_no_archive_here_holds(runner, tmp_path,
+                                                                   archive_options,
+                                                                   archive_cache):
+    # The bundled rules pass the same check above (archive_report); the command is run on
+    # three platforms' rules, one of them (medium) held by an archive that is not here.
+    rules = _small_rules(tmp_path)
+    shutil.copytree(bundled_rules_dir() / "medium", rules / "medium")
+    result = runner.invoke(main, ["--rules", str(rules), "archive", "check", *archive_options,
                                   "--cache", str(archive_cache)])
     assert result.exit_code == 0, result.output
     assert "0 failures" in result.output
@@ -143,15 +149,20 @@ def test_a_bundle_given_by_a_relative_path_is_checked_again_from_the_same_cache(
         runner, tmp_path, monkeypatch):
     # git fetches from inside the cache folder, so a relative bundle path must be resolved
     # against the user's folder first; the second run fetches into the first run's clone.
+    # The rules of two platforms this archive holds: what is checked here is where the
+    # bundle is found and that the clone is reused (the bundled rules pass above).
+    rules = _small_rules(tmp_path)
     workdir = tmp_path / "repo"
     workdir.mkdir()
     monkeypatch.chdir(workdir)
     name = "OpenTermsArchive/pga-versions"
     relative = os.path.relpath(ARCHIVE_DIR / BUNDLES[name], workdir)
     assert not os.path.isabs(relative)
-    command = ["archive", "check", "--archive", f"{name}={relative}", "--cache", "cache"]
+    command = ["--rules", str(rules), "archive", "check", "--archive", f"{name}={relative}",
+               "--cache", "cache"]
     first = runner.invoke(main, command)
     assert first.exit_code == 0, first.output
+    assert "0 failures" in first.output
     second = runner.invoke(main, command)
     assert second.exit_code == 0, second.output
     assert second.output == first.output

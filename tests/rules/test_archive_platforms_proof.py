@@ -1,19 +1,16 @@
 """The twelve platforms encoded from the PGA archive pass the archive check: every quote and
 context is in the capture cited, and every date is the capture's (first holding the words,
-last without them). The bundle is cloned into a temporary folder."""
+last without them). The archives are cloned once per session (tests/conftest.py)."""
 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
-from calculator.archive import ArchiveRepository, check_archives, normalize
+from calculator.archive import check_archives, normalize
 from calculator.rules import bundled_rules_dir, load_ruleset
 
-BUNDLE = (Path(__file__).resolve().parents[3] / "shared" / "reference" / "terms-archive"
-          / "pga-versions.bundle")
 PLATFORMS = ("bluesky", "line", "pinterest", "snapchat", "spotify", "telegram", "tiktok",
              "tumblr", "twitch", "wechat", "whatsapp", "youtube")
 # Peers encoded before, whose histories were completed from the same archive.
@@ -25,17 +22,16 @@ def ours(document: str) -> bool:
     return document.split(".")[0] in PLATFORMS or document in COMPLETED
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    repository = ArchiveRepository.open("OpenTermsArchive/pga-versions", BUNDLE,
-                                        cache_dir=tmp_path_factory.mktemp("archives"))
-    yield repository
-    repository.close()
+@pytest.fixture
+def archive(archives):
+    return archives["OpenTermsArchive/pga-versions"]
 
 
-@pytest.fixture(scope="module")
-def report(ruleset, archive):
-    return check_archives(ruleset, {"OpenTermsArchive/pga-versions": archive})
+@pytest.fixture
+def report(archive_report):
+    """The check of the bundled rules against every archive: these platforms' texts are all
+    in the PGA archive, so their failures and skips are those of a check against it alone."""
+    return archive_report
 
 
 def test_every_quote_and_date_of_the_archived_platforms_is_found_in_its_capture(report):
