@@ -58,8 +58,9 @@ print(json.dumps({"rows": rows, "seconds": seconds, "peak_bytes": peak, **extra}
 """
 
 
-def generate(path: Path, rows: int, seed: int = 7) -> None:
-    """Sorted one-second timestamps over 30 days, written in slices to bound memory."""
+def generate(path: Path, rows: int, seed: int = 7, posts_scale: int = 1) -> None:
+    """Sorted one-second timestamps over 30 days, written in slices to bound memory; each
+    row fetched 1 to 9 posts, times ``posts_scale``."""
     rng = np.random.default_rng(seed)
     span = DAYS * 86_400
     slices = max(1, rows // 5_000_000)
@@ -72,7 +73,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             stamps = np.char.add(np.datetime_as_string(seconds.astype("datetime64[s]"),
                                                        unit="s"), "Z")
             writer.write_table(pa.table({"timestamp": pa.array(stamps),
-                                         "posts": rng.integers(1, 10, count)}))
+                                         "posts": rng.integers(1, 10, count) * posts_scale}))
 
 
 def measure(path: Path, what: str) -> dict:

@@ -32,6 +32,7 @@ from calculator.damages.results import (
     ReadingResult,
     parse_reading,
 )
+from calculator.heap import release_after_read
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.crawlers import HostMap
 from calculator.ingest.formats import LogRead, ReadChoices, read_log
@@ -200,6 +201,7 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
                                    read.ignored_columns), time_kind=read.time_kind,
                                details=_details(read))
     excluded = Exclusions(dict(read.excluded_rows), dict(read.excluded_posts))
+    release_after_read(input_info.bytes)
     return evaluate(read.volume, lookup, options, input_info, excluded, read.notes,
                     counts=read.counts, warnings=tuple(read.warnings))
 
