@@ -20,9 +20,12 @@ same answers by the tests, which run on both. See decision 0106.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import psycopg
 from sqlalchemy import Connection, Engine, case, func, select, update
@@ -37,6 +40,9 @@ GRANTED, REFUSED, LATER, MISSING = "granted", "refused", "later", "missing"
 UNAUTHORIZED, STALE = "unauthorized", "stale"
 _BATCH = 1000
 _DURABILITY = "calculator.synchronous_commit"  # the server's setting, per connection
+# The confirming commits shared by the threads of this process, per reservations' engine.
+_FLUSHES: WeakKeyDictionary[Engine, SharedFlush] = WeakKeyDictionary()
+_FLUSHES_GUARD = threading.Lock()
 # The two statements of a grant on PostgreSQL, sent on the driver's own connection
 # (``_driver_call``): psycopg's parameters, prepared by psycopg once repeated.
 _CONFIRM = "SELECT set_config('synchronous_commit', %(level)s, true), pg_current_xact_id()"
@@ -98,12 +104,54 @@ def confirm(connection: Connection) -> None:
     asks (``synchronous_commit``) before it is answered: a commit with that setting, made
     after it, flushes the log through it. Its own commit did not wait, so the budget's
     lock was not held while the disk wrote: commits of concurrent reservations share one
-    flush. A crash before the flush loses the grant and every later one that saw it, none
-    of them answered yet."""
+    flush, and grants of this process's threads share one confirming commit
+    (``SharedFlush``). A crash before the flush loses the grant and every later one that
+    saw it, none of them answered yet."""
     level = connection.info.get(_DURABILITY)
     if connection.dialect.name != "postgresql" or level in (None, "off"):
         return
-    _driver_call(connection, _CONFIRM, {"level": level})
+    with _FLUSHES_GUARD:
+        shared = _FLUSHES.setdefault(connection.engine, SharedFlush())
+    shared.wait(lambda: _driver_call(connection, _CONFIRM, {"level": level}))
+
+
+class SharedFlush:
+    """One confirming commit for the grants of several threads (decision 0124).
+
+    A grant must not be answered before a durable commit *begun after its own* has
+    returned. Threads of one process that committed grants meanwhile wait for the same
+    one: a thread that finds none under way runs it for every grant committed so far; one
+    that finds one under way waits for it to end, and then for the next if that one began
+    before its grant was committed."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition(threading.Lock())
+        self._committed = 0  # grants committed so far, in the order they came here
+        self._flushed = 0  # every grant up to this one is confirmed
+        self._flushing = False
+
+    def wait(self, flush: Callable[[], object]) -> None:
+        """Return once a ``flush`` begun after this call began has returned; run it here
+        when none is under way. A failing flush is raised to the thread that ran it, and
+        another thread runs the next."""
+        with self._changed:
+            self._committed += 1
+            mine = self._committed
+            while self._flushed < mine:
+                if self._flushing:
+                    self._changed.wait()
+                    continue
+                self._flushing, covered = True, self._committed
+                try:
+                    self._changed.release()
+                    try:
+                        flush()
+                    finally:
+                        self._changed.acquire()
+                    self._flushed = max(self._flushed, covered)
+                finally:
+                    self._flushing = False
+                    self._changed.notify_all()
 
 
 def reserve(connection: Connection, ask: Ask) -> Slid:
