@@ -325,7 +325,12 @@ def serving(folder: Path, *options: str, command: list[str] | None = None,
             yield server
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()  # never left running after the test, whatever it found
+                process.wait()
+                raise
 
 
 @pytest.fixture(scope="module")
