@@ -13,18 +13,24 @@ from calculator.heap import TRIM_AFTER_BYTES, release_after_read
 
 GLIBC = ctypes.util.find_library("c") is not None and sys.platform.startswith("linux")
 
-# Frees a 16 MB array first (glibc then serves blocks up to that size from its heap, as
-# after a big read), fills the heap with 1 MB blocks kept apart by small live ones, frees
-# the blocks, and prints the resident memory before and after the release.
+# Has glibc serve blocks of up to 64 MB from its heap and keep what is freed there (as it
+# does after a long read, once its threshold for giving large blocks their own mappings has
+# risen), fills the heap with 1 MB blocks kept apart by small live ones, frees the blocks,
+# and prints the resident memory before and after the release.
 CHILD = r"""
+import ctypes, ctypes.util
 import numpy as np
 from calculator.heap import release_after_read
+
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+libc.mallopt(M_MMAP_THRESHOLD, 64 << 20)
+libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)
 
 def resident():
     with open("/proc/self/status") as status:
         return next(int(l.split()[1]) for l in status if l.startswith("VmRSS:")) * 1024
 
-del_me = np.ones(16 << 20, dtype=np.uint8); del del_me
 blocks, pins = [], []
 for k in range(300):
     blocks.append(np.ones(1 << 20, dtype=np.uint8))
