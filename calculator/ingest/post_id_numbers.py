@@ -12,10 +12,7 @@ import pyarrow.compute as pc
 # A post id that is a number: 0, or up to 18 digits without a leading zero (fits 64 bits).
 NUMBER_LIMIT = 10**18
 
-# The numbers written with k digits are _FROM[k] <= n < _BELOW[k] (k from 1 to 18).
-_DIGITS = len(str(NUMBER_LIMIT - 1))
-_FROM = np.array([0, 0] + [10**(k - 1) for k in range(2, _DIGITS + 1)], dtype=np.int64)
-_BELOW = np.array([0] + [10**k for k in range(1, _DIGITS + 1)], dtype=np.int64)
+_DIGITS = len(str(NUMBER_LIMIT - 1))  # the most digits a post number is written with
 
 
 def canonical_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
@@ -23,24 +20,47 @@ def canonical_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     ``whole_numbers`` defines it); None when some id is not, for the general path to tell
     apart. A null's entry is 0 and means nothing (a row without a post id is not counted).
 
-    Arrow parses the whole column at once. A text it parses that is not such a number
-    (``007``, ``-0``, ``0x1F``) parses to a number with fewer digits than the text has
-    bytes, or starts with a zero: one length check and one prefix check find it, with no
-    trimming, digit test or lookup (about a third of the time)."""
+    The definition is checked on the column's own buffers (every byte a digit, every id 1
+    to 18 bytes, none but ``0`` itself starting with a zero), and only then does Arrow cast
+    the column, which cannot fail on such texts: casting first and checking the numbers
+    took half as long again."""
     if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)) or \
             len(ids) == 0:
         return None
-    try:
-        numbers = np.asarray(pc.fill_null(ids.cast(pa.int64()), 0))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # empty, spaces, letters, too big
+    chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
+    if not all(_written_as_numbers(chunk) for chunk in chunks):
         return None
-    length = np.asarray(pc.fill_null(pc.binary_length(ids), 1))
-    if numbers.min() < 0 or length.max() > _DIGITS or \
-            not ((numbers >= _FROM[length]) & (numbers < _BELOW[length])).all():
-        return None
-    if np.asarray(pc.fill_null(pc.starts_with(ids, "0"), False))[length > 1].any():
-        return None
-    return numbers
+    return np.asarray(pc.fill_null(ids.cast(pa.int64()), 0))
+
+
+def _written_as_numbers(chunk: pa.Array) -> bool:
+    """Whether every id of a text chunk is written as ``NUMBER_LIMIT`` says a number is.
+    Bytes between the ids (under a null, say) must be digits too: a column holding others
+    is simply left to the general path."""
+    if len(chunk) == 0:
+        return True
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    wide = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=wide)[chunk.offset:chunk.offset + len(chunk)
+                                                        + 1]
+    lengths = np.diff(offsets)
+    if chunk.null_count:
+        valid = np.asarray(chunk.is_valid())
+        lengths, starts = lengths[valid], offsets[:-1][valid]
+        if len(lengths) == 0:
+            return True
+    else:
+        starts = offsets[:-1]
+    if lengths.min() < 1 or lengths.max() > _DIGITS:
+        return False
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else \
+        np.zeros(0, dtype=np.uint8)
+    text = data[offsets[0]:offsets[-1]]
+    # Unsigned bytes wrap below "0", so one comparison finds every byte that is no digit.
+    if (text - np.uint8(ord("0")) > 9).any():
+        return False
+    zero_led = (data[starts] == ord("0")) & (lengths > 1)
+    return not zero_led.any()
 
 
 def whole_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray:

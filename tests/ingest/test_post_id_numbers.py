@@ -48,3 +48,24 @@ def test_a_column_of_whole_numbers_is_numbered_at_once_as_each_id_would_be(texts
         one_by_one = PostNumbers().of(pa.array(ids, pa.string()))
         assert [n for n, t in zip(numbers.tolist(), texts, strict=True) if t is not None] == \
             one_by_one.tolist() == [int(t) for t in ids]
+
+
+@settings(deadline=None)
+@given(st.lists(st.one_of(whole_or_none, intruders), min_size=1, max_size=30),
+       st.integers(0, 30), st.integers(0, 30), st.booleans())
+def test_a_column_read_in_pieces_is_numbered_as_the_whole_column(texts, cut, skip, large):
+    """Readers hand over columns in chunks, slices of a larger buffer and 64-bit offsets
+    (a Parquet or Arrow batch, a CSV block): the checks read each piece's own bytes only."""
+    kind = pa.large_string() if large else pa.string()
+    whole = pa.array(["7", *texts, "x"], kind)  # bytes before and after the slice
+    cut = min(cut, len(texts))
+    pieces = pa.chunked_array([whole.slice(1, cut), whole.slice(1 + cut, len(texts) - cut)],
+                              kind)
+    alone = canonical_numbers(pa.array(texts, pa.string()))
+    numbers = canonical_numbers(pieces)
+    assert (numbers is None) == (alone is None)
+    if numbers is not None:
+        assert numbers.tolist() == alone.tolist()
+    skip = min(skip, len(texts))
+    assert (canonical_numbers(whole.slice(1 + skip, len(texts) - skip)) is None) == \
+        (canonical_numbers(pa.array(texts[skip:], pa.string())) is None)
