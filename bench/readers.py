@@ -16,7 +16,9 @@ to price) and writes it as:
 Each is timed in a fresh child process on a warm file cache, only the call (imports done,
 rules loaded, as in the running service), best of --runs (of --fine-runs, 3 by default,
 for the ms and µs logs, whose baseline swings most), the baseline and ours in turns; peak
-memory is the child's VmHWM, the highest of our runs.
+memory is the child's VmHWM, the highest of our runs; CPU is the child's CPU time in the
+call over all its threads (of the fastest run), which a shared machine distorts far less
+than the wall time.
 The assessment is the full one: read, hash, fold, distinct post ids where the log has
 them, all 18 readings.
 
@@ -54,32 +56,33 @@ columns = ["timestamp", "posts"] + (["post_id"] if "ids" in sys.argv[3:] else []
 extra = {}
 if what == "read_json":
     import pyarrow.json
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     rows = pyarrow.json.read_json(path).num_rows
 elif what == "read_csv":
     import pyarrow.csv
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     rows = pyarrow.csv.read_csv(path).num_rows
 elif what == "read_parquet":
     import pyarrow.parquet
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     rows = pyarrow.parquet.read_table(path, columns=columns).num_rows
 elif what == "read_feather":
     import pyarrow.feather
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     rows = pyarrow.feather.read_table(path, columns=columns).num_rows
 else:
     from calculator.damages.assessment import assess, default_lookup
     rules = default_lookup()
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     result = assess(path, rules=rules)
     rows = result.input.rows
     extra = {"headline": str(result.headline.amount), "high": str(result.high),
              "distinct_posts": result.counts.get("distinct_posts")}
 seconds = time.perf_counter() - began
+cpu = time.process_time() - cpu_began
 with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
-print(json.dumps({"rows": rows, "seconds": seconds, "peak_bytes": peak, **extra}))
+print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "peak_bytes": peak, **extra}))
 """
 
 
@@ -162,7 +165,7 @@ def best_of(best: dict | None, run: dict) -> dict:
 
 def line(name: str, run: dict) -> str:
     return (f"  {name:<34} {run['seconds']:7.2f} s  {run['rows'] / run['seconds']:12,.0f} rows/s"
-            f"  peak {run['peak_bytes'] / 2**20:7,.0f} MiB")
+            f"  peak {run['peak_bytes'] / 2**20:7,.0f} MiB  CPU {run['cpu']:6.2f} s")
 
 
 def compare(title: str, path: Path, baseline: str, goal: float, runs: int, *flags: str,
