@@ -36,6 +36,16 @@ def _merged(older: np.ndarray, newer: np.ndarray) -> np.ndarray:
     return sorted_unique(np.concatenate((older, newer)), runs=True)
 
 
+def _sorted_unique_narrow(values: np.ndarray) -> np.ndarray:
+    """``sorted_unique`` of int64 values, sorted as 32-bit offsets from their lowest when
+    their span fits (a 32-bit sort takes about 60 % of the time of a 64-bit one)."""
+    low, high = int(values.min()), int(values.max())
+    if high - low >= 1 << 32:
+        return sorted_unique(values)
+    offsets = sorted_unique((values - low).astype(np.uint32))
+    return offsets.astype(np.int64) + low
+
+
 class UniqueCount:
     """Values added batch by batch; ``count()`` says how many different ones there were.
     One batch is taken at a time: the thread that adds the next waits for it, so copies
@@ -64,7 +74,7 @@ class UniqueCount:
             if self._seen is not None and self._marked(values):
                 return
             runs = self._runs
-            runs.append(sorted_unique(values))
+            runs.append(_sorted_unique_narrow(values))
             while len(runs) > 1 and len(runs[-2]) <= 2 * len(runs[-1]):
                 newer = runs.pop()
                 runs[-1] = _merged(runs[-1], newer)
