@@ -12,6 +12,7 @@ from functools import cached_property
 import numpy as np
 
 from calculator.errors import InvalidArgument
+from calculator.ingest.appended_columns import AppendedColumns
 
 # Pending chunk aggregates are merged once they hold this many entries.
 _MERGE_AT = 4_000_000
@@ -272,46 +273,45 @@ def fold(instants: np.ndarray, posts: np.ndarray,
 
 
 class VolumeBuilder:
-    """Collects rows chunk by chunk; chunks in time order are joined without sorting (an
-    instant split across two chunks is summed when they are joined)."""
+    """Collects rows chunk by chunk. Chunks in time order are folded and written once into
+    columns that grow in place (an instant split across two chunks is summed where they
+    meet), so the volume is ready when the last chunk is. A chunk out of order waits with
+    the others like it, and they are joined with the columns and folded again as they pile
+    up (``_MERGE_AT``)."""
 
     def __init__(self) -> None:
-        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._joined = AppendedColumns(3)  # instants, posts, accesses; ascending, folded
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # out of order
         self._pending = 0
-        self._ordered = True  # every part so far starts after the previous one ends
 
     def add(self, instants: np.ndarray, posts: np.ndarray,
             accesses: np.ndarray | None = None) -> None:
         part = fold(instants, posts, accesses)
         if len(part[0]) == 0:
             return
-        if self._parts and part[0][0] < self._parts[-1][0][-1]:
-            self._ordered = False
+        joined = self._joined
+        if not self._parts and (joined.length == 0 or part[0][0] >= joined.last(0)):
+            if joined.length and part[0][0] == joined.last(0):
+                joined.add_to_last(1, int(part[1][0]))
+                joined.add_to_last(2, int(part[2][0]))
+                part = (part[0][1:], part[1][1:], part[2][1:])
+            joined.append(part)
+            return
         self._parts.append(part)
         self._pending += len(part[0])
-        if not self._ordered and self._pending >= _MERGE_AT:
-            self._parts = [self._merge()]
-            self._pending = len(self._parts[0][0])
-            self._ordered = True
+        if self._pending >= _MERGE_AT:
+            merged = self._merge()
+            self._joined = AppendedColumns(3)
+            self._joined.append(merged)
+            self._parts, self._pending = [], 0
 
     def _merge(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if not self._ordered:
-            return fold(*[np.concatenate([p[k] for p in self._parts]) for k in range(3)])
-        # Parts in time order are folded already: only an instant split across two parts
-        # (the last of one, the first of the next) is left to sum.
-        shared = [k for k in range(1, len(self._parts))
-                  if self._parts[k][0][0] == self._parts[k - 1][0][-1]]
-        parts = [list(p) for p in self._parts]
-        for k in reversed(shared):
-            parts[k - 1][1] = parts[k - 1][1].copy()
-            parts[k - 1][2] = parts[k - 1][2].copy()
-            parts[k - 1][1][-1] += parts[k][1][0]
-            parts[k - 1][2][-1] += parts[k][2][0]
-            parts[k] = [a[1:] for a in parts[k]]
-        instants, posts, accesses = (np.concatenate([p[k] for p in parts]) for k in range(3))
-        return instants, posts, accesses
+        columns = [self._joined.arrays(), *self._parts]
+        return fold(*[np.concatenate([c[k] for c in columns]) for k in range(3)])
 
     def build(self) -> Volume:
-        if not self._parts:
+        if self._parts:
+            return Volume(*self._merge())
+        if self._joined.length == 0:
             return Volume.empty()
-        return Volume(*self._merge())
+        return Volume(*self._joined.arrays())

@@ -1,0 +1,64 @@
+"""A log's rows, counted block by block as they are read, give the same posts and accesses
+per instant as counting all its rows at once, whatever the blocks' order and sizes: an
+instant split across two blocks is counted once, with both blocks' posts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from unittest import mock
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from calculator.ingest import appended_columns, volume
+from calculator.ingest.appended_columns import AppendedColumns
+from calculator.ingest.volume import VolumeBuilder
+
+rows = st.tuples(st.integers(0, 40), st.integers(0, 9))
+blocks = st.lists(st.lists(rows, max_size=12), max_size=16)
+
+
+def _per_instant(parts: list[list[tuple[int, int]]]) -> dict[int, tuple[int, int]]:
+    """The oracle: posts and rows per instant, one row at a time."""
+    counted: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for part in parts:
+        for instant, posts in part:
+            counted[instant][0] += posts
+            counted[instant][1] += 1
+    return {instant: (posts, accesses) for instant, (posts, accesses) in counted.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(blocks, st.booleans())
+def test_rows_counted_block_by_block_give_each_instant_its_posts_and_accesses(parts, ordered):
+    if ordered:  # a log in time order, cut into blocks (instants may repeat across a cut)
+        whole = sorted(row for part in parts for row in part)
+        cuts = np.cumsum([len(part) for part in parts])[:-1] if parts else []
+        parts = [list(map(tuple, piece)) for piece in np.split(np.array(whole).reshape(
+            -1, 2), cuts)] if whole else parts
+    # Small columns and merges, so that growing, re-folding and restarting all happen.
+    with mock.patch.object(appended_columns, "_FIRST_CAPACITY", 3), \
+            mock.patch.object(volume, "_MERGE_AT", 7):
+        builder = VolumeBuilder()
+        for part in parts:
+            builder.add(np.array([i for i, _ in part], dtype=np.int64),
+                        np.array([p for _, p in part], dtype=np.int64))
+        built = builder.build()
+    expected = _per_instant(parts)
+    assert built.instants.tolist() == sorted(expected)
+    assert built.posts.tolist() == [expected[i][0] for i in sorted(expected)]
+    assert built.accesses.tolist() == [expected[i][1] for i in sorted(expected)]
+
+
+def test_columns_handed_out_stay_as_they_were_when_more_values_are_appended():
+    columns = AppendedColumns(2)
+    columns.append((np.arange(5, dtype=np.int64), np.arange(5, dtype=np.int64) * 10))
+    first, _ = columns.arrays()
+    columns.append((np.arange(100_000, dtype=np.int64), np.ones(100_000, dtype=np.int64)))
+    columns.add_to_last(1, 4)
+    assert first.tolist() == [0, 1, 2, 3, 4]
+    instants, posts = columns.arrays()
+    assert instants.tolist() == [0, 1, 2, 3, 4, *range(100_000)]
+    assert posts[:5].tolist() == [0, 10, 20, 30, 40] and posts[-1] == 5
+    assert int(posts[5:-1].sum()) == 99_999
