@@ -9,8 +9,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# A post id that is a number: 0, or up to 18 digits without a leading zero (fits 64 bits).
-NUMBER_LIMIT = 10**18
+# A post id that is a number: 0, or up to 19 digits without a leading zero, below 2**63 so
+# that it is its own 64-bit number (X's ids have had 19 digits since 2022).
+NUMBER_LIMIT = 2**63
+_HIGHEST = str(NUMBER_LIMIT - 1)  # a text of as many digits above it is no number
 
 _DIGITS = len(str(NUMBER_LIMIT - 1))  # the most digits a post number is written with
 
@@ -21,16 +23,19 @@ def canonical_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     apart. A null's entry is 0 and means nothing (a row without a post id is not counted).
 
     The definition is checked on the column's own buffers (every byte a digit, every id 1
-    to 18 bytes, none but ``0`` itself starting with a zero), and only then does Arrow cast
-    the column, which cannot fail on such texts: casting first and checking the numbers
-    took half as long again."""
+    to 19 bytes, none but ``0`` itself starting with a zero), and only then does Arrow cast
+    the column, which fails on such texts only for a 19-digit one past ``NUMBER_LIMIT``:
+    casting first and checking the numbers took half as long again."""
     if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)) or \
             len(ids) == 0:
         return None
     chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
     if not all(_written_as_numbers(chunk) for chunk in chunks):
         return None
-    return np.asarray(pc.fill_null(ids.cast(pa.int64()), 0))
+    try:
+        return np.asarray(pc.fill_null(ids.cast(pa.int64()), 0))
+    except pa.ArrowInvalid:  # 19 digits past NUMBER_LIMIT
+        return None
 
 
 def _written_as_numbers(chunk: pa.Array) -> bool:
@@ -64,12 +69,17 @@ def _written_as_numbers(chunk: pa.Array) -> bool:
 
 
 def whole_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Which ids are numbers as ``NUMBER_LIMIT`` says: ASCII digits only, at most 18, no
-    leading zero (three plain kernels; a regular expression took four times as long)."""
+    """Which ids are numbers as ``NUMBER_LIMIT`` says: ASCII digits only, at most 19 and
+    below the limit, no leading zero (plain kernels; a regular expression took four times
+    as long). Texts of as many digits compare as their numbers do."""
     digits = np.asarray(pc.fill_null(pc.ascii_is_decimal(ids), False))
     length = np.asarray(pc.fill_null(pc.binary_length(ids), 0))
     zero_led = np.asarray(pc.fill_null(pc.starts_with(ids, "0"), False)) & (length > 1)
-    return digits & (length <= 18) & ~zero_led
+    fits = length < _DIGITS
+    if (length == _DIGITS).any():
+        fits |= (length == _DIGITS) & \
+            np.asarray(pc.fill_null(pc.less_equal(ids, _HIGHEST), False))
+    return digits & fits & ~zero_led
 
 
 

@@ -25,6 +25,14 @@ from calculator.ingest.unique_count import UniqueCount
 from calculator.ingest.volume import Volume, VolumeBuilder
 
 
+def _fits_numbers(column: pa.ChunkedArray) -> bool:
+    """Whether an integer column's values are all below ``NUMBER_LIMIT`` (only unsigned
+    64-bit ones can pass it); those that are not are told apart by their text."""
+    if column.type != pa.uint64() or column.null_count == len(column):
+        return True
+    return pc.max(column).as_py() < NUMBER_LIMIT
+
+
 @dataclass
 class Prepared:
     """What of a batch can be worked out away from the collector, on another thread, while
@@ -135,9 +143,9 @@ class _Collector:
             return
         self.has_post_ids = True
         column = table.column("post_id")
-        if pa.types.is_integer(column.type):
+        if pa.types.is_integer(column.type) and _fits_numbers(column):
             values = np.asarray(pc.fill_null(column.cast(pa.int64()), -1))
-            if len(values) and values.min() >= 0 and values.max() < NUMBER_LIMIT:
+            if len(values) and values.min() >= 0:
                 # Whole numbers are their own post numbers, as their text would be: no text
                 # is made of them.
                 chosen = keep & self._present(np.asarray(column.is_valid()), keep)

@@ -184,6 +184,20 @@ def test_post_ids_stored_as_integers_count_as_the_same_ids_written_as_text(tmp_p
     assert document["counts"]["distinct_posts"] == expected["counts"]["distinct_posts"]
 
 
+def test_x_post_ids_of_19_digits_count_alike_as_integers_and_as_text():
+    """X's ids have 19 digits; unsigned 64-bit ones past 2^63 are still ids (their text)."""
+    stamps = ["2025-03-01T10:00:00Z"] * 7
+    ids = [1861234567890123456, 1861234567890123456, 2**63 - 1, 2**63, 2**64 - 1, 2**64 - 1,
+           5]
+    as_integers = pa.table({"timestamp": stamps, "post_id": pa.array(ids, pa.uint64())})
+    as_text = as_integers.set_column(1, "post_id", pa.array([str(i) for i in ids]))
+    for data in (as_integers, as_text):
+        for log in (as_parquet(data), as_arrow_file(data), as_csv(data)):
+            result = calculator.assess(log, count="distinct")
+            assert result.counts["distinct_posts"] == 5
+            assert result.counted["posts"] == 5
+
+
 def test_negative_and_huge_integer_post_ids_are_told_apart_like_their_text():
     stamps = ["2025-03-01T10:00:00Z"] * 6
     ids = [-5, 5, 10**18, 10**18, 999_999_999_999_999_999, -5]

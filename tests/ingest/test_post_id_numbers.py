@@ -1,6 +1,7 @@
 """Post ids written as whole numbers are their own post numbers; every other text is told
 apart by a lookup. The fast check of "a whole number" must agree with its definition: up
-to 18 ASCII digits without a leading zero (so the text names one number and back)."""
+to 19 ASCII digits without a leading zero, below 2^63 (so the text names one 64-bit number
+and back: X's ids have 19 digits)."""
 
 from __future__ import annotations
 
@@ -12,22 +13,33 @@ from hypothesis import strategies as st
 
 from calculator.ingest.post_id_numbers import PostNumbers, canonical_numbers, whole_numbers
 
-DEFINITION = re.compile(r"(0|[1-9][0-9]{0,17})")
+DIGITS = re.compile(r"(0|[1-9][0-9]{0,18})")
+EDGES = ["9223372036854775807", "9223372036854775808", "9999999999999999999",
+         "1000000000000000000", "999999999999999999", "18446744073709551615",
+         "01000000000000000000", "1844674407370955161"]
+
+
+def is_number(text: str) -> bool:
+    return DIGITS.fullmatch(text) is not None and int(text) < 2**63
+
 
 id_texts = st.one_of(
     st.from_regex(r"\A[0-9]{1,20}\Z"),
     st.text(alphabet="0123456789٣۴७ -+.x\u00a0", max_size=21),
     st.text(max_size=8),
+    st.sampled_from(EDGES),
+    st.integers(10**18 - 5, 2**64).map(str),
 )
 
 
 @given(st.lists(id_texts, max_size=40))
 def test_an_id_is_a_number_exactly_when_its_text_is_one_without_leading_zeros(texts):
     found = whole_numbers(pa.array(texts, pa.string()))
-    assert found.tolist() == [DEFINITION.fullmatch(t) is not None for t in texts]
+    assert found.tolist() == [is_number(t) for t in texts]
 
 
-whole_or_none = st.one_of(st.from_regex(r"\A(0|[1-9][0-9]{0,17})\Z"), st.none())
+whole_or_none = st.one_of(st.from_regex(r"\A(0|[1-9][0-9]{0,17})\Z"),
+                          st.integers(10**18, 2**63 - 1).map(str), st.none())
 intruders = st.one_of(id_texts, st.sampled_from(["0xFFFFF", "0X5", "-0", "007", "-1",
                                                  "1000000000000000000", " 5", ""]))
 
@@ -43,7 +55,7 @@ def test_a_column_of_whole_numbers_is_numbered_at_once_as_each_id_would_be(texts
     by the definition, and then numbers each as the id-by-id path does."""
     numbers = canonical_numbers(pa.array(texts, pa.string()))
     ids = [t for t in texts if t is not None]
-    assert (numbers is not None) == all(DEFINITION.fullmatch(t) for t in ids)
+    assert (numbers is not None) == all(is_number(t) for t in ids)
     if numbers is not None:
         one_by_one = PostNumbers().of(pa.array(ids, pa.string()))
         assert [n for n, t in zip(numbers.tolist(), texts, strict=True) if t is not None] == \
