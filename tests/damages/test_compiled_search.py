@@ -2,9 +2,10 @@
 
 The block search is itself held to trying every start (test_worst_case_windows.py); the
 compiled pass visits the same points, so it must name the same windows, not only owe the
-same: on logs at s, ms and µs, with accesses of no posts, with clause versions that price
-differently from some instant on, and with its arrays made to grow and to drop what they no
-longer need from the first few points on.
+same, in one pass or as two searches of the readings on two threads: on logs at s, ms and
+µs, with accesses of no posts, with clause versions that price differently from some
+instant on, and with its arrays made to grow and to drop what they no longer need from the
+first few points on.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ def tiny_arrays(monkeypatch):
 @given(log=st.dictionaries(st.integers(0, 120), st.integers(0, 6), min_size=1, max_size=40),
        window=st.integers(2, 30), unit=st.sampled_from([1_000_000_000, 1_000_000, 1_000]),
        first=terms, later=st.none() | st.tuples(st.integers(0, 120), terms),
-       by_first_access=st.booleans())
+       by_first_access=st.booleans(), split=st.booleans())
 def test_the_compiled_search_names_the_windows_and_totals_of_the_block_search(
-        log, window, unit, first, later, by_first_access):
+        log, window, unit, first, later, by_first_access, split):
+    # ``split``: the pro rata readings and the others searched apart, on two threads.
     times = np.array(sorted(log), dtype=np.int64) * unit
     posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
     tariffs = [version(-(10**18), first[0], first[1], Fraction(first[2], first[3]),
@@ -58,7 +60,7 @@ def test_the_compiled_search_names_the_windows_and_totals_of_the_block_search(
     pricers = [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
     counter = PostCounter(times, posts, unit, window * unit)
     compiled = worst_case(times, counter, window * unit, unit, pricers,
-                          by_first_access=by_first_access, compiled=True)
+                          by_first_access=by_first_access, compiled=True, split=split)
     blocks = worst_case(times, counter, window * unit, unit, pricers,
                         by_first_access=by_first_access, compiled=False)
     assert compiled == blocks
