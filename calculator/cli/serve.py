@@ -3,12 +3,14 @@ defaults."""
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import os
 import socket
 import subprocess
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -86,6 +88,29 @@ def gunicorn_command(host: str, port: int, workers: int, timeout: int,
             "calculator.app:create_app()"]
 
 
+def become_gunicorn(command: list[str]) -> NoReturn:
+    """Run ``command`` (``python -m gunicorn ARGS``) as this process, without exec-ing a new
+    interpreter: gunicorn's master then forks its workers from a process that has already
+    imported the app's modules, so that a worker only builds the app instead of importing
+    everything again (a start took several seconds of CPU per worker; decision 0108). The
+    process id, arguments, signals and exit status are gunicorn's, as with an exec; the
+    command line gunicorn keeps for a USR2 upgrade is the one ``python -m gunicorn`` gives."""
+    import gunicorn
+    from gunicorn.app.wsgiapp import run
+
+    import calculator.app  # noqa: F401  (imported here, once, for every worker to inherit)
+
+    if command[1:3] != ["-m", "gunicorn"]:
+        raise ValueError(f"not a gunicorn command: {command[:3]}")
+    # What is imported now lives as long as the processes: the collector need not look at
+    # it again, neither in a worker (whose pages then stay shared with the master) nor at
+    # exit (Python's documented use of gc.freeze before a fork).
+    gc.freeze()
+    sys.argv = [str(Path(gunicorn.__file__).with_name("__main__.py")), *command[3:]]
+    run(prog="gunicorn")
+    sys.exit(0)  # the arbiter exits itself; this is never reached on a normal stop
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="CALCULATOR_HOST",
               help="Address to listen on. Other than loopback, an API key must exist or "
@@ -148,6 +173,5 @@ def serve(session: Session, host: str, port: int, workers: int, threads: int,
         start_job_workers(job_workers)
         os.execv(sys.executable, granian_command(host, port, workers, threads))
     os.environ["CALCULATOR_JOB_WORKERS"] = str(job_workers)
-    argv = gunicorn_command(host, port, workers, timeout, control_socket, job_workers,
-                            threads)
-    os.execv(sys.executable, argv)
+    become_gunicorn(gunicorn_command(host, port, workers, timeout, control_socket,
+                                     job_workers, threads))
