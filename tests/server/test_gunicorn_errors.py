@@ -72,15 +72,19 @@ def test_an_api_key_sent_as_basic_is_refused_and_never_logged(start_server, tmp_
 
 
 def test_each_server_has_no_shared_control_socket(start_server, server_env, tmp_path):
+    """Two servers side by side on one machine: one on the defaults opens no control socket
+    (in the home folder or anywhere: none that another server could share, checked while
+    it runs), and one given --control-socket opens it where it was told."""
     home = tmp_path / "home"
     home.mkdir()
     env = {**server_env, "HOME": str(home), "XDG_RUNTIME_DIR": str(home)}
-    with start_server(tmp_path, env=env), start_server(tmp_path, env=env) as second:
-        assert second.health_seconds() < 5
-    assert not list(home.rglob("*.ctl"))
     own = tmp_path / "own.ctl"
-    with start_server(tmp_path, "--control-socket", str(own), env=env):
+    with start_server(tmp_path, env=env) as first, \
+            start_server(tmp_path, "--control-socket", str(own), env=env) as second:
+        assert first.health_seconds() < 5 and second.health_seconds() < 5
         assert own.is_socket()
+        assert [p for p in tmp_path.rglob("*.ctl") if p != own] == []
+    assert not list(home.rglob("*.ctl"))
 
 
 
