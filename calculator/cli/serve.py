@@ -88,27 +88,52 @@ def gunicorn_command(host: str, port: int, workers: int, timeout: int,
             "calculator.app:create_app()"]
 
 
+def _import_the_app_for_the_workers() -> None:
+    """Import the app's modules here, once, before the server forks its workers, so that a
+    worker only builds the app instead of importing everything again (several seconds of
+    CPU per worker; decision 0108). What is imported now lives as long as the processes:
+    the collector need not look at it again, neither in a worker (whose pages then stay
+    shared with the master) nor at exit (Python's documented use of gc.freeze before a
+    fork)."""
+    import calculator.app  # noqa: F401
+
+    gc.freeze()
+
+
+def _module_main(command: list[str], module: str) -> list[str]:
+    """The arguments of ``command`` (``python -m MODULE ARGS``), checked to be that."""
+    if command[1:3] != ["-m", module]:
+        raise ValueError(f"not a {module} command: {command[:3]}")
+    return command[3:]
+
+
 def become_gunicorn(command: list[str]) -> NoReturn:
     """Run ``command`` (``python -m gunicorn ARGS``) as this process, without exec-ing a new
-    interpreter: gunicorn's master then forks its workers from a process that has already
-    imported the app's modules, so that a worker only builds the app instead of importing
-    everything again (a start took several seconds of CPU per worker; decision 0108). The
-    process id, arguments, signals and exit status are gunicorn's, as with an exec; the
-    command line gunicorn keeps for a USR2 upgrade is the one ``python -m gunicorn`` gives."""
+    interpreter, so that its workers fork with the app imported. The process id, arguments,
+    signals and exit status are gunicorn's, as with an exec; the command line gunicorn keeps
+    for a USR2 upgrade is the one ``python -m gunicorn`` gives."""
     import gunicorn
     from gunicorn.app.wsgiapp import run
 
-    import calculator.app  # noqa: F401  (imported here, once, for every worker to inherit)
-
-    if command[1:3] != ["-m", "gunicorn"]:
-        raise ValueError(f"not a gunicorn command: {command[:3]}")
-    # What is imported now lives as long as the processes: the collector need not look at
-    # it again, neither in a worker (whose pages then stay shared with the master) nor at
-    # exit (Python's documented use of gc.freeze before a fork).
-    gc.freeze()
-    sys.argv = [str(Path(gunicorn.__file__).with_name("__main__.py")), *command[3:]]
+    args = _module_main(command, "gunicorn")
+    _import_the_app_for_the_workers()
+    sys.argv = [str(Path(gunicorn.__file__).with_name("__main__.py")), *args]
     run(prog="gunicorn")
     sys.exit(0)  # the arbiter exits itself; this is never reached on a normal stop
+
+
+def become_granian(command: list[str]) -> NoReturn:
+    """Run ``command`` (``python -m granian ARGS``) as this process, as ``become_gunicorn``
+    does gunicorn: granian forks its workers too, which then only build the app."""
+    import granian
+    from granian.cli import cli
+
+    args = _module_main(command, "granian")
+    _import_the_app_for_the_workers()
+    sys.argv = [str(Path(granian.__file__).with_name("__main__.py")), *args]
+    # granian's own entry point, with its own environment prefix (GRANIAN_*); it exits.
+    cli.main(args=args, prog_name="granian", auto_envvar_prefix="GRANIAN")
+    sys.exit(0)
 
 
 @click.command("serve")
@@ -171,7 +196,7 @@ def serve(session: Session, host: str, port: int, workers: int, threads: int,
                f"worker{'' if job_workers == 1 else 's'}", err=True)
     if server_name == "granian":
         start_job_workers(job_workers)
-        os.execv(sys.executable, granian_command(host, port, workers, threads))
+        become_granian(granian_command(host, port, workers, threads))
     os.environ["CALCULATOR_JOB_WORKERS"] = str(job_workers)
     become_gunicorn(gunicorn_command(host, port, workers, timeout, control_socket,
                                      job_workers, threads))
