@@ -3,9 +3,10 @@
     python bench/reservations.py                         # SQLite only
     python bench/reservations.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
     python bench/reservations.py --clients 16 --workers 4 --threads 1 --duration 15
+    python bench/reservations.py --database-url ... --skip-sqlite --rate 2000
 
 For each database (SQLite in a temporary instance folder, and PostgreSQL in a fresh schema
-when ``--database-url`` names a server), starts a real ``calculator serve`` (gunicorn) on a
+when ``--database-url`` names a server), starts a real ``calculator serve`` on a
 free loopback port, creates an API key and a budget on X's damages clause, then runs
 ``--clients`` concurrent clients for ``--duration`` seconds twice: first the baseline
 ``GET /health`` (the same server, key check and no database), then reservations of 1 to
@@ -25,6 +26,14 @@ request, the server's worst case), and sends its next request once its answer is
 of the cores it shares with the server; req/s and latency are still the whole system's on
 this machine. The CPU columns (the service's processes, PostgreSQL's when it runs here, and
 the load generator's, per request) hold better on a busy machine.
+
+The headline is that closed loop: 16 clients, each sending its next reservation once its
+answer is in, so that the mean latency is 16 / throughput. ``--rate R`` adds, after it, a
+separate row labelled ``POST at R/s (fixed)``: reservations due at R per second, evenly
+spaced, on at most ``--clients`` connections, each latency counted from the instant it was
+due (a server falling behind shows as latency, not as a slower load: no coordinated
+omission). It says what latency a fleet asking R reservations a second sees; it never
+replaces the closed-loop figure.
 """
 
 from __future__ import annotations
@@ -32,18 +41,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import selectors
-import socket
 import sys
 import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from http_clients import Phase, http_request, raw_request, run_fixed_rate, run_phase
 from load import (  # the benches' one harness
     create_key,
     database,
@@ -52,140 +58,6 @@ from load import (  # the benches' one harness
     service,
     service_env,
 )
-
-
-@dataclass
-class Phase:
-    name: str
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter = field(default_factory=Counter)
-    granted_posts: int = 0
-    elapsed: float = 0.0
-    service_cpu: float = 0.0  # seconds of CPU the service's processes spent in the phase
-    database_cpu: float | None = None  # the same for the PostgreSQL server's processes
-    client_cpu: float = 0.0  # seconds of CPU the load generator spent in the phase
-
-
-def raw_request(port: int, request: bytes) -> tuple[int, bytes]:
-    """Send ``request`` on a new connection and read the answer until the server closes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-        connection.sendall(request)
-        chunks = []
-        while chunk := connection.recv(65536):
-            chunks.append(chunk)
-    answer = b"".join(chunks)
-    return int(answer[9:12]), answer.partition(b"\r\n\r\n")[2]
-
-
-def http_request(method: str, path: str, key: str, body: bytes = b"",
-                 keep_alive: bool = False) -> bytes:
-    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
-            f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n")
-    if body:
-        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-    return (head + "\r\n").encode() + body
-
-
-class Client:
-    """One client of the fleet: a connection kept alive (as a crawler's HTTP session keeps
-    it) on which it sends a request, waits for the whole answer, and sends the next."""
-
-    def __init__(self, port: int, keep_alive: bool) -> None:
-        self.port, self.keep_alive = port, keep_alive
-        self.connection: socket.socket | None = None
-        self.buffer = b""
-        self.posts = 0
-        self.began = 0.0
-
-    def connect(self) -> socket.socket:
-        connection = socket.create_connection(("127.0.0.1", self.port), timeout=30)
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        connection.setblocking(False)
-        self.connection, self.buffer = connection, b""
-        return connection
-
-    def answer(self) -> tuple[int, bool] | None:
-        """(status, whether the server keeps the connection) once the whole answer is in
-        the buffer, else None."""
-        head_end = self.buffer.find(b"\r\n\r\n")
-        if head_end < 0:
-            return None
-        head = self.buffer[:head_end].lower()
-        at = head.find(b"\r\ncontent-length:")
-        end = head.find(b"\r\n", at + 2)
-        length = 0 if at < 0 else int(head[at + 17:end if end >= 0 else len(head)])
-        if len(self.buffer) < head_end + 4 + length:
-            return None
-        kept = self.keep_alive and b"\r\nconnection: close" not in head
-        return int(self.buffer[9:12]), kept
-
-
-def run_phase(phase: Phase, port: int, requests: list[tuple[bytes, int]], clients: int,
-              duration: float, keep_alive: bool = True) -> None:
-    """``clients`` concurrent clients send the ``requests`` round robin (each with its
-    posts, 0 for none), each waiting for its answer before it sends the next, until
-    ``duration`` seconds have passed. One thread drives them all through epoll, so that
-    the load generator spends as little of the cores it shares with the server as it
-    can; its CPU is counted (``phase.client_cpu``)."""
-    selector = selectors.DefaultSelector()
-    fleet = [Client(port, keep_alive) for _ in range(clients)]
-    latencies, statuses, granted, index = phase.latencies, phase.statuses, 0, 0
-
-    def send(client: Client) -> None:
-        nonlocal index
-        request, client.posts = requests[index % len(requests)]
-        index += 1
-        if client.connection is None:
-            selector.register(client.connect(), selectors.EVENT_READ, client)
-        client.began = time.perf_counter()
-        assert client.connection is not None
-        client.connection.sendall(request)  # a few hundred bytes: the socket takes them
-
-    def close(client: Client) -> None:
-        if client.connection is not None:
-            selector.unregister(client.connection)
-            client.connection.close()
-            client.connection = None
-
-    cpu_began, began = time.process_time(), time.monotonic()
-    stop = began + duration
-    for client in fleet:
-        send(client)
-    busy = len(fleet)
-    while busy:
-        for key, _ in selector.select(timeout=30):
-            client = key.data
-            try:
-                chunk = client.connection.recv(65536)
-            except BlockingIOError:
-                continue
-            except OSError:
-                chunk = b""
-            if chunk:
-                client.buffer += chunk
-                done = client.answer()
-                if done is None:
-                    continue
-                status, kept = done
-            else:  # closed by the server: an answer read to the end, or none at all
-                done = client.answer()
-                status, kept = done if done is not None else (0, False)
-            latencies.append(time.perf_counter() - client.began)
-            statuses[status] += 1
-            if status == 201:
-                granted += client.posts
-            client.buffer = b""
-            if not kept:
-                close(client)
-            if time.monotonic() < stop:
-                send(client)
-            else:
-                close(client)
-                busy -= 1
-    phase.elapsed = time.monotonic() - began
-    phase.client_cpu = time.process_time() - cpu_began
-    phase.granted_posts += granted
-    selector.close()
 
 
 def cpu_seconds(pids: set[int]) -> float:
@@ -320,12 +192,20 @@ def bench_database(url: str | None, described: str, tmp: Path, args: argparse.Na
                   for n in range(1, args.max_posts + 1)]
         measured(reserve, process.pid, server, lambda: run_phase(
             reserve, port, bodies, args.clients, args.duration, kept))
+        phases = [health, reserve]
+        if args.rate:
+            fixed = Phase(f"POST at {args.rate:g}/s (fixed)")
+            measured(fixed, process.pid, server, lambda: run_fixed_rate(
+                fixed, port, bodies, args.clients, args.duration, args.rate, kept))
+            phases.append(fixed)
         recorded = recorded_since(url, tmp, args.budget, began)
     checks = {
-        "no error status": set(reserve.statuses) <= {201, 429} and set(health.statuses) == {200},
-        "posts recorded equal posts granted": recorded == reserve.granted_posts,
+        "no error status": all(set(phase.statuses) <= {201, 429} for phase in phases[1:])
+        and set(health.statuses) == {200},
+        "posts recorded equal posts granted":
+            recorded == sum(phase.granted_posts for phase in phases[1:]),
     }
-    return described, [health, reserve], checks
+    return described, phases, checks
 
 
 def main() -> int:
@@ -352,6 +232,11 @@ def main() -> int:
     parser.add_argument("--close", action="store_true",
                         help="a new connection for every request (the server's worst case) "
                              "instead of one kept alive per client")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="after the closed loop, also send reservations at this fixed "
+                             "rate per second (e.g. 2000) on at most --clients connections, "
+                             "latency counted from when each was due: a separate figure, "
+                             "labelled 'fixed' (0: not run)")
     parser.add_argument("--budget", default="fleet")
     args = parser.parse_args()
 

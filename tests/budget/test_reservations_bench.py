@@ -1,5 +1,6 @@
 """bench/reservations.py, briefly, on both databases: reservations over HTTP against a real
-`calculator serve` with a budget that has history, every post granted recorded once."""
+`calculator serve` with a budget that has history, in a closed loop and at a fixed rate,
+every post granted recorded once."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_reservations_over_http_record_exactly_the_posts_granted(bench_database):
     extra, env = bench_database
     args = [sys.executable, str(ROOT / "bench" / "reservations.py"), "--duration", "1.5",
-            "--clients", "4", "--workers", "2", "--history", "3600", *extra]
+            "--clients", "4", "--workers", "2", "--history", "3600", "--rate", "100", *extra]
     if extra:
         args.append("--skip-sqlite")
     finished = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
@@ -24,3 +25,5 @@ def test_reservations_over_http_record_exactly_the_posts_granted(bench_database)
     granted = re.search(r"POST reservations\s+(\d+)\s.*201: (\d+)", out)
     assert granted and int(granted[2]) > 0  # reservations were granted, none failed
     assert re.search(r"GET /health \(baseline\)\s+\d+", out)  # printed beside the baseline
+    fixed = re.search(r"POST at 100/s \(fixed\)\s+(\d+)\s.*201: (\d+)", out)
+    assert fixed and int(fixed[2]) > 0  # the fixed-rate figure is its own row
