@@ -253,7 +253,13 @@ def service(env: dict[str, str], port: int, workers: int, log: Path, threads: in
         yield process
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            # A server stopped while its workers still boot may never exit on SIGTERM
+            # (granian, decision 0123): kill the whole group rather than leave it running.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def verify(client: Client, results: Results) -> dict[str, int]:
