@@ -29,6 +29,9 @@ class Phase:
     service_cpu: float = 0.0  # seconds of CPU the service's processes spent in the phase
     database_cpu: float | None = None  # the same for the PostgreSQL server's processes
     client_cpu: float = 0.0  # seconds of CPU the load generator spent in the phase
+    # Requests a fixed rate had due but never sent: the server could not keep up with the
+    # rate. Not an error of the service, and so not a status.
+    unsent: int = 0
 
     def answered(self, status: int, began: float, posts: int) -> None:
         """An answer heard now to a request counted from ``began`` that asked ``posts``."""
@@ -160,7 +163,7 @@ def run_fixed_rate(phase: Phase, port: int, requests: list[tuple[bytes, int]], c
     sent on a connection that is free (at most ``clients`` at once; when all are busy it
     waits for one, and its wait counts). Latency runs from the instant a request was due
     to its whole answer. Requests due but still unsent ``duration`` seconds after the last
-    one was due are counted with status 0 (the server fell that far behind)."""
+    one was due are counted as ``unsent`` (the server fell that far behind the rate)."""
     selector = selectors.DefaultSelector()
     free = deque(Client(port, keep_alive) for _ in range(clients))
     index = 0
@@ -188,7 +191,7 @@ def run_fixed_rate(phase: Phase, port: int, requests: list[tuple[bytes, int]], c
         if next_due >= last_due and not due and not busy:
             break
         if now > give_up:
-            phase.statuses[0] += len(due)  # never sent: the server fell behind by a whole run
+            phase.unsent += len(due)
             due.clear()
             if not busy:
                 break

@@ -264,6 +264,8 @@ def main() -> int:
         for phase in phases:
             values = phase.latencies
             statuses = ", ".join(f"{s}: {n}" for s, n in sorted(phase.statuses.items()))
+            if phase.unsent:
+                statuses += f"; never sent, the rate outran the server: {phase.unsent}"
             count = max(1, len(values))
             database_cpu = ("-" if phase.database_cpu is None
                             else f"{phase.database_cpu / count * 1000:.2f}")
