@@ -32,6 +32,15 @@ class Phase:
     # Requests a fixed rate had due but never sent: the server could not keep up with the
     # rate. Not an error of the service, and so not a status.
     unsent: int = 0
+    # Answers each client had in the phase, fewest and most: a server that serves some
+    # connections and leaves others waiting shows here, not in the percentiles (a client
+    # kept waiting adds one slow answer, however long it waited).
+    fewest_per_client: int = 0
+    most_per_client: int = 0
+
+    def served(self, fleet: list[Client]) -> None:
+        counts = [client.answers for client in fleet]
+        self.fewest_per_client, self.most_per_client = min(counts), max(counts)
 
     def answered(self, status: int, began: float, posts: int) -> None:
         """An answer heard now to a request counted from ``began`` that asked ``posts``."""
@@ -71,6 +80,7 @@ class Client:
         self.buffer = b""
         self.posts = 0
         self.began = 0.0
+        self.answers = 0
 
     def connect(self) -> socket.socket:
         connection = socket.create_connection(("127.0.0.1", self.port), timeout=30)
@@ -154,6 +164,7 @@ def run_phase(phase: Phase, port: int, requests: list[tuple[bytes, int]], client
                 busy -= 1
     phase.elapsed = time.monotonic() - began
     phase.client_cpu = time.process_time() - cpu_began
+    phase.served(fleet)
     selector.close()
 
 
@@ -218,6 +229,7 @@ def heard(selector: selectors.BaseSelector, phase: Phase, timeout: float
         if done is not None:
             status, kept = done
             phase.answered(status, client.began, client.posts)
+            client.answers += 1
             yield client, kept
 
 
