@@ -181,7 +181,10 @@ def _count(instructions: list[_Instruction]) -> Posts:
     primary: list[_Tweet] = []
     append = primary.append
     for instruction in instructions:
-        for entry in instruction.entries or ():
+        entries = instruction.entries or ()
+        if instruction.entry is not None:  # TimelinePinEntry, TimelineReplaceEntry: last
+            entries = [*entries, instruction.entry]
+        for entry in entries:
             content = entry.content
             if content is None:
                 continue
@@ -196,8 +199,6 @@ def _count(instructions: list[_Instruction]) -> Posts:
             elif entry_id.startswith(CONVERSATION_MODULES):
                 for one in content.items or ():
                     _item_tweet(one, primary)
-        if instruction.entry is not None:
-            _entry_tweets(instruction.entry, primary)
         if instruction.moduleItems is not None and str(instruction.moduleEntryId).startswith(
                 CONVERSATION_MODULES):
             for item in instruction.moduleItems:
@@ -222,21 +223,6 @@ def _count(instructions: list[_Instruction]) -> Posts:
             for inner in _nested(post, 0):
                 embedded[inner] = None
     return Posts(tuple(ids), tuple(e for e in embedded if e not in ids), basis="body-count")
-
-
-def _entry_tweets(entry: _Entry, primary: list[_Tweet]) -> None:
-    content = entry.content
-    if content is None:
-        return
-    entry_id = entry.entryId if type(entry.entryId) is str else str(entry.entryId)
-    if entry_id.startswith("tweet-"):
-        item = content.itemContent
-        results = item.tweet_results if item is not None else None
-        if results is not None and results.result is not None:
-            primary.append(results.result)
-    elif entry_id.startswith(CONVERSATION_MODULES):
-        for one in content.items or ():
-            _item_tweet(one, primary)
 
 
 def _item_tweet(item: _Item, primary: list[_Tweet]) -> None:
