@@ -6,18 +6,22 @@ binary searches over the whole log (the window's count and its first access) and
 passes of six readings. Here the same points are visited once, from the last to the first,
 in one loop compiled by numba (decision 0118):
 
-- the points come from four streams merged in descending order: an access leaving
-  (``t + eps``), an access entering (``t - W + eps``), a block's start, and a change of
-  ``V`` one window later (``q - W``); exactly the points of the block search;
+- the points come from three streams merged in descending order: an access leaving
+  (``t + eps``), a block's start, and a change of ``V`` one window later (``q - W``). The
+  block search also visits where an access enters (``t - W + eps``); going down past such
+  a point, the window only loses posts at its end while ``V(s + W)`` stays, so it owes no
+  more, and ``V`` neither changes nor takes a window there (decision 0134). Each piece
+  between two points is priced by its last start, which holds the most posts;
 - the window's count and its first access follow two pointers into the accesses, which
   only move down, so no search is done at all;
 - ``V(s + W)`` is read through a third pointer into the recorded changes of ``V``, of
-  which only one window's worth is ever kept.
+  which only one window's worth is ever kept;
+- the windows are read back from the pieces where a reading takes one in the compiled code
+  too: a dense log has millions of such pieces.
 
-Points, pieces and the places where a reading takes a window are those of the block search,
-so the windows named are the same, not only the totals (a property test holds the two
-equal). Counting distinct post ids does not add up across instants and stays with the block
-search.
+The places where a reading takes a window end where those of the block search end, so the
+windows named are the same, not only the totals (a property test holds the two equal).
+Counting distinct post ids does not add up across instants and stays with the block search.
 """
 
 from __future__ import annotations
@@ -73,17 +77,28 @@ def shares_tariffs(pricers: list[ScaledPricer]) -> bool:
     return all(p.tariffs == pricers[0].tariffs for p in pricers)
 
 
+def owe_more_for_more_posts(pricers: list[ScaledPricer]) -> bool:
+    """Whether no price is negative, so that a window never owes less for holding more
+    posts: the compiled pass skips the points where a window only loses an access at its
+    end, which can then neither change ``V`` nor take a window (decision 0134)."""
+    return all(unit >= 0 for p in pricers for unit in p.units())
+
+
 def search(instants: np.ndarray, posts: np.ndarray, window: int, eps: int,
-           terms: Terms) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Each reading's best total (scaled) and the right ends of the pieces where it takes a
-    window, ascending (``worst_case.worst_case`` reads the windows back from them)."""
+           terms: Terms) -> tuple[np.ndarray, list[list[int]]]:
+    """Each reading's best total (scaled) and the starts of the windows it takes, in time
+    order. A dense log has millions of take pieces: the windows are read back from them in
+    the compiled code, in one pass for all readings (decision 0134)."""
     lowest = int(instants[0]) - window + eps
     blocks = (int(instants[-1]) - lowest) // window + 1
-    totals, rights, readings = _kernels().search(
+    kernels = _kernels()
+    totals, rights, readers = kernels.search(
         instants, posts, np.int64(window), np.int64(eps), np.int64(lowest),
         np.int64(blocks), terms.starts, terms.thresholds, terms.per_posts, terms.units,
         terms.inverses, terms.rates, terms.excess, terms.by_first, np.int64(_CAPACITY))
-    return totals, [rights[readings == r][::-1] for r in range(len(totals))]
+    starts, owners = kernels.read_back(rights, readers, np.int64(len(totals)),
+                                       np.int64(lowest), np.int64(window), np.int64(eps))
+    return totals, [starts[owners == r].tolist() for r in range(len(totals))]
 
 
 def busiest(instants: np.ndarray, posts: np.ndarray, carrying: np.ndarray, window: int

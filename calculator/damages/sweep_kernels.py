@@ -26,8 +26,8 @@ def _quotient(m, per, inverse):  # pragma: no cover (compiled)
 
 
 # The loop's scalars, kept in one array between its runs (see ``search``).
-_LEAVING, _ENTERING, _BLOCK, _RECORDED, _LOOK, _SHIFTED, _ABOVE, _ABOVE_BEGINS, _LOW, \
-    _HIGH, _COUNT, _TARIFF = range(12)
+_LEAVING, _BLOCK, _RECORDED, _LOOK, _SHIFTED, _ABOVE, _ABOVE_BEGINS, _LOW, _HIGH, \
+    _COUNT, _TARIFF = range(11)
 
 
 @njit(cache=True, nogil=True)
@@ -38,11 +38,11 @@ def search(instants, posts, window, eps, lowest, blocks, starts, thresholds, per
     n = len(instants)
     readings = len(rates)
     limit = lowest + blocks * window  # the end of the last block: V is 0 from here on
-    state = np.zeros(12, np.int64)
-    leaving = n - 1  # the four streams of points, each read from its top down
+    state = np.zeros(11, np.int64)
+    leaving = n - 1  # the three streams of points, each read from its top down
     while leaving >= 0 and instants[leaving] + eps >= limit:
         leaving -= 1
-    state[_LEAVING], state[_ENTERING], state[_BLOCK] = leaving, n - 1, blocks - 1
+    state[_LEAVING], state[_BLOCK] = leaving, blocks - 1
     state[_ABOVE], state[_ABOVE_BEGINS] = limit, 1
     state[_LOW], state[_HIGH], state[_TARIFF] = n, n, len(starts) - 1
     above_values = np.zeros(readings, np.int64)
@@ -88,7 +88,7 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, pos
     ``steps`` or ``takes`` must grow first."""
     n = len(instants)
     readings = len(rates)
-    leaving, entering, block = state[_LEAVING], state[_ENTERING], state[_BLOCK]
+    leaving, block = state[_LEAVING], state[_BLOCK]
     recorded, look, shifted = state[_RECORDED], state[_LOOK], state[_SHIFTED]
     above, above_begins = state[_ABOVE], state[_ABOVE_BEGINS] != 0
     low, high, count, tariff = state[_LOW], state[_HIGH], state[_COUNT], state[_TARIFF]
@@ -103,8 +103,6 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, pos
         s = _NONE
         if leaving >= 0:
             s = max(s, instants[leaving] + eps)
-        if entering >= 0:
-            s = max(s, instants[entering] - window + eps)
         if block >= 0:
             s = max(s, lowest + block * window)
         while shifted < recorded and steps[shifted] - window >= above:
@@ -116,15 +114,14 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, pos
         begins = block >= 0 and s == lowest + block * window
         while leaving >= 0 and instants[leaving] + eps >= s:
             leaving -= 1
-        while entering >= 0 and instants[entering] - window + eps >= s:
-            entering -= 1
         if begins:
             block -= 1
-        # The window [s, s + W): its posts and its first access.
-        while low > 0 and instants[low - 1] >= s:
+        # The piece [s, above) is priced by its last start: its posts and first access.
+        top = above - eps
+        while low > 0 and instants[low - 1] >= top:
             low -= 1
             count += posts[low]
-        end = s + window
+        end = top + window
         while high > 0 and instants[high - 1] >= end:
             high -= 1
             count -= posts[high]
@@ -175,12 +172,38 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, pos
         above = s
         above_begins = begins
         above_values[:] = current
-    state[_LEAVING], state[_ENTERING], state[_BLOCK] = leaving, entering, block
+    state[_LEAVING], state[_BLOCK] = leaving, block
     state[_RECORDED], state[_LOOK], state[_SHIFTED] = recorded, look, shifted
     state[_ABOVE], state[_ABOVE_BEGINS] = above, above_begins
     state[_LOW], state[_HIGH], state[_COUNT], state[_TARIFF] = low, high, count, tariff
     taken[0] = count_taken
     return full
+
+
+@njit(cache=True, nogil=True)
+def read_back(rights, readers, readings, lowest, window, eps):  # pragma: no cover (compiled)
+    """The windows each reading takes, from the right ends of its take pieces as ``search``
+    found them (descending): walked once from the lowest up, each reading's next window is
+    placed as late as the first piece reaching past its last window allows. Returns the
+    windows' starts (ascending per reading) and each one's reading."""
+    chosen = 0
+    position = np.full(readings, lowest, np.int64)
+    for i in range(len(rights) - 1, -1, -1):  # counted first, so the answer is exact-size
+        r = readers[i]
+        if rights[i] > position[r]:
+            position[r] = rights[i] - eps + window
+            chosen += 1
+    starts = np.empty(chosen, np.int64)
+    owners = np.empty(chosen, np.int8)
+    position[:] = lowest
+    k = 0
+    for i in range(len(rights) - 1, -1, -1):
+        r = readers[i]
+        if rights[i] > position[r]:
+            starts[k], owners[k] = rights[i] - eps, r
+            position[r] = starts[k] + window
+            k += 1
+    return starts, owners
 
 
 @njit(cache=True, nogil=True)

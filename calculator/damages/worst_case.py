@@ -82,10 +82,10 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
     """
     if len(instants) == 0 or not pricers:
         return [WorstCase(0, []) for _ in pricers]
-    lowest = int(instants[0]) - window + eps
     if compiled_serves(compiled, instants, counter) \
             and all(isinstance(p, ScaledPricer) for p in pricers) \
-            and sweep.shares_tariffs(list(pricers)):
+            and sweep.shares_tariffs(list(pricers)) \
+            and sweep.owe_more_for_more_posts(list(pricers)):
         scaled = [p for p in pricers if isinstance(p, ScaledPricer)]
         groups = _rate_classes(scaled)
         if split is None:
@@ -93,16 +93,16 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
         if not split:
             groups = [list(range(len(scaled)))]
 
-        def search(group: list[int]) -> tuple[np.ndarray, list[np.ndarray]]:
+        def search(group: list[int]) -> tuple[np.ndarray, list[list[int]]]:
             terms = sweep.Terms.of([scaled[k] for k in group], by_first_access)
             return sweep.search(instants, counter.posts, window, eps, terms)
 
         with ThreadPoolExecutor(len(groups)) if len(groups) > 1 else nullcontext() as pool:
             found = list(pool.map(search, groups) if pool is not None else map(search, groups))
         results: list[WorstCase] = [WorstCase(0, [])] * len(scaled)
-        for group, (totals, takes) in zip(groups, found, strict=True):
-            for k, total, rights in zip(group, totals, takes, strict=True):
-                results[k] = WorstCase(int(total), _read_back(rights, lowest, window, eps))
+        for group, (totals, chosen) in zip(groups, found, strict=True):
+            for k, total, starts in zip(group, totals, chosen, strict=True):
+                results[k] = WorstCase(int(total), starts)
         return results
     threads = min(len(pricers), max(threads, 1))
     with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
