@@ -13,12 +13,15 @@ to price) and writes it as:
                                                          Arrow file itself
   - CSV with url, status and post_id columns          vs pyarrow.csv.read_csv
   - CSV at millisecond and at microsecond resolution  vs pyarrow.csv.read_csv
-Each is timed in a fresh child process on a warm file cache, only the call (imports done,
-rules loaded, as in the running service), best of --runs (of --fine-runs, 3 by default,
-for the ms and µs logs, whose baseline swings most), the baseline and ours in turns; peak
-memory is the child's VmHWM, the highest of our runs; CPU is the child's CPU time in the
-call over all its threads (of the fastest run), which a shared machine distorts far less
-than the wall time.
+Each is timed in a fresh child process on a warm file cache, only the call (each side's
+imports done, rules loaded), best of --runs (of --fine-runs, 3 by default, for the ms and
+µs logs, whose baseline swings most), the baseline and ours in turns; peak memory is the
+child's VmHWM, the highest of our runs; CPU is the child's CPU time in the call over all
+its threads (of the fastest run), which a shared machine distorts far less than the wall
+time. The first call of a fresh process is the one judged: ours then also loads numba and
+its cached machine code (its search is compiled), which the baseline has no need of. For
+the ms and µs logs both sides' second call in one process is printed beside it: what a
+running service that has priced a large log before pays.
 The assessment is the full one: read, hash, fold, distinct post ids where the log has
 them, all 18 readings.
 
@@ -53,36 +56,34 @@ CHILD = r"""
 import json, sys, time
 path, what = sys.argv[1], sys.argv[2]
 columns = ["timestamp", "posts"] + (["post_id"] if "ids" in sys.argv[3:] else [])
-extra = {}
 if what == "read_json":
     import pyarrow.json
-    began, cpu_began = time.perf_counter(), time.process_time()
-    rows = pyarrow.json.read_json(path).num_rows
+    call = lambda: ({"rows": pyarrow.json.read_json(path).num_rows})
 elif what == "read_csv":
     import pyarrow.csv
-    began, cpu_began = time.perf_counter(), time.process_time()
-    rows = pyarrow.csv.read_csv(path).num_rows
+    call = lambda: ({"rows": pyarrow.csv.read_csv(path).num_rows})
 elif what == "read_parquet":
     import pyarrow.parquet
-    began, cpu_began = time.perf_counter(), time.process_time()
-    rows = pyarrow.parquet.read_table(path, columns=columns).num_rows
+    call = lambda: ({"rows": pyarrow.parquet.read_table(path, columns=columns).num_rows})
 elif what == "read_feather":
     import pyarrow.feather
-    began, cpu_began = time.perf_counter(), time.process_time()
-    rows = pyarrow.feather.read_table(path, columns=columns).num_rows
+    call = lambda: ({"rows": pyarrow.feather.read_table(path, columns=columns).num_rows})
 else:
     from calculator.damages.assessment import assess, default_lookup
     rules = default_lookup()
-    began, cpu_began = time.perf_counter(), time.process_time()
-    result = assess(path, rules=rules)
-    rows = result.input.rows
-    extra = {"headline": str(result.headline.amount), "high": str(result.high),
-             "distinct_posts": result.counts.get("distinct_posts")}
+    def call():
+        result = assess(path, rules=rules)
+        return {"rows": result.input.rows, "headline": str(result.headline.amount),
+                "high": str(result.high), "distinct_posts": result.counts.get("distinct_posts")}
+if "warm" in sys.argv[3:]:
+    call()  # a running process: what the first call loads or warms up is paid already
+began, cpu_began = time.perf_counter(), time.process_time()
+answer = call()
 seconds = time.perf_counter() - began
 cpu = time.process_time() - cpu_began
 with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
-print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "peak_bytes": peak, **extra}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_bytes": peak, **answer}))
 """
 
 
@@ -170,10 +171,11 @@ def line(name: str, run: dict) -> str:
 
 def compare(title: str, path: Path, baseline: str, goal: float, runs: int, *flags: str,
             baseline_path: Path | None = None,
-            also: tuple[tuple[str, Path], ...] = ()) -> dict:
+            also: tuple[tuple[str, Path], ...] = (), warm: bool = False) -> dict:
     """Ours on ``path`` against the baseline on ``baseline_path`` (the same records in a
     form the baseline reads, where it cannot read ours), else on the same file; ``also``:
-    further baselines (what, file) timed in the same turns, each with its own ratio."""
+    further baselines (what, file) timed in the same turns, each with its own ratio;
+    ``warm``: also both sides' second call in one process, printed beside the first."""
     baselines = ((baseline, baseline_path or path), *also)
     for warm_path in {path, *(where for _, where in baselines)}:
         with warm_path.open("rb") as warm:  # both sides read from the page cache
@@ -201,6 +203,21 @@ def compare(title: str, path: Path, baseline: str, goal: float, runs: int, *flag
         print(f"  ratio to {what} {ratio:.2f} (goal <= {goal:.1f}: {verdict})")
     print(f"  headline {ours['headline']}, high {ours['high']}, "
           f"distinct posts {ours['distinct_posts']}")
+    if warm:
+        # The first call of a fresh process pays what ours loads on first use (numba and
+        # its cached machine code, about a third of a second of CPU); a running service
+        # pays it once. Shown beside, in turns as well; the goal is judged on the first.
+        base_warm = ours_warm = None
+        for _ in range(runs):
+            base_warm = best_of(base_warm, measure(baselines[0][1], baseline, 1, *flags,
+                                                   "warm"))
+            ours_warm = best_of(ours_warm, measure(path, "assess", 1, "warm"))
+        print("  the second call in one process (what a running service pays):")
+        print(line(f"pyarrow {baseline}, second call", base_warm))
+        print(line("calculator.assess, second call", ours_warm))
+        print(f"  ratio {ours_warm['seconds'] / base_warm['seconds']:.2f} "
+              f"(CPU {ours_warm['cpu'] / base_warm['cpu']:.2f}; the goal is judged on the "
+              "first calls above)")
     return {"title": title, "baseline": bases[0], "assess": ours, "ratio": ratios[0]}
 
 
@@ -260,7 +277,7 @@ def main() -> None:
             fine = path(f"log-{args.rows}-{unit}.csv", lambda p, u=unit: write_csv(p, args.rows,
                                                                                    u))
             result = compare(f"CSV at {word} resolution", fine, "read_csv", 3.0,
-                             max(args.runs, args.fine_runs))
+                             max(args.runs, args.fine_runs), warm=True)
             peak = result["assess"]["peak_bytes"] / 2**30
             print(f"  peak memory {peak:.2f} GiB (goal < 1 GB: "
                   f"{'met' if peak * 2**30 < 1e9 else 'NOT met'})")
