@@ -190,7 +190,9 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
             details={**(_details(read) or {}), "files": [f.as_json() for f in many.files]}
             if many_files else _details(read))
     else:
-        if _input_size(source) >= LOAD_COMPILED_FROM_BYTES:
+        # Distinct posts are counted by their coverage, never by the compiled search: its
+        # loading (about 185 MiB resident, numba's) would be held for nothing.
+        if count != "distinct" and _input_size(source) >= LOAD_COMPILED_FROM_BYTES:
             sweep.load_meanwhile()
         with open_source(source, name, max_bytes) as log:
             read = read_log(log, format, choices, hosts, format_hint)
@@ -201,7 +203,7 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
                                    read.ignored_columns), time_kind=read.time_kind,
                                details=_details(read))
     excluded = Exclusions(dict(read.excluded_rows), dict(read.excluded_posts))
-    release_after_read(input_info.bytes)
+    release_after_read(input_info.bytes, input_info.rows)
     return evaluate(read.volume, lookup, options, input_info, excluded, read.notes,
                     counts=read.counts, warnings=tuple(read.warnings))
 

@@ -18,10 +18,15 @@ from typing import IO
 
 import numpy as np
 
+from calculator.heap import release
 from calculator.ingest.volume import Volume, count_unique, sorted_unique
 
 SPILL_AT = 4_000_000  # occurrences held in memory (16 bytes each) before they go to disk
 BUCKETS = 64
+# Once on disk, occurrences are written as they come, this many at a time at most: a
+# write's temporaries (about 50 bytes an occurrence) stay a few tens of MiB however long
+# the log, where splitting the 4 M held at once took 250 MiB.
+SPILL_CHUNK = 1 << 20
 
 # A 64-bit odd constant (the golden ratio's): multiplying by it spreads consecutive post
 # numbers over the buckets.
@@ -30,17 +35,28 @@ _SPREAD = np.uint64(0x9E3779B97F4A7C15)
 
 def bucket_of_numbers(numbers: np.ndarray, buckets: int) -> np.ndarray:
     """A bucket per post number, the same in every process (and on every Dask worker)."""
-    spread = numbers.astype(np.uint64) * _SPREAD
-    return ((spread >> np.uint64(32)) % np.uint64(buckets)).astype(np.int64)
+    return _buckets(numbers, buckets).astype(np.int64)
+
+
+def _buckets(numbers: np.ndarray, buckets: int) -> np.ndarray:
+    """``bucket_of_numbers`` in the narrowest integers that hold it, worked out in place
+    in one copy of the numbers (a spill's temporaries are most of a read's peak)."""
+    spread = numbers.astype(np.uint64)
+    spread *= _SPREAD  # wraps modulo 2**64, as intended
+    spread >>= np.uint64(32)
+    spread %= np.uint64(buckets)
+    return spread.astype(np.uint8 if buckets <= 256 else np.uint16)
 
 
 class PostOccurrences:
     """(instant, post number) occurrences of a log, in any order and with repeats."""
 
-    def __init__(self, spill_at: int | None = None, buckets: int | None = None) -> None:
+    def __init__(self, spill_at: int | None = None, buckets: int | None = None,
+                 chunk: int | None = None) -> None:
         self._held: list[tuple[np.ndarray, np.ndarray]] = []
         self._count = 0
         self._spill_at = spill_at or SPILL_AT
+        self._chunk = chunk or SPILL_CHUNK
         self._buckets = buckets or BUCKETS
         self._files: list[IO[bytes]] = []
         # Every instant spilled, ascending: the grid the buckets' per-instant counts are
@@ -55,7 +71,7 @@ class PostOccurrences:
             return
         self._held.append((instants, numbers))
         self._count += len(instants)
-        if self._count >= self._spill_at:
+        if self._count >= (self._chunk if self._files else self._spill_at):
             self._spill()
 
     def _take(self) -> tuple[np.ndarray, np.ndarray]:
@@ -66,24 +82,46 @@ class PostOccurrences:
         return instants, numbers
 
     def _spill(self) -> None:
-        instants, numbers = self._take()
-        self._instants = sorted_unique(np.concatenate((self._instants,
-                                                       sorted_unique(instants))), runs=True)
+        """Every held occurrence to its bucket's file, a chunk at a time, each piece let go
+        as soon as it is written (the held ones are never joined into one array)."""
+        held, self._held, self._count = self._held, [], 0
         if not self._files:
             # Open until the volume is built, or until these occurrences are let go (a count
             # other than distinct asks only how many posts): written chunk after chunk.
             self._files = [tempfile.TemporaryFile()  # noqa: SIM115
                            for _ in range(self._buckets)]
             self._closer = weakref.finalize(self, _close_all, self._files)
+        held.reverse()  # taken from the end: each piece is let go once written
+        while held:
+            chunk = [held.pop()]
+            size = len(chunk[0][0])
+            while held and size + len(held[-1][0]) <= self._chunk:
+                chunk.append(held.pop())
+                size += len(chunk[-1][0])
+            if len(chunk) == 1:
+                instants, numbers = chunk[0]
+            else:
+                instants = np.concatenate([c[0] for c in chunk])
+                numbers = np.concatenate([c[1] for c in chunk])
+            chunk.clear()
+            self._write(instants, numbers)
+            del instants, numbers
+
+    def _write(self, instants: np.ndarray, numbers: np.ndarray) -> None:
+        self._instants = sorted_unique(np.concatenate((self._instants,
+                                                       sorted_unique(instants))), runs=True)
+        which = _buckets(numbers, self._buckets)
         # Small keys sort by radix in linear time.
-        which = bucket_of_numbers(numbers, self._buckets).astype(np.uint16)
         order = np.argsort(which, kind="stable")
-        bounds = np.searchsorted(which[order], np.arange(self._buckets + 1, dtype=np.uint16))
+        bounds = np.zeros(self._buckets + 1, dtype=np.int64)
+        np.cumsum(np.bincount(which, minlength=self._buckets), out=bounds[1:])
+        del which
         pairs = np.empty((len(order), 2), dtype=np.int64)
-        pairs[:, 0] = instants[order]
-        pairs[:, 1] = numbers[order]
+        np.take(instants, order, out=pairs[:, 0])
+        np.take(numbers, order, out=pairs[:, 1])
+        del order
         for bucket, file in enumerate(self._files):
-            file.write(pairs[bounds[bucket]:bounds[bucket + 1]].tobytes())
+            file.write(pairs[bounds[bucket]:bounds[bucket + 1]].data)
 
     def _close(self) -> None:
         self._closer()
@@ -125,26 +163,53 @@ class PostOccurrences:
             self._spill()
         grid = self._instants
         posts = np.zeros(len(grid), dtype=np.int64)
-        covered: list[np.ndarray] = []
-        numbers: list[np.ndarray] = []
+        # Each bucket's coverage kept as positions on the grid (32-bit while they fit) and
+        # numbers, and how many entries of the joined coverage fall on each instant.
+        narrow = np.int32 if len(grid) < 2**31 else np.int64
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
+        per_instant = np.zeros(len(grid), dtype=np.int64)
         past = 0  # posts of the buckets before: each bucket's numbers are moved past them
         for file in self._files:
             part = Volume.of_occurrences(*self._read(file))
-            posts[np.searchsorted(grid, part.instants)] += part.posts  # each instant once
+            at = np.searchsorted(grid, part.instants)
+            posts[at] += part.posts  # each instant once
             instants, ids = part.occurrences  # type: ignore[misc]
-            covered.append(instants)
-            numbers.append(ids + past)  # numbered 0, 1, 2... within the bucket
+            del part
+            on_grid = np.searchsorted(grid, instants).astype(narrow)
+            per_instant += np.bincount(on_grid, minlength=len(grid))
+            parts.append((on_grid, ids + past))  # numbered 0, 1, 2... within the bucket
             past += int(ids.max()) + 1 if len(ids) else 0
         self._close()
         seen = posts > 0
-        # Joined into one coverage in time order, each list let go as soon as it is joined.
-        instants = np.concatenate(covered)
-        covered.clear()
-        order = np.argsort(instants, kind="stable")
-        instants = instants[order]
-        ids = np.concatenate(numbers)
-        numbers.clear()
-        return Volume.of_coverage(grid[seen], posts[seen], instants, ids[order])
+        ids = _joined_in_time_order(parts, per_instant)
+        instants = np.repeat(grid, per_instant)
+        del per_instant
+        release()  # the buckets' reads and sorts are freed: what is priced next comes alone
+        return Volume.of_coverage(grid[seen], posts[seen], instants, ids)
+
+
+def _joined_in_time_order(parts: list[tuple[np.ndarray, np.ndarray]],
+                          per_instant: np.ndarray) -> np.ndarray:
+    """The post numbers of the buckets' coverages (each in time order, as grid positions)
+    joined in time order, a bucket's before the next's at one instant (as a stable sort of
+    them joined would put them): each entry is written straight to its place, and each
+    bucket let go once written, so the join holds the coverage about once, not the four
+    times that joining, sorting and reordering it took."""
+    ids = np.empty(int(per_instant.sum()), dtype=np.int64)
+    filled = np.zeros(len(per_instant), dtype=np.int64)  # next free place at each instant
+    np.cumsum(per_instant[:-1], out=filled[1:])
+    parts.reverse()
+    while parts:
+        on_grid, numbers = parts.pop()
+        if len(on_grid) == 0:
+            continue
+        # The rank of each entry among the bucket's at its instant (runs: ascending grid).
+        starts = np.flatnonzero(np.concatenate(([True], on_grid[1:] != on_grid[:-1])))
+        lengths = np.diff(np.append(starts, len(on_grid)))
+        rank = np.arange(len(on_grid)) - np.repeat(starts, lengths)
+        ids[filled[on_grid] + rank] = numbers
+        filled[on_grid[starts]] += lengths
+    return ids
 
 
 def _close_all(files: list[IO[bytes]]) -> None:

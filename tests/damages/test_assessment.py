@@ -218,3 +218,8 @@ def test_the_size_of_a_log_as_given_decides_whether_the_compiled_search_loads_ea
     assert started == []
     assert amounts(assess(path)) == amounts(assess(large))
     assert started == [True, True]
+    # Distinct posts never use the compiled search: it is not loaded for them.
+    with_ids = tmp_path / "ids.csv"
+    with_ids.write_text("timestamp,post_id\n" + "2025-03-01T00:00:00Z,7\n" * 3)
+    assess(with_ids, count="distinct")
+    assert started == [True, True]

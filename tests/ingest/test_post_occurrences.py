@@ -29,10 +29,14 @@ def pairs_of(volume: Volume) -> list[tuple[int, ...]]:
 @settings(max_examples=200, deadline=None)
 @given(chunks=st.lists(st.lists(st.tuples(st.integers(0, 10_000), st.integers(-5, 40)),
                                 max_size=30), max_size=8),
-       spill_at=st.integers(1, 40), buckets=st.integers(1, 5))
-def test_spilled_occurrences_give_the_volume_of_every_occurrence(chunks, spill_at, buckets):
-    held = PostOccurrences(spill_at, buckets)
-    counted = PostOccurrences(spill_at, buckets)
+       spill_at=st.integers(1, 40), buckets=st.integers(1, 5),
+       written=st.integers(1, 50))
+def test_spilled_occurrences_give_the_volume_of_every_occurrence(chunks, spill_at, buckets,
+                                                                 written):
+    """Whatever the memory bound, the buckets and how many occurrences are written at once
+    once on disk (pieces joined or written alone)."""
+    held = PostOccurrences(spill_at, buckets, written)
+    counted = PostOccurrences(spill_at, buckets, written)
     for chunk in chunks:
         for store in (held, counted):
             store.add(np.array([t * NS for t, _ in chunk], dtype=np.int64),
