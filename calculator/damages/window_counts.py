@@ -138,16 +138,29 @@ class DistinctCounter:
         self.instants, self.ids, by_id = by_post(instants, ids)
         self.window = window
         self.slot = slot
-        ids_by_id = self.ids[by_id]
-        same = ids_by_id[1:] == ids_by_id[:-1]
-        self.total = len(ids_by_id) - int(np.count_nonzero(same))
-        instants_by_id = self.instants[by_id]
-        earlier = instants_by_id[:-1][same]
-        later = instants_by_id[1:][same]
-        self.pair_earlier, self.pair_later = earlier, later
-        close = later - earlier < window
-        self.opens = np.sort(later[close] - window)  # s > opens ...
-        self.closes = np.sort(earlier[close])  # ... and s <= closes
+        # Listed by id, then time: consecutive entries of one id are its pairs. Only the
+        # pairs closer than a window are kept (sorted apart); all of them are found again
+        # should a window of another length be asked for (``_pairs``).
+        listed = self.ids[by_id]
+        close = listed[1:] == listed[:-1]
+        np.take(self.instants, by_id, out=listed)
+        del by_id
+        self.total = len(listed) - int(np.count_nonzero(close))
+        gap = np.diff(listed)
+        close &= gap < window
+        del gap
+        self.opens = listed[1:][close]
+        self.opens -= window
+        self.opens.sort()  # s > opens ...
+        self.closes = listed[:-1][close]
+        del listed, close
+        self.closes.sort()  # ... and s <= closes
+
+    @cached_property
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every pair of consecutive occurrences of one id (earlier, later instants)."""
+        return _consecutive_pairs(self.instants, self.ids,
+                                  np.argsort(self.ids, kind="stable"))
 
     def occurrences(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         return locate(self.instants, ends) - locate(self.instants, starts)
@@ -165,11 +178,23 @@ class DistinctCounter:
             after = np.searchsorted(self.instants, bounds)
             inside = (after > 0) & (after < len(self.instants))
             check_cuts(self.instants, after[inside] - 1, self.slot)
+        if len(other):
+            pair_earlier, pair_later = self._pairs
         for index in other:  # other lengths (a 23- or 25-hour day): directly
             start, end = starts[index], ends[index]
-            result[index] -= int(np.count_nonzero((self.pair_earlier >= start)
-                                                  & (self.pair_later < end)))
+            result[index] -= int(np.count_nonzero((pair_earlier >= start)
+                                                  & (pair_later < end)))
         return result
+
+
+def _consecutive_pairs(instants: np.ndarray, ids: np.ndarray, by_id: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """The (earlier, later) instants of each two consecutive occurrences of one id, given
+    the order (``by_id``) that lists occurrences by id, then time."""
+    listed = ids[by_id]
+    same = listed[1:] == listed[:-1]
+    np.take(instants, by_id, out=listed)
+    return listed[:-1][same], listed[1:][same]
 
 
 def counter_for(instants: np.ndarray, posts: np.ndarray, eps: int, window: int,

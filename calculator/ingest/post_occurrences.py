@@ -182,9 +182,11 @@ class PostOccurrences:
         self._close()
         seen = posts > 0
         ids = _joined_in_time_order(parts, per_instant)
+        # The buckets' reads, sorts and parts (small blocks, kept by the C library's heap
+        # once freed) are handed back before the instants are spread out.
+        release()
         instants = np.repeat(grid, per_instant)
         del per_instant
-        release()  # the buckets' reads and sorts are freed: what is priced next comes alone
         return Volume.of_coverage(grid[seen], posts[seen], instants, ids)
 
 

@@ -237,11 +237,16 @@ def by_post(instants: np.ndarray, ids: np.ndarray
         instants, ids = instants[order], ids[order]
     by_id = np.argsort(ids, kind="stable")
     if len(by_id) > 1:
-        first, second = by_id[:-1], by_id[1:]
-        repeated = (ids[second] == ids[first]) & (instants[second] == instants[first])
+        # Neighbours in that order compared one array at a time (four gathered copies of
+        # every occurrence were most of a distinct count's peak).
+        listed = ids[by_id]
+        repeated = listed[1:] == listed[:-1]
+        np.take(instants, by_id, out=listed)
+        repeated &= listed[1:] == listed[:-1]
+        del listed
         if repeated.any():
             keep = np.ones(len(ids), dtype=bool)
-            keep[second[repeated]] = False
+            keep[by_id[1:][repeated]] = False
             kept_by_id = by_id[np.concatenate(([True], ~repeated))]
             # Positions among the kept occurrences (time order) of the kept, by post.
             position = np.cumsum(keep) - 1
