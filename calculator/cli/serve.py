@@ -7,7 +7,6 @@ import gc
 import ipaddress
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -63,14 +62,6 @@ def granian_command(host: str, port: int, workers: int, threads: int) -> list[st
             "calculator.app:create_app"]
 
 
-def start_job_workers(count: int) -> None:
-    """Job workers for a server that has no hooks to run them (granian): each stops by
-    itself once this process (which becomes the server) is gone."""
-    for _ in range(count):
-        subprocess.Popen([sys.executable, "-m", "calculator", "worker",
-                          "--exit-with", str(os.getpid())])
-
-
 def gunicorn_command(host: str, port: int, workers: int, timeout: int,
                      control_socket: str | None, job_workers: int = 0,
                      threads: int = 1) -> list[str]:
@@ -122,14 +113,20 @@ def become_gunicorn(command: list[str]) -> NoReturn:
     sys.exit(0)  # the arbiter exits itself; this is never reached on a normal stop
 
 
-def become_granian(command: list[str]) -> NoReturn:
+def become_granian(command: list[str], job_workers: int) -> NoReturn:
     """Run ``command`` (``python -m granian ARGS``) as this process, as ``become_gunicorn``
-    does gunicorn: granian forks its workers too, which then only build the app."""
+    does gunicorn: granian forks its workers too, which then only build the app. granian
+    has no hooks to run job workers: they are forked first, with the app imported (decision
+    0109), and each stops by itself once this process (the server) is gone."""
     import granian
     from granian.cli import cli
 
+    from calculator.jobs.worker_processes import start_job_worker
+
     args = _module_main(command, "granian")
     _import_the_app_for_the_workers()
+    for _ in range(job_workers):
+        start_job_worker(os.getpid())
     sys.argv = [str(Path(granian.__file__).with_name("__main__.py")), *args]
     # granian's own entry point, with its own environment prefix (GRANIAN_*); it exits.
     cli.main(args=args, prog_name="granian", auto_envvar_prefix="GRANIAN")
@@ -195,8 +192,7 @@ def serve(session: Session, host: str, port: int, workers: int, threads: int,
                f"{describe_url(url)}; serving on http://{host}:{port}; {job_workers} job "
                f"worker{'' if job_workers == 1 else 's'}", err=True)
     if server_name == "granian":
-        start_job_workers(job_workers)
-        become_granian(granian_command(host, port, workers, threads))
+        become_granian(granian_command(host, port, workers, threads), job_workers)
     os.environ["CALCULATOR_JOB_WORKERS"] = str(job_workers)
     become_gunicorn(gunicorn_command(host, port, workers, timeout, control_socket,
                                      job_workers, threads))

@@ -2,18 +2,20 @@
 
 gunicorn loads this module as its configuration (``--config python:calculator.jobs.
 embedded``): once the server listens, it starts ``CALCULATOR_JOB_WORKERS`` worker processes
-(``python -m calculator worker``) and starts again any that stops; when the server stops,
-so do they (a job in hand goes back to the queue). A worker also stops by itself if the
-server is gone (killed), so none is left behind.
+(``calculator worker``, forked from the master while it has no other thread: decision 0109)
+and starts again any that stops; when the server stops, so do they (a job in hand goes back
+to the queue). A worker also stops by itself if the server is gone (killed), so none is
+left behind.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 from typing import Any
+
+from calculator.jobs.worker_processes import JobWorker, start_job_worker
 
 WORKERS_ENV = "CALCULATOR_JOB_WORKERS"
 _RESTART_AFTER = 1.0  # seconds between looks at the workers
@@ -21,15 +23,16 @@ _STOP_WAIT = 15.0  # seconds a worker has to give its job back before it is kill
 
 
 class _Supervisor:
-    def __init__(self, count: int, log: Any) -> None:
-        self.count, self.log = count, log
-        self.processes: list[subprocess.Popen[bytes]] = []
+    def __init__(self, count: int, log: Any, listeners: list[Any]) -> None:
+        self.count, self.log, self.listeners = count, log, listeners
+        self.processes: list[JobWorker] = []
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._watch, name="job-workers", daemon=True)
 
-    def _start_one(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([sys.executable, "-m", "calculator", "worker",
-                                    "--exit-with", str(os.getpid())])
+    def _start_one(self) -> JobWorker:
+        # The first ones fork from the master, whose only thread this is until the watch
+        # starts; a worker started again later is a new interpreter.
+        process = start_job_worker(os.getpid(), self.listeners)
         self.log.info("Started job worker %s", process.pid)
         return process
 
@@ -68,7 +71,7 @@ def when_ready(server: Any) -> None:
     global _supervisor
     count = int(os.environ.get(WORKERS_ENV) or 0)
     if count > 0 and _supervisor is None:
-        _supervisor = _Supervisor(count, server.log)
+        _supervisor = _Supervisor(count, server.log, list(server.LISTENERS))
         _supervisor.start()
 
 

@@ -1,9 +1,13 @@
 """`calculator serve` runs a job worker beside its web workers: a big upload sent to the real
-server completes as a job, and the job worker stops with the server."""
+server completes as a job, a job worker that dies is started again, and the job workers stop
+with the server."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import time
 from pathlib import Path
 
@@ -11,17 +15,17 @@ LOG = b"timestamp,posts\n2025-03-01T18:00:00Z,600000\n2025-03-02T06:00:00Z,60000
 
 
 def job_workers_of(server_pid: int) -> list[int]:
-    """Processes running `calculator worker` for the server with this process id."""
+    """Processes running `calculator worker` for the server with this process id: as `ps`
+    shows them (a forked worker's title, or a started one's arguments)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if b"worker" in argv and b"--exit-with" in argv and \
-                argv[argv.index(b"--exit-with") + 1] == str(server_pid).encode():
+        if re.search(rb"\bworker --exit-with %d\b" % server_pid, command):
             found.append(int(entry.name))
     return found
 
@@ -47,6 +51,14 @@ def test_a_job_sent_to_the_server_is_assessed_by_its_own_worker(start_server, tm
         assert assessment["reference"] == "T-1"
         workers = job_workers_of(server.process.pid)
         assert len(workers) == 1
+        # A job worker that dies is started again while the server runs.
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+                again := [p for p in job_workers_of(server.process.pid) if p not in workers]):
+            time.sleep(0.2)
+        assert len(again) == 1
+        workers += again
     # The server stopped: its job worker with it.
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() and
