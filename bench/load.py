@@ -221,10 +221,25 @@ def service_env(tmp: Path, url: str | None) -> dict[str, str]:
     return env
 
 
+def service_url(env: dict[str, str]) -> str:
+    """The database URL the service of ``env`` opens (its instance folder's SQLite file
+    unless the environment names one)."""
+    from calculator.storage import database_url
+
+    return database_url(None, env["CALCULATOR_INSTANCE_PATH"], environ=env)
+
+
 def create_key(env: dict[str, str], name: str) -> str:
-    """A new API key of ``name`` for the service of ``env``."""
-    return subprocess.run([str(BIN / "calculator"), "keys", "create", name], env=env,
-                          check=True, capture_output=True, text=True).stdout.strip()
+    """A new API key of ``name`` for the service of ``env``, made as `calculator keys
+    create` makes it (the database is migrated first), in this process: a new interpreter
+    would import the calculator again before the service starts."""
+    from calculator.storage import Store
+
+    store = Store.open(service_url(env))
+    try:
+        return store.keys.create(name)[1]
+    finally:
+        store.dispose()
 
 
 @contextmanager

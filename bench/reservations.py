@@ -57,6 +57,7 @@ from load import (  # the benches' one harness
     percentile,
     service,
     service_env,
+    service_url,
 )
 
 
@@ -119,7 +120,7 @@ def measured(phase: Phase, service_group: int, server: int | None, run: Any) -> 
         phase.database_cpu = cpu_seconds(database | processes(parent=server)) - began[1]
 
 
-def give_history(url: str | None, tmp: Path, budget: str, seconds: int) -> int:
+def give_history(env: dict[str, str], budget: str, seconds: int) -> int:
     """Record ``seconds`` seconds of usage before now in the budget, as the service records
     it (a row per second, the budget's running total from its first second); the second
     after the last."""
@@ -127,14 +128,12 @@ def give_history(url: str | None, tmp: Path, budget: str, seconds: int) -> int:
 
     from sqlalchemy import func, select, update
 
-    from calculator.app import create_app
+    from calculator.storage import Store
     from calculator.storage.budget_schema import budget_usage, budgets
 
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp / "instance"),
-                      "MIGRATE_ON_START": False})
-    engine = app.extensions["calculator.store"].engine
+    store = Store.open(service_url(env), migrate=False)
     rng, now = random.Random(15), int(time.time())
-    with engine.begin() as connection:
+    with store.engine.begin() as connection:
         budget_id = connection.execute(select(budgets.c.id).where(
             budgets.c.name == budget)).scalar_one()
         rows = [{"budget_id": budget_id, "second": s, "posts": rng.randint(1, 9)}
@@ -144,25 +143,24 @@ def give_history(url: str | None, tmp: Path, budget: str, seconds: int) -> int:
             budget_usage.c.budget_id == budget_id)).scalar_one()
         connection.execute(update(budgets).where(budgets.c.id == budget_id).values(
             total_from=0, window_total=total, last_second=now - 1))
-    app.extensions["calculator.store"].dispose()
+    store.dispose()
     return now
 
 
-def recorded_since(url: str | None, tmp: Path, budget: str, second: int) -> int:
+def recorded_since(env: dict[str, str], budget: str, second: int) -> int:
     """The posts the budget recorded from ``second`` on."""
     from sqlalchemy import func, select
 
-    from calculator.app import create_app
+    from calculator.storage import Store
     from calculator.storage.budget_schema import budget_usage, budgets
 
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp / "instance"),
-                      "MIGRATE_ON_START": False})
-    with app.extensions["calculator.store"].engine.connect() as connection:
+    store = Store.open(service_url(env), migrate=False)
+    with store.engine.connect() as connection:
         total = connection.execute(
             select(func.coalesce(func.sum(budget_usage.c.posts), 0))
             .join(budgets, budgets.c.id == budget_usage.c.budget_id)
             .where(budgets.c.name == budget, budget_usage.c.second >= second)).scalar_one()
-    app.extensions["calculator.store"].dispose()
+    store.dispose()
     return int(total)
 
 
@@ -179,7 +177,7 @@ def bench_database(url: str | None, described: str, tmp: Path, args: argparse.Na
             "PUT", budget, key, json.dumps({"platform": "x", "region": "US"}).encode()))
         if status != 201:
             raise SystemExit(f"creating the budget answered {status}: {body[:300]!r}")
-        began = give_history(url, tmp, args.budget, args.history) if args.history \
+        began = give_history(env, args.budget, args.history) if args.history \
             else int(time.time())
         health = Phase("GET /health (baseline)")
         kept = not args.close
@@ -198,7 +196,7 @@ def bench_database(url: str | None, described: str, tmp: Path, args: argparse.Na
             measured(fixed, process.pid, server, lambda: run_fixed_rate(
                 fixed, port, bodies, args.clients, args.duration, args.rate, kept))
             phases.append(fixed)
-        recorded = recorded_since(url, tmp, args.budget, began)
+        recorded = recorded_since(env, args.budget, began)
     checks = {
         "no error status": all(set(phase.statuses) <= {201, 429} for phase in phases[1:])
         and set(health.statuses) == {200},
