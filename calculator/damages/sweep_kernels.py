@@ -95,6 +95,11 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, pos
     capacity, take_capacity = len(steps), len(takes)
     count_taken = taken[0]
     current = np.empty(readings, np.int64)
+    # Only the per-million readings count blocks of posts: the pro rata ones, searched on
+    # their own (decision 0133), skip the two quotients at every point.
+    in_blocks = False
+    for r in range(readings):
+        in_blocks |= rates[r] != 0
     full = False
     while True:
         if recorded == capacity or count_taken + readings > take_capacity:
@@ -140,6 +145,7 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, pos
         if priced:
             per = per_posts[version]
             excess_posts = count - thresholds[version]
+        if priced and in_blocks:
             whole = _quotient(count, per, inverses[version])
             whole_excess = _quotient(excess_posts, per, inverses[version])
             started = whole + (whole * per < count)
