@@ -259,12 +259,27 @@ def _fold_sorted(instants: np.ndarray, posts: np.ndarray,
     """Sum runs of equal instants in an ascending array (``accesses`` None: one per row)."""
     if len(instants) == 0:
         return instants, posts, np.zeros(0, dtype=np.int64)
-    if not np.any(instants[1:] == instants[:-1]):
+    same = instants[1:] == instants[:-1]
+    repeats = np.flatnonzero(same) + 1  # the rows whose instant is the row before's
+    if len(repeats) == 0:
         # Every instant once (most millisecond and microsecond logs): nothing to sum, where
         # finding a million one-row runs and summing each took several passes.
         return instants, posts, np.ones(len(instants), dtype=np.int64) \
             if accesses is None else accesses
-    starts = np.concatenate(([0], np.flatnonzero(instants[1:] != instants[:-1]) + 1))
+    if len(repeats) * 8 < len(instants):
+        # A few repeats among many instants (a fine log): the rows that begin a run are
+        # kept, and each repeat is added to its run's first row, where its place among the
+        # kept rows is its own place less the repeats up to it.
+        keep = np.ones(len(instants), dtype=bool)
+        keep[repeats] = False
+        heads = repeats - np.arange(1, len(repeats) + 1)
+        folded_posts = posts[keep]
+        np.add.at(folded_posts, heads, posts[repeats])
+        counts = np.ones(len(folded_posts), dtype=np.int64) if accesses is None \
+            else accesses[keep]
+        np.add.at(counts, heads, 1 if accesses is None else accesses[repeats])
+        return instants[keep], folded_posts, counts
+    starts = np.concatenate(([0], np.flatnonzero(~same) + 1))
     if accesses is None:
         counts = np.diff(np.append(starts, len(instants)))
     else:

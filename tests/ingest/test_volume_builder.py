@@ -62,3 +62,23 @@ def test_columns_handed_out_stay_as_they_were_when_more_values_are_appended():
     assert instants.tolist() == [0, 1, 2, 3, 4, *range(100_000)]
     assert posts[:5].tolist() == [0, 10, 20, 30, 40] and posts[-1] == 5
     assert int(posts[5:-1].sum()) == 99_999
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 400), st.integers(0, 9), st.integers(1, 3)),
+                max_size=60), st.booleans())
+def test_a_fine_log_with_a_few_repeated_instants_folds_each_repeat_into_its_instant(
+        rows_, with_accesses):
+    # Instants drawn from a wide range repeat seldom: the fold for a few repeats is taken.
+    rows_ = sorted(rows_)
+    instants = np.array([i for i, _, _ in rows_], dtype=np.int64)
+    posts = np.array([p for _, p, _ in rows_], dtype=np.int64)
+    accesses = np.array([a for _, _, a in rows_], dtype=np.int64) if with_accesses else None
+    folded = volume.fold(instants, posts, accesses)
+    expected: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for instant, count, times in rows_:
+        expected[instant][0] += count
+        expected[instant][1] += times if with_accesses else 1
+    assert folded[0].tolist() == sorted(expected)
+    assert folded[1].tolist() == [expected[i][0] for i in sorted(expected)]
+    assert folded[2].tolist() == [expected[i][1] for i in sorted(expected)]
