@@ -19,7 +19,12 @@ from typing import IO
 import numpy as np
 
 from calculator.heap import release
-from calculator.ingest.volume import Volume, count_unique, sorted_unique
+from calculator.ingest.volume import (
+    Volume,
+    count_unique,
+    joined_in_time_order,
+    sorted_unique,
+)
 
 SPILL_AT = 4_000_000  # occurrences held in memory (16 bytes each) before they go to disk
 BUCKETS = 64
@@ -181,37 +186,13 @@ class PostOccurrences:
             past += int(ids.max()) + 1 if len(ids) else 0
         self._close()
         seen = posts > 0
-        ids = _joined_in_time_order(parts, per_instant)
+        ids = joined_in_time_order(parts, per_instant)
         # The buckets' reads, sorts and parts (small blocks, kept by the C library's heap
         # once freed) are handed back before the instants are spread out.
         release()
         instants = np.repeat(grid, per_instant)
         del per_instant
         return Volume.of_coverage(grid[seen], posts[seen], instants, ids)
-
-
-def _joined_in_time_order(parts: list[tuple[np.ndarray, np.ndarray]],
-                          per_instant: np.ndarray) -> np.ndarray:
-    """The post numbers of the buckets' coverages (each in time order, as grid positions)
-    joined in time order, a bucket's before the next's at one instant (as a stable sort of
-    them joined would put them): each entry is written straight to its place, and each
-    bucket let go once written, so the join holds the coverage about once, not the four
-    times that joining, sorting and reordering it took."""
-    ids = np.empty(int(per_instant.sum()), dtype=np.int64)
-    filled = np.zeros(len(per_instant), dtype=np.int64)  # next free place at each instant
-    np.cumsum(per_instant[:-1], out=filled[1:])
-    parts.reverse()
-    while parts:
-        on_grid, numbers = parts.pop()
-        if len(on_grid) == 0:
-            continue
-        # The rank of each entry among the bucket's at its instant (runs: ascending grid).
-        starts = np.flatnonzero(np.concatenate(([True], on_grid[1:] != on_grid[:-1])))
-        lengths = np.diff(np.append(starts, len(on_grid)))
-        rank = np.arange(len(on_grid)) - np.repeat(starts, lengths)
-        ids[filled[on_grid] + rank] = numbers
-        filled[on_grid[starts]] += lengths
-    return ids
 
 
 def _close_all(files: list[IO[bytes]]) -> None:

@@ -81,3 +81,25 @@ def test_a_crawlers_posts_read_through_the_disk_are_assessed_as_in_memory(monkey
                           count="distinct")
     assert through_disk.counted_posts == 43
     assert through_disk.to_document() == in_memory.to_document()
+
+
+@settings(max_examples=100, deadline=None)
+@given(occurrences=st.lists(st.tuples(st.integers(0, 4_000), st.integers(0, 30)),
+                            max_size=60),
+       groups=st.integers(1, 4))
+def test_volumes_of_posts_split_apart_join_into_the_volume_of_them_all(occurrences, groups):
+    """The Dask client's merge: parts sharing no post, joined, count as all their
+    occurrences would (per-instant posts, each post's kept sightings, time order)."""
+    every = [(t * NS, p) for t, p in occurrences]
+    parts = [Volume.of_occurrences(np.array([t for t, p in every if p % groups == g],
+                                            dtype=np.int64),
+                                   np.array([p for t, p in every if p % groups == g],
+                                            dtype=np.int64))
+             for g in range(groups)]
+    joined = Volume.of_disjoint(parts)
+    expected = Volume.of_occurrences(np.array([t for t, _ in every], dtype=np.int64),
+                                     np.array([p for _, p in every], dtype=np.int64))
+    assert np.array_equal(joined.instants, expected.instants)
+    assert np.array_equal(joined.posts, expected.posts)
+    assert pairs_of(joined) == pairs_of(expected)
+    assert joined.occurrences[0].tolist() == sorted(joined.occurrences[0].tolist())
