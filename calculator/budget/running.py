@@ -28,6 +28,8 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import psycopg
+import psycopg.errors
+from psycopg.adapt import Transformer
 from sqlalchemy import Connection, Engine, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
@@ -44,11 +46,20 @@ _DURABILITY = "calculator.synchronous_commit"  # the server's setting, per conne
 _FLUSHES: WeakKeyDictionary[Engine, SharedFlush] = WeakKeyDictionary()
 _FLUSHES_GUARD = threading.Lock()
 # The two statements of a grant on PostgreSQL, sent on the driver's own connection
-# (``_driver_call``): psycopg's parameters, prepared by psycopg once repeated.
-_CONFIRM = "SELECT set_config('synchronous_commit', %(level)s, true), pg_current_xact_id()"
+# (``_driver_call``). In autocommit (the single call and its confirming commit) each is
+# prepared once per connection and run through libpq itself, with its parameters' types:
+# psycopg's cursors (query conversion, adapters, prepared-statement bookkeeping) cost more
+# CPU than the round trip on the service's hottest call (decision 0130).
+_CONFIRM = "SELECT set_config('synchronous_commit', %s, true), pg_current_xact_id()"
 _RESERVE = ("SELECT outcome, at, total, oldest FROM calculator_budget_reservation("
-            "%(key)s, %(owner)s, %(id)s, %(t)s, %(posts)s, %(window)s, %(limit)s, "
-            "%(valid_from)s, %(valid_until)s)")
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s)")
+_TEXT, _BIGINT, _TIMESTAMPTZ = 25, 20, 1184  # PostgreSQL's type ids
+_STATEMENTS = {  # name, the statement with libpq's numbered parameters, their types
+    _CONFIRM: (b"calculator_confirm", (_TEXT,)),
+    _RESERVE: (b"calculator_reservation", (_TEXT, _TEXT, _TEXT, _BIGINT, _BIGINT, _BIGINT,
+                                           _BIGINT, _TIMESTAMPTZ, _TIMESTAMPTZ)),
+}
+_PREPARED = "calculator.prepared"  # per driver connection: what ``_driver_call`` set up there
 
 
 @dataclass(frozen=True)
@@ -110,9 +121,11 @@ def confirm(connection: Connection) -> None:
     level = connection.info.get(_DURABILITY)
     if connection.dialect.name != "postgresql" or level in (None, "off"):
         return
-    with _FLUSHES_GUARD:
-        shared = _FLUSHES.setdefault(connection.engine, SharedFlush())
-    shared.wait(lambda: _driver_call(connection, _CONFIRM, {"level": level}))
+    shared = _FLUSHES.get(connection.engine)
+    if shared is None:
+        with _FLUSHES_GUARD:
+            shared = _FLUSHES.setdefault(connection.engine, SharedFlush())
+    shared.wait(lambda: _driver_call(connection, _CONFIRM, (level,)))
 
 
 class SharedFlush:
@@ -160,10 +173,9 @@ def reserve(connection: Connection, ask: Ask) -> Slid:
     posts stays within the limit (None: without limit). On SQLite the caller holds the
     write lock; on PostgreSQL the function takes the row lock itself, in one round trip."""
     if connection.dialect.name == "postgresql":
-        outcome, at, total, first = _driver_call(connection, _RESERVE, {
-            "key": ask.key, "owner": ask.owner, "id": ask.budget_id, "t": ask.t,
-            "posts": ask.posts, "window": ask.window, "limit": ask.limit,
-            "valid_from": ask.valid_from, "valid_until": ask.valid_until})
+        outcome, at, total, first = _driver_call(connection, _RESERVE, (
+            ask.key, ask.owner, ask.budget_id, ask.t, ask.posts, ask.window, ask.limit,
+            ask.valid_from, ask.valid_until))
         return Slid(outcome, int(total or 0), first, at)
     if ask.key is not None and connection.execute(select(api_keys.c.id).where(
             api_keys.c.key_hash == ask.key, api_keys.c.name == ask.owner,
@@ -195,25 +207,66 @@ def reserve(connection: Connection, ask: Ask) -> Slid:
     return Slid(GRANTED, moved + ask.posts, oldest(connection, budget_id, start), at)
 
 
-def _driver_call(connection: Connection, statement: str, parameters: dict[str, Any]
+def _driver_call(connection: Connection, statement: str, parameters: tuple[Any, ...]
                  ) -> tuple[Any, ...]:
-    """The first row of one statement run on the driver's own connection (psycopg, in
-    autocommit on the reservations' engine). On the hottest path SQLAlchemy's statement
-    machinery (compiled statements, result objects) cost more CPU than the call itself.
-    Errors come out as SQLAlchemy's would: a connection the server dropped is invalidated
-    and the error says so (``connection_invalidated``), so callers retry as before."""
-    driver = connection.connection.driver_connection
+    """The first row of one of ``_STATEMENTS`` run on the driver's own connection (psycopg).
+    In autocommit (the reservations' engine), as a statement prepared there on first use:
+    libpq's calls release the GIL while they wait, as psycopg's do, and the row is read by
+    psycopg's own loaders. In a transaction (a returnable reservation), by psycopg, which
+    begins it. Errors come out as SQLAlchemy's would: a connection the server dropped is
+    invalidated and the error says so (``connection_invalidated``), so callers retry as
+    before."""
+    fairy = connection.connection
+    driver = fairy.driver_connection
     assert driver is not None
+    name, types = _STATEMENTS[statement]
     try:
-        row = driver.execute(statement, parameters).fetchone()
+        if not driver.autocommit:
+            with driver.cursor() as cursor:
+                row = cursor.execute(statement, parameters).fetchone()
+            assert row is not None  # both statements answer one row
+            return tuple(row)
+        prepared = fairy.info.get(_PREPARED)
+        if prepared is None or prepared[0] is not driver:  # a new connection: nothing yet
+            prepared = (driver, Transformer(driver), driver.info.encoding, set())
+            fairy.info[_PREPARED] = prepared
+        _, transformer, encoding, names = prepared
+        if name not in names:
+            numbered = statement.replace("%s", "{}").format(
+                *(f"${n}" for n in range(1, len(types) + 1)))
+            _succeeded(driver.pgconn.prepare(name, numbered.encode(), types), encoding)
+            names.add(name)
+        result = _succeeded(driver.pgconn.exec_prepared(
+            name, [_text(value, encoding) for value in parameters]), encoding)
+        transformer.set_pgresult(result)
+        row = transformer.load_row(0, tuple)
     except psycopg.Error as exc:
-        dead = bool(driver.closed or driver.broken)
+        dead = bool(driver.closed or driver.broken
+                    or driver.pgconn.status == psycopg.pq.ConnStatus.BAD)
         if dead:
             connection.invalidate(exc)
         raise DBAPIError.instance(statement, parameters, exc, psycopg.Error,
                                   connection_invalidated=dead) from exc
     assert row is not None  # both statements answer one row
     return tuple(row)
+
+
+def _succeeded(result: psycopg.pq.abc.PGresult, encoding: str) -> psycopg.pq.abc.PGresult:
+    """``result``, or psycopg's error for it (its SQLSTATE's class, as a cursor raises)."""
+    if result.status not in (psycopg.pq.ExecStatus.COMMAND_OK,
+                             psycopg.pq.ExecStatus.TUPLES_OK):
+        raise psycopg.errors.error_from_result(result, encoding)
+    return result
+
+
+def _text(value: object, encoding: str) -> bytes | None:
+    """A parameter in PostgreSQL's text form (None: NULL). An instant's ISO 8601 form keeps
+    its offset, so the server reads the same instant whatever its time zone."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().encode()
+    return str(value).encode(encoding)
 
 
 def add(connection: Connection, budget_id: str, t: int, posts: int) -> None:
