@@ -210,36 +210,19 @@ def reserve(connection: Connection, ask: Ask) -> Slid:
 def _driver_call(connection: Connection, statement: str, parameters: tuple[Any, ...]
                  ) -> tuple[Any, ...]:
     """The first row of one of ``_STATEMENTS`` run on the driver's own connection (psycopg).
-    In autocommit (the reservations' engine), as a statement prepared there on first use:
-    libpq's calls release the GIL while they wait, as psycopg's do, and the row is read by
-    psycopg's own loaders. In a transaction (a returnable reservation), by psycopg, which
+    In autocommit (the reservations' engine), as a statement prepared there on first use
+    (``_prepared_row``). In a transaction (a returnable reservation), by psycopg, which
     begins it. Errors come out as SQLAlchemy's would: a connection the server dropped is
     invalidated and the error says so (``connection_invalidated``), so callers retry as
     before."""
-    fairy = connection.connection
-    driver = fairy.driver_connection
+    driver = connection.connection.driver_connection
     assert driver is not None
-    name, types = _STATEMENTS[statement]
     try:
-        if not driver.autocommit:
+        if driver.autocommit:
+            row = _prepared_row(connection.connection.info, driver, statement, parameters)
+        else:
             with driver.cursor() as cursor:
                 row = cursor.execute(statement, parameters).fetchone()
-            assert row is not None  # both statements answer one row
-            return tuple(row)
-        prepared = fairy.info.get(_PREPARED)
-        if prepared is None or prepared[0] is not driver:  # a new connection: nothing yet
-            prepared = (driver, Transformer(driver), driver.info.encoding, set())
-            fairy.info[_PREPARED] = prepared
-        _, transformer, encoding, names = prepared
-        if name not in names:
-            numbered = statement.replace("%s", "{}").format(
-                *(f"${n}" for n in range(1, len(types) + 1)))
-            _succeeded(driver.pgconn.prepare(name, numbered.encode(), types), encoding)
-            names.add(name)
-        result = _succeeded(driver.pgconn.exec_prepared(
-            name, [_text(value, encoding) for value in parameters]), encoding)
-        transformer.set_pgresult(result)
-        row = transformer.load_row(0, tuple)
     except psycopg.Error as exc:
         dead = bool(driver.closed or driver.broken
                     or driver.pgconn.status == psycopg.pq.ConnStatus.BAD)
@@ -249,6 +232,36 @@ def _driver_call(connection: Connection, statement: str, parameters: tuple[Any, 
                                   connection_invalidated=dead) from exc
     assert row is not None  # both statements answer one row
     return tuple(row)
+
+
+def _prepared_row(info: dict[Any, Any], driver: psycopg.Connection[Any], statement: str,
+                  parameters: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The first row of ``statement``, prepared on ``driver`` on first use and run through
+    libpq, whose calls release the GIL while they wait, as psycopg's do; read by psycopg's
+    own loaders. ``info``: the pooled connection's, where what was prepared is kept."""
+    prepared = info.get(_PREPARED)
+    if prepared is None or prepared[0] is not driver:  # a new connection: nothing yet
+        prepared = info[_PREPARED] = (driver, Transformer(driver), driver.info.encoding, set())
+    _, transformer, encoding, names = prepared
+    name, types = _STATEMENTS[statement]
+    values = [_text(value, encoding) for value in parameters]
+    for attempt in (1, 2):
+        if name not in names:
+            numbered = statement.replace("%s", "{}").format(
+                *(f"${n}" for n in range(1, len(types) + 1)))
+            _succeeded(driver.pgconn.prepare(name, numbered.encode(), types), encoding)
+            names.add(name)
+        try:
+            result = _succeeded(driver.pgconn.exec_prepared(name, values), encoding)
+            break
+        except psycopg.errors.InvalidSqlStatementName:
+            # Deallocated meanwhile (DISCARD ALL, a pooler between us and the server):
+            # nothing ran; prepared again, once.
+            names.discard(name)
+            if attempt == 2:
+                raise
+    transformer.set_pgresult(result)
+    return transformer.load_row(0, tuple)
 
 
 def _succeeded(result: psycopg.pq.abc.PGresult, encoding: str) -> psycopg.pq.abc.PGresult:

@@ -113,3 +113,20 @@ def test_a_reservation_on_a_connection_the_server_dropped_is_made_once_on_a_new_
     with durable_store.engine.connect() as connection:
         assert connection.exec_driver_sql(
             "SELECT sum(posts) FROM budget_usage").scalar() == 30
+
+
+def test_a_reservation_whose_prepared_statements_were_dropped_is_made_once_all_the_same(
+        durable_store, lookup):
+    """The reservation and its confirming commit are statements prepared once on each
+    connection. A connection whose prepared statements were dropped meanwhile (DISCARD ALL,
+    a pooler between the service and the server) prepares them again: the grant is made,
+    and recorded once."""
+    fleet = Budgets(durable_store.engine, lookup, "crawler-team")
+    fleet.create("fleet", "x", "US", 1, DAY_ONE)
+    assert fleet.reserve("fleet", 10, DAY_ONE).granted
+    with single_calls(durable_store.engine).connect() as connection:
+        connection.exec_driver_sql("DEALLOCATE ALL")
+    assert fleet.reserve("fleet", 20, DAY_ONE).granted
+    with durable_store.engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT sum(posts) FROM budget_usage").scalar() == 30
