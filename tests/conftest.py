@@ -19,9 +19,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from calculator.app import create_app
 from calculator.rules import RuleLookup, bundled_rules_dir, load_ruleset
+
+# Hypothesis's per-example deadline (200 ms by default) is a timing check: on a loaded machine
+# it fails examples whose answers are right. Speed is measured by bench/, never by tests, so
+# every property test runs without it (a test's own @settings keeps its example count).
+settings.register_profile("calculator", deadline=None)
+settings.load_profile("calculator")
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 ARCHIVE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "terms-archive"
