@@ -18,10 +18,11 @@ imports done, rules loaded), best of --runs (of --fine-runs, 3 by default, for t
 µs logs, whose baseline swings most), the baseline and ours in turns; peak memory is the
 child's VmHWM, the highest of our runs; CPU is the child's CPU time in the call over all
 its threads (of the fastest run), which a shared machine distorts far less than the wall
-time. The first call of a fresh process is the one judged: ours then also loads numba and
-its cached machine code (its search is compiled), which the baseline has no need of. For
-the ms and µs logs both sides' second call in one process is printed beside it: what a
-running service that has priced a large log before pays.
+time. The first call of a fresh process is what a pipeline's command line pays: ours then
+also loads numba and its cached machine code (its search is compiled), which the baseline has
+no need of. For the ms and µs logs both sides' second call in one process is timed too: what
+a running service that has priced a large log before pays. Each gets its own verdict: the
+goal holds only where both say met.
 The assessment is the full one: read, hash, fold, distinct post ids where the log has
 them, all 18 readings.
 
@@ -206,7 +207,8 @@ def compare(title: str, path: Path, baseline: str, goal: float, runs: int, *flag
     if warm:
         # The first call of a fresh process pays what ours loads on first use (numba and
         # its cached machine code, about a third of a second of CPU); a running service
-        # pays it once. Shown beside, in turns as well; the goal is judged on the first.
+        # pays it once, and both sides' second calls are cheaper (no first-touch page
+        # faults): a goal met by one call only is not met for the other's user.
         base_warm = ours_warm = None
         for _ in range(runs):
             base_warm = best_of(base_warm, measure(baselines[0][1], baseline, 1, *flags,
@@ -215,9 +217,10 @@ def compare(title: str, path: Path, baseline: str, goal: float, runs: int, *flag
         print("  the second call in one process (what a running service pays):")
         print(line(f"pyarrow {baseline}, second call", base_warm))
         print(line("calculator.assess, second call", ours_warm))
-        print(f"  ratio {ours_warm['seconds'] / base_warm['seconds']:.2f} "
-              f"(CPU {ours_warm['cpu'] / base_warm['cpu']:.2f}; the goal is judged on the "
-              "first calls above)")
+        warm_ratio = ours_warm["seconds"] / base_warm["seconds"]
+        verdict = "met" if warm_ratio <= goal else "NOT met"
+        print(f"  ratio {warm_ratio:.2f} (CPU {ours_warm['cpu'] / base_warm['cpu']:.2f}; "
+              f"goal <= {goal:.1f}: {verdict})")
     return {"title": title, "baseline": bases[0], "assess": ours, "ratio": ratios[0]}
 
 
