@@ -7,7 +7,9 @@
 
 For each database (SQLite in a temporary instance folder, and PostgreSQL in a fresh schema
 when ``--database-url`` names a server), starts a real ``calculator serve`` on a
-free loopback port, creates an API key and a budget on X's damages clause, then runs
+free loopback port (reaching a PostgreSQL server that runs on this machine over its Unix
+socket, as a service on its database's host is told to: decision 0131; ``--tcp`` for the
+URL as given), creates an API key and a budget on X's damages clause, then runs
 ``--clients`` concurrent clients for ``--duration`` seconds twice: first the baseline
 ``GET /health`` (the same server, key check and no database), then reservations of 1 to
 ``--max-posts`` posts. Before the clients start, the budget is given ``--history`` seconds
@@ -109,6 +111,39 @@ def database_server(url: str | None) -> int | None:
         engine.dispose()
 
 
+def over_socket(url: str) -> str | None:
+    """``url`` over the Unix-domain socket of the same server, when it runs on this machine
+    and answers there (decision 0131: a service on the database's host connects so), else
+    None."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from calculator.storage.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            folders = connection.execute(text("SHOW unix_socket_directories")).scalar_one()
+            port = connection.execute(text("SHOW port")).scalar_one()
+    finally:
+        engine.dispose()
+    # The first folder on disk ('@name' is Linux's abstract namespace, not a folder).
+    folder = next((f.strip() for f in folders.split(",") if f.strip().startswith("/")), None)
+    if folder is None or not Path(folder, f".s.PGSQL.{port}").exists():
+        return None
+    socket = make_url(url).set(host=None, port=None).update_query_dict(
+        {"host": folder, "port": str(port)}).render_as_string(hide_password=False)
+    probe = make_engine(socket)
+    try:
+        with probe.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # e.g. peer authentication on the socket for another user
+        return None
+    finally:
+        probe.dispose()
+    return socket
+
+
 def measured(phase: Phase, service_group: int, server: int | None, run: Any) -> None:
     """Run ``run()`` and count the CPU the service and the database spent meanwhile."""
     service = processes(group=service_group)
@@ -165,12 +200,20 @@ def recorded_since(env: dict[str, str], budget: str, second: int) -> int:
 
 
 def bench_database(url: str | None, described: str, tmp: Path, args: argparse.Namespace
-                   ) -> tuple[str, list[Phase], dict[str, bool]]:
+                   ) -> tuple[str, str, list[Phase], dict[str, bool]]:
+    server = database_server(url)
+    label = "SQLite" if url is None else "PostgreSQL, TCP"
+    if url and server and not args.tcp:
+        # The database runs on the service's host: the service reaches it as a fleet's
+        # co-located service is told to (decision 0131), over its Unix socket.
+        socket = over_socket(url)
+        if socket:
+            url, label = socket, "PostgreSQL, Unix socket"
+            described = f"{described}, over its Unix socket (--tcp: over its URL)"
     env = service_env(tmp, url)
     key = create_key(env, "bench")
     port = free_port()
     budget = f"/v1/budgets/{args.budget}"
-    server = database_server(url)
     with service(env, port, args.workers, tmp / "serve.log", args.threads,
                  args.server) as process:
         status, body = raw_request(port, http_request(
@@ -209,7 +252,7 @@ def bench_database(url: str | None, described: str, tmp: Path, args: argparse.Na
             all(4 * phase.fewest_per_client * args.clients >= len(phase.latencies)
                 for phase in (health, reserve)),
     }
-    return described, phases, checks
+    return described, label, phases, checks
 
 
 def main() -> int:
@@ -241,6 +284,9 @@ def main() -> int:
                              "rate per second (e.g. 2000) on at most --clients connections, "
                              "latency counted from when each was due: a separate figure, "
                              "labelled 'fixed' (0: not run)")
+    parser.add_argument("--tcp", action="store_true",
+                        help="reach a PostgreSQL server running on this machine over TCP "
+                             "(its URL as given) instead of its Unix socket")
     parser.add_argument("--budget", default="fleet")
     args = parser.parse_args()
 
@@ -264,7 +310,8 @@ def main() -> int:
     print(f"{'database':<34}{'phase':<24}{'count':>7}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
           f"{'p99 ms':>8}{'svc CPU':>9}{'db CPU':>8}{'clients':>9}  statuses")
     failed = False
-    for described, phases, checks in runs:
+    for described, label, phases, checks in runs:
+        print(f"{label}: {described}")
         for phase in phases:
             values = phase.latencies
             statuses = ", ".join(f"{s}: {n}" for s, n in sorted(phase.statuses.items()))
@@ -276,7 +323,7 @@ def main() -> int:
             count = max(1, len(values))
             database_cpu = ("-" if phase.database_cpu is None
                             else f"{phase.database_cpu / count * 1000:.2f}")
-            print(f"{described[:33]:<34}{phase.name:<24}{len(values):>7}"
+            print(f"{label[:33]:<34}{phase.name:<24}{len(values):>7}"
                   f"{len(values) / phase.elapsed:>8.0f}{percentile(values, 50):>8.2f}"
                   f"{percentile(values, 95):>8.2f}{percentile(values, 99):>8.2f}"
                   f"{phase.service_cpu / count * 1000:>9.2f}{database_cpu:>8}"

@@ -22,6 +22,8 @@ def test_reservations_over_http_record_exactly_the_posts_granted(bench_database)
     out = finished.stdout
     assert finished.returncode == 0, out + finished.stderr
     assert "posts recorded equal posts granted: yes" in out
+    if extra:  # which way the service reached PostgreSQL is said (decision 0131)
+        assert re.search(r"^PostgreSQL, (Unix socket|TCP): ", out, re.MULTILINE)
     granted = re.search(r"POST reservations\s+(\d+)\s.*201: (\d+)", out)
     assert granted and int(granted[2]) > 0  # reservations were granted, none failed
     assert re.search(r"GET /health \(baseline\)\s+\d+", out)  # printed beside the baseline
