@@ -6,6 +6,12 @@ pages the kernel had to zero and the copy itself, a few tenths of a second after
 when nothing else could run. Here each block is written once, into anonymous memory maps
 that grow by remapping (``mremap``: the pages already written move with the map, untouched
 pages cost nothing), so the volume is ready when the last block is.
+
+A column past a million values is given room for tens of millions at once: the kernel
+places so large a map on a huge-page boundary and fills it with huge pages as it is
+written (a 2 MB page zeroed per fault instead of 512 small ones: about a third of the
+kernel's time for a 10 M-instant volume), and no later growth moves it. Room not written
+to is address space only: it holds no memory.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ import numpy as np
 
 _ITEM = np.dtype(np.int64).itemsize
 _FIRST_CAPACITY = 1 << 16  # values a column holds before it first grows
+# A column growing past this many values (8 MB) is given room for ``_RESERVED`` at once.
+_RESERVE_PAST = 1 << 20
+_RESERVED = 1 << 25  # 256 MB of address space per column, a whole number of huge pages
 
 
 class AppendedColumns:
@@ -66,6 +75,15 @@ class AppendedColumns:
         if needed <= self._capacity:
             return
         capacity = max(needed, 2 * self._capacity, _FIRST_CAPACITY)
+        if _RESERVE_PAST < capacity < _RESERVED:
+            try:
+                self._grow(_RESERVED)
+                return
+            except OSError:  # address space limited (ulimit -v): grow as needed only
+                pass
+        self._grow(capacity)
+
+    def _grow(self, capacity: int) -> None:
         if not self._maps:
             self._maps = [_new_map(capacity) for _ in range(self.width)]
             self._capacity = capacity

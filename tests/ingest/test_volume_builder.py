@@ -37,8 +37,11 @@ def test_rows_counted_block_by_block_give_each_instant_its_posts_and_accesses(pa
         cuts = np.cumsum([len(part) for part in parts])[:-1] if parts else []
         parts = [list(map(tuple, piece)) for piece in np.split(np.array(whole).reshape(
             -1, 2), cuts)] if whole else parts
-    # Small columns and merges, so that growing, re-folding and restarting all happen.
+    # Small columns, room reserved and merges, so that growing, reserving, growing past the
+    # reserved room, re-folding and restarting all happen.
     with mock.patch.object(appended_columns, "_FIRST_CAPACITY", 3), \
+            mock.patch.object(appended_columns, "_RESERVE_PAST", 5), \
+            mock.patch.object(appended_columns, "_RESERVED", 24), \
             mock.patch.object(volume, "_MERGE_AT", 7):
         builder = VolumeBuilder()
         for part in parts:
@@ -62,6 +65,19 @@ def test_columns_handed_out_stay_as_they_were_when_more_values_are_appended():
     assert instants.tolist() == [0, 1, 2, 3, 4, *range(100_000)]
     assert posts[:5].tolist() == [0, 10, 20, 30, 40] and posts[-1] == 5
     assert int(posts[5:-1].sum()) == 99_999
+
+
+def test_columns_grow_as_needed_where_the_system_refuses_the_room_reserved_at_once():
+    # Room for 2**50 values a column is more address space than any system gives: the
+    # columns then grow by doubling, as they did before room was reserved.
+    with mock.patch.object(appended_columns, "_RESERVED", 1 << 50):
+        columns = AppendedColumns(2)
+        for start in range(0, 3_000_000, 500_000):
+            values = np.arange(start, start + 500_000, dtype=np.int64)
+            columns.append((values, values * 2))
+        instants, doubled = columns.arrays()
+    assert np.array_equal(instants, np.arange(3_000_000))
+    assert np.array_equal(doubled, np.arange(3_000_000) * 2)
 
 
 @settings(max_examples=200, deadline=None)
