@@ -4,6 +4,7 @@ version in force at its first counted access."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
 import numpy as np
@@ -20,8 +21,13 @@ from calculator.damages.pricing import (
     window_amount,
 )
 from calculator.damages.results import PricedWindow, ReadingResult
-from calculator.damages.window_counts import WindowCounter, counter_for, resolution_of
-from calculator.damages.worst_case import worst_case
+from calculator.damages.window_counts import (
+    WindowCounter,
+    compiled_serves,
+    counter_for,
+    resolution_of,
+)
+from calculator.damages.worst_case import WorstCase, core_to_spare, worst_case
 from calculator.errors import InvalidArgument
 from calculator.ingest.volume import Volume
 
@@ -38,23 +44,32 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
     eps = resolution_of(instants)
     counter = counter_for(instants, posts, eps, window, counted.occurrences,
                             counted.coverage_slot)
-    peak_span = periods.peak(instants, counter, window, posts)
-    days = periods.calendar_bounds(instants, tz)
-    spans = {
-        "calendar_day": periods.partition(instants, counter, days.bounds),
-        "rolling_first_access": periods.partition(instants, counter,
-                                            periods.first_access_bounds(instants, window)),
-    }
+    rolling = periods.partition(instants, counter, periods.first_access_bounds(instants,
+                                                                               window))
+    threshold = min(t.threshold for t in tariffs)
     pairs = [(rate, basis) for rate in RATES for basis in BASES]
+    pricers = [ScaledPricer(tariffs, rate, basis) for rate, basis in pairs]
+    found = None
+    with ThreadPoolExecutor(1) as meanwhile:
+        # Each period from the first access is a window of the clause's length, so the
+        # busiest period holds at least as many posts: when one is over the threshold, the
+        # worst-case windows are needed, and a long log's compiled search starts at once
+        # beside the busiest period and the calendar days (decision 0140). Whether it may
+        # take a second core of its own is asked before this thread is busy beside it.
+        searching = meanwhile.submit(_worst_windows, instants, counter, window, eps,
+                                     pricers, core_to_spare()) \
+            if compiled_serves(None, instants, counter) \
+            and any(span.posts > threshold for span in rolling) else None
+        peak_span = periods.peak(instants, counter, window, posts)
+        days = periods.calendar_bounds(instants, tz)
+        spans = {"calendar_day": periods.partition(instants, counter, days.bounds),
+                 "rolling_first_access": rolling}
+        if peak_span.posts > threshold:
+            found = searching.result() if searching is not None else _worst_windows(
+                instants, counter, window, eps, pricers, None)
     chosen: dict[tuple[str, str], list[Span]] = {pair: [] for pair in pairs}
     placed_early = False
-    if peak_span.posts > min(t.threshold for t in tariffs):
-        pricers = [ScaledPricer(tariffs, rate, basis) for rate, basis in pairs]
-        if counter.total * 2 * max(p.max_unit() for p in pricers) >= 2**62:
-            raise InvalidArgument("the log's volume is too large to price exactly in one "
-                                  "assessment; split it by period")
-        found = worst_case(instants, counter, window, eps, pricers,
-                             by_first_access=not all(p.uniform for p in pricers))
+    if found is not None:
         for pair, pricer, result in zip(pairs, pricers, found, strict=True):
             picked = np.array(result.starts, dtype=np.int64)
             held = counter.count(picked, picked + window)
@@ -85,6 +100,17 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
         results.append(ReadingResult(reading, sum((p.amount for p in priced), Fraction(0)),
                                      tuple(priced)))
     return results, peak_span, spanning, days.irregular, placed_early
+
+
+def _worst_windows(instants: np.ndarray, counter: WindowCounter, window: int, eps: int,
+                   pricers: list[ScaledPricer], split: bool | None) -> list[WorstCase]:
+    """Each reading's worst-case windows, refused when its sums could leave exact 64-bit
+    arithmetic (``split``: see ``worst_case``)."""
+    if counter.total * 2 * max(p.max_unit() for p in pricers) >= 2**62:
+        raise InvalidArgument("the log's volume is too large to price exactly in one "
+                              "assessment; split it by period")
+    return worst_case(instants, counter, window, eps, pricers,
+                      by_first_access=not all(p.uniform for p in pricers), split=split)
 
 
 def _at_first_access(starts: np.ndarray, held: np.ndarray, firsts: np.ndarray,

@@ -89,7 +89,7 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
         scaled = [p for p in pricers if isinstance(p, ScaledPricer)]
         groups = _rate_classes(scaled)
         if split is None:
-            split = len(groups) > 1 and _core_to_spare()
+            split = len(groups) > 1 and core_to_spare()
         if not split:
             groups = [list(range(len(scaled)))]
 
@@ -118,7 +118,7 @@ def _rate_classes(pricers: Sequence[ScaledPricer]) -> list[list[int]]:
     return [group for group in (pro_rata, others) if group]
 
 
-def _core_to_spare() -> bool:
+def core_to_spare() -> bool:
     """Whether a second core is idle now: the machine has two or more for this process,
     and no more threads are runnable at this instant than cores less one (this one is among
     them). Two searches cost about a fifth more CPU than one, and on a machine with no idle

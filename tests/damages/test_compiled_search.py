@@ -142,3 +142,33 @@ def test_a_few_windows_summed_where_they_lie_count_what_the_prefix_sums_count(lo
     counter = PostCounter(times, posts, 1_000, 10**18)
     counter.prefix  # noqa: B018 (built first: the prefix sums answer)
     assert counter.count(starts, ends).tolist() == held
+
+
+@settings(max_examples=120, deadline=None)
+@given(log=st.dictionaries(st.integers(0, 120), st.integers(0, 6), min_size=1, max_size=40),
+       window=st.integers(2, 30), first=terms,
+       later=st.none() | st.tuples(st.integers(0, 120), terms))
+def test_every_reading_is_the_same_when_the_search_starts_beside_the_busiest_period(
+        log, window, first, later):
+    # A long log's compiled search starts before the busiest period is known, whenever a
+    # period from the first access is already over the threshold (decision 0140); the
+    # readings must be those of the block search run after it, over the threshold or not.
+    from calculator.damages.readings import price_readings
+    from calculator.ingest.volume import Volume
+
+    unit = 1_000_000_000
+    times = np.array(sorted(log), dtype=np.int64) * unit
+    posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
+    tariffs = [version(-(10**18), first[0], first[1], Fraction(first[2], first[3]),
+                       window * unit)]
+    if later is not None:
+        start, (threshold, per, numerator, denominator) = later
+        tariffs.append(version(start * unit, threshold, per, Fraction(numerator, denominator),
+                               window * unit))
+    volume = Volume(times, posts, np.ones(len(times), dtype=np.int64))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(window_counts, "COMPILED_FROM", 1)
+        beside = price_readings(volume, tariffs, window * unit, "UTC")
+        patch.setattr(window_counts, "COMPILED_FROM", 10**9)
+        after = price_readings(volume, tariffs, window * unit, "UTC")
+    assert beside == after
