@@ -110,8 +110,14 @@ class AppendedColumns:
 
 
 def _new_map(capacity: int) -> mmap.mmap:
+    return anonymous_memory(capacity * _ITEM)
+
+
+def anonymous_memory(size: int) -> mmap.mmap:
+    """``size`` bytes of private anonymous memory that ask for huge pages: a page costs
+    nothing until first written, and is then zeroed by the kernel once."""
     # Private: a shared anonymous map cannot grow (its pages past the first size fault).
-    memory = mmap.mmap(-1, capacity * _ITEM, flags=mmap.MAP_PRIVATE)
+    memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)
     if hasattr(mmap, "MADV_HUGEPAGE"):
         memory.madvise(mmap.MADV_HUGEPAGE)
     return memory

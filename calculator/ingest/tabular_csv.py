@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -14,6 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from calculator.errors import FieldProblem, InvalidInput, shortened
+from calculator.ingest.appended_columns import anonymous_memory
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.table_read import COUNTED_COLUMNS, TableRead
 from calculator.ingest.tabular_rows import _Collector
@@ -131,41 +133,51 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
 
 class _Blocks:
     """Whole lines of a stream, about ``_CHUNK`` bytes at a time: the bytes after the last
-    newline are carried into the next block. A few buffers are reused in turn (a fresh
-    32 MB buffer per block costs more in page faults than its parse); at most ``pool - 1``
-    blocks may be in use at once. Blocks grow from 1 MB, so a small log stays cheap."""
+    newline are carried into the next block. A few buffers are reused in turn; at most
+    ``pool - 1`` blocks may be in use at once. Blocks grow from 1 MB, so that the first is
+    parsed soon. Each buffer is anonymous memory with room for two blocks (a page costs
+    nothing until read into): a bytearray grown to 32 MB was zeroed, then copied as it grew,
+    then read into, three writes of every page where the read's is the only one here."""
 
     def __init__(self, stream: io.BufferedReader, pool: int = 3) -> None:
         self.stream = stream
         self.tail = b""
-        self.buffers = [bytearray() for _ in range(pool)]
+        self.buffers: list[mmap.mmap | None] = [None] * pool
         self.turn = 0
         self.size = 1 << 20
 
     def next(self) -> memoryview | bytes:
-        buffer = self.buffers[self.turn]
+        turn = self.turn
         self.turn = (self.turn + 1) % len(self.buffers)
-        if len(buffer) < len(self.tail):
-            buffer.extend(bytes(len(self.tail) - len(buffer)))
+        buffer = self._room(turn, len(self.tail), len(self.tail) + self.size)
         buffer[: len(self.tail)] = self.tail
         filled, self.tail = len(self.tail), b""
         # A line longer than a block grows this buffer (never another one: the others may
         # hold blocks still being parsed) until its newline or the end of the stream.
         while True:
             end = filled + self.size
-            if len(buffer) < end:
-                buffer.extend(bytes(end - len(buffer)))
+            buffer = self._room(turn, filled, end)
             with memoryview(buffer) as view:
                 count = self.stream.readinto(view[filled:end]) or 0
             self.size = min(self.size * 2, _CHUNK)
             if count == 0:  # the stream is done: what is left is the last line
-                last = bytes(buffer[:filled])
+                last = buffer[:filled]
                 return last + b"\n" if last.strip() else b""
             cut = buffer.rfind(b"\n", filled, filled + count) + 1
             filled += count
             if cut:
-                self.tail = bytes(buffer[cut:filled])
+                self.tail = buffer[cut:filled]
                 return memoryview(buffer)[:cut]
+
+    def _room(self, turn: int, kept: int, needed: int) -> mmap.mmap:
+        """The turn's buffer with room for ``needed`` bytes, its first ``kept`` kept."""
+        buffer = self.buffers[turn]
+        if buffer is None or len(buffer) < needed:
+            grown = anonymous_memory(max(needed, 2 * _CHUNK, 2 * len(buffer or b"")))
+            if buffer is not None and kept:
+                grown[:kept] = buffer[:kept]
+            self.buffers[turn] = buffer = grown
+        return buffer
 
 
 def _parse_csv_block(block: memoryview | bytes, names: list[str], wanted: list[str],
