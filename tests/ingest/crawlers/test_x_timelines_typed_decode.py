@@ -73,32 +73,43 @@ def _answers(wild: bool) -> st.SearchStrategy:
     instructions = st.lists(instruction | junk, min_size=0 if wild else 1, max_size=3)
     path_keys = st.sampled_from(_timeline_keys + (["other", "instructions", "tweetResult"]
                                                   if wild else []))
+    # Every strategy is built once, here, not inside the draws: a strategy built in a draw is
+    # validated again at each example (the deferred tweet graph above most of all), which
+    # cost more than the draws themselves.
+    timeline_instructions = instructions | junk
+    paths = st.lists(path_keys, max_size=12 if wild else 5)
+    wrapper = _optional(__typename=_text, rest_id=_text)
+    extras = _optional(other=_optional(instructions=instructions), tweetResult=holder | junk,
+                       id=_text, text=_text, edit_history_tweet_ids=_junk)
+    shapes = st.sampled_from(["merged", "timeline", "listed", "data"])
 
     @st.composite
     def data(draw: st.DrawFn) -> object:
-        timeline: dict = {"instructions": draw(instructions | junk)}
-        for key in reversed(draw(st.lists(path_keys, max_size=12 if wild else 5))):
-            timeline = {key: timeline, **draw(_optional(__typename=_text, rest_id=_text))}
+        timeline: dict = {"instructions": draw(timeline_instructions)}
+        for key in reversed(draw(paths)):
+            timeline = {key: timeline, **draw(wrapper)}
         if not wild:
             return timeline
-        extras = draw(_optional(
-            other=_optional(instructions=instructions), tweetResult=holder | junk,
-            id=_text, text=_text, edit_history_tweet_ids=_junk))
-        merged = {**extras, **timeline} if draw(st.booleans()) else {**timeline, **extras}
-        return draw(st.sampled_from([merged, timeline, [timeline], "data"]))
+        added = draw(extras)
+        merged = {**added, **timeline} if draw(st.booleans()) else {**timeline, **added}
+        return {"merged": merged, "timeline": timeline, "listed": [timeline],
+                "data": "data"}[draw(shapes)]
+
+    documents = (_optional(data=data(), errors=st.lists(_optional(message=_text), max_size=1))
+                 if wild else st.fixed_dictionaries({"data": data()}))
+    not_objects = st.sampled_from(["listed", "x", 5, None])
+    edits = st.integers(0, 2 if wild else 1)
 
     @st.composite
     def bodies(draw: st.DrawFn) -> bytes:
-        document: object = {"data": draw(data())}
-        if wild:
-            document = draw(_optional(data=data(), errors=st.lists(
-                _optional(message=_text), max_size=1)))
-            if draw(st.integers(0, 9)) == 0:
-                document = draw(st.sampled_from([[document], "x", 5, None]))
+        document: object = draw(documents)
+        if wild and draw(st.integers(0, 9)) == 0:
+            shape = draw(not_objects)
+            document = [document] if shape == "listed" else shape
         text = json.dumps(document, ensure_ascii=draw(st.booleans()),
                           indent=draw(st.sampled_from([None, 1])))
         body = text.encode()
-        for _ in range(draw(st.integers(0, 2 if wild else 1))):
+        for _ in range(draw(edits)):
             body = draw(_mutated(body))
         return body
 
