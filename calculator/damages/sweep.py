@@ -35,6 +35,11 @@ from calculator.damages.pricing import ScaledPricer
 
 _PRO_RATA, _STARTED, _FULL = 0, 1, 2
 _CAPACITY = 4096  # recorded changes and takes held at first (the arrays grow as needed)
+# From this many instants on, the takes get room for one per instant at once (a dense log's
+# pro rata readings take a window on about 0.4 pieces per instant each): growing to
+# millions by doubling wrote every take about twice and touched twice the fresh pages, on
+# the thread that decides how long the search takes. Room not written to holds no memory.
+_TAKES_PER_INSTANT_FROM = 1 << 20
 _RATE_CODES = {"pro_rata": _PRO_RATA, "per_started_million": _STARTED,
                "per_full_million": _FULL}
 
@@ -95,7 +100,9 @@ def search(instants: np.ndarray, posts: np.ndarray, window: int, eps: int,
     totals, rights, readers = kernels.search(
         instants, posts, np.int64(window), np.int64(eps), np.int64(lowest),
         np.int64(blocks), terms.starts, terms.thresholds, terms.per_posts, terms.units,
-        terms.inverses, terms.rates, terms.excess, terms.by_first, np.int64(_CAPACITY))
+        terms.inverses, terms.rates, terms.excess, terms.by_first, np.int64(_CAPACITY),
+        np.int64(max(_CAPACITY, len(instants)) if len(instants) >= _TAKES_PER_INSTANT_FROM
+                 else _CAPACITY))
     starts, owners = kernels.read_back(rights, readers, np.int64(len(totals)),
                                        np.int64(lowest), np.int64(window), np.int64(eps))
     return totals, [starts[owners == r].tolist() for r in range(len(totals))]

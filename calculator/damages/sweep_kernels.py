@@ -32,9 +32,11 @@ _LEAVING, _BLOCK, _RECORDED, _LOOK, _SHIFTED, _ABOVE, _ABOVE_BEGINS, _LOW, _HIGH
 
 @njit(cache=True, nogil=True)
 def search(instants, posts, window, eps, lowest, blocks, starts, thresholds, per_posts,
-           units, inverses, rates, excess, by_first, capacity):  # pragma: no cover (compiled)
+           units, inverses, rates, excess, by_first, capacity,
+           take_capacity):  # pragma: no cover (compiled)
     """Each reading's total (V at the first block's start), and the takes of all readings
-    in the order found (descending): each one's right end and reading, and how many."""
+    in the order found (descending): each one's right end and reading, and how many.
+    ``capacity``: recorded changes held at first; ``take_capacity``: takes."""
     n = len(instants)
     readings = len(rates)
     limit = lowest + blocks * window  # the end of the last block: V is 0 from here on
@@ -48,8 +50,8 @@ def search(instants, posts, window, eps, lowest, blocks, starts, thresholds, per
     above_values = np.zeros(readings, np.int64)
     steps = np.empty(capacity, np.int64)
     values = np.empty((capacity, readings), np.int64)
-    takes = np.empty(capacity, np.int64)
-    takers = np.empty(capacity, np.int8)
+    takes = np.empty(take_capacity, np.int64)
+    takers = np.empty(take_capacity, np.int8)
     taken = np.zeros(1, np.int64)
     # The loop runs until an array is full; it is grown (or the recorded changes no longer
     # needed dropped) between runs, so that no array changes inside the loop.
