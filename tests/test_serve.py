@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import BIN, Server, free_port, serving
+from tests.conftest import BIN, Server, create_key, free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,9 +91,7 @@ def test_the_key_never_appears_in_the_access_log_and_assessments_survive_a_resta
         assert (tmp_path / "instance" / "calculator.sqlite3").exists()
         status, _, anonymous = _call("POST", f"{base}/v1/assessments", log, csv)
         assert status == 201
-        created = subprocess.run(["calculator", "keys", "create", "ci"], env=env, text=True,
-                                 capture_output=True, timeout=60, check=True)
-        key = created.stdout.strip()
+        key = create_key(env, "ci")
         bearer = {**csv, "Authorization": f"Bearer {key}"}
         assert _call("POST", f"{base}/v1/assessments", log, csv)[0] == 401
         assert _call("POST", f"{base}/v1/assessments", log,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 from calculator.api.worker import ProblemWorker
+from tests.conftest import create_key
 
 PROBLEM = "application/problem+json"
 HERE = Path(__file__).resolve().parent
@@ -58,8 +58,7 @@ def test_a_request_past_the_worker_timeout_is_a_500_problem_that_says_so(start_s
 
 def test_an_api_key_sent_as_basic_is_refused_and_never_logged(start_server, tmp_path):
     with start_server(tmp_path) as served:
-        key = subprocess.run(["calculator", "keys", "create", "ci"], env=served.env, text=True,
-                             capture_output=True, check=True, timeout=60).stdout.strip()
+        key = create_key(served.env, "ci")
         for credentials in (f"{key}:", f"user:{key}"):
             basic = base64.b64encode(credentials.encode()).decode()
             status, headers, body = served.call("GET", "/v1/assessments",

@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from calculator.cli.serve import is_loopback
+from tests.conftest import create_key
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.2"])
@@ -35,7 +36,6 @@ def test_the_setting_opens_it_on_purpose(start_server, server_env, tmp_path):
 
 
 def test_once_a_key_exists_it_may_serve_on_all_addresses(start_server, server_env, tmp_path):
-    subprocess.run(["calculator", "keys", "create", "ops"], env=server_env, check=True,
-                   capture_output=True, timeout=60)
+    create_key(server_env, "ops")
     with start_server(tmp_path, "--host", "0.0.0.0", env=server_env) as served:
         assert served.health_seconds() < 5
