@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from calculator.errors import InvalidArgument
-from calculator.ingest.volume import by_post, check_cuts
+from calculator.ingest.volume import check_cuts, count_unique, sorted_unique
 
 NS = 1_000_000_000
 RESOLUTIONS = (NS, 1_000_000, 1_000, 1)  # seconds, milliseconds, microseconds, nanoseconds
@@ -117,11 +117,20 @@ class PostCounter:
 class DistinctCounter:
     """Distinct post ids in any window: counts do not add up across windows.
 
-    An id is in ``[s, e)`` when one of its occurrences is. So the distinct count is the
-    occurrences in the window less the pairs of consecutive occurrences of one id that
-    both lie in it. For windows of the fixed length ``W``, the pair ``(a, b)`` lies in
-    ``[s, s + W)`` exactly when ``b - W < s <= a``: counting pairs becomes counting
-    intervals that contain ``s``, two binary searches for any number of windows.
+    Of one post's occurrences in time order, those less than ``W`` apart form its
+    *clusters*. A window ``[s, s + W)`` holds some occurrence of a cluster with first ``f``
+    and last ``l`` exactly when ``f - W < s <= l`` (if it starts after ``f``, the first
+    occurrence at or after ``s`` is less than ``W`` after the one before it), and never
+    holds two clusters of one post (they are ``W`` or more apart). So the window's distinct
+    count is the clusters begun before ``s + W`` less those ended before ``s``: two prefix
+    sums over the instants, like posts per instant. Clusters of different posts add up, so
+    they are found in one pass over the occurrences in time order, a slice at a time,
+    keeping only each post's last instant: the counter holds three numbers per instant and,
+    while it is built, one per post, never a copy or a sort of every occurrence
+    (decision 0144).
+
+    Windows of other lengths (a 23- or 25-hour calendar day) are counted where they lie,
+    from the occurrences themselves (the volume's own arrays, not copied).
 
     ``slot``: the occurrences are a volume's coverage (its first and last of each post in
     each ``slot``, decision 0122), which counts exactly the windows of length ``W`` when
@@ -134,67 +143,98 @@ class DistinctCounter:
         if slot is not None and window < slot:
             raise InvalidArgument("distinct posts are counted in windows of a quarter hour "
                                   "or more; this clause's window is shorter")
-        # One occurrence per (instant, id) in time order, and their order by id then time.
-        self.instants, self.ids, by_id = by_post(instants, ids)
+        if len(instants) > 1 and np.any(instants[1:] < instants[:-1]):
+            order = np.argsort(instants, kind="stable")
+            instants, ids = instants[order], ids[order]
+        self._occurrences = (instants, ids)
         self.window = window
         self.slot = slot
-        # Listed by id, then time: consecutive entries of one id are its pairs. Only the
-        # pairs closer than a window are kept (sorted apart); all of them are found again
-        # should a window of another length be asked for (``_pairs``).
-        listed = self.ids[by_id]
-        close = listed[1:] == listed[:-1]
-        np.take(self.instants, by_id, out=listed)
-        del by_id
-        self.total = len(listed) - int(np.count_nonzero(close))
-        gap = np.diff(listed)
-        close &= gap < window
-        del gap
-        self.opens = listed[1:][close]
-        self.opens -= window
-        self.opens.sort()  # s > opens ...
-        self.closes = listed[:-1][close]
-        del listed, close
-        self.closes.sort()  # ... and s <= closes
-
-    @cached_property
-    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every pair of consecutive occurrences of one id (earlier, later instants)."""
-        return _consecutive_pairs(self.instants, self.ids,
-                                  np.argsort(self.ids, kind="stable"))
-
-    def occurrences(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        return locate(self.instants, ends) - locate(self.instants, starts)
+        self.instants = sorted_unique(instants, runs=True)
+        self.total, self._begun, self._ended = clusters_per_instant(
+            instants, ids, self.instants, window)
 
     def count(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        result = self.occurrences(starts, ends)
+        result = np.empty(len(starts), dtype=np.int64)
         fixed = (ends - starts) == self.window
         if fixed.any():
-            s = starts[fixed]
-            inside = locate(self.opens, s) - locate(self.closes, s)
-            result[fixed] -= inside
+            result[fixed] = (self._begun[locate(self.instants, ends[fixed])]
+                             - self._ended[locate(self.instants, starts[fixed])])
         other = np.flatnonzero(~fixed)
         if len(other) and len(self.instants):
             bounds = np.concatenate((starts[other], ends[other]))
             after = np.searchsorted(self.instants, bounds)
             inside = (after > 0) & (after < len(self.instants))
             check_cuts(self.instants, after[inside] - 1, self.slot)
-        if len(other):
-            pair_earlier, pair_later = self._pairs
-        for index in other:  # other lengths (a 23- or 25-hour day): directly
-            start, end = starts[index], ends[index]
-            result[index] -= int(np.count_nonzero((pair_earlier >= start)
-                                                  & (pair_later < end)))
+        instants, ids = self._occurrences
+        for index in other:  # other lengths (a 23- or 25-hour day): where they lie
+            low, high = np.searchsorted(instants, [starts[index], ends[index]])
+            result[index] = count_unique(ids[low:high])
         return result
 
 
-def _consecutive_pairs(instants: np.ndarray, ids: np.ndarray, by_id: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """The (earlier, later) instants of each two consecutive occurrences of one id, given
-    the order (``by_id``) that lists occurrences by id, then time."""
-    listed = ids[by_id]
-    same = listed[1:] == listed[:-1]
-    np.take(instants, by_id, out=listed)
-    return listed[:-1][same], listed[1:][same]
+_CLUSTER_SLICE = 1 << 20  # occurrences taken at once while clusters are found
+
+
+def clusters_per_instant(instants: np.ndarray, ids: np.ndarray, grid: np.ndarray,
+                         window: int, slice_size: int = _CLUSTER_SLICE
+                         ) -> tuple[int, np.ndarray, np.ndarray]:
+    """How many different ids, and the prefix sums over ``grid`` (the distinct instants,
+    ascending) of the clusters begun and ended at each: entry ``k`` counts those at
+    ``grid[:k]``. A cluster is a run of one id's occurrences (time order) each less than
+    ``window`` after the one before. One pass in slices of time: each slice is ordered by
+    id (its own sort, of a slice), and an id's first occurrence in the slice is compared
+    with its last instant so far (one number per id, the ids being small numbers).
+    Clusters of groups of ids that share none add up: the prefix sums of a log are the
+    sums of its groups' on the same grid."""
+    begun = np.zeros(len(grid) + 1, dtype=np.int64)
+    ended = np.zeros(len(grid) + 1, dtype=np.int64)
+    if len(instants) == 0:
+        return 0, begun, ended
+    if int(ids.min()) < 0 or int(ids.max()) >= 4 * len(ids) + (1 << 20):
+        # Not post numbers (any ids given): numbered 0, 1, 2... first.
+        ids = np.unique(ids, return_inverse=True)[1].reshape(-1)
+    never = np.iinfo(np.int64).min
+    last = np.full(int(ids.max()) + 1, never, dtype=np.int64)
+    for low in range(0, len(instants), slice_size):
+        times = instants[low:low + slice_size]
+        order = np.argsort(ids[low:low + slice_size], kind="stable")
+        posts = ids[low:low + slice_size][order]
+        times = times[order]
+        head = np.empty(len(posts), dtype=bool)  # an id's first occurrence in the slice
+        head[0] = True
+        np.not_equal(posts[1:], posts[:-1], out=head[1:])
+        before = np.empty_like(times)
+        before[1:] = times[:-1]
+        before[head] = last[posts[head]]
+        seen = before != never
+        # Where a cluster begins, the one before of its id (if any) ended just before.
+        begins = ~seen | (times - before >= window)
+        _add_sorted(begun, np.searchsorted(grid, np.sort(times[begins])))
+        _add_sorted(ended, np.searchsorted(grid, np.sort(before[begins & seen])))
+        tail = np.empty(len(posts), dtype=bool)
+        tail[-1] = True
+        tail[:-1] = head[1:]
+        last[posts[tail]] = times[tail]
+    total = 0
+    for low in range(0, len(last), slice_size):  # each id's last cluster ends at its last
+        closing = last[low:low + slice_size]
+        closing = closing[closing != never]
+        total += len(closing)
+        closing.sort()
+        _add_sorted(ended, np.searchsorted(grid, closing))
+    del last
+    np.cumsum(begun, out=begun)
+    np.cumsum(ended, out=ended)
+    return total, begun, ended
+
+
+def _add_sorted(counts: np.ndarray, positions: np.ndarray) -> None:
+    """One more at each of ``positions`` (ascending, repeats allowed) of ``counts``, shifted
+    by one (entry ``k + 1`` counts position ``k``, for the prefix sums made afterwards)."""
+    if len(positions) == 0:
+        return
+    starts = np.flatnonzero(np.concatenate(([True], positions[1:] != positions[:-1])))
+    counts[positions[starts] + 1] += np.diff(np.append(starts, len(positions)))
 
 
 def counter_for(instants: np.ndarray, posts: np.ndarray, eps: int, window: int,

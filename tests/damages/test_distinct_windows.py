@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calculator.damages.pricing import BASES, RATES, ScaledPricer, window_amount
-from calculator.damages.window_counts import DistinctCounter
+from calculator.damages.window_counts import DistinctCounter, clusters_per_instant
 from calculator.damages.worst_case import worst_case
 from calculator.ingest.volume import Volume
 
@@ -75,3 +75,40 @@ def test_a_distinct_volume_counts_each_post_once_per_instant_and_once_in_all(pai
     assert len(kept) == len(set(kept)) and {t for t, _ in kept} <= {t for t, _ in pairs}
     assert len({p for _, p in kept}) == len({p for _, p in pairs})  # no post lost
     assert volume.occurrence_instants.tolist() == sorted(volume.occurrence_instants.tolist())
+
+
+spread = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 8)), min_size=1, max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=spread, window=st.integers(1, 20), slice_size=st.integers(1, 9),
+       large_ids=st.booleans(), starts=st.lists(st.integers(-25, 70), min_size=1, max_size=8))
+def test_a_window_counts_each_post_once_whatever_slices_the_log_is_read_in(
+        pairs, window, slice_size, large_ids, starts):
+    pairs = sorted(pairs, key=lambda pair: pair[0])  # occurrences in time order
+    instants = np.array([t for t, _ in pairs], dtype=np.int64)
+    ids = np.array([p for _, p in pairs], dtype=np.int64)
+    if large_ids:  # ids as a platform writes them, not the volume's post numbers
+        ids = ids * 1_000_000_007 + 1_400_000_000_000_000_000
+    grid = np.unique(instants)
+    total, begun, ended = clusters_per_instant(instants, ids, grid, window, slice_size)
+    assert total == len({p for _, p in pairs})
+    for start in starts:
+        held = begun[np.searchsorted(grid, start + window)] - ended[np.searchsorted(grid, start)]
+        assert held == brute_distinct(pairs, start, start + window)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pairs=spread, window=st.integers(1, 20), groups=st.integers(1, 4))
+def test_posts_split_into_groups_that_share_none_add_up_to_the_whole_log(pairs, window,
+                                                                         groups):
+    pairs = sorted(pairs, key=lambda pair: pair[0])
+    instants = np.array([t for t, _ in pairs], dtype=np.int64)
+    ids = np.array([p for _, p in pairs], dtype=np.int64)
+    grid = np.unique(instants)
+    whole = clusters_per_instant(instants, ids, grid, window)
+    parts = [clusters_per_instant(instants[ids % groups == g], ids[ids % groups == g], grid,
+                                  window) for g in range(groups)]
+    assert sum(part[0] for part in parts) == whole[0]
+    assert (sum(part[1] for part in parts) == whole[1]).all()
+    assert (sum(part[2] for part in parts) == whole[2]).all()
