@@ -20,6 +20,9 @@ cases, the coverage's size printed with each run:
 - posts seen on random days of 30 (each row a new quarter hour of its post, so each row is
   kept), with the same posts in half the rows: the bytes per kept sighting; and every row
   a different post.
+Each distinct run also prints what its state holds, from the arrays' sizes: the coverage
+and the window counter (decision 0144). The peak mostly falls in the read, whose own
+peak moves by tens of MiB from run to run; these sizes do not.
 
 Each run is a fresh child process timing only the call (imports done, rules loaded); peak
 memory is the child's VmHWM.
@@ -52,7 +55,15 @@ result = assess(sys.argv[1], rules=rules, count=sys.argv[2])
 seconds = time.perf_counter() - began
 with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
-print(json.dumps({"rows": result.input.rows, "seconds": seconds, "peak_bytes": peak,
+occurrences = result.volume.occurrences
+state = None
+if occurrences is not None:  # what the distinct state holds, from its arrays' sizes
+    from calculator.damages.window_counts import DistinctCounter
+    from calculator.ingest.volume import COVERAGE_SLOT
+    counter = DistinctCounter(*occurrences, 86_400 * 10**9, COVERAGE_SLOT)
+    state = {"coverage": occurrences[0].nbytes + occurrences[1].nbytes,
+             "counter": counter.nbytes}
+print(json.dumps({"rows": result.input.rows, "state": state, "seconds": seconds, "peak_bytes": peak,
                   "headline": str(result.headline.amount),
                   "distinct_posts": result.counts.get("distinct_posts"),
                   "instants": int(len(result.volume.instants)),
@@ -94,6 +105,9 @@ def write_found_posts(path: Path, rows: int, posts: int, seed: int = 13,
 
 def show(name: str, run: dict) -> None:
     kept = "" if run.get("coverage") is None else f", coverage {run['coverage']:,}"
+    if run.get("state"):
+        kept += (f"; held: coverage {run['state']['coverage'] / 2**20:,.0f} MiB, window "
+                 f"counter {run['state']['counter'] / 2**20:,.0f} MiB")
     print(f"  {name:<44} {run['seconds']:7.2f} s  peak {run['peak_bytes'] / 2**20:7,.0f} MiB"
           f"  ({run['instants']:,} instants, distinct posts {run['distinct_posts']}{kept})")
 
@@ -167,7 +181,9 @@ def distinct(args: argparse.Namespace, where: Path) -> None:
                "quarter hour")
     per_post = (more["peak_bytes"] - few["peak_bytes"]) / (rows // 5 - rows // 10)
     print(f"  bytes per distinct post (same rows, twice the posts, two kept sightings each): "
-          f"{per_post:,.0f}")
+          f"{per_post:,.0f} at the peak; {held_per(few, more, rows // 5 - rows // 10):,.0f} "
+          "held by the distinct state (coverage and window counter), plus 8 while the "
+          "counter is built")
 
     print("A crawler polling the same posts for a day: memory against rows")
     half = run("polling", rows // 2, args.polled_posts,
@@ -184,8 +200,18 @@ def distinct(args: argparse.Namespace, where: Path) -> None:
     run("random", rows, rows, f"{rows:,} rows, {rows:,} posts (each seen once)")
     per_sighting = (full["peak_bytes"] - half["peak_bytes"]) / max(
         1, full["coverage"] - half["coverage"])
+    kept = max(1, full["coverage"] - half["coverage"])
     print(f"  bytes per kept sighting (same posts, twice the rows, every row kept): "
-          f"{per_sighting:,.0f}")
+          f"{per_sighting:,.0f} at the peak; {held_per(half, full, kept):,.0f} held by the "
+          "distinct state")
+
+
+def held_per(smaller: dict, larger: dict, more: int) -> float:
+    """Bytes of the distinct state (the coverage and the window counter, from their
+    arrays' sizes) per unit more of what grew between two runs."""
+    def held(run: dict) -> int:
+        return run["state"]["coverage"] + run["state"]["counter"]
+    return (held(larger) - held(smaller)) / more
 
 
 if __name__ == "__main__":

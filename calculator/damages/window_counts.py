@@ -153,6 +153,11 @@ class DistinctCounter:
         self.total, self._begun, self._ended = clusters_per_instant(
             instants, ids, self.instants, window)
 
+    @property
+    def nbytes(self) -> int:
+        """The bytes the counter holds besides the occurrences it was given."""
+        return self.instants.nbytes + self._begun.nbytes + self._ended.nbytes
+
     def count(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         result = np.empty(len(starts), dtype=np.int64)
         fixed = (ends - starts) == self.window
