@@ -149,7 +149,7 @@ class DistinctCounter:
         self._occurrences = (instants, ids)
         self.window = window
         self.slot = slot
-        self.instants = sorted_unique(instants, runs=True)
+        self.instants = sorted_unique(instants, ascending=True)
         self.total, self._begun, self._ended = clusters_per_instant(
             instants, ids, self.instants, window)
 
@@ -177,7 +177,7 @@ class DistinctCounter:
         return result
 
 
-_CLUSTER_SLICE = 1 << 20  # occurrences taken at once while clusters are found
+_CLUSTER_SLICE = 1 << 18  # occurrences taken at once while clusters are found
 
 
 def clusters_per_instant(instants: np.ndarray, ids: np.ndarray, grid: np.ndarray,
