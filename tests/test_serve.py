@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import BIN, Server, create_key, free_port, serving
+from tests.running_servers import BIN, Server, create_key, free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 

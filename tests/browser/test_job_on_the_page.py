@@ -8,7 +8,7 @@ import json
 
 import calculator
 from tests.browser.test_reviewer_pages import assess_in_page, crawl_log, money
-from tests.conftest import server_environment, serving
+from tests.running_servers import server_environment, serving
 
 # Every #status text the page shows, in order (the job may pass a phase between two looks).
 RECORD_STATUS = """

@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from calculator.guard import Budget, BudgetError, BudgetSpent, BudgetUnavailable
-from tests.conftest import free_port, serving
 from tests.guard.conftest import START
+from tests.running_servers import free_port, serving
 
 
 def test_a_crawler_is_granted_posts_while_they_fit_and_told_when_they_fit_again(service,

@@ -23,7 +23,7 @@ import pytest
 from calculator.damages.assessment import assess
 from calculator.guard import Budget
 from calculator.rules import RuleLookup, bundled_rules_dir, load_ruleset
-from tests.conftest import BIN, Server, free_port, server_environment, serving
+from tests.running_servers import BIN, Server, free_port, server_environment, serving
 
 SPIDER = Path(__file__).with_name("status_spider.py")
 LIMIT, WINDOW = 4, 5  # posts, seconds: the test rules' clause

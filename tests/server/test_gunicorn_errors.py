@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from calculator.api.worker import ProblemWorker
-from tests.conftest import create_key
+from tests.running_servers import create_key
 
 PROBLEM = "application/problem+json"
 HERE = Path(__file__).resolve().parent

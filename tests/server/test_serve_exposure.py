@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from calculator.cli.serve import is_loopback
-from tests.conftest import create_key
+from tests.running_servers import create_key
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.2"])
