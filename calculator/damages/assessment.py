@@ -33,6 +33,7 @@ from calculator.damages.results import (
     parse_reading,
 )
 from calculator.heap import release_after_read
+from calculator.ingest import plain_csv
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.crawlers import HostMap
 from calculator.ingest.formats import LogRead, ReadChoices, read_log
@@ -193,6 +194,7 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
         # Distinct posts are counted by their coverage, never by the compiled search: its
         # loading (about 185 MiB resident, numba's) would be held for nothing.
         if count != "distinct" and _input_size(source) >= LOAD_COMPILED_FROM_BYTES:
+            plain_csv.load_meanwhile()  # first: the read needs it before the search
             sweep.load_meanwhile()
         with open_source(source, name, max_bytes) as log:
             read = read_log(log, format, choices, hosts, format_hint)
