@@ -23,7 +23,7 @@ from calculator.damages.pricing import (
 from calculator.damages.results import PricedWindow, ReadingResult
 from calculator.damages.window_counts import (
     WindowCounter,
-    compiled_serves,
+    compiled_search_serves,
     counter_for,
     resolution_of,
 )
@@ -58,7 +58,7 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
         # take a second core of its own is asked before this thread is busy beside it.
         searching = meanwhile.submit(_worst_windows, instants, counter, window, eps,
                                      pricers, core_to_spare()) \
-            if compiled_serves(None, instants, counter) \
+            if compiled_search_serves(None, instants, counter) \
             and any(span.posts > threshold for span in rolling) else None
         peak_span = periods.peak(instants, counter, window, posts)
         days = periods.calendar_bounds(instants, tz)

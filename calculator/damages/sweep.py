@@ -21,7 +21,9 @@ in one loop compiled by numba (decision 0118):
 
 The places where a reading takes a window end where those of the block search end, so the
 windows named are the same, not only the totals (a property test holds the two equal).
-Counting distinct post ids does not add up across instants and stays with the block search.
+Distinct post ids go through the same loop as the clusters begun and ended at each instant
+(decision 0145): a window's distinct count is the clusters begun before its end less those
+ended before its start.
 """
 
 from __future__ import annotations
@@ -90,17 +92,23 @@ def owe_more_for_more_posts(pricers: list[ScaledPricer]) -> bool:
 
 
 def search(instants: np.ndarray, posts: np.ndarray, window: int, eps: int,
-           terms: Terms) -> tuple[np.ndarray, list[list[int]]]:
+           terms: Terms, lost: np.ndarray | None = None) -> tuple[np.ndarray, list[list[int]]]:
     """Each reading's best total (scaled) and the starts of the windows it takes, in time
     order. A dense log has millions of take pieces: the windows are read back from them in
-    the compiled code, in one pass for all readings (decision 0134)."""
+    the compiled code, in one pass for all readings (decision 0134).
+
+    A window ``[s, s + W)`` holds the ``posts`` at instants before ``s + W`` less the
+    ``lost`` at instants before ``s`` (by default the posts again: posts per instant). For
+    distinct post ids they are the clusters begun and ended at each instant (decision
+    0145): neither is ever negative, so a window that loses an access at its end never
+    holds more, as the skipped points require (decision 0134)."""
     lowest = int(instants[0]) - window + eps
     blocks = (int(instants[-1]) - lowest) // window + 1
     kernels = _kernels()
     totals, rights, readers = kernels.search(
-        instants, posts, np.int64(window), np.int64(eps), np.int64(lowest),
-        np.int64(blocks), terms.starts, terms.thresholds, terms.per_posts, terms.units,
-        terms.inverses, terms.rates, terms.excess, terms.by_first, np.int64(_CAPACITY),
+        instants, posts, posts if lost is None else lost, np.int64(window), np.int64(eps),
+        np.int64(lowest), np.int64(blocks), terms.starts, terms.thresholds, terms.per_posts,
+        terms.units, terms.inverses, terms.rates, terms.excess, terms.by_first, np.int64(_CAPACITY),
         np.int64(max(_CAPACITY, len(instants)) if len(instants) >= _TAKES_PER_INSTANT_FROM
                  else _CAPACITY))
     starts, owners = kernels.read_back(rights, readers, np.int64(len(totals)),

@@ -31,12 +31,15 @@ _LEAVING, _BLOCK, _RECORDED, _LOOK, _SHIFTED, _ABOVE, _ABOVE_BEGINS, _LOW, _HIGH
 
 
 @njit(cache=True, nogil=True)
-def search(instants, posts, window, eps, lowest, blocks, starts, thresholds, per_posts,
-           units, inverses, rates, excess, by_first, capacity,
+def search(instants, gained, lost, window, eps, lowest, blocks, starts, thresholds,
+           per_posts, units, inverses, rates, excess, by_first, capacity,
            take_capacity):  # pragma: no cover (compiled)
     """Each reading's total (V at the first block's start), and the takes of all readings
     in the order found (descending): each one's right end and reading, and how many.
-    ``capacity``: recorded changes held at first; ``take_capacity``: takes."""
+    A window ``[s, s + W)`` holds ``sum(gained[t < s + W]) - sum(lost[t < s])``: for posts
+    per instant both are the posts; for distinct post ids, the clusters begun and ended at
+    each instant (decision 0144). ``capacity``: recorded changes held at first;
+    ``take_capacity``: takes."""
     n = len(instants)
     readings = len(rates)
     limit = lowest + blocks * window  # the end of the last block: V is 0 from here on
@@ -55,8 +58,8 @@ def search(instants, posts, window, eps, lowest, blocks, starts, thresholds, per
     taken = np.zeros(1, np.int64)
     # The loop runs until an array is full; it is grown (or the recorded changes no longer
     # needed dropped) between runs, so that no array changes inside the loop.
-    while _run(state, above_values, steps, values, takes, takers, taken, instants, posts,
-               window, eps, lowest, starts, thresholds, per_posts, units, inverses, rates,
+    while _run(state, above_values, steps, values, takes, takers, taken, instants, gained,
+               lost, window, eps, lowest, starts, thresholds, per_posts, units, inverses, rates,
                excess, by_first):
         recorded = state[_RECORDED]
         if recorded == len(steps):
@@ -83,8 +86,8 @@ def search(instants, posts, window, eps, lowest, blocks, starts, thresholds, per
 
 
 @njit(cache=True, nogil=True)
-def _run(state, above_values, steps, values, takes, takers, taken, instants, posts, window,
-         eps, lowest, starts, thresholds, per_posts, units, inverses, rates, excess,
+def _run(state, above_values, steps, values, takes, takers, taken, instants, gained, lost,
+         window, eps, lowest, starts, thresholds, per_posts, units, inverses, rates, excess,
          by_first):  # pragma: no cover (compiled)
     """The sweep from where ``state`` stands: False when every point is visited, True when
     ``steps`` or ``takes`` must grow first."""
@@ -127,11 +130,11 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, pos
         top = above - eps
         while low > 0 and instants[low - 1] >= top:
             low -= 1
-            count += posts[low]
+            count += lost[low]
         end = top + window
         while high > 0 and instants[high - 1] >= end:
             high -= 1
-            count -= posts[high]
+            count -= gained[high]
         first = instants[low] if low < n else instants[n - 1]
         while tariff >= 0 and starts[tariff] > first:
             tariff -= 1

@@ -1,6 +1,6 @@
 """The worst-case reading's windows: the non-overlapping 24-hour windows that owe the most,
-over every start at the log's resolution, searched block by block (or, for posts per
-instant on a long log, by the compiled pass of ``sweep``)."""
+over every start at the log's resolution, searched block by block (or, on a long log, by
+the compiled pass of ``sweep``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ import numpy as np
 
 from calculator.damages import sweep
 from calculator.damages.pricing import ScaledPricer
-from calculator.damages.window_counts import WindowCounter, compiled_serves, first_in
+from calculator.damages.window_counts import (
+    DistinctCounter,
+    PostCounter,
+    WindowCounter,
+    compiled_search_serves,
+    first_in,
+)
 from calculator.ingest.volume import sorted_unique
 
 # A block with this many points is searched with the pricers on several threads: below it,
@@ -76,16 +82,20 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
     Posts per instant priced by ``ScaledPricer`` readings go through the same points in one
     compiled pass (``sweep``, decision 0118), which names the same windows: by default from
     ``COMPILED_FROM`` instants on (below, loading the compiled code costs more than it
-    saves); ``compiled`` true or false forces the choice. Distinct post ids always take the
-    block search. ``split``: the compiled pass runs as two searches on two threads, the
-    pro rata readings and the others (decision 0133); by default only while a core is idle.
+    saves); ``compiled`` true or false forces the choice. Distinct post ids go through it
+    too, as the clusters begun and ended at each instant (decision 0145). ``split``: the
+    compiled pass runs as two searches on two threads, the pro rata readings and the others
+    (decision 0133); by default only while a core is idle.
     """
     if len(instants) == 0 or not pricers:
         return [WorstCase(0, []) for _ in pricers]
-    if compiled_serves(compiled, instants, counter) \
-            and all(isinstance(p, ScaledPricer) for p in pricers) \
-            and sweep.shares_tariffs(list(pricers)) \
-            and sweep.owe_more_for_more_posts(list(pricers)):
+    series = _series(counter, instants) \
+        if compiled_search_serves(compiled, instants, counter) \
+        and all(isinstance(p, ScaledPricer) for p in pricers) \
+        and sweep.shares_tariffs(list(pricers)) \
+        and sweep.owe_more_for_more_posts(list(pricers)) else None
+    if series is not None:
+        gained, lost = series
         scaled = [p for p in pricers if isinstance(p, ScaledPricer)]
         groups = _rate_classes(scaled)
         if split is None:
@@ -95,7 +105,8 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
 
         def search(group: list[int]) -> tuple[np.ndarray, list[list[int]]]:
             terms = sweep.Terms.of([scaled[k] for k in group], by_first_access)
-            return sweep.search(instants, counter.posts, window, eps, terms)
+            return sweep.search(instants, gained, window, eps, terms) if lost is None \
+                else sweep.search(instants, gained, window, eps, terms, lost)
 
         with ThreadPoolExecutor(len(groups)) if len(groups) > 1 else nullcontext() as pool:
             found = list(pool.map(search, groups) if pool is not None else map(search, groups))
@@ -107,6 +118,18 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
     threads = min(len(pricers), max(threads, 1))
     with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
         return _worst_case(instants, counter, window, eps, pricers, by_first_access, pool)
+
+
+def _series(counter: WindowCounter, instants: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """What the compiled pass counts at each instant: the posts (counted where a window
+    starts and where it ends alike), or a distinct count's clusters begun and ended there
+    (decision 0145); None where it cannot serve."""
+    if isinstance(counter, DistinctCounter):
+        return counter.clusters_on(instants)
+    if isinstance(counter, PostCounter):
+        return counter.posts, None
+    return None
 
 
 def _rate_classes(pricers: Sequence[ScaledPricer]) -> list[list[int]]:

@@ -1,0 +1,119 @@
+"""Distinct post ids through the compiled worst-case search (decision 0145): fed the
+clusters begun and ended at each instant, it names the windows and totals of the block
+search and owes what trying every start owes, whether the occurrences are all given or
+kept as a coverage, and whatever instants of no kept sighting the log also holds."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from calculator.damages import readings, sweep, window_counts
+from calculator.damages.pricing import BASES, RATES, ScaledPricer, window_amount
+from calculator.damages.window_counts import DistinctCounter
+from calculator.damages.worst_case import worst_case
+from calculator.ingest.volume import Volume
+
+from .test_compiled_search import terms, version
+from .test_distinct_windows import brute_distinct
+
+sightings = st.lists(st.tuples(st.integers(0, 90), st.integers(0, 8)), min_size=1,
+                     max_size=50)
+
+
+@pytest.fixture(autouse=True)
+def tiny_arrays(monkeypatch):
+    # Arrays of two: every run of the loop fills them, so growing and dropping is exercised.
+    monkeypatch.setattr(sweep, "_CAPACITY", 2)
+
+
+def pricers_of(window: int, unit: int, first: tuple, later: tuple | None
+               ) -> list[ScaledPricer]:
+    tariffs = [version(-(10**18), first[0], first[1], Fraction(first[2], first[3]),
+                       window * unit)]
+    if later is not None:  # a second version of the clause from some instant on
+        start, (threshold, per, numerator, denominator) = later
+        tariffs.append(version(start * unit, threshold, per, Fraction(numerator, denominator),
+                               window * unit))
+    return [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
+
+
+@settings(max_examples=250, deadline=None)
+@given(pairs=sightings, quiet=st.sets(st.integers(0, 90), max_size=10),
+       window=st.integers(2, 30), unit=st.sampled_from([1_000_000_000, 1_000_000, 1_000]),
+       first=terms, later=st.none() | st.tuples(st.integers(0, 90), terms),
+       by_first_access=st.booleans(), split=st.booleans(), slot=st.booleans())
+def test_distinct_posts_searched_compiled_name_the_windows_of_the_block_search(
+        pairs, quiet, window, unit, first, later, by_first_access, split, slot):
+    # ``quiet``: accesses where no post is kept (an empty page, a sighting the coverage
+    # dropped), which are points of the search all the same. ``slot``: the occurrences are
+    # read as a coverage of slots of two steps.
+    times = np.array([t for t, _ in pairs], dtype=np.int64) * unit
+    ids = np.array([p for _, p in pairs], dtype=np.int64)
+    counter = DistinctCounter(times, ids, window * unit, 2 * unit if slot else None)
+    instants = np.union1d(times, np.array(sorted(quiet), dtype=np.int64) * unit)
+    pricers = pricers_of(window, unit, first, later)
+    compiled = worst_case(instants, counter, window * unit, unit, pricers,
+                          by_first_access=by_first_access, compiled=True, split=split)
+    blocks = worst_case(instants, counter, window * unit, unit, pricers,
+                        by_first_access=by_first_access, compiled=False)
+    assert compiled == blocks
+
+
+@settings(max_examples=150, deadline=None)
+@given(pairs=sightings, window=st.integers(2, 25), threshold=st.integers(0, 5),
+       per=st.integers(1, 3))
+def test_distinct_posts_searched_compiled_owe_what_trying_every_start_owes(
+        pairs, window, threshold, per):
+    terms_ = version(-(10**18), threshold, per, Fraction(3, 2), window)
+    pricers = [ScaledPricer([terms_], rate, basis) for rate in RATES for basis in BASES]
+    counter = DistinctCounter(np.array([t for t, _ in pairs], dtype=np.int64),
+                              np.array([p for _, p in pairs], dtype=np.int64), window)
+    found = worst_case(counter.instants, counter, window, 1, pricers, compiled=True)
+    lowest, highest = min(t for t, _ in pairs) - window + 1, max(t for t, _ in pairs)
+    for pricer, result in zip(pricers, found, strict=True):
+        best: dict[int, Fraction] = {}
+        for s in range(highest, lowest - 1, -1):
+            owed = window_amount(brute_distinct(pairs, s, s + window), terms_, pricer.rate,
+                                 pricer.basis)
+            best[s] = max(best.get(s + 1, Fraction(0)), owed + best.get(s + window, Fraction(0)))
+        assert Fraction(result.total, pricer.scale) == best[lowest]
+        starts = np.array(result.starts, dtype=np.int64)
+        assert np.all(np.diff(starts) >= window)
+        assert sum(window_amount(brute_distinct(pairs, int(s), int(s) + window), terms_,
+                                 pricer.rate, pricer.basis) for s in starts) \
+            == Fraction(result.total, pricer.scale)
+
+
+def test_a_counter_missing_some_instant_of_its_occurrences_is_left_to_the_block_search():
+    counter = DistinctCounter(np.array([0, 5, 9], dtype=np.int64),
+                              np.array([1, 2, 1], dtype=np.int64), 10)
+    assert counter.clusters_on(np.array([0, 9], dtype=np.int64)) is None
+    begun, ended = counter.clusters_on(np.array([0, 3, 5, 9], dtype=np.int64))
+    # Post 1's sightings 9 apart are one cluster (begun at 0, ended at 9); post 2's at 5.
+    assert begun.tolist() == [1, 0, 1, 0]
+    assert ended.tolist() == [0, 0, 1, 1]
+
+
+def test_a_long_distinct_log_is_priced_by_the_compiled_search_as_by_the_block_search(
+        monkeypatch):
+    # Through the readings, with the search begun beside the busiest period (decision
+    # 0140): a log of many more posts in a window than the threshold.
+    rng = np.random.default_rng(5)
+    times = np.sort(rng.integers(0, 3 * 86_400, 3_000)).astype(np.int64) * 1_000_000_000
+    ids = rng.integers(0, 1_500, 3_000).astype(np.int64)
+    volume = Volume.of_occurrences(times, ids)
+    tariffs = pricers_of(86_400, 1_000_000_000, (300, 100, 3, 2), None)[0].tariffs
+    calls, real = [], sweep.search
+    monkeypatch.setattr(sweep, "search", lambda *args: calls.append(len(args)) or real(*args))
+    blocks = readings.price_readings(volume, tariffs, 86_400 * 10**9, "Europe/Berlin")
+    assert calls == []
+    monkeypatch.setattr(window_counts, "COMPILED_FROM", 1)
+    compiled = readings.price_readings(volume, tariffs, 86_400 * 10**9, "Europe/Berlin")
+    assert calls and all(n == 6 for n in calls)
+    assert compiled == blocks
+    assert any(r.amount > 0 for r in compiled[0] if r.reading.window == "rolling_worst_case")
