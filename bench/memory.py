@@ -24,6 +24,10 @@ Each distinct run also prints what its state holds, from the arrays' sizes: the 
 and the window counter (decision 0144). The peak mostly falls in the read, whose own
 peak moves by tens of MiB from run to run; these sizes do not.
 
+A fourth distinct case is a millisecond log whose windows hold more than a million
+different posts, so that the worst-case search runs (decision 0145); the goal for fine logs
+is a peak under 1 GB.
+
 Each run is a fresh child process timing only the call (imports done, rules loaded); peak
 memory is the child's VmHWM.
 

@@ -191,8 +191,9 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
             details={**(_details(read) or {}), "files": [f.as_json() for f in many.files]}
             if many_files else _details(read))
     else:
-        # Distinct posts are counted by their coverage, never by the compiled search: its
-        # loading (about 185 MiB resident, numba's) would be held for nothing.
+        # Distinct posts load the compiled search only once it is known to be needed (a
+        # window over the threshold, decision 0145): most never need it, and its loading
+        # (about 185 MiB resident, numba's) would be held for nothing.
         if count != "distinct" and _input_size(source) >= LOAD_COMPILED_FROM_BYTES:
             plain_csv.load_meanwhile()  # first: the read needs it before the search
             sweep.load_meanwhile()
