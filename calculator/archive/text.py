@@ -31,15 +31,22 @@ _LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
 _REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_STRONG = re.compile(r"\*\*|__(?=\S)|(?<=\S)__")
-_STAR = re.compile(r"\*")
-# An underscore used as emphasis sits at a word edge; one inside a word (snake_case) stays.
-_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_(?=\S)|(?<=\S)_(?![A-Za-z0-9])")
-_QUOTES = str.maketrans({
+# ``**``, and ``__`` before a word or after one. Each pattern starts with the character it
+# removes, so the search jumps from one such character to the next instead of trying every
+# position of a long text.
+_STRONG = re.compile(r"\*\*|__(?:(?=\S)|(?<=\S__))")
+# An underscore used as emphasis sits at a word edge; one inside a word (snake_case) stays:
+# not after a letter or digit and before a non-space, or after a non-space and not before a
+# letter or digit.
+_UNDERSCORE = re.compile(r"_(?:(?<![A-Za-z0-9]_)(?=\S)|(?<=\S_)(?![A-Za-z0-9]))")
+_QUOTES = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-})
-_SPACE = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
+}
+# White space is what ``str.split()`` splits on (``str.isspace``: the non-breaking, Unicode
+# and line-separator spaces among them), and the byte-order mark, which Python does not call
+# a space but a page shows as nothing between two words.
+_BOM = "\ufeff"
 
 
 def normalize(text: str) -> str:
@@ -63,10 +70,13 @@ def _normalize(text: str) -> str:
     text = _ESCAPE.sub(r"\1", text)
     text = html.unescape(text)
     text = _STRONG.sub("", text)
-    text = _STAR.sub("", text)
+    text = text.replace("*", "")
     text = _UNDERSCORE.sub("", text)
-    text = text.translate(_QUOTES)
-    return _SPACE.sub(" ", text).strip()
+    if not text.isascii():
+        # One replace per mark: ``str.translate`` looks every character of the text up.
+        for curly, straight in _QUOTES.items():
+            text = text.replace(curly, straight)
+    return " ".join(text.replace(_BOM, " ").split())
 
 
 @dataclass(frozen=True)
