@@ -1,6 +1,6 @@
 """Real Scrapy crawls under a live budget: `scrapy runspider` processes against a local site
 serving X status pages, a real `calculator serve` whose rules give X's damages clause a
-threshold of 4 posts in 5 seconds, and the budget middleware added as the crawler-team guide
+threshold of 4 posts in 2 seconds, and the budget middleware added as the crawler-team guide
 says. The crawl's own Scrapy log, and the budget's recorded usage, owe nothing under every
 reading of that clause."""
 
@@ -26,21 +26,21 @@ from calculator.rules import RuleLookup, bundled_rules_dir, load_ruleset
 from tests.running_servers import BIN, Server, free_port, server_environment, serving
 
 SPIDER = Path(__file__).with_name("status_spider.py")
-LIMIT, WINDOW = 4, 5  # posts, seconds: the test rules' clause
+LIMIT, WINDOW = 4, 2  # posts, seconds: the test rules' clause
 COUNTS = ("requested", "accessed", "distinct")
 RECORDED = ("requested",)  # a budget records posts per second, never which posts
-SHORT_WINDOW = ("requested", "accessed")  # the counts a 5-second clause can be read under
+SHORT_WINDOW = ("requested", "accessed")  # the counts a 2-second clause can be read under
 DAY_PART = "eu-efta-uk"  # the test rules' part whose window is 24 hours
 WINDOWS = ("rolling_worst_case", "rolling_first_access", "calendar_day")
 # A calendar day is the clause's period only where that period is 24 hours: under the
-# 5-second clause, the readings that place the clause's own period.
+# 2-second clause, the readings that place the clause's own period.
 ROLLING = ("rolling_worst_case", "rolling_first_access")
 
 
 @pytest.fixture(scope="module")
 def small_rules(tmp_path_factory) -> Path:
     """The bundled rules, with X's damages clause made small: more than 4 posts in any
-    5-second period owes in the rest-of-world part (USD), more than 4 in any 24-hour period
+    2-second period owes in the rest-of-world part (USD), more than 4 in any 24-hour period
     in the part for the EU, EFTA States and the UK (EUR)."""
     import shutil
 
