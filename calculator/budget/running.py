@@ -13,19 +13,17 @@ the later posts on the recorded seconds themselves.
 On PostgreSQL the whole step is one call of ``calculator_budget_reservation`` (migration
 0007): one round trip, run outside an explicit transaction (the call is atomic), which also
 checks the caller's key and, unless told the second, reads the database's clock once the
-budget is locked (decision 0114). On SQLite the
-same statements run here, inside the caller's ``BEGIN IMMEDIATE``. The two are held to the
+budget is locked (decision 0114). Outside a transaction the service calls it through the
+procedure ``calculator_budget_reservation_confirmed`` (migration 0008), which also makes a
+grant durable before it returns (decisions 0115, 0148). On SQLite the
 same answers by the tests, which run on both. See decision 0106.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import psycopg
 import psycopg.errors
@@ -42,22 +40,22 @@ GRANTED, REFUSED, LATER, MISSING = "granted", "refused", "later", "missing"
 UNAUTHORIZED, STALE = "unauthorized", "stale"
 _BATCH = 1000
 _DURABILITY = "calculator.synchronous_commit"  # the server's setting, per connection
-# The confirming commits shared by the threads of this process, per reservations' engine.
-_FLUSHES: WeakKeyDictionary[Engine, SharedFlush] = WeakKeyDictionary()
-_FLUSHES_GUARD = threading.Lock()
-# The two statements of a grant on PostgreSQL, sent on the driver's own connection
-# (``_driver_call``). In autocommit (the single call and its confirming commit) each is
-# prepared once per connection and run through libpq itself, with its parameters' types:
-# psycopg's cursors (query conversion, adapters, prepared-statement bookkeeping) cost more
-# CPU than the round trip on the service's hottest call (decision 0130).
-_CONFIRM = "SELECT set_config('synchronous_commit', %s, true), pg_current_xact_id()"
+# A reservation on PostgreSQL, sent on the driver's own connection (``_driver_call``). In
+# autocommit (the reservations' engine), the procedure that also confirms a grant (migration
+# 0008), prepared once per connection and run through libpq itself, with its parameters'
+# types: psycopg's cursors (query conversion, adapters, prepared-statement bookkeeping) cost
+# more CPU than the round trip on the service's hottest call (decision 0130). In a
+# transaction (a returnable reservation), where a procedure may not commit, the function:
+# the transaction's own commit is durable.
 _RESERVE = ("SELECT outcome, at, total, oldest FROM calculator_budget_reservation("
             "%s, %s, %s, %s, %s, %s, %s, %s, %s)")
+_RESERVE_CONFIRMED = ("CALL calculator_budget_reservation_confirmed("
+                      "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
 _TEXT, _BIGINT, _TIMESTAMPTZ = 25, 20, 1184  # PostgreSQL's type ids
 _STATEMENTS = {  # name, the statement with libpq's numbered parameters, their types
-    _CONFIRM: (b"calculator_confirm", (_TEXT,)),
-    _RESERVE: (b"calculator_reservation", (_TEXT, _TEXT, _TEXT, _BIGINT, _BIGINT, _BIGINT,
-                                           _BIGINT, _TIMESTAMPTZ, _TIMESTAMPTZ)),
+    _RESERVE_CONFIRMED: (b"calculator_reservation_confirmed", (
+        _TEXT, _TEXT, _TEXT, _TEXT, _BIGINT, _BIGINT, _BIGINT, _BIGINT, _TIMESTAMPTZ,
+        _TIMESTAMPTZ)),
 }
 _PREPARED = "calculator.prepared"  # per driver connection: what ``_driver_call`` set up there
 
@@ -95,14 +93,14 @@ class Ask:
 
 def single_calls(engine: Engine) -> Engine:
     """The engine a reservation's single call runs on: on PostgreSQL, connections in
-    autocommit whose commits do not wait for the disk while the budget's lock is held
-    (``confirm``); SQLite: ``engine``."""
+    autocommit whose commits do not wait for the disk while the budget's lock is held (the
+    call confirms a grant itself, ``reserve``); SQLite: ``engine``."""
     return autocommit_sibling(engine, _commit_without_waiting)
 
 
 def _commit_without_waiting(dbapi_connection: Any, record: Any) -> None:
-    # The server's own durability setting is kept for ``confirm``; the reservation's
-    # commit itself releases the budget's lock at once (see decision 0115).
+    # The server's own durability setting is kept for the grant's confirming commit; the
+    # reservation's commit itself releases the budget's lock at once (decisions 0115, 0148).
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         record.info[_DURABILITY] = cursor.fetchone()[0]
@@ -110,72 +108,27 @@ def _commit_without_waiting(dbapi_connection: Any, record: Any) -> None:
     dbapi_connection.commit()  # a session setting, kept once the connection is in autocommit
 
 
-def confirm(connection: Connection) -> None:
-    """Wait until a granted reservation's commit is as durable as the server's setting
-    asks (``synchronous_commit``) before it is answered: a commit with that setting, made
-    after it, flushes the log through it. Its own commit did not wait, so the budget's
-    lock was not held while the disk wrote: commits of concurrent reservations share one
-    flush, and grants of this process's threads share one confirming commit
-    (``SharedFlush``). A crash before the flush loses the grant and every later one that
-    saw it, none of them answered yet."""
-    level = connection.info.get(_DURABILITY)
-    if connection.dialect.name != "postgresql" or level in (None, "off"):
-        return
-    shared = _FLUSHES.get(connection.engine)
-    if shared is None:
-        with _FLUSHES_GUARD:
-            shared = _FLUSHES.setdefault(connection.engine, SharedFlush())
-    shared.wait(lambda: _driver_call(connection, _CONFIRM, (level,)))
-
-
-class SharedFlush:
-    """One confirming commit for the grants of several threads (decision 0124).
-
-    A grant must not be answered before a durable commit *begun after its own* has
-    returned. Threads of one process that committed grants meanwhile wait for the same
-    one: a thread that finds none under way runs it for every grant committed so far; one
-    that finds one under way waits for it to end, and then for the next if that one began
-    before its grant was committed."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition(threading.Lock())
-        self._committed = 0  # grants committed so far, in the order they came here
-        self._flushed = 0  # every grant up to this one is confirmed
-        self._flushing = False
-
-    def wait(self, flush: Callable[[], object]) -> None:
-        """Return once a ``flush`` begun after this call began has returned; run it here
-        when none is under way. A failing flush is raised to the thread that ran it, and
-        another thread runs the next."""
-        with self._changed:
-            self._committed += 1
-            mine = self._committed
-            while self._flushed < mine:
-                if self._flushing:
-                    self._changed.wait()
-                    continue
-                self._flushing, covered = True, self._committed
-                try:
-                    self._changed.release()
-                    try:
-                        flush()
-                    finally:
-                        self._changed.acquire()
-                    self._flushed = max(self._flushed, covered)
-                finally:
-                    self._flushing = False
-                    self._changed.notify_all()
-
-
 def reserve(connection: Connection, ask: Ask) -> Slid:
     """Slide the total to the window that ends at the reservation's second and grant the
     posts there (recording them) when nothing is recorded after it and the total plus the
     posts stays within the limit (None: without limit). On SQLite the caller holds the
-    write lock; on PostgreSQL the function takes the row lock itself, in one round trip."""
+    write lock; on PostgreSQL the function takes the row lock itself, in one round trip.
+
+    On PostgreSQL in autocommit (``single_calls``) a grant is returned only once it is as
+    durable as the server's own ``synchronous_commit`` asks: its own commit does not wait
+    for the disk, so the budget's lock is not held while the disk writes, and the same call
+    then commits a second transaction at the server's setting, which flushes the log
+    through the grant (migration 0008). A crash before that flush loses the grant and every
+    later one that saw it, none of them answered yet."""
     if connection.dialect.name == "postgresql":
-        outcome, at, total, first = _driver_call(connection, _RESERVE, (
-            ask.key, ask.owner, ask.budget_id, ask.t, ask.posts, ask.window, ask.limit,
-            ask.valid_from, ask.valid_until))
+        question = (ask.key, ask.owner, ask.budget_id, ask.t, ask.posts, ask.window,
+                    ask.limit, ask.valid_from, ask.valid_until)
+        level = connection.info.get(_DURABILITY)
+        if level is None:  # in a transaction: its commit is durable by itself
+            outcome, at, total, first = _driver_call(connection, _RESERVE, question)
+        else:
+            outcome, at, total, first, _ = _driver_call(connection, _RESERVE_CONFIRMED,
+                                                        (level, *question))
         return Slid(outcome, int(total or 0), first, at)
     if ask.key is not None and connection.execute(select(api_keys.c.id).where(
             api_keys.c.key_hash == ask.key, api_keys.c.name == ask.owner,
@@ -209,9 +162,9 @@ def reserve(connection: Connection, ask: Ask) -> Slid:
 
 def _driver_call(connection: Connection, statement: str, parameters: tuple[Any, ...]
                  ) -> tuple[Any, ...]:
-    """The first row of one of ``_STATEMENTS`` run on the driver's own connection (psycopg).
-    In autocommit (the reservations' engine), as a statement prepared there on first use
-    (``_prepared_row``). In a transaction (a returnable reservation), by psycopg, which
+    """The first row of ``statement`` run on the driver's own connection (psycopg). In
+    autocommit (the reservations' engine), one of ``_STATEMENTS``, prepared there on first
+    use (``_prepared_row``). In a transaction (a returnable reservation), by psycopg, which
     begins it. Errors come out as SQLAlchemy's would: a connection the server dropped is
     invalidated and the error says so (``connection_invalidated``), so callers retry as
     before."""
@@ -230,7 +183,7 @@ def _driver_call(connection: Connection, statement: str, parameters: tuple[Any, 
             connection.invalidate(exc)
         raise DBAPIError.instance(statement, parameters, exc, psycopg.Error,
                                   connection_invalidated=dead) from exc
-    assert row is not None  # both statements answer one row
+    assert row is not None  # the function and the procedure answer one row
     return tuple(row)
 
 

@@ -91,7 +91,6 @@ class Budgets(BudgetRecords):
                     if slid.outcome == running.GRANTED:
                         kept = (self._keep_reservation(connection, budget, t, posts, limit)
                                 if returnable else None)
-                        running.confirm(connection)
                         return Decision(True, posts, standing, reservation=kept)
                     assert limit is not None  # without a limit nothing is refused
                     when = running.earliest_fit(connection, budget.id, t, posts, slid.total,

@@ -51,31 +51,50 @@ def store_with_commits(synchronous_commit: str):
     admin.dispose()
 
 
-def statements_sent(calls, monkeypatch) -> list[str]:
-    """Every statement the reservations' engine sends from now on: through SQLAlchemy, or
-    on the driver's own connection (the reservation call and its confirming commit)."""
-    sent: list[str] = []
+def calls_sent(calls, monkeypatch) -> list[tuple[str, tuple, tuple | None]]:
+    """Every statement the reservations' engine sends from now on, with its parameters and
+    the row it answered: through SQLAlchemy (no row kept), or on the driver's own
+    connection (the reservation call)."""
+    sent: list[tuple[str, tuple, tuple | None]] = []
     event.listen(calls, "before_cursor_execute",
-                 lambda _c, _cur, statement, *_: sent.append(statement))
+                 lambda _c, _cur, statement, parameters, *_: sent.append(
+                     (statement, parameters, None)))
     real = running._driver_call
-    monkeypatch.setattr(running, "_driver_call", lambda connection, statement, parameters:
-                        sent.append(statement) or real(connection, statement, parameters))
+
+    def driver_call(connection, statement, parameters):
+        row = real(connection, statement, parameters)
+        sent.append((statement, parameters, row))
+        return row
+
+    monkeypatch.setattr(running, "_driver_call", driver_call)
     return sent
 
 
 def test_a_grant_is_answered_after_a_durable_commit_and_a_refusal_waits_for_none(
         durable_store, lookup, monkeypatch):
+    """One call: the grant commits without holding the lock through the flush, and a
+    transaction begun after it commits at the server's setting before the call returns."""
     fleet = Budgets(durable_store.engine, lookup, "crawler-team")
     fleet.create("fleet", "x", "US", 1, DAY_ONE)  # a limit of 10,000 posts
     calls = single_calls(durable_store.engine)
-    sent = statements_sent(calls, monkeypatch)
+    sent = calls_sent(calls, monkeypatch)
     assert fleet.reserve("fleet", 6_000, DAY_ONE).granted
-    assert sent[0].startswith("SELECT outcome") and "synchronous_commit" in sent[1]
-    assert len(sent) == 2
+    assert len(sent) == 1
+    statement, parameters, row = sent[0]
+    assert statement.startswith("CALL calculator_budget_reservation_confirmed")
+    assert parameters[0] == "on"  # the server's own setting, read when it connected
+    confirmed = row[-1]
+    assert confirmed is not None
+    with durable_store.engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            f"SELECT pg_xact_status('{confirmed}'::xid8)").scalar() == "committed"
+        granted_by = connection.exec_driver_sql(
+            "SELECT xmin::text::bigint FROM budget_usage").scalar()
+    assert int(confirmed) > granted_by  # begun after the grant's own transaction
     sent.clear()
     refused = fleet.reserve("fleet", 6_000, DAY_ONE)
     assert not refused.granted
-    assert not any("synchronous_commit" in statement for statement in sent)
+    assert [row[-1] for _, _, row in sent if row is not None] == [None]
     with calls.connect() as connection:
         assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
     with durable_store.engine.connect() as connection:
@@ -91,9 +110,9 @@ def test_on_a_server_without_durable_commits_a_grant_waits_for_nothing(
     store = store_without_durable_commits
     fleet = Budgets(store.engine, lookup, "crawler-team")
     fleet.create("fleet", "x", "US", 1, DAY_ONE)
-    sent = statements_sent(single_calls(store.engine), monkeypatch)
+    sent = calls_sent(single_calls(store.engine), monkeypatch)
     assert fleet.reserve("fleet", 10, DAY_ONE).granted
-    assert not any("synchronous_commit" in statement for statement in sent)
+    assert [(parameters[0], row[-1]) for _, parameters, row in sent] == [("off", None)]
 
 
 def test_a_reservation_on_a_connection_the_server_dropped_is_made_once_on_a_new_one(
@@ -117,8 +136,7 @@ def test_a_reservation_on_a_connection_the_server_dropped_is_made_once_on_a_new_
 
 def test_a_reservation_whose_prepared_statements_were_dropped_is_made_once_all_the_same(
         durable_store, lookup):
-    """The reservation and its confirming commit are statements prepared once on each
-    connection. A connection whose prepared statements were dropped meanwhile (DISCARD ALL,
+    """The reservation call is a statement prepared once on each connection. A connection whose prepared statements were dropped meanwhile (DISCARD ALL,
     a pooler between the service and the server) prepares them again: the grant is made,
     and recorded once."""
     fleet = Budgets(durable_store.engine, lookup, "crawler-team")
