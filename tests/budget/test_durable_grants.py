@@ -136,9 +136,9 @@ def test_a_reservation_on_a_connection_the_server_dropped_is_made_once_on_a_new_
 
 def test_a_reservation_whose_prepared_statements_were_dropped_is_made_once_all_the_same(
         durable_store, lookup):
-    """The reservation call is a statement prepared once on each connection. A connection whose prepared statements were dropped meanwhile (DISCARD ALL,
-    a pooler between the service and the server) prepares them again: the grant is made,
-    and recorded once."""
+    """The reservation call is a statement prepared once on each connection. A connection
+    whose prepared statements were dropped meanwhile (DISCARD ALL, a pooler between the
+    service and the server) prepares it again: the grant is made, and recorded once."""
     fleet = Budgets(durable_store.engine, lookup, "crawler-team")
     fleet.create("fleet", "x", "US", 1, DAY_ONE)
     assert fleet.reserve("fleet", 10, DAY_ONE).granted
