@@ -65,7 +65,8 @@ state = None
 if occurrences is not None:  # what the distinct state holds, from its arrays' sizes
     from calculator.damages.window_counts import DistinctCounter
     from calculator.ingest.volume import COVERAGE_SLOT
-    counter = DistinctCounter(*occurrences, 86_400 * 10**9, COVERAGE_SLOT)
+    counter = DistinctCounter(*occurrences, 86_400 * 10**9, COVERAGE_SLOT,
+                              grid=result.volume.instants)
     state = {"coverage": occurrences[0].nbytes + occurrences[1].nbytes,
              "counter": counter.nbytes}
 print(json.dumps({"rows": result.input.rows, "state": state, "seconds": seconds, "peak_bytes": peak,

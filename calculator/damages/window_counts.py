@@ -139,7 +139,7 @@ class DistinctCounter:
     """
 
     def __init__(self, instants: np.ndarray, ids: np.ndarray, window: int,
-                 slot: int | None = None) -> None:
+                 slot: int | None = None, grid: np.ndarray | None = None) -> None:
         if slot is not None and window < slot:
             raise InvalidArgument("distinct posts are counted in windows of a quarter hour "
                                   "or more; this clause's window is shorter")
@@ -149,24 +149,32 @@ class DistinctCounter:
         self._occurrences = (instants, ids)
         self.window = window
         self.slot = slot
-        self.instants = sorted_unique(instants, ascending=True)
+        # The prefix sums are kept over ``grid`` (the log's instants, ascending) when it
+        # holds every instant of the occurrences: instants of no occurrence only repeat a
+        # sum, and the log's array is shared, not copied (8 bytes an instant). Otherwise
+        # over the occurrences' own distinct instants.
+        self._shared = grid is not None and holds_all(grid, instants)
+        self.instants = grid if grid is not None and self._shared \
+            else sorted_unique(instants, ascending=True)
         self.total, self._begun, self._ended = clusters_per_instant(
             instants, ids, self.instants, window)
 
     @property
     def nbytes(self) -> int:
-        """The bytes the counter holds besides the occurrences it was given."""
-        return self.instants.nbytes + self._begun.nbytes + self._ended.nbytes
+        """The bytes the counter holds besides the occurrences and the grid it was given."""
+        own = 0 if self._shared else self.instants.nbytes
+        return own + self._begun.nbytes + self._ended.nbytes
 
     def clusters_on(self, instants: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """The clusters begun and ended at each of ``instants`` (ascending, holding every
         instant of the occurrences; None if some is missing): a window ``[s, s + W)``
         holds those begun before ``s + W`` less those ended before ``s``. For the compiled
         search (decision 0145): 16 bytes an instant, made when the search needs them."""
-        at = np.searchsorted(instants, self.instants)
-        if len(at) and (int(at[-1]) >= len(instants)
-                        or not np.array_equal(instants[at], self.instants)):
+        if instants is self.instants:  # the grid the counter was given
+            return np.diff(self._begun), np.diff(self._ended)
+        if not holds_all(instants, self.instants):
             return None
+        at = np.searchsorted(instants, self.instants)
         begun = np.zeros(len(instants), dtype=np.int64)
         ended = np.zeros(len(instants), dtype=np.int64)
         begun[at] = np.diff(self._begun)
@@ -180,12 +188,14 @@ class DistinctCounter:
             result[fixed] = (self._begun[locate(self.instants, ends[fixed])]
                              - self._ended[locate(self.instants, starts[fixed])])
         other = np.flatnonzero(~fixed)
-        if len(other) and len(self.instants):
-            bounds = np.concatenate((starts[other], ends[other]))
-            after = np.searchsorted(self.instants, bounds)
-            inside = (after > 0) & (after < len(self.instants))
-            check_cuts(self.instants, after[inside] - 1, self.slot)
         instants, ids = self._occurrences
+        if len(other) and len(instants):
+            # The occurrences' neighbours across each bound (not the grid's, which may
+            # hold instants of no kept sighting).
+            bounds = np.concatenate((starts[other], ends[other]))
+            after = np.searchsorted(instants, bounds)
+            inside = (after > 0) & (after < len(instants))
+            check_cuts(instants, after[inside] - 1, self.slot)
         for index in other:  # other lengths (a 23- or 25-hour day): where they lie
             low, high = np.searchsorted(instants, [starts[index], ends[index]])
             result[index] = count_unique(ids[low:high])
@@ -193,6 +203,17 @@ class DistinctCounter:
 
 
 _CLUSTER_SLICE = 1 << 18  # occurrences taken at once while clusters are found
+
+
+def holds_all(grid: np.ndarray, instants: np.ndarray) -> bool:
+    """Whether ``grid`` (ascending) holds each of ``instants`` (ascending, repeats allowed),
+    checked a slice at a time: no array as long as either is made."""
+    for low in range(0, len(instants), _CLUSTER_SLICE):
+        part = instants[low:low + _CLUSTER_SLICE]
+        at = np.searchsorted(grid, part)
+        if int(at[-1]) >= len(grid) or not np.array_equal(grid[at], part):
+            return False
+    return True
 
 
 def clusters_per_instant(instants: np.ndarray, ids: np.ndarray, grid: np.ndarray,
@@ -263,7 +284,7 @@ def counter_for(instants: np.ndarray, posts: np.ndarray, eps: int, window: int,
     """The counter a volume needs: distinct post ids when its occurrences (or coverage, of
     ``slot``) are given, posts summed per instant otherwise."""
     if occurrences is not None:
-        return DistinctCounter(occurrences[0], occurrences[1], window, slot)
+        return DistinctCounter(occurrences[0], occurrences[1], window, slot, grid=instants)
     return PostCounter(instants, posts, eps, window)
 
 

@@ -16,6 +16,7 @@ from calculator.damages import readings, sweep, window_counts
 from calculator.damages.pricing import BASES, RATES, ScaledPricer, window_amount
 from calculator.damages.window_counts import DistinctCounter
 from calculator.damages.worst_case import worst_case
+from calculator.errors import InvalidArgument
 from calculator.ingest.volume import Volume
 
 from .test_compiled_search import terms, version
@@ -117,3 +118,43 @@ def test_a_long_distinct_log_is_priced_by_the_compiled_search_as_by_the_block_se
     assert calls and all(n == 6 for n in calls)
     assert compiled == blocks
     assert any(r.amount > 0 for r in compiled[0] if r.reading.window == "rolling_worst_case")
+
+
+@settings(max_examples=200, deadline=None)
+@given(pairs=sightings, quiet=st.sets(st.integers(-5, 95), max_size=10),
+       window=st.integers(3, 30), slot=st.booleans(),
+       bounds=st.lists(st.tuples(st.integers(-40, 130), st.integers(1, 40)), max_size=8))
+def test_a_counter_kept_over_the_logs_instants_counts_and_refuses_as_over_its_own(
+        pairs, quiet, window, slot, bounds):
+    # The log's instants may hold accesses of no kept sighting: the prefix sums only repeat
+    # there, and a bound between two sightings of one quarter hour is still refused.
+    times = np.array(sorted(t for t, _ in pairs), dtype=np.int64)
+    ids = np.array([p for _, p in sorted(pairs)], dtype=np.int64)
+    grid = np.union1d(times, np.array(sorted(quiet), dtype=np.int64))
+    size = 3 if slot else None
+    shared = DistinctCounter(times, ids, window, size, grid=grid)
+    own = DistinctCounter(times, ids, window, size)
+    # It holds two prefix sums over the log's instants, and not the instants again.
+    assert shared.instants is grid and shared.nbytes == 2 * 8 * (len(grid) + 1)
+    starts = np.array([s for s, _ in bounds] * 2, dtype=np.int64)
+    ends = starts + np.array([window] * len(bounds) + [n for _, n in bounds], dtype=np.int64)
+    answers = []
+    for counter in (shared, own):
+        try:
+            answers.append(counter.count(starts, ends).tolist())
+        except InvalidArgument:
+            answers.append("refused")
+    assert answers[0] == answers[1]
+    if answers[0] != "refused":
+        assert answers[0] == [brute_distinct(pairs, int(s), int(e))
+                              for s, e in zip(starts, ends, strict=True)]
+    missing = np.setdiff1d(grid, times[:1])  # a grid without a sighting's instant: not kept
+    assert DistinctCounter(times, ids, window, size, grid=missing).instants is not missing
+
+
+def test_a_bound_beside_an_access_of_no_kept_sighting_is_not_refused():
+    # Quarter hours of three steps: the sighting at 0 and the empty access at 1 share one,
+    # yet a day from 1 cuts no kept sighting off from another.
+    times, ids = np.array([0, 7], dtype=np.int64), np.array([4, 5], dtype=np.int64)
+    counter = DistinctCounter(times, ids, 6, 3, grid=np.array([0, 1, 7], dtype=np.int64))
+    assert counter.count(np.array([1, 1]), np.array([7, 9])).tolist() == [0, 1]
