@@ -9,15 +9,13 @@ from datetime import UTC, datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from zlib_ng import zlib_ng
-
 from calculator.errors import FieldProblem, InvalidInput
 from calculator.ingest.crawlers import x_bodies, x_posts, x_urls
 from calculator.ingest.crawlers.hosts import Attribution, host_of
 from calculator.ingest.crawlers.options import ReadOptions
 from calculator.ingest.crawlers.x_posts import NO_POSTS, Posts
 from calculator.ingest.events import AccessEvent, ReadReport
-from calculator.ingest.source import DecompressionBudget
+from calculator.ingest.source import DecompressionBudget, Gunzip
 
 NS = 1_000_000_000
 MAX_BODY = 64 * 1024 * 1024  # larger answer bodies are not parsed for posts (and say so)
@@ -219,83 +217,9 @@ def maybe_gunzip(stream: BinaryIO, budget: DecompressionBudget,
     as the WARC reader does), instead of being refused."""
     buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
     if buffered.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
-        return io.BufferedReader(_Gunzip(buffered, budget, truncated_ends),  # type: ignore[return-value]
+        return io.BufferedReader(Gunzip(buffered, budget, truncated_ends),  # type: ignore[return-value]
                                  buffer_size=256 * 1024)
     return buffered
-
-
-class _Gunzip(io.RawIOBase):
-    """gzip decompression (any number of members) that reports corrupt data as bad input.
-
-    zlib reads each member's header and checks its trailer itself: a WARC written gzip per
-    record has a member per record, and Python's gzip module spends more on reading those
-    headers than zlib on inflating them. Zero bytes between members are padding, as for
-    gzip; any other bytes that do not start a member are corrupt data."""
-
-    # Compressed bytes read at once. Where a member ends, zlib copies what follows it out
-    # as ``unused_data``: with a member per WARC record (a few hundred bytes), a large read
-    # is copied again at every record; 32 KiB keeps that small for the big files too.
-    _READ = 32 * 1024
-
-    def __init__(self, raw: BinaryIO, budget: DecompressionBudget,
-                 truncated_ends: bool = False) -> None:
-        self._raw = raw
-        self._inflater = zlib_ng.decompressobj(wbits=31)  # 31: a gzip member, header and trailer
-        self._pending = b""  # compressed bytes not yet given to zlib
-        self._in_member = False
-        self._read = 0
-        self._budget = budget
-        self._truncated_ends = truncated_ends
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        while True:
-            if self._inflater.eof:  # a member ended: what follows it may start another
-                # (zlib leaves it in unused_data, and in unconsumed_tail as well when the
-                # output was limited: the pending bytes are that tail, not more bytes).
-                self._pending = self._inflater.unused_data
-                self._inflater = zlib_ng.decompressobj(wbits=31)
-                self._in_member = False
-            if not self._pending:
-                self._pending = self._raw.read(self._READ)
-                if not self._pending:
-                    return self._ended(buffer)
-            if not self._in_member:
-                self._pending = self._pending.lstrip(b"\x00")
-                if not self._pending:
-                    continue
-                self._in_member = True
-            size = self._inflate(self._pending, buffer)
-            self._pending = self._inflater.unconsumed_tail
-            if size:
-                return size
-
-    def _inflate(self, data: bytes, buffer: bytearray | memoryview) -> int:
-        """Inflate into ``buffer`` (at most its size); the bytes given out."""
-        try:
-            out = self._inflater.decompress(data, len(buffer))
-        except zlib_ng.error as exc:
-            raise InvalidInput(f"the gzip data is corrupt or truncated after {self._read} "
-                               f"decompressed bytes ({exc})") from exc
-        size = len(out)
-        self._budget.charge(size)
-        buffer[:size] = out
-        self._read += size
-        return size
-
-    def _ended(self, buffer: bytearray | memoryview) -> int:
-        """The end of the compressed bytes: what zlib still holds is given out; then, inside
-        a member, the data is cut short."""
-        if self._in_member and not self._inflater.eof:
-            size = self._inflate(b"", buffer)
-            if size or self._inflater.eof:
-                return size
-            if not self._truncated_ends:
-                raise InvalidInput(f"the gzip data is corrupt or truncated after "
-                                   f"{self._read} decompressed bytes")
-        return 0  # everything before the cut was given out already
 
 
 _KNOWN_SCHEMES = ("data", "blob", "about", "chrome", "chrome-extension", "moz-extension",

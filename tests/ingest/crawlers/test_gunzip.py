@@ -8,21 +8,21 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calculator.errors import InputTooLarge, InvalidInput
-from calculator.ingest.crawlers._common import _Gunzip
-from calculator.ingest.source import DecompressionBudget
+from calculator.ingest.source import DecompressionBudget, Gunzip, open_source
 
 members = st.lists(st.one_of(st.binary(max_size=3_000), st.integers(1, 60_000).map(
     lambda n: b"a" * n)), min_size=1, max_size=6)
 
 
 def inflate(data: bytes, piece: int, truncated_ends: bool = False) -> bytes:
-    reader = io.BufferedReader(_Gunzip(io.BytesIO(data), DecompressionBudget(),
+    reader = io.BufferedReader(Gunzip(io.BytesIO(data), DecompressionBudget(),
                                        truncated_ends), buffer_size=piece)
     parts = []
     while part := reader.read(piece):
@@ -60,7 +60,51 @@ def test_bytes_after_a_member_that_start_no_member_are_corrupt_data():
 
 def test_what_is_inflated_counts_against_the_one_limit():
     budget = DecompressionBudget(limit=1_000)
-    reader = _Gunzip(io.BytesIO(gzip.compress(b"a" * 5_000)), budget)
+    reader = Gunzip(io.BytesIO(gzip.compress(b"a" * 5_000)), budget)
     with pytest.raises(InputTooLarge):
         while reader.read(512):
             pass
+
+
+def test_a_log_whose_deflate_data_is_corrupt_is_refused_with_a_message_not_a_traceback():
+    """The log source undoes a log's gzip with the same inflater as the WARC reader: a
+    corrupt deflate block (zlib's own error, not an ``OSError``) is bad input."""
+    data = bytearray(gzip.compress(b"2025-03-01T00:00:00Z GET /status/1\n" * 200))
+    data[10] |= 0b110  # the first deflate block's type becomes 3, which deflate reserves
+    with open_source(bytes(data), "crawl.log.gz") as source, \
+            pytest.raises(InvalidInput, match="gzip data is corrupt"):
+        source.stream.read()
+
+
+def _warc(records: int) -> bytes:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    for n in range(records):
+        body = b'{"data": {}}' if n % 2 else b"<html>" + b"x" * n + b"</html>"
+        uri = f"https://x.com/i/api/graphql/A/TweetDetail?n={n}" if n % 2 else \
+            f"https://x.com/user/status/{1_800_000_000_000_000_000 + n}"
+        http = StatusAndHeaders("200 OK", [("Content-Length", str(len(body)))],
+                                protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(
+            uri, "response", payload=io.BytesIO(body), length=len(body), http_headers=http,
+            warc_headers_dict={"WARC-Date": f"2025-01-01T00:00:{n % 60:02d}Z"}))
+    return out.getvalue()
+
+
+def test_a_gzip_warc_reads_alike_through_the_log_source_and_handed_to_the_reader():
+    """calculator assess hands the WARC reader the log source's inflated stream; the
+    reader handed the file inflates it itself: the same events and report either way."""
+    from calculator.ingest.crawlers import ReadOptions, read_crawler_log
+    from calculator.rules import load_ruleset
+
+    data, options = _warc(40), ReadOptions.for_ruleset(load_ruleset())
+    events, report = read_crawler_log(io.BytesIO(data), "warc", options)
+    direct = list(events), report.lines, report.warnings, report.tallies
+    with open_source(data, "crawl.warc.gz") as source:
+        events, report = read_crawler_log(source.stream, "warc",
+                                          replace(options, budget=source.budget))
+        assert (list(events), report.lines, report.warnings, report.tallies) == direct
+    assert direct[1] == 40 and len(direct[0]) == 40
