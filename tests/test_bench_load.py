@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_the_load_script_loses_and_duplicates_nothing(bench_database):
     extra, env = bench_database
-    args = [sys.executable, str(ROOT / "bench" / "load.py"), "--duration", "4", "--clients",
+    args = [sys.executable, str(ROOT / "bench" / "load.py"), "--duration", "2", "--clients",
             "6", "--workers", "3", *extra]
     finished = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
     assert finished.returncode == 0, finished.stdout + finished.stderr
