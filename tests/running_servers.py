@@ -110,10 +110,13 @@ def create_key(env: dict[str, str], name: str) -> str:
 @contextmanager
 def serving(folder: Path, *options: str, command: list[str] | None = None,
             env: dict[str, str] | None = None, port: int | None = None,
-            cwd: Path | None = None, log: Path | None = None) -> Iterator[Server]:
+            cwd: Path | None = None, log: Path | None = None,
+            wait: bool = True) -> Iterator[Server]:
     """``calculator serve OPTIONS`` (or ``command``, given ``{port}``) until the block ends.
     ``port`` (else a free one), ``cwd`` (else ``folder``) and ``log`` (else one per port in
-    ``folder``) for a command that takes its port from the environment or a restart."""
+    ``folder``) for a command that takes its port from the environment or a restart.
+    ``wait=False`` yields as soon as it is started, for servers that start side by side
+    (each then ``wait_until_up()``)."""
     port = port or free_port()
     env = env or server_environment(folder)
     argv = [a.format(port=port) for a in command] if command else [
@@ -124,7 +127,8 @@ def serving(folder: Path, *options: str, command: list[str] | None = None,
                                                    stderr=subprocess.STDOUT) as process:
         server = Server(port, env, log, process)
         try:
-            server.wait_until_up()
+            if wait:
+                server.wait_until_up()
             yield server
         finally:
             process.terminate()

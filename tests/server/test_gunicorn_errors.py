@@ -78,8 +78,10 @@ def test_each_server_has_no_shared_control_socket(start_server, server_env, tmp_
     home.mkdir()
     env = {**server_env, "HOME": str(home), "XDG_RUNTIME_DIR": str(home)}
     own = tmp_path / "own.ctl"
-    with start_server(tmp_path, env=env) as first, \
-            start_server(tmp_path, "--control-socket", str(own), env=env) as second:
+    with start_server(tmp_path, env=env, wait=False) as first, \
+            start_server(tmp_path, "--control-socket", str(own), env=env, wait=False) as second:
+        first.wait_until_up()
+        second.wait_until_up()
         assert first.health_seconds() < 5 and second.health_seconds() < 5
         assert own.is_socket()
         assert [p for p in tmp_path.rglob("*.ctl") if p != own] == []
