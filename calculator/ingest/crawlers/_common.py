@@ -126,10 +126,12 @@ class Recognizer:
             x_urls.is_api_url(url)
 
     def posts(self, url: str | None, attribution: Attribution,
-              body: bytes | str | None = None) -> Posts:
+              body: bytes | str | None = None, wanted: bool | None = None) -> Posts:
         """The posts an access to ``url`` carried. A stored answer body decides (decision
         0011): an empty page counts 0, whatever page size the URL asked for. The URL's ids
-        or page size count only when no body is stored (or the body is not JSON)."""
+        or page size count only when no body is stored (or the body is not JSON).
+        ``wanted``: what ``wants_body`` said of this URL and attribution, when the caller
+        asked it already (for an X URL it is whether the URL is an API call)."""
         if not url or attribution.platform != x_posts.PLATFORM or attribution.media:
             return NO_POSTS
         if body:
@@ -139,7 +141,7 @@ class Recognizer:
                 self.empty_bodies += not found.ids
                 return found
             self.unreadable_bodies += 1
-        api = x_urls.is_api_url(url)
+        api = x_urls.is_api_url(url) if wanted is None else wanted
         found = x_urls.posts_from_url(url)
         if api and found.basis == "none":
             self.unsized_api += 1

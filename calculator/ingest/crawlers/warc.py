@@ -200,7 +200,7 @@ class _Reader:
     def _posts(self, record: Any, kind: str, uri: str, attribution: Attribution,
                wants: bool) -> Posts:
         if not wants:
-            return self.recognizer.posts(uri, attribution)
+            return self.recognizer.posts(uri, attribution, wanted=False)
         headers = record.rec_headers
         if kind == "revisit":
             # No body: the revisit points at an earlier capture with the same payload.
@@ -220,7 +220,7 @@ class _Reader:
         if body is not None and len(body) > MAX_BODY:
             self.oversized += 1
             body = None
-        posts = self.recognizer.posts(uri, attribution, body)
+        posts = self.recognizer.posts(uri, attribution, body, wanted=True)
         if posts.basis == "body-count":
             for key in (headers.get_header("WARC-Payload-Digest"),
                         _key(uri, headers.get_header("WARC-Date"))):

@@ -148,7 +148,8 @@ class Records:
             if not more:
                 self.eof = True
                 break
-            self.buffer = self.buffer[self.at:] + more
+            # one copy of what is left, not a slice and then a concatenation
+            self.buffer = b"".join((memoryview(self.buffer)[self.at:], more))
             self.at = 0
 
     def _skip(self, count: int) -> int:
