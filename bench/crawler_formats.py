@@ -291,8 +291,8 @@ def compare_warc(path: Path, fmt: str, runs: int) -> None:
           f"{ours['runs']}, slowest {float(ours['slowest']):.2f} s) = {rate:>9,.0f} events/s, "
           f"peak RSS {float(ours['peak_mib']):.0f} MiB")
     source = best(figures["source"])
-    print(f"    as calculator assess reads it (through the log source, which undoes the "
-          f"gzip with Python's gzip module): {int(source['posts']):,} posts in "
+    print(f"    as calculator assess reads it (through the log source, which hashes the "
+          f"file and undoes its gzip): {int(source['posts']):,} posts in "
           f"{float(source['seconds']):6.2f} s ({float(source['cpu']):.2f} s CPU; best of "
           f"{source['runs']}, slowest {float(source['slowest']):.2f} s)")
     bare = {name: best(figures[name]) for name in ("warcio", "fastwarc") if figures[name]}
