@@ -1,21 +1,17 @@
 """Blocks of a CSV log of plain lines (an ISO 8601 UTC timestamp and a post count, nothing
-else) parsed and counted by a compiled loop instead of Arrow's general reader and the
-fold after it: a third of their CPU for the same counts. The loop takes only the strict
-form it knows; a block with any other line (an offset, a space, an empty line, a date that
-does not exist, a count over the limit...) is left to Arrow, whose answer, and whose error
-with its row, stays the only one. The loop is used once loaded (numba and its cached
-machine code, on a helper thread); until then every block goes to Arrow, so a small log or
-a fresh process never waits for it."""
+else) parsed by a compiled loop instead of Arrow's general reader: a third of Arrow's CPU
+for the same table. The loop takes only the strict form it knows; a block with any other
+line (an offset, a space, an empty line, a date that does not exist...) is left to Arrow,
+whose answer, and whose error with its row, stays the only one. The loop is used once
+loaded (numba and its cached machine code, on a helper thread); until then every block
+goes to Arrow, so a small log or a fresh process never waits for it."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-
-from calculator.ingest.row_values import MAX_POSTS
 
 PLAIN_COLUMNS = ["timestamp", "posts"]
 PLAIN_TYPES = {"timestamp": pa.timestamp("ns", tz="UTC"), "posts": pa.int64()}
@@ -23,17 +19,6 @@ _SHORTEST_LINE = len(b"2025-03-01T00:00:00Z,1\n")  # so a block holds at most th
 
 _PARSE = None  # the compiled loop, once loaded
 _LOADING: list[threading.Thread] = []
-
-
-@dataclass(frozen=True)
-class PlainBlock:
-    """A block's lines counted: ``rows`` lines; each run of lines at one instant is one
-    entry (ascending within a run only: the volume's fold orders the entries)."""
-
-    rows: int
-    instants: np.ndarray
-    posts: np.ndarray
-    accesses: np.ndarray
 
 
 def load_meanwhile() -> None:
@@ -50,22 +35,22 @@ def _load() -> None:
 
     one = np.zeros(1, dtype=np.int64)
     # numba loads a loop's machine code when it is first called with these argument types.
-    parse_lines(np.frombuffer(b"2025-03-01T00:00:00Z,1\n", dtype=np.uint8), MAX_POSTS, one,
-                one.copy(), one.copy())
+    parse_lines(np.frombuffer(b"2025-03-01T00:00:00Z,1\n", dtype=np.uint8), one, one.copy())
     _PARSE = parse_lines
 
 
 def parse_plain(block: memoryview | bytes, names: list[str], wanted: list[str],
-                types: dict[str, pa.DataType]) -> PlainBlock | None:
-    """The block's lines counted, when the loop is loaded and every line is in its strict
-    form; None otherwise (Arrow then reads the block)."""
+                types: dict[str, pa.DataType]) -> pa.Table | None:
+    """The block as Arrow would read it with ``types``, when the loop is loaded and every
+    line is in its strict form; None otherwise (Arrow then reads the block)."""
     if _PARSE is None or names != PLAIN_COLUMNS or wanted != PLAIN_COLUMNS \
             or types != PLAIN_TYPES:
         return None
     data = np.frombuffer(block, dtype=np.uint8)
     room = len(data) // _SHORTEST_LINE + 1
-    instants, posts, accesses = (np.empty(room, dtype=np.int64) for _ in range(3))
-    rows, entries = _PARSE(data, MAX_POSTS, instants, posts, accesses)
+    instants, posts = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
+    rows = _PARSE(data, instants, posts)
     if rows < 0:
         return None
-    return PlainBlock(rows, instants[:entries], posts[:entries], accesses[:entries])
+    return pa.table({"timestamp": pa.array(instants[:rows]).view(PLAIN_TYPES["timestamp"]),
+                     "posts": pa.array(posts[:rows])})

@@ -46,24 +46,20 @@ def _days_since_epoch(year, month, day):  # pragma: no cover (compiled)
 
 
 @njit(cache=True, nogil=True)
-def parse_lines(data, most_posts, instants, posts, accesses):  # pragma: no cover (compiled)
-    """The lines of ``data`` (bytes ending with a newline), each an instant (ns since the
-    epoch, UTC) and its posts, counted as ``VolumeBuilder`` counts them: a run of lines at
-    one instant is one entry of ``instants``, with its posts summed into ``posts`` and its
-    lines into ``accesses``. Returns (lines, entries), or (-1, 0) as soon as one line is not
-    exactly ``YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z,<count>`` (each field may be in double quotes)
-    naming a real date and time of the years 1970-2200 and a count of at most
-    ``most_posts`` written in 1 to 18 digits."""
+def parse_lines(data, instants, posts):  # pragma: no cover (compiled)
+    """Each line of ``data`` (bytes ending with a newline) as its instant (ns since the
+    epoch, UTC) and its posts, written from the start of ``instants`` and ``posts``; the
+    number of lines, or -1 as soon as one line is not exactly
+    ``YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z,<1 to 18 digits>`` (each field may be in double
+    quotes) naming a real date and time of the years 1970-2200."""
     n = len(data)
     at = 0
     row = 0
-    entry = -1
-    previous = np.int64(-1)
     while at < n:
         quoted = data[at] == _QUOTE
         p = at + quoted
         if p + 20 > n:
-            return -1, 0
+            return -1
         year = _number(data, p, 4)
         month = _number(data, p + 5, 2)
         day = _number(data, p + 8, 2)
@@ -75,7 +71,7 @@ def parse_lines(data, most_posts, instants, posts, accesses):  # pragma: no cove
                 or year < _FIRST_YEAR or year > _LAST_YEAR or month < 1 or month > 12
                 or day < 1 or day > _days_in_month(year, month) or hour < 0 or hour > 23
                 or minute < 0 or minute > 59 or second < 0 or second > 59):
-            return -1, 0
+            return -1
         p += 19
         fraction = 0
         if data[p] == _DOT:
@@ -90,16 +86,16 @@ def parse_lines(data, most_posts, instants, posts, accesses):  # pragma: no cove
                 scale //= 10
                 p += 1
             if p == begin:
-                return -1, 0
+                return -1
         if p >= n or data[p] != _Z:
-            return -1, 0
+            return -1
         p += 1
         if quoted:
             if p >= n or data[p] != _QUOTE:
-                return -1, 0
+                return -1
             p += 1
         if p >= n or data[p] != _COMMA:
-            return -1, 0
+            return -1
         p += 1
         quoted = p < n and data[p] == _QUOTE
         p += quoted
@@ -111,24 +107,18 @@ def parse_lines(data, most_posts, instants, posts, accesses):  # pragma: no cove
                 break
             count = count * 10 + digit
             p += 1
-        if p == begin or p - begin > _MOST_DIGITS or count > most_posts:
-            return -1, 0
+        if p == begin or p - begin > _MOST_DIGITS:
+            return -1
         if quoted:
             if p >= n or data[p] != _QUOTE:
-                return -1, 0
+                return -1
             p += 1
         if p >= n or data[p] != _NEWLINE:
-            return -1, 0
+            return -1
         seconds = ((_days_since_epoch(year, month, day) * 24 + hour) * 60 + minute) * 60 \
             + second
-        instant = seconds * _NS_PER_SECOND + fraction
-        if instant == previous:
-            posts[entry] += count
-            accesses[entry] += 1
-        else:
-            entry += 1
-            instants[entry], posts[entry], accesses[entry] = instant, count, 1
-            previous = instant
+        instants[row] = seconds * _NS_PER_SECOND + fraction
+        posts[row] = count
         row += 1
         at = p + 1
-    return row, entry + 1
+    return row

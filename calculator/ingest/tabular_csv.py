@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 from calculator.errors import FieldProblem, InvalidInput, shortened
 from calculator.ingest.appended_columns import anonymous_memory
 from calculator.ingest.columns import ColumnNames
-from calculator.ingest.plain_csv import PlainBlock, parse_plain
+from calculator.ingest.plain_csv import parse_plain
 from calculator.ingest.table_read import COUNTED_COLUMNS, TableRead
 from calculator.ingest.tabular_rows import _Collector
 
@@ -114,10 +114,7 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
         table = parsed.result()
         if isinstance(table, Exception):
             raise _csv_structure_problem(block, width, result.rows + 1, table)
-        if isinstance(table, PlainBlock):
-            collector.add_plain(table)
-        else:
-            collector.add(table, result.rows + 1)
+        collector.add(table, result.rows + 1)
 
     # Three stages at once: this thread reads and hashes block k+2 while one worker parses
     # block k+1 and another counts block k. Each stage keeps the blocks in order, so rows
@@ -185,12 +182,10 @@ class _Blocks:
 
 
 def _parse_csv_block(block: memoryview | bytes, names: list[str], wanted: list[str],
-                     types: dict[str, pa.DataType]
-                     ) -> pa.Table | PlainBlock | pa.ArrowInvalid:
+                     types: dict[str, pa.DataType]) -> pa.Table | pa.ArrowInvalid:
     """The block as a table; the parse error itself when it is not CSV of the header's shape.
     When the fast types do not fit, everything is read as text and checked column by column.
-    Plain timestamp-and-posts lines go to the compiled loop first, when it is loaded: their
-    block comes back already counted."""
+    Plain timestamp-and-posts lines go to the compiled loop first, when it is loaded."""
     plain = parse_plain(block, names, wanted, types)
     if plain is not None:
         return plain

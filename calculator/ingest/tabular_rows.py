@@ -11,7 +11,6 @@ import pyarrow.compute as pc
 
 from calculator.errors import InvalidInput
 from calculator.ingest import progress
-from calculator.ingest.plain_csv import PLAIN_COLUMNS, PlainBlock
 from calculator.ingest.post_id_numbers import NUMBER_LIMIT, PostNumbers, canonical_numbers
 from calculator.ingest.post_occurrences import PostOccurrences
 from calculator.ingest.row_values import (
@@ -122,25 +121,6 @@ class _Collector:
             left_out = authorized & keep
             self._exclude("authorized", left_out, posts)
             keep &= ~authorized
-        self._tally(rows, names)
-        self._occurrences(table, instants, keep, prepared.numbers)
-        if keep.all():
-            self.builder.add(instants, posts)
-        else:
-            self.builder.add(instants[keep], posts[keep])
-
-    def add_plain(self, block: PlainBlock) -> None:
-        """Count a block of plain lines that the compiled loop has counted already: what
-        ``add`` does with the table of its timestamps (with offsets) and posts alone."""
-        if block.rows == 0:
-            return
-        self.result.timestamps.kinds.add("offset")
-        self._tally(block.rows, PLAIN_COLUMNS)
-        self.result.post_id_missing += block.rows
-        self.builder.add(block.instants, block.posts, block.accesses)
-
-    def _tally(self, rows: int, names: list[str]) -> None:
-        """Rows read, and which optional columns they came with."""
         for column in OPTIONAL_COLUMNS:
             if column in names:
                 self.result.present.add(column)
@@ -148,6 +128,11 @@ class _Collector:
                 self.result.absent[column] += rows
         self.result.rows += rows
         progress.rows_read(rows)
+        self._occurrences(table, instants, keep, prepared.numbers)
+        if keep.all():
+            self.builder.add(instants, posts)
+        else:
+            self.builder.add(instants[keep], posts[keep])
 
     def _occurrences(self, table: pa.Table, instants: np.ndarray, keep: np.ndarray,
                      numbers: np.ndarray | None) -> None:
