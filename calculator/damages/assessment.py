@@ -33,7 +33,6 @@ from calculator.damages.results import (
     parse_reading,
 )
 from calculator.heap import release_after_read
-from calculator.ingest import plain_csv
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.crawlers import HostMap
 from calculator.ingest.formats import LogRead, ReadChoices, read_log
@@ -195,7 +194,6 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
         # window over the threshold, decision 0145): most never need it, and its loading
         # (about 185 MiB resident, numba's) would be held for nothing.
         if count != "distinct" and _input_size(source) >= LOAD_COMPILED_FROM_BYTES:
-            plain_csv.load_meanwhile()  # first: the read needs it before the search
             sweep.load_meanwhile()
         with open_source(source, name, max_bytes) as log:
             read = read_log(log, format, choices, hosts, format_hint)

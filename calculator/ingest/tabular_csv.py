@@ -17,7 +17,6 @@ import pyarrow.csv as pacsv
 from calculator.errors import FieldProblem, InvalidInput, shortened
 from calculator.ingest.appended_columns import anonymous_memory
 from calculator.ingest.columns import ColumnNames
-from calculator.ingest.plain_csv import parse_plain
 from calculator.ingest.table_read import COUNTED_COLUMNS, TableRead
 from calculator.ingest.tabular_rows import _Collector
 
@@ -184,11 +183,7 @@ class _Blocks:
 def _parse_csv_block(block: memoryview | bytes, names: list[str], wanted: list[str],
                      types: dict[str, pa.DataType]) -> pa.Table | pa.ArrowInvalid:
     """The block as a table; the parse error itself when it is not CSV of the header's shape.
-    When the fast types do not fit, everything is read as text and checked column by column.
-    Plain timestamp-and-posts lines go to the compiled loop first, when it is loaded."""
-    plain = parse_plain(block, names, wanted, types)
-    if plain is not None:
-        return plain
+    When the fast types do not fit, everything is read as text and checked column by column."""
     buffer = pa.py_buffer(block)
     error = pa.ArrowInvalid("no parse")
     for column_types in (types, dict.fromkeys(wanted, pa.string())):
