@@ -20,9 +20,9 @@ requests/s, p50, p95 and p99 latency and statuses, and checks that the posts the
 recorded are exactly the posts granted.
 
 The server runs as a fleet's reservation service is documented to run (``--server granian
---workers 2 --threads 4``; ``--server gunicorn`` for gunicorn's threaded workers, and
-``--threads 1`` for its sync workers). Each client keeps its
-connection alive, as a crawler's HTTP session does (``--close``: a new connection per
+--workers 2``, one thread per worker: decision 0148; ``--server gunicorn`` for gunicorn's
+threaded workers, 4 threads each unless ``--threads 1``, its sync workers). Each client
+keeps its connection alive, as a crawler's HTTP session does (``--close``: a new connection per
 request, the server's worst case), and sends its next request once its answer is in. All
 16 are driven by one thread through epoll, so the load generator takes as little as it can
 of the cores it shares with the server; req/s and latency are still the whole system's on
@@ -266,9 +266,10 @@ def main() -> int:
                              "service is documented to run (decision 0123), or gunicorn")
     parser.add_argument("--workers", type=int, default=2,
                         help="worker processes (2: one per core, as a fleet's service runs)")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads per worker (4, as a fleet's service runs; 1 under "
-                             "gunicorn: its sync workers)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per worker (default as a fleet's service runs: 1 "
+                             "under granian, decision 0148; 4 under gunicorn, whose sync "
+                             "workers are --threads 1)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
     parser.add_argument("--duration", type=float, default=15.0,
                         help="seconds of each phase (15)")
@@ -289,6 +290,8 @@ def main() -> int:
                              "(its URL as given) instead of its Unix socket")
     parser.add_argument("--budget", default="fleet")
     args = parser.parse_args()
+    if args.threads is None:
+        args.threads = 1 if args.server == "granian" else 4
 
     runs = []
     targets = ([] if args.skip_sqlite else [None]) + (
