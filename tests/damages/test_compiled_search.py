@@ -31,6 +31,19 @@ def version(starts: int, threshold: int, per: int, amount: Fraction, window: int
                   window_ns=window)
 
 
+def pricers_of(window: int, unit: int, first: tuple, later: tuple | None
+               ) -> list[ScaledPricer]:
+    """Every reading's pricer of a clause with ``first`` terms, and ``later`` ones from an
+    instant on (None: one version only)."""
+    tariffs = [version(-(10**18), first[0], first[1], Fraction(first[2], first[3]),
+                       window * unit)]
+    if later is not None:  # a second version of the clause from some instant on
+        start, (threshold, per, numerator, denominator) = later
+        tariffs.append(version(start * unit, threshold, per, Fraction(numerator, denominator),
+                               window * unit))
+    return [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
+
+
 terms = st.tuples(st.integers(0, 10), st.integers(1, 4), st.integers(1, 9),
                   st.sampled_from([1, 2, 3]))
 
@@ -51,13 +64,7 @@ def test_the_compiled_search_names_the_windows_and_totals_of_the_block_search(
     # ``split``: the pro rata readings and the others searched apart, on two threads.
     times = np.array(sorted(log), dtype=np.int64) * unit
     posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
-    tariffs = [version(-(10**18), first[0], first[1], Fraction(first[2], first[3]),
-                       window * unit)]
-    if later is not None:  # a second version of the clause from some instant on
-        start, (threshold, per, numerator, denominator) = later
-        tariffs.append(version(start * unit, threshold, per, Fraction(numerator, denominator),
-                               window * unit))
-    pricers = [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
+    pricers = pricers_of(window, unit, first, later)
     counter = PostCounter(times, posts, unit, window * unit)
     compiled = worst_case(times, counter, window * unit, unit, pricers,
                           by_first_access=by_first_access, compiled=True, split=split)

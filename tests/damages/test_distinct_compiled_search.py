@@ -19,7 +19,7 @@ from calculator.damages.worst_case import worst_case
 from calculator.errors import InvalidArgument
 from calculator.ingest.volume import Volume
 
-from .test_compiled_search import terms, version
+from .test_compiled_search import pricers_of, terms, version
 from .test_distinct_windows import brute_distinct
 
 sightings = st.lists(st.tuples(st.integers(0, 90), st.integers(0, 8)), min_size=1,
@@ -30,17 +30,6 @@ sightings = st.lists(st.tuples(st.integers(0, 90), st.integers(0, 8)), min_size=
 def tiny_arrays(monkeypatch):
     # Arrays of two: every run of the loop fills them, so growing and dropping is exercised.
     monkeypatch.setattr(sweep, "_CAPACITY", 2)
-
-
-def pricers_of(window: int, unit: int, first: tuple, later: tuple | None
-               ) -> list[ScaledPricer]:
-    tariffs = [version(-(10**18), first[0], first[1], Fraction(first[2], first[3]),
-                       window * unit)]
-    if later is not None:  # a second version of the clause from some instant on
-        start, (threshold, per, numerator, denominator) = later
-        tariffs.append(version(start * unit, threshold, per, Fraction(numerator, denominator),
-                               window * unit))
-    return [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
 
 
 @settings(max_examples=250, deadline=None)
