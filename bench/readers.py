@@ -20,11 +20,11 @@ child's VmHWM, the highest of our runs; CPU is the child's CPU time in the call 
 its threads (of the fastest run), which a shared machine distorts far less than the wall
 time. The first call of a fresh process is what a pipeline's command line pays: ours then
 also loads numba and its cached machine code (its search is compiled), which the baseline has
-no need of. For the ms and µs logs both sides' later calls in one process are timed too: what
-a running service that has priced a large log before pays. Each side gets two processes (in
-turns); each makes one untimed call, then times --fine-runs calls and keeps the best, so the
-baseline is measured exactly as ours is. Each figure gets its own verdict: the goal holds
-only where both say met.
+no need of. For every form both sides' later calls in one process are timed too: what a
+running service that has priced a large log before pays. Each side gets two processes (in
+turns); each makes one untimed call, then times --runs calls (--fine-runs for the ms and µs
+logs) and keeps the best, so the baseline is measured exactly as ours is. Each figure gets
+its own verdict: the goal holds only where both say met.
 The assessment is the full one: read, hash, fold, distinct post ids where the log has
 them, all 18 readings.
 
@@ -179,11 +179,11 @@ def line(name: str, run: dict) -> str:
 
 def compare(title: str, path: Path, baseline: str, goal: float, runs: int, *flags: str,
             baseline_path: Path | None = None,
-            also: tuple[tuple[str, Path], ...] = (), warm: bool = False) -> dict:
+            also: tuple[tuple[str, Path], ...] = ()) -> dict:
     """Ours on ``path`` against the baseline on ``baseline_path`` (the same records in a
     form the baseline reads, where it cannot read ours), else on the same file; ``also``:
-    further baselines (what, file) timed in the same turns, each with its own ratio;
-    ``warm``: also both sides' later calls in one process, printed beside the first."""
+    further baselines (what, file) timed in the same turns, each with its own ratio. Both
+    sides' later calls in one process are printed beside the first."""
     baselines = ((baseline, baseline_path or path), *also)
     for warm_path in {path, *(where for _, where in baselines)}:
         with warm_path.open("rb") as warm:  # both sides read from the page cache
@@ -211,26 +211,25 @@ def compare(title: str, path: Path, baseline: str, goal: float, runs: int, *flag
         print(f"  ratio to {what} {ratio:.2f} (goal <= {goal:.1f}: {verdict})")
     print(f"  headline {ours['headline']}, high {ours['high']}, "
           f"distinct posts {ours['distinct_posts']}")
-    if warm:
-        # The first call of a fresh process pays what ours loads on first use (numba and
-        # its cached machine code, about a third of a second of CPU); a running service
-        # pays it once, and both sides' second calls are cheaper (no first-touch page
-        # faults): a goal met by one call only is not met for the other's user.
-        # Each side: one process, its first call untimed, then the best of ``runs`` calls
-        # in that process; two such processes each, in turns.
-        base_warm = ours_warm = None
-        for _ in range(2):
-            base_warm = best_of(base_warm, measure(baselines[0][1], baseline, 1, *flags,
-                                                   "warm", str(runs)))
-            ours_warm = best_of(ours_warm, measure(path, "assess", 1, "warm", str(runs)))
-        print(f"  later calls in one process (what a running service pays; after an untimed "
-              f"first call, best of {runs} in each of 2 processes, in turns):")
-        print(line(f"pyarrow {baseline}, later call", base_warm))
-        print(line("calculator.assess, later call", ours_warm))
-        warm_ratio = ours_warm["seconds"] / base_warm["seconds"]
-        verdict = "met" if warm_ratio <= goal else "NOT met"
-        print(f"  ratio {warm_ratio:.2f} (CPU {ours_warm['cpu'] / base_warm['cpu']:.2f}; "
-              f"goal <= {goal:.1f}: {verdict})")
+    # The first call of a fresh process pays what ours loads on first use (numba and
+    # its cached machine code, about a third of a second of CPU); a running service
+    # pays it once, and both sides' second calls are cheaper (no first-touch page
+    # faults): a goal met by one call only is not met for the other's user.
+    # Each side: one process, its first call untimed, then the best of ``runs`` calls
+    # in that process; two such processes each, in turns.
+    base_warm = ours_warm = None
+    for _ in range(2):
+        base_warm = best_of(base_warm, measure(baselines[0][1], baseline, 1, *flags,
+                                               "warm", str(runs)))
+        ours_warm = best_of(ours_warm, measure(path, "assess", 1, "warm", str(runs)))
+    print(f"  later calls in one process (what a running service pays; after an untimed "
+          f"first call, best of {runs} in each of 2 processes, in turns):")
+    print(line(f"pyarrow {baseline}, later call", base_warm))
+    print(line("calculator.assess, later call", ours_warm))
+    warm_ratio = ours_warm["seconds"] / base_warm["seconds"]
+    verdict = "met" if warm_ratio <= goal else "NOT met"
+    print(f"  ratio {warm_ratio:.2f} (CPU {ours_warm['cpu'] / base_warm['cpu']:.2f}; "
+          f"goal <= {goal:.1f}: {verdict})")
     return {"title": title, "baseline": bases[0], "assess": ours, "ratio": ratios[0]}
 
 
@@ -290,7 +289,7 @@ def main() -> None:
             fine = path(f"log-{args.rows}-{unit}.csv", lambda p, u=unit: write_csv(p, args.rows,
                                                                                    u))
             result = compare(f"CSV at {word} resolution", fine, "read_csv", 3.0,
-                             max(args.runs, args.fine_runs), warm=True)
+                             max(args.runs, args.fine_runs))
             peak = result["assess"]["peak_bytes"] / 2**30
             print(f"  peak memory {peak:.2f} GiB (goal < 1 GB: "
                   f"{'met' if peak * 2**30 < 1e9 else 'NOT met'})")
