@@ -15,7 +15,8 @@ in one loop compiled by numba (decision 0118):
 - the window's count and its first access follow two pointers into the accesses, which
   only move down, so no search is done at all;
 - ``V(s + W)`` is read through a third pointer into the recorded changes of ``V``, of
-  which only one window's worth is ever kept;
+  which only one window's worth is ever kept, in a ring that is written over as the
+  search moves down (decision 0149);
 - the windows are read back from the pieces where a reading takes one in the compiled code
   too: a dense log has millions of such pieces.
 
@@ -36,7 +37,9 @@ import numpy as np
 from calculator.damages.pricing import ScaledPricer
 
 _PRO_RATA, _STARTED, _FULL = 0, 1, 2
-_CAPACITY = 4096  # recorded changes and takes held at first (the arrays grow as needed)
+# Recorded changes of V and takes held at first (the arrays grow as needed). The changes
+# are kept in a ring, whose size is a power of two (decision 0149).
+_CAPACITY = 4096
 # From this many instants on, the takes get room for one per instant at once (a dense log's
 # pro rata readings take a window on about 0.4 pieces per instant each): growing to
 # millions by doubling wrote every take about twice and touched twice the fresh pages, on
@@ -92,7 +95,8 @@ def owe_more_for_more_posts(pricers: list[ScaledPricer]) -> bool:
 
 
 def search(instants: np.ndarray, posts: np.ndarray, window: int, eps: int,
-           terms: Terms, lost: np.ndarray | None = None) -> tuple[np.ndarray, list[list[int]]]:
+           terms: Terms, lost: np.ndarray | None = None, summed: bool = False
+           ) -> tuple[np.ndarray, list[list[int]]]:
     """Each reading's best total (scaled) and the starts of the windows it takes, in time
     order. A dense log has millions of take pieces: the windows are read back from them in
     the compiled code, in one pass for all readings (decision 0134).
@@ -101,14 +105,20 @@ def search(instants: np.ndarray, posts: np.ndarray, window: int, eps: int,
     ``lost`` at instants before ``s`` (by default the posts again: posts per instant). For
     distinct post ids they are the clusters begun and ended at each instant (decision
     0145): neither is ever negative, so a window that loses an access at its end never
-    holds more, as the skipped points require (decision 0134)."""
+    holds more, as the skipped points require (decision 0134). ``summed``: both are given
+    as prefix sums (one entry more than the instants; entry ``k`` sums the first ``k``),
+    as a distinct counter keeps them (decision 0149)."""
+    if summed and (lost is None or len(posts) != len(instants) + 1
+                   or len(lost) != len(instants) + 1):
+        raise ValueError("prefix sums have one entry more than the instants, both given")
     lowest = int(instants[0]) - window + eps
     blocks = (int(instants[-1]) - lowest) // window + 1
     kernels = _kernels()
     totals, rights, readers = kernels.search(
-        instants, posts, posts if lost is None else lost, np.int64(window), np.int64(eps),
-        np.int64(lowest), np.int64(blocks), terms.starts, terms.thresholds, terms.per_posts,
-        terms.units, terms.inverses, terms.rates, terms.excess, terms.by_first, np.int64(_CAPACITY),
+        instants, posts, posts if lost is None else lost, summed, np.int64(window),
+        np.int64(eps), np.int64(lowest), np.int64(blocks), terms.starts, terms.thresholds,
+        terms.per_posts, terms.units, terms.inverses, terms.rates, terms.excess,
+        terms.by_first, np.int64(_CAPACITY),
         np.int64(max(_CAPACITY, len(instants)) if len(instants) >= _TAKES_PER_INSTANT_FROM
                  else _CAPACITY))
     starts, owners = kernels.read_back(rights, readers, np.int64(len(totals)),

@@ -31,15 +31,18 @@ _LEAVING, _BLOCK, _RECORDED, _LOOK, _SHIFTED, _ABOVE, _ABOVE_BEGINS, _LOW, _HIGH
 
 
 @njit(cache=True, nogil=True)
-def search(instants, gained, lost, window, eps, lowest, blocks, starts, thresholds,
+def search(instants, gained, lost, summed, window, eps, lowest, blocks, starts, thresholds,
            per_posts, units, inverses, rates, excess, by_first, capacity,
            take_capacity):  # pragma: no cover (compiled)
     """Each reading's total (V at the first block's start), and the takes of all readings
     in the order found (descending): each one's right end and reading, and how many.
     A window ``[s, s + W)`` holds ``sum(gained[t < s + W]) - sum(lost[t < s])``: for posts
     per instant both are the posts; for distinct post ids, the clusters begun and ended at
-    each instant (decision 0144). ``capacity``: recorded changes held at first;
-    ``take_capacity``: takes."""
+    each instant (decision 0144). ``summed``: ``gained`` and ``lost`` are given as their
+    prefix sums instead (``n + 1`` entries, entry ``k`` summing the first ``k`` instants),
+    as a distinct counter holds them, so that no series as long as the log is made.
+    ``capacity``: recorded changes held at first (a power of two); ``take_capacity``:
+    takes."""
     n = len(instants)
     readings = len(rates)
     limit = lowest + blocks * window  # the end of the last block: V is 0 from here on
@@ -51,31 +54,32 @@ def search(instants, gained, lost, window, eps, lowest, blocks, starts, threshol
     state[_ABOVE], state[_ABOVE_BEGINS] = limit, 1
     state[_LOW], state[_HIGH], state[_TARIFF] = n, n, len(starts) - 1
     above_values = np.zeros(readings, np.int64)
+    # The recorded changes of V are a ring: change ``k`` (counted from the first) lives at
+    # ``k & (capacity - 1)``, and those a window above the point reached are no longer
+    # read, so their places are written over. Only when one window holds more changes
+    # than the ring is it doubled (decision 0149): no compaction copies, and no second
+    # array beside the first but at that moment.
     steps = np.empty(capacity, np.int64)
     values = np.empty((capacity, readings), np.int64)
     takes = np.empty(take_capacity, np.int64)
     takers = np.empty(take_capacity, np.int8)
     taken = np.zeros(1, np.int64)
-    # The loop runs until an array is full; it is grown (or the recorded changes no longer
-    # needed dropped) between runs, so that no array changes inside the loop.
+    # The loop runs until an array is full; it is grown between runs, so that no array
+    # changes inside the loop.
     while _run(state, above_values, steps, values, takes, takers, taken, instants, gained,
-               lost, window, eps, lowest, starts, thresholds, per_posts, units, inverses, rates,
-               excess, by_first):
+               lost, summed, window, eps, lowest, starts, thresholds, per_posts, units,
+               inverses, rates, excess, by_first):
         recorded = state[_RECORDED]
-        if recorded == len(steps):
-            keep = min(state[_LOOK], state[_SHIFTED])
-            if keep > len(steps) // 4:
-                steps[:recorded - keep] = steps[keep:recorded].copy()
-                values[:recorded - keep] = values[keep:recorded].copy()
-                state[_RECORDED] -= keep
-                state[_LOOK] -= keep
-                state[_SHIFTED] -= keep
-            else:
-                grown_steps = np.empty(2 * len(steps), np.int64)
-                grown_steps[:recorded] = steps
-                grown_values = np.empty((2 * len(steps), readings), np.int64)
-                grown_values[:recorded] = values
-                steps, values = grown_steps, grown_values
+        keep = min(state[_LOOK], state[_SHIFTED])
+        if recorded - keep >= len(steps):
+            old_mask = len(steps) - 1
+            mask = 2 * len(steps) - 1
+            grown_steps = np.empty(2 * len(steps), np.int64)
+            grown_values = np.empty((2 * len(steps), readings), np.int64)
+            for k in range(keep, recorded):
+                grown_steps[k & mask] = steps[k & old_mask]
+                grown_values[k & mask] = values[k & old_mask]
+            steps, values = grown_steps, grown_values
         if taken[0] + readings > len(takes):
             grown = np.empty(2 * len(takes), np.int64)
             grown[:taken[0]] = takes[:taken[0]]
@@ -87,7 +91,7 @@ def search(instants, gained, lost, window, eps, lowest, blocks, starts, threshol
 
 @njit(cache=True, nogil=True)
 def _run(state, above_values, steps, values, takes, takers, taken, instants, gained, lost,
-         window, eps, lowest, starts, thresholds, per_posts, units, inverses, rates, excess,
+         summed, window, eps, lowest, starts, thresholds, per_posts, units, inverses, rates, excess,
          by_first):  # pragma: no cover (compiled)
     """The sweep from where ``state`` stands: False when every point is visited, True when
     ``steps`` or ``takes`` must grow first."""
@@ -98,6 +102,7 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
     above, above_begins = state[_ABOVE], state[_ABOVE_BEGINS] != 0
     low, high, count, tariff = state[_LOW], state[_HIGH], state[_COUNT], state[_TARIFF]
     capacity, take_capacity = len(steps), len(takes)
+    mask = capacity - 1  # the ring's place of a recorded change (see ``search``)
     count_taken = taken[0]
     current = np.empty(readings, np.int64)
     # Only the per-million readings count blocks of posts: the pro rata ones, searched on
@@ -107,7 +112,8 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
         in_blocks |= rates[r] != 0
     full = False
     while True:
-        if recorded == capacity or count_taken + readings > take_capacity:
+        if recorded - min(look, shifted) >= capacity \
+                or count_taken + readings > take_capacity:
             full = True
             break
         s = _NONE
@@ -115,10 +121,10 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
             s = max(s, instants[leaving] + eps)
         if block >= 0:
             s = max(s, lowest + block * window)
-        while shifted < recorded and steps[shifted] - window >= above:
+        while shifted < recorded and steps[shifted & mask] - window >= above:
             shifted += 1
-        if shifted < recorded and steps[shifted] - window >= lowest:
-            s = max(s, steps[shifted] - window)
+        if shifted < recorded and steps[shifted & mask] - window >= lowest:
+            s = max(s, steps[shifted & mask] - window)
         if s < lowest:
             break
         begins = block >= 0 and s == lowest + block * window
@@ -128,19 +134,26 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
             block -= 1
         # The piece [s, above) is priced by its last start: its posts and first access.
         top = above - eps
-        while low > 0 and instants[low - 1] >= top:
-            low -= 1
-            count += lost[low]
         end = top + window
-        while high > 0 and instants[high - 1] >= end:
-            high -= 1
-            count -= gained[high]
+        if summed:
+            while low > 0 and instants[low - 1] >= top:
+                low -= 1
+            while high > 0 and instants[high - 1] >= end:
+                high -= 1
+            count = gained[high] - lost[low]
+        else:
+            while low > 0 and instants[low - 1] >= top:
+                low -= 1
+                count += lost[low]
+            while high > 0 and instants[high - 1] >= end:
+                high -= 1
+                count -= gained[high]
         first = instants[low] if low < n else instants[n - 1]
         while tariff >= 0 and starts[tariff] > first:
             tariff -= 1
         # V one window later: at the last recorded change at or before s + W, or, if every
         # recorded one is later, at the point just above (unchanged up to there).
-        while look < recorded and steps[look] > end:
+        while look < recorded and steps[look & mask] > end:
             look += 1
         # What the window owes is worked out once for every reading: the clause version
         # that prices it, and its posts in blocks of ``per`` (all of them, or the excess).
@@ -157,7 +170,7 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
             started_excess = whole_excess + (whole_excess * per < excess_posts)
         changed = above_begins
         for r in range(readings):
-            later = values[look, r] if look < recorded else above_values[r]
+            later = values[look & mask, r] if look < recorded else above_values[r]
             owed = 0
             if priced:
                 unit = units[r, version]
@@ -177,8 +190,8 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
             current[r] = max(push, best)
             changed |= push > best
         if changed:  # the point above is where V changes: record it
-            steps[recorded] = above
-            values[recorded] = above_values
+            steps[recorded & mask] = above
+            values[recorded & mask] = above_values
             recorded += 1
         above = s
         above_begins = begins

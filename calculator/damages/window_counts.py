@@ -181,6 +181,19 @@ class DistinctCounter:
         ended[at] = np.diff(self._ended)
         return begun, ended
 
+    def sums_on(self, instants: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The prefix sums over ``instants`` of the clusters begun and ended (entry ``k``:
+        those at ``instants[:k]``; None as for ``clusters_on``). Over the grid the counter
+        was given these are its own arrays, shared: the compiled search then makes no
+        series as long as the log (decision 0149)."""
+        if instants is self.instants:
+            return self._begun, self._ended
+        series = self.clusters_on(instants)
+        if series is None:
+            return None
+        return tuple(np.concatenate(([0], np.cumsum(part, dtype=np.int64)))  # type: ignore[return-value]
+                     for part in series)
+
     def count(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         result = np.empty(len(starts), dtype=np.int64)
         fixed = (ends - starts) == self.window

@@ -95,7 +95,7 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
         and sweep.shares_tariffs(list(pricers)) \
         and sweep.owe_more_for_more_posts(list(pricers)) else None
     if series is not None:
-        gained, lost = series
+        gained, lost, summed = series
         scaled = [p for p in pricers if isinstance(p, ScaledPricer)]
         groups = _rate_classes(scaled)
         if split is None:
@@ -105,8 +105,7 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
 
         def search(group: list[int]) -> tuple[np.ndarray, list[list[int]]]:
             terms = sweep.Terms.of([scaled[k] for k in group], by_first_access)
-            return sweep.search(instants, gained, window, eps, terms) if lost is None \
-                else sweep.search(instants, gained, window, eps, terms, lost)
+            return sweep.search(instants, gained, window, eps, terms, lost, summed)
 
         with ThreadPoolExecutor(len(groups)) if len(groups) > 1 else nullcontext() as pool:
             found = list(pool.map(search, groups) if pool is not None else map(search, groups))
@@ -121,14 +120,16 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
 
 
 def _series(counter: WindowCounter, instants: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """What the compiled pass counts at each instant: the posts (counted where a window
-    starts and where it ends alike), or a distinct count's clusters begun and ended there
-    (decision 0145); None where it cannot serve."""
+            ) -> tuple[np.ndarray, np.ndarray | None, bool] | None:
+    """What the compiled pass counts at each instant, and whether as prefix sums: the posts
+    (counted where a window starts and where it ends alike), or a distinct count's
+    clusters begun and ended there, summed as the counter keeps them (decisions 0145 and
+    0149); None where it cannot serve."""
     if isinstance(counter, DistinctCounter):
-        return counter.clusters_on(instants)
+        sums = counter.sums_on(instants)
+        return None if sums is None else (sums[0], sums[1], True)
     if isinstance(counter, PostCounter):
-        return counter.posts, None
+        return counter.posts, None, False
     return None
 
 

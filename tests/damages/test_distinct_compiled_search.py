@@ -79,6 +79,34 @@ def test_distinct_posts_searched_compiled_owe_what_trying_every_start_owes(
             == Fraction(result.total, pricer.scale)
 
 
+@settings(max_examples=200, deadline=None)
+@given(pairs=sightings, quiet=st.sets(st.integers(0, 90), max_size=10),
+       window=st.integers(2, 30), first=terms, later=st.none() | st.tuples(
+           st.integers(0, 90), terms), by_first_access=st.booleans(), ring=st.sampled_from(
+           [2, 4, 1 << 12]))
+def test_the_search_fed_the_counters_sums_names_what_it_names_fed_the_clusters(
+        pairs, quiet, window, first, later, by_first_access, ring):
+    # Decision 0149: the counter's prefix sums, read as they are, count each window as the
+    # clusters begun and ended at each instant do; and the recorded changes of V kept in a
+    # ring of any size (two: it grows on almost every point; 4096: never) give the same.
+    times = np.array([t for t, _ in pairs], dtype=np.int64)
+    counter = DistinctCounter(times, np.array([p for _, p in pairs], dtype=np.int64), window)
+    search_terms = sweep.Terms.of(pricers_of(window, 1, first, later), by_first_access)
+    for instants in (counter.instants, np.union1d(times, np.array(sorted(quiet),
+                                                                  dtype=np.int64))):
+        gained, lost = counter.clusters_on(instants)
+        begun, ended = counter.sums_on(instants)
+        assert begun.tolist() == [0, *np.cumsum(gained).tolist()]
+        assert ended.tolist() == [0, *np.cumsum(lost).tolist()]
+        totals, starts = sweep.search(instants, gained, window, 1, search_terms, lost)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sweep, "_CAPACITY", ring)
+            summed_totals, summed_starts = sweep.search(instants, begun, window, 1,
+                                                        search_terms, ended, summed=True)
+        assert summed_totals.tolist() == totals.tolist()
+        assert summed_starts == starts
+
+
 def test_a_counter_missing_some_instant_of_its_occurrences_is_left_to_the_block_search():
     counter = DistinctCounter(np.array([0, 5, 9], dtype=np.int64),
                               np.array([1, 2, 1], dtype=np.int64), 10)
@@ -99,12 +127,13 @@ def test_a_long_distinct_log_is_priced_by_the_compiled_search_as_by_the_block_se
     volume = Volume.of_occurrences(times, ids)
     tariffs = pricers_of(86_400, 1_000_000_000, (300, 100, 3, 2), None)[0].tariffs
     calls, real = [], sweep.search
-    monkeypatch.setattr(sweep, "search", lambda *args: calls.append(len(args)) or real(*args))
+    # Whether each search is given the counter's prefix sums (decision 0149).
+    monkeypatch.setattr(sweep, "search", lambda *args: calls.append(args[6]) or real(*args))
     blocks = readings.price_readings(volume, tariffs, 86_400 * 10**9, "Europe/Berlin")
     assert calls == []
     monkeypatch.setattr(window_counts, "COMPILED_FROM", 1)
     compiled = readings.price_readings(volume, tariffs, 86_400 * 10**9, "Europe/Berlin")
-    assert calls and all(n == 6 for n in calls)
+    assert calls and all(summed is True for summed in calls)
     assert compiled == blocks
     assert any(r.amount > 0 for r in compiled[0] if r.reading.window == "rolling_worst_case")
 
