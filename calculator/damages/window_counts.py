@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from calculator.errors import InvalidArgument
+from calculator.heap import TRIM_AFTER_ROWS, release
 from calculator.ingest.volume import check_cuts, count_unique, sorted_unique
 
 NS = 1_000_000_000
@@ -297,7 +298,12 @@ def counter_for(instants: np.ndarray, posts: np.ndarray, eps: int, window: int,
     """The counter a volume needs: distinct post ids when its occurrences (or coverage, of
     ``slot``) are given, posts summed per instant otherwise."""
     if occurrences is not None:
-        return DistinctCounter(occurrences[0], occurrences[1], window, slot, grid=instants)
+        counter = DistinctCounter(occurrences[0], occurrences[1], window, slot, grid=instants)
+        if len(occurrences[0]) >= TRIM_AFTER_ROWS:
+            # Building it freed a number per post and each slice's sorts: their pages go
+            # back before the periods and the search come on top (decision 0149).
+            release()
+        return counter
     return PostCounter(instants, posts, eps, window)
 
 

@@ -19,6 +19,7 @@ from typing import IO
 import numpy as np
 
 from calculator.heap import release
+from calculator.ingest.appended_columns import AppendedColumns
 from calculator.ingest.volume import (
     Volume,
     count_unique,
@@ -66,7 +67,7 @@ class PostOccurrences:
         self._files: list[IO[bytes]] = []
         # Every instant spilled, ascending: the grid the buckets' per-instant counts are
         # summed on (at most the log's distinct instants).
-        self._instants = np.zeros(0, dtype=np.int64)
+        self._grid = InstantGrid()
 
     def __bool__(self) -> bool:
         return bool(self._held or self._files)
@@ -113,8 +114,7 @@ class PostOccurrences:
             del instants, numbers
 
     def _write(self, instants: np.ndarray, numbers: np.ndarray) -> None:
-        self._instants = sorted_unique(np.concatenate((self._instants,
-                                                       sorted_unique(instants))), runs=True)
+        self._grid.add(instants)
         which = _buckets(numbers, self._buckets)
         # Small keys sort by radix in linear time.
         order = np.argsort(which, kind="stable")
@@ -170,7 +170,8 @@ class PostOccurrences:
         # handed back before the buckets are read, or the join below would come on top of
         # them (about 470 MiB of a 10 M-row log's, decision 0149).
         release()
-        grid = self._instants
+        grid = self._grid.instants()
+        self._grid = InstantGrid()
         posts = np.zeros(len(grid), dtype=np.int64)
         # Each bucket's coverage kept as positions on the grid (32-bit while they fit) and
         # numbers, and how many entries of the joined coverage fall on each instant.
@@ -204,6 +205,50 @@ class PostOccurrences:
         instants = np.repeat(grid, per_instant)
         del per_instant
         return Volume.of_coverage(grid[seen], posts[seen], instants, ids)
+
+
+class InstantGrid:
+    """Instants added chunk by chunk, each kept once, handed out ascending. A chunk that
+    comes after every instant before it (a log in time order) is written once at the end
+    of a column that grows in place; one that does not waits, and those waiting are merged
+    in once they are as many as the column's. Sorting the whole grid again with every chunk,
+    as before, held three copies of it at once by the end of a long read (decision 0149)."""
+
+    def __init__(self) -> None:
+        self._column = AppendedColumns(1)
+        self._late: list[np.ndarray] = []
+        self._late_count = 0
+
+    def add(self, instants: np.ndarray) -> None:
+        fresh = sorted_unique(instants)
+        if len(fresh) == 0:
+            return
+        column = self._column
+        if column.length:
+            last = column.last(0)
+            if fresh[0] == last:  # an instant split across two chunks
+                fresh = fresh[1:]
+            elif fresh[0] < last:
+                self._late.append(fresh)
+                self._late_count += len(fresh)
+                if self._late_count >= max(column.length, _LATE_MERGED_AT):
+                    merged = self.instants()
+                    self._column = AppendedColumns(1)
+                    self._column.append((merged,))
+                    self._late, self._late_count = [], 0
+                return
+        column.append((fresh,))
+
+    def instants(self) -> np.ndarray:
+        """Every instant added, once each, ascending."""
+        (ascending,) = self._column.arrays()
+        if not self._late:
+            return ascending
+        return sorted_unique(np.concatenate([ascending, *self._late]), runs=True)
+
+
+# Instants out of order wait for at least this many before they are merged into the grid.
+_LATE_MERGED_AT = 1 << 20
 
 
 def _close_all(files: list[IO[bytes]]) -> None:

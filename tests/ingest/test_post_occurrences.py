@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,3 +104,21 @@ def test_volumes_of_posts_split_apart_join_into_the_volume_of_them_all(occurrenc
     assert np.array_equal(joined.posts, expected.posts)
     assert pairs_of(joined) == pairs_of(expected)
     assert joined.occurrences[0].tolist() == sorted(joined.occurrences[0].tolist())
+
+
+@settings(max_examples=200, deadline=None)
+@given(chunks=st.lists(st.lists(st.integers(-50, 400), max_size=40), max_size=12),
+       merged_at=st.integers(1, 30), ascending=st.booleans())
+def test_the_spilled_instants_grid_holds_every_instant_once_in_order(chunks, merged_at,
+                                                                     ascending):
+    """Chunks in time order (appended), overlapping at their ends (an instant split across
+    two), or out of order (waiting, then merged in): the grid the buckets' counts are summed
+    on is every instant added, each once, ascending (decision 0149)."""
+    if ascending:
+        chunks = [sorted(c) for c in sorted(chunks, key=lambda c: min(c, default=0))]
+    grid = post_occurrences.InstantGrid()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(post_occurrences, "_LATE_MERGED_AT", merged_at)
+        for chunk in chunks:
+            grid.add(np.array(chunk, dtype=np.int64))
+    assert grid.instants().tolist() == sorted({t for c in chunks for t in c})
