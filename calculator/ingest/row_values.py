@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from calculator.errors import FieldProblem, InvalidInput
 from calculator.ingest.columns import ColumnMap
+from calculator.ingest.plain_values import one_value_each
 
 MAX_POSTS = 10**12  # posts one row may carry: more is a mistake (and would overflow sums)
 _TRUE = ("true", "1", "yes")
@@ -35,7 +36,8 @@ def named_as_in_the_log(exc: InvalidInput, column_map: ColumnMap | None) -> Inva
         for p in problems], **exc.extensions)
 
 
-def _problem(row: int, column: str, message: str) -> InvalidInput:
+def field_problem(row: int, column: str, message: str) -> InvalidInput:
+    """A problem of one row's value: which row, which field, what was expected."""
     return InvalidInput(f"row {row}, {column}: {message}",
                         problems=[FieldProblem(message, field=column, row=row)])
 
@@ -46,7 +48,13 @@ def posts_values(column: pa.ChunkedArray, first_row: int, empty_allowed: bool
     (``NaN``, ``N/A``, ``null``: pyarrow reads them as null) is an error, not one post: only
     a log without the column counts one per row. ``empty_allowed``: a JSON record without
     the key counts one, and the result says how many did."""
-    values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    values = one_value_each(column, first_row, lambda row, _: posts_problem(row))
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if values.type == pa.uint64() and len(values) and pc.max(values).as_py() > MAX_POSTS:
+        # Past int64's range no cast is made: the row is named here.
+        too_many = np.asarray(pc.fill_null(pc.greater(values, pa.scalar(MAX_POSTS, pa.uint64())),
+                                           False))
+        raise posts_problem(first_row + int(np.flatnonzero(too_many)[0]))
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
         values = pc.utf8_trim_whitespace(values)
         values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
@@ -69,7 +77,7 @@ def posts_values(column: pa.ChunkedArray, first_row: int, empty_allowed: bool
         index = int(np.flatnonzero(np.asarray(values.is_null()))[0])
         message = ("is empty or not a number (NaN, N/A, null); give a whole number of posts, "
                    "or leave out the posts column to count one post per row")
-        raise _problem(first_row + index, "posts", message)
+        raise field_problem(first_row + index, "posts", message)
     # A column of int64 without nulls (a CSV's usual posts) is taken as it is, no copy made.
     result = np.asarray(pc.fill_null(values.cast(pa.int64()), 1) if missing
                         else values.cast(pa.int64()))
@@ -80,10 +88,15 @@ def posts_values(column: pa.ChunkedArray, first_row: int, empty_allowed: bool
 
 
 def posts_problem(row: int) -> InvalidInput:
-    return _problem(row, "posts", f"is not a whole number of posts from 0 to {MAX_POSTS:,}")
+    return field_problem(row, "posts", f"is not a whole number of posts from 0 to {MAX_POSTS:,}")
 
 
-def platform_matches(column: pa.ChunkedArray, platform: str) -> tuple[np.ndarray, np.ndarray]:
+def platform_matches(column: pa.ChunkedArray, platform: str, first_row: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows name ``platform`` and which name none (a platform's name is compared
+    without regard to case or surrounding blanks)."""
+    column = one_value_each(column, first_row, lambda row, what: field_problem(
+        row, "platform", f"holds {what}, not a platform's name"))
     values = pc.utf8_lower(pc.utf8_trim_whitespace(column.cast(pa.string())))
     missing = np.asarray(pc.fill_null(pc.equal(values, ""), True))
     same = np.asarray(pc.fill_null(pc.equal(values, platform), False))
@@ -91,7 +104,8 @@ def platform_matches(column: pa.ChunkedArray, platform: str) -> tuple[np.ndarray
 
 
 def authorized_values(column: pa.ChunkedArray, first_row: int) -> tuple[np.ndarray, np.ndarray]:
-    values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    values = one_value_each(column, first_row, lambda row, _: _not_true_or_false(row))
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if pa.types.is_boolean(values.type):
         missing = np.asarray(values.is_null())
         return np.asarray(pc.fill_null(values, False)), missing
@@ -101,7 +115,9 @@ def authorized_values(column: pa.ChunkedArray, first_row: int) -> tuple[np.ndarr
     false = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_FALSE)), False))
     bad = ~(true | false | missing)
     if bad.any():
-        index = int(np.flatnonzero(bad)[0])
-        raise _problem(first_row + index, "authorized",
-                       "is not true or false (also accepted: 1/0, yes/no)")
+        raise _not_true_or_false(first_row + int(np.flatnonzero(bad)[0]))
     return true, missing
+
+
+def _not_true_or_false(row: int) -> InvalidInput:
+    return field_problem(row, "authorized", "is not true or false (also accepted: 1/0, yes/no)")

@@ -11,10 +11,12 @@ import pyarrow.compute as pc
 
 from calculator.errors import InvalidInput
 from calculator.ingest import progress
+from calculator.ingest.plain_values import Column, one_value_each
 from calculator.ingest.post_id_numbers import NUMBER_LIMIT, PostNumbers, canonical_numbers
 from calculator.ingest.post_occurrences import PostOccurrences
 from calculator.ingest.row_values import (
     authorized_values,
+    field_problem,
     named_as_in_the_log,
     platform_matches,
     posts_values,
@@ -44,6 +46,7 @@ class Prepared:
     instants: np.ndarray | None = None
     posts: tuple[np.ndarray, int] | None = None
     numbers: np.ndarray | None = None  # canonical_numbers of a text post id column
+    post_ids: Column | None = None  # the post id column as one plain value a row
     failed: InvalidInput | None = None
 
 
@@ -74,11 +77,13 @@ class _Collector:
             if "posts" in table.column_names:
                 found.posts = posts_values(table.column("posts"), first_row,
                                      empty_allowed=self.result.format != "csv")
+            if "post_id" in table.column_names:
+                found.post_ids = _post_ids(table, first_row)
         except InvalidInput as exc:
             found.failed = exc
             return found
-        if "post_id" in table.column_names:
-            found.numbers = canonical_numbers(table.column("post_id"))
+        if found.post_ids is not None:
+            found.numbers = canonical_numbers(found.post_ids)
         return found
 
     def add(self, table: pa.Table, first_row: int, prepared: Prepared | None = None) -> None:
@@ -110,7 +115,8 @@ class _Collector:
             posts = np.ones(rows, dtype=np.int64)
         keep = np.ones(rows, dtype=bool)
         if "platform" in names:
-            same, missing = platform_matches(table.column("platform"), self.platform)
+            same, missing = platform_matches(table.column("platform"), self.platform,
+                                             first_row)
             self.result.platform_missing += int(missing.sum())
             other = ~same & ~missing
             self._exclude("other_platforms", other, posts)
@@ -128,21 +134,23 @@ class _Collector:
                 self.result.absent[column] += rows
         self.result.rows += rows
         progress.rows_read(rows)
-        self._occurrences(table, instants, keep, prepared.numbers)
+        self._occurrences(table, first_row, instants, keep, prepared)
         if keep.all():
             self.builder.add(instants, posts)
         else:
             self.builder.add(instants[keep], posts[keep])
 
-    def _occurrences(self, table: pa.Table, instants: np.ndarray, keep: np.ndarray,
-                     numbers: np.ndarray | None) -> None:
-        """Post ids of the counted rows, as numbers in order of first sight (``numbers``:
-        the column's ``canonical_numbers`` when already worked out)."""
+    def _occurrences(self, table: pa.Table, first_row: int, instants: np.ndarray,
+                     keep: np.ndarray, prepared: Prepared) -> None:
+        """Post ids of the counted rows, as numbers in order of first sight (``prepared``:
+        the plain column and its ``canonical_numbers`` when already worked out)."""
         if "post_id" not in table.column_names:
             self.result.post_id_missing += int(keep.sum())
             return
         self.has_post_ids = True
-        column = table.column("post_id")
+        column = prepared.post_ids if prepared.post_ids is not None \
+            else _post_ids(table, first_row)
+        numbers = prepared.numbers
         if pa.types.is_integer(column.type) and _fits_numbers(column):
             values = np.asarray(pc.fill_null(column.cast(pa.int64()), -1))
             if len(values) and values.min() >= 0:
@@ -196,3 +204,7 @@ class _Collector:
         self.result.excluded_rows[reason] += int(mask.sum())
         self.result.excluded_posts[reason] += int(posts[mask].sum())
 
+
+def _post_ids(table: pa.Table, first_row: int) -> Column:
+    return one_value_each(table.column("post_id"), first_row, lambda row, what: field_problem(
+        row, "post_id", f"holds {what}, not one post id"))

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from calculator.errors import FieldProblem, InvalidInput
+from calculator.ingest.plain_values import one_value_each
 from calculator.timeutil import FIRST_YEAR, LAST_YEAR, SUPPORTED_YEARS
 
 _EPOCH = r"^-?\d{1,11}(\.\d{1,9})?$"
@@ -67,6 +68,8 @@ def _outside(row: int) -> InvalidInput:
 def to_utc_ns(values: pa.Array | pa.ChunkedArray, assume_tz: str, first_row: int,
               notes: TimestampNotes) -> np.ndarray:
     """Read one column of timestamps; ``first_row`` is the row number of its first value."""
+    values = one_value_each(values, first_row,
+                            lambda row, what: bad_timestamp(row, "?", f"; it holds {what}"))
     if isinstance(values, pa.ChunkedArray):
         if values.null_count == 0 and values.type == _UTC_NS:
             notes.kinds.add("offset")  # the CSV reader parsed them already: no copy needed
@@ -91,8 +94,12 @@ def to_utc_ns(values: pa.Array | pa.ChunkedArray, assume_tz: str, first_row: int
             return _per_value(values.cast(pa.string()), assume_tz, first_row, notes)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _from_strings(values, assume_tz, first_row, notes)
-    # Floats and anything else: their text decides (a float loses digits).
-    return _per_value(values.cast(pa.string()), assume_tz, first_row, notes)
+    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        # Epoch seconds with decimals: their text decides (a float loses digits).
+        return _per_value(values.cast(pa.string()), assume_tz, first_row, notes)
+    # Durations, dates without a time, times of day, booleans...: none is an instant (the
+    # text of a duration is a bare number in any unit, which would pass for epoch seconds).
+    raise bad_timestamp(first_row, "?", f"; the column holds {kind} values, not instants")
 
 
 def _from_strings(values: pa.Array, assume_tz: str, first_row: int,
