@@ -152,8 +152,9 @@ def test_a_counter_kept_over_the_logs_instants_counts_and_refuses_as_over_its_ow
     size = 3 if slot else None
     shared = DistinctCounter(times, ids, window, size, grid=grid)
     own = DistinctCounter(times, ids, window, size)
-    # It holds two prefix sums over the log's instants, and not the instants again.
-    assert shared.instants is grid and shared.nbytes == 2 * 8 * (len(grid) + 1)
+    # It holds two prefix sums over the log's instants, 32-bit (decision 0149), and not the
+    # instants again.
+    assert shared.instants is grid and shared.nbytes == 2 * 4 * (len(grid) + 1)
     starts = np.array([s for s, _ in bounds] * 2, dtype=np.int64)
     ends = starts + np.array([window] * len(bounds) + [n for _, n in bounds], dtype=np.int64)
     answers = []
