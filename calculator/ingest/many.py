@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import ssl
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
@@ -151,11 +152,15 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
                 matches = [path] if fs.exists(path) else []
         except (OSError, PermissionError) as exc:
             raise InvalidInput(f"cannot list {text}: {exc}") from None
+        except Exception as exc:  # each storage's package has errors of its own
+            raise storage_refused(text, exc) from None
         kept = [p for p in matches if not _hidden(p)]
         hidden += len(matches) - len(kept)
         if not kept:
             raise _not_found(fs, path, text)
         local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+        if local and kept != [path]:  # found by a listing, not named
+            _regular_files_only(kept)
         for match in kept:
             name = match if local else fs.unstrip_protocol(match)
             files.append(LogFile(name, _opener(fs, match, name, local, max_bytes)))
@@ -200,8 +205,38 @@ def _opener(fs: Any, path: str, name: str, local: bool, max_bytes: int | None
             handle = fs.open(path, "rb", block_size=8 << 20)
         except (OSError, PermissionError) as exc:
             raise InvalidInput(f"cannot read {name}: {exc}") from None
+        except Exception as exc:  # as in ``expand``
+            raise storage_refused(name, exc) from None
         return LogSource(handle, name, owned=True, max_bytes=max_bytes)
     return open_file
+
+
+def storage_refused(location: str, exc: Exception) -> InvalidInput:
+    """A storage's own error, said in words: missing credentials with where they are looked
+    for (boto's ``NoCredentialsError``, Google's ``DefaultCredentialsError``, Azure's
+    ``ClientAuthenticationError``...), anything else by the name of its kind."""
+    kind = type(exc).__name__
+    if "credential" in kind.lower() or "authentication" in kind.lower():
+        return InvalidInput(
+            f"cannot read {location}: the storage asked for credentials and none were found "
+            f"or accepted ({kind}); they are read from the usual environment (for S3: "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; for Google Cloud "
+            "Storage: GOOGLE_APPLICATION_CREDENTIALS; for Azure: AZURE_STORAGE_CONNECTION_STRING)")
+    return InvalidInput(f"cannot read {location}: the storage refused ({kind})")
+
+
+def _regular_files_only(paths: list[str]) -> None:
+    """Files found by listing a directory or a glob must be plain files: reading a named
+    pipe found that way would wait for a writer that may never come. A pipe named on its
+    own (``<(zcat log.gz)``) is read as the stream it is."""
+    for found in paths:
+        try:
+            mode = os.stat(found).st_mode
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {found}: {exc.strerror}") from None
+        if not stat.S_ISREG(mode):
+            raise InvalidInput(f"{found} is not a regular file (a named pipe, socket or "
+                               "device); name it on its own to read it as a stream")
 
 
 def mixed_forms(name: str, crawler: bool) -> InvalidInput:

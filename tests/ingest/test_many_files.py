@@ -6,7 +6,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +119,22 @@ def test_nothing_found_and_a_crawler_file_among_tables_are_refused(tmp_path):
         calculator.assess(str(tmp_path))
 
 
+def test_a_named_pipe_found_in_a_directory_is_refused_not_waited_for(tmp_path):
+    """A pipe found by listing would wait for a writer that may never come; named on its
+    own it is the stream it is (``calculator assess <(zcat crawl.csv.gz)``)."""
+    (tmp_path / "a.csv").write_bytes(csv_bytes(rows_of(1, 5)))
+    os.mkfifo(tmp_path / "b.csv")
+    for listed in (str(tmp_path), str(tmp_path / "*.csv")):
+        with pytest.raises(InvalidInput, match=r"b\.csv is not a regular file"):
+            calculator.assess(listed)
+    writer = threading.Thread(target=(tmp_path / "b.csv").write_bytes,
+                              args=(csv_bytes(rows_of(1, 5)),))
+    writer.start()
+    named = calculator.assess(str(tmp_path / "b.csv"))
+    writer.join()
+    assert named.input.rows == calculator.assess(str(tmp_path / "a.csv")).input.rows == 5
+
+
 def test_crawler_files_are_one_crawl(tmp_path):
     logs = sorted((SAMPLES / "heritrix-crawl-log").glob("*.log"))[:2]
     whole = b"".join(p.read_bytes() for p in logs)
@@ -173,6 +191,22 @@ def test_a_missing_object_is_answered_in_words(s3_environment):
     _, bucket = s3_environment
     with pytest.raises(InvalidInput, match="no files found"):
         calculator.assess(f"s3://{bucket}/nothing-here/")
+
+
+def test_storage_without_credentials_is_answered_in_words(s3_environment, monkeypatch):
+    _, bucket = s3_environment
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    for name, value in {"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+                        "AWS_CONFIG_FILE": "/nonexistent",
+                        "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        monkeypatch.setenv(name, value)
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
+    with pytest.raises(InvalidInput, match=r"asked for credentials .*\(NoCredentialsError\)"
+                                           r".*AWS_ACCESS_KEY_ID"):
+        calculator.assess(f"s3://{bucket}/crawl/")
 
 
 def test_post_ids_are_told_apart_by_their_text_across_files(tmp_path):
