@@ -16,7 +16,7 @@ import numpy as np
 
 from calculator.errors import InvalidArgument
 from calculator.heap import TRIM_AFTER_ROWS, release
-from calculator.ingest.volume import check_cuts, count_unique, sorted_unique
+from calculator.ingest.volume import add_counts_at, check_cuts, count_unique, sorted_unique
 
 NS = 1_000_000_000
 RESOLUTIONS = (NS, 1_000_000, 1_000, 1)  # seconds, milliseconds, microseconds, nanoseconds
@@ -289,10 +289,7 @@ def clusters_per_instant(instants: np.ndarray, ids: np.ndarray, grid: np.ndarray
 def _add_sorted(counts: np.ndarray, positions: np.ndarray) -> None:
     """One more at each of ``positions`` (ascending, repeats allowed) of ``counts``, shifted
     by one (entry ``k + 1`` counts position ``k``, for the prefix sums made afterwards)."""
-    if len(positions) == 0:
-        return
-    starts = np.flatnonzero(np.concatenate(([True], positions[1:] != positions[:-1])))
-    counts[positions[starts] + 1] += np.diff(np.append(starts, len(positions)))
+    add_counts_at(counts[1:], positions)
 
 
 def counter_for(instants: np.ndarray, posts: np.ndarray, eps: int, window: int,

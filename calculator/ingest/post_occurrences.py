@@ -22,6 +22,7 @@ from calculator.heap import release
 from calculator.ingest.appended_columns import AppendedColumns
 from calculator.ingest.volume import (
     Volume,
+    add_counts_at,
     count_unique,
     joined_in_time_order,
     sorted_unique,
@@ -172,16 +173,17 @@ class PostOccurrences:
         release()
         grid = self._grid.instants()
         self._grid = InstantGrid()
-        posts = np.zeros(len(grid), dtype=np.int64)
         # Each bucket's coverage kept as positions on the grid (32-bit while they fit) and
         # numbers, and how many entries of the joined coverage fall on each instant.
         narrow = np.int32 if len(grid) < 2**31 else np.int64
         # The numbers too, while every post's number fits (there are fewer posts than
-        # occurrences held): 8 bytes a kept sighting until the join, not 12.
+        # occurrences held): 8 bytes a kept sighting until the join, not 12. And the counts
+        # per instant, which never pass the occurrences (decision 0149).
         spilled = sum(file.seek(0, 2) for file in self._files) // 16  # 16 bytes each
         numbered = np.int32 if spilled < 2**31 else np.int64
+        posts = np.zeros(len(grid), dtype=numbered)
         parts: list[tuple[np.ndarray, np.ndarray]] = []
-        per_instant = np.zeros(len(grid), dtype=np.int64)
+        per_instant = np.zeros(len(grid), dtype=numbered)
         past = 0  # posts of the buckets before: each bucket's numbers are moved past them
         for file in self._files:
             part = Volume.of_occurrences(*self._read(file))
@@ -190,7 +192,7 @@ class PostOccurrences:
             instants, ids = part.occurrences  # type: ignore[misc]
             del part
             on_grid = np.searchsorted(grid, instants).astype(narrow)
-            per_instant += np.bincount(on_grid, minlength=len(grid))
+            add_counts_at(per_instant, on_grid)  # in time order: ascending
             numbers = ids.astype(numbered)  # numbered 0, 1, 2... within the bucket
             numbers += past
             past += int(ids.max()) + 1 if len(ids) else 0
@@ -204,7 +206,7 @@ class PostOccurrences:
         release()
         instants = np.repeat(grid, per_instant)
         del per_instant
-        return Volume.of_coverage(grid[seen], posts[seen], instants, ids)
+        return Volume.of_coverage(grid[seen], posts[seen].astype(np.int64), instants, ids)
 
 
 class InstantGrid:

@@ -199,6 +199,15 @@ class Volume:
                                   parts[0].coverage_slot)
 
 
+def add_counts_at(counts: np.ndarray, positions: np.ndarray) -> None:
+    """One more at each of ``positions`` (ascending, repeats allowed) of ``counts``: by runs,
+    so that nothing as long as ``counts`` is made (``np.bincount`` would be)."""
+    if len(positions) == 0:
+        return
+    starts = np.flatnonzero(np.concatenate(([True], positions[1:] != positions[:-1])))
+    counts[positions[starts]] += np.diff(np.append(starts, len(positions)))
+
+
 def joined_in_time_order(parts: list[tuple[np.ndarray, np.ndarray]],
                           per_instant: np.ndarray) -> np.ndarray:
     """The post numbers of disjoint coverages (each in time order, its instants given as
@@ -208,7 +217,8 @@ def joined_in_time_order(parts: list[tuple[np.ndarray, np.ndarray]],
     once written (the list is emptied), so the join holds the coverage about once, not the
     four times that joining, sorting and reordering it took."""
     ids = np.empty(int(per_instant.sum()), dtype=np.int64)
-    filled = np.zeros(len(per_instant), dtype=np.int64)  # next free place at each instant
+    # The next free place at each instant (32-bit when the counts are: they fit).
+    filled = np.zeros(len(per_instant), dtype=per_instant.dtype)
     np.cumsum(per_instant[:-1], out=filled[1:])
     parts.reverse()
     while parts:
