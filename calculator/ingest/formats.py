@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,10 +68,34 @@ class ReadChoices:
     columns: ColumnNames = field(default_factory=ColumnNames)
 
 
+# Content recognized by its first bytes that is not read, and what to do instead (gzip is
+# read wherever a log is; these would otherwise be called "binary data").
+_UNCOMPRESSED = "uncompressed or compressed with gzip"
+_NOT_READ = (
+    # bzip2: "BZh", the block size, then a block's or the stream end's own magic (a text
+    # may start with "BZh").
+    (re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)"),
+     f"compressed with bzip2, which is not read; send it {_UNCOMPRESSED}"),
+    (re.compile(rb"\xfd7zXZ\x00"), f"compressed with xz, which is not read; send it "
+                                   f"{_UNCOMPRESSED}"),
+    (re.compile(rb"\x28\xb5\x2f\xfd"), f"compressed with Zstandard, which is not read; send "
+                                       f"it {_UNCOMPRESSED}"),
+    (re.compile(rb"PK\x03\x04"), f"a zip archive, which is not read; send the log inside it, "
+                                 f"{_UNCOMPRESSED}"),
+    (re.compile(rb"\xff\xfe"), "UTF-16 text (little-endian), which is not read; save the log "
+                               "as UTF-8"),
+    (re.compile(rb"\xfe\xff"), "UTF-16 text (big-endian), which is not read; save the log as "
+                               "UTF-8"),
+)
+
+
 def sniff_text(head: bytes) -> str:
     """The start of a log as text; binary data and other encodings are refused here."""
     if not head.strip():
         raise InvalidInput("the log is empty: nothing to assess")
+    for magic, what in _NOT_READ:
+        if magic.match(head):
+            raise InvalidInput(f"the log is {what}")
     if b"\x00" in head:
         at = head.index(b"\x00")
         raise InvalidInput(f"the log is binary data (a NUL byte at byte {at}), not a text log")

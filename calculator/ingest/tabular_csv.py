@@ -229,10 +229,9 @@ def _csv_structure_problem(block: memoryview | bytes, width: int, first_row: int
         if not fields:
             continue
         if len(fields) != width:
-            return InvalidInput(
-                f"row {row}: expected {width} fields as in the header, found {len(fields)}",
-                problems=[FieldProblem(f"expected {width} fields, found {len(fields)}",
-                                       row=row)])
+            message = f"expected {width} fields as in the header, found {len(fields)}"
+            return InvalidInput(f"row {row}: {message}",
+                                problems=[FieldProblem(message, row=row)])
         row += 1
     return InvalidInput(f"rows from {first_row}: the CSV cannot be read (a quote that is "
                         "never closed, or a line the CSV rules do not allow)")

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from calculator.errors import FieldProblem, InvalidInput
 from calculator.ingest.columns import ColumnMap, ColumnNames
-from calculator.ingest.row_values import MAX_POSTS, posts_problem
+from calculator.ingest.row_values import MAX_POSTS, field_problem, posts_problem
 from calculator.ingest.table_read import COUNTED_COLUMNS, TableRead
 from calculator.json_input import JsonReader, JsonRefused
 
@@ -35,6 +35,12 @@ def _json_column_map(records: list[tuple[int, Any]], result: TableRead,
                                f"{type(record).__name__}",
                                problems=[FieldProblem("expected a JSON object", row=row)])
         keys.update(dict.fromkeys(k.lower() for k in record))
+    for key in keys:
+        if not _is_unicode(key):
+            row = next(row for row, record in records if any(k.lower() == key for k in record))
+            message = ("a key holds an escape of half a UTF-16 pair (\\ud800 to \\udfff "
+                       "alone), which is no Unicode text")
+            raise InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
     known = result.column_map
     if known is not None:
         keys = dict.fromkeys([*known.internal_of, *result.ignored_columns]) | keys
@@ -75,16 +81,35 @@ def _json_columns(records: list[tuple[int, Any]], result: TableRead,
     columns.setdefault("timestamp", [None] * len(records))
     arrays = {}
     for name, values in columns.items():
-        if name == "timestamp":
-            arrays[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
-        elif name == "posts":
+        if name == "posts":
             arrays[name] = _json_posts(values, records)
-        elif name == "authorized":
-            arrays[name] = pa.array([None if v is None else str(v).lower() for v in values],
-                                    pa.string())
         else:
-            arrays[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
+            texts = [None if v is None else str(v) for v in values]
+            arrays[name] = _text_array([t.lower() if t is not None else None for t in texts]
+                                       if name == "authorized" else texts, name, records)
     return pa.table(arrays)
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text_array(texts: list[str | None], name: str, records: list[tuple[int, Any]]
+                ) -> pa.Array:
+    """Texts as Arrow text; JSON lets a string hold half of a UTF-16 pair (``"\\ud800"``),
+    which is no Unicode text: the first such value is refused by its row."""
+    try:
+        return pa.array(texts, pa.string())
+    except UnicodeEncodeError:
+        for text, (row, _) in zip(texts, records, strict=True):
+            if text is not None and not _is_unicode(text):
+                raise field_problem(row, name, "holds an escape of half a UTF-16 pair (\\ud800 "
+                                    "to \\udfff alone), which is no Unicode text") from None
+        raise
 
 
 def _json_posts(values: list[Any], records: list[tuple[int, Any]]) -> pa.Array:

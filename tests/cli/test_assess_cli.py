@@ -95,6 +95,9 @@ def test_bad_input_exits_2_with_one_line_naming_row_and_field(runner):
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         "calculator: row 1, posts: is not a whole number of posts from 0 to 1,000,000,000,000"]
+    ragged = runner.invoke(main, ["assess", "-"], input=b"timestamp,posts\n2024-11-15T10:00Z,1,2\n")
+    assert ragged.stderr.strip().splitlines() == [
+        "calculator: row 1: expected 2 fields as in the header, found 3"]  # said once
 
 
 def test_bad_options_exit_2(runner, tmp_path):

@@ -7,6 +7,7 @@ answer is also checked for what it must never carry: the content of the log.
 
 from __future__ import annotations
 
+import bz2
 import io
 import json
 
@@ -103,6 +104,28 @@ CASES = [
     ("epoch seconds beyond 2261 say the supported years",
      "/v1/assessments", b"timestamp\n99999999999\n", CSV, 422, INVALID,
      "row 1, timestamp: is outside the years 1678 to 2261"),
+    ("a JSON post id escaping half a UTF-16 pair is refused by its row, not a crash",
+     "/v1/assessments", f'{{"timestamp": "{TS}", "post_id": "7"}}\n{{"timestamp": "{TS}", '
+     f'"post_id": "\\ud800"}}\n'.encode(), JSONL, 422, INVALID,
+     "row 2, post_id: holds an escape of half a UTF-16 pair"),
+    ("a JSON array platform escaping half a UTF-16 pair is refused by its row",
+     "/v1/assessments", f'[{{"timestamp": "{TS}", "platform": "\\udfffx"}}]'.encode(), JSON,
+     422, INVALID, "row 1, platform: holds an escape of half a UTF-16 pair"),
+    ("a JSON key escaping half a UTF-16 pair is refused, not printed",
+     "/v1/assessments", f'{{"timestamp": "{TS}", "\\ud800": 1}}\n'.encode(), JSONL, 422,
+     INVALID, "row 1: a key holds an escape of half a UTF-16 pair"),
+    ("a bzip2 log is named as such, not as binary data",
+     "/v1/assessments", bz2.compress(f"timestamp\n{TS}\n".encode()), CSV, 422, INVALID,
+     "compressed with bzip2, which is not read; send it uncompressed or compressed with gzip"),
+    ("a UTF-16 log is named as such, not as binary data",
+     "/v1/assessments", f"timestamp\n{TS}\n".encode("utf-16"), CSV, 422, INVALID,
+     "UTF-16 text (little-endian), which is not read; save the log as UTF-8"),
+    ("a CSV whose first column is named BZh... is still a CSV",
+     "/v1/assessments", f"BZh9 rows,timestamp,posts\nx,{TS},-1\n".encode(), CSV, 422, INVALID,
+     "row 1, posts"),
+    ("a CSV row with a field too many says so once",
+     "/v1/assessments", f"timestamp,posts\n{TS},1,2\n".encode(), CSV, 422, INVALID,
+     "row 1: expected 2 fields as in the header, found 3"),
 ]
 
 
