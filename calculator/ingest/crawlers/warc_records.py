@@ -21,10 +21,11 @@ import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 from warcio.recordloader import ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
+
+from calculator.ingest.crawlers.warc_lines import Chain, LinearArchiveIterator
 
 _VERSIONS = (b"WARC/1.0\r\n", b"WARC/1.1\r\n")
 _READ = 1 << 20  # plain bytes read at once
@@ -137,7 +138,7 @@ class Records:
         self.eof = False
         self.err_count = 0
         self.lean = 0  # records split here
-        self._warcio: ArchiveIterator | None = None
+        self._warcio: LinearArchiveIterator | None = None
 
     # -- the plain bytes --------------------------------------------------------------
 
@@ -263,7 +264,7 @@ class Records:
         """The rest of the file through warcio, as warcio would have read on from ``at``:
         the blank lines after a record (a first line that is not blank is an error), then
         the next record; at the start of the file, warcio from the start."""
-        rest = _Chain(self.buffer[self.at:], self.plain)
+        rest = Chain(self.buffer[self.at:], self.plain)
         self.buffer, self.at = b"", 0
         if not first:
             line = rest.readline()
@@ -278,7 +279,7 @@ class Records:
                 if line.rstrip():
                     break
             rest.put_back(line)
-        iterator = ArchiveIterator(rest, arc2warc=True)
+        iterator = LinearArchiveIterator(rest, arc2warc=True)
         if not first:
             # warcio found the file plain at its start and reads it so to the end (it
             # would not look for gzip again where a record starts)
@@ -289,36 +290,3 @@ class Records:
     @property
     def errors(self) -> int:
         return self.err_count + (self._warcio.err_count if self._warcio is not None else 0)
-
-
-class _Chain(io.RawIOBase):
-    """Bytes already read, then the rest of the plain stream."""
-
-    def __init__(self, held: bytes, rest: BinaryIO) -> None:
-        self._held = held
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if not self._held:
-            self._held = self._rest.read(len(buffer))
-        size = min(len(buffer), len(self._held))
-        buffer[:size] = self._held[:size]
-        self._held = self._held[size:]
-        return size
-
-    def readline(self, size: int | None = -1) -> bytes:
-        """A whole line, however long (as warcio reads the lines between records)."""
-        while b"\n" not in self._held:
-            more = self._rest.read(_READ)
-            if not more:
-                break
-            self._held += more
-        cut = self._held.find(b"\n") + 1 or len(self._held)
-        line, self._held = self._held[:cut], self._held[cut:]
-        return line
-
-    def put_back(self, line: bytes) -> None:
-        self._held = line + self._held
