@@ -169,8 +169,10 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
             started = whole + (whole * per < count)
             started_excess = whole_excess + (whole_excess * per < excess_posts)
         changed = above_begins
+        # V one window later, for every reading: the recorded change's row, or V above.
+        later_values = values[look & mask] if look < recorded else above_values
         for r in range(readings):
-            later = values[look & mask, r] if look < recorded else above_values[r]
+            later = later_values[r]
             owed = 0
             if priced:
                 unit = units[r, version]
@@ -190,12 +192,15 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
             current[r] = max(push, best)
             changed |= push > best
         if changed:  # the point above is where V changes: record it
-            steps[recorded & mask] = above
-            values[recorded & mask] = above_values
+            place = recorded & mask
+            steps[place] = above
+            for r in range(readings):
+                values[place, r] = above_values[r]
             recorded += 1
         above = s
         above_begins = begins
-        above_values[:] = current
+        for r in range(readings):
+            above_values[r] = current[r]
     state[_LEAVING], state[_BLOCK] = leaving, block
     state[_RECORDED], state[_LOOK], state[_SHIFTED] = recorded, look, shifted
     state[_ABOVE], state[_ABOVE_BEGINS] = above, above_begins
