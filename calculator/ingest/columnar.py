@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
-from calculator.ingest.jsonl_arrow import pipelined
+from calculator.ingest.pipeline import pipelined
 from calculator.ingest.source import LogSource
 from calculator.ingest.tabular import COUNTED_COLUMNS, Collector, TableRead, finish_table
 from calculator.ingest.volume import Volume
@@ -130,11 +130,32 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead
             else:
                 reader = ipc.open_file(mapped, options=options)
                 batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
-            for batch in batches:
-                yield _renamed(pa.Table.from_batches([batch]), needed)
+            for table in _coalesced(batches):
+                yield _renamed(table, needed)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInput(f"{where} cannot be read: it is damaged or not a {fmt} file "
                            f"({type(exc).__name__})") from None
+
+
+def _coalesced(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
+    """Record batches joined until they hold ``_BATCH_ROWS`` rows: a writer may cut a file
+    into batches of one row, and each batch counted on its own cost about 0.4 ms (20,000
+    batches of one row took 8.6 s). Batches of that size or more pass as they are."""
+    held: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        held.append(batch)
+        rows += batch.num_rows
+        if rows >= _BATCH_ROWS:
+            yield _joined(held)
+            held, rows = [], 0
+    if held:
+        yield _joined(held)
+
+
+def _joined(batches: list[pa.RecordBatch]) -> pa.Table:
+    table = pa.Table.from_batches(batches)
+    return table if len(batches) == 1 else table.combine_chunks()
 
 
 def _renamed(table: pa.Table, needed: dict[str, str]) -> pa.Table:

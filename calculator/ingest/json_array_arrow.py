@@ -27,7 +27,8 @@ import numpy as np
 from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.crawlers import _Replay
-from calculator.ingest.jsonl_arrow import _counted_columns, _parse, pipelined
+from calculator.ingest.jsonl_arrow import _counted_columns, _parse
+from calculator.ingest.pipeline import pipelined
 from calculator.ingest.table_read import TableRead
 from calculator.ingest.tabular_json import MAX_JSON_ELEMENT, NotAFragment, _json_array_tables
 from calculator.ingest.tabular_rows import _Collector

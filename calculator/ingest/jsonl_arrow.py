@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from concurrent.futures import Future
 
 import numpy as np
 import pyarrow as pa
@@ -24,6 +23,7 @@ import pyarrow.json as pajson
 
 from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
+from calculator.ingest.pipeline import pipelined
 from calculator.ingest.tabular import (
     COUNTED_COLUMNS,
     TableRead,
@@ -33,7 +33,6 @@ from calculator.ingest.tabular import (
     _jsonl_records,
 )
 
-B = TypeVar("B")
 _SAFE_DEPTH = 1_000  # brackets deep that Arrow's recursive parser is given at most
 _READ = pajson.ReadOptions(use_threads=True, block_size=4 << 20)
 
@@ -183,19 +182,3 @@ def read_jsonl(stream: io.BufferedReader, result: TableRead, collector: _Collect
             yield block
 
     pipelined(blocks(), lambda block: _parse(block, names), count)
-
-
-def pipelined(blocks: Iterator[B], parse: Callable[[B], Any],
-              count: Callable[[B, Future], None]) -> None:
-    """Each block parsed on one worker and counted, in order, on another, while this thread
-    reads the next: at most two blocks wait to be counted (blocks may reuse buffers)."""
-    with ThreadPoolExecutor(max_workers=1) as parser, \
-            ThreadPoolExecutor(max_workers=1) as counter:
-        in_flight: list[Future] = []
-        for block in blocks:
-            parsed = parser.submit(parse, block)
-            in_flight.append(counter.submit(count, block, parsed))
-            if len(in_flight) > 1:
-                in_flight.pop(0).result()
-        for future in in_flight:
-            future.result()

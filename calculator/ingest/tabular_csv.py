@@ -8,7 +8,8 @@ import csv
 import io
 import mmap
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,6 +18,7 @@ import pyarrow.csv as pacsv
 from calculator.errors import FieldProblem, InvalidInput, shortened
 from calculator.ingest.appended_columns import anonymous_memory
 from calculator.ingest.columns import ColumnNames
+from calculator.ingest.pipeline import pipelined
 from calculator.ingest.table_read import COUNTED_COLUMNS, TableRead
 from calculator.ingest.tabular_rows import _Collector
 
@@ -118,17 +120,12 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
     # Three stages at once: this thread reads and hashes block k+2 while one worker parses
     # block k+1 and another counts block k. Each stage keeps the blocks in order, so rows
     # number right; at most two blocks are in the stages (three buffers in turn).
-    blocks = _Blocks(stream)
-    with ThreadPoolExecutor(max_workers=1) as parser, \
-            ThreadPoolExecutor(max_workers=1) as counter:
-        in_flight: list[Future] = []
-        while block := blocks.next():
-            parsed = parser.submit(_parse_csv_block, block, lowered, wanted, types)
-            in_flight.append(counter.submit(count, block, parsed))
-            if len(in_flight) > 1:
-                in_flight.pop(0).result()
-        for future in in_flight:
-            future.result()
+    def blocks() -> Iterator[memoryview | bytes]:
+        cutter = _Blocks(stream)
+        while block := cutter.next():
+            yield block
+
+    pipelined(blocks(), lambda block: _parse_csv_block(block, lowered, wanted, types), count)
 
 
 class _Blocks:

@@ -205,3 +205,27 @@ def test_negative_and_huge_integer_post_ids_are_told_apart_like_their_text():
     result = calculator.assess(as_parquet(data), count="distinct")
     assert result.counts["distinct_posts"] == 4
     assert result.counted["posts"] == 4
+
+
+def in_one_row_batches(data: pa.Table, stream: bool) -> bytes:
+    sink = io.BytesIO()
+    with (ipc.new_stream if stream else ipc.new_file)(sink, data.schema) as writer:
+        for batch in data.to_batches(max_chunksize=1):
+            writer.write_batch(batch)
+    return sink.getvalue()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_arrow_log_in_one_row_batches_counts_as_in_large_ones(monkeypatch, stream):
+    """A writer may cut a file into batches of one row; they are joined before they are
+    counted (one by one they took 0.4 ms each), and a bad row keeps its number."""
+    rows = table(40)
+    whole = answer(calculator.assess(as_csv(rows)).to_document())
+    assert answer(calculator.assess(in_one_row_batches(rows, stream)).to_document()) == whole
+    monkeypatch.setattr(columnar, "_BATCH_ROWS", 7)  # joined seven at a time
+    assert answer(calculator.assess(in_one_row_batches(rows, stream)).to_document()) == whole
+    posts = rows.column("posts").to_pylist()
+    posts[18] = -1
+    with pytest.raises(InvalidInput, match="row 19, posts"):
+        calculator.assess(in_one_row_batches(rows.set_column(1, "posts", pa.array(posts)),
+                                             stream))
