@@ -89,6 +89,9 @@ _NOT_READ = (
 )
 
 
+_WORDS_OF_COLUMNAR = {"parquet": "a Parquet file", "arrow": "an Arrow file"}
+
+
 def sniff_text(head: bytes) -> str:
     """The start of a log as text; binary data and other encodings are refused here."""
     if not head.strip():
@@ -168,6 +171,10 @@ def detect_format(source: LogSource, fmt: str | None, choices: ReadChoices,
     if chosen is None:
         raise _unknown_format(sniff_text(head), choices.columns)
     if chosen in TABULAR_FORMATS:
+        shown = detect_columnar(head)
+        if shown is not None:  # a text format was chosen for a column file
+            raise InvalidInput(f"the log is {_WORDS_OF_COLUMNAR[shown]}, not {chosen}: leave "
+                               f"out the format, or choose {shown}")
         sniff_text(head)
     return chosen
 

@@ -116,3 +116,12 @@ def test_the_cli_and_http_refuse_a_list_column_in_one_line_and_a_problem(runner,
     problem = http.get_json()
     assert http.content_type == "application/problem+json"
     assert problem["errors"][0]["row"] == 3 and problem["errors"][0]["field"] == "post_id"
+
+
+def test_a_column_file_read_as_text_by_choice_says_what_it_is():
+    body = written({"timestamp": TIMES, "posts": [1, 1, 1]}, "parquet")
+    with pytest.raises(InvalidInput, match="the log is a Parquet file, not csv: leave out "
+                                           "the format, or choose parquet"):
+        calculator.assess(body, format="csv")
+    with pytest.raises(InvalidInput, match="damaged or not an Arrow file"):
+        calculator.assess(b"timestamp,posts\n", format="arrow")
