@@ -59,6 +59,10 @@ class _Block:
     first_element: int  # elements before this block
     first_line: int  # the log's line the block starts on
 
+    @property
+    def nbytes(self) -> int:
+        return self.text.nbytes
+
 
 @dataclass
 class _Scan:

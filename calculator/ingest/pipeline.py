@@ -8,6 +8,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 B = TypeVar("B")
+_SMALL = 4 << 20  # bytes of a first block that may be alone in its log
+_UNREAD = object()
+
+
+def _size(block: Any) -> int:
+    """Bytes of a block: a table's or a buffer's (of a tuple, its first item's: a table and
+    its first row)."""
+    if isinstance(block, tuple):
+        block = block[0]
+    size = getattr(block, "nbytes", None)
+    if isinstance(size, int):
+        return size
+    return len(block) if hasattr(block, "__len__") else _SMALL  # unknown: taken as large
 
 
 def pipelined(blocks: Iterator[B], parse: Callable[[B], Any],
@@ -21,7 +34,10 @@ def pipelined(blocks: Iterator[B], parse: Callable[[B], Any],
     first = next(blocks, None)
     if first is None:
         return
-    second = next(blocks, None)
+    # Only after a small first block is the next one read before any work starts: a large
+    # one (a million rows of a column file) is a long log's, and waiting on a second
+    # would hold both and delay the overlap.
+    second = next(blocks, None) if _size(first) < _SMALL else _UNREAD
     if second is None:
         parsed: Future = Future()
         try:
@@ -30,10 +46,12 @@ def pipelined(blocks: Iterator[B], parse: Callable[[B], Any],
             parsed.set_exception(exc)
         count(first, parsed)
         return
+    every = itertools.chain((first,) if second is _UNREAD else (first, second), blocks)
+    del first, second  # held by name, the first two blocks would live through the read
     with ThreadPoolExecutor(max_workers=1) as parser, \
             ThreadPoolExecutor(max_workers=1) as counter:
         in_flight: list[Future] = []
-        for block in itertools.chain((first, second), blocks):
+        for block in every:
             parsed = parser.submit(parse, block)
             in_flight.append(counter.submit(count, block, parsed))
             if len(in_flight) > 1:
