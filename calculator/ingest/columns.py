@@ -147,9 +147,15 @@ class ColumnNames:
     def no_time_column(self, names: list[str], where: str) -> InvalidInput:
         """The refusal of a table without a time column, saying what was looked for."""
         looked = ", ".join(self.time_candidates())
+        lowered = [n.strip().lower() for n in names]
+        # A time column's usual name present, but named for another fact by an option.
+        taken = "".join(f"; {_short(name)} is named as the {_WORDS[fact]} column"
+                        for fact, name in self.given().items()
+                        if fact != "time" and name in lowered
+                        and name in self.time_candidates())
         message = (f"no time column in {where}: looked for {looked}; the columns are "
-                   f"{_listing([n.strip().lower() for n in names])}. Name the column that "
-                   "holds the time (the time column option)")
+                   f"{_listing(lowered)}{taken}. Name the column that holds the time (the "
+                   "time column option)")
         return InvalidInput(message, problems=[FieldProblem("no time column",
                                                             field="time_column", row=0)])
 

@@ -88,6 +88,14 @@ def test_one_column_named_for_two_facts_is_refused():
         calculator.assess(csv_log(), time_column="x", posts_column="X")
 
 
+def test_a_time_column_named_for_another_fact_is_said_to_be_taken():
+    """``--posts-column timestamp`` takes the only time column: the refusal says so, where
+    it listed "timestamp" both as looked for and as present."""
+    with pytest.raises(InvalidInput, match="the columns are timestamp, posts; timestamp is "
+                                           "named as the posts column"):
+        calculator.assess(b"timestamp,posts\n2025-03-01T10:00:00Z,1\n", posts_column="timestamp")
+
+
 def test_the_format_error_says_what_was_looked_for_and_names_no_command_line_flag():
     with pytest.raises(InvalidInput) as caught:
         calculator.assess(b"when,n\n2025-03-01T18:00:00Z,1\n")
