@@ -156,7 +156,9 @@ def from_http_exception(error: HTTPException) -> Response:
         errors = [{"location": location, "field": field, "message": message}
                   for location, by_field in messages.items()
                   for field, message in _flatten(by_field)]
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or detail
+        # A message about the whole body (JSON that does not parse) has no field to name.
+        detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"]
+                           for e in errors) or detail
     elif data.get("message"):
         detail = data["message"]
     # The exception's own headers (405's Allow, RFC 9110), less the HTML content type.

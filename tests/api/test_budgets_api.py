@@ -81,6 +81,10 @@ def test_bad_requests_get_problem_details_naming_the_field(budget_client):
     unknown = budget_client.put("/v1/budgets/other", json={"platform": "x", "region": "ZZ"})
     assert unknown.status_code == 422 and "region" in unknown.json["detail"]
     assert budget_client.put("/v1/budgets/other", json={"platform": "nope"}).status_code == 404
+    # A body that is not JSON has no field to name: its detail does not start with ": ".
+    broken = budget_client.post("/v1/budgets/fleet/reservations", data=b'{"posts": 1,}',
+                                content_type="application/json")
+    assert (broken.status_code, broken.json["detail"]) == (400, "Invalid JSON body.")
 
 
 def test_each_key_sees_only_its_own_budgets(make_app, clock):
