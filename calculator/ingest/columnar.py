@@ -29,7 +29,7 @@ from calculator.ingest.volume import Volume
 
 COLUMNAR_FORMATS = ("parquet", "arrow")
 _WORDS = {"parquet": "the Parquet file", "arrow": "the Arrow file"}
-_A_FILE = {"parquet": "a Parquet file", "arrow": "an Arrow file"}
+A_FILE = {"parquet": "a Parquet file", "arrow": "an Arrow file"}  # in messages
 _BATCH_ROWS = 1 << 20  # rows turned into counts at once
 
 
@@ -134,7 +134,7 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead
             for table in _coalesced(batches):
                 yield _renamed(table, needed)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InvalidInput(f"{where} cannot be read: it is damaged or not {_A_FILE[fmt]} "
+        raise InvalidInput(f"{where} cannot be read: it is damaged or not {A_FILE[fmt]} "
                            f"({type(exc).__name__})") from None
 
 

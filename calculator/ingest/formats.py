@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
-from calculator.ingest.columnar import COLUMNAR_FORMATS, detect_columnar, read_columnar
+from calculator.ingest.columnar import A_FILE, COLUMNAR_FORMATS, detect_columnar, read_columnar
 from calculator.ingest.columns import COMMON_NAMES, ColumnNames
 from calculator.ingest.crawl_counts import CrawlCounts, count_events
 from calculator.ingest.crawlers import (
@@ -87,9 +87,6 @@ _NOT_READ = (
     (re.compile(rb"\xfe\xff"), "UTF-16 text (big-endian), which is not read; save the log as "
                                "UTF-8"),
 )
-
-
-_WORDS_OF_COLUMNAR = {"parquet": "a Parquet file", "arrow": "an Arrow file"}
 
 
 def sniff_text(head: bytes) -> str:
@@ -173,7 +170,7 @@ def detect_format(source: LogSource, fmt: str | None, choices: ReadChoices,
     if chosen in TABULAR_FORMATS:
         shown = detect_columnar(head)
         if shown is not None:  # a text format was chosen for a column file
-            raise InvalidInput(f"the log is {_WORDS_OF_COLUMNAR[shown]}, not {chosen}: leave "
+            raise InvalidInput(f"the log is {A_FILE[shown]}, not {chosen}: leave "
                                f"out the format, or choose {shown}")
         sniff_text(head)
     return chosen

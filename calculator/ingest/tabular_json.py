@@ -20,6 +20,8 @@ from calculator.json_input import JsonReader, JsonRefused
 
 MAX_JSON_ELEMENT = 64 << 20  # characters one element of a JSON array may take
 _JSON_BATCH = 50_000  # records of JSON turned into columns at once
+# A JSON string may escape half of a UTF-16 pair, which decodes to no Unicode text.
+_HALF_PAIR = "an escape of half a UTF-16 pair (\\ud800 to \\udfff alone), which is no Unicode text"
 
 
 def _json_column_map(records: list[tuple[int, Any]], result: TableRead,
@@ -38,8 +40,7 @@ def _json_column_map(records: list[tuple[int, Any]], result: TableRead,
     for key in keys:
         if not _is_unicode(key):
             row = next(row for row, record in records if any(k.lower() == key for k in record))
-            message = ("a key holds an escape of half a UTF-16 pair (\\ud800 to \\udfff "
-                       "alone), which is no Unicode text")
+            message = f"a key holds {_HALF_PAIR}"
             raise InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
     known = result.column_map
     if known is not None:
@@ -107,8 +108,7 @@ def _text_array(texts: list[str | None], name: str, records: list[tuple[int, Any
     except UnicodeEncodeError:
         for text, (row, _) in zip(texts, records, strict=True):
             if text is not None and not _is_unicode(text):
-                raise field_problem(row, name, "holds an escape of half a UTF-16 pair (\\ud800 "
-                                    "to \\udfff alone), which is no Unicode text") from None
+                raise field_problem(row, name, f"holds {_HALF_PAIR}") from None
         raise
 
 
