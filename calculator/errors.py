@@ -44,6 +44,13 @@ def shortened(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def shown_id(value: str) -> str:
+    """An identifier a caller sent (a record id in a path, a clause id, a key name) as a
+    message shows it: whole when it could be a real one, else its first characters (a
+    5,000-character id once came back whole in a 404; decision 0156)."""
+    return shortened(value, 80)
+
+
 def excerpt(value: Any, limit: int = 40) -> str:
     """A value as an error message may show it: its repr, cut to a short prefix (a bad
     value can be megabytes). Only for what a caller typed (a profile, an option), never for

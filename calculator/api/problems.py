@@ -24,6 +24,7 @@ from calculator.errors import (
     RulesetError,
     StorageUnavailable,
     Unauthorized,
+    shown_id,
 )
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -105,6 +106,11 @@ _HTTP_SLUG = {
 }
 
 
+# The longest path the problem's ``instance`` repeats: the service's own paths are far shorter
+# (a clause's history with its id, about 60 characters).
+MAX_INSTANCE = 256
+
+
 def http_slug(status: int) -> str:
     """The problem type of an HTTP error that has no core error behind it."""
     return _HTTP_SLUG.get(status, "bad-request" if status < 500 else "internal-error")
@@ -112,8 +118,12 @@ def http_slug(status: int) -> str:
 
 def problem(status: int, slug: str, title: str, detail: str,
             headers: dict[str, str] | None = None, **extensions: Any) -> Response:
-    """A problem+json response."""
-    body = problem_body(status, slug, title, detail, request.path if request else None,
+    """A problem+json response. Its ``instance`` is the request's path, unless the path is
+    longer than any of the service's own (a 5,000-character id): a path a caller made up is
+    not sent back whole (decision 0156)."""
+    path = request.path if request else None
+    body = problem_body(status, slug, title, detail,
+                        path if path is not None and len(path) <= MAX_INSTANCE else None,
                         **extensions)
     response = Response(body, status=status, mimetype=PROBLEM_MIMETYPE)
     for name, value in (headers or {}).items():
@@ -124,8 +134,10 @@ def problem(status: int, slug: str, title: str, detail: str,
 def problem_body(status: int, slug: str, title: str, detail: str, instance: str | None,
                  **extensions: Any) -> str:
     """A problem document as sent (also by answers made without a request context)."""
-    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail,
-            "instance": instance}
+    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status,
+                            "detail": detail}
+    if instance is not None:
+        body["instance"] = instance
     body.update({k: v for k, v in extensions.items() if v is not None})
     return json.dumps(body)
 
@@ -222,6 +234,6 @@ def register_problem_handlers(app: Flask) -> None:
     @app.get("/problems/<slug>")
     def _problem_type(slug: str) -> Response:
         if slug not in PROBLEM_TYPES:
-            return problem(404, "not-found", "Not Found", f"No problem type '{slug}'.")
+            return problem(404, "not-found", "Not Found", f"No problem type '{shown_id(slug)}'.")
         return Response(json.dumps({"type": f"/problems/{slug}", "description":
                                     PROBLEM_TYPES[slug]}), mimetype="application/json")

@@ -14,7 +14,7 @@ import sys
 import click
 
 from calculator.cli.database import database_url_option, open_store
-from calculator.errors import NotFound
+from calculator.errors import NotFound, shown_id
 from calculator.timeutil import format_instant
 
 
@@ -83,7 +83,7 @@ def claim(name: str, database: str | None) -> None:
     store = open_store(database)
     try:
         if not any(k.name == name and k.active for k in store.keys.list()):
-            raise NotFound(f"no active key named '{name}': create it first "
+            raise NotFound(f"no active key named '{shown_id(name)}': create it first "
                            f"(calculator keys create {name})")
         claimed = store.claim_unowned(name)
     finally:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from calculator.errors import Conflict, RecordNotFound
+from calculator.errors import Conflict, RecordNotFound, shown_id
 from calculator.storage.job_schema import jobs
 from calculator.storage.repository import IdempotencyConflict, Page, idempotency_scope
 
@@ -135,7 +135,7 @@ class Jobs:
         with self.engine.connect() as connection:
             row = connection.execute(query).mappings().first()
         if row is None:
-            raise RecordNotFound(f"no job {job_id} that this key may see")
+            raise RecordNotFound(f"no job {shown_id(job_id)} that this key may see")
         return _job(row)
 
     def list(self, owner: str | None, *, states: tuple[str, ...] | None = None,

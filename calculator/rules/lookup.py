@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from calculator.errors import InvalidArgument, NotFound, NotInForce, NotRecorded
+from calculator.errors import InvalidArgument, NotFound, NotInForce, NotRecorded, shown_id
 from calculator.rules.changes import DocumentChanges, document_changes
 from calculator.rules.countries import RegionChoice, choose_region
 from calculator.rules.history import (
@@ -68,21 +68,21 @@ class RuleLookup:
         try:
             return self.ruleset.platforms[platform_id]
         except KeyError:
-            raise NotFound(f"no platform '{platform_id}' in the rules; the platforms are "
+            raise NotFound(f"no platform '{shown_id(platform_id)}' in the rules; the platforms are "
                            f"{', '.join(sorted(self.ruleset.platforms))}") from None
 
     def document(self, document_id: str) -> Document:
         try:
             return self.ruleset.documents[document_id]
         except KeyError:
-            raise NotFound(f"no document '{document_id}' in the rules (ids look like "
+            raise NotFound(f"no document '{shown_id(document_id)}' in the rules (ids look like "
                            "x.terms-of-service)") from None
 
     def clause(self, clause_id: str) -> Clause:
         try:
             return self.ruleset.clauses[clause_id]
         except KeyError:
-            raise NotFound(f"no clause '{clause_id}' in the rules (ids look like "
+            raise NotFound(f"no clause '{shown_id(clause_id)}' in the rules (ids look like "
                            "x.terms-of-service.liquidated-damages)") from None
 
     def clauses_of_kind(self, platform_id: str, kind: str) -> list[Clause]:

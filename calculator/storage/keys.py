@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
-from calculator.errors import Conflict, FieldProblem, InvalidArgument, NotFound
+from calculator.errors import Conflict, FieldProblem, InvalidArgument, NotFound, shown_id
 from calculator.storage.schema import api_keys, records
 
 PREFIX = "calc_"
@@ -59,7 +59,7 @@ class KeyRing:
         """A new key for ``name``; the key itself is returned here and never again."""
         if not NAME.match(name or ""):
             raise InvalidArgument(
-                f"'{name}' is not a key name: 1 to 64 letters, digits, '.', '_' or '-', "
+                f"'{shown_id(name)}' is not a key name: 1 to 64 letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit",
                 problems=[FieldProblem("invalid name", field="name")])
         key = PREFIX + secrets.token_urlsafe(32)
@@ -92,7 +92,7 @@ class KeyRing:
                 select(api_keys.c.id, api_keys.c.created_at)
                 .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))).first()
             if row is None:
-                raise NotFound(f"no active key named '{name}'")
+                raise NotFound(f"no active key named '{shown_id(name)}'")
             connection.execute(api_keys.update().where(api_keys.c.id == row.id)
                                .values(revoked_at=now))
         return KeyInfo(name, row.created_at, now)

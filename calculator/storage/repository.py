@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from calculator.errors import Conflict, RecordNotFound, StorageUnavailable
+from calculator.errors import Conflict, RecordNotFound, StorageUnavailable, shown_id
 from calculator.storage.engine import describe_url, make_engine
 from calculator.storage.schema import records
 from calculator.timeutil import format_instant
@@ -298,9 +298,9 @@ def _owned_by(owner: str | None):
 
 def _not_found(kind: str, record_id: str, owner: str | None) -> RecordNotFound:
     if owner is None:
-        return RecordNotFound(f"no {kind} with id '{record_id}'")
+        return RecordNotFound(f"no {kind} with id '{shown_id(record_id)}'")
     # The one surprise of keys: records made before the first key belong to no key.
     return RecordNotFound(
-        f"no {kind} with id '{record_id}' for this API key. Each key sees only the records "
-        "made with its name; records made before the first key was created belong to no key "
-        "until an operator gives them to one (calculator keys claim NAME)")
+        f"no {kind} with id '{shown_id(record_id)}' for this API key. Each key sees only the "
+        "records made with its name; records made before the first key was created belong to "
+        "no key until an operator gives them to one (calculator keys claim NAME)")

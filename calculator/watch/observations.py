@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from calculator.errors import FieldProblem, InvalidArgument, RecordNotFound
+from calculator.errors import FieldProblem, InvalidArgument, RecordNotFound, shown_id
 from calculator.storage.notify_schema import observations as table
 from calculator.storage.repository import Page
 from calculator.timeutil import format_instant, start_of_day
@@ -81,7 +81,7 @@ class Observations:
         with self.engine.connect() as connection:
             row = connection.execute(select(table).where(table.c.id == observation_id)).first()
         if row is None:
-            raise RecordNotFound(f"no observation with id '{observation_id}'")
+            raise RecordNotFound(f"no observation with id '{shown_id(observation_id)}'")
         return as_document(row, with_diff=with_diff)
 
     def list(self, *, platform: str | None = None, document: str | None = None,

@@ -36,6 +36,7 @@ from calculator.errors import (
     NotFound,
     NotInForce,
     Unauthorized,
+    shown_id,
 )
 from calculator.ingest.columns import COMMON_NAMES, OPTION
 from calculator.ingest.formats import FORMATS
@@ -192,7 +193,7 @@ def assessment_report(record_id: str) -> str:
     """A stored assessment as a printable page. The page asks GET /v1/assessments/{id} with
     the reviewer's key, so it shows exactly what the API would show that key."""
     if not RECORD_ID.match(record_id):
-        raise NotFound(f"'{record_id}' is not an assessment id")
+        raise NotFound(f"'{shown_id(record_id)}' is not an assessment id")
     return render_template("web/report_page.html", record_id=record_id, what="assessment",
                            api_url=f"/v1/assessments/{record_id}", view="report")
 
@@ -202,7 +203,7 @@ def review_report(record_id: str) -> str:
     """A stored review as a printable page, read from GET /v1/reviews/{id} with the
     reviewer's key like an assessment's report."""
     if not RECORD_ID.match(record_id):
-        raise NotFound(f"'{record_id}' is not a review id")
+        raise NotFound(f"'{shown_id(record_id)}' is not a review id")
     return render_template("web/report_page.html", record_id=record_id, what="review",
                            api_url=f"/v1/reviews/{record_id}", view="review-report")
 
@@ -235,7 +236,7 @@ def clause(document_id: str, clause_key: str) -> str:
     rules = lookup()
     found = rules.clause(f"{document_id}.{clause_key}")
     if found.document_id != document_id:
-        raise NotFound(f"no clause '{clause_key}' in {document_id}")
+        raise NotFound(f"no clause '{shown_id(clause_key)}' in {document_id}")
     history = rules.clause_history(found.id)
     dumped = ClauseHistorySchema().dump(history)
     document_regions = rules.document(document_id).regions

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from calculator.errors import FieldProblem, InvalidArgument, RecordNotFound
+from calculator.errors import FieldProblem, InvalidArgument, RecordNotFound, shown_id
 from calculator.storage.notify_schema import deliveries, subscriptions
 from calculator.timeutil import format_instant
 from calculator.webhooks import targets
@@ -73,7 +73,7 @@ class Subscriptions:
             row = connection.execute(select(subscriptions).where(
                 subscriptions.c.id == subscription_id, _owned(owner))).first()
         if row is None:
-            raise RecordNotFound(f"no subscription with id '{subscription_id}'")
+            raise RecordNotFound(f"no subscription with id '{shown_id(subscription_id)}'")
         return as_document(row)
 
     def list(self, *, owner: str | None) -> list[dict[str, Any]]:
@@ -88,7 +88,7 @@ class Subscriptions:
             found = connection.execute(select(subscriptions.c.id).where(
                 subscriptions.c.id == subscription_id, _owned(owner))).first()
             if found is None:
-                raise RecordNotFound(f"no subscription with id '{subscription_id}'")
+                raise RecordNotFound(f"no subscription with id '{shown_id(subscription_id)}'")
             # Also without the database's cascade (SQLite needs foreign keys switched on).
             connection.execute(deliveries.delete().where(
                 deliveries.c.subscription_id == subscription_id))

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -138,3 +139,31 @@ def test_a_multipart_form_field_over_the_form_limit_says_to_send_the_log_as_the_
     detail = response.get_json()["detail"]
     assert "form field" in detail and "1,000 bytes" in detail and "`log`" in detail
     assert "rrrr" not in response.get_data(as_text=True)
+
+
+def _routes_with_ids(app) -> list[tuple[str, str]]:
+    """Every route that takes a value in its path, with each method it answers."""
+    return [(method, rule.rule) for rule in app.url_map.iter_rules() if rule.arguments
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+
+
+def test_an_id_made_up_of_thousands_of_characters_is_never_sent_back_whole(client, app):
+    # A 404 once repeated a 5,000-character job id in its detail and its instance. Each
+    # answer may show the start of what was sent, never all of it.
+    made_up = "q" * 5000
+    routes = _routes_with_ids(app)
+    assert len(routes) > 30  # records, jobs, rules, budgets, subscriptions, pages, assets
+    for method, rule in routes:
+        path = "".join(made_up if part.startswith("<") else part
+                       for part in re.split(r"(<[^>]+>)", rule))
+        response = client.open(path, method=method,
+                               json={} if method in {"POST", "PUT", "PATCH"} else None)
+        assert 400 <= response.status_code < 500, (method, rule)
+        assert "q" * 100 not in response.get_data(as_text=True), (method, rule)
+
+
+def test_a_problem_names_the_path_it_answers_when_the_path_is_one_of_the_services(client):
+    response = client.get("/v1/jobs/0123456789abcdef")
+    assert response.status_code == 404
+    assert response.get_json()["instance"] == "/v1/jobs/0123456789abcdef"
+    assert "0123456789abcdef" in response.get_json()["detail"]
