@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from calculator.cli import Session, answer_in_json, emit, pass_session
+from calculator.cli.library_logs import library_logs_in_one_line
 from calculator.cli.progress import reading_progress
 from calculator.ingest.columns import OPTION, OPTION_HELP
 from calculator.timeutil import parse_instant
@@ -181,6 +182,7 @@ def assess_command(session: Session, logs: tuple[str, ...], platform: str,
     from calculator.schemas.assessment import AssessmentSchema
 
     answer_in_json(as_json)
+    library_logs_in_one_line()
     limit = _limit(fail_above)
     _check_currency(limit, session, platform, region)
     if scheduler is not None and engine != "dask":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import ssl
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,13 +35,12 @@ from calculator.ingest.formats import (
     from_table,
     read_any_table,
 )
+from calculator.ingest.object_storage import filesystem, nothing_found, storage_refused
 from calculator.ingest.source import LogSource, open_source
 from calculator.ingest.tabular import Collector, TableRead, finish_table, plural
 from calculator.ingest.volume import Volume
 
 _GLOB = set("*?[")
-_PLUGINS = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs",
-            "abfs": "adlfs", "abfss": "adlfs"}
 
 
 @dataclass(frozen=True)
@@ -108,21 +106,6 @@ def is_many(source: object) -> bool:
     return "://" in text or bool(_GLOB & set(text)) or os.path.isdir(text)
 
 
-def _filesystem(location: str) -> tuple[Any, str]:
-    import fsspec  # only when files are listed: fsspec and its plugins load slowly
-
-    protocol = location.split("://", 1)[0].lower() if "://" in location else "file"
-    try:
-        return fsspec.core.url_to_fs(location)
-    except ImportError:
-        package = _PLUGINS.get(protocol, f"the fsspec package for {protocol}://")
-        raise InvalidArgument(f"reading {protocol}:// locations needs {package}; install it "
-                              f"(pip install {package})") from None
-    except ValueError as exc:
-        raise InvalidArgument(f"{protocol}:// is not a storage this service can read "
-                              f"({exc})") from None
-
-
 def _hidden(path: str) -> bool:
     """Files that writers leave beside the data (``_SUCCESS``, ``.crc``, ``.DS_Store``)."""
     return os.path.basename(path.rstrip("/")).startswith(("_", "."))
@@ -142,7 +125,7 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
                 item, name, max_bytes)))
             continue
         text = os.fspath(location)
-        fs, path = _filesystem(text)
+        fs, path = filesystem(text)
         try:
             if _GLOB & set(path):
                 matches = sorted(p for p in fs.glob(path) if not fs.isdir(p))
@@ -157,7 +140,7 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
         kept = [p for p in matches if not _hidden(p)]
         hidden += len(matches) - len(kept)
         if not kept:
-            raise _not_found(fs, path, text)
+            raise nothing_found(fs, path, text)
         local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
         if local and kept != [path]:  # found by a listing, not named
             _regular_files_only(kept)
@@ -165,35 +148,6 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
             name = match if local else fs.unstrip_protocol(match)
             files.append(LogFile(name, _opener(fs, match, name, local, max_bytes)))
     return files, hidden
-
-
-def _not_found(fs: Any, path: str, text: str) -> InvalidInput:
-    """Nothing at a location, or, where the store answers "not found" for any failure
-    (fsspec's HTTP store does), why it could not be looked at: a server whose TLS
-    certificate is not trusted, or that cannot be reached."""
-    try:
-        fs.info(path)
-    except Exception as exc:
-        failure: BaseException | None = exc
-        for _ in range(8):  # the chain of causes, a few deep
-            if failure is None:
-                break
-            if isinstance(failure, ssl.SSLCertVerificationError):
-                # aiohttp's own error of this class keeps the ssl module's in an attribute.
-                reason = getattr(failure, "verify_message", None) or getattr(
-                    getattr(failure, "certificate_error", None), "verify_message", None)
-                return InvalidInput(
-                    f"cannot read {text}: the server's TLS certificate is not trusted "
-                    f"({reason or 'it could not be verified'}); if a private authority "
-                    "signed it, name that authority's certificate file in the SSL_CERT_FILE "
-                    "environment variable")
-            if isinstance(failure, ssl.SSLError | ConnectionError) or (
-                    isinstance(failure, OSError) and not isinstance(failure, FileNotFoundError)
-                    and failure.errno is not None):
-                return InvalidInput(f"cannot read {text}: the server could not be reached "
-                                    f"({type(failure).__name__})")
-            failure = failure.__cause__ or failure.__context__
-    return InvalidInput(f"no files found at {text}")
 
 
 def _opener(fs: Any, path: str, name: str, local: bool, max_bytes: int | None
@@ -209,20 +163,6 @@ def _opener(fs: Any, path: str, name: str, local: bool, max_bytes: int | None
             raise storage_refused(name, exc) from None
         return LogSource(handle, name, owned=True, max_bytes=max_bytes)
     return open_file
-
-
-def storage_refused(location: str, exc: Exception) -> InvalidInput:
-    """A storage's own error, said in words: missing credentials with where they are looked
-    for (boto's ``NoCredentialsError``, Google's ``DefaultCredentialsError``, Azure's
-    ``ClientAuthenticationError``...), anything else by the name of its kind."""
-    kind = type(exc).__name__
-    if "credential" in kind.lower() or "authentication" in kind.lower():
-        return InvalidInput(
-            f"cannot read {location}: the storage asked for credentials and none were found "
-            f"or accepted ({kind}); they are read from the usual environment (for S3: "
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; for Google Cloud "
-            "Storage: GOOGLE_APPLICATION_CREDENTIALS; for Azure: AZURE_STORAGE_CONNECTION_STRING)")
-    return InvalidInput(f"cannot read {location}: the storage refused ({kind})")
 
 
 def _regular_files_only(paths: list[str]) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from calculator.errors import InputTooLarge, StorageUnavailable
-from calculator.ingest.many import _filesystem
+from calculator.ingest.object_storage import filesystem
 from calculator.storage.engine import FILE_MODE, private_folder
 
 BLOCK = 1 << 20  # bytes copied at a time: the memory an upload takes, whatever its size
@@ -43,7 +43,7 @@ class Uploads:
         self.local = "://" not in self.location or self.location.startswith("file://")
 
     def _fs(self) -> Any:
-        return _filesystem(self.location)[0]
+        return filesystem(self.location)[0]
 
     def path(self, name: str) -> str:
         return f"{self.location}/{name}"
@@ -180,8 +180,8 @@ def open_upload(location: str) -> BinaryIO:
     """An upload for reading, in blocks."""
     if "://" not in location:
         return open(location, "rb")
-    filesystem, path = _filesystem(location)
-    return filesystem.open(path, "rb")
+    store, path = filesystem(location)
+    return store.open(path, "rb")
 
 
 def delete_upload(location: str) -> None:
@@ -190,7 +190,7 @@ def delete_upload(location: str) -> None:
         if "://" not in location:
             os.unlink(location)
             return
-        filesystem, path = _filesystem(location)
-        filesystem.rm(path)
+        store, path = filesystem(location)
+        store.rm(path)
     except FileNotFoundError:
         pass
