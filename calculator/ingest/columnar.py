@@ -1,7 +1,8 @@
-"""Parquet and Arrow IPC (Feather version 2) logs: column files, told apart by their magic
-bytes, read for the needed columns only, one row group or record batch at a time.
+"""Parquet, Arrow IPC (Feather version 2) and ORC logs: column files, told apart by their
+magic bytes, read for the needed columns only, one row group, record batch or stripe at a
+time.
 
-They need random access (Parquet keeps its schema at the end), so a log that is not a
+They need random access (Parquet and ORC keep their schema at the end), so a log that is not a
 plain local file (standard input, an upload, object storage, gzip) is first copied to a
 temporary file as it is hashed; a local file is read in place while another thread
 hashes it. Either way the digest is of the bytes as received.
@@ -27,16 +28,20 @@ from calculator.ingest.source import LogSource
 from calculator.ingest.tabular import COUNTED_COLUMNS, Collector, TableRead, finish_table
 from calculator.ingest.volume import Volume
 
-COLUMNAR_FORMATS = ("parquet", "arrow")
-_WORDS = {"parquet": "the Parquet file", "arrow": "the Arrow file"}
-A_FILE = {"parquet": "a Parquet file", "arrow": "an Arrow file"}  # in messages
+COLUMNAR_FORMATS = ("parquet", "arrow", "orc")
+_WORDS = {"parquet": "the Parquet file", "arrow": "the Arrow file", "orc": "the ORC file"}
+A_FILE = {"parquet": "a Parquet file", "arrow": "an Arrow file", "orc": "an ORC file"}
 _BATCH_ROWS = 1 << 20  # rows turned into counts at once
 
 
 def detect_columnar(head: bytes) -> str | None:
-    """parquet or arrow (IPC file or stream) from the first bytes of the content."""
+    """parquet, arrow (IPC file or stream) or orc from the first bytes of the content."""
     if head.startswith(b"PAR1"):
         return "parquet"
+    # ORC's magic is three letters a CSV header may begin with ("ORCID,timestamp"): an ORC
+    # file is binary from its first stripe or footer on, so a NUL byte must follow.
+    if head.startswith(b"ORC") and b"\0" in head[3:4096]:
+        return "orc"
     if head.startswith(b"ARROW1"):
         return "arrow"
     # An IPC stream starts with a continuation marker and a schema message.
@@ -113,6 +118,9 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead
             for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=list(needed)):
                 yield _renamed(pa.Table.from_batches([batch]), needed)
             return
+        if fmt == "orc":
+            yield from _orc_batches(path, columns, where, result)
+            return
         with pa.memory_map(path) as mapped:
             try:
                 schema, stream = ipc.open_file(mapped).schema, False
@@ -136,6 +144,19 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInput(f"{where} cannot be read: it is damaged or not {A_FILE[fmt]} "
                            f"({type(exc).__name__})") from None
+
+
+def _orc_batches(path: str, columns: ColumnNames, where: str, result: TableRead
+                 ) -> Iterator[pa.Table]:
+    """An ORC file's stripes, the needed columns only (imported here: only ORC logs need
+    Arrow's ORC reader)."""
+    import pyarrow.orc as orc
+
+    opened = orc.ORCFile(path)
+    needed = _needed(opened.schema, columns, where, result)
+    stripes = (opened.read_stripe(k, columns=list(needed)) for k in range(opened.nstripes))
+    for table in _coalesced(stripes):
+        yield _renamed(table, needed)
 
 
 def _coalesced(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
@@ -166,7 +187,7 @@ def _renamed(table: pa.Table, needed: dict[str, str]) -> pa.Table:
 def read_columnar(source: LogSource, fmt: str, platform: str, assume_tz: str,
                   columns: ColumnNames | None = None, shared: Collector | None = None,
                   occurrences: bool = True) -> TableRead:
-    """Read a Parquet or Arrow IPC log into counted instants (and post-id occurrences);
+    """Read a Parquet, Arrow IPC or ORC log into counted instants (and post-id occurrences);
     ``shared`` and ``occurrences`` as in ``tabular.read_table``."""
     columns = columns or ColumnNames()
     result = TableRead(format=fmt, volume=Volume.empty())

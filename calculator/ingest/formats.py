@@ -138,7 +138,7 @@ def _unknown_format(text: str, columns: ColumnNames) -> InvalidInput:
              "its first line is not a CSV header")
     return InvalidInput(
         "could not tell the log's format: looked for a crawler's file "
-        f"({', '.join(CRAWLER_FORMATS)}), Parquet or Arrow, JSON Lines, a JSON array of "
+        f"({', '.join(CRAWLER_FORMATS)}), Parquet, Arrow or ORC, JSON Lines, a JSON array of "
         "objects, or CSV whose "
         f"first line names a time column ({looked}); {found}. Choose the format, or name "
         "the column that holds the time (the format and time column options)")
@@ -190,7 +190,7 @@ def read_log(source: LogSource, fmt: str | None, choices: ReadChoices, hosts: Ho
 
 def read_any_table(source: LogSource, fmt: str, choices: ReadChoices,
                    shared: Collector | None = None) -> TableRead:
-    """A table of any form (CSV, JSON Lines, JSON array, Parquet, Arrow); with ``shared``,
+    """A table of any form (CSV, JSON Lines, JSON array, Parquet, Arrow, ORC); with ``shared``,
     counted into a collector that other files share (see ``tabular.read_table``)."""
     reader = read_columnar if fmt in COLUMNAR_FORMATS else read_table
     return reader(source, fmt, choices.platform, choices.assume_tz, columns=choices.columns,

@@ -1,4 +1,4 @@
-"""Parquet and Arrow IPC logs: told apart by their content, read for the needed columns, and
+"""Parquet, Arrow IPC and ORC logs: told apart by their content, read for the needed columns, and
 assessed exactly as the same rows written as CSV, through Python, the CLI and HTTP."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.feather as feather
 import pyarrow.ipc as ipc
+import pyarrow.orc as orc
 import pyarrow.parquet as pq
 import pytest
 
@@ -63,6 +64,12 @@ def as_arrow_stream(data: pa.Table) -> bytes:
     return sink.getvalue()
 
 
+def as_orc(data: pa.Table, **options) -> bytes:
+    sink = io.BytesIO()
+    orc.write_table(data, sink, **options)
+    return sink.getvalue()
+
+
 def answer(document: dict) -> dict:
     """The document less what describes the bytes (format, digest, size)."""
     return {k: v for k, v in document.items() if k != "input"}
@@ -73,6 +80,9 @@ def answer(document: dict) -> dict:
     (lambda t: gzip.compress(as_parquet(t)), "parquet"),
     (as_arrow_file, "arrow"),
     (as_arrow_stream, "arrow"),
+    # Stripes of a few hundred rows each (the smallest stripe ORC writes), compressed.
+    (lambda t: as_orc(t, stripe_size=1 << 14, compression="zstd"), "orc"),
+    (lambda t: gzip.compress(as_orc(t)), "orc"),
 ])
 @pytest.mark.parametrize("count", ["requested", "distinct"])
 def test_a_column_file_is_assessed_exactly_as_the_same_rows_in_csv(tmp_path, encode, fmt,
@@ -152,6 +162,29 @@ def test_a_damaged_column_file_is_refused_in_words():
         calculator.assess(whole[: len(whole) // 2])
     with pytest.raises(InvalidInput, match="Feather version 1"):
         calculator.assess(b"FEA1" + bytes(100))
+    whole = as_orc(table(50))
+    with pytest.raises(InvalidInput, match="ORC file cannot be read: it is damaged"):
+        calculator.assess(whole[: len(whole) // 2])
+
+
+def test_a_csv_whose_header_begins_with_orc_is_read_as_csv():
+    # ORC's magic is three letters: only binary content after them makes an ORC file.
+    result = calculator.assess(b"ORCID,timestamp,posts\n1,2025-03-01T10:00:00Z,600000\n"
+                               b"2,2025-03-01T11:00:00Z,500000\n")
+    assert result.input.format == "csv"
+    assert result.counted == {"posts": 1_100_000, "accesses": 2}
+
+
+def test_orc_timestamps_without_a_zone_are_read_in_the_zone_named():
+    # ORC's timestamp type holds wall-clock times; they are read as every naive time is.
+    data = pa.table({"ts": pa.array(np.array([START, START + 3_600_000], dtype="datetime64[ms]")),
+                     "posts": pa.array([600_000, 500_000], pa.int32())})
+    utc = calculator.assess(as_orc(data))
+    berlin = calculator.assess(as_orc(data), assume_tz="Europe/Berlin")
+    assert utc.input.format == "orc"
+    assert utc.counted == berlin.counted == {"posts": 1_100_000, "accesses": 2}
+    assert utc.peak.first_ns == START * 1_000_000
+    assert berlin.peak.first_ns == (START - 3_600_000) * 1_000_000  # 01:00 in Berlin
 
 
 def test_the_cli_and_http_read_column_files(runner, client, tmp_path):
@@ -163,9 +196,20 @@ def test_the_cli_and_http_read_column_files(runner, client, tmp_path):
     http = client.post("/v1/assessments", data=as_arrow_file(rows),
                        content_type="application/vnd.apache.arrow.file")
     assert http.status_code == 201, http.get_json()
+    orc_path = tmp_path / "crawl.orc"
+    orc_path.write_bytes(as_orc(rows))
+    orc_cli = runner.invoke(main, ["assess", str(orc_path), "--json"])
+    assert orc_cli.exit_code == 0, orc_cli.output
+    orc_http = client.post("/v1/assessments", data=as_orc(rows),
+                           content_type="application/octet-stream")
+    assert orc_http.status_code == 201, orc_http.get_json()
+    assert orc_http.get_json()["input"]["format"] == "orc"
     csv = calculator.assess(as_csv(rows)).to_document()
     assert answer(json.loads(cli.stdout)) == answer(csv)
+    assert answer(json.loads(orc_cli.stdout)) == answer(csv)
     stored = http.get_json()
+    assert {k: v for k, v in answer(orc_http.get_json()).items()
+            if k not in ("id", "created_at", "reference")} == answer(csv)
     assert stored["input"]["format"] == "arrow"
     assert {k: v for k, v in answer(stored).items()
             if k not in ("id", "created_at", "reference")} == answer(csv)

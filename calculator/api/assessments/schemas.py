@@ -15,6 +15,7 @@ from marshmallow import (
 from calculator.api.arguments import InstantArg, region_arg
 from calculator.api.paging import PageQuerySchema
 from calculator.ingest.columns import OPTION, OPTION_HELP
+from calculator.ingest.formats import FORMATS
 
 REFERENCE_LENGTH = 200
 
@@ -34,8 +35,8 @@ class AssessOptionsSchema(ColumnOptionsSchema):  # type: ignore[misc, valid-type
     assume_tz = fields.String(load_default="UTC", metadata={
         "description": "IANA zone of timestamps without an offset."})
     format = fields.String(load_default=None, allow_none=True, metadata={
-        "description": "Force the format (csv, jsonl, json); detected from the content "
-                       "otherwise."})
+        "description": f"Force the format ({', '.join(FORMATS)}); detected from the "
+                       "content otherwise."})
     headline = fields.String(load_default=None, allow_none=True, metadata={
         "description": "The reading to headline, window/rate/basis.",
         "example": "rolling_worst_case/pro_rata/all_posts"})
