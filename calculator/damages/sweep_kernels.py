@@ -110,6 +110,18 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
     in_blocks = False
     for r in range(readings):
         in_blocks |= rates[r] != 0
+    # Each reading owes one of six counts of the window times a scaled price (per post for
+    # pro rata, per block of ``per`` posts otherwise). The counts are kept in ``amounts`` in
+    # the order of the rate codes, all posts before the excess: posts, excess, started
+    # blocks of each, whole blocks of each. Which count and price a reading takes is chosen
+    # here once, where two branches per reading at every point cost about 8 % of the search.
+    kinds = np.empty(readings, np.int64)
+    scaled = np.empty((readings, len(per_posts)), np.int64)
+    for r in range(readings):
+        kinds[r] = 2 * rates[r] + (1 if excess[r] else 0)
+        for v in range(len(per_posts)):
+            scaled[r, v] = units[r, v] * (1 if rates[r] == 0 else per_posts[v])
+    amounts = np.zeros(6, np.int64)
     full = False
     while True:
         if recorded - min(look, shifted) >= capacity \
@@ -171,18 +183,13 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
         changed = above_begins
         # V one window later, for every reading: the recorded change's row, or V above.
         later_values = values[look & mask] if look < recorded else above_values
+        amounts[0], amounts[1] = count, excess_posts
+        amounts[2], amounts[3] = started, started_excess
+        amounts[4], amounts[5] = whole, whole_excess
+        column = max(version, 0)
         for r in range(readings):
-            later = later_values[r]
-            owed = 0
-            if priced:
-                unit = units[r, version]
-                if rates[r] == 0:
-                    owed = (excess_posts if excess[r] else count) * unit
-                elif rates[r] == 1:
-                    owed = (started_excess if excess[r] else started) * (unit * per)
-                else:
-                    owed = (whole_excess if excess[r] else whole) * (unit * per)
-            push = owed + later
+            owed = amounts[kinds[r]] * scaled[r, column] if priced else 0
+            push = owed + later_values[r]
             best = above_values[r]
             # Taking a window here beats starting later, for the whole piece up to the
             # point above (written always, kept only then: no branch to mispredict).
