@@ -29,6 +29,7 @@ from calculator.ingest.crawlers import (
 from calculator.ingest.events import TIME_KINDS, AccessEvent, ReadReport
 from calculator.ingest.source import DecompressionBudget, LogSource
 from calculator.ingest.tabular import Collector, TableRead, read_table
+from calculator.ingest.tabular_csv import header_delimiter
 from calculator.ingest.volume import Volume
 
 TABULAR_FORMATS = ("csv", "jsonl", "json")
@@ -117,25 +118,27 @@ def detect_tabular(head: bytes, columns: ColumnNames | None = None) -> str | Non
     if text.startswith("{"):
         return "jsonl"
     columns = columns or ColumnNames()
-    names = _first_line_names(text)
+    names = _first_line_names(text, columns)
     # Named columns say the log is a table: a header without them is then refused by name.
     if columns.has_time_column(names) or (columns.given() and len(names) > 1):
         return "csv"
     return None
 
 
-def _first_line_names(text: str) -> list[str]:
+def _first_line_names(text: str, columns: ColumnNames) -> list[str]:
+    """The names of the first line, split by the character its fields are separated by."""
     first_line = text.splitlines()[0] if text else ""
-    return next(csv.reader([first_line]), [])
+    return next(csv.reader([first_line], delimiter=header_delimiter(first_line, columns)), [])
 
 
 def _unknown_format(text: str, columns: ColumnNames) -> InvalidInput:
     """What was looked for, and what the first line is (its size, never its content)."""
-    names = _first_line_names(text.lstrip())
+    names = _first_line_names(text.lstrip(), columns)
     looked = ", ".join(columns.time_candidates())
-    found = (f"its first line splits into {len(names):,} comma-separated fields, none of "
-             "them a time column" if len(names) > 1 else
-             "its first line is not a CSV header")
+    found = (f"its first line splits into {len(names):,} fields, none of them a time "
+             "column" if len(names) > 1 else
+             "its first line is not a CSV header (fields separated by commas, tabs or "
+             "semicolons)")
     return InvalidInput(
         "could not tell the log's format: looked for a crawler's file "
         f"({', '.join(CRAWLER_FORMATS)}), Parquet, Arrow or ORC, JSON Lines, a JSON array of "

@@ -273,6 +273,7 @@ def merge_tables(reads: list[TableRead]) -> TableRead:
         for column, rows in read.absent.items():
             whole.absent[column] += rows
         whole.post_id_missing += read.post_id_missing
+        whole.delimiters |= read.delimiters
         stamps, seen = whole.timestamps, read.timestamps
         stamps.naive += seen.naive
         stamps.ambiguous += seen.ambiguous

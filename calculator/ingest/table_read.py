@@ -46,6 +46,7 @@ class TableRead:
     build_distinct: Callable[[], Volume] | None = field(default=None, repr=False)
     post_id_missing: int = 0  # counted rows without a post id (not in the distinct count)
     column_map: ColumnMap | None = None  # which of the log's columns carries which fact
+    delimiters: set[str] = field(default_factory=set)  # what separated a CSV's fields
 
     def missing(self, column: str, empty: int) -> int:
         """Rows without a value in ``column`` (``empty``: those with the column, empty),
@@ -72,6 +73,11 @@ class TableRead:
             read = "; ".join(f"the {words} from the column {renamed[internal]}"
                              for internal, words in _FACT_WORDS.items() if internal in renamed)
             notes.append(f"Columns read under other names: {read}.")
+        other = sorted(d for d in self.delimiters if d != ",")
+        if other:
+            words = " and ".join(_SEPARATED_BY[d] for d in other)
+            notes.append(f"The CSV's fields were separated by {words}"
+                         f"{', and in some files by commas' if ',' in self.delimiters else ''}.")
         stamps = self.timestamps
         if stamps.naive:
             notes.append(f"{plural(stamps.naive, 'timestamp')} had no offset and were read as "
@@ -114,6 +120,7 @@ class TableRead:
         return notes
 
 
+_SEPARATED_BY = {"\t": "tabs", ";": "semicolons"}
 _FACT_WORDS = {"timestamp": "time", "posts": "posts", "post_id": "post id", "url": "URL",
                "platform": "platform"}
 

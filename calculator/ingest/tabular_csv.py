@@ -1,6 +1,10 @@
-"""CSV logs with a header: the header's checks, the types of the fast parse, the blocks
-of whole lines parsed and counted in turn, and which row a block that cannot be parsed
-fails at."""
+"""CSV logs with a header: the header's checks and the character that separates its fields,
+the types of the fast parse, the blocks of whole lines parsed and counted in turn, and which
+row a block that cannot be parsed fails at.
+
+Fields may be separated by commas, tabs (TSV, as spreadsheets and BigQuery export) or
+semicolons (CSV as Excel writes it where the comma is the decimal mark): the header shows
+which (``header_delimiter``), and the whole file is read with it (decision 0158)."""
 
 from __future__ import annotations
 
@@ -29,13 +33,27 @@ _CHUNK = 32 << 20  # bytes of CSV parsed at once: large enough for pyarrow's thr
 # The csv module refuses fields over 128 KiB by default; lines here are already bounded by
 # the blocks they are read in (and the header by MAX_HEADER_BYTES), so any field is read.
 csv.field_size_limit(2**31 - 1)
+# The characters that may separate fields, in the order they are tried on a header.
+DELIMITERS = (",", "\t", ";")
 _OFFSET_SAMPLE = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})\s*$"
 
 
-def _csv_header(stream: io.BufferedReader) -> list[str]:
-    """The column names of the first line, refused at once when the line is absurd: over
-    ``MAX_HEADER_BYTES`` or ``MAX_COLUMNS`` (a few megabytes of header once held a worker
-    for minutes), not UTF-8, or broken by a bare carriage return."""
+def header_delimiter(line: str, columns: ColumnNames) -> str:
+    """The character that separates a header's fields: the first of ``DELIMITERS`` by which
+    the line names a time column; else the first that splits it at all (a header without a
+    time column is then refused by its names); else a comma."""
+    splits = [(d, next(csv.reader([line], delimiter=d), [])) for d in DELIMITERS]
+    for delimiter, names in splits:
+        if columns.has_time_column(names):
+            return delimiter
+    return next((d for d, names in splits if len(names) > 1), ",")
+
+
+def _csv_header(stream: io.BufferedReader, columns: ColumnNames) -> tuple[list[str], str]:
+    """The column names of the first line and the character between them, refused at once
+    when the line is absurd: over ``MAX_HEADER_BYTES`` or ``MAX_COLUMNS`` (a few megabytes
+    of header once held a worker for minutes), not UTF-8, or broken by a bare carriage
+    return."""
     line = stream.readline(MAX_HEADER_BYTES + 1)
     if len(line) > MAX_HEADER_BYTES and not line.endswith(b"\n"):
         raise _header_problem(f"the CSV header (line 1) is longer than {MAX_HEADER_BYTES:,} "
@@ -49,23 +67,24 @@ def _csv_header(stream: io.BufferedReader) -> list[str]:
         raise _header_problem(
             f"the CSV header (line 1) has a carriage return at character {text.index(chr(13))} "
             "that does not end the line; lines must end with LF or CRLF")
-    if text.count(",") >= MAX_COLUMNS:
+    if max(text.count(d) for d in DELIMITERS) >= MAX_COLUMNS:
         raise _header_problem(f"the CSV header (line 1) names more than {MAX_COLUMNS:,} "
                               "columns; a log needs a few")
-    names = [n.strip() for n in next(csv.reader([text]), [])]
+    delimiter = header_delimiter(text, columns)
+    names = [n.strip() for n in next(csv.reader([text], delimiter=delimiter), [])]
     longest = max(range(len(names)), key=lambda k: len(names[k]), default=0)
     if names and len(names[longest]) > MAX_COLUMN_NAME:
         raise _header_problem(f"the CSV header (line 1) names a column of "
                               f"{len(names[longest]):,} characters (column {longest + 1}); "
                               f"a column name may have at most {MAX_COLUMN_NAME}")
-    return names
+    return names, delimiter
 
 
 def _header_problem(message: str) -> InvalidInput:
     return InvalidInput(message, problems=[FieldProblem(message, row=0)])
 
 
-def _csv_types(names: list[str], sample: bytes) -> dict[str, pa.DataType]:
+def _csv_types(names: list[str], sample: bytes, delimiter: str) -> dict[str, pa.DataType]:
     """Types for the fast parse, chosen from the first rows; a chunk that does not fit them
     is read again as text and checked row by row."""
     types: dict[str, pa.DataType] = {n: pa.string() for n in names if n in COUNTED_COLUMNS}
@@ -75,7 +94,8 @@ def _csv_types(names: list[str], sample: bytes) -> dict[str, pa.DataType]:
         types["authorized"] = pa.bool_()
     try:
         table = pacsv.read_csv(io.BytesIO(sample), read_options=pacsv.ReadOptions(
-            column_names=names), convert_options=pacsv.ConvertOptions(
+            column_names=names), parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()), include_columns=["timestamp"]))
         values = table.column("timestamp")
         if len(values) and pc.all(pc.match_substring_regex(values, _OFFSET_SAMPLE)).as_py():
@@ -90,7 +110,8 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
     """Parse and count block by block: a worker parses and counts one block while this
     thread reads and hashes the next (pyarrow, numpy and hashlib release the interpreter
     lock, so the two overlap). One worker keeps the blocks in order, so rows number right."""
-    names = _csv_header(stream)
+    names, delimiter = _csv_header(stream, columns)
+    result.delimiters.add(delimiter)
     lowered = [n.lower() for n in names]
     duplicates = {n for n, times in Counter(lowered).items() if times > 1}
     if duplicates:
@@ -108,13 +129,14 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
     result.has_posts_column = "posts" in lowered
     # post_id is read as text (ids outgrow 64-bit numbers).
     wanted = [n for n in lowered if n in COUNTED_COLUMNS]
-    types = _csv_types(lowered, stream.peek(1 << 16)[: 1 << 16].rsplit(b"\n", 1)[0])
+    types = _csv_types(lowered, stream.peek(1 << 16)[: 1 << 16].rsplit(b"\n", 1)[0],
+                       delimiter)
     width = len(lowered)
 
     def count(block: memoryview | bytes, parsed: Future) -> None:
         table = parsed.result()
         if isinstance(table, Exception):
-            raise _csv_structure_problem(block, width, result.rows + 1, table)
+            raise _csv_structure_problem(block, width, result.rows + 1, table, delimiter)
         collector.add(table, result.rows + 1)
 
     # Three stages at once: this thread reads and hashes block k+2 while one worker parses
@@ -125,7 +147,8 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
         while block := cutter.next():
             yield block
 
-    pipelined(blocks(), lambda block: _parse_csv_block(block, lowered, wanted, types), count)
+    pipelined(blocks(), lambda block: _parse_csv_block(block, lowered, wanted, types,
+                                                       delimiter), count)
 
 
 class _Blocks:
@@ -178,25 +201,28 @@ class _Blocks:
 
 
 def _parse_csv_block(block: memoryview | bytes, names: list[str], wanted: list[str],
-                     types: dict[str, pa.DataType]) -> pa.Table | pa.ArrowInvalid:
+                     types: dict[str, pa.DataType], delimiter: str
+                     ) -> pa.Table | pa.ArrowInvalid:
     """The block as a table; the parse error itself when it is not CSV of the header's shape.
     When the fast types do not fit, everything is read as text and checked column by column."""
     buffer = pa.py_buffer(block)
     error = pa.ArrowInvalid("no parse")
     for column_types in (types, dict.fromkeys(wanted, pa.string())):
         try:
-            return _read_csv_buffer(buffer, names, wanted, column_types)
+            return _read_csv_buffer(buffer, names, wanted, column_types, delimiter)
         except pa.ArrowInvalid as exc:
             error = exc
     return error
 
 
 def _read_csv_buffer(buffer: pa.Buffer, names: list[str], wanted: list[str],
-                     column_types: dict[str, pa.DataType]) -> pa.Table:
+                     column_types: dict[str, pa.DataType], delimiter: str) -> pa.Table:
     convert = pacsv.ConvertOptions(column_types=column_types, include_columns=wanted,
                                    strings_can_be_null=True)
+    parse = pacsv.ParseOptions(delimiter=delimiter)
     try:
         return pacsv.read_csv(pa.BufferReader(buffer), convert_options=convert,
+                              parse_options=parse,
                               read_options=pacsv.ReadOptions(column_names=names,
                                                              block_size=8 << 20))
     except pa.ArrowInvalid as exc:
@@ -204,12 +230,13 @@ def _read_csv_buffer(buffer: pa.Buffer, names: list[str], wanted: list[str],
             raise
     # A line longer than pyarrow's block (a 7 MiB field): the whole buffer as one block.
     return pacsv.read_csv(pa.BufferReader(buffer), convert_options=convert,
+                          parse_options=parse,
                           read_options=pacsv.ReadOptions(column_names=names,
                                                          block_size=len(buffer) + 1))
 
 
 def _csv_structure_problem(block: memoryview | bytes, width: int, first_row: int,
-                           exc: Exception) -> InvalidInput:
+                           exc: Exception, delimiter: str) -> InvalidInput:
     """Which row of a block pyarrow could not read, and why, without the row's content
     (pyarrow's own message quotes the row, so it is not passed on)."""
     data = bytes(block)
@@ -218,11 +245,12 @@ def _csv_structure_problem(block: memoryview | bytes, width: int, first_row: int
     except UnicodeDecodeError as bad:
         before = data[:bad.start]
         complete = before[: before.rfind(b"\n") + 1].decode("utf-8", "replace")
-        row = first_row + sum(1 for fields in csv.reader(complete.splitlines()) if fields)
+        row = first_row + sum(1 for fields in csv.reader(complete.splitlines(),
+                                                         delimiter=delimiter) if fields)
         message = "not UTF-8 text; save the log as UTF-8"
         return InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
     row = first_row
-    for fields in csv.reader(text.splitlines()):
+    for fields in csv.reader(text.splitlines(), delimiter=delimiter):
         if not fields:
             continue
         if len(fields) != width:

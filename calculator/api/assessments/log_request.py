@@ -22,14 +22,16 @@ from calculator.validation import flatten_messages
 _FORMAT_OF_TYPE = {"application/vnd.apache.parquet": "parquet",
                    "application/vnd.apache.arrow.file": "arrow",
                    "application/vnd.apache.arrow.stream": "arrow",
-                   "text/csv": "csv", "application/x-ndjson": "jsonl",
+                   "text/csv": "csv", "text/tab-separated-values": "csv",
+                   "application/x-ndjson": "jsonl",
                    "application/jsonl": "jsonl", "application/json-lines": "jsonl"}
 _LOG_TYPES = ("text/csv", "application/x-ndjson", "application/json", "application/gzip",
               "application/octet-stream", "text/plain")
 
 REQUEST_BODY = {
     "description": "The crawl log: CSV with a header (timestamp required; posts, platform, "
-                   "authorized optional), JSON Lines, or a JSON array of objects; gzip by "
+                   "authorized optional; fields separated by commas, tabs or semicolons), "
+                   "JSON Lines, or a JSON array of objects; gzip by "
                    "Content-Encoding or by content. Or multipart/form-data with the file in "
                    "the field `log` and options as form fields.",
     "required": True,
