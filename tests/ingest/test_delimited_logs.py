@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
@@ -15,24 +14,19 @@ import pytest
 import calculator
 from calculator.cli import main
 from calculator.errors import InvalidInput
+from tests.ingest.test_columnar_logs import table
 
-START = np.datetime64("2025-03-01T00:00:00", "ms").astype(np.int64)
 TABS = "The CSV's fields were separated by tabs."
 SEMICOLONS = "The CSV's fields were separated by semicolons."
 
 
-def rows(count: int = 2000, seed: int = 5) -> pa.Table:
-    """Millisecond times over two days, posts, post ids, and URLs that hold each of the
-    three separators (so they must be quoted in every form)."""
-    rng = np.random.default_rng(seed)
-    millis = np.sort(rng.integers(0, 2 * 86_400_000, count)) + START
-    stamps = np.char.add(np.datetime_as_string(millis.astype("datetime64[ms]"), unit="ms"), "Z")
-    return pa.table({
-        "timestamp": pa.array(stamps),
-        "posts": pa.array(rng.integers(0, 3_000, count)),
-        "post_id": pa.array(rng.integers(1, 300, count).astype(str)),
-        "url": pa.array([f"https://x.com/a/status/{i}?q=a,b;c\td" for i in range(count)]),
-    })
+def rows(count: int = 2000) -> pa.Table:
+    """The column files' log (millisecond times, posts, post ids, platforms, statuses),
+    with URLs that hold each of the three separators (so they must be quoted in every
+    form)."""
+    log = table(count)
+    urls = pa.array([f"https://x.com/a/status/{i}?q=a,b;c\td" for i in range(count)])
+    return log.set_column(log.column_names.index("url"), "url", urls)
 
 
 def written(table: pa.Table, delimiter: str) -> bytes:
