@@ -58,8 +58,13 @@ def test_a_protocol_whose_package_is_missing_names_the_package_fsspec_names():
 def test_azure_storage_without_an_account_says_where_credentials_are_read(monkeypatch):
     import os
 
+    import adlfs
+
     for name in [n for n in os.environ if n.startswith("AZURE_STORAGE_")]:
         monkeypatch.delenv(name)
+    # fsspec keeps one store per set of arguments: one opened earlier with an account from
+    # the environment would be handed out again.
+    adlfs.AzureBlobFileSystem.clear_instance_cache()
     with pytest.raises(InvalidInput, match=r"abfs://crawl/log.csv: the storage could not be "
                                            r"set up .*AZURE_STORAGE_CONNECTION_STRING"):
         calculator.assess("abfs://crawl/log.csv")
