@@ -190,8 +190,12 @@ class PostOccurrences:
             at = np.searchsorted(grid, part.instants)
             posts[at] += part.posts  # each instant once
             instants, ids = part.occurrences  # type: ignore[misc]
-            del part
-            on_grid = np.searchsorted(grid, instants).astype(narrow)
+            # The coverage's instants are among the bucket's own: each is found there (an
+            # array that stays in the processor's cache) and placed on the grid through
+            # them. A second search of the whole grid per bucket missed the cache at nearly
+            # every step: a quarter of a 6 M-row millisecond log's assessment.
+            on_grid = at[np.searchsorted(part.instants, instants)].astype(narrow)
+            del part, at
             add_counts_at(per_instant, on_grid)  # in time order: ascending
             numbers = ids.astype(numbered)  # numbered 0, 1, 2... within the bucket
             numbers += past
