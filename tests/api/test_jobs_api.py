@@ -75,6 +75,27 @@ def test_a_done_job_points_at_the_same_assessment_a_request_answers(app, client)
     assert assessment["headline"]["amount"] == "18000.00"
 
 
+def _orc(csv: bytes) -> bytes:
+    import pyarrow.csv as pacsv
+    import pyarrow.orc as orc
+
+    sink = io.BytesIO()
+    orc.write_table(pacsv.read_csv(io.BytesIO(csv)), sink)
+    return sink.getvalue()
+
+
+@pytest.mark.parametrize("body", [_orc(LOG), LOG.replace(b",", b"\t"),
+                                  LOG.replace(b",", b";")], ids=["orc", "tsv", "semicolons"])
+def test_a_log_in_another_form_as_a_job_is_assessed_as_its_request_is(app, client, body):
+    location = post(client, body=body, headers=ASYNC,
+                    content_type="application/octet-stream").headers["Location"]
+    assert [o.state for o in run_jobs(app)] == ["done"]
+    assessment = client.get(client.get(location).get_json()["assessment"]).get_json()
+    answered = post(client, body=body, content_type="application/octet-stream").get_json()
+    assert without_record_fields(assessment) == without_record_fields(answered)
+    assert assessment["headline"]["amount"] == "18000.00"
+
+
 def test_a_body_over_the_async_size_becomes_a_job_without_asking(make_app):
     app = make_app(ASYNC_ABOVE=len(LOG) - 1)
     client = app.test_client()
