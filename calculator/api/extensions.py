@@ -6,7 +6,9 @@ import http
 
 import flask_smorest
 from flask_smorest.utils import prepare_response
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from calculator.api.problems import PROBLEM_MIMETYPE, from_http_exception
@@ -71,8 +73,33 @@ class Api(flask_smorest.Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+def given_once_each(values: MultiDict, names: set[str]) -> dict[str, list[str]]:
+    """The problems of parameters among ``names`` that a query string or form gives more
+    than once, by name (empty when there are none)."""
+    return {name: [f"given {len(values.getlist(name))} times; give it once"]
+            for name in sorted(names) if len(values.getlist(name)) > 1}
+
+
+class _ArgumentsParser(FlaskParser):
+    """webargs' parser for Flask, refusing a query parameter given more than once where its
+    schema takes one value. webargs reads the first and drops the others without a word:
+    ``?region=eu-efta-uk&region=rest-of-world`` priced the EU part and said nothing of the
+    other (decision 0159). Parameters that take a list (``state`` of the job list) may repeat."""
+
+    def load_querystring(self, req, schema: Schema):
+        single = {field.data_key or name for name, field in schema.fields.items()
+                  if not isinstance(field, fields.List | fields.Tuple)}
+        problems = given_once_each(req.args, single)
+        if problems:
+            raise ValidationError(problems)
+        return super().load_querystring(req, schema)
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint, with error responses documented as problem details."""
+    """flask-smorest's Blueprint, with error responses documented as problem details and
+    query parameters read once each."""
+
+    ARGUMENTS_PARSER = _ArgumentsParser()
 
     def problem(self, status: int, description: str, schema: type[Schema] = ProblemSchema):
         """Document that a view may answer ``status`` with problem details (``schema`` when

@@ -167,3 +167,33 @@ def test_a_problem_names_the_path_it_answers_when_the_path_is_one_of_the_service
     assert response.status_code == 404
     assert response.get_json()["instance"] == "/v1/jobs/0123456789abcdef"
     assert "0123456789abcdef" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize("method, path, name", [
+    ("POST", "/v1/assessments?region=eu-efta-uk&region=rest-of-world", "region"),
+    ("GET", "/v1/clauses/x.terms-of-service.liquidated-damages?at=2025-01-01&at=2020-01-01",
+     "at"),
+    ("GET", "/v1/assessments?page=1&page=2", "page"),
+    ("GET", "/v1/documents/x.terms-of-service/changes?from=2024-01-01&from=2025-01-01"
+     "&to=2026-01-01", "from"),
+])
+def test_a_parameter_given_twice_is_refused_by_name_not_read_as_its_first(client, method,
+                                                                           path, name):
+    # The first value was read and the second dropped: the EU part was priced for a caller
+    # who also named the rest of the world (decision 0159).
+    response = client.open(path, method=method, data=LOG, content_type="text/csv")
+    assert response.status_code == 422
+    assert response.mimetype == PROBLEM
+    assert response.get_json()["errors"] == [
+        {"location": "query", "field": name, "message": "given 2 times; give it once"}]
+
+
+def test_a_parameter_that_takes_a_list_may_be_given_more_than_once(client):
+    assert client.get("/v1/jobs?state=queued&state=running").status_code == 200
+
+
+def test_a_form_option_given_twice_with_the_upload_is_refused_by_name(client):
+    response = client.post("/v1/assessments", content_type="multipart/form-data", data={
+        "log": (io.BytesIO(LOG), "crawl.csv"), "region": ["eu-efta-uk", "rest-of-world"]})
+    assert response.status_code == 422
+    assert response.get_json()["detail"] == "region: given 2 times; give it once"

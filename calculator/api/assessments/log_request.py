@@ -15,7 +15,8 @@ from calculator.api.assessments.schemas import (
     AssessOptionsSchema,
     CreateAssessmentQuerySchema,
 )
-from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
+from calculator.api.extensions import given_once_each
+from calculator.errors import FieldProblem, InvalidArgument, InvalidInput, shown_id
 from calculator.validation import flatten_messages
 
 # Content types that name a format; others leave it to the content.
@@ -67,6 +68,11 @@ def request_log() -> Log:
         if not request.mimetype_params.get("boundary"):
             raise BadRequest("multipart/form-data without a boundary cannot be read; let the "
                              "client library build the Content-Type (it adds ;boundary=...)")
+        repeated = given_once_each(request.form, set(request.form))
+        if repeated:
+            name, (message,) = next(iter(repeated.items()))
+            raise InvalidArgument(f"{shown_id(name)}: {message}", problems=[
+                FieldProblem(message, field=shown_id(n)) for n in repeated])
         uploads = request.files.getlist("log")
         if not uploads:
             raise InvalidInput("the multipart body has no file field named 'log'",
