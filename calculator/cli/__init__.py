@@ -64,6 +64,13 @@ class CalculatorGroup(click.Group):
                            err=True)
             ctx.exit(EXIT_USAGE)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            refuse_repeated_options(ctx, command, rest)
+        return name, command, rest
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *self.commands})
 
@@ -73,6 +80,38 @@ class CalculatorGroup(click.Group):
             self.add_command(getattr(importlib.import_module(f"calculator.cli.{module}"),
                                      attribute), name)
         return self.commands.get(name)
+
+
+def refuse_repeated_options(ctx: click.Context, command: click.Command,
+                            args: list[str]) -> None:
+    """An option that takes one value, given twice, is a usage error: click keeps the last
+    and drops the others without a word (``--region eu-efta-uk --region rest-of-world``
+    priced the rest of the world), as the HTTP API would keep the first (decision 0159).
+    Flags, counts and options that take several values may repeat. Nested groups are
+    followed to the command their arguments name."""
+    while isinstance(command, click.Group):
+        named = next(((k, c) for k, token in enumerate(args) if not token.startswith("-")
+                      and (c := command.get_command(ctx, token)) is not None), None)
+        if named is None:
+            return
+        index, command = named
+        args = args[index + 1:]
+    single = {spelling: option for option in command.params
+              if isinstance(option, click.Option)
+              and not (option.is_flag or option.multiple or option.count)
+              for spelling in option.opts + option.secondary_opts}
+    given: dict[str, int] = {}
+    for token in args:
+        if token == "--":
+            break
+        spelling = token.split("=", 1)[0] if token.startswith("--") else token
+        if spelling in single:
+            key = single[spelling].opts[0]
+            given[key] = given.get(key, 0) + 1
+    repeated = [(key, times) for key, times in given.items() if times > 1]
+    if repeated:
+        key, times = repeated[0]
+        raise click.UsageError(f"{key} is given {times} times; give it once", ctx=ctx)
 
 
 def answer_in_json(as_json: bool) -> None:
