@@ -12,6 +12,7 @@ import click
 from calculator.cli import Session, answer_in_json, emit, pass_session
 from calculator.cli.library_logs import library_logs_in_one_line
 from calculator.cli.progress import reading_progress
+from calculator.errors import excerpt
 from calculator.ingest.columns import OPTION, OPTION_HELP
 from calculator.timeutil import parse_instant
 from calculator.web import present as say
@@ -84,13 +85,13 @@ def _limit(value: str | None) -> tuple[Decimal, str | None] | None:
         return None
     found = _LIMIT.match(value.strip())
     if found is None or (found["before"] and found["after"]):
-        raise click.BadParameter(f"'{value}' is not an amount such as 15000.00, 15000.00USD "
+        raise click.BadParameter(f"{excerpt(value)} is not an amount such as 15000.00, 15000.00USD "
                                  "or EUR 15000 (no thousands separators)",
                                  param_hint="--fail-above")
     try:
         amount = Decimal(found["amount"])
     except InvalidOperation:
-        raise click.BadParameter(f"'{value}' is not an amount such as 15000.00",
+        raise click.BadParameter(f"{excerpt(value)} is not an amount such as 15000.00",
                                  param_hint="--fail-above") from None
     code = found["before"] or found["after"]
     return amount, code.upper() if code else None

@@ -22,7 +22,7 @@ from calculator.damages.pricing import (
     Reading,
     to_cents,
 )
-from calculator.errors import FieldProblem, InvalidArgument
+from calculator.errors import FieldProblem, InvalidArgument, excerpt
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.volume import Volume
 from calculator.rules.lookup import Interval
@@ -171,7 +171,8 @@ def parse_reading(text: str | None) -> Reading:
     parts = text.replace(",", "/").split("/")
     reading = Reading(*parts) if len(parts) == 3 else None
     if reading not in ALL_READINGS:
-        message = (f"'{text}' is not a reading; write window/rate/basis with window one of "
+        message = (f"{excerpt(text, 80)} is not a reading; write window/rate/basis with "
+                   "window one of "
                    f"{', '.join(WINDOWS)}, rate one of {', '.join(RATES)}, basis one of "
                    f"{', '.join(BASES)}")
         raise InvalidArgument(f"headline: {message}",

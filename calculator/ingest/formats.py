@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
+from calculator.errors import FieldProblem, InvalidArgument, InvalidInput, excerpt
 from calculator.ingest.columnar import A_FILE, COLUMNAR_FORMATS, detect_columnar, read_columnar
 from calculator.ingest.columns import COMMON_NAMES, ColumnNames
 from calculator.ingest.crawl_counts import CrawlCounts, count_events
@@ -152,7 +152,8 @@ def detect_format(source: LogSource, fmt: str | None, choices: ReadChoices,
     """The format of a log: ``fmt`` when given, else what its content shows, else ``hint``
     (the format a content type named); a log in no format read here is refused."""
     if fmt is not None and fmt not in FORMATS:
-        raise InvalidInput(f"unknown format '{fmt}'; the formats are {', '.join(FORMATS)}")
+        raise InvalidInput(f"unknown format {excerpt(fmt)}; the formats are "
+                           f"{', '.join(FORMATS)}")
     # Column files by their magic bytes, before any text is looked for; crawler formats from
     # the bytes as stored (a WARC.gz is gzip per record), so gzip is opened only after them.
     stored = source.raw.peek(HEAD_BYTES)[:HEAD_BYTES]

@@ -197,3 +197,40 @@ def test_a_form_option_given_twice_with_the_upload_is_refused_by_name(client):
         "log": (io.BytesIO(LOG), "crawl.csv"), "region": ["eu-efta-uk", "rest-of-world"]})
     assert response.status_code == 422
     assert response.get_json()["detail"] == "region: given 2 times; give it once"
+
+
+def test_a_value_of_thousands_of_characters_in_any_query_parameter_is_never_sent_back(client):
+    # Every query parameter the OpenAPI document names, on every operation: a headline,
+    # format or feed filter of 5,000 characters once came back whole.
+    made_up = "q" * 5000
+    spec = client.get("/openapi.json").get_json()
+    ids = {"document_id": "x.terms-of-service", "platform_id": "x",
+           "clause_id": "x.terms-of-service.liquidated-damages"}
+    asked = 0
+    for path, operations in spec["paths"].items():
+        url = re.sub(r"\{([^}]+)\}", lambda m: ids.get(m.group(1), "abc"), path)
+        for method, operation in operations.items():
+            if method not in {"get", "put", "post", "delete", "patch"}:
+                continue  # the path's own parameters
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query":
+                    continue
+                response = client.open(f"{url}?{parameter['name']}={made_up}",
+                                       method=method.upper(), data=LOG,
+                                       content_type="text/csv")
+                asked += 1
+                assert "q" * 100 not in response.get_data(as_text=True), \
+                    (method, path, parameter["name"])
+    assert asked > 40
+
+
+def test_a_change_feed_filtered_by_a_platform_the_rules_do_not_hold_is_not_found(client):
+    # An empty feed would read as a quiet one for as long as the typo lasts.
+    for path in ("/v1/changes?platform=twiter", "/feeds/changes.atom?platform=twiter"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "no platform 'twiter' in the rules; the platforms are" in \
+            response.get_json()["detail"]
+    assert client.get("/v1/changes?platform=x").status_code == 200
+    assert client.get("/v1/changes?document=x.terms-of-servce").status_code == 404
+    assert client.get("/v1/changes?clause=x.terms-of-service.damages").status_code == 404
