@@ -87,10 +87,16 @@ def _changes(query: dict[str, Any]) -> dict[str, Any]:
     return feed.changes(current_app.extensions["calculator.lookup"], observations(), **query)
 
 
+# Decision 0160: a filter that can never match is a typo, not a quiet feed.
+_FILTER_NOT_FOUND = ("The platform, document or clause filter names nothing the rules "
+                     "hold.")
+
+
 @blp.route("/v1/changes")
 class Changes(MethodView):
     @blp.arguments(ChangesQuerySchema, location="query")
     @blp.response(200, ChangesSchema)
+    @blp.problem(404, description=_FILTER_NOT_FOUND)
     def get(self, query: dict[str, Any]) -> Any:
         """Every change in time order: document and clause versions from the rules (with
         old and new parameters) and the watch's observations."""
@@ -101,6 +107,7 @@ class Changes(MethodView):
 @blp.arguments(ChangesQuerySchema, location="query")
 @blp.response(200, description="An Atom feed (RFC 4287), newest entry first.",
               content_type="application/atom+xml")
+@blp.problem(404, description=_FILTER_NOT_FOUND)
 def atom_feed(query: dict[str, Any]) -> Response:
     """The change feed as Atom, with the same filters, for any feed reader."""
     base = request.host_url.rstrip("/")
