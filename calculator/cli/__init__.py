@@ -86,7 +86,8 @@ def refuse_repeated_options(ctx: click.Context, command: click.Command,
                             args: list[str]) -> None:
     """An option that takes one value, given twice, is a usage error: click keeps the last
     and drops the others without a word (``--region eu-efta-uk --region rest-of-world``
-    priced the rest of the world), as the HTTP API would keep the first (decision 0159).
+    priced the rest of the world). The HTTP API refuses a repeated parameter alike
+    (decision 0159).
     Flags, counts and options that take several values may repeat. Nested groups are
     followed to the command their arguments name."""
     while isinstance(command, click.Group):

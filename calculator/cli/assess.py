@@ -134,9 +134,9 @@ def column_options(command: Any) -> Any:
 @click.option("--assume-tz", default="UTC", show_default=True,
               help="Zone of timestamps that carry no offset.")
 @click.option("--format", "fmt", default=None,
-              help="Force the log's format (csv, jsonl, json, warc, heritrix, har, "
-                   "scrapy-log, access-log, squid, scraper-jsonl, x-graphql, twarc2); detected "
-                   "from the content otherwise.")
+              help="Force the log's format (csv, jsonl, json, parquet, arrow, orc, warc, "
+                   "heritrix, har, scrapy-log, access-log, squid, scraper-jsonl, x-graphql, "
+                   "twarc2); detected from the content otherwise.")
 @click.option("--headline", default=None, metavar="WINDOW/RATE/BASIS",
               help="The reading to headline (default rolling_worst_case/pro_rata/all_posts).")
 @click.option("--count", type=click.Choice(["requested", "accessed", "distinct"]),

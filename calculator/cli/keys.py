@@ -84,7 +84,7 @@ def claim(name: str, database: str | None) -> None:
     try:
         if not any(k.name == name and k.active for k in store.keys.list()):
             raise NotFound(f"no active key named '{shown_id(name)}': create it first "
-                           f"(calculator keys create {name})")
+                           f"(calculator keys create {shown_id(name)})")
         claimed = store.claim_unowned(name)
     finally:
         store.dispose()

@@ -1,8 +1,8 @@
 """What other packages log while a command runs, as one line each on standard error.
 
 The packages that read object storage log their retries themselves, some with a whole
-traceback (gcsfs's "_request out of retries on exception", 90 lines on a machine that
-cannot reach Google). Python prints such records through its last-resort handler, traceback
+traceback (gcsfs's "_request out of retries on exception": over 100 lines on a machine
+that cannot reach Google). Python prints such records through its last-resort handler, traceback
 and all, above the command's own one-line answer. A command that reads logs installs this
 handler instead: each record from another package becomes "calculator: NAME: first line".
 The service's own records keep their tracebacks (they are ours to debug); servers configure

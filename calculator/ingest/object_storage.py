@@ -51,7 +51,7 @@ def filesystem(location: str) -> tuple[Any, str]:
 
 def _first_line(exc: BaseException) -> str:
     """A storage package's message, its first line and at most 200 characters (pyarrow's
-    HDFS error lists a hundred places it looked for Java)."""
+    HDFS error lists every place it looked for Java: 15,533 characters on 89 lines)."""
     lines = str(exc).strip().splitlines()
     return shortened(lines[0], 200) if lines else type(exc).__name__
 

@@ -194,9 +194,12 @@ def test_a_parameter_that_takes_a_list_may_be_given_more_than_once(client):
 
 def test_a_form_option_given_twice_with_the_upload_is_refused_by_name(client):
     response = client.post("/v1/assessments", content_type="multipart/form-data", data={
-        "log": (io.BytesIO(LOG), "crawl.csv"), "region": ["eu-efta-uk", "rest-of-world"]})
+        "log": (io.BytesIO(LOG), "crawl.csv"), "region": ["eu-efta-uk", "rest-of-world"],
+        "tz": ["UTC", "Europe/Berlin", "America/Chicago"]})
     assert response.status_code == 422
     assert response.get_json()["detail"] == "region: given 2 times; give it once"
+    assert [(e["field"], e["message"]) for e in response.get_json()["errors"]] == [
+        ("region", "given 2 times; give it once"), ("tz", "given 3 times; give it once")]
 
 
 def test_a_value_of_thousands_of_characters_in_any_query_parameter_is_never_sent_back(client):

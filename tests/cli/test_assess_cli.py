@@ -114,3 +114,13 @@ def test_the_python_api_gives_a_table_for_notebooks():
     frame = calculator.assess(LOG).to_frame()
     assert len(frame) == 18
     assert set(frame.columns) == {"window", "rate", "basis", "amount", "windows_owing"}
+
+
+def test_the_format_option_names_every_format_the_readers_read():
+    # The help is written out (the readers are not imported to show it); it must list
+    # them all, in order.
+    from calculator.cli.assess import assess_command
+    from calculator.ingest.formats import FORMATS
+
+    option = next(p for p in assess_command.params if p.name == "fmt")
+    assert f"({', '.join(FORMATS)})" in option.help

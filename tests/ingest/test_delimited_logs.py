@@ -71,10 +71,11 @@ def test_a_tsv_file_reads_alike_through_the_command_line_and_http(runner, client
 
 
 def test_the_header_decides_and_commas_come_first():
-    # Names holding semicolons in a comma-separated header: still commas.
-    log = b'"a;b",timestamp,posts\n"x;y",2025-03-01T10:00:00Z,600000\n'
+    # Split by commas the header names `time`; split by semicolons it names `ts`. Commas
+    # are tried first, so `time` holds the instant (`ts` would hold "x", no instant).
+    log = b"ts;a,time\nx;y,2025-03-01T10:00:00Z\n"
     result = calculator.assess(log)
-    assert result.counted == {"posts": 600_000, "accesses": 1}
+    assert result.counted == {"posts": 1, "accesses": 1}
     assert not any("separated by" in n for n in result.notes)
 
 

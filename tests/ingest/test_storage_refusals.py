@@ -71,8 +71,8 @@ def test_azure_storage_without_an_account_says_where_credentials_are_read(monkey
 
 
 def test_a_storage_message_of_many_lines_is_cut_to_its_first():
-    # pyarrow's HDFS store, without Java, lists every place it looked: over 8,000
-    # characters on a hundred lines.
+    # pyarrow's HDFS store, without Java, lists every place it looked: 15,533 characters
+    # on 89 lines.
     with pytest.raises((InvalidInput, InvalidArgument)) as refused:
         calculator.assess("hdfs://127.0.0.1:1/crawl/log.csv")
     assert "\n" not in refused.value.detail

@@ -72,7 +72,7 @@ def request_log() -> Log:
         if repeated:
             name, (message,) = next(iter(repeated.items()))
             raise InvalidArgument(f"{shown_id(name)}: {message}", problems=[
-                FieldProblem(message, field=shown_id(n)) for n in repeated])
+                FieldProblem(said, field=shown_id(n)) for n, (said,) in repeated.items()])
         uploads = request.files.getlist("log")
         if not uploads:
             raise InvalidInput("the multipart body has no file field named 'log'",
