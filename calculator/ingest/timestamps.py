@@ -24,6 +24,10 @@ _OFFSET = _ISO_DATE_TIME + r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
 _NAIVE = _ISO_DATE_TIME + r"$"
 _BILLION = pa.scalar(Decimal(10**9), pa.decimal128(10, 0))
 _UTC_NS = pa.timestamp("ns", tz="UTC")
+_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}  # nanoseconds in each unit
+# The first and the last nanosecond of the years read, since the epoch.
+_EARLIEST_NS = int(np.datetime64(f"{FIRST_YEAR}-01-01", "ns").astype(np.int64))
+_LATEST_NS = int(np.datetime64(f"{LAST_YEAR + 1}-01-01", "ns").astype(np.int64)) - 1
 
 
 @dataclass
@@ -73,6 +77,10 @@ def to_utc_ns(values: pa.Array | pa.ChunkedArray, assume_tz: str, first_row: int
     if isinstance(values, pa.ChunkedArray):
         if values.null_count == 0 and values.type == _UTC_NS:
             notes.kinds.add("offset")  # the CSV reader parsed them already: no copy needed
+            row = first_row
+            for chunk in values.chunks:
+                _within_years(chunk, row)
+                row += len(chunk)
             return np.concatenate([c.cast(pa.int64()).to_numpy() for c in values.chunks]
                                   or [np.zeros(0, dtype=np.int64)])
         values = values.combine_chunks()
@@ -81,6 +89,7 @@ def to_utc_ns(values: pa.Array | pa.ChunkedArray, assume_tz: str, first_row: int
         raise bad_timestamp(first_row + index, None)
     kind = values.type
     if pa.types.is_timestamp(kind):
+        _within_years(values, first_row)
         if kind.tz is None:
             return _localize(values, assume_tz, first_row, notes)
         notes.kinds.add("offset")
@@ -100,6 +109,21 @@ def to_utc_ns(values: pa.Array | pa.ChunkedArray, assume_tz: str, first_row: int
     # Durations, dates without a time, times of day, booleans...: none is an instant (the
     # text of a duration is a bare number in any unit, which would pass for epoch seconds).
     raise bad_timestamp(first_row, "?", f"; the column holds {kind} values, not instants")
+
+
+def _within_years(values: pa.Array, first_row: int) -> None:
+    """Refuse, by its row, the first typed timestamp outside ``SUPPORTED_YEARS``: a column
+    file can hold any 64-bit instant in seconds, and Arrow's cast to nanoseconds failed on
+    one past 2262 with its own error (and the value), where a text timestamp is refused
+    in words."""
+    per = _PER_UNIT[values.type.unit]
+    ticks = values.cast(pa.int64())
+    lowest, highest = -(-_EARLIEST_NS // per), _LATEST_NS // per
+    bounds = pc.min_max(ticks)
+    if bounds["min"].as_py() >= lowest and bounds["max"].as_py() <= highest:
+        return
+    raw = np.asarray(ticks)
+    raise _outside(first_row + int(np.flatnonzero((raw < lowest) | (raw > highest))[0]))
 
 
 def _from_strings(values: pa.Array, assume_tz: str, first_row: int,

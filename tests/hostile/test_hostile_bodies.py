@@ -11,6 +11,9 @@ import bz2
 import io
 import json
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 TS = "2025-03-01T00:00:00Z"
@@ -27,6 +30,16 @@ PROFILE = {
     "purposes": ["ai_training"], "data_categories": ["public_posts"],
     "user_regions": ["rest-of-world"], "opted_out_users_excluded": False, "retention": "P2Y",
 }
+
+
+def typed_parquet(*instants: str) -> bytes:
+    """A Parquet log whose timestamps are typed (seconds since the epoch, UTC), as a data
+    team's are, not text: any 64-bit count of seconds can be stored."""
+    seconds = [int(np.datetime64(i, "s").astype(np.int64)) for i in instants]
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"timestamp": pa.array(seconds).cast(pa.timestamp("s", tz="UTC"))}),
+                   sink)
+    return sink.getvalue()
 
 
 def profile(**changes: object) -> bytes:
@@ -101,6 +114,13 @@ CASES = [
     ("a log timestamp after 2261 says the supported years",
      "/v1/assessments", b"timestamp\n2300-01-01T00:00:00Z\n", CSV, 422, INVALID,
      "row 1, timestamp: is outside the years 1678 to 2261"),
+    ("a log timestamp in 2262, which nanoseconds can still count, says the supported years",
+     "/v1/assessments", f"timestamp\n{TS}\n2262-01-05T00:00:00Z\n".encode(), CSV, 422, INVALID,
+     "row 2, timestamp: is outside the years 1678 to 2261"),
+    ("a typed Parquet timestamp in 2600 says the supported years, not Arrow's cast error",
+     "/v1/assessments", typed_parquet(TS[:-1], "2600-01-01T00:00:00"),
+     "application/vnd.apache.parquet", 422, INVALID,
+     "row 2, timestamp: is outside the years 1678 to 2261"),
     ("epoch seconds beyond 2261 say the supported years",
      "/v1/assessments", b"timestamp\n99999999999\n", CSV, 422, INVALID,
      "row 1, timestamp: is outside the years 1678 to 2261"),

@@ -115,6 +115,42 @@ def test_typed_columns_are_read_as_their_types(tmp_path):
     assert result.excluded.rows["authorized"] == 1
 
 
+@pytest.mark.parametrize("encode, unit, zone", [
+    *[(encode, unit, zone) for encode in (as_parquet, as_arrow_file)
+      for unit, zone in (("s", "UTC"), ("ms", None), ("us", "Europe/Paris"), ("ns", "UTC"))],
+    (as_orc, "ns", "UTC"),  # ORC keeps nanoseconds: instants past them cannot be written
+])
+@pytest.mark.parametrize("later", [False, True])
+def test_a_typed_timestamp_outside_the_years_read_is_refused_by_its_row(encode, unit, zone,
+                                                                         later):
+    """A column file's timestamps can be any 64-bit count of their unit; one past 2262 once
+    reached Arrow's cast to nanoseconds and came back as its error, with the value. In
+    nanoseconds, the first and last instants they can count (in 1677 and 2262) are outside
+    the years read too."""
+    ticks = np.array([START // 1000 + k for k in range(4)], dtype="datetime64[s]")
+    ticks = ticks.astype(f"datetime64[{unit}]").astype(np.int64)
+    if unit == "ns":
+        ticks[2] = np.iinfo(np.int64).max if later else np.iinfo(np.int64).min + 1
+    else:
+        ticks[2] = np.datetime64("2600-06-01" if later else "1600-06-01", unit).astype(np.int64)
+    data = pa.table({"timestamp": pa.array(ticks).cast(pa.timestamp(unit, tz=zone)),
+                     "posts": [1, 2, 3, 4]})
+    with pytest.raises(InvalidInput) as refused:
+        calculator.assess(encode(data))
+    assert str(refused.value) == ("row 3, timestamp: is outside the years 1678 to 2261, the "
+                                  "instants this service reads")
+
+
+def test_typed_timestamps_at_the_edges_of_the_years_read_are_counted():
+    edges = np.array(["1678-01-01T00:00:00", "2261-12-31T23:59:59.999999999"],
+                     dtype="datetime64[ns]").astype(np.int64)
+    data = pa.table({"timestamp": pa.array(edges).cast(pa.timestamp("ns", tz="UTC")),
+                     "posts": [1, 2]})
+    result = calculator.assess(as_parquet(data))
+    assert result.input.rows == 2
+    assert result.excluded.rows["before_in_force"] == 1  # X's terms were not yet written
+
+
 def test_columns_named_by_option_are_read_from_a_column_file():
     data = pa.table({"when": ["2025-03-01T10:00:00Z", "2025-03-01T11:00:00Z"],
                      "n": [600_000, 500_000]})
