@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,6 +26,7 @@ from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.pipeline import pipelined
 from calculator.ingest.source import LogSource
+from calculator.ingest.table_read import names_within_bounds
 from calculator.ingest.tabular import COUNTED_COLUMNS, Collector, TableRead, finish_table
 from calculator.ingest.volume import Volume
 
@@ -88,8 +90,9 @@ def _needed(schema: pa.Schema, columns: ColumnNames, where: str,
             result: TableRead) -> dict[str, str]:
     """The file's columns to read, each with the internal name it is read as."""
     names = list(schema.names)
+    names_within_bounds(names, f"{where} names")
     lowered = [n.strip().lower() for n in names]
-    twice = sorted({n for n in lowered if lowered.count(n) > 1})
+    twice = sorted(n for n, times in Counter(lowered).items() if times > 1)
     if twice:
         raise InvalidInput(f"{where} names the columns {', '.join(twice)} twice (names are "
                            "compared without regard to case)")

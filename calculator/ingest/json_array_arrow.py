@@ -27,7 +27,7 @@ import numpy as np
 from calculator.errors import InvalidInput
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.crawlers import _Replay
-from calculator.ingest.jsonl_arrow import _counted_columns, _parse
+from calculator.ingest.jsonl_arrow import FastParse, _counted_columns
 from calculator.ingest.pipeline import pipelined
 from calculator.ingest.table_read import TableRead
 from calculator.ingest.tabular_json import MAX_JSON_ELEMENT, NotAFragment, _json_array_tables
@@ -268,7 +268,8 @@ def read_json_array(stream: io.BufferedReader, result: TableRead, collector: _Co
             if not taken_over:
                 raise
 
-    pipelined(elements.blocks(), lambda block: _parse(block.lines, names, block.ends), count)
+    fast = FastParse(names)
+    pipelined(elements.blocks(), lambda block: fast.parse(block.lines, block.ends), count)
     if taken_over:
         elements.rewind(taken_over[0])
     for table, first_row in _json_array_tables(elements.rest(), result, names,

@@ -37,6 +37,7 @@ from calculator.ingest.formats import (
 )
 from calculator.ingest.object_storage import filesystem, nothing_found, storage_refused
 from calculator.ingest.source import LogSource, open_source
+from calculator.ingest.table_read import names_within_bounds
 from calculator.ingest.tabular import Collector, TableRead, finish_table, plural
 from calculator.ingest.volume import Volume
 
@@ -258,11 +259,12 @@ def merge_tables(reads: list[TableRead]) -> TableRead:
     formats = sorted({r.format for r in reads})
     whole = TableRead(format="+".join(formats), volume=Volume.empty())
     whole.column_map = reads[0].column_map
+    columns: dict[str, None] = {}
     for read in reads:
         whole.rows += read.rows
-        whole.columns += [c for c in read.columns if c not in whole.columns]
-        whole.ignored_columns += [c for c in read.ignored_columns
-                                  if c not in whole.ignored_columns]
+        columns.update(dict.fromkeys(read.columns))
+        for column in read.ignored_columns:
+            whole.ignore(column)
         for reason in whole.excluded_rows:
             whole.excluded_rows[reason] += read.excluded_rows[reason]
             whole.excluded_posts[reason] += read.excluded_posts[reason]
@@ -281,6 +283,9 @@ def merge_tables(reads: list[TableRead]) -> TableRead:
         stamps.epoch += seen.epoch
         stamps.kinds |= seen.kinds
     whole.has_posts_column = all(r.has_posts_column for r in reads if r.rows)
+    whole.columns = list(columns)
+    names_within_bounds(list(dict.fromkeys([*whole.columns, *whole.ignored_columns])),
+                        "the log's files name")
     return whole
 
 

@@ -6,13 +6,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from calculator.errors import shortened
+from calculator.errors import FieldProblem, InvalidInput, shortened
 from calculator.ingest.columns import ColumnMap
 from calculator.ingest.timestamps import TimestampNotes
 from calculator.ingest.volume import Volume
 
 COUNTED_COLUMNS = ("timestamp", "posts", "platform", "authorized", "post_id")
 OPTIONAL_COLUMNS = ("posts", "platform", "authorized")  # columns whose rows may go without them
+# Every form of log is held to the same bounds on what it names: its columns (a CSV's
+# header, a column file's schema, the keys of JSON records) are listed in the assessment
+# document, and tens of thousands of them once took seconds to minutes to read.
+MAX_COLUMNS = 10_000  # columns (or different keys) one log may name
+MAX_COLUMN_NAME = 256  # characters of one column name (or key)
+
+
+def names_within_bounds(names: list[str], naming: str, row: int | None = None) -> None:
+    """Refuse ``names`` (all the columns a log names so far) past ``MAX_COLUMNS``, or one of
+    them past ``MAX_COLUMN_NAME`` characters; ``naming`` says what names them, with its verb
+    ("the Parquet file names"), ``row`` which row does, when one does."""
+    message = None
+    if len(names) > MAX_COLUMNS:
+        message = f"{naming} more than {MAX_COLUMNS:,} columns; a log needs a few"
+    else:
+        longest = max(names, key=len, default="")
+        if len(longest) > MAX_COLUMN_NAME:
+            message = (f"{naming} a column of {len(longest):,} characters; a column name "
+                       f"may have at most {MAX_COLUMN_NAME}")
+    if message is None:
+        return
+    if row is None:
+        raise InvalidInput(message, problems=[FieldProblem(message)])
+    raise InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
 
 
 @dataclass
@@ -47,6 +71,15 @@ class TableRead:
     post_id_missing: int = 0  # counted rows without a post id (not in the distinct count)
     column_map: ColumnMap | None = None  # which of the log's columns carries which fact
     delimiters: set[str] = field(default_factory=set)  # what separated a CSV's fields
+    # ``ignored_columns`` as a set, for ``ignore``: a log naming thousands of keys was
+    # looked up in the list once per key and row (seconds per batch).
+    _ignored: set[str] = field(default_factory=set, repr=False)
+
+    def ignore(self, name: str) -> None:
+        """Note a column (or key) that is not used, once, in the order first seen."""
+        if name not in self._ignored:
+            self._ignored.add(name)
+            self.ignored_columns.append(name)
 
     def missing(self, column: str, empty: int) -> int:
         """Rows without a value in ``column`` (``empty``: those with the column, empty),

@@ -23,12 +23,15 @@ from calculator.errors import FieldProblem, InvalidInput, shortened
 from calculator.ingest.appended_columns import anonymous_memory
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.pipeline import pipelined
-from calculator.ingest.table_read import COUNTED_COLUMNS, TableRead
+from calculator.ingest.table_read import (
+    COUNTED_COLUMNS,
+    MAX_COLUMN_NAME,
+    MAX_COLUMNS,
+    TableRead,
+)
 from calculator.ingest.tabular_rows import _Collector
 
 MAX_HEADER_BYTES = 1 << 20  # a CSV header line longer than this is refused at once
-MAX_COLUMNS = 10_000  # and one naming more columns
-MAX_COLUMN_NAME = 256  # characters of one column name (the document lists the columns)
 _CHUNK = 32 << 20  # bytes of CSV parsed at once: large enough for pyarrow's threads
 # The csv module refuses fields over 128 KiB by default; lines here are already bounded by
 # the blocks they are read in (and the header by MAX_HEADER_BYTES), so any field is read.

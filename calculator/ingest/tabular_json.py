@@ -12,10 +12,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from calculator.errors import FieldProblem, InvalidInput
+from calculator.errors import FieldProblem, InvalidInput, shortened
 from calculator.ingest.columns import ColumnMap, ColumnNames
 from calculator.ingest.row_values import MAX_POSTS, field_problem, posts_problem
-from calculator.ingest.table_read import COUNTED_COLUMNS, TableRead
+from calculator.ingest.table_read import (
+    COUNTED_COLUMNS,
+    MAX_COLUMN_NAME,
+    TableRead,
+    names_within_bounds,
+)
 from calculator.json_input import JsonReader, JsonRefused
 
 MAX_JSON_ELEMENT = 64 << 20  # characters one element of a JSON array may take
@@ -36,15 +41,33 @@ def _json_column_map(records: list[tuple[int, Any]], result: TableRead,
             raise InvalidInput(f"row {row}: expected a JSON object with a time, found "
                                f"{type(record).__name__}",
                                problems=[FieldProblem("expected a JSON object", row=row)])
+        names_of = [k.strip().lower() for k in record]
+        if len(set(names_of)) != len(names_of):
+            # Both would be read as one column, row by row: ``posts`` and ``Posts`` in one
+            # record gave that record two rows, or two counts and a crash.
+            seen: set[str] = set()
+            twice = ""
+            for name in names_of:
+                if name in seen:
+                    twice = name
+                    break
+                seen.add(name)
+            message = (f"the record names the column {shortened(twice)} twice, in keys that "
+                       "differ only in case or spaces")
+            raise InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
         keys.update(dict.fromkeys(k.lower() for k in record))
     for key in keys:
         if not _is_unicode(key):
             row = next(row for row, record in records if any(k.lower() == key for k in record))
             message = f"a key holds {_HALF_PAIR}"
             raise InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
+        if len(key) > MAX_COLUMN_NAME:
+            row = next(row for row, record in records if any(k.lower() == key for k in record))
+            names_within_bounds([key], "the record names", row)
     known = result.column_map
     if known is not None:
         keys = dict.fromkeys([*known.internal_of, *result.ignored_columns]) | keys
+    names_within_bounds(list(keys), "the JSON records name")
     found = names.resolve(list(keys), "the JSON records")
     if found.source_of("timestamp") is None:
         raise names.no_time_column(list(keys), f"the JSON records (from row {records[0][0]})")
@@ -67,8 +90,8 @@ def _json_columns(records: list[tuple[int, Any]], result: TableRead,
         for key, value in record.items():
             name = column_map.internal(key)
             if name not in COUNTED_COLUMNS:
-                if name is None and key.lower() not in result.ignored_columns:
-                    result.ignored_columns.append(key.lower())
+                if name is None:
+                    result.ignore(key.lower())
                 continue
             if name not in columns:  # a key first seen here: None for the records before
                 columns[name] = [None] * index

@@ -21,8 +21,8 @@ def read(data: bytes, strict: bool = False):
     """Read as JSON Lines; ``strict``: every block by the strict reader, none by Arrow."""
     with pytest.MonkeyPatch.context() as patch:
         if strict:
-            patch.setattr(jsonl_arrow, "_parse",
-                          lambda block, names: (None, bytes(block).count(b"\n")))
+            patch.setattr(jsonl_arrow, "_parse", lambda block, names, ends, known: (
+                None, bytes(block).count(b"\n"), known))
         with open_source(data) as source:
             return read_log(source, "jsonl", ReadChoices(), HostMap())
 
@@ -38,7 +38,9 @@ records = st.lists(st.one_of(
     st.fixed_dictionaries({"timestamp": st.sampled_from(
         ["2025-03-01T10:00:00Z", "2025-03-01T10:00:00.125+01:00", 1740823200, "1740823200"])},
         optional={"posts": values, "post_id": values, "platform": st.sampled_from(
-            ["x", "X", "reddit", "", None, 3]), "authorized": values, "Extra": values}),
+            ["x", "X", "reddit", "", None, 3]), "authorized": values, "Extra": values,
+            # Keys that differ from a counted one only in case or spaces: the same column.
+            "Posts": values, "posts ": values, " Platform": values}),
     st.just("BLANK"), st.just("NOT JSON"), st.just([1, 2])), min_size=1, max_size=30)
 
 
