@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from calculator.errors import shown_id
+
 # Marshmallow's own wording, said so that a reader knows what to do.
 _PLAIN = {
     "Unknown field.": "unknown key (a typo, or a field this format does not have)",
@@ -26,7 +28,10 @@ def flatten_messages(messages: Any, path: tuple[str | int, ...] = ()
                 for message in value:
                     yield path, f"bad key: {message}"
             else:
-                yield from flatten_messages(value, (*path, key))
+                # A key is the caller's: an unknown one of 20,000 characters came back
+                # whole in the detail and in errors[] (decision 0156).
+                yield from flatten_messages(value, (*path, shown_id(key)
+                                                    if isinstance(key, str) else key))
     elif isinstance(messages, list):
         for message in messages:
             yield from flatten_messages(message, path)

@@ -28,11 +28,12 @@ from jinja2 import TemplateError
 
 from calculator.api import auth
 from calculator.api.assessments.log_request import max_content
-from calculator.api.problems import problem, status_of
+from calculator.api.problems import body_limit, from_calculator_error, problem, status_of
 from calculator.damages.pricing import ALL_READINGS, HEADLINE_READING
 from calculator.errors import (
     CalculatorError,
     InvalidArgument,
+    InvalidInput,
     NotFound,
     NotInForce,
     Unauthorized,
@@ -40,6 +41,7 @@ from calculator.errors import (
 )
 from calculator.ingest.columns import COMMON_NAMES, OPTION
 from calculator.ingest.formats import FORMATS
+from calculator.review.profile import parse_profile_json
 from calculator.rules import RuleLookup
 from calculator.rules.compare import TOPICS, compare
 from calculator.rules.countries import countries
@@ -141,6 +143,9 @@ def assess() -> str:
              "common": COMMON_NAMES[fact]} for fact in OPTION])
 
 
+# A document lists its windows and columns: a few hundred kilobytes at most, as answered.
+_RENDER_LIMIT = 16 << 20
+
 _COLUMN_LABELS = {"time": "Time column", "posts": "Posts column",
                   "post_id": "Post id column", "url": "URL column",
                   "platform": "Platform column"}
@@ -151,12 +156,20 @@ def render_document() -> Response | str:
     """A document as the API answered it (an assessment, or a review) as HTML: the Assess page's
     results, or a printable report. The server renders, so a page and a report never read a
     document differently; it only shows what the caller already holds."""
-    body = request.get_json(silent=True)
+    # Read as a profile is (decision 0051): within its own limit, nesting too deep and keys
+    # given twice refused in words (Flask's JSON recursed past Python's limit on a document
+    # nested 5,000 deep, a 500).
+    body_limit(_RENDER_LIMIT, "send the document as the API answered it")
+    try:
+        body = parse_profile_json(request.get_data(), "the request body") \
+            if request.is_json else None
+    except InvalidInput as exc:  # as a problem, like every answer of this route
+        return from_calculator_error(exc)
     if not isinstance(body, dict) or not isinstance(body.get("document"), dict):
         return problem(422, "invalid-argument", "An argument has an invalid value",
                        "send JSON with the document (as the API answered it) in 'document'")
-    view = body.get("view") or "results"
-    if view not in RENDERED_VIEWS:
+    view = body.get("view", "results")
+    if not isinstance(view, str) or view not in RENDERED_VIEWS:
         return problem(422, "invalid-argument", "An argument has an invalid value",
                        f"view: one of {', '.join(RENDERED_VIEWS)}")
     curve = body.get("curve") if isinstance(body.get("curve"), dict) else None

@@ -84,7 +84,9 @@ def test_bad_requests_get_problem_details_naming_the_field(budget_client):
     # A body that is not JSON has no field to name: its detail does not start with ": ".
     broken = budget_client.post("/v1/budgets/fleet/reservations", data=b'{"posts": 1,}',
                                 content_type="application/json")
-    assert (broken.status_code, broken.json["detail"]) == (400, "Invalid JSON body.")
+    assert (broken.status_code, broken.json["detail"]) == (
+        422, "the request body is not JSON: Expecting property name enclosed in double quotes "
+             "at line 1, column 13")
 
 
 def test_each_key_sees_only_its_own_budgets(make_app, clock):

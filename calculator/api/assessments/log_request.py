@@ -83,11 +83,11 @@ def request_log() -> Log:
         return upload.stream, None, request.form.to_dict(), upload.filename or "the upload"
     encoding = (request.headers.get("Content-Encoding") or "identity").lower()
     if encoding not in ("identity", "gzip"):
-        raise UnsupportedMediaType(f"Content-Encoding {encoding} is not read; send gzip or "
-                                   "plain bytes")
+        raise UnsupportedMediaType(f"Content-Encoding {shown_id(encoding)} is not read; send "
+                                   "gzip or plain bytes")
     if mimetype and mimetype not in _LOG_TYPES and mimetype not in _FORMAT_OF_TYPE:
         raise UnsupportedMediaType(
-            f"{mimetype} is not a log type; send text/csv, application/x-ndjson, "
+            f"{shown_id(mimetype)} is not a log type; send text/csv, application/x-ndjson, "
             "application/json or multipart/form-data")
     return request.stream, _FORMAT_OF_TYPE.get(mimetype), {}, "the request body"
 

@@ -19,6 +19,7 @@ from calculator.api.records import (
     json_response,
     page_of,
 )
+from calculator.errors import shown_id
 from calculator.review import ProfileSchema, review
 from calculator.review.profile import parse_profile_json
 from calculator.schemas.stored import ReviewPageSchema, StoredReviewSchema
@@ -77,12 +78,12 @@ class Reviews(MethodView):
         body_limit(current_app.config["MAX_REVIEW_LENGTH"],
                    "a usage profile is a few hundred bytes: send only the profile")
         if not request.is_json:
-            raise UnsupportedMediaType(f"{request.mimetype or 'a body without a type'} is not a "
-                                       "profile; send application/json")
+            sent = shown_id(request.mimetype or "a body without a type")
+            raise UnsupportedMediaType(f"{sent} is not a profile; send application/json")
         encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
         if encoding != "identity":
-            raise UnsupportedMediaType(f"Content-Encoding {encoding} is not read on profiles; "
-                                       "send the JSON as it is (a profile is small)")
+            raise UnsupportedMediaType(f"Content-Encoding {shown_id(encoding)} is not read on "
+                                       "profiles; send the JSON as it is (a profile is small)")
         profile = parse_profile_json(request.get_data(), "the request body")
         result = review(profile, rules=current_app.extensions["calculator.lookup"])
         saved = save_review(auth.store(), result, owner=auth.owner(), idempotency_key=key)
