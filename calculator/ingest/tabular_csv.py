@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 from calculator.errors import FieldProblem, InvalidInput, shortened
 from calculator.ingest.appended_columns import anonymous_memory
 from calculator.ingest.columns import ColumnNames
+from calculator.ingest.csv_records import record_end
 from calculator.ingest.pipeline import pipelined
 from calculator.ingest.table_read import (
     COUNTED_COLUMNS,
@@ -33,6 +34,7 @@ from calculator.ingest.tabular_rows import _Collector
 
 MAX_HEADER_BYTES = 1 << 20  # a CSV header line longer than this is refused at once
 _CHUNK = 32 << 20  # bytes of CSV parsed at once: large enough for pyarrow's threads
+_LONGEST_QUOTED = 256 << 20  # bytes one record of quoted values may run on for
 # The csv module refuses fields over 128 KiB by default; lines here are already bounded by
 # the blocks they are read in (and the header by MAX_HEADER_BYTES), so any field is read.
 csv.field_size_limit(2**31 - 1)
@@ -135,18 +137,23 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
     types = _csv_types(lowered, stream.peek(1 << 16)[: 1 << 16].rsplit(b"\n", 1)[0],
                        delimiter)
     width = len(lowered)
+    cutter = _Blocks(stream, delimiter)
 
     def count(block: memoryview | bytes, parsed: Future) -> None:
         table = parsed.result()
         if isinstance(table, Exception):
             raise _csv_structure_problem(block, width, result.rows + 1, table, delimiter)
         collector.add(table, result.rows + 1)
+        if block is cutter.unclosed:  # its last row is the one whose quote opens the rest
+            message = ("a quoted value is never closed: from its opening quote on, the rest "
+                       "of the log would be one value; close the quote or remove it")
+            raise InvalidInput(f"row {result.rows}: {message}",
+                               problems=[FieldProblem(message, row=result.rows)])
 
     # Three stages at once: this thread reads and hashes block k+2 while one worker parses
     # block k+1 and another counts block k. Each stage keeps the blocks in order, so rows
     # number right; at most two blocks are in the stages (three buffers in turn).
     def blocks() -> Iterator[memoryview | bytes]:
-        cutter = _Blocks(stream)
         while block := cutter.next():
             yield block
 
@@ -162,12 +169,17 @@ class _Blocks:
     nothing until read into): a bytearray grown to 32 MB was zeroed, then copied as it grew,
     then read into, three writes of every page where the read's is the only one here."""
 
-    def __init__(self, stream: io.BufferedReader, pool: int = 3) -> None:
+    def __init__(self, stream: io.BufferedReader, delimiter: str | None = None,
+                 pool: int = 3) -> None:
+        """``delimiter``: the text is CSV with that delimiter, cut where a record ends,
+        quotes considered (``csv_records``); None: lines (JSON Lines)."""
         self.stream = stream
+        self.delimiter = delimiter
         self.tail = b""
         self.buffers: list[mmap.mmap | None] = [None] * pool
         self.turn = 0
         self.size = 1 << 20
+        self.unclosed: bytes | None = None  # the last block, when it ends inside quotes
 
     def next(self) -> memoryview | bytes:
         turn = self.turn
@@ -185,9 +197,22 @@ class _Blocks:
             self.size = min(self.size * 2, _CHUNK)
             if count == 0:  # the stream is done: what is left is the last line
                 last = buffer[:filled]
-                return last + b"\n" if last.strip() else b""
+                if not last.strip():
+                    return b""
+                last += b"\n"
+                if self.delimiter is not None and b'"' in last and \
+                        record_end(last, self.delimiter, len(last))[1]:
+                    self.unclosed = last
+                return last
             cut = buffer.rfind(b"\n", filled, filled + count) + 1
             filled += count
+            if cut and self.delimiter is not None and buffer.find(b'"', 0, filled) >= 0:
+                with memoryview(buffer) as view:
+                    cut, _ = record_end(view[:filled], self.delimiter, cut)
+                if not cut and filled > _LONGEST_QUOTED:
+                    raise InvalidInput(
+                        f"a quoted value runs on past {_LONGEST_QUOTED >> 20} MiB of the log: a "
+                        "quote is never closed; close the quote or remove it")
             if cut:
                 self.tail = buffer[cut:filled]
                 return memoryview(buffer)[:cut]
@@ -229,11 +254,14 @@ def _read_csv_buffer(buffer: pa.Buffer, names: list[str], wanted: list[str],
                               read_options=pacsv.ReadOptions(column_names=names,
                                                              block_size=8 << 20))
     except pa.ArrowInvalid as exc:
-        if "straddl" not in str(exc):
+        if "straddl" not in str(exc) and "out of sync" not in str(exc):
             raise
-    # A line longer than pyarrow's block (a 7 MiB field): the whole buffer as one block.
+    # A line longer than pyarrow's block (a 7 MiB field), or quoted values holding newlines
+    # (which pyarrow's cutting into its blocks does not look for unless told): the whole
+    # buffer as one block, newlines in values looked for.
     return pacsv.read_csv(pa.BufferReader(buffer), convert_options=convert,
-                          parse_options=parse,
+                          parse_options=pacsv.ParseOptions(delimiter=delimiter,
+                                                           newlines_in_values=True),
                           read_options=pacsv.ReadOptions(column_names=names,
                                                          block_size=len(buffer) + 1))
 
