@@ -167,9 +167,10 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
                       format=format, headline=chosen, count=count,
                       collection_window=collection_window, embedded_posts=embedded_posts,
                       columns=columns)
+    known = lookup.ruleset.platforms.get(platform)
     choices = ReadChoices(platform=platform, assume_tz=assume_tz, count=count,
                           collection_window=collection_window, embedded_posts=embedded_posts,
-                          columns=columns)
+                          columns=columns, platform_names=known.names() if known else ())
     hosts = HostMap.from_ruleset(lookup.ruleset)
     many_files = is_many(source)
     if engine != "local":

@@ -182,7 +182,7 @@ class _Unheard:
 
 def _table_read(tables: list[TableRead], counts: p.Counts, has_post_ids: bool,
                 volume: Volume | None, distinct: int, choices: ReadChoices) -> LogRead:
-    collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform,
+    collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform_values(),
                           choices.assume_tz)
     collector.builder.add(*counts)
     collector.has_post_ids = has_post_ids

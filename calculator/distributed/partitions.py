@@ -144,7 +144,7 @@ def count_file(name: str, fmt: str | None, choices: ReadChoices, hosts: HostMap,
 
 def _count_table(source: LogSource, kind: str, choices: ReadChoices,
                  buckets: int) -> FilePart:
-    collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform,
+    collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform_values(),
                           choices.assume_tz)
     table = read_any_table(source, kind, choices, shared=collector)
     volume = collector.builder.build()

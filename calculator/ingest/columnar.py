@@ -187,7 +187,7 @@ def _renamed(table: pa.Table, needed: dict[str, str]) -> pa.Table:
     return table.rename_columns([needed[n] for n in table.column_names])
 
 
-def read_columnar(source: LogSource, fmt: str, platform: str, assume_tz: str,
+def read_columnar(source: LogSource, fmt: str, platform: str | tuple[str, ...], assume_tz: str,
                   columns: ColumnNames | None = None, shared: Collector | None = None,
                   occurrences: bool = True) -> TableRead:
     """Read a Parquet, Arrow IPC or ORC log into counted instants (and post-id occurrences);

@@ -67,6 +67,13 @@ class ReadChoices:
     collection_window: tuple[datetime, datetime] | None = None
     embedded_posts: bool = False
     columns: ColumnNames = field(default_factory=ColumnNames)
+    # What else a log's platform column may call the platform (its former name, its hosts):
+    # rows named so are its rows, not another platform's.
+    platform_names: tuple[str, ...] = ()
+
+    def platform_values(self) -> tuple[str, ...]:
+        """The platform's id and every other name its rows may give it."""
+        return (self.platform, *self.platform_names)
 
 
 # Content recognized by its first bytes that is not read, and what to do instead (gzip is
@@ -197,7 +204,8 @@ def read_any_table(source: LogSource, fmt: str, choices: ReadChoices,
     """A table of any form (CSV, JSON Lines, JSON array, Parquet, Arrow, ORC); with ``shared``,
     counted into a collector that other files share (see ``tabular.read_table``)."""
     reader = read_columnar if fmt in COLUMNAR_FORMATS else read_table
-    return reader(source, fmt, choices.platform, choices.assume_tz, columns=choices.columns,
+    return reader(source, fmt, choices.platform_values(), choices.assume_tz,
+                  columns=choices.columns,
                   shared=shared, occurrences=choices.count == "distinct")
 
 

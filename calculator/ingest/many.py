@@ -241,7 +241,7 @@ def _each(files: list[LogFile], first: LogSource, fmt: str | None, choices: Read
 
 def _table_files(files: list[LogFile], first: LogSource, fmt: str | None,
                  choices: ReadChoices, result: ManyRead) -> LogRead:
-    collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform,
+    collector = Collector(TableRead(format="", volume=Volume.empty()), choices.platform_values(),
                           choices.assume_tz, occurrences=choices.count == "distinct")
     reads = []
     for source, kind, name in _each(files, first, fmt, choices, False, result):

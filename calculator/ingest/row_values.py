@@ -91,15 +91,17 @@ def posts_problem(row: int) -> InvalidInput:
     return field_problem(row, "posts", f"is not a whole number of posts from 0 to {MAX_POSTS:,}")
 
 
-def platform_matches(column: pa.ChunkedArray, platform: str, first_row: int
+def platform_matches(column: pa.ChunkedArray, platform: str | tuple[str, ...], first_row: int
                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Which rows name ``platform`` and which name none (a platform's name is compared
-    without regard to case or surrounding blanks)."""
+    """Which rows name ``platform`` (its id, or any of the names given) and which name
+    none (a platform's name is compared without regard to case or surrounding blanks)."""
     column = one_value_each(column, first_row, lambda row, what: field_problem(
         row, "platform", f"holds {what}, not a platform's name"))
     values = pc.utf8_lower(pc.utf8_trim_whitespace(column.cast(pa.string())))
     missing = np.asarray(pc.fill_null(pc.equal(values, ""), True))
-    same = np.asarray(pc.fill_null(pc.equal(values, platform), False))
+    names = (platform,) if isinstance(platform, str) else platform
+    same = np.asarray(pc.fill_null(pc.is_in(values, value_set=pa.array(
+        [n.strip().lower() for n in names], pa.string())), False))
     return same, missing
 
 

@@ -32,7 +32,7 @@ __all__ = ["COUNTED_COLUMNS", "Collector", "TableRead", "_Blocks", "_Collector",
 Collector = _Collector  # shared by the readers of every tabular form
 
 
-def read_table(source: LogSource, fmt: str, platform: str, assume_tz: str,
+def read_table(source: LogSource, fmt: str, platform: str | tuple[str, ...], assume_tz: str,
                columns: ColumnNames | None = None, shared: Collector | None = None,
                occurrences: bool = True) -> TableRead:
     """Read a CSV, JSON Lines or JSON array log into counted instants (and, when it has

@@ -53,10 +53,12 @@ class Prepared:
 class _Collector:
     """Turns batches of columns into counted instants and exclusion counts."""
 
-    def __init__(self, result: TableRead, platform: str, assume_tz: str,
+    def __init__(self, result: TableRead, platform: str | tuple[str, ...], assume_tz: str,
                  occurrences: bool = True) -> None:
-        """``occurrences`` False: the distinct count will not be priced, so the post ids'
-        occurrences are not kept (only how many different ids there are)."""
+        """``platform``: the assessed platform's id, or every name a log's platform column
+        may give it (its id first: ``ReadChoices.platform_values``). ``occurrences`` False:
+        the distinct count will not be priced, so the post ids' occurrences are not kept
+        (only how many different ids there are)."""
         self.result = result
         self.platform = platform
         self.assume_tz = assume_tz

@@ -70,6 +70,7 @@ class PlatformFileSchema(Schema):
     name = StrictStr(required=True)
     hosts = fields.List(StrictStr(), load_default=list)
     media_hosts = fields.List(StrictStr(), load_default=list)
+    aliases = fields.List(StrictStr(), load_default=list)
     note = StrictStr()
 
 

@@ -158,7 +158,7 @@ class _Builder:
             platforms[folder.name] = Platform(
                 id=folder.name, name=data["name"], documents=tuple(own),
                 hosts=tuple(data["hosts"]), media_hosts=tuple(data["media_hosts"]),
-                note=data.get("note"))
+                aliases=tuple(data["aliases"]), note=data.get("note"))
         return Ruleset(
             revision=ruleset_revision(self.root), directory=str(self.root), regions=regions,
             default_region=default_region, platforms=platforms, documents=documents,

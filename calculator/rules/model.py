@@ -156,7 +156,14 @@ class Platform:
     documents: tuple[str, ...]
     hosts: tuple[str, ...] = ()
     media_hosts: tuple[str, ...] = ()
+    # Other names a log's platform column may give it (a former name), besides its id and
+    # hosts: rows naming it so are its rows.
+    aliases: tuple[str, ...] = ()
     note: str | None = None
+
+    def names(self) -> tuple[str, ...]:
+        """Every name that a log's platform column may give this platform, lowercase."""
+        return tuple(dict.fromkeys(n.lower() for n in (self.id, *self.aliases, *self.hosts)))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from decimal import Decimal
 
@@ -87,6 +88,28 @@ def test_the_worst_case_finds_more_than_starting_at_the_first_access():
     owed = amounts(assess(log))
     assert owed["rolling_first_access/pro_rata/all_posts"] == Decimal("22500.02")
     assert owed["rolling_worst_case/pro_rata/all_posts"] == Decimal("30000.03")
+
+
+@pytest.mark.parametrize("engine_form", ["csv", "jsonl", "files"])
+def test_rows_naming_x_by_its_former_name_or_its_hosts_are_xs_rows(engine_form, tmp_path):
+    """A platform column written before the rename says twitter, or a host: those rows were
+    left out as another platform's, and the damages understated."""
+    names = ["x", "Twitter", " TWITTER ", "x.com", "twitter.com", "mobile.twitter.com",
+             "reddit", "pbs.twimg.com"]
+    rows = [(f"2025-03-01T00:00:{k:02d}Z", 10 ** k, name) for k, name in enumerate(names)]
+    if engine_form == "csv":
+        result = assess(csv_log(*rows, header="timestamp,posts,platform"))
+    elif engine_form == "jsonl":
+        result = assess("".join(json.dumps({"timestamp": t, "posts": p, "platform": n}) + "\n"
+                                for t, p, n in rows).encode())
+    else:
+        for k, row in enumerate(rows):
+            (tmp_path / f"part-{k}.csv").write_bytes(
+                csv_log(row, header="timestamp,posts,platform"))
+        result = assess(str(tmp_path))
+    assert result.counted_posts == 111_111
+    # reddit, and a host that serves X's images but no posts (as its URLs are read)
+    assert result.excluded.rows["other_platforms"] == 2
 
 
 def test_rows_of_other_platforms_and_authorized_rows_are_left_out_and_reported():
