@@ -107,9 +107,13 @@ def is_many(source: object) -> bool:
     return "://" in text or bool(_GLOB & set(text)) or os.path.isdir(text)
 
 
-def _hidden(path: str) -> bool:
-    """Files that writers leave beside the data (``_SUCCESS``, ``.crc``, ``.DS_Store``)."""
-    return os.path.basename(path.rstrip("/")).startswith(("_", "."))
+def _hidden(path: str, root: str) -> bool:
+    """Files that writers leave beside the data (``_SUCCESS``, ``.crc``, ``.DS_Store``), and
+    every file under a folder so named below ``root`` (the folder listed, or where a glob
+    starts): Spark's ``_temporary/`` holds unfinished copies of the parts beside it, which
+    were read and counted twice, and a Delta table's ``_delta_log/`` holds no log rows."""
+    below = path[len(root):] if path.startswith(root) else os.path.basename(path)
+    return any(part.startswith(("_", ".")) for part in below.split("/") if part)
 
 
 def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
@@ -130,15 +134,19 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
         try:
             if _GLOB & set(path):
                 matches = sorted(p for p in fs.glob(path) if not fs.isdir(p))
+                root = path[:min(path.find(c) for c in _GLOB if c in path)]
+                root = root[:root.rfind("/") + 1]
             elif fs.isdir(path):
                 matches = sorted(fs.find(path))
+                root = path
             else:
                 matches = [path] if fs.exists(path) else []
+                root = os.path.dirname(path)
         except (OSError, PermissionError) as exc:
             raise InvalidInput(f"cannot list {text}: {exc}") from None
         except Exception as exc:  # each storage's package has errors of its own
             raise storage_refused(text, exc) from None
-        kept = [p for p in matches if not _hidden(p)]
+        kept = [p for p in matches if not _hidden(p, root)]
         hidden += len(matches) - len(kept)
         if not kept:
             raise nothing_found(fs, path, text)

@@ -99,6 +99,29 @@ def test_a_glob_a_list_and_a_directory_are_the_same_log(tmp_path):
     assert by_folder.input.format == "csv+jsonl"
 
 
+@pytest.mark.parametrize("relative", [False, True])
+def test_files_under_a_hidden_folder_are_left_out_as_hidden_files_are(tmp_path, monkeypatch,
+                                                                       relative):
+    """Spark leaves unfinished copies of its parts under ``_temporary/``: read with the
+    parts, their rows were counted twice."""
+    rows = rows_of(3, 30)
+    part = csv_bytes(rows)
+    for name in ("day=1/part-0.csv", "day=1/_temporary/0/part-0.csv", ".git/x.csv",
+                 "day=1/.hidden/part-0.csv", "_delta_log/0.json"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(part if name.endswith(".csv") else b"{}")
+    root = str(tmp_path)
+    if relative:
+        monkeypatch.chdir(tmp_path.parent)
+        root = tmp_path.name
+    expected = answer(calculator.assess(part).to_document())
+    for location in (root, f"{root}/*/*", f"{root}/day=1/"):
+        result = calculator.assess(location)
+        assert result.input.rows == len(rows), location
+        assert answer(result.to_document()) == expected
+    assert any("4 hidden files (" in a for a in calculator.assess(root).assumptions)
+
+
 def test_a_bad_row_names_its_file_and_row(tmp_path):
     (tmp_path / "a.csv").write_bytes(csv_bytes(rows_of(1, 5)))
     (tmp_path / "b.csv").write_bytes(b"timestamp,posts\n2025-03-01T10:00:00Z,1\nnot a time,2\n")
