@@ -10,6 +10,7 @@ Parquet...) recognizes the same names the same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
@@ -153,11 +154,30 @@ class ColumnNames:
                         for fact, name in self.given().items()
                         if fact != "time" and name in lowered
                         and name in self.time_candidates())
-        message = (f"no time column in {where}: looked for {looked}; the columns are "
-                   f"{_listing(lowered)}{taken}. Name the column that holds the time (the "
-                   "time column option)")
+        values = sum(1 for name in lowered if _VALUE.search(name))
+        if values:
+            # A CSV without a header line, or JSON keyed by URLs or ids: its "names" are the
+            # log's content, which no answer repeats.
+            header = ": a CSV log needs a header line naming its columns" \
+                if "CSV" in where else ""
+            shown = (f"{values:,} of its {len(lowered):,} names look like values (a time, a "
+                     f"URL, an id or a number) and none is shown{header}")
+        else:
+            shown = f"the columns are {_listing(lowered)}"
+        message = (f"no time column in {where}: looked for {looked}; {shown}{taken}. Name "
+                   "the column that holds the time (the time column option)")
         return InvalidInput(message, problems=[FieldProblem("no time column",
                                                             field="time_column", row=0)])
+
+
+# What a column name is not: a number, or what holds a date, a URL, a host or JSON.
+_VALUE = re.compile(r"""
+      ^\s*[-+]?[\d.,:]+\s*$            # a number, a time of day
+    | \d{4}-\d{2}-\d{2}                # a date, a date and time
+    | ://                              # a URL
+    | \b[a-z0-9-]+\.(com|org|net|io|co)\b  # a host, a URL without its scheme
+    | [{}"\[\]]                        # JSON, or a quote
+""", re.VERBOSE)
 
 
 def _listing(names: list[str]) -> str:

@@ -185,3 +185,18 @@ def test_a_bad_row_is_named_by_the_logs_own_column(log, options, expected):
         calculator.assess(log, **options)
     assert caught.value.detail.startswith(expected[0])
     assert caught.value.problems[0].field == expected[1]
+
+
+@pytest.mark.parametrize("data, format", [
+    (b"2025-01-01T00:00:00Z,https://x.com/u/status/99887766,SECRETX\n" * 2, "csv"),
+    (b'{"timestamp":"2025-01-01T00:00:00Z","post_id":"99887766","url":"SECRETX"}\n', "csv"),
+    (b'[{"https://x.com/u/status/99887766": "2025-01-01T00:00:00Z", "SECRETX": 1}]', None),
+])
+def test_a_first_row_of_values_is_not_listed_as_the_columns(data, format):
+    """A CSV without its header line (or JSON keyed by URLs) has a log's content where its
+    column names should be: the refusal says so without repeating any of it."""
+    with pytest.raises(InvalidInput) as caught:
+        calculator.assess(data, format=format)
+    said = caught.value.detail
+    assert "look like values" in said
+    assert not any(content in said.lower() for content in ("99887766", "x.com", "secretx"))
