@@ -32,6 +32,7 @@ from calculator.damages.results import (
     ReadingResult,
     parse_reading,
 )
+from calculator.errors import InvalidArgument
 from calculator.heap import release_after_read
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.crawlers import HostMap
@@ -172,6 +173,8 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
                           collection_window=collection_window, embedded_posts=embedded_posts,
                           columns=columns, platform_names=known.names() if known else ())
     hosts = HostMap.from_ruleset(lookup.ruleset)
+    if isinstance(source, list | tuple) and not source:
+        raise InvalidArgument("source: the list of log files is empty; give at least one")
     many_files = is_many(source)
     if engine != "local":
         from calculator.distributed.engine import read_on_dask, sources_for

@@ -69,6 +69,9 @@ class ColumnNames:
         given: dict[str, str] = {}
         for fact in COMMON_NAMES:
             name = getattr(self, fact)
+            if name is not None and not isinstance(name, str):
+                raise InvalidArgument(f"{OPTION[fact]}: a column's name is text, not "
+                                      f"{type(name).__name__}")
             if name is not None and not name.strip():
                 object.__setattr__(self, fact, None)  # an empty form field names nothing
                 continue

@@ -246,3 +246,17 @@ def test_the_size_of_a_log_as_given_decides_whether_the_compiled_search_loads_ea
     with_ids.write_text("timestamp,post_id\n" + "2025-03-01T00:00:00Z,7\n" * 3)
     assess(with_ids, count="distinct")
     assert started == [True, True]
+
+
+@pytest.mark.parametrize("options, said", [
+    ({"source": []}, "source: the list of log files is empty"),
+    ({"source": csv_log(("2025-03-01T00:00:00Z", 1)), "time_column": 5},
+     "time_column: a column's name is text, not int"),
+    ({"source": csv_log(("2025-03-01T00:00:00Z", 1)), "posts_column": ["posts"]},
+     "posts_column: a column's name is text, not list"),
+])
+def test_a_notebook_call_with_a_wrong_argument_is_answered_in_words(options, said):
+    """From Python no command line turns arguments into text first: an empty list of files
+    was an IndexError, a column named by a number an AttributeError."""
+    with pytest.raises(InvalidArgument, match=said):
+        assess(**options)
