@@ -8,6 +8,7 @@ answer is also checked for what it must never carry: the content of the log.
 from __future__ import annotations
 
 import bz2
+import gzip
 import io
 import json
 
@@ -245,3 +246,33 @@ def test_a_huge_option_value_is_echoed_only_as_a_short_prefix(client):
     assert "'ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ…' is not a known IANA time zone" in \
         response.get_json()["detail"]
     assert len(response.get_data()) < 4096
+
+
+LOG = f"timestamp,posts\n{TS},600000\n".encode()
+
+
+@pytest.mark.parametrize("path", ["/v1/assessments", "/v1/curves"])
+def test_an_option_in_both_the_query_and_the_form_is_refused_not_one_dropped(client, path):
+    response = client.post(f"{path}?region=US&tz=Asia/Tokyo", content_type="multipart/form-data",
+                           data={"log": (io.BytesIO(LOG), "a.csv"), "tz": "UTC"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [
+        {"field": "tz", "message": "given in both the query and the form; give it once"}]
+
+
+def test_an_option_sent_as_a_file_part_is_refused_not_read_past(client):
+    response = client.post("/v1/assessments", content_type="multipart/form-data", data={
+        "log": (io.BytesIO(LOG), "a.csv"), "tz": (io.BytesIO(b"Europe/Berlin"), "tz.txt")})
+    assert response.status_code == 422
+    assert response.get_json()["detail"].startswith("tz: a file part; the log is the file "
+                                                    "field `log`")
+
+
+def test_a_compressed_multipart_body_is_refused_not_read_as_a_form_without_a_log(client):
+    form = (b'--zzz\r\nContent-Disposition: form-data; name="log"; filename="a.csv"\r\n\r\n' +
+            LOG + b"\r\n--zzz--\r\n")
+    response = client.post("/v1/assessments", data=gzip.compress(form),
+                           content_type="multipart/form-data; boundary=zzz",
+                           headers={"Content-Encoding": "gzip"})
+    assert response.status_code == 415
+    assert "not read on a multipart body" in response.get_json()["detail"]

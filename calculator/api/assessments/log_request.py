@@ -68,6 +68,12 @@ def request_log() -> Log:
         if not request.mimetype_params.get("boundary"):
             raise BadRequest("multipart/form-data without a boundary cannot be read; let the "
                              "client library build the Content-Type (it adds ;boundary=...)")
+        encoding = (request.headers.get("Content-Encoding") or "identity").lower()
+        if encoding != "identity":
+            # Read as it was, the body's gzip was taken for a form without a log.
+            raise UnsupportedMediaType(
+                f"Content-Encoding {shown_id(encoding)} is not read on a multipart body; send "
+                "the form as it is (a gzip log file inside it is read by its content)")
         repeated = given_once_each(request.form, set(request.form))
         if repeated:
             name, (message,) = next(iter(repeated.items()))
@@ -77,6 +83,13 @@ def request_log() -> Log:
         if not uploads:
             raise InvalidInput("the multipart body has no file field named 'log'",
                                problems=[FieldProblem("missing file", field="log")])
+        strays = sorted(set(request.files) - {"log"})
+        if strays:
+            # An option sent as a file, or a file under another name, was read past.
+            message = ("a file part; the log is the file field `log`, and each option a "
+                       "text field")
+            raise InvalidArgument(f"{shown_id(strays[0])}: {message}", problems=[
+                FieldProblem(message, field=shown_id(name)) for name in strays])
         if len(uploads) > 1:
             return [u.stream for u in uploads], None, request.form.to_dict(), "the uploads"
         upload = uploads[0]
@@ -95,6 +108,12 @@ def request_log() -> Log:
 def parse_options(form: dict[str, Any], schema: type[Schema] = AssessOptionsSchema
                   ) -> dict[str, Any]:
     """The options of a log request, from its query and (multipart) form fields."""
+    both = sorted(set(request.args) & set(form))
+    if both:
+        # The form's value was taken and the query's dropped without a word (decision 0159).
+        message = "given in both the query and the form; give it once"
+        raise InvalidArgument(f"{shown_id(both[0])}: {message}", problems=[
+            FieldProblem(message, field=shown_id(name)) for name in both])
     values = {**request.args.to_dict(), **form}
     values.pop("reference", None)  # the record's, not an option: see parse_reference
     try:
