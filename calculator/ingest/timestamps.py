@@ -145,6 +145,9 @@ def _from_strings(values: pa.Array, assume_tz: str, first_row: int,
 def _per_value(values: pa.Array, assume_tz: str, first_row: int,
                notes: TimestampNotes) -> np.ndarray:
     """A column of mixed kinds: classify each value, then read each kind in bulk."""
+    # RFC 3339 lets the "T" and "Z" of an instant be written in lower case, which Arrow's
+    # reading does not take: an ISO instant or epoch seconds has no other letter to change.
+    values = pc.utf8_upper(values)
     out = np.zeros(len(values), dtype=np.int64)
     offset = np.asarray(pc.match_substring_regex(values, _OFFSET))
     naive = np.asarray(pc.match_substring_regex(values, _NAIVE))

@@ -95,6 +95,17 @@ def test_an_unreadable_timestamp_names_its_row(value, expected):
     assert error.problems[0].row == 2 and error.problems[0].field == "timestamp"
 
 
+@pytest.mark.parametrize("written", ["2025-03-01t18:00:00Z", "2025-03-01T18:00:00z",
+                                     "2025-03-01t19:00:00+01:00", "2025-03-01 18:00:00z"])
+@pytest.mark.parametrize("encode", [as_csv, as_jsonl])
+def test_an_instant_with_a_lower_case_t_or_z_is_read_as_rfc_3339_allows(written, encode):
+    """RFC 3339 (section 5.6) lets "T" and "Z" be written in lower case; such instants were
+    refused as "not a real date and time"."""
+    same = assess(encode([("2025-03-01T18:00:00Z", 600_000)]))
+    result = assess(encode([(written, 600_000)]))
+    assert result.volume.instants.tolist() == same.volume.instants.tolist()
+
+
 @pytest.mark.parametrize("value", ["-3", "1.5", "many"])
 def test_a_count_that_is_not_a_whole_number_of_posts_names_its_row(value):
     error = bad(f"timestamp,posts\n2025-03-01T00:00:00Z,1\n2025-03-01T00:00:01Z,{value}\n"
