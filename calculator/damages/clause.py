@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from calculator.damages.pricing import Tariff
 from calculator.damages.window_counts import NS
-from calculator.errors import FieldProblem, InvalidArgument
+from calculator.errors import FieldProblem, InvalidArgument, NotFound
 from calculator.rules import RuleLookup
 from calculator.rules.lookup import Interval, intervals
 from calculator.rules.model import Clause, ClauseVersion
@@ -21,7 +21,13 @@ def damages_clause(lookup: RuleLookup, platform: str, at: datetime | None = None
 
     A platform without one is refused with the checked fact: the scraping clause in force
     (at ``at``, or its latest version) and that its words name no amount."""
-    found = lookup.clauses_of_kind(platform, "liquidated-damages")
+    try:
+        found = lookup.clauses_of_kind(platform, "liquidated-damages")
+    except NotFound as exc:
+        # A platform is an option of the request, not the resource asked for: a 404 for
+        # POST /v1/assessments read as if the route were missing.
+        raise InvalidArgument(f"platform: {exc.detail}", problems=[
+            FieldProblem(exc.detail, field="platform")]) from None
     if not found:
         fact = no_amount_fact(lookup, platform, at, region)
         raise InvalidArgument(f"platform: {fact}, so there is nothing to price",

@@ -143,7 +143,8 @@ def test_an_unreadable_row_fails_the_job_with_the_problem_a_request_answers(app,
 
 def test_bad_options_are_answered_at_once_and_nothing_is_kept(app, client):
     response = post(client, headers=ASYNC, query="?platform=nowhere")
-    assert response.status_code == 404
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "platform"
     response = post(client, headers=ASYNC, query="?tz=Mars/Olympus")
     assert response.status_code == 422
     assert not uploads_folder(app).exists() or list(uploads_folder(app).iterdir()) == []

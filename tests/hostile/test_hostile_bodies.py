@@ -276,3 +276,14 @@ def test_a_compressed_multipart_body_is_refused_not_read_as_a_form_without_a_log
                            headers={"Content-Encoding": "gzip"})
     assert response.status_code == 415
     assert "not read on a multipart body" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/v1/assessments", "/v1/curves"])
+def test_an_unknown_platform_option_is_a_422_naming_the_option_not_a_404(client, path):
+    """A 404 for POST /v1/assessments read as if the route were missing, and the OpenAPI
+    document listed none."""
+    response = client.post(f"{path}?platform=twiter", data=LOG, content_type="text/csv")
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["errors"][0]["field"] == "platform"
+    assert problem["detail"].startswith("platform: no platform 'twiter' in the rules")
