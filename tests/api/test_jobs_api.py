@@ -204,6 +204,25 @@ def test_a_retry_with_the_same_idempotency_key_finds_the_job_then_its_assessment
     assert other.status_code == 409
 
 
+def test_a_retry_in_the_request_of_a_job_finds_the_job_not_a_second_assessment(app, client):
+    """One Idempotency-Key, first for a job, then for the same request answered at once:
+    the retry assessed the log again and stored a second assessment under the key."""
+    first = post(client, headers={**ASYNC, "Idempotency-Key": "upload-8"})
+    retry = post(client, headers={"Idempotency-Key": "upload-8"})
+    assert retry.status_code == 202
+    assert retry.headers["Location"] == first.headers["Location"]
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    other = post(client, body=LOG + b"2025-03-03T00:00:00Z,1\n",
+                 headers={"Idempotency-Key": "upload-8"})
+    assert other.status_code == 409
+    run_jobs(app)
+    done = client.get(first.headers["Location"]).get_json()
+    after = post(client, headers={"Idempotency-Key": "upload-8"})
+    assert after.status_code == 201
+    assert after.headers["Location"] == done["assessment"]
+    assert client.get("/v1/assessments").get_json()["total"] == 1
+
+
 def test_a_body_over_the_job_limit_is_413_naming_the_limit(make_app):
     client = make_app(JOB_MAX_CONTENT_LENGTH=len(LOG) - 1).test_client()
     response = post(client, headers=ASYNC)

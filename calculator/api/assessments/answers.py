@@ -104,12 +104,21 @@ def submit_job(key: str | None, store: Store, owner: str | None,
     except BaseException:
         discard(kept)
         raise
-    headers = {"Location": job_url(job.id)}
     if not made:
         discard(kept)
-        if job.state == "done" and job.assessment_id:
-            return _created(store.get(KIND, job.assessment_id, owner=owner), replayed=True)
-        headers["Idempotent-Replayed"] = "true"
+        return _replayed_job(job, store, owner)
+    headers = {"Location": job_url(job.id)}
+    if prefers_async():
+        headers["Preference-Applied"] = "respond-async"
+    return job_response(job, 202, headers)
+
+
+def _replayed_job(job: Job, store: Store, owner: str | None) -> Response:
+    """The answer to a retry of the request that queued ``job``: its assessment once done
+    (201), else the job (202)."""
+    if job.state == "done" and job.assessment_id:
+        return _created(store.get(KIND, job.assessment_id, owner=owner), replayed=True)
+    headers = {"Location": job_url(job.id), "Idempotent-Replayed": "true"}
     if prefers_async():
         headers["Preference-Applied"] = "respond-async"
     return job_response(job, 202, headers)
@@ -147,10 +156,18 @@ def assess_in_request(key: str | None, store: Store, owner: str | None,
     options = parse_options(form)
     if key is not None:
         earlier = store.find_by_idempotency_key(KIND, key, owner=owner)
-        if earlier is not None:
-            _same_request(earlier, request_fingerprint(_digest_only(stream, name),
-                                                       options, reference, fmt))
-            return _created(earlier, replayed=True)
+        # A key first used for a job (sent as one, or over the size for an answer in the
+        # request) names that job until its assessment is stored: a retry in the request
+        # assessed the log again and stored a second assessment under the same key.
+        queued = None if earlier is not None else jobs().find_by_idempotency_key(owner, key)
+        if earlier is not None or queued is not None:
+            fingerprint = request_fingerprint(_digest_only(stream, name), options, reference,
+                                              fmt)
+            if earlier is not None:
+                _same_request(earlier, fingerprint)
+                return _created(earlier, replayed=True)
+            _same_request(queued, fingerprint)
+            return _replayed_job(queued, store, owner)
     try:
         result = assess(stream, rules=current_app.extensions["calculator.lookup"],
                         name=name, format_hint=fmt, max_bytes=max_content(), **options)
