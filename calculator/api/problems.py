@@ -216,7 +216,8 @@ def too_large(error: RequestEntityTooLarge) -> Response:
         detail = (f"a multipart form field is larger than {request.max_form_memory_size:,} "
                   f"bytes, or the form has more than {request.max_form_parts:,} parts; send "
                   "the log as the file field `log` and each option as a short field")
-    return problem(413, "payload-too-large", error.name, detail)
+    # One problem type, one title: the core's, whichever layer found the body too large.
+    return problem(413, InputTooLarge.slug, InputTooLarge.title, detail)
 
 
 def register_problem_handlers(app: Flask) -> None:

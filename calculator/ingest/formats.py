@@ -159,8 +159,10 @@ def detect_format(source: LogSource, fmt: str | None, choices: ReadChoices,
     """The format of a log: ``fmt`` when given, else what its content shows, else ``hint``
     (the format a content type named); a log in no format read here is refused."""
     if fmt is not None and fmt not in FORMATS:
-        raise InvalidInput(f"unknown format {excerpt(fmt)}; the formats are "
-                           f"{', '.join(FORMATS)}")
+        # An option the caller chose, not the log's content: named as the option it is.
+        message = f"unknown format {excerpt(fmt)}; the formats are {', '.join(FORMATS)}"
+        raise InvalidArgument(f"format: {message}",
+                              problems=[FieldProblem(message, field="format")])
     # Column files by their magic bytes, before any text is looked for; crawler formats from
     # the bytes as stored (a WARC.gz is gzip per record), so gzip is opened only after them.
     stored = source.raw.peek(HEAD_BYTES)[:HEAD_BYTES]

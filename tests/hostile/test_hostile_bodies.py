@@ -141,6 +141,13 @@ CASES = [
     ("a content type of 20,000 characters is named by its first characters",
      "/v1/assessments", f"timestamp\n{TS}\n".encode(), "text/" + "c" * 20_000, 415,
      "/problems/unsupported-media-type", "c" * 75 + "… is not a log type"),
+    ("a log whose charset is not UTF-8 is refused by its charset, not called binary data",
+     "/v1/assessments", f"timestamp\n{TS}\n".encode("utf-16le"),
+     "text/csv; charset=utf-16le", 415, "/problems/unsupported-media-type",
+     "charset utf-16le is not read"),
+    ("an unknown format option is named as the option it is",
+     "/v1/assessments?format=ZQXECHO", f"timestamp\n{TS}\n".encode(), CSV, 422,
+     "/problems/invalid-argument", "format: unknown format 'ZQXECHO'"),
     ("a log timestamp in 2262, which nanoseconds can still count, says the supported years",
      "/v1/assessments", f"timestamp\n{TS}\n2262-01-05T00:00:00Z\n".encode(), CSV, 422, INVALID,
      "row 2, timestamp: is outside the years 1678 to 2261"),
@@ -287,3 +294,11 @@ def test_an_unknown_platform_option_is_a_422_naming_the_option_not_a_404(client,
     problem = response.get_json()
     assert problem["errors"][0]["field"] == "platform"
     assert problem["detail"].startswith("platform: no platform 'twiter' in the rules")
+
+
+def test_a_body_over_its_limit_carries_the_title_of_its_problem_type(client):
+    """One problem type, one title, whichever layer found the body too large."""
+    response = client.post("/v1/budgets/b1/usage", data=b"[" + b"{}," * 700_000 + b"{}]",
+                           content_type=JSON)
+    assert (response.status_code, response.get_json()["title"]) == (413,
+                                                                    "The input is too large")

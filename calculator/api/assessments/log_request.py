@@ -29,6 +29,8 @@ _FORMAT_OF_TYPE = {"application/vnd.apache.parquet": "parquet",
 _LOG_TYPES = ("text/csv", "application/x-ndjson", "application/json", "application/gzip",
               "application/octet-stream", "text/plain")
 
+_CHARSETS = ("utf-8", "utf8", "us-ascii", "ascii")  # what a log's content is read as
+
 REQUEST_BODY = {
     "description": "The crawl log: CSV with a header (timestamp required; posts, platform, "
                    "authorized optional; fields separated by commas, tabs or semicolons), "
@@ -94,6 +96,12 @@ def request_log() -> Log:
             return [u.stream for u in uploads], None, request.form.to_dict(), "the uploads"
         upload = uploads[0]
         return upload.stream, None, request.form.to_dict(), upload.filename or "the upload"
+    charset = (request.mimetype_params.get("charset") or "utf-8").strip().lower()
+    if charset not in _CHARSETS:
+        # The content was read as UTF-8 whatever the charset said: a UTF-16 log was called
+        # binary data, a Latin-1 one read with its accented letters refused by row.
+        raise UnsupportedMediaType(f"charset {shown_id(charset)} is not read; logs are read "
+                                   "as UTF-8 (of which ASCII is a part): save the log as UTF-8")
     encoding = (request.headers.get("Content-Encoding") or "identity").lower()
     if encoding not in ("identity", "gzip"):
         raise UnsupportedMediaType(f"Content-Encoding {shown_id(encoding)} is not read; send "
