@@ -295,6 +295,11 @@ def from_table(read: TableRead, choices: ReadChoices) -> LogRead:
     if choices.count != "requested":
         notes.append(f"Priced on the {choices.count} count "
                      f"({_COUNT_MEANING[choices.count]}).")
+    if choices.count == "accessed":
+        # A table's rows carry no answer the count reads: saying "answered with content"
+        # alone claimed what was never checked.
+        notes.append("A table's rows are each counted as answered with content: a status "
+                     "column, if the log has one, is not read.")
     return LogRead(
         format=read.format, rows=read.rows, count=choices.count, volume=volume,
         counts={"requests": read.volume.total_accesses,

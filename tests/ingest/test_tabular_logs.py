@@ -179,3 +179,12 @@ def test_the_distinct_count_of_a_table_counts_each_post_id_once_per_window():
 def test_the_distinct_count_needs_a_post_id_column():
     with pytest.raises(InvalidInput, match="distinct needs a post id column"):
         read(as_csv(), count="distinct")
+
+
+def test_the_accessed_count_of_a_table_says_its_rows_are_taken_as_answered():
+    """A table's status column is not read: the accessed count says so rather than that
+    it counts only requests answered with content."""
+    result = assess(b"timestamp,posts,status\n2025-03-01T18:00:00Z,5,404\n", count="accessed")
+    assert result.counted_posts == 5
+    assert any("A table's rows are each counted as answered with content: a status column, "
+               "if the log has one, is not read." in note for note in result.assumptions)
