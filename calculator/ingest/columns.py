@@ -157,7 +157,7 @@ class ColumnNames:
                         for fact, name in self.given().items()
                         if fact != "time" and name in lowered
                         and name in self.time_candidates())
-        values = sum(1 for name in lowered if _VALUE.search(name))
+        values = sum(1 for name in lowered if LOOKS_LIKE_A_VALUE.search(name))
         if values:
             # A CSV without a header line, or JSON keyed by URLs or ids: its "names" are the
             # log's content, which no answer repeats.
@@ -174,7 +174,7 @@ class ColumnNames:
 
 
 # What a column name is not: a number, or what holds a date, a URL, a host or JSON.
-_VALUE = re.compile(r"""
+LOOKS_LIKE_A_VALUE = re.compile(r"""
       ^\s*[-+]?[\d.,:]+\s*$            # a number, a time of day
     | \d{4}-\d{2}-\d{2}                # a date, a date and time
     | ://                              # a URL

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from calculator.errors import FieldProblem, InvalidInput, shortened
-from calculator.ingest.columns import ColumnMap, ColumnNames
+from calculator.ingest.columns import LOOKS_LIKE_A_VALUE, ColumnMap, ColumnNames
 from calculator.ingest.row_values import MAX_POSTS, field_problem, posts_problem
 from calculator.ingest.table_read import (
     COUNTED_COLUMNS,
@@ -159,7 +159,12 @@ def _whole_posts(value: Any) -> bool:
 def _json_problem(where: str, number: int, exc: ValueError) -> InvalidInput:
     """A JSON text that cannot be read, by its line or element number; the parser's reason,
     never the text."""
-    if isinstance(exc, JsonRefused):
+    if isinstance(exc, JsonRefused) and "given twice" in exc.message and any(
+            LOOKS_LIKE_A_VALUE.search(key) for key in exc.path.split(".")):
+        # A log's keys can be its content (records keyed by post URL or id): not repeated.
+        message = ("a key is given twice in one object (its name is not shown: it looks like "
+                   "the log's content, a URL, an id or a time)")
+    elif isinstance(exc, JsonRefused):
         message = exc.message + (f" (at {exc.path})" if exc.path else "")
     elif isinstance(exc, json.JSONDecodeError):
         message = f"not valid JSON ({exc.msg})"

@@ -200,3 +200,17 @@ def test_a_first_row_of_values_is_not_listed_as_the_columns(data, format):
     said = caught.value.detail
     assert "look like values" in said
     assert not any(content in said.lower() for content in ("99887766", "x.com", "secretx"))
+
+
+@pytest.mark.parametrize("data", [
+    b'{"timestamp": "2025-01-01T00:00:00Z", "seen": {"https://x.com/u/status/99887766": 1, '
+    b'"https://x.com/u/status/99887766": 2}}\n',
+    b'[{"timestamp": "2025-01-01T00:00:00Z", "seen": {"99887766": 1, "99887766": 2}}]',
+])
+def test_a_key_given_twice_that_is_the_logs_content_is_not_repeated(data):
+    """Records keyed by post URL or id: the key given twice was named, with its path."""
+    with pytest.raises(InvalidInput) as caught:
+        calculator.assess(data)
+    said = caught.value.detail
+    assert "a key is given twice in one object (its name is not shown" in said
+    assert "99887766" not in said and "x.com" not in said
