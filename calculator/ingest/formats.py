@@ -26,6 +26,7 @@ from calculator.ingest.crawlers import (
     detect_crawler_format,
     read_crawler_log,
 )
+from calculator.ingest.crawlers.options import check_collection_window
 from calculator.ingest.events import TIME_KINDS, AccessEvent, ReadReport
 from calculator.ingest.source import DecompressionBudget, LogSource
 from calculator.ingest.tabular import Collector, TableRead, read_table
@@ -70,6 +71,11 @@ class ReadChoices:
     # What else a log's platform column may call the platform (its former name, its hosts):
     # rows named so are its rows, not another platform's.
     platform_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Checked whatever the format, before reading: a window that ends before it starts
+        # was taken without a word for a table, which does not use it.
+        check_collection_window(self.collection_window)
 
     def platform_values(self) -> tuple[str, ...]:
         """The platform's id and every other name its rows may give it."""
@@ -295,6 +301,14 @@ def from_table(read: TableRead, choices: ReadChoices) -> LogRead:
     if choices.count != "requested":
         notes.append(f"Priced on the {choices.count} count "
                      f"({_COUNT_MEANING[choices.count]}).")
+    unused = [words for given, words in (
+        (choices.collection_window is not None, "the collection window"),
+        (choices.embedded_posts, "counting embedded posts")) if given]
+    if unused:
+        # A crawler's option given for a table: said, rather than dropped without a word.
+        verb = "was" if len(unused) == 1 else "were"
+        notes.append(f"{' and '.join(unused).capitalize()} {verb} not used: a table's rows "
+                     "carry their own times and posts.")
     if choices.count == "accessed":
         # A table's rows carry no answer the count reads: saying "answered with content"
         # alone claimed what was never checked.

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from calculator.damages.assessment import assess
-from calculator.errors import InvalidInput
+from calculator.errors import InvalidArgument, InvalidInput
 from calculator.ingest import tabular_csv, tabular_json
 from calculator.ingest.crawlers import HostMap
 from calculator.ingest.formats import ReadChoices, read_log
@@ -188,3 +188,14 @@ def test_the_accessed_count_of_a_table_says_its_rows_are_taken_as_answered():
     assert result.counted_posts == 5
     assert any("A table's rows are each counted as answered with content: a status column, "
                "if the log has one, is not read." in note for note in result.assumptions)
+
+
+def test_a_crawlers_option_given_for_a_table_is_said_to_be_unused_not_dropped():
+    from datetime import UTC, datetime
+
+    window = (datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 2, tzinfo=UTC))
+    result = assess(as_csv(), collection_window=window, embedded_posts=True)
+    assert "The collection window and counting embedded posts were not used: a table's rows " \
+           "carry their own times and posts." in result.assumptions
+    with pytest.raises(InvalidArgument, match="the collection window must end after it starts"):
+        assess(as_csv(), collection_window=window[::-1])

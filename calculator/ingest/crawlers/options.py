@@ -15,6 +15,19 @@ if TYPE_CHECKING:
     from calculator.rules.model import Ruleset
 
 
+def check_collection_window(window: tuple[datetime, datetime] | None) -> None:
+    """Refuse a collection window without offsets, or one that does not end after it
+    starts, whatever the log's format."""
+    if window is None:
+        return
+    start, end = window
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidArgument("the collection window needs instants with an offset "
+                              "(for example 2024-11-15T00:00:00Z)")
+    if not start < end:
+        raise InvalidArgument("the collection window must end after it starts")
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     """How to read a crawler's log.
@@ -38,13 +51,7 @@ class ReadOptions:
 
     def __post_init__(self) -> None:
         zone(self.assume_tz)  # fail on an unknown zone before reading a byte
-        if self.collection_window is not None:
-            start, end = self.collection_window
-            if start.tzinfo is None or end.tzinfo is None:
-                raise InvalidArgument("the collection window needs instants with an offset "
-                                      "(for example 2024-11-15T00:00:00Z)")
-            if not start < end:
-                raise InvalidArgument("the collection window must end after it starts")
+        check_collection_window(self.collection_window)
 
     @classmethod
     def for_ruleset(cls, ruleset: Ruleset, **kwargs: object) -> ReadOptions:
