@@ -302,3 +302,15 @@ def test_a_body_over_its_limit_carries_the_title_of_its_problem_type(client):
                            content_type=JSON)
     assert (response.status_code, response.get_json()["title"]) == (413,
                                                                     "The input is too large")
+
+
+@pytest.mark.parametrize("boundary, cut", [("yyy", None), ("zzz", 40)])
+def test_a_multipart_body_with_no_readable_part_says_so(client, boundary, cut):
+    """A wrong boundary or a body cut short was answered as a form without its log field."""
+    form = (b'--zzz\r\nContent-Disposition: form-data; name="log"; filename="a.csv"\r\n\r\n' +
+            LOG + b"\r\n--zzz--\r\n")
+    response = client.post("/v1/assessments", data=form[:cut],
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 422
+    assert response.get_json()["detail"].startswith("the multipart body holds no part that "
+                                                    "could be read")

@@ -82,6 +82,14 @@ def request_log() -> Log:
             raise InvalidArgument(f"{shown_id(name)}: {message}", problems=[
                 FieldProblem(said, field=shown_id(n)) for n, (said,) in repeated.items()])
         uploads = request.files.getlist("log")
+        if not uploads and not request.files and not request.form:
+            # Nothing could be read from it at all: a wrong boundary or a body cut short
+            # was answered as a form without its log field, which sent callers looking for
+            # a typo in the field's name.
+            raise InvalidInput(
+                "the multipart body holds no part that could be read: its boundary does not "
+                "match the Content-Type's, or it is cut short; send the log as the file "
+                "field 'log'", problems=[FieldProblem("no readable part", field="log")])
         if not uploads:
             raise InvalidInput("the multipart body has no file field named 'log'",
                                problems=[FieldProblem("missing file", field="log")])
