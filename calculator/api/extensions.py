@@ -96,7 +96,6 @@ class _ArgumentsParser(FlaskParser):
             raise ValidationError(problems)
         return super().load_querystring(req, schema)
 
-
     def _raw_load_json(self, req):
         """A JSON body read as a usage profile is (decision 0051): within the small limit of
         a profile's (a budget or a subscription is a few hundred bytes too), a key given

@@ -4,7 +4,7 @@ last newline of a block of text is not always the end of a record.
 A CSV is read in blocks cut at a record's end. Cut at the last newline whatever the quotes,
 a quoted value holding a newline across a cut was read as two rows (25,000 such rows of a
 valid CSV read as 25,001), and a quote never closed made the rest of the log one value
-(1,000 rows gone without a word). Quotes follow Arrow's reading, which the blocks are
+(the 1,000 rows after it gone without a word). Quotes follow Arrow's reading, which the blocks are
 parsed by: a quote opens a quoted value only at the start of a field, ``""`` inside one is
 a quote, and a quote anywhere else is a character like any other.
 """

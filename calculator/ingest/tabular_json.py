@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import io
 import json
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -45,13 +46,7 @@ def _json_column_map(records: list[tuple[int, Any]], result: TableRead,
         if len(set(names_of)) != len(names_of):
             # Both would be read as one column, row by row: ``posts`` and ``Posts`` in one
             # record gave that record two rows, or two counts and a crash.
-            seen: set[str] = set()
-            twice = ""
-            for name in names_of:
-                if name in seen:
-                    twice = name
-                    break
-                seen.add(name)
+            twice = next(name for name, times in Counter(names_of).items() if times > 1)
             message = (f"the record names the column {shortened(twice)} twice, in keys that "
                        "differ only in case or spaces")
             raise InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])

@@ -66,11 +66,11 @@ def request_log() -> Log:
     Several files in the field ``log`` of a multipart body are one log (a list of
     streams): the service reads uploads only, never paths or URLs on its own machine."""
     mimetype = request.mimetype
+    encoding = (request.headers.get("Content-Encoding") or "identity").lower()
     if mimetype == "multipart/form-data":
         if not request.mimetype_params.get("boundary"):
             raise BadRequest("multipart/form-data without a boundary cannot be read; let the "
                              "client library build the Content-Type (it adds ;boundary=...)")
-        encoding = (request.headers.get("Content-Encoding") or "identity").lower()
         if encoding != "identity":
             # Read as it was, the body's gzip was taken for a form without a log.
             raise UnsupportedMediaType(
@@ -110,7 +110,6 @@ def request_log() -> Log:
         # binary data, a Latin-1 one read with its accented letters refused by row.
         raise UnsupportedMediaType(f"charset {shown_id(charset)} is not read; logs are read "
                                    "as UTF-8 (of which ASCII is a part): save the log as UTF-8")
-    encoding = (request.headers.get("Content-Encoding") or "identity").lower()
     if encoding not in ("identity", "gzip"):
         raise UnsupportedMediaType(f"Content-Encoding {shown_id(encoding)} is not read; send "
                                    "gzip or plain bytes")
