@@ -224,23 +224,37 @@ def holds_all(grid: np.ndarray, instants: np.ndarray) -> bool:
     checked a slice at a time: no array as long as either is made."""
     for low in range(0, len(instants), _CLUSTER_SLICE):
         part = instants[low:low + _CLUSTER_SLICE]
-        at = np.searchsorted(grid, part)
-        if int(at[-1]) >= len(grid) or not np.array_equal(grid[at], part):
+        spanned = grid[_spanned(grid, part)]
+        at = np.searchsorted(spanned, part)
+        if int(at[-1]) >= len(spanned) or not np.array_equal(spanned[at], part):
             return False
     return True
+
+
+def _spanned(grid: np.ndarray, part: np.ndarray) -> slice:
+    """The part of ``grid`` (ascending) from the first of ``part`` (ascending) to its last:
+    a slice's search there stays in the processor's cache, where a search of the whole
+    grid missed it at nearly every step."""
+    return slice(int(np.searchsorted(grid, part[0])),
+                 int(np.searchsorted(grid, part[-1], side="right")))
 
 
 def clusters_per_instant(instants: np.ndarray, ids: np.ndarray, grid: np.ndarray,
                          window: int, slice_size: int = _CLUSTER_SLICE
                          ) -> tuple[int, np.ndarray, np.ndarray]:
-    """How many different ids, and the prefix sums over ``grid`` (the distinct instants,
-    ascending) of the clusters begun and ended at each: entry ``k`` counts those at
-    ``grid[:k]``. A cluster is a run of one id's occurrences (time order) each less than
+    """How many different ids, and the prefix sums over ``grid`` (ascending, holding every
+    one of ``instants``) of the clusters begun and ended at each: entry ``k`` counts those
+    at ``grid[:k]``. A cluster is a run of one id's occurrences (time order) each less than
     ``window`` after the one before. One pass in slices of time: each slice is ordered by
     id (its own sort, of a slice), and an id's first occurrence in the slice is compared
-    with its last instant so far (one number per id, the ids being small numbers).
+    with its last so far (one grid position per id, the ids being small numbers).
     Clusters of groups of ids that share none add up: the prefix sums of a log are the
-    sums of its groups' on the same grid."""
+    sums of its groups' on the same grid.
+
+    Each occurrence is placed on the grid once, searched only in the part of the grid its
+    slice spans (which stays in the processor's cache), and an id's last occurrence is kept
+    as that place: searching the whole grid for every cluster's two ends was half the
+    pricing of a 10 M-row distinct count (1.6 of 3.1 s)."""
     # No more clusters than occurrences: 32-bit sums while they fit, 4 bytes an instant
     # less for each of the two, held through the whole pricing (decision 0149).
     summed = np.int32 if len(instants) < 2**31 else np.int64
@@ -251,35 +265,37 @@ def clusters_per_instant(instants: np.ndarray, ids: np.ndarray, grid: np.ndarray
     if int(ids.min()) < 0 or int(ids.max()) >= 4 * len(ids) + (1 << 20):
         # Not post numbers (any ids given): numbered 0, 1, 2... first.
         ids = np.unique(ids, return_inverse=True)[1].reshape(-1)
-    never = np.iinfo(np.int64).min
-    last = np.full(int(ids.max()) + 1, never, dtype=np.int64)
+    placed = np.int32 if len(grid) < 2**31 else np.int64
+    last = np.full(int(ids.max()) + 1, -1, dtype=placed)  # -1: not seen yet
     for low in range(0, len(instants), slice_size):
         times = instants[low:low + slice_size]
+        spanned = _spanned(grid, times)
         order = np.argsort(ids[low:low + slice_size], kind="stable")
         posts = ids[low:low + slice_size][order]
+        at = (np.searchsorted(grid[spanned], times) + spanned.start).astype(placed)[order]
         times = times[order]
         head = np.empty(len(posts), dtype=bool)  # an id's first occurrence in the slice
         head[0] = True
         np.not_equal(posts[1:], posts[:-1], out=head[1:])
-        before = np.empty_like(times)
-        before[1:] = times[:-1]
+        before = np.empty_like(at)
+        before[1:] = at[:-1]
         before[head] = last[posts[head]]
-        seen = before != never
+        seen = before >= 0
         # Where a cluster begins, the one before of its id (if any) ended just before.
-        begins = ~seen | (times - before >= window)
-        _add_sorted(begun, np.searchsorted(grid, np.sort(times[begins])))
-        _add_sorted(ended, np.searchsorted(grid, np.sort(before[begins & seen])))
+        begins = ~seen | (times - grid[np.maximum(before, 0)] >= window)
+        _add_sorted(begun, np.sort(at[begins]))
+        _add_sorted(ended, np.sort(before[begins & seen]))
         tail = np.empty(len(posts), dtype=bool)
         tail[-1] = True
         tail[:-1] = head[1:]
-        last[posts[tail]] = times[tail]
+        last[posts[tail]] = at[tail]
     total = 0
     for low in range(0, len(last), slice_size):  # each id's last cluster ends at its last
         closing = last[low:low + slice_size]
-        closing = closing[closing != never]
+        closing = closing[closing >= 0]
         total += len(closing)
         closing.sort()
-        _add_sorted(ended, np.searchsorted(grid, closing))
+        _add_sorted(ended, closing)
     del last
     np.cumsum(begun, out=begun)
     np.cumsum(ended, out=ended)

@@ -226,7 +226,10 @@ class InstantGrid:
         self._late_count = 0
 
     def add(self, instants: np.ndarray) -> None:
-        fresh = sorted_unique(instants)
+        # A log in time order hands its chunks over ascending: checked in one pass, where
+        # sorting each chunk anyway was half the counting of a 10 M-row Parquet log's
+        # batches (0.46 of 1.05 s).
+        fresh = sorted_unique(instants, ascending=bool(np.all(instants[1:] >= instants[:-1])))
         if len(fresh) == 0:
             return
         column = self._column

@@ -256,8 +256,14 @@ def coverage_of(instants: np.ndarray, ids: np.ndarray, by_id: np.ndarray,
     keep[:-1] |= edge[1:]  # ... and its last
     keep[-1] = True
     group = np.cumsum(new_post) - 1
-    rank = np.empty(int(group[-1]) + 1, dtype=np.int64)
-    rank[np.argsort(by_id[new_post])] = np.arange(len(rank))
+    # A post's rank in order of first sight: how many first sightings come before its own,
+    # counted along the time order (linear, where sorting the first sightings took a
+    # quarter of building a 10 M-row log's distinct volume).
+    firsts = by_id[new_post]
+    first_sight = np.zeros(len(by_id), dtype=bool)
+    first_sight[firsts] = True
+    rank = (np.cumsum(first_sight) - 1)[firsts]
+    del firsts, first_sight
     # Back in time order by scattering (linear) rather than sorting the kept positions.
     kept = np.zeros(len(by_id), dtype=bool)
     kept[by_id[keep]] = True

@@ -82,15 +82,18 @@ spread = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 8)), min_size=1, 
 
 @settings(max_examples=300, deadline=None)
 @given(pairs=spread, window=st.integers(1, 20), slice_size=st.integers(1, 9),
-       large_ids=st.booleans(), starts=st.lists(st.integers(-25, 70), min_size=1, max_size=8))
+       large_ids=st.booleans(), starts=st.lists(st.integers(-25, 70), min_size=1, max_size=8),
+       unsighted=st.lists(st.integers(-10, 70), max_size=20))
 def test_a_window_counts_each_post_once_whatever_slices_the_log_is_read_in(
-        pairs, window, slice_size, large_ids, starts):
+        pairs, window, slice_size, large_ids, starts, unsighted):
+    """``unsighted``: instants of the log where no kept sighting fell, which the grid of a
+    volume's instants holds besides its coverage's."""
     pairs = sorted(pairs, key=lambda pair: pair[0])  # occurrences in time order
     instants = np.array([t for t, _ in pairs], dtype=np.int64)
     ids = np.array([p for _, p in pairs], dtype=np.int64)
     if large_ids:  # ids as a platform writes them, not the volume's post numbers
         ids = ids * 1_000_000_007 + 1_400_000_000_000_000_000
-    grid = np.unique(instants)
+    grid = np.unique(np.concatenate([instants, np.array(unsighted, dtype=np.int64)]))
     total, begun, ended = clusters_per_instant(instants, ids, grid, window, slice_size)
     assert total == len({p for _, p in pairs})
     for start in starts:
