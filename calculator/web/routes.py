@@ -36,6 +36,7 @@ from calculator.errors import (
     InvalidInput,
     NotFound,
     NotInForce,
+    RecordNotFound,
     Unauthorized,
     shown_id,
 )
@@ -206,7 +207,7 @@ def assessment_report(record_id: str) -> str:
     """A stored assessment as a printable page. The page asks GET /v1/assessments/{id} with
     the reviewer's key, so it shows exactly what the API would show that key."""
     if not RECORD_ID.match(record_id):
-        raise NotFound(f"'{shown_id(record_id)}' is not an assessment id")
+        raise RecordNotFound(f"'{shown_id(record_id)}' is not an assessment id")
     return render_template("web/report_page.html", record_id=record_id, what="assessment",
                            api_url=f"/v1/assessments/{record_id}", view="report")
 
@@ -216,7 +217,7 @@ def review_report(record_id: str) -> str:
     """A stored review as a printable page, read from GET /v1/reviews/{id} with the
     reviewer's key like an assessment's report."""
     if not RECORD_ID.match(record_id):
-        raise NotFound(f"'{shown_id(record_id)}' is not a review id")
+        raise RecordNotFound(f"'{shown_id(record_id)}' is not a review id")
     return render_template("web/report_page.html", record_id=record_id, what="review",
                            api_url=f"/v1/reviews/{record_id}", view="review-report")
 

@@ -234,7 +234,11 @@ def test_the_report_page_loads_its_assessment_through_the_api(client):
     page = client.get("/reports/assessments/0123abcd")
     assert page.status_code == 200
     assert 'data-api-url="/v1/assessments/0123abcd"' in page.get_data(as_text=True)
-    assert client.get("/reports/assessments/not%20an%20id").status_code == 404
+    missing = client.get("/reports/assessments/not%20an%20id")
+    assert missing.status_code == 404
+    # A record's page that cannot exist is a missing record, not a missing rule.
+    assert "No such record" in missing.get_data(as_text=True)
+    assert "No such rule" not in missing.get_data(as_text=True)
 
 
 def test_a_stored_review_has_a_printable_report_page_that_loads_it_through_the_api(client):
@@ -245,7 +249,9 @@ def test_a_stored_review_has_a_printable_report_page_that_loads_it_through_the_a
     page = client.get(f"/reports/reviews/{record_id}").get_data(as_text=True)
     assert f'data-api-url="/v1/reviews/{record_id}"' in page
     assert 'data-view="review-report"' in page
-    assert client.get("/reports/reviews/not%20an%20id").status_code == 404
+    missing = client.get("/reports/reviews/not%20an%20id")
+    assert missing.status_code == 404
+    assert "No such record" in missing.get_data(as_text=True)
 
 
 def test_the_clauses_index_lists_every_platforms_documents(client, ruleset):
