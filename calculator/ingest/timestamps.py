@@ -7,6 +7,7 @@ nine decimals. Anything else is an error naming the row.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -181,8 +182,25 @@ def _first_failure(subset: pa.Array, positions: np.ndarray, reader, assume_tz: s
                 return _outside(row)
             why = "; it looks like one but is not a real date and time" \
                 if isinstance(exc, pa.ArrowInvalid) else ""
+            if isinstance(text, str) and _LEAP_SECOND.search(text):
+                return _leap_second(row)
             return bad_timestamp(row, text, why)
     return bad_timestamp(first_row + int(positions[0]), subset[0].as_py())
+
+
+# A second numbered 60: UTC's leap second, which is a real instant, but which instants
+# counted as this service counts them (POSIX time, as Arrow and most logs count it: every
+# day 86,400 seconds) cannot hold.
+_LEAP_SECOND = re.compile(r"[T ]\d\d:\d\d:60(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\s*$",
+                          re.IGNORECASE)
+
+
+def _leap_second(row: int) -> InvalidInput:
+    message = ("is a leap second (its second is 60), which instants counted without leap "
+               "seconds, as POSIX time counts them (every day 86,400 seconds), cannot hold: "
+               "give it as the second before (:59) or the one after")
+    return InvalidInput(f"row {row}, timestamp: {message}",
+                        problems=[FieldProblem(message, field="timestamp", row=row)])
 
 
 def _read_offset(values: pa.Array, assume_tz: str, notes: TimestampNotes) -> np.ndarray:

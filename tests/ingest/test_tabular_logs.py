@@ -95,6 +95,19 @@ def test_an_unreadable_timestamp_names_its_row(value, expected):
     assert error.problems[0].row == 2 and error.problems[0].field == "timestamp"
 
 
+@pytest.mark.parametrize("written", ["2016-12-31T23:59:60Z", "2016-12-31 23:59:60.5z",
+                                     "2017-01-01T00:59:60+01:00", "2016-12-31 23:59:60"])
+@pytest.mark.parametrize("encode", [as_csv, as_jsonl])
+def test_a_leap_second_is_refused_as_one_not_as_an_impossible_date(written, encode):
+    """UTC's 23:59:60 is a real instant: the row is told why it cannot be counted (instants
+    are counted as POSIX time counts them) and what to write instead, not that its date is
+    not real."""
+    error = bad(encode([("2016-12-31T23:59:59Z", 1), (written, 1)]))
+    assert "row 2, timestamp: is a leap second" in error.detail
+    assert "not a real date" not in error.detail
+    assert error.problems[0].row == 2 and error.problems[0].field == "timestamp"
+
+
 @pytest.mark.parametrize("written", ["2025-03-01t18:00:00Z", "2025-03-01T18:00:00z",
                                      "2025-03-01t19:00:00+01:00", "2025-03-01 18:00:00z"])
 @pytest.mark.parametrize("encode", [as_csv, as_jsonl])
