@@ -9,7 +9,7 @@ from calculator.errors import shown_id
 
 # Marshmallow's own wording, said so that a reader knows what to do.
 _PLAIN = {
-    "Unknown field.": "unknown key (a typo, or a field this format does not have)",
+    "Unknown field.": "unknown key (a typo, or a field not taken here)",
     "Missing data for required field.": "missing: this field is required",
 }
 

@@ -10,9 +10,10 @@ from flask_smorest.utils import prepare_response
 from marshmallow import Schema, ValidationError, fields, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from calculator.api.problems import PROBLEM_MIMETYPE, body_limit, from_http_exception
+from calculator.errors import shown_id
 from calculator.review.profile import parse_profile_json
 
 
@@ -101,10 +102,19 @@ class _ArgumentsParser(FlaskParser):
         a profile's (a budget or a subscription is a few hundred bytes too), a key given
         twice and nesting too deep refused in words. Flask's own reading recursed past
         Python's limit on a body nested 5,000 deep (a 500), and parsed 16 MB bodies whole."""
-        if not is_json_request(req):
-            return missing
         body_limit(current_app.config["MAX_REVIEW_LENGTH"],
                    "a JSON request body here is a few hundred bytes")
+        if not is_json_request(req):
+            if req.content_length or req.headers.get("Transfer-Encoding"):
+                # A body of another type was read as no body at all: "platform: missing"
+                # answered a budget sent as text/plain.
+                sent = shown_id(req.mimetype or "a body without a type")
+                raise UnsupportedMediaType(f"{sent} is not read here; send application/json")
+            return missing
+        encoding = req.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding != "identity":
+            raise UnsupportedMediaType(f"Content-Encoding {shown_id(encoding)} is not read "
+                                       "here; send the JSON as it is (it is small)")
         return parse_profile_json(req.get_data(cache=True), "the request body")
 
 
@@ -113,6 +123,18 @@ class Blueprint(flask_smorest.Blueprint):
     query parameters read once each."""
 
     ARGUMENTS_PARSER = _ArgumentsParser()
+
+    def arguments(self, schema, *, location: str = "json", **kwargs):
+        """As the library's, and a JSON body's 413 and 415 documented with it: every view
+        that takes one answers them (``_raw_load_json``)."""
+        read = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return read
+        too_large = self.problem(413, "A body over the limit of a JSON request here (1 MiB by "
+                                      "default; these bodies are a few hundred bytes).")
+        wrong_type = self.problem(415, "A body that is not application/json, or one sent "
+                                       "with a Content-Encoding.")
+        return lambda view: too_large(wrong_type(read(view)))
 
     def problem(self, status: int, description: str, schema: type[Schema] = ProblemSchema):
         """Document that a view may answer ``status`` with problem details (``schema`` when

@@ -26,6 +26,7 @@ from calculator.errors import (
     Unauthorized,
     shown_id,
 )
+from calculator.validation import flatten_messages
 
 PROBLEM_MIMETYPE = "application/problem+json"
 
@@ -165,9 +166,11 @@ def from_http_exception(error: HTTPException) -> Response:
     detail = error.description or error.name
     messages = data.get("errors") or data.get("messages")
     if isinstance(messages, dict):
-        errors = [{"location": location, "field": field, "message": message}
+        # The caller's own keys are named as every problem names them (shortened: an
+        # unknown key of a million characters came back twice, decision 0051).
+        errors = [{"location": location, "field": ".".join(map(str, path)), "message": message}
                   for location, by_field in messages.items()
-                  for field, message in _flatten(by_field)]
+                  for path, message in flatten_messages(by_field)]
         # A message about the whole body (JSON that does not parse) has no field to name.
         detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"]
                            for e in errors) or detail
@@ -179,18 +182,6 @@ def from_http_exception(error: HTTPException) -> Response:
     headers.update(data.get("headers") or {})
     return problem(status, http_slug(status), error.name, detail, headers=headers,
                    errors=errors)
-
-
-def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
-    if isinstance(messages, dict):
-        pairs = []
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            pairs.extend(_flatten(value, name))
-        return pairs
-    if isinstance(messages, list):
-        return [(prefix, str(m)) for m in messages]
-    return [(prefix, str(messages))]
 
 
 # What to do about a body over the limit, unless the view said otherwise (body_limit).

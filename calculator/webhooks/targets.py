@@ -66,6 +66,12 @@ def parse(url: str) -> tuple[str, str, int, str]:
     """Scheme, host, port and path of a URL the service may call, or ``TargetRefused``."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
         raise _refuse(f"expected an http or https URL of at most {MAX_URL_LENGTH} characters")
+    if not all("!" <= character <= "~" for character in url):
+        # A URL is printable ASCII (RFC 3986): ``urlsplit`` drops a CR or LF without a word
+        # and keeps a space, and such a URL was stored only to fail at every delivery.
+        raise _refuse("a URL holds printable ASCII characters only: no spaces, line breaks "
+                      "or other characters (percent-encode them, a space as %20; a host "
+                      "name in its xn-- form)")
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -3,6 +3,8 @@ what the service takes."""
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 from calculator.api.assessments.schemas import CreateAssessmentQuerySchema
@@ -66,3 +68,50 @@ def test_every_list_documents_the_problems_it_answers(spec):
         assert {"401", "422"} <= set(spec["paths"][path]["get"]["responses"])
     assert "413" in spec["paths"]["/v1/reviews"]["post"]["responses"]
     assert "400" in spec["paths"]["/v1/assessments"]["post"]["responses"]
+
+
+def documented(spec, path, method) -> set[str]:
+    return set(spec["paths"][path][method]["responses"])
+
+
+@pytest.mark.parametrize(("path", "method", "route"), [
+    ("/v1/budgets/b1", "put", ("/v1/budgets/{name}", "put")),
+    ("/v1/budgets/b1/usage", "post", ("/v1/budgets/{name}/usage", "post")),
+    ("/v1/subscriptions", "post", ("/v1/subscriptions", "post")),
+])
+def test_a_json_body_of_another_type_or_encoding_is_a_documented_415(client, spec, path,
+                                                                    method, route):
+    """A budget sent as text/plain was read as no body ("platform: missing"), and a gzipped
+    one as text that is not UTF-8; both are now 415, which the document lists with 413."""
+    send = getattr(client, method)
+    as_text = send(path, data='{"platform": "x", "posts": 1}', content_type="text/plain")
+    assert as_text.status_code == 415
+    assert as_text.get_json()["detail"] == "text/plain is not read here; send application/json"
+    zipped = send(path, data=gzip.compress(b'{"platform": "x", "posts": 1}'),
+                  content_type="application/json", headers={"Content-Encoding": "gzip"})
+    assert zipped.status_code == 415
+    assert "Content-Encoding gzip is not read here" in zipped.get_json()["detail"]
+    assert {"413", "415"} <= documented(spec, *route)
+
+
+def test_a_subscriptions_401_is_documented_wherever_it_is_answered(app, spec):
+    app.extensions["calculator.store"].keys.create("mine")
+    client = app.test_client()
+    for path, method in (("/v1/subscriptions/{subscription_id}", "get"),
+                         ("/v1/subscriptions/{subscription_id}", "delete"),
+                         ("/v1/subscriptions/{subscription_id}/deliveries", "get")):
+        url = path.replace("{subscription_id}", "0123abcd")
+        assert getattr(client, method)(url).status_code == 401
+        assert "401" in documented(spec, path, method), (path, method)
+
+
+def test_every_rule_lookup_documents_the_304_it_answers_to_its_etag(client, spec):
+    lookups = [(path, operation) for path, item in spec["paths"].items()
+               for method, operation in item.items()
+               if method == "get" and "rules" in operation.get("tags", [])]
+    assert len(lookups) >= 8
+    for path, operation in lookups:
+        assert "304" in operation["responses"], path
+    first = client.get("/v1/platforms")
+    again = client.get("/v1/platforms", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304

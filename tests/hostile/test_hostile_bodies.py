@@ -138,6 +138,9 @@ CASES = [
     ("an unknown query parameter of 20,000 characters is named by its first characters",
      "/v1/assessments?" + "Q" * 20_000 + "=1", f"timestamp\n{TS}\n".encode(), CSV, 422,
      "/problems/invalid-argument", "Q" * 80 + "…: unknown key"),
+    ("a subscription's unknown key of 300,000 characters is named by its first characters",
+     "/v1/subscriptions", f'{{"url": "https://example.com/hook", "{"K" * 300_000}": 1}}'
+     .encode(), JSON, 422, ARGUMENT, "K" * 80 + "…: unknown key"),
     ("a content type of 20,000 characters is named by its first characters",
      "/v1/assessments", f"timestamp\n{TS}\n".encode(), "text/" + "c" * 20_000, 415,
      "/problems/unsupported-media-type", "c" * 75 + "… is not a log type"),
@@ -193,6 +196,17 @@ def test_hostile_body_gets_a_4xx_problem(client, intent, path, body, content_typ
     assert response.content_type == "application/problem+json"
     assert words in problem["detail"]
     assert len(response.get_data()) < 4096  # nothing sent is echoed back whole
+
+
+def test_a_budgets_unknown_key_of_any_length_is_named_by_its_first_characters(client):
+    """A key of a JSON body is the caller's: one of 300,000 characters came back whole in
+    the detail and again in errors[] (600 kB for a 300 kB body)."""
+    response = client.put("/v1/budgets/b1", json={"platform": "x", "K" * 300_000: 1})
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["detail"].startswith("K" * 80 + "…: unknown key")
+    assert problem["errors"][0]["field"] == "K" * 80 + "…"
+    assert len(response.get_data()) < 1024
 
 
 @pytest.mark.parametrize("value", ["NaN", "N/A", "null", "", "nan", "#N/A"])

@@ -146,6 +146,11 @@ def test_a_key_sees_and_deletes_only_its_own_subscriptions(open_app, webhook_rec
     ("ftp://example.com/hook", "only http and https"),
     ("file:///etc/passwd", "only http and https"),
     ("https://user:pass@example.com/hook", "user name or password"),
+    # Stored as sent, these failed at every delivery (a CR or LF vanished in the parse).
+    ("https://example.com/a b", "printable ASCII characters only"),
+    ("https://example.com/a\r\nX-Injected: 1", "printable ASCII characters only"),
+    ("https://example.com/\tx", "printable ASCII characters only"),
+    ("https://exämple.com/hook", "printable ASCII characters only"),
 ])
 def test_unsafe_webhook_targets_are_refused_with_a_422_that_says_why(client, url, words):
     response = client.post("/v1/subscriptions", json={"url": url})

@@ -31,6 +31,9 @@ blp = Blueprint("rules", __name__, url_prefix="/v1",
                             "and what changed. An answer never changes for a ruleset "
                             "revision: each carries an ETag and Cache-Control, and a request "
                             "with If-None-Match naming the current ETag is answered 304.")
+# Each lookup's 304, documented with it (caching.py answers it before the view runs).
+NOT_MODIFIED = ("Not Modified: If-None-Match named this answer's current ETag; the body is "
+                "empty, the ETag and Cache-Control are sent again.")
 
 
 def lookup() -> RuleLookup:
@@ -40,6 +43,7 @@ def lookup() -> RuleLookup:
 @blp.route("/platforms")
 class Platforms(MethodView):
     @blp.response(200, PlatformSchema(many=True))
+    @blp.alt_response(304, description=NOT_MODIFIED)
     def get(self) -> Any:
         """The platforms whose terms the rules hold."""
         return list(lookup().ruleset.platforms.values())
@@ -48,6 +52,7 @@ class Platforms(MethodView):
 @blp.route("/platforms/<platform_id>")
 class PlatformById(MethodView):
     @blp.response(200, PlatformSchema)
+    @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.problem(404, description="No such platform.")
     def get(self, platform_id: str) -> Any:
         """One platform: its hosts and the ids of its documents."""
@@ -57,6 +62,7 @@ class PlatformById(MethodView):
 @blp.route("/platforms/<platform_id>/documents")
 class PlatformDocuments(MethodView):
     @blp.response(200, DocumentSummarySchema(many=True))
+    @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.problem(404, description="No such platform.")
     def get(self, platform_id: str) -> Any:
         """The documents of a platform, with their first and latest version dates."""
@@ -67,6 +73,7 @@ class PlatformDocuments(MethodView):
 @blp.route("/documents/<document_id>")
 class DocumentById(MethodView):
     @blp.response(200, DocumentSchema)
+    @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.problem(404, description="No such document.")
     def get(self, document_id: str) -> Any:
         """A document with all its versions, each with its in-force interval per region."""
@@ -77,6 +84,7 @@ class DocumentById(MethodView):
 class DocumentChanges(MethodView):
     @blp.arguments(ChangesQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, DocumentChangesSchema)
+    @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.problem(404, description="No such document.")
     def get(self, document_id: str, start: Any, end: Any, region: str | None) -> Any:
         """What changed in a document between two instants, clause by clause.
@@ -91,6 +99,7 @@ class DocumentChanges(MethodView):
 class ClauseById(MethodView):
     @blp.arguments(ClauseQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, ClauseInForceSchema)
+    @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.problem(404, description="No such clause, or no version of it in force then "
                                        "(the problem says when one first or last was).")
     def get(self, clause_id: str, at: Any, region: str | None) -> Any:
@@ -103,6 +112,7 @@ class ClauseById(MethodView):
 class ClauseHistory(MethodView):
     @blp.arguments(HistoryQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, ClauseHistorySchema)
+    @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.problem(404, description="No such clause.")
     def get(self, clause_id: str, region: str | None) -> Any:
         """Every version of a clause with its interval (one region, or all without region)."""
@@ -113,6 +123,7 @@ class ClauseHistory(MethodView):
 class Compare(MethodView):
     @blp.arguments(CompareQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, ComparisonSchema)
+    @blp.alt_response(304, description=NOT_MODIFIED)
     def get(self, topic: str, at: Any, region: str | None) -> Any:
         """Every platform side by side at an instant, each cell cited.
 

@@ -106,6 +106,7 @@ class SubscriptionList(MethodView):
 class SubscriptionById(MethodView):
     @blp.doc(security=auth.SECURITY)
     @blp.response(200, SubscriptionSchema)
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(404, "No subscription with this id that this key may see.")
     def get(self, subscription_id: str) -> Any:
         """One subscription of this key."""
@@ -113,6 +114,7 @@ class SubscriptionById(MethodView):
 
     @blp.doc(security=auth.SECURITY)
     @blp.response(204)
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(404, "No subscription with this id that this key may see.")
     def delete(self, subscription_id: str) -> Response:
         """Delete a subscription and its delivery log; nothing more is sent."""
@@ -124,6 +126,7 @@ class SubscriptionById(MethodView):
 class Deliveries(MethodView):
     @blp.doc(security=auth.SECURITY)
     @blp.response(200, DeliverySchema(many=True), description="Newest first, at most 100.")
+    @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(404, "No subscription with this id that this key may see.")
     def get(self, subscription_id: str) -> Any:
         """The delivery log of a subscription: each event, its attempts and outcome."""
