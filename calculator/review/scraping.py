@@ -16,6 +16,7 @@ from calculator.damages.assessment import (
     evaluate,
 )
 from calculator.damages.pricing import HEADLINE_READING
+from calculator.errors import FieldProblem, InvalidArgument, InvalidInput
 from calculator.review.licensing import money
 from calculator.rules.in_force import intervals
 from calculator.rules.model import Clause
@@ -107,8 +108,17 @@ def _project(reviewer: _Reviewer, damages: list[Clause]) -> None:
     none = {"other_platforms": 0, "authorized": 0}
     options = Options(platform=reviewer.p.platform, region=reviewer.region,
                       headline=HEADLINE_READING)
-    result = evaluate(volume, reviewer.lookup, options, info, Exclusions(dict(none), dict(none)),
-                      [reviewer.schedule.description()])
+    try:
+        result = evaluate(volume, reviewer.lookup, options, info,
+                          Exclusions(dict(none), dict(none)), [reviewer.schedule.description()])
+    except InvalidArgument:
+        # Pricing's own words speak of a log, and named no field of the profile.
+        message = ("puts more posts in one 24-hour period than the readings can be priced "
+                   "exactly for (their sums must stay within 64-bit integers); state a smaller "
+                   "volume, or the same over a longer period")
+        raise InvalidInput(f"the profile is not valid: volume: {message}",
+                           problems=[FieldProblem(message, field="volume")],
+                           heading="the profile is not valid") from None
     reviewer.projection = result
     cur = result.currency
     headline, low, high = result.headline.amount, result.low, result.high

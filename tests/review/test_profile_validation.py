@@ -140,3 +140,18 @@ def test_the_same_profile_has_the_same_digest_however_it_is_written(lookup):
                                                         without_region)}
     assert len(digests) == 1
     assert load_profile(profile(VENDOR, reference="other"), lookup).sha256 not in digests
+
+
+def test_a_volume_too_large_to_price_exactly_is_refused_naming_the_volume(lookup):
+    """A million million posts in one day is within the profile's counts but past what
+    the readings' sums can hold exactly: the profile is told so by its field, not in the
+    words of a log's assessment ("the log's volume is too large...")."""
+    from calculator.review import review
+
+    day = {"start": "2024-12-01", "end": "2024-12-02"}
+    with pytest.raises(InvalidInput) as caught:
+        review(profile(VENDOR, period=day, volume={"total": 10**12}), rules=lookup)
+    assert [p.field for p in caught.value.problems] == ["volume"]
+    assert "log" not in str(caught.value)
+    assert "state a smaller volume" in str(caught.value)
+    assert review(profile(VENDOR, period=day, volume={"total": 7 * 10**11}), rules=lookup)
