@@ -65,9 +65,18 @@ def parse_instant(text: str, *, name: str = "at") -> datetime:
             return datetime.combine(date.fromisoformat(value), time(), UTC)
         except ValueError:
             _refuse(name, f"'{shown}' is not a real calendar date")
+    if re.fullmatch(r"\d{8}", value):
+        # Python reads ISO 8601's basic form as a date-time, which was then told it "has no
+        # offset", though a date alone is taken.
+        _refuse(name, f"'{shown}' is a date without its hyphens; write it YYYY-MM-DD "
+                      f"({value[:4]}-{value[4:6]}-{value[6:]})")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
+        if re.search(r"[Tt ]\d\d:\d\d:60", value):
+            _refuse(name, f"'{shown}' is a leap second (its second is 60), which instants "
+                          "counted as POSIX time counts them cannot hold; give the second "
+                          "before (:59) or the one after")
         _refuse(name, f"'{shown}' is neither a date (YYYY-MM-DD) nor an ISO 8601 instant with "
                       "an offset (for example 2024-11-15T09:30:00Z)")
     if parsed.tzinfo is None:

@@ -115,3 +115,16 @@ def test_every_rule_lookup_documents_the_304_it_answers_to_its_etag(client, spec
     first = client.get("/v1/platforms")
     again = client.get("/v1/platforms", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+@pytest.mark.parametrize(("at", "words"), [
+    ("20241115", "'20241115' is a date without its hyphens; write it YYYY-MM-DD (2024-11-15)"),
+    ("2016-12-31T23:59:60Z", "is a leap second (its second is 60)"),
+    ("2016-12-31T23:59:60.5%2B00:00", "is a leap second (its second is 60)"),
+])
+def test_an_instant_in_a_form_not_taken_is_told_what_it_is(client, at, words):
+    """A basic-form date was told it "has no offset" (a date alone is taken), and UTC's
+    leap second that it is "neither a date nor an ISO 8601 instant"."""
+    response = client.get(f"/v1/clauses/x.terms-of-service.liquidated-damages?at={at}")
+    assert response.status_code == 422
+    assert words in response.get_json()["detail"]
