@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from calculator.errors import FieldProblem, InvalidInput
 from calculator.ingest import progress
 from calculator.ingest.events import AccessEvent
 from calculator.ingest.post_occurrences import PostOccurrences
+from calculator.ingest.timestamps import EARLIEST_NS, LATEST_NS
 from calculator.ingest.volume import Volume, VolumeBuilder
+from calculator.timeutil import SUPPORTED_YEARS
 
 _FLUSH = 200_000  # events held as Python lists before they are folded into arrays
 
@@ -81,6 +84,13 @@ def count_events(events: Iterable[AccessEvent], platform: str, embedded_posts: b
     posts = dict.fromkeys(rows, 0)
     for event in events:
         result.events += 1
+        if not EARLIEST_NS <= event.instant_ns <= LATEST_NS:
+            # As a table's timestamp is: a date in 2300 (or 1600) overflowed the counts'
+            # 64-bit nanoseconds with a traceback.
+            raise InvalidInput(f"line or record {event.line}: its time is outside "
+                               f"{SUPPORTED_YEARS}, the instants this service reads",
+                               problems=[FieldProblem(f"its time is outside {SUPPORTED_YEARS}",
+                                                      row=event.line)])
         if not result.events % _REPORT_EVERY:
             progress.rows_read(_REPORT_EVERY)
         result.log_responses += event.accessed

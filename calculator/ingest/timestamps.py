@@ -27,8 +27,8 @@ _BILLION = pa.scalar(Decimal(10**9), pa.decimal128(10, 0))
 _UTC_NS = pa.timestamp("ns", tz="UTC")
 _PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}  # nanoseconds in each unit
 # The first and the last nanosecond of the years read, since the epoch.
-_EARLIEST_NS = int(np.datetime64(f"{FIRST_YEAR}-01-01", "ns").astype(np.int64))
-_LATEST_NS = int(np.datetime64(f"{LAST_YEAR + 1}-01-01", "ns").astype(np.int64)) - 1
+EARLIEST_NS = int(np.datetime64(f"{FIRST_YEAR}-01-01", "ns").astype(np.int64))
+LATEST_NS = int(np.datetime64(f"{LAST_YEAR + 1}-01-01", "ns").astype(np.int64)) - 1
 
 
 @dataclass
@@ -119,7 +119,7 @@ def _within_years(values: pa.Array, first_row: int) -> None:
     in words."""
     per = _PER_UNIT[values.type.unit]
     ticks = values.cast(pa.int64())
-    lowest, highest = -(-_EARLIEST_NS // per), _LATEST_NS // per
+    lowest, highest = -(-EARLIEST_NS // per), LATEST_NS // per
     bounds = pc.min_max(ticks)
     if bounds["min"].as_py() >= lowest and bounds["max"].as_py() <= highest:
         return

@@ -206,8 +206,12 @@ def answered_with_content(status: int | None) -> bool:
 
 
 def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
-    """(line number, text) for every line, decoded as UTF-8 with bad bytes replaced."""
+    """(line number, text) for every line, decoded as UTF-8 with bad bytes replaced. A
+    byte order mark before the first line is not part of it: detection looks past one, and
+    a Scrapy log's first line was then read as a continuation of nothing (not counted)."""
     for number, raw in enumerate(stream, 1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
         yield number, raw.decode("utf-8", "replace").rstrip("\r\n")
 
 
@@ -237,6 +241,10 @@ def shown_scheme(scheme: str) -> str:
     return f"{scheme}:" if scheme in _KNOWN_SCHEMES else "non-http(s)"
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def check_unparsed(report: ReadReport, final: bool) -> None:
     """Refuse a file most of whose lines could not be read (early, or at its end)."""
     if not report.lines or (not final and report.lines != EARLY_CHECK):
@@ -245,7 +253,8 @@ def check_unparsed(report: ReadReport, final: bool) -> None:
         examples = "; ".join(f"line {n}: {why}" for n, why in report.unparsed_examples[:3])
         scope = "its" if final else "the first"
         raise InvalidInput(
-            f"this does not read as a {report.format} file: {report.unparsed} of {scope} "
+            f"this does not read as {_article(report.format)} {report.format} file: "
+            f"{report.unparsed} of {scope} "
             f"{report.lines} lines could not be parsed ({examples})",
             problems=[FieldProblem(why, line=n) for n, why in report.unparsed_examples],
         )

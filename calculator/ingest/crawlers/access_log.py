@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterator
+from datetime import date
 from typing import BinaryIO
 
 from calculator.ingest.crawlers._common import (
@@ -41,6 +42,9 @@ MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 
 
+_PROTOCOL = re.compile(r" HTTP/\d(?:\.\d)?$")
+
+
 class ApacheTime:
     """``10/Oct/2000:13:55:36 -0700`` to UTC nanoseconds, reading each day once."""
 
@@ -52,12 +56,17 @@ class ApacheTime:
             raise ValueError(text)
         day = self._days.get(text[:11])
         if day is None:
-            day = calendar.timegm((int(text[7:11]), MONTHS[text[3:6]], int(text[0:2]), 0, 0, 0))
+            # ``date`` refuses a day the month lacks: ``timegm`` read 31/Feb as 3 March.
+            day = calendar.timegm(date(int(text[7:11]), MONTHS[text[3:6]],
+                                       int(text[0:2])).timetuple())
             if len(self._days) > 10_000:
                 self._days.clear()
             self._days[text[:11]] = day
-        seconds = int(text[12:14]) * 3600 + int(text[15:17]) * 60 + int(text[18:20])
+        hour, minute, second = int(text[12:14]), int(text[15:17]), int(text[18:20])
         zone = text[21:26]
+        if hour > 23 or minute > 59 or second > 59 or int(zone[3:5]) > 59:
+            raise ValueError(text)  # 99:99:99 was read as the next day's 04:40:39
+        seconds = hour * 3600 + minute * 60 + second
         offset = (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60) * (-1 if zone[0] == "-" else 1)
         return (day + seconds - offset) * NS
 
@@ -123,7 +132,7 @@ def _request(request: str, vhost: str | None,
     method, _, target = request.partition(" ")
     if not method or method == "-" or not target:
         return None, None, None
-    if target.endswith((" HTTP/1.0", " HTTP/1.1", " HTTP/2.0", " HTTP/2", " HTTP/0.9")):
+    if _PROTOCOL.search(target):  # HTTP/3 too (nginx with QUIC), whose posts went uncounted
         target = target.rsplit(" ", 1)[0]
     lower = target.lower()
     if lower.startswith(("http://", "https://")):  # a forward proxy logs the absolute URI

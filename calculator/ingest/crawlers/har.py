@@ -51,7 +51,9 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
             url = str(request["url"])
             started = clock.iso(str(entry["startedDateTime"]))
             status = int(response.get("status", 0) or 0)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            # AttributeError: a response that is a list or text; OverflowError: a status of
+            # 1e400 (both were tracebacks).
             report.unparseable(number, f"entry {number} lacks a usable request.url, "
                                        "startedDateTime or response.status "
                                        f"({type(exc).__name__})")
@@ -78,7 +80,9 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
     recognizer.note(report)
 
 
-def _body(content: dict[str, Any]) -> bytes | None:
+def _body(content: Any) -> bytes | None:
+    if not isinstance(content, dict):  # a content that is a list or text has no body
+        return None
     text = content.get("text")
     if not isinstance(text, str):
         return None

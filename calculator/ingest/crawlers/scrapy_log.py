@@ -44,6 +44,7 @@ _REDIRECT = re.compile(
 _RETRY = re.compile(
     r"^(?P<kind>Gave up retrying|Retrying) <(?P<method>[A-Z]+) (?P<url>\S+)> "
     r"\(failed \d+ times\): (?P<reason>.*)$")
+_RESPONSE_FLAGS = re.compile(r"\(referer: .*\)(?P<flags>(?: \[[^\]]*\])?)\s*$")
 _ERROR = re.compile(r"^Error downloading <(?P<method>[A-Z]+) (?P<url>\S+)>")
 _SCRAPED = re.compile(r"^Scraped from <(?P<status>\d{3}) (?P<url>\S+)>")
 _LOGSTATS = re.compile(r"^Crawled (?P<pages>\d+) pages \(at .*\), scraped (?P<items>\d+) items")
@@ -117,7 +118,10 @@ def _answer(message: str, state: _State,
     """
     match = _CRAWLED.match(message)
     if match:
-        flags = match["flags"]
+        # Scrapy writes the response's flags after "(referer: ...)": a referer whose URL
+        # holds 'cached' is not a cache hit (such a request was left out).
+        tail = _RESPONSE_FLAGS.search(match["flags"])
+        flags = tail["flags"] if tail else match["flags"]
         if "'cached'" in flags:
             # HTTPCACHE served it: no request left the machine.
             state.run.cached += 1

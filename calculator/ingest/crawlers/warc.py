@@ -134,6 +134,7 @@ class _Reader:
         self.unanswered = 0
         self.revisits_from_memory = 0
         self.oversized = 0
+        self.reused_ids = 0
         self._recognized: tuple[str, Attribution, bool] = ("", UNKNOWN, False)
 
     def wants_block(self, kind: str, uri: str | None) -> bool:
@@ -193,7 +194,13 @@ class _Reader:
             return
         # Heritrix and pywb write the request after its response: hold the event briefly so
         # the request can give it its method.
-        self.held[headers.get_header("WARC-Record-ID") or f"#{number}"] = answer
+        key = headers.get_header("WARC-Record-ID") or f"#{number}"
+        if key in self.held:
+            # A second record under one id (a file joined to itself, a writer reusing ids)
+            # overwrote the first: ten answers under one id counted as one. Each counts.
+            self.reused_ids += 1
+            yield self.held.pop(key)
+        self.held[key] = answer
         while len(self.held) > HOLD:
             yield self.held.popitem(last=False)[1]
 
@@ -294,6 +301,12 @@ class _Reader:
                 f"{counted(self.unanswered, 'request record')} without a response or revisit "
                 "record in this file: counted as requested, not accessed. If the answers are "
                 "in another WARC of the same crawl, read the files concatenated."
+            )
+        if self.reused_ids:
+            report.warnings.append(
+                f"{counted(self.reused_ids, 'answer record')} with the WARC-Record-ID of an "
+                "earlier one (each should be unique: a file joined to itself, or a writer that "
+                "reuses ids): each counted as its own capture."
             )
         if self.revisits_from_memory:
             report.assumptions.append(

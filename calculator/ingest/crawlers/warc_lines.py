@@ -79,6 +79,11 @@ class _InHeader:
 class LinearArchiveIterator(ArchiveIterator):
     """warcio's ``ArchiveIterator`` reading through ``_LinearLines``."""
 
+    # warcio writes this to standard error with the bytes after a record whose length is
+    # wrong: a log's content (a post's text, a handle, an id) in a server's or a worker's
+    # own log. The reader says it in its warnings, without the bytes.
+    INC_RECORD = ""
+
     def __init__(self, fileobj: Any, **options: Any) -> None:
         super().__init__(fileobj, **options)
         # Nothing is read before the first record is asked for: the reader made by

@@ -1,0 +1,130 @@
+"""Crawler logs whose records were lost, miscounted or answered with a traceback: answers
+sharing a WARC-Record-ID, times outside the years read, HAR entries of the wrong type,
+warcio's own print of a record's bytes, a Scrapy log's byte order mark and referers, and
+access-log lines of HTTP/3 or of impossible dates."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import calculator
+from calculator.errors import InvalidInput
+
+STATUS = "https://x.com/jack/status/{}"
+
+
+def warc_record(uri: str, record_id: str, date: str = "2025-03-01T10:00:00Z") -> bytes:
+    block = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n"
+             b"<html></html>")
+    headers = [b"WARC/1.0", b"WARC-Type: response", b"WARC-Record-ID: " + record_id.encode(),
+               b"WARC-Date: " + date.encode(), b"WARC-Target-URI: " + uri.encode(),
+               b"Content-Type: application/http; msgtype=response",
+               b"Content-Length: %d" % len(block)]
+    return b"\r\n".join(headers) + b"\r\n\r\n" + block + b"\r\n\r\n"
+
+
+def assessed(tmp_path, name: str, content: bytes | str):
+    path = tmp_path / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return calculator.assess(str(path))
+
+
+def test_answers_sharing_one_warc_record_id_are_each_counted_and_said_so(tmp_path):
+    """Answers waiting for their request were kept by record id, so ten answers under one
+    id (a writer reusing ids, a file joined to itself) counted as one request."""
+    log = b"".join(warc_record(STATUS.format(100 + n), "<urn:uuid:0>") for n in range(10))
+    result = assessed(tmp_path, "same-id.warc", log)
+    assert (result.counts["requests"], result.counts["distinct_posts"]) == (10, 10)
+    assert any("9 answer records with the WARC-Record-ID of an earlier one" in warning
+               for warning in result.warnings)
+
+
+def test_warcios_print_of_a_records_bytes_does_not_reach_standard_error(tmp_path, capfd):
+    """warcio printed the bytes after a record whose Content-Length is short (a post's text
+    and id) to standard error, that is into a server's or worker's own log."""
+    first = warc_record(STATUS.format(1), "<urn:uuid:1>").replace(b"\r\n", b"\n", 3)
+    second = warc_record(STATUS.format(2), "<urn:uuid:2>").replace(
+        b"Content-Length: 80\r\n\r\nHTTP", b"Content-Length: 60\r\n\r\nHTTP")
+    assessed(tmp_path, "short.warc", first + second)
+    assert "Remainder" not in capfd.readouterr().err
+
+
+HAR_ENTRY = {"startedDateTime": "2025-03-01T10:00:00Z",
+             "request": {"method": "GET", "url": STATUS.format(1)}, "response": {"status": 200}}
+
+
+@pytest.mark.parametrize("odd", [
+    {"response": [1]}, {"response": "x"}, {"response": {"status": 1e400}},
+    {"request": {"url": "https://x.com/i/api/graphql/a/UserTweets"},
+     "response": {"status": 200, "content": [1]}},
+])
+def test_a_har_entry_of_the_wrong_type_is_counted_as_unread_not_a_traceback(tmp_path, odd):
+    entries = [HAR_ENTRY, {**HAR_ENTRY, **odd}]
+    text = json.dumps({"log": {"version": "1.2", "entries": entries}}).replace(
+        "Infinity", "1e400")
+    result = assessed(tmp_path, "odd.har", text)
+    assert result.counts["requests"] + result.input.details["unparsed"] == 2
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("late.warc", warc_record(STATUS.format(1), "<urn:uuid:1>", "2300-01-01T00:00:00Z")),
+    ("early.warc", warc_record(STATUS.format(1), "<urn:uuid:1>", "1600-01-01T00:00:00Z")),
+    ("late.har", json.dumps({"log": {"version": "1.2", "entries": [
+        {**HAR_ENTRY, "startedDateTime": "9999-12-31T23:59:59-23:00"}]}})),
+    ("late.log", "2300-03-01 10:00:00 [scrapy.core.engine] DEBUG: Crawled (200) "
+                 f"<GET {STATUS.format(1)}> (referer: None)\n"),
+    ("late-access.log", 'x.com:443 1.2.3.4 - - [01/Mar/2300:10:00:00 +0000] '
+                        '"GET /jack/status/1 HTTP/1.1" 200 100 "-" "ua"\n'),
+])
+def test_a_crawler_time_outside_the_years_read_is_refused_by_its_line_not_a_traceback(
+        tmp_path, name, content):
+    """A table's timestamp in 2300 is refused by its row; a crawler's overflowed the
+    counts' 64-bit nanoseconds with an OverflowError."""
+    with pytest.raises(InvalidInput) as caught:
+        assessed(tmp_path, name, content)
+    assert str(caught.value) == ("line or record 1: its time is outside the years 1678 to "
+                                 "2261, the instants this service reads")
+
+
+def scrapy_line(second: int, post: int, referer: str = "None", flags: str = "") -> str:
+    return (f"2025-03-01 10:00:0{second} [scrapy.core.engine] DEBUG: Crawled (200) "
+            f"<GET {STATUS.format(post)}> (referer: {referer}){flags}\n")
+
+
+def test_a_scrapy_logs_first_line_after_a_byte_order_mark_is_counted(tmp_path):
+    log = b"\xef\xbb\xbf" + (scrapy_line(1, 1) + scrapy_line(2, 2)).encode()
+    assert assessed(tmp_path, "bom.log", log).counts["requests"] == 2
+
+
+def test_only_scrapys_own_cached_flag_marks_a_cache_hit_not_a_referer_holding_the_word(
+        tmp_path):
+    log = (scrapy_line(1, 1) + scrapy_line(2, 2, "https://x.com/search?q='cached'")
+           + scrapy_line(3, 3, flags=" ['cached']"))
+    result = assessed(tmp_path, "cached.log", log)
+    assert result.counts["requests"] == 2
+    assert result.input.details["skipped"] == {
+        "served from Scrapy's HTTP cache, not sent to the site": 1}
+
+
+def access_line(when: str, post: int, protocol: str) -> str:
+    return (f'x.com:443 1.2.3.4 - - [{when} +0000] "GET /jack/status/{post} {protocol}" '
+            '200 100 "-" "ua"\n')
+
+
+def test_an_http_3_request_line_counts_its_post_as_http_1_and_2_do(tmp_path):
+    log = "".join(access_line(f"01/Mar/2025:10:00:0{n}", n, protocol)
+                  for n, protocol in enumerate(["HTTP/1.1", "HTTP/3.0", "HTTP/3", "HTTP/2"]))
+    assert assessed(tmp_path, "h3.log", log).counts["requested_posts"] == 4
+
+
+@pytest.mark.parametrize("when", ["31/Feb/2025:10:00:00", "01/Mar/2025:99:99:99",
+                                  "01/Mar/2025:24:00:00"])
+def test_an_access_log_time_that_is_no_real_time_is_not_moved_to_another_day(tmp_path, when):
+    """31 February was read as 3 March, and 99:99:99 as the next day's 04:40:39."""
+    log = access_line("01/Mar/2025:10:00:00", 1, "HTTP/1.1") * 3 + access_line(when, 2,
+                                                                             "HTTP/1.1")
+    result = assessed(tmp_path, "dates.log", log)
+    assert result.counts["requests"] == 3
+    assert result.input.details["unparsed"] == 1
