@@ -48,21 +48,55 @@ def _posts_in_lines(body: bytes | str) -> Posts | None:
     """Posts of a body holding one JSON document per line (``statuses/filter.json``,
     ``/2/tweets/search/stream``): each line is read on its own; blank keep-alive lines and
     notices (``delete``, ``limit``) hold no posts. None when no line is JSON. A line cut
-    short where the capture stopped is not a post that can be counted."""
-    found: list[Posts] = []
-    for line in body.splitlines():
-        if not line.strip():
-            continue
+    short where the capture stopped is not a post that can be counted.
+
+    Only the lines that could hold a post (every post names an id) are found and parsed;
+    the others are passed over where they lie (a body that holds no post at all is told
+    from one that is no stream by its first lines). A 16 KB capture whose gzip body held
+    8,000,000 lines of ``1`` took 29 s and 1.2 GB: a list of every line, and an empty count
+    kept for each."""
+    newline, marker = (b"\n", b"id") if isinstance(body, bytes) else ("\n", "id")
+    ids: list[str] = []
+    embedded: list[str] = []
+    any_json = False
+    at = body.find(marker)  # type: ignore[arg-type]
+    while at >= 0:
+        start = body.rfind(newline, 0, at) + 1  # type: ignore[arg-type]
+        end = body.find(newline, at)  # type: ignore[arg-type]
+        end = len(body) if end < 0 else end
         try:
-            document = json.loads(line)
-            found.append(posts_in_document(document) or Posts(basis="body-count"))
+            posts = posts_in_document(json.loads(body[start:end]))
         except (ValueError, UnicodeDecodeError, RecursionError):
-            continue
-    if not found:
+            posts = None
+        else:
+            any_json = True
+        if posts is not None:
+            ids.extend(posts.ids)
+            embedded.extend(posts.embedded)
+        at = body.find(marker, end + 1)  # type: ignore[arg-type]
+    if not any_json and not any(_is_json(line) for line in _first_lines(body, newline)):
         return None
-    ids = unique(i for p in found for i in p.ids)
-    embedded = unique(e for p in found for e in p.embedded)
-    return Posts(tuple(ids), tuple(e for e in embedded if e not in ids), basis="body-count")
+    kept = unique(ids)
+    held = set(kept)
+    return Posts(tuple(kept), tuple(e for e in unique(embedded) if e not in held),
+                 basis="body-count")
+
+
+_FIRST_LINES = 64  # lines looked at for a keep-alive or a notice, in a body of no posts
+
+
+def _first_lines(body: bytes | str, newline: bytes | str) -> list[bytes | str]:
+    return body[:1 << 16].split(newline, _FIRST_LINES)[:_FIRST_LINES]  # type: ignore[arg-type]
+
+
+def _is_json(line: bytes | str) -> bool:
+    if not line.strip():
+        return False
+    try:
+        json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return True
 
 
 def posts_in_document(document: Any) -> Posts | None:
