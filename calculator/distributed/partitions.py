@@ -24,13 +24,14 @@ import pyarrow.compute as pc
 
 from calculator.errors import InvalidInput
 from calculator.ingest.crawl_counts import CrawlCounts, count_events
-from calculator.ingest.crawlers import CRAWLER_FORMATS, HostMap, read_crawler_log
+from calculator.ingest.crawlers import CRAWLER_FORMATS, HostMap
 from calculator.ingest.events import ReadReport
 from calculator.ingest.formats import (
     ReadChoices,
     crawler_options,
     detect_format,
     read_any_table,
+    read_crawler_source,
 )
 from calculator.ingest.many import FileRead, _in_file, expand, mixed_forms
 from calculator.ingest.post_occurrences import bucket_of_numbers
@@ -158,8 +159,8 @@ def _count_table(source: LogSource, kind: str, choices: ReadChoices,
 def _count_crawler(source: LogSource, kind: str, choices: ReadChoices, hosts: HostMap,
                    buckets: int) -> FilePart:
     # Every gzip layer counted against this file's budget (decision 0050), as when read here.
-    events, report = read_crawler_log(source.stream, kind,
-                                      crawler_options(choices, hosts, source.budget))
+    events, report = read_crawler_source(source, kind,
+                                         crawler_options(choices, hosts, source.budget))
     counts = count_events(events, choices.platform, choices.embedded_posts, True)
     instants, numbers = counts.occurrences or (np.zeros(0, np.int64), np.zeros(0, np.int64))
     # A crawler's post ids are all text to the shuffle: its numbers are its own sight order.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -223,8 +223,28 @@ def _read_crawler(source: LogSource, fmt: str, choices: ReadChoices,
     # Readers get the content with every gzip layer undone by the source, and charge any
     # decompression of their own (a WARC answer's Content-Encoding) to the same budget, so
     # the one limit of decompressed bytes holds however the log is nested (decision 0050).
-    events, report = read_crawler_log(source.stream, fmt, options)
+    events, report = read_crawler_source(source, fmt, options)
     return crawler_read(events, lambda: report, fmt, choices)
+
+
+def read_crawler_source(source: LogSource, fmt: str, options: ReadOptions
+                        ) -> tuple[Iterator[AccessEvent], ReadReport]:
+    """``read_crawler_log`` of a log's content. A WARC may end where its gzip breaks off
+    (an interrupted crawl): its complete records are counted and the report says where the
+    file stops, where refusing the file at the cut lost the records decompressed with it."""
+    if fmt == "warc":
+        source.allow_cut_end()
+    events, report = read_crawler_log(source.stream, fmt, options)
+
+    def checked() -> Iterator[AccessEvent]:
+        yield from events
+        if source.cut:
+            report.warnings.append(
+                f"the gzip data breaks off inside a member, at record {report.lines} or after "
+                "it (the file was cut short): the records before the cut were read, and a "
+                "record it cuts was read as far as it goes.")
+
+    return checked(), report
 
 
 def crawler_options(choices: ReadChoices, hosts: HostMap,

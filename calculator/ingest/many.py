@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
 from calculator.errors import InvalidArgument, InvalidInput
-from calculator.ingest.crawlers import CRAWLER_FORMATS, HostMap, read_crawler_log
+from calculator.ingest.crawlers import CRAWLER_FORMATS, HostMap
 from calculator.ingest.events import ReadReport
 from calculator.ingest.formats import (
     COUNTS,
@@ -34,6 +34,7 @@ from calculator.ingest.formats import (
     detect_format,
     from_table,
     read_any_table,
+    read_crawler_source,
 )
 from calculator.ingest.object_storage import filesystem, nothing_found, storage_refused
 from calculator.ingest.source import LogSource, open_source
@@ -305,8 +306,8 @@ def _crawler_files(files: list[LogFile], first: LogSource, fmt: str | None,
     def events() -> Iterator:
         for source, kind, name in _each(files, first, fmt, choices, True, result):
             try:  # every gzip layer counted against this file's budget (decision 0050)
-                found, report = read_crawler_log(source.stream, kind,
-                                                 replace(options, budget=source.budget))
+                found, report = read_crawler_source(source, kind,
+                                                    replace(options, budget=source.budget))
                 reports.append(report)
                 yield from found
             except InvalidInput as exc:

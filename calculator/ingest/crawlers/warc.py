@@ -107,6 +107,9 @@ def _for_warcio(stream: BinaryIO, budget: DecompressionBudget) -> BinaryIO:
     if not head.lstrip().startswith((b"WARC/", b"filedesc://")):
         raise InvalidInput("this does not read as a WARC or ARC file: it does not start with "
                            "'WARC/' (WARC) or 'filedesc://' (ARC)")
+    # Blank lines before the first record (a file written after a stray newline) are passed
+    # over as between records: warcio read the whole file as one record of no type.
+    plain.read(len(head) - len(head.lstrip()))
     return plain
 
 

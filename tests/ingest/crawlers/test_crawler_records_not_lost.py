@@ -5,6 +5,7 @@ access-log lines of HTTP/3 or of impossible dates."""
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -154,3 +155,18 @@ def test_a_streamed_body_of_a_million_lines_counts_the_posts_among_them(ruleset)
     assert (posts.basis, posts.post_ids, posts.embedded_post_ids) == (
         "body-count", ("101", "102"), ("900",))
     assert (none.basis, none.posts) == ("body-count", 0)
+
+
+@pytest.mark.parametrize("records", [50, 4000])
+def test_a_gzip_warc_cut_short_counts_every_record_before_the_cut(tmp_path, records):
+    """An interrupted crawl's .warc.gz: refusing it at the cut threw away the records
+    decompressed in the same read (all 49 complete ones of a 50-record file; 241 of a
+    4,000-record one). A gzip CSV cut short is still refused: it has no records to end on."""
+    log = b"".join(gzip.compress(warc_record(STATUS.format(n), f"<urn:uuid:{n}>"))
+                   for n in range(records))
+    result = assessed(tmp_path, "cut.warc.gz", log[:-30])
+    assert result.counts["requests"] == records  # the cut one's headers were read
+    assert any("the gzip data breaks off inside a member" in w for w in result.warnings)
+    with pytest.raises(InvalidInput, match="truncated"):
+        assessed(tmp_path, "cut.csv.gz", gzip.compress(
+            b"timestamp\n" + b"2025-03-01T10:00:00Z\n" * 20_000)[:-30])
