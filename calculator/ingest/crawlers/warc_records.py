@@ -138,6 +138,7 @@ class Records:
         self.eof = False
         self.err_count = 0
         self.lean = 0  # records split here
+        self.cut_in_header = False  # the file ended inside a record's header block
         self._warcio: LinearArchiveIterator | None = None
 
     # -- the plain bytes --------------------------------------------------------------
@@ -185,6 +186,11 @@ class Records:
             try:
                 record = self._record(gap)
             except Irregular:
+                if gap and self._ends_in_header(gap):
+                    # warcio read such a tail as nothing at all: the record was lost without
+                    # a word. The reader says so (``cut_in_header``).
+                    self.cut_in_header = True
+                    return
                 break
             gap = 4
             self.lean += 1
@@ -192,6 +198,12 @@ class Records:
             if record.raw_stream.limit:
                 return  # cut short: the file ends inside it
         yield from self._by_warcio(first=not gap)
+
+    def _ends_in_header(self, gap: int) -> bool:
+        """Whether the file ends inside the header block of a record that begins here."""
+        head = self.at + gap
+        return self.eof and self.buffer[head:head + 5] == b"WARC/" \
+            and self.buffer.find(b"\r\n\r\n", head) < 0
 
     def _record(self, gap: int) -> LeanRecord:
         """The record after ``gap`` bytes from ``at``; ``at`` moves past it only when it is

@@ -170,3 +170,17 @@ def test_a_gzip_warc_cut_short_counts_every_record_before_the_cut(tmp_path, reco
     with pytest.raises(InvalidInput, match="truncated"):
         assessed(tmp_path, "cut.csv.gz", gzip.compress(
             b"timestamp\n" + b"2025-03-01T10:00:00Z\n" * 20_000)[:-30])
+
+
+@pytest.mark.parametrize("short", [10, 1])
+def test_a_warc_cut_inside_a_records_header_block_says_that_record_was_not_read(tmp_path,
+                                                                              short):
+    """warcio read the tail of a file cut inside a record's headers as nothing at all: the
+    record was lost without a word."""
+    records = [warc_record(STATUS.format(n), f"<urn:uuid:{n}>") for n in range(3)]
+    log = b"".join(records)
+    headers_end = log.index(b"\r\n\r\n", len(records[0]) + len(records[1]))
+    result = assessed(tmp_path, "cut-header.warc", log[:headers_end - short])
+    assert result.counts["requests"] == 2
+    assert any("ends inside the header block of the record after record 2" in w
+               for w in result.warnings)
