@@ -77,10 +77,11 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport,
             f"the file breaks off after record {report.lines} ({_why(exc)}); the "
             "records before it were read, anything after it was not."
         )
-    if iterator.cut_in_header:
-        report.warnings.append(
-            f"the file ends inside the header block of the record after record {report.lines} "
-            "(it was cut short): that record could not be read.")
+    else:
+        if iterator.cut_in_header:  # warcio read the tail as nothing, and said nothing
+            report.warnings.append(
+                f"the file ends inside the header block of the record after record "
+                f"{report.lines} (it was cut short): that record could not be read.")
     if iterator.errors:
         report.warnings.append(
             f"{counted(iterator.errors, 'record')} not followed by the blank lines a WARC "

@@ -186,11 +186,9 @@ class Records:
             try:
                 record = self._record(gap)
             except Irregular:
-                if gap and self._ends_in_header(gap):
-                    # warcio read such a tail as nothing at all: the record was lost without
-                    # a word. The reader says so (``cut_in_header``).
-                    self.cut_in_header = True
-                    return
+                # warcio reads such a tail as nothing at all (or refuses it): the record was
+                # lost without a word. The reader says so when warcio does not.
+                self.cut_in_header = bool(gap) and self._ends_in_header(gap)
                 break
             gap = 4
             self.lean += 1
