@@ -124,6 +124,7 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
     uploads of one request) are files themselves, named by their place in the list."""
     files: list[LogFile] = []
     hidden = 0
+    seen: dict[str, str] = {}  # each file found, by its real path or URL: the location named
     for number, location in enumerate(locations, start=1):
         if not isinstance(location, str | os.PathLike):
             name = f"file {number}"
@@ -156,6 +157,13 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
             _regular_files_only(kept)
         for match in kept:
             name = match if local else fs.unstrip_protocol(match)
+            same = os.path.realpath(match) if local else name
+            if same in seen:
+                # A file named twice (a folder and a file in it, overlapping globs) was read
+                # twice, and its posts counted twice without a word.
+                raise InvalidInput(f"{name} is named twice ({seen[same]} and {text}): each "
+                                   "file of a log is read once; name it once")
+            seen[same] = text
             files.append(LogFile(name, _opener(fs, match, name, local, max_bytes)))
     return files, hidden
 

@@ -99,6 +99,19 @@ def test_a_glob_a_list_and_a_directory_are_the_same_log(tmp_path):
     assert by_folder.input.format == "csv+jsonl"
 
 
+@pytest.mark.parametrize("twice", [
+    lambda d: [d / "a.csv", d / "a.csv"], lambda d: [d, d / "a.csv"],
+    lambda d: [d / "*.csv", d / "a.csv"], lambda d: [d / "a.csv", d / "link.csv"],
+])
+def test_a_file_named_twice_is_refused_not_counted_twice(tmp_path, twice):
+    """A folder and a file in it, overlapping globs, a link to a file named beside it: each
+    was read again, its posts counted twice without a word."""
+    (tmp_path / "a.csv").write_bytes(csv_bytes(rows_of(1, 20)))
+    (tmp_path / "link.csv").symlink_to(tmp_path / "a.csv")
+    with pytest.raises(InvalidInput, match=r"is named twice .*: each file of a log is read"):
+        calculator.assess([str(p) for p in twice(tmp_path)])
+
+
 @pytest.mark.parametrize("relative", [False, True])
 def test_files_under_a_hidden_folder_are_left_out_as_hidden_files_are(tmp_path, monkeypatch,
                                                                        relative):
