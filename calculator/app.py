@@ -23,6 +23,7 @@ from calculator.api.reviews import routes as review_routes
 from calculator.api.rules import routes as rules_routes
 from calculator.api.rules.caching import serve_lookups_from_cache
 from calculator.api.subscriptions import routes as subscription_routes
+from calculator.review.profile import MAX_PROFILE_BYTES
 from calculator.rules import RuleLookup, load_ruleset
 from calculator.storage import Store, database_url
 from calculator.web import blp as web_pages
@@ -59,7 +60,7 @@ class DefaultConfig:
     JOB_MAX_CONTENT_LENGTH = 4 * 1024 * 1024 * 1024
     JOB_UPLOADS: str | None = None
     # A usage profile is a few hundred bytes and is parsed whole: its own, small limit.
-    MAX_REVIEW_LENGTH = 1024 * 1024
+    MAX_REVIEW_LENGTH = MAX_PROFILE_BYTES
     # Rule lookups stay open once API keys exist, unless this is set.
     REQUIRE_KEY_FOR_RULES = False
     # Webhooks (docs/decisions/0080): loopback, private and link-local targets are refused

@@ -54,7 +54,25 @@ class CalculatorGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a full disk or a closed pipe is answered here, in words
+            return result
+        except click.ClickException as error:
+            # A usage error (an option's value, a repeated option, a file -o cannot open):
+            # one line and exit code 2 as every problem gets, not click's block of usage
+            # and error lines, nor its exit code 1, which ``budget`` gives to over-the-limit.
+            command = error.ctx.command_path if getattr(error, "ctx", None) else "calculator"
+            message = " ".join(error.format_message().split())
+            click.echo(f"calculator: {message} (see {command} --help)", err=True)
+            ctx.exit(EXIT_USAGE)
+        except OSError as error:
+            # Writing the answer failed (``-o /dev/full``, stdout to a full disk): the
+            # command's own reading turns a bad input into its problem, so an OSError
+            # that reaches here is the output's. One line, not a traceback.
+            where = f" {error.filename}" if getattr(error, "filename", None) else ""
+            click.echo(f"calculator: cannot write the answer{where}: "
+                       f"{error.strerror or type(error).__name__}", err=True)
+            ctx.exit(EXIT_USAGE)
         except CalculatorError as error:
             if ctx.meta.get(JSON_ANSWER):
                 json.dump(error.problem_document(), sys.stdout, ensure_ascii=False, indent=2)

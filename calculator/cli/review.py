@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from calculator.cli import Session, answer_in_json, emit, pass_session
-from calculator.errors import InvalidInput
+from calculator.errors import InvalidArgument, InvalidInput
 from calculator.web import present as say
 
 
@@ -70,15 +70,46 @@ def review_command(session: Session, profile: str, as_json: bool, log_path: str 
     from calculator.review.profile import parse_profile_json
     from calculator.schemas.review import ReviewSchema
 
+    if log_path is not None:
+        _check_log_path(log_path, profile)
     if profile == "-":
-        data = parse_profile_json(sys.stdin.buffer.read(), "standard input")
+        data = parse_profile_json(_bounded(sys.stdin.buffer, "standard input"), "standard input")
     else:
         try:
-            text = Path(profile).read_bytes()
+            with open(profile, "rb") as handle:
+                text = _bounded(handle, profile)
         except OSError as exc:
             raise InvalidInput(f"cannot read the profile {profile}: {exc.strerror}") from None
         data = parse_profile_json(text, profile)
     result = review(data, rules=session.lookup)
     if log_path:
-        Path(log_path).write_bytes(result.equivalent_log())
+        try:
+            Path(log_path).write_bytes(result.equivalent_log())
+        except OSError as exc:
+            raise InvalidInput(f"cannot write the equivalent log {log_path}: "
+                               f"{exc.strerror}") from None
     emit(ReviewSchema(), result, as_json, render_review)
+
+
+def _bounded(stream: Any, name: str) -> bytes:
+    """The profile's bytes, refused past ``MAX_PROFILE_BYTES`` before more is read: reading
+    ``/dev/zero`` or an endless pipe whole ended in a MemoryError traceback."""
+    from calculator.review.profile import MAX_PROFILE_BYTES
+
+    data = stream.read(MAX_PROFILE_BYTES + 1)
+    if len(data) > MAX_PROFILE_BYTES:
+        raise InvalidInput(f"{name} holds more than {MAX_PROFILE_BYTES // 1024 // 1024} MiB; "
+                           "a usage profile is a few hundred bytes: give only the profile")
+    return data
+
+
+def _check_log_path(log_path: str, profile: str) -> None:
+    """The equivalent log goes to a file of its own: ``-`` made a file named ``-`` (standard
+    output carries the review), and the profile's own path was written over."""
+    if log_path == "-":
+        raise InvalidArgument("--equivalent-log: give a file path; standard output carries "
+                              "the review itself")
+    if profile != "-" and Path(log_path).exists() and Path(profile).exists() \
+            and Path(log_path).resolve() == Path(profile).resolve():
+        raise InvalidArgument("--equivalent-log: that is the profile's own file, which "
+                              "writing the log would replace; give another path")

@@ -54,6 +54,9 @@ DATA_CATEGORIES: dict[str, str] = {
 RETENTION_WORDS = ("indefinite",)
 # The longest collection a profile may describe (ten years and two days).
 MAX_PERIOD_DAYS = 3654
+# A profile is a few hundred bytes and is parsed whole: the most of one read, over HTTP (the
+# default of MAX_REVIEW_LENGTH) and from a file or standard input.
+MAX_PROFILE_BYTES = 1024 * 1024
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -25,7 +25,9 @@ def test_an_option_given_twice_is_a_usage_error_naming_it(runner, tmp_path, args
     log.write_text(LOG)
     result = runner.invoke(main, [str(log) if a == "LOG" else a for a in args])
     assert result.exit_code == 2
-    assert f"Error: {named} is given 2 times; give it once" in result.output
+    # One line, as every problem of the command line is.
+    assert result.output.startswith(f"calculator: {named} is given 2 times; give it once")
+    assert result.output.count("\n") == 1
 
 
 def test_flags_and_options_of_several_values_may_repeat(runner, tmp_path):

@@ -1,0 +1,76 @@
+"""Problems of the command line found by feeding it odd input: each is one line on stderr
+and exit code 2, never a traceback, and nothing the caller gave is written over."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from calculator.cli import main
+
+PROFILE = {"platform": "x", "period": {"start": "2024-12-01", "end": "2024-12-02"},
+           "channel": "scraping", "volume": {"total": 1000}, "purposes": ["research"],
+           "data_categories": ["public_posts"]}
+
+
+def one_problem(result, words: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"calculator: {words}"), result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_a_profile_past_a_mebibyte_is_refused_before_it_is_read_whole(runner, tmp_path):
+    """``review /dev/zero`` read until memory ran out (a MemoryError traceback)."""
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (1024 * 1024 + 1))
+    one_problem(runner.invoke(main, ["review", str(big)]), f"{big} holds more than 1 MiB")
+    one_problem(runner.invoke(main, ["review", "-"], input=b"y\n" * 600_000),
+                "standard input holds more than 1 MiB")
+
+
+def test_the_equivalent_log_never_replaces_the_profile_nor_becomes_a_file_named_dash(
+        runner, tmp_path, monkeypatch):
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(PROFILE))
+    one_problem(runner.invoke(main, ["review", str(profile), "--equivalent-log",
+                                     str(profile)]), "--equivalent-log: that is the profile's")
+    assert json.loads(profile.read_text()) == PROFILE
+    monkeypatch.chdir(tmp_path)
+    one_problem(runner.invoke(main, ["review", str(profile), "--equivalent-log", "-"]),
+                "--equivalent-log: give a file path")
+    assert not (tmp_path / "-").exists()
+    one_problem(runner.invoke(main, ["review", str(profile), "--equivalent-log",
+                                     str(tmp_path / "no" / "log.csv")]),
+                "cannot write the equivalent log")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_an_answer_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path):
+    """Standard output on a full disk: an OSError traceback at the interpreter's exit."""
+    profile = tmp_path / "profile.json"
+    profile.write_text(json.dumps(PROFILE))
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "calculator", "review", str(profile)],
+                              stdout=full, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.getcwd()}, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr == "calculator: cannot write the answer: No space left on device\n"
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["assess", "LOG", "--fail-above", "bogus"], "Invalid value for --fail-above"),
+    (["assess", "LOG", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler is the Dask"),
+    (["assess"], "Missing argument"),
+    (["nosuchcommand"], "No such command 'nosuchcommand'"),
+])
+def test_a_usage_error_is_one_line_with_exit_code_2(runner, tmp_path, args, words):
+    """click printed a block of usage and error lines (and gave a file -o could not open
+    exit code 1, which ``budget`` gives to a fleet over its limit)."""
+    log = tmp_path / "crawl.csv"
+    log.write_text("timestamp,posts\n2025-03-01T00:00:00Z,3\n")
+    one_problem(runner.invoke(main, [str(log) if a == "LOG" else a for a in args]), words)
