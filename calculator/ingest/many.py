@@ -36,7 +36,13 @@ from calculator.ingest.formats import (
     read_any_table,
     read_crawler_source,
 )
-from calculator.ingest.object_storage import filesystem, nothing_found, storage_refused
+from calculator.ingest.object_storage import (
+    filesystem,
+    nothing_found,
+    shown_location,
+    storage_refused,
+    without_secrets,
+)
 from calculator.ingest.source import LogSource, open_source
 from calculator.ingest.table_read import names_within_bounds
 from calculator.ingest.tabular import Collector, TableRead, finish_table, plural
@@ -133,6 +139,7 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
             continue
         text = os.fspath(location)
         fs, path = filesystem(text)
+        shown = shown_location(text)  # a URL's credentials and query are never named
         try:
             if _GLOB & set(path):
                 matches = sorted(p for p in fs.glob(path) if not fs.isdir(p))
@@ -145,25 +152,26 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
                 matches = [path] if fs.exists(path) else []
                 root = os.path.dirname(path)
         except (OSError, PermissionError) as exc:
-            raise InvalidInput(f"cannot list {text}: {exc}") from None
+            raise InvalidInput(f"cannot list {shown}: {without_secrets(str(exc), text)}") \
+                from None
         except Exception as exc:  # each storage's package has errors of its own
-            raise storage_refused(text, exc) from None
+            raise storage_refused(shown, exc) from None
         kept = [p for p in matches if not _hidden(p, root)]
         hidden += len(matches) - len(kept)
         if not kept:
-            raise nothing_found(fs, path, text)
+            raise nothing_found(fs, path, shown)
         local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
         if local and kept != [path]:  # found by a listing, not named
             _regular_files_only(kept)
         for match in kept:
-            name = match if local else fs.unstrip_protocol(match)
+            name = match if local else shown_location(fs.unstrip_protocol(match))
             same = os.path.realpath(match) if local else name
             if same in seen:
                 # A file named twice (a folder and a file in it, overlapping globs) was read
                 # twice, and its posts counted twice without a word.
-                raise InvalidInput(f"{name} is named twice ({seen[same]} and {text}): each "
+                raise InvalidInput(f"{name} is named twice ({seen[same]} and {shown}): each "
                                    "file of a log is read once; name it once")
-            seen[same] = text
+            seen[same] = shown
             files.append(LogFile(name, _opener(fs, match, name, local, max_bytes)))
     return files, hidden
 
@@ -176,7 +184,8 @@ def _opener(fs: Any, path: str, name: str, local: bool, max_bytes: int | None
         try:
             handle = fs.open(path, "rb", block_size=8 << 20)
         except (OSError, PermissionError) as exc:
-            raise InvalidInput(f"cannot read {name}: {exc}") from None
+            raise InvalidInput(f"cannot read {name}: {without_secrets(str(exc), path)}") \
+                from None
         except Exception as exc:  # as in ``expand``
             raise storage_refused(name, exc) from None
         return LogSource(handle, name, owned=True, max_bytes=max_bytes)

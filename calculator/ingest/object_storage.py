@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ssl
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from calculator.errors import InvalidArgument, InvalidInput, shortened
 
@@ -20,6 +21,38 @@ _CREDENTIALS = ("credentials are read from the usual environment (for S3: AWS_AC
                 "AZURE_STORAGE_ACCOUNT_NAME with a key or token)")
 
 
+def shown_location(location: str) -> str:
+    """A location as messages and a result name it: a URL without its user name, password,
+    query and fragment (a signed URL's token or signature, ``https://user:pw@host/...``),
+    which were echoed in every message about it."""
+    if "://" not in location:
+        return location
+    try:
+        parts = urlsplit(location)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # an unclosed [ in the host, a port that is no number
+        return location.split("://", 1)[0] + "://…"
+    host = f"[{host}]" if ":" in host else host
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+
+
+def without_secrets(message: str, location: str) -> str:
+    """``message`` (a storage package's own words may quote the URL) with the parts of
+    ``location`` that ``shown_location`` leaves out taken out."""
+    if "://" not in location:
+        return message
+    message = message.replace(location, shown_location(location))
+    try:
+        parts = urlsplit(location)
+    except ValueError:
+        return message
+    for secret in (parts.password, parts.query, parts.username, parts.fragment):
+        if secret:
+            message = message.replace(secret, "…")
+    return message
+
+
 def filesystem(location: str) -> tuple[Any, str]:
     """The fsspec filesystem of a location and the path in it, or why there is none in
     words: a package to install, a protocol no package reads, a store that cannot be
@@ -27,26 +60,30 @@ def filesystem(location: str) -> tuple[Any, str]:
     import fsspec  # only when files are listed: fsspec and its plugins load slowly
 
     protocol = location.split("://", 1)[0].lower() if "://" in location else "file"
+    shown = shown_location(location)
+
+    def said(exc: BaseException) -> str:  # the package's words, without the URL's secrets
+        return without_secrets(_first_line(exc), location)
+
     try:
         return fsspec.core.url_to_fs(location)
     except ImportError as exc:
         if protocol not in _PLUGINS:  # fsspec's own words name the package (paramiko...)
             raise InvalidArgument(f"reading {protocol}:// locations needs a package that is "
-                                  f"not installed: {_first_line(exc)}") from None
+                                  f"not installed: {said(exc)}") from None
         package = _PLUGINS[protocol]
         raise InvalidArgument(f"reading {protocol}:// locations needs {package}; install it "
                               f"(pip install {package})") from None
     except ValueError as exc:
         if protocol in _PLUGINS:  # adlfs: no account name or connection string
-            raise InvalidInput(f"cannot read {location}: the storage could not be set up "
-                               f"({_first_line(exc)}); {_CREDENTIALS}") from None
+            raise InvalidInput(f"cannot read {shown}: the storage could not be set up "
+                               f"({said(exc)}); {_CREDENTIALS}") from None
         raise InvalidArgument(f"{protocol}:// is not a storage this service can read "
-                              f"({_first_line(exc)})") from None
+                              f"({said(exc)})") from None
     except OSError as exc:  # a storage that connects as it is opened (ftp://, hdfs://)
-        raise InvalidInput(f"cannot reach {location}: "
-                           f"{exc.strerror or _first_line(exc)}") from None
+        raise InvalidInput(f"cannot reach {shown}: {exc.strerror or said(exc)}") from None
     except Exception as exc:  # each storage's package has errors of its own
-        raise storage_refused(location, exc) from None
+        raise storage_refused(shown, exc) from None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -256,3 +256,16 @@ def test_post_ids_are_told_apart_by_their_text_across_files(tmp_path):
     result = calculator.assess(str(tmp_path), count="distinct")
     assert result.counts["distinct_posts"] == 4  # 7, 007, abc, -1
     assert result.counted["posts"] == 4
+
+
+@pytest.mark.parametrize("url", [
+    "https://user:s3cretpw@127.0.0.1:1/x.csv", "http://127.0.0.1:1/x.csv?token=s3cretpw",
+    "http://127.0.0.1:1/logs/*.csv?X-Amz-Signature=s3cretpw",
+])
+def test_a_urls_credentials_and_query_are_never_named_in_a_problem(url):
+    """The user name and password, a signed URL's signature or a token in the query were
+    echoed in every message about the location (and in a --json problem's detail)."""
+    with pytest.raises(InvalidInput) as caught:
+        calculator.assess(url)
+    assert "s3cretpw" not in str(caught.value) and "127.0.0.1:1/" in str(caught.value)
+    assert "s3cretpw" not in json.dumps(caught.value.problem_document())
