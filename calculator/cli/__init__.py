@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,23 @@ COMMANDS = {
     "archive": "archive:archive_group", "budget": "budget:budget_group",
     "worker": "worker:worker_command",
 }
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds (or days) from ``low`` to ``high``, finite: click's ``FloatRange``
+    takes ``nan`` (it compares with nothing) and ``inf``, which gave tracebacks (``int(nan)``,
+    ``sleep(inf)``), a poll loop that never slept (``nan``), and a wait that ignored its
+    limit."""
+
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__(low, high)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a number from {self.min:g} to {self.max:g}", param, ctx)
+        return number
 
 
 class CalculatorGroup(click.Group):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from calculator.cli import EXIT_USAGE, answer_in_json, json_option
+from calculator.cli import EXIT_USAGE, Seconds, answer_in_json, json_option
 
 if TYPE_CHECKING:
     from calculator.guard import Budget
@@ -148,7 +148,7 @@ def show(name: str, url: str, key: str | None, as_json: bool) -> None:
 @click.argument("posts", type=click.IntRange(1), default=1)
 @click.option("--wait", is_flag=True, help="When the budget is spent, sleep until the posts "
                                            "fit (as the service's Retry-After says).")
-@click.option("--max-wait", type=click.FloatRange(0), default=None, metavar="SECONDS",
+@click.option("--max-wait", type=Seconds(0, 7 * 86400), default=None, metavar="SECONDS",
               help="With --wait: give up (exit 3) rather than wait longer than this.")
 @url_option
 @key_option

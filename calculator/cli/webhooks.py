@@ -6,7 +6,7 @@ import time
 
 import click
 
-from calculator.cli import Session, pass_session
+from calculator.cli import Seconds, Session, pass_session
 from calculator.cli.database import database_url_option, open_store
 
 
@@ -17,7 +17,7 @@ def webhooks() -> None:
 
 @webhooks.command("run")
 @click.option("--once", is_flag=True, help="Send what is due, announce rule changes, stop.")
-@click.option("--poll", default=5.0, show_default=True, type=click.FloatRange(0.1),
+@click.option("--poll", default=5.0, show_default=True, type=Seconds(0.1, 3600),
               help="Seconds between looks for due deliveries.")
 @click.option("--allow-private-targets", is_flag=True,
               envvar="CALCULATOR_WEBHOOKS_ALLOW_PRIVATE_TARGETS",

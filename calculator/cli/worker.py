@@ -9,20 +9,20 @@ from typing import Any
 
 import click
 
-from calculator.cli import Session, pass_session
+from calculator.cli import Seconds, Session, pass_session
 from calculator.cli.database import database_url_option, open_store
 
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Assess the jobs waiting now, then stop.")
-@click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.05),
+@click.option("--poll", default=1.0, show_default=True, type=Seconds(0.05, 3600),
               help="Seconds between looks for a job when none is waiting.")
 @click.option("--lease", default=60, show_default=True, type=click.IntRange(1),
               envvar="CALCULATOR_JOB_LEASE",
               help="Seconds a job stays this worker's without news from it; renewed while "
                    "it works. A worker that dies loses its jobs to another after this long.")
 @click.option("--keep-jobs", "keep_days", default=30.0, show_default=True,
-              type=click.FloatRange(0, 36500), envvar="CALCULATOR_KEEP_JOBS_DAYS", metavar="DAYS",
+              type=Seconds(0, 36500), envvar="CALCULATOR_KEEP_JOBS_DAYS", metavar="DAYS",
               help="Days an ended job (done, failed, cancelled) stays at /v1/jobs "
                    "before this worker deletes it (checked at start, then hourly); its "
                    "assessment stays, and a retry with its Idempotency-Key after that "

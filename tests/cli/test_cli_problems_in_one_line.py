@@ -74,3 +74,14 @@ def test_a_usage_error_is_one_line_with_exit_code_2(runner, tmp_path, args, word
     log = tmp_path / "crawl.csv"
     log.write_text("timestamp,posts\n2025-03-01T00:00:00Z,3\n")
     one_problem(runner.invoke(main, [str(log) if a == "LOG" else a for a in args]), words)
+
+
+@pytest.mark.parametrize("args", [
+    ["worker", "--once", "--keep-jobs", "nan"], ["worker", "--poll", "inf"],
+    ["worker", "--poll", "nan"], ["webhooks", "run", "--poll", "nan"],
+    ["budget", "reserve", "fleet", "1", "--wait", "--max-wait", "nan"],
+])
+def test_a_number_of_seconds_or_days_that_is_not_finite_is_refused(runner, args):
+    """``nan`` and ``inf`` passed click's ranges: tracebacks (``int(nan)``, ``sleep(inf)``),
+    a worker polling without a pause, and a wait past its own limit."""
+    one_problem(runner.invoke(main, args), f"Invalid value for '{args[-2]}'")
