@@ -93,16 +93,24 @@ def observation_entry(observation: dict[str, Any]) -> dict[str, Any]:
             "href": f"/v1/observations/{observation['id']}"}
 
 
+def check_filters(lookup: RuleLookup, platform: str | None, document: str | None,
+                  clause: str | None) -> None:
+    """Refuse as not found a filter naming a platform, document or clause the rules do not
+    hold (decision 0160): an empty answer would read as a quiet one for as long as the typo
+    lasts."""
+    for check, value in ((lookup.platform, platform), (lookup.document, document),
+                         (lookup.clause, clause)):
+        if value is not None:
+            check(value)
+
+
 def changes(lookup: RuleLookup, observations: Observations, *, since: datetime | None = None,
             platform: str | None = None, document: str | None = None,
             clause: str | None = None, limit: int = 100) -> dict[str, Any]:
     """The merged feed, oldest first, filtered; at most ``limit`` entries (the newest). A
     filter naming a platform, document or clause the rules do not hold is refused as not
     found: an empty feed would read as a quiet one for as long as the typo lasts."""
-    for check, value in ((lookup.platform, platform), (lookup.document, document),
-                         (lookup.clause, clause)):
-        if value is not None:
-            check(value)
+    check_filters(lookup, platform, document, clause)
     entries = rule_entries(lookup)
     found = observations.list(platform=platform, document=document, since=since,
                               clause=clause, page_size=MAX_ENTRIES, newest_first=False)

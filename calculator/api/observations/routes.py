@@ -47,14 +47,22 @@ def _read_guard() -> None:
 blp.before_request(_read_guard)
 
 
+# Decision 0160: a filter that can never match is a typo, not a quiet feed.
+_FILTER_NOT_FOUND = ("The platform, document or clause filter names nothing the rules "
+                     "hold.")
+
+
 @blp.route("/v1/observations")
 class ObservationList(MethodView):
     @blp.arguments(ObservationQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, ObservationPageSchema, description="Newest capture first.")
+    @blp.problem(404, description=_FILTER_NOT_FOUND)
     def get(self, platform: str | None, document: str | None, state: str | None,
             since: Any, page: int, page_size: int) -> Any:
         """Observations of tracked documents, filtered by platform, document, state and
         capture date."""
+        feed.check_filters(current_app.extensions["calculator.lookup"], platform, document,
+                           None)
         found = observations().list(platform=platform, document=document, state=state,
                                     since=since, page=page, page_size=page_size)
         return {"items": found.items, "page": found.page, "page_size": found.page_size,
@@ -85,11 +93,6 @@ class Acknowledge(MethodView):
 
 def _changes(query: dict[str, Any]) -> dict[str, Any]:
     return feed.changes(current_app.extensions["calculator.lookup"], observations(), **query)
-
-
-# Decision 0160: a filter that can never match is a typo, not a quiet feed.
-_FILTER_NOT_FOUND = ("The platform, document or clause filter names nothing the rules "
-                     "hold.")
 
 
 @blp.route("/v1/changes")

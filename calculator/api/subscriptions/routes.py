@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 from calculator.api import auth
 from calculator.api.extensions import Blueprint
 from calculator.api.records import json_response
+from calculator.errors import FieldProblem, InvalidArgument, NotFound
 from calculator.webhooks.subscriptions import EVENTS, Subscriptions
 from calculator.webhooks.targets import ALLOW_SETTING
 
@@ -73,6 +74,29 @@ class DeliverySchema(Schema):
     delivered_at = fields.String(allow_none=True)
 
 
+def _check_named(body: dict[str, Any]) -> None:
+    """Every filter names something the rules hold, and no event or filter value is given
+    twice: a subscription filtered on a typo never fires, and says nothing of it (decision
+    0160 refuses the same typo on the change feeds)."""
+    lookup = current_app.extensions["calculator.lookup"]
+    checks = {"platforms": lookup.platform, "documents": lookup.document,
+              "clauses": lookup.clause}
+    problems = []
+    for field, values in (("events", body["events"]),
+                          *((f"filters.{k}", body["filters"].get(k, [])) for k in checks)):
+        for index, value in enumerate(values):
+            path = f"{field}[{index}]"
+            if value in values[:index]:
+                problems.append(FieldProblem("given twice; give each once", field=path))
+            elif field != "events":
+                try:
+                    checks[field.split(".")[1]](value)
+                except NotFound as exc:
+                    problems.append(FieldProblem(exc.detail, field=path))
+    if problems:
+        raise InvalidArgument("; ".join(str(p) for p in problems), problems=problems)
+
+
 def subscriptions() -> Subscriptions:
     return Subscriptions(auth.store().engine)
 
@@ -84,9 +108,11 @@ class SubscriptionList(MethodView):
     @blp.response(201, CreatedSubscriptionSchema)
     @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(422, "A URL the service will not call (not http(s), or a loopback, private "
-                      "or link-local host), or unknown events.")
+                      "or link-local host), unknown events, a filter naming a platform, "
+                      "document or clause the rules do not hold, or a value given twice.")
     def post(self, body: dict[str, Any]) -> Response:
         """Subscribe a URL to events; the answer holds the signing secret, once."""
+        _check_named(body)
         made = subscriptions().create(
             owner=auth.owner(), url=body["url"], events=body["events"],
             filters=body["filters"],
