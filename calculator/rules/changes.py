@@ -59,6 +59,7 @@ class DocumentChanges:
     clauses: tuple[ClauseChange, ...]
     unchanged: tuple[str, ...]
     ruleset_revision: str
+    country: str | None = None  # the country code the region was chosen by, if one was
 
 
 def document_changes(document: Document, region: str, start: datetime, end: datetime,

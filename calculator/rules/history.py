@@ -22,6 +22,7 @@ class ClauseHistory:
     region: str | None  # None: every region of the document
     entries: tuple[HistoryEntry, ...]
     ruleset_revision: str
+    country: str | None = None  # the country code the region was chosen by, if one was
 
 
 @dataclass(frozen=True)

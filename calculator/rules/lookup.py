@@ -7,7 +7,7 @@ things by id, chooses the part, and answers from ``in_force`` (intervals), ``kno
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from calculator.errors import InvalidArgument, NotFound, NotInForce, NotRecorded, shown_id
@@ -189,8 +189,11 @@ class RuleLookup:
         """Every version with its interval, for one region or (``None``) all of them."""
         clause = self.clause(clause_id)
         document = self.ruleset.documents[clause.document_id]
-        chosen = self.region(region) if region else region
-        return clause_history(clause, document, chosen, self.ruleset.revision)
+        if not region:  # absent, or given empty (echoed as "" before): every region
+            return clause_history(clause, document, None, self.ruleset.revision)
+        choice = self.region_choice(region)
+        return replace(clause_history(clause, document, choice.region, self.ruleset.revision),
+                       country=choice.country)
 
     def document_history(self, document_id: str) -> DocumentHistory:
         """A document with every version and, per region it covers, its interval."""
@@ -200,7 +203,8 @@ class RuleLookup:
                 region: str | None = None) -> DocumentChanges:
         """What changed in a document between two instants, clause by clause."""
         document = self.document(document_id)
-        chosen = self.region(region)
+        choice = self.region_choice(region or None)
         if end < start:
             raise InvalidArgument("to: must not be before from")
-        return document_changes(document, chosen, start, end, self.ruleset.revision)
+        return replace(document_changes(document, choice.region, start, end,
+                                        self.ruleset.revision), country=choice.country)

@@ -138,6 +138,8 @@ class ClauseHistorySchema(Schema):
     section = fields.String(attribute="clause.section", allow_none=True)
     document = fields.String(attribute="document.id")
     region = fields.String(allow_none=True)
+    country = fields.String(allow_none=True, metadata={
+        "description": "The country code the region was given as (region=DE), else null."})
     versions = fields.List(fields.Nested(HistoryEntrySchema), attribute="entries")
     ruleset_revision = fields.String()
 
@@ -242,6 +244,8 @@ class ClauseChangeSchema(Schema):
 class DocumentChangesSchema(Schema):
     document = fields.String(attribute="document.id")
     region = fields.String()
+    country = fields.String(allow_none=True, metadata={
+        "description": "The country code the region was given as (region=DE), else null."})
     start = Instant(data_key="from")
     end = Instant(data_key="to")
     from_version = fields.Nested(DocumentVersionInForceSchema, attribute="old", allow_none=True)

@@ -167,3 +167,22 @@ def test_the_interactive_docs_load_their_assets_from_the_service_itself(client):
 def test_a_problem_type_is_documented_at_its_uri(client):
     body = client.get("/problems/not-in-force").get_json()
     assert "first_in_force" in body["description"]
+
+
+@pytest.mark.parametrize("path", [
+    "/v1/clauses/x.terms-of-service.liquidated-damages?at=2025-01-01&region=DE",
+    "/v1/clauses/x.terms-of-service.liquidated-damages/history?region=DE",
+    "/v1/documents/x.terms-of-service/changes?from=2024-01-01&to=2025-01-01&region=DE",
+])
+def test_a_region_given_as_a_country_is_echoed_as_that_country_on_every_lookup(client, path):
+    """The region parameter says a country code is "echoed as country": the clause in force
+    did, its history and a document's changes dropped it."""
+    answer = client.get(path).get_json()
+    assert (answer["region"], answer["country"]) == ("eu-efta-uk", "DE")
+
+
+def test_an_empty_region_on_a_clause_history_is_every_region_not_a_region_named_empty(client):
+    answer = client.get("/v1/clauses/x.terms-of-service.liquidated-damages/history?region=")
+    whole = client.get("/v1/clauses/x.terms-of-service.liquidated-damages/history")
+    assert answer.get_json()["region"] is None
+    assert answer.get_json()["versions"] == whole.get_json()["versions"]
