@@ -100,6 +100,18 @@ class CalculatorGroup(click.Group):
                            err=True)
             ctx.exit(EXIT_USAGE)
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        # The group's own options are parsed here, before ``invoke``: a repeated --rules (the
+        # last was used without a word) and an unknown option get the one-line answer too.
+        refuse_repeated_options_of(self, args)
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # no command at all: click shows the help
+        except click.ClickException as error:
+            raise OneLineUsageError(error) from None
+
     def resolve_command(self, ctx: click.Context, args: list[str]
                         ) -> tuple[str | None, click.Command | None, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
@@ -118,14 +130,48 @@ class CalculatorGroup(click.Group):
         return self.commands.get(name)
 
 
+class OneLineUsageError(click.ClickException):
+    """A usage error found before a command runs, shown as every problem is: one line,
+    exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, error: click.ClickException) -> None:
+        super().__init__(" ".join(error.format_message().split()))
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"calculator: {self.message} (see calculator --help)", err=True)
+
+
+def refuse_repeated_options_of(group: click.Group, args: list[str]) -> None:
+    """The group's own options that take one value, given twice before the command."""
+    single = {spelling for option in group.params if isinstance(option, click.Option)
+              and not (option.is_flag or option.multiple or option.count)
+              for spelling in option.opts}
+    given: dict[str, int] = {}
+    index = 0
+    while index < len(args) and args[index].startswith("-") and args[index] != "--":
+        spelling, _, value = args[index].partition("=")
+        if spelling in single:
+            given[spelling] = given.get(spelling, 0) + 1
+            index += 1 if value else 2  # its value follows unless given with "="
+        else:
+            index += 1
+    for spelling, times in given.items():
+        if times > 1:
+            raise OneLineUsageError(click.UsageError(
+                f"{spelling} is given {times} times; give it once"))
+
+
 def refuse_repeated_options(ctx: click.Context, command: click.Command,
                             args: list[str]) -> None:
     """An option that takes one value, given twice, is a usage error: click keeps the last
     and drops the others without a word (``--region eu-efta-uk --region rest-of-world``
     priced the rest of the world). The HTTP API refuses a repeated parameter alike
     (decision 0159).
-    Flags, counts and options that take several values may repeat. Nested groups are
-    followed to the command their arguments name."""
+    Flags, counts and options that take several values may repeat; the two spellings of a
+    flag pair may not be given together. Nested groups are followed to the command their
+    arguments name."""
     while isinstance(command, click.Group):
         named = next(((k, c) for k, token in enumerate(args) if not token.startswith("-")
                       and (c := command.get_command(ctx, token)) is not None), None)
@@ -133,9 +179,11 @@ def refuse_repeated_options(ctx: click.Context, command: click.Command,
             return
         index, command = named
         args = args[index + 1:]
+    # A flag pair (--claim-unowned/--leave-unowned) is one choice: both given, the last won.
     single = {spelling: option for option in command.params
               if isinstance(option, click.Option)
-              and not (option.is_flag or option.multiple or option.count)
+              and not ((option.is_flag and not option.secondary_opts) or option.multiple
+                       or option.count)
               for spelling in option.opts + option.secondary_opts}
     given: dict[str, int] = {}
     for token in args:
@@ -148,6 +196,10 @@ def refuse_repeated_options(ctx: click.Context, command: click.Command,
     repeated = [(key, times) for key, times in given.items() if times > 1]
     if repeated:
         key, times = repeated[0]
+        pair = next(o for o in single.values() if o.opts[0] == key).secondary_opts
+        if pair and any(token.split("=", 1)[0] in pair for token in args):
+            raise click.UsageError(f"{key} and {pair[0]} are one choice; give one of them",
+                                   ctx=ctx)
         raise click.UsageError(f"{key} is given {times} times; give it once", ctx=ctx)
 
 

@@ -157,6 +157,8 @@ def reserve(name: str, posts: int, wait: bool, max_wait: float | None, url: str,
             key: str | None, as_json: bool) -> None:
     """Reserve POSTS posts (default 1) before fetching them; exit 3 when the budget is
     spent, saying when they fit."""
+    if max_wait is not None and not wait:  # it was ignored without a word
+        raise click.UsageError("--max-wait is the limit of --wait; give both")
     with _client(url, name, key, as_json) as budget:
         grant = budget.wait_and_reserve(posts, max_wait) if wait else budget.reserve(posts)
     if as_json:

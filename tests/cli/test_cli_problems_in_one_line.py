@@ -85,3 +85,22 @@ def test_a_number_of_seconds_or_days_that_is_not_finite_is_refused(runner, args)
     """``nan`` and ``inf`` passed click's ranges: tracebacks (``int(nan)``, ``sleep(inf)``),
     a worker polling without a pause, and a wait past its own limit."""
     one_problem(runner.invoke(main, args), f"Invalid value for '{args[-2]}'")
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--rules", "/nowhere", "--rules", "RULES", "platforms"],
+     "--rules is given 2 times; give it once"),
+    (["--bogus", "platforms"], "No such option '--bogus'"),
+    (["keys", "create", "ci", "--claim-unowned", "--leave-unowned"],
+     "--claim-unowned and --leave-unowned are one choice; give one of them"),
+    (["budget", "reserve", "fleet", "1", "--max-wait", "100"],
+     "--max-wait is the limit of --wait; give both"),
+])
+def test_options_that_conflict_or_repeat_are_refused_not_resolved_in_silence(runner, args,
+                                                                            words):
+    """The last --rules was used, the last of a flag pair won, and --max-wait without
+    --wait was ignored, each without a word (decision 0159)."""
+    from calculator.rules import bundled_rules_dir
+
+    args = [str(bundled_rules_dir()) if a == "RULES" else a for a in args]
+    one_problem(runner.invoke(main, args), words)
