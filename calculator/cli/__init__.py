@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from calculator import __version__
-from calculator.errors import CalculatorError
+from calculator.errors import CalculatorError, InvalidArgument
 
 if TYPE_CHECKING:
     from marshmallow import Schema
@@ -71,6 +72,7 @@ class CalculatorGroup(click.Group):
     details on stdout, as the HTTP API answers them."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        given = [*getattr(ctx, "_protected_args", []), *ctx.args]  # the command's own
         try:
             result = super().invoke(ctx)
             sys.stdout.flush()  # a full disk or a closed pipe is answered here, in words
@@ -81,6 +83,10 @@ class CalculatorGroup(click.Group):
             # and error lines, nor its exit code 1, which ``budget`` gives to over-the-limit.
             command = error.ctx.command_path if getattr(error, "ctx", None) else "calculator"
             message = " ".join(error.format_message().split())
+            if ctx.meta.get(JSON_ANSWER):
+                problem = InvalidArgument(message).problem_document()
+                json.dump(problem, sys.stdout, ensure_ascii=False, indent=2)
+                sys.stdout.write("\n")
             click.echo(f"calculator: {message} (see {command} --help)", err=True)
             ctx.exit(EXIT_USAGE)
         except OSError as error:
@@ -96,6 +102,7 @@ class CalculatorGroup(click.Group):
                 json.dump(error.problem_document(), sys.stdout, ensure_ascii=False, indent=2)
                 sys.stdout.write("\n")
             for line in error.lines():
+                line = _as_given(line, given)
                 click.echo(f"calculator: {line}" if not line.startswith(" ") else line,
                            err=True)
             ctx.exit(EXIT_USAGE)
@@ -128,6 +135,21 @@ class CalculatorGroup(click.Group):
             self.add_command(getattr(importlib.import_module(f"calculator.cli.{module}"),
                                      attribute), name)
         return self.commands.get(name)
+
+
+_FIELD = re.compile(r"^(\s*)([a-z][a-z_]*): ")
+
+
+def _as_given(line: str, given: list[str]) -> str:
+    """A problem's line naming a field by the option the caller gave it with: the core
+    speaks the API's names (``assume_tz: ...``), a command line user typed --assume-tz."""
+    found = _FIELD.match(line)
+    if found is None:
+        return line
+    option = "--" + found[2].replace("_", "-")
+    if not any(token == option or token.startswith(option + "=") for token in given):
+        return line
+    return f"{found[1]}{option}: {line[found.end():]}"
 
 
 class OneLineUsageError(click.ClickException):
@@ -238,8 +260,17 @@ def emit(schema: Schema, obj: Any, as_json: bool, render: Callable[[dict], str])
         click.echo(render(document))
 
 
-json_option = click.option("--json", "as_json", is_flag=True,
-                           help="Print the JSON document the HTTP API returns.")
+def json_flag(help: str) -> Callable:
+    """``--json``: the answer as JSON, and so its problems too, from the moment the option
+    is read (a command that failed before its first line said so printed no problem)."""
+    def answer(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        ctx.meta[JSON_ANSWER] = value
+        return value
+
+    return click.option("--json", "as_json", is_flag=True, callback=answer, help=help)
+
+
+json_option = json_flag("Print the JSON document the HTTP API returns.")
 
 
 @click.group(cls=CalculatorGroup)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from calculator.cli import Session, pass_session
+from calculator.cli import Session, json_flag, pass_session
 
 
 @click.group("archive")
@@ -24,7 +24,7 @@ def archive_group() -> None:
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), default=None,
               help="Where bundles and URLs are cloned (default: CALCULATOR_ARCHIVE_CACHE or "
                    "the user's cache folder).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_flag("Print the report as JSON.")
 @pass_session
 def check(session: Session, archives: tuple[str, ...], cache_dir: str | None,
           as_json: bool) -> None:

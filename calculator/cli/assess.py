@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from calculator.cli import Session, answer_in_json, emit, pass_session
+from calculator.cli import Session, answer_in_json, emit, json_flag, pass_session
 from calculator.cli.library_logs import library_logs_in_one_line
 from calculator.cli.progress import reading_progress
 from calculator.errors import excerpt
@@ -158,7 +158,7 @@ def column_options(command: Any) -> Any:
 @click.option("--scheduler", default=None, metavar="tcp://HOST:8786",
               help="The Dask scheduler of --engine dask (default: a local cluster of one "
                    "worker process per core). Its workers must reach the paths or URLs.")
-@click.option("--json", "as_json", is_flag=True, help="Print the assessment document.")
+@json_flag("Print the assessment document.")
 @click.option("--fail-above", default=None, metavar="AMOUNT[CUR]",
               help="Exit 3 when the headline amount is above AMOUNT, e.g. 50000USD or "
                    "50000EUR (a currency other than the clause's is refused); a plain "

@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from calculator.cli import json_flag
 from calculator.cli.database import database_url_option, open_store
 from calculator.errors import NotFound, shown_id
 from calculator.timeutil import format_instant
@@ -97,7 +98,7 @@ def claim(name: str, database: str | None) -> None:
 
 
 @keys.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_flag("Print JSON.")
 @database_url_option
 def list_keys(as_json: bool, database: str | None) -> None:
     """List the keys: name, state, when created and revoked, assessments of the name."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from calculator.cli import Session, answer_in_json, emit, pass_session
+from calculator.cli import Session, answer_in_json, emit, json_flag, pass_session
 from calculator.errors import InvalidArgument, InvalidInput
 from calculator.web import present as say
 
@@ -54,7 +54,7 @@ def render_review(doc: dict[str, Any]) -> str:
 
 @click.command("review")
 @click.argument("profile", metavar="PROFILE.json|-")
-@click.option("--json", "as_json", is_flag=True, help="Print the review document.")
+@json_flag("Print the review document.")
 @click.option("--equivalent-log", "log_path", default=None, metavar="PATH",
               type=click.Path(dir_okay=False, writable=True),
               help="Also write the crawl log (CSV) whose assessment is the projection.")

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from calculator.cli import Session, pass_session
+from calculator.cli import Session, json_flag, pass_session
 from calculator.cli.database import database_url_option, open_store
 from calculator.errors import CalculatorError
 
@@ -49,7 +49,7 @@ def _print_report(report: Any) -> None:
               help=ARCHIVE_HELP)
 @click.option("--every", default=None, metavar="DURATION",
               help="Run again after this long (30m, 1h, 1d), until stopped; once without.")
-@click.option("--json", "as_json", is_flag=True, help="Print the new observations as JSON.")
+@json_flag("Print the new observations as JSON.")
 @database_url_option
 @pass_session
 def watch_command(session: Session, archives: tuple[str, ...], every: str | None,
@@ -111,7 +111,7 @@ def observations() -> None:
 @click.option("--document", default=None)
 @click.option("--state", type=click.Choice(["new", "acknowledged", "encoded"]), default=None)
 @click.option("--since", default=None, metavar="DATE|INSTANT")
-@click.option("--json", "as_json", is_flag=True)
+@json_flag("Print the answer as JSON.")
 @database_url_option
 def list_observations(platform: str | None, document: str | None, state: str | None,
                       since: str | None, as_json: bool, database: str | None) -> None:
@@ -140,7 +140,7 @@ def list_observations(platform: str | None, document: str | None, state: str | N
 
 @observations.command("show")
 @click.argument("observation_id")
-@click.option("--json", "as_json", is_flag=True)
+@json_flag("Print the answer as JSON.")
 @database_url_option
 def show(observation_id: str, as_json: bool, database: str | None) -> None:
     """One observation: its impact on the rules and the diff (- removed, + added words)."""

@@ -104,3 +104,34 @@ def test_options_that_conflict_or_repeat_are_refused_not_resolved_in_silence(run
 
     args = [str(bundled_rules_dir()) if a == "RULES" else a for a in args]
     one_problem(runner.invoke(main, args), words)
+
+
+@pytest.mark.parametrize("args", [
+    ["changes", "nosuchdoc", "--from", "2024-01-01", "--to", "2026-05-01", "--json"],
+    ["compare", "--clause", "scraping", "--at", "bogus", "--json"],
+    ["history", "x.nope", "--json"], ["document", "x.nope", "--json"],
+    ["assess", "LOG", "--json", "--fail-above", "bogus"],
+])
+def test_a_command_asked_for_json_answers_its_problem_in_json_too(runner, tmp_path, args):
+    """Commands that failed before their first line printed no problem document under
+    --json, and usage errors never did."""
+    log = tmp_path / "crawl.csv"
+    log.write_text("timestamp,posts\n2025-03-01T00:00:00Z,3\n")
+    result = runner.invoke(main, [str(log) if a == "LOG" else a for a in args])
+    assert result.exit_code == 2
+    problem = json.loads(result.stdout)
+    assert problem["type"].startswith("/problems/") and problem["detail"]
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["assess", "LOG", "--assume-tz", "Nowhere/Zone"], "--assume-tz: 'Nowhere/Zone' is not"),
+    (["assess", "LOG", "--tz=Nowhere/Zone"], "--tz: 'Nowhere/Zone' is not"),
+    (["assess", "LOG", "--time-column", "when"], "--time-column: no column named 'when'"),
+    (["changes", "x.terms-of-service", "--from", "2025-01-01", "--to", "2024-01-01"],
+     "--to: must not be before from"),
+])
+def test_a_problem_names_the_option_as_the_caller_typed_it(runner, tmp_path, args, words):
+    """The core speaks the API's field names: "assume_tz:" answered --assume-tz."""
+    log = tmp_path / "crawl.csv"
+    log.write_text("timestamp,posts\n2025-03-01T00:00:00Z,3\n")
+    one_problem(runner.invoke(main, [str(log) if a == "LOG" else a for a in args]), words)
