@@ -81,7 +81,7 @@ def create(name: str, claim_unowned: bool | None, database: str | None) -> None:
 def claim(name: str, database: str | None) -> None:
     """Give NAME the assessments and reviews made while no key existed, so that NAME's key
     sees them (their ids and report links work again with that key)."""
-    store = open_store(database)
+    store = open_store(database, existing=True)
     try:
         if not any(k.name == name and k.active for k in store.keys.list()):
             raise NotFound(f"no active key named '{shown_id(name)}': create it first "
@@ -102,7 +102,7 @@ def claim(name: str, database: str | None) -> None:
 @database_url_option
 def list_keys(as_json: bool, database: str | None) -> None:
     """List the keys: name, state, when created and revoked, assessments of the name."""
-    store = open_store(database)
+    store = open_store(database, existing=True)
     try:
         found = store.keys.list()
     finally:
@@ -130,7 +130,7 @@ def list_keys(as_json: bool, database: str | None) -> None:
 def revoke(name: str, database: str | None) -> None:
     """Revoke NAME's active key for good. Its assessments stay stored; a new key created
     with the same name sees them."""
-    store = open_store(database)
+    store = open_store(database, existing=True)
     try:
         info = store.keys.revoke(name)
     finally:

@@ -23,7 +23,7 @@ def rules_group() -> None:
 
 
 @rules_group.command("check")
-@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.argument("directory", required=False, type=click.Path(file_okay=False, exists=True))
 @pass_session
 def check(session: Session, directory: str | None) -> None:
     """Validate every rule file in DIRECTORY (default: the rules in use).

@@ -119,7 +119,7 @@ def list_observations(platform: str | None, document: str | None, state: str | N
     from calculator.timeutil import parse_instant
     from calculator.watch.observations import Observations
 
-    store = open_store(database)
+    store = open_store(database, existing=True)
     try:
         found = Observations(store.engine).list(
             platform=platform, document=document, state=state,
@@ -146,7 +146,7 @@ def show(observation_id: str, as_json: bool, database: str | None) -> None:
     """One observation: its impact on the rules and the diff (- removed, + added words)."""
     from calculator.watch.observations import Observations
 
-    store = open_store(database)
+    store = open_store(database, existing=True)
     try:
         o = Observations(store.engine).get(observation_id)
     finally:
@@ -188,7 +188,7 @@ def ack(observation_id: str, by: str | None, database: str | None) -> None:
     """Acknowledge an observation (a person has seen it)."""
     from calculator.watch.observations import Observations
 
-    store = open_store(database)
+    store = open_store(database, existing=True)
     try:
         o = Observations(store.engine).acknowledge(observation_id, by=by)
     finally:

@@ -135,3 +135,20 @@ def test_a_problem_names_the_option_as_the_caller_typed_it(runner, tmp_path, arg
     log = tmp_path / "crawl.csv"
     log.write_text("timestamp,posts\n2025-03-01T00:00:00Z,3\n")
     one_problem(runner.invoke(main, [str(log) if a == "LOG" else a for a in args]), words)
+
+
+def test_a_mistyped_database_path_is_refused_not_made_into_an_empty_database(runner,
+                                                                           tmp_path):
+    """``keys list`` on a path that was never a database made one (and its folders), then
+    said that the service was open."""
+    typo = tmp_path / "typo" / "db.sqlite"
+    one_problem(runner.invoke(main, ["keys", "list", "--database-url", f"sqlite:///{typo}"]),
+                "there is no database at")
+    assert not typo.parent.exists()
+
+
+def test_rules_check_of_a_folder_that_does_not_exist_is_a_usage_error(runner, tmp_path):
+    """Exit code 1 means the rules have problems; a folder that is not there is a usage
+    error (2), as --rules naming one is."""
+    one_problem(runner.invoke(main, ["rules", "check", str(tmp_path / "nowhere")]),
+                "Invalid value for '[DIRECTORY]'")
