@@ -93,9 +93,15 @@ def watch(ruleset: Ruleset, archives: Mapping[str, ArchiveRepository], engine: E
     for item in tracked:
         document, repo = item.document, archives[item.archive]
         assert document.checked_through is not None
+        captures = repo.captures(item.path)
+        if not captures:
+            # The rules cite captures of it there: none at all is another repository (or a
+            # folder inside one), which was reported as "0 new observations".
+            report.not_watched.append((document.id, f"the archive {item.archive} holds no "
+                                       f"capture of {item.path}: is it that archive?"))
+            continue
         report.watched.append(document.id)
         limit = start_of_day(document.checked_through + timedelta(days=1))
-        captures = repo.captures(item.path)
         checked = [c for c in captures if c.when < limit]
         base = checked[-1] if checked else None
         base_text = repo.text(base.commit, item.path) if base else None
@@ -121,6 +127,11 @@ def watch(ruleset: Ruleset, archives: Mapping[str, ArchiveRepository], engine: E
                       "href": f"/v1/observations/{observed['id']}"},
                 platforms=frozenset([document.platform]), documents=frozenset([document.id]),
                 clauses=frozenset(observed["clauses"])))
+    if tracked and not report.watched:
+        raise InvalidArgument("archive: none of the documents the rules track has a capture "
+                              "in the archives given, so nothing was watched; name the Open "
+                              "Terms Archive repositories the rules cite "
+                              f"({', '.join(sorted(archives))})")
     report.encoded = observations.mark_encoded(
         {t.document.id: t.document.checked_through for t in tracked
          if t.document.checked_through is not None})
