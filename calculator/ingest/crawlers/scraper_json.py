@@ -335,6 +335,12 @@ def _documents(first_line: int, text: str, report: ReadReport | None) -> Iterato
             return
         line += text.count("\n", counted_to, position)  # counted once, as the text is read
         counted_to = position
+        if text[position] == "[":
+            items = _array_items(decoder, text, position, line)
+            if items is not None:  # each element with its own line (all read "line 1")
+                elements, position = items
+                yield from elements
+                continue
         try:
             value, position = decoder.raw_decode(text, position)
         except (ValueError, RecursionError) as exc:
@@ -347,6 +353,35 @@ def _documents(first_line: int, text: str, report: ReadReport | None) -> Iterato
             report.unparseable(line, f"the JSON breaks off here ({json_input.reason(exc)})")
             return
         yield from _flatten(line, value)
+
+
+def _array_items(decoder: json.JSONDecoder, text: str, position: int, line: int
+                 ) -> tuple[list[tuple[int, Any]], int] | None:
+    """The elements of the array at ``position``, each with the line it starts on, and where
+    the array ends; None when it is not a well-formed array (read whole, as before, so
+    that its error is told as before)."""
+    items: list[tuple[int, Any]] = []
+    at, counted, length = position + 1, position, len(text)
+    while True:
+        while at < length and text[at].isspace():
+            at += 1
+        if not items and at < length and text[at] == "]":
+            return items, at + 1
+        line += text.count("\n", counted, at)
+        counted = at
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except (ValueError, RecursionError):
+            return None
+        items.append((line, value))
+        while at < length and text[at].isspace():
+            at += 1
+        if at < length and text[at] == ",":
+            at += 1
+        elif at < length and text[at] == "]":
+            return items, at + 1
+        else:
+            return None
 
 
 def _first_str(record: dict[str, Any], keys: tuple[str, ...]) -> str | None:

@@ -184,3 +184,18 @@ def test_a_warc_cut_inside_a_records_header_block_says_that_record_was_not_read(
     assert result.counts["requests"] == 2
     assert any("ends inside the header block of the record after record 2" in w
                for w in result.warnings)
+
+
+def test_a_bad_element_of_a_pretty_printed_json_array_is_named_by_its_own_line(tmp_path):
+    """Every element of a JSON array was reported at the line the array starts on."""
+    items = [{"id": str(1890000000000000000 + n), "text": "t", "__twarc": {
+        "url": "https://api.twitter.com/2/tweets/search/recent",
+        "retrieved_at": f"2025-03-01T10:00:0{n}+00:00"}} for n in range(6)]
+    items[4]["__twarc"]["retrieved_at"] = "not a date"
+    text = json.dumps(items, indent=2)
+    result = assessed(tmp_path, "twarc.json", text)
+    starts = [n for n, line in enumerate(text.splitlines(), 1) if line == "  {"]
+    fifth = starts[4]  # the line the fifth element's "{" is on
+    assert result.input.details["unparsed_examples"] == [
+        {"line": fifth, "why": "__twarc.retrieved_at is not an instant"}]
+    assert result.counts["requests"] == 5
