@@ -138,6 +138,9 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
                 item, name, max_bytes)))
             continue
         text = os.fspath(location)
+        if text == "-":  # it was looked for as a file named "-": "no files found at -"
+            raise InvalidArgument("- (standard input) is a log on its own: give it alone, or "
+                                  "name files")
         fs, path = filesystem(text)
         shown = shown_location(text)  # a URL's credentials and query are never named
         try:

@@ -152,3 +152,11 @@ def test_rules_check_of_a_folder_that_does_not_exist_is_a_usage_error(runner, tm
     error (2), as --rules naming one is."""
     one_problem(runner.invoke(main, ["rules", "check", str(tmp_path / "nowhere")]),
                 "Invalid value for '[DIRECTORY]'")
+
+
+def test_standard_input_among_files_is_refused_as_such_not_as_a_file_named_dash(runner,
+                                                                               tmp_path):
+    log = tmp_path / "crawl.csv"
+    log.write_text("timestamp,posts\n2025-03-01T00:00:00Z,3\n")
+    one_problem(runner.invoke(main, ["assess", "-", str(log)], input=log.read_text()),
+                "- (standard input) is a log on its own")
