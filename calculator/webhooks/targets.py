@@ -78,6 +78,9 @@ def parse(url: str) -> tuple[str, str, int, str]:
         raise _refuse("not a URL (e.g. an unclosed [ in the host)") from None
     if parts.scheme not in ("http", "https"):
         raise _refuse("only http and https URLs are accepted")
+    if parts.fragment or url.endswith("#"):
+        # Never sent to the server (RFC 9110, 4.2.4): it was dropped at every delivery.
+        raise _refuse("a #fragment is never sent to a server; give the URL without it")
     if parts.username is not None or parts.password is not None:
         raise _refuse("a user name or password in the URL is not accepted; webhooks are "
                       "signed, so the receiver can verify them without one")

@@ -151,6 +151,7 @@ def test_a_key_sees_and_deletes_only_its_own_subscriptions(open_app, webhook_rec
     ("https://example.com/a\r\nX-Injected: 1", "printable ASCII characters only"),
     ("https://example.com/\tx", "printable ASCII characters only"),
     ("https://exämple.com/hook", "printable ASCII characters only"),
+    ("https://example.com/hook#part", "a #fragment is never sent to a server"),
 ])
 def test_unsafe_webhook_targets_are_refused_with_a_422_that_says_why(client, url, words):
     response = client.post("/v1/subscriptions", json={"url": url})
