@@ -120,8 +120,13 @@ def list_keys(as_json: bool, database: str | None) -> None:
         return
     click.echo(f"{'name':<24}{'state':<9}{'created':<22}{'revoked':<22}assessments")
     for row in rows:
-        click.echo(f"{row['name']:<24}{row['state']:<9}{row['created_at'][:19] + 'Z':<22}"
-                   f"{(row['revoked_at'] or '-')[:20]:<22}{row['assessments']}")
+        click.echo(f"{row['name']:<24}{row['state']:<9}{_to_second(row['created_at']):<22}"
+                   f"{_to_second(row['revoked_at']):<22}{row['assessments']}")
+
+
+def _to_second(instant: str | None) -> str:
+    """An instant to the second (a revoked one was cut to '2026-11-30T08:10:47.')."""
+    return "-" if instant is None else instant[:19] + "Z"
 
 
 @keys.command("revoke")

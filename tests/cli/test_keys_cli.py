@@ -47,6 +47,9 @@ def test_keys_list_shows_each_key_with_its_state(runner, db):
     assert rows[0]["revoked_at"] and rows[1]["revoked_at"] is None
     table = runner.invoke(main, ["keys", "list"]).stdout
     assert "counsel" in table and "revoked" in table
+    # Both instants to the second, with their Z (a revoked one read "...T08:10:47.").
+    revoked = rows[0]["revoked_at"][:19] + "Z"
+    assert revoked in table.splitlines()[1]
 
 
 def test_a_revoked_key_no_longer_opens_the_api(runner, db, tmp_path):
