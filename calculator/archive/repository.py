@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from calculator.errors import CalculatorError, InvalidArgument
+from calculator.errors import CalculatorError, InvalidArgument, shortened
 
 FULL_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 CACHE_ENV = "CALCULATOR_ARCHIVE_CACHE"
@@ -71,8 +71,13 @@ def _git(args: list[str], cwd: Path | None = None) -> str:
         raise ArchiveError("git is not installed; the archive check reads archives with git") \
             from None
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ArchiveError(f"git {args[0]} failed: {message[-1] if message else 'no message'}")
+        # git's reason is its first "fatal:" or "error:" line: the last line was the tail
+        # of a hint ("and the repository exists.").
+        lines = [line.strip() for line in
+                 done.stderr.decode("utf-8", "replace").strip().splitlines() if line.strip()]
+        reasons = [line for line in lines if line.startswith(("fatal:", "error:"))]
+        reason = (reasons or lines or ["no message"])[0]
+        raise ArchiveError(f"git {args[0]} failed: {shortened(reason, 300)}")
     return done.stdout.decode("utf-8", "replace")
 
 

@@ -180,3 +180,17 @@ def test_an_archive_that_is_not_there_is_a_usage_error(runner, tmp_path):
                                   f"OpenTermsArchive/pga-versions={tmp_path / 'none.bundle'}"])
     assert result.exit_code == 2
     assert "is neither a folder, a bundle nor a git URL" in result.output
+
+
+def test_a_file_that_is_no_archive_is_told_by_gits_reason_not_the_tail_of_its_hint(
+        runner, tmp_path):
+    """The last line of git's error was quoted: "git clone failed: and the repository
+    exists."."""
+    log = tmp_path / "crawl.csv"
+    log.write_text("timestamp,posts\n2025-03-01T00:00:00Z,3\n")
+    result = runner.invoke(main, ["archive", "check", "--cache", str(tmp_path / "cache"),
+                                  "--archive", f"OpenTermsArchive/pga-versions={log}"])
+    assert result.exit_code == 2
+    assert "git clone failed: error:" in result.stderr or "git clone failed: fatal:" in \
+        result.stderr
+    assert "repository exists" not in result.stderr
