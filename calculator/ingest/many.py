@@ -204,6 +204,9 @@ def _regular_files_only(paths: list[str]) -> None:
             mode = os.stat(found).st_mode
         except OSError as exc:
             raise InvalidInput(f"cannot read {found}: {exc.strerror}") from None
+        if stat.S_ISDIR(mode):  # a link to a folder: the listing does not go into it
+            raise InvalidInput(f"{found} is a link to a folder, which a listing does not "
+                               "follow (links can loop); name that folder as well to read it")
         if not stat.S_ISREG(mode):
             raise InvalidInput(f"{found} is not a regular file (a named pipe, socket or "
                                "device); name it on its own to read it as a stream")

@@ -269,3 +269,16 @@ def test_a_urls_credentials_and_query_are_never_named_in_a_problem(url):
         calculator.assess(url)
     assert "s3cretpw" not in str(caught.value) and "127.0.0.1:1/" in str(caught.value)
     assert "s3cretpw" not in json.dumps(caught.value.problem_document())
+
+
+def test_a_link_to_a_folder_inside_a_listed_folder_is_named_as_such(tmp_path):
+    """It was called "not a regular file (a named pipe, socket or device)"."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.csv").write_bytes(csv_bytes(rows_of(1, 5)))
+    listed = tmp_path / "listed"
+    listed.mkdir()
+    (listed / "b.csv").write_bytes(csv_bytes(rows_of(2, 5)))
+    (listed / "linked").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(InvalidInput, match="is a link to a folder, which a listing does not"):
+        calculator.assess(str(listed))
