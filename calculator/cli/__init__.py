@@ -102,7 +102,8 @@ class CalculatorGroup(click.Group):
                 json.dump(error.problem_document(), sys.stdout, ensure_ascii=False, indent=2)
                 sys.stdout.write("\n")
             for line in error.lines():
-                line = _as_given(line, given)
+                # A path or name holding a line break would split the one line in two.
+                line = _as_given(line, given).replace("\r", "\\r").replace("\n", "\\n")
                 click.echo(f"calculator: {line}" if not line.startswith(" ") else line,
                            err=True)
             ctx.exit(EXIT_USAGE)

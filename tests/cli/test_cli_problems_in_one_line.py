@@ -160,3 +160,8 @@ def test_standard_input_among_files_is_refused_as_such_not_as_a_file_named_dash(
     log.write_text("timestamp,posts\n2025-03-01T00:00:00Z,3\n")
     one_problem(runner.invoke(main, ["assess", "-", str(log)], input=log.read_text()),
                 "- (standard input) is a log on its own")
+
+
+def test_a_path_holding_a_line_break_keeps_its_problem_on_one_line(runner, tmp_path):
+    one_problem(runner.invoke(main, ["assess", str(tmp_path / "no\nsuch.csv")]),
+                f"cannot read {tmp_path}/no\\nsuch.csv")
