@@ -65,7 +65,7 @@ class ApacheTime:
         hour, minute, second = int(text[12:14]), int(text[15:17]), int(text[18:20])
         zone = text[21:26]
         if hour > 23 or minute > 59 or second > 59 or int(zone[3:5]) > 59:
-            raise ValueError(text)  # 99:99:99 was read as the next day's 04:40:39
+            raise ValueError(text)  # 1 March at 99:99:99 was read as 5 March at 04:40:39
         seconds = hour * 3600 + minute * 60 + second
         offset = (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60) * (-1 if zone[0] == "-" else 1)
         return (day + seconds - offset) * NS

@@ -131,7 +131,7 @@ def test_an_http_3_request_line_counts_its_post_as_http_1_and_2_do(tmp_path):
 @pytest.mark.parametrize("when", ["31/Feb/2025:10:00:00", "01/Mar/2025:99:99:99",
                                   "01/Mar/2025:24:00:00"])
 def test_an_access_log_time_that_is_no_real_time_is_not_moved_to_another_day(tmp_path, when):
-    """31 February was read as 3 March, and 99:99:99 as the next day's 04:40:39."""
+    """31 February was read as 3 March, and 1 March at 99:99:99 as 5 March at 04:40:39."""
     log = access_line("01/Mar/2025:10:00:00", 1, "HTTP/1.1") * 3 + access_line(when, 2,
                                                                              "HTTP/1.1")
     result = assessed(tmp_path, "dates.log", log)
