@@ -69,8 +69,8 @@ def test_an_answer_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path):
     (["nosuchcommand"], "No such command 'nosuchcommand'"),
 ])
 def test_a_usage_error_is_one_line_with_exit_code_2(runner, tmp_path, args, words):
-    """click printed a block of usage and error lines (and gave a file -o could not open
-    exit code 1, which ``budget`` gives to a fleet over its limit)."""
+    """click printed a block of usage and error lines, with its own exit codes (1 for some,
+    which ``budget`` gives to a fleet over its limit)."""
     log = tmp_path / "crawl.csv"
     log.write_text("timestamp,posts\n2025-03-01T00:00:00Z,3\n")
     one_problem(runner.invoke(main, [str(log) if a == "LOG" else a for a in args]), words)
