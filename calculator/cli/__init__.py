@@ -54,9 +54,6 @@ class Seconds(click.FloatRange):
     ``sleep(inf)``), a poll loop that never slept (``nan``), and a wait that ignored its
     limit."""
 
-    def __init__(self, low: float, high: float) -> None:
-        super().__init__(low, high)
-
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> Any:
         number = super().convert(value, param, ctx)

@@ -47,9 +47,13 @@ def without_secrets(message: str, location: str) -> str:
         parts = urlsplit(location)
     except ValueError:
         return message
-    for secret in (parts.password, parts.query, parts.username, parts.fragment):
+    # Each with its delimiter: a user name of one letter, taken out bare, took that letter
+    # out of every word of the message.
+    userinfo = parts.netloc.rpartition("@")[0]
+    for secret in (userinfo and userinfo + "@", parts.query and "?" + parts.query,
+                   parts.fragment and "#" + parts.fragment):
         if secret:
-            message = message.replace(secret, "…")
+            message = message.replace(secret, "")
     return message
 
 

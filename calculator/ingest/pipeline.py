@@ -1,13 +1,18 @@
-"""Reading, parsing and counting a log's blocks at once, each stage on its own thread."""
+"""Reading, parsing and counting a log's blocks at once, each stage on its own thread; and
+work on several threads handed out in order."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 B = TypeVar("B")
+T = TypeVar("T")
+R = TypeVar("R")
 _SMALL = 4 << 20  # bytes of a first block that may be alone in its log
 _UNREAD = object()
 
@@ -58,3 +63,28 @@ def pipelined(blocks: Iterator[B], parse: Callable[[B], Any],
                 in_flight.pop(0).result()
         for future in in_flight:
             future.result()
+
+
+def in_order(work: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """``work`` of each item on ``workers`` threads, handed out in the items' order, with at
+    most ``workers`` results made ahead of the one handed out, so that only a few are held
+    at once (a spilled log's buckets, each made into a volume)."""
+    if workers < 2:
+        yield from map(work, items)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[R]] = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1

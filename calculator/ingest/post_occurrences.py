@@ -12,18 +12,15 @@ shuffle the Dask engine does across workers (decision 0096), done here through t
 
 from __future__ import annotations
 
-import os
 import tempfile
 import weakref
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import IO, TypeVar
+from typing import IO
 
 import numpy as np
 
 from calculator.heap import release
 from calculator.ingest.appended_columns import AppendedColumns
+from calculator.ingest.pipeline import cores, in_order
 from calculator.ingest.volume import (
     Volume,
     add_counts_at,
@@ -42,9 +39,6 @@ SPILL_CHUNK = 1 << 20
 # A 64-bit odd constant (the golden ratio's): multiplying by it spreads consecutive post
 # numbers over the buckets.
 _SPREAD = np.uint64(0x9E3779B97F4A7C15)
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 def bucket_of_numbers(numbers: np.ndarray, buckets: int) -> np.ndarray:
@@ -195,8 +189,8 @@ class PostOccurrences:
         # The buckets' volumes are built two at a time where two cores are there (the read
         # is over: nothing else runs), and summed here in bucket order, so the join is the
         # same whichever finishes first.
-        placed = _in_order(lambda file: _on_grid(self._read(file), grid, narrow), self._files,
-                           workers=min(2, _cores()))
+        placed = in_order(lambda file: _on_grid(self._read(file), grid, narrow), self._files,
+                          workers=min(2, cores()))
         for at, bucket_posts, on_grid, ids in placed:
             posts[at] += bucket_posts  # each instant once
             add_counts_at(per_instant, on_grid)  # in time order: ascending
@@ -229,30 +223,6 @@ def _on_grid(occurrences: tuple[np.ndarray, np.ndarray], grid: np.ndarray,
     # of a 6 M-row millisecond log's assessment.
     on_grid = at[np.searchsorted(part.instants, instants)].astype(narrow)
     return at, part.posts, on_grid, ids
-
-
-def _in_order(work: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
-    """``work`` of each item on ``workers`` threads, handed out in the items' order, with at
-    most ``workers`` results made ahead of the one handed out (each bucket's arrays are
-    let go before more than a few are held)."""
-    if workers < 2:
-        yield from map(work, items)
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        pending: deque[Future[R]] = deque()
-        for item in items:
-            pending.append(pool.submit(work, item))
-            if len(pending) > workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 class InstantGrid:

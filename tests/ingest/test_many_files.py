@@ -282,3 +282,13 @@ def test_a_link_to_a_folder_inside_a_listed_folder_is_named_as_such(tmp_path):
     (listed / "linked").symlink_to(elsewhere, target_is_directory=True)
     with pytest.raises(InvalidInput, match="is a link to a folder, which a listing does not"):
         calculator.assess(str(listed))
+
+
+def test_a_storages_own_words_lose_the_urls_secrets_and_nothing_else():
+    """A one-letter user name, taken out bare, took that letter out of every word."""
+    from calculator.ingest.object_storage import without_secrets
+
+    url = "https://a:s3cretpw@127.0.0.1:1/x.csv?token=s3cret#part"
+    said = f"cannot reach a host as a client: GET {url} failed (also a:s3cretpw@127.0.0.1)"
+    assert without_secrets(said, url) == ("cannot reach a host as a client: GET "
+                                          "https://127.0.0.1:1/x.csv failed (also 127.0.0.1)")
