@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from calculator.ingest.crawlers import (
 )
 from calculator.ingest.crawlers.options import check_collection_window
 from calculator.ingest.events import TIME_KINDS, AccessEvent, ReadReport
-from calculator.ingest.source import DecompressionBudget, LogSource
+from calculator.ingest.source import CompleteLines, DecompressionBudget, LogSource
 from calculator.ingest.tabular import Collector, TableRead, read_table
 from calculator.ingest.tabular_csv import header_delimiter
 from calculator.ingest.volume import Volume
@@ -229,22 +230,56 @@ def _read_crawler(source: LogSource, fmt: str, choices: ReadChoices,
 
 def read_crawler_source(source: LogSource, fmt: str, options: ReadOptions
                         ) -> tuple[Iterator[AccessEvent], ReadReport]:
-    """``read_crawler_log`` of a log's content. A WARC may end where its gzip breaks off
-    (an interrupted crawl): its complete records are counted and the report says where the
-    file stops, where refusing the file at the cut lost the records decompressed with it."""
+    """``read_crawler_log`` of a log's content. A log whose gzip breaks off (an interrupted
+    crawl) is read up to the cut, and the report says where the file stops: a WARC's
+    complete records, a line log's complete lines (the line the cut falls in is an unread
+    line), where refusing the file at the cut lost everything in it (decision 0142)."""
+    lines = None
+    stream = source.stream
     if fmt == "warc":
         source.allow_cut_end()
-    events, report = read_crawler_log(source.stream, fmt, options)
+    elif fmt in _LINE_FORMATS and source.compressed:
+        source.allow_cut_end()
+        lines = CompleteLines(source)
+        stream = io.BufferedReader(lines, buffer_size=CompleteLines.READ)
+    events, report = read_crawler_log(stream, fmt, options)
 
     def checked() -> Iterator[AccessEvent]:
-        yield from events
-        if source.cut:
+        try:
+            yield from events
+        except InvalidInput as exc:
+            if lines is None or not source.cut:
+                raise
+            # A JSON value the cut left open (a JSON array's): the cut is what to fix.
+            raise InvalidInput(f"{exc.detail} (the gzip data breaks off inside a member after "
+                               f"line {lines.lines}: the file was cut short)",
+                               problems=exc.problems) from exc
+        if not source.cut:
+            return
+        if lines is None:
             report.warnings.append(
-                f"the gzip data breaks off inside a member, at record {report.lines} or after "
-                "it (the file was cut short): the records before the cut were read, and a "
-                "record it cuts was read as far as it goes.")
+                f"the gzip data breaks off inside a member, at record {report.lines} or "
+                "after it (the file was cut short): the records before the cut were read, "
+                "and a record it cuts was read as far as it goes.")
+            return
+        cut = "."
+        if lines.withheld:
+            report.lines += 1
+            report.unparseable(lines.lines + 1, "the file breaks off inside this line (its "
+                                                "gzip data was cut short)")
+            cut = (f", and line {lines.lines + 1}, which the cut falls in, was not: what is "
+                   "left of it could name another post.")
+        report.warnings.append(
+            f"the gzip data breaks off inside a member after line {lines.lines} (the file "
+            f"was cut short): the lines before the cut were read{cut}")
 
     return checked(), report
+
+
+# Crawler formats read line by line (a JSON value may span lines, and ends on one): a cut
+# gzip ends them at a line's end. A HAR file is one JSON document, which a cut leaves
+# unreadable.
+_LINE_FORMATS = frozenset(CRAWLER_FORMATS) - {"warc", "har"}
 
 
 def crawler_options(choices: ReadChoices, hosts: HostMap,
@@ -284,12 +319,14 @@ def read_of_counts(counts: CrawlCounts, report: ReadReport, fmt: str,
         notes.append(f"{counts.embedded_posts:,} quoted or reposted posts were carried inside "
                      f"other posts and {counted}.")
     for reason, number in sorted(report.skipped.items()):
-        notes.append(f"{number:,} lines or records were not requests to a platform and were "
-                     f"left out: {reason}.")
+        notes.append(f"1 line or record was not a request to a platform and was left out: "
+                     f"{reason}." if number == 1 else f"{number:,} lines or records were not "
+                     f"requests to a platform and were left out: {reason}.")
     if report.unparsed:
         shown = "; ".join(f"line {line}: {why}" for line, why in report.unparsed_examples)
-        notes.append(f"{report.unparsed:,} lines could not be read and were left out "
-                     f"(first: {shown}).")
+        lines = "1 line" if report.unparsed == 1 else f"{report.unparsed:,} lines"
+        verb = "was" if report.unparsed == 1 else "were"
+        notes.append(f"{lines} could not be read and {verb} left out (first: {shown}).")
     return LogRead(
         format=fmt, rows=report.lines or counts.events, count=choices.count, volume=volume,
         counts={"requests": counts.requests, "requested_posts": counts.requested.total_posts,

@@ -280,6 +280,54 @@ class Gunzip(io.RawIOBase):
         return 0  # everything before the cut was given out already
 
 
+class CompleteLines(io.RawIOBase):
+    """A line log's content up to its last complete line when its gzip data breaks off (an
+    interrupted crawl's log): what is left of the line the cut falls in is held back, since
+    it can read as another line (a URL cut inside a post's id names another post). A log
+    that was not cut is given out whole, a last line without its newline included.
+    ``lines``: the newlines given out; ``withheld``: the bytes held back."""
+
+    READ = 256 * 1024  # bytes read at once (and a good buffer size for a reader on top)
+
+    def __init__(self, source: LogSource) -> None:
+        self._source = source
+        self._stream = source.stream
+        self._ready = memoryview(b"")
+        self._tail = bytearray()  # the line begun at the end of what was read
+        self._ended = False
+        self.lines = 0
+        self.withheld = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._ready:
+            if self._ended:
+                return 0
+            chunk = self._stream.read(self.READ)
+            if not chunk:
+                self._ended = True
+                if self._source.cut:
+                    self.withheld = len(self._tail)
+                else:
+                    self._ready = memoryview(bytes(self._tail))
+                self._tail = bytearray()
+                continue
+            end = chunk.rfind(b"\n") + 1
+            if not end:  # a line longer than a read: kept whole until its end is known
+                self._tail += chunk
+                continue
+            self.lines += chunk.count(b"\n", 0, end)
+            self._ready = memoryview(bytes(self._tail) + chunk[:end]) if self._tail \
+                else memoryview(chunk)[:end]
+            self._tail = bytearray(chunk[end:])
+        size = min(len(buffer), len(self._ready))
+        buffer[:size] = self._ready[:size]
+        self._ready = self._ready[size:]
+        return size
+
+
 def open_source(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | None = None,
                 max_bytes: int | None = None) -> LogSource:
     """A path, ``-`` for standard input, bytes, or a binary file object (``max_bytes``:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 
 import pytest
 
@@ -15,6 +16,7 @@ from calculator.errors import InvalidInput
 from calculator.ingest.crawlers import ReadOptions
 from tests.ingest.crawlers.test_counts_users_found_wrong import (
     STREAM_URL,
+    heritrix_line,
     read,
     stream_body,
     v1_tweet,
@@ -199,3 +201,68 @@ def test_a_bad_element_of_a_pretty_printed_json_array_is_named_by_its_own_line(t
     assert result.input.details["unparsed_examples"] == [
         {"line": fifth, "why": "__twarc.retrieved_at is not an instant"}]
     assert result.counts["requests"] == 5
+
+
+def flushed_gzip(text: str) -> bytes:
+    """A gzip member as a crawler killed mid-write leaves it: everything written so far is
+    inflatable (flushed), but the member never ends (no final block, no trailer)."""
+    writer = zlib.compressobj(wbits=31)
+    return writer.compress(text.encode()) + writer.flush(zlib.Z_SYNC_FLUSH)
+
+
+def crawl_line(post: int) -> str:
+    return heritrix_line(200, STATUS.format(post)) + "\n"
+
+
+LINE_LOGS = {
+    "heritrix": crawl_line,
+    "access-log": lambda post: access_line("01/Mar/2025:10:00:00", post, "HTTP/1.1"),
+    "scrapy-log": lambda post: scrapy_line(1, post),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(LINE_LOGS))
+def test_a_gzip_line_log_cut_short_counts_its_whole_lines_and_not_the_line_cut(tmp_path,
+                                                                              fmt):
+    """An interrupted crawl's gzip log was refused whole. Its whole lines now count; the
+    line the cut falls in does not, since what is left of it names another post (here
+    post 123 of 12345)."""
+    make = LINE_LOGS[fmt]
+    whole = "".join(make(1000 + n) for n in range(40))
+    cut_line = make(12345)
+    log = flushed_gzip(whole + cut_line[:cut_line.index("12345") + 3])
+    result = assessed(tmp_path, f"cut-{fmt}.log.gz", log)
+    assert (result.counts["requests"], result.counts["distinct_posts"]) == (40, 40)
+    assert result.input.rows == 41
+    assert result.input.details["unparsed_examples"] == [
+        {"line": 41, "why": "the file breaks off inside this line (its gzip data was cut "
+                            "short)"}]
+    assert result.warnings == (
+        "the gzip data breaks off inside a member after line 40 (the file was cut short): "
+        "the lines before the cut were read, and line 41, which the cut falls in, was not: "
+        "what is left of it could name another post.",)
+
+
+def test_a_gzip_line_log_cut_where_a_line_ends_counts_every_line_and_says_it_was_cut(
+        tmp_path):
+    log = "".join(crawl_line(1000 + n) for n in range(3))
+    cut = assessed(tmp_path, "cut.log.gz", flushed_gzip(log))
+    assert (cut.counts["requests"], cut.input.rows) == (3, 3)
+    assert cut.warnings == ("the gzip data breaks off inside a member after line 3 (the file "
+                            "was cut short): the lines before the cut were read.",)
+    whole = assessed(tmp_path, "whole.log.gz", gzip.compress(log.encode()))
+    assert (whole.counts["requests"], whole.warnings) == (3, ())
+    # A last line without its newline, in a gzip that ends properly, is a whole line.
+    unended = assessed(tmp_path, "unended.log.gz", gzip.compress(log.rstrip("\n").encode()))
+    assert (unended.counts["requests"], unended.warnings) == (3, ())
+
+
+def test_a_gzip_json_array_cut_short_is_refused_and_the_cut_is_named(tmp_path):
+    """A JSON array the cut leaves open cannot be read; the refusal names the cut, not only
+    the JSON's complaint about its end."""
+    items = [{"id": str(1890000000000000000 + n), "__twarc": {
+        "retrieved_at": f"2025-03-01T10:00:0{n}+00:00"}} for n in range(6)]
+    text = json.dumps(items, indent=2)
+    with pytest.raises(InvalidInput, match=r"Expecting .* \(the gzip data breaks off inside "
+                                           r"a member after line \d+: the file was cut short\)"):
+        assessed(tmp_path, "cut.json.gz", flushed_gzip(text[: len(text) * 2 // 3]))

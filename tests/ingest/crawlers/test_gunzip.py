@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calculator.errors import InputTooLarge, InvalidInput
-from calculator.ingest.source import DecompressionBudget, Gunzip, open_source
+from calculator.ingest.source import CompleteLines, DecompressionBudget, Gunzip, open_source
 
 members = st.lists(st.one_of(st.binary(max_size=3_000), st.integers(1, 60_000).map(
     lambda n: b"a" * n)), min_size=1, max_size=6)
@@ -108,3 +108,31 @@ def test_a_gzip_warc_reads_alike_through_the_log_source_and_handed_to_the_reader
                                           replace(options, budget=source.budget))
         assert (list(events), report.lines, report.warnings, report.tallies) == direct
     assert direct[1] == 40 and len(direct[0]) == 40
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.lists(st.sampled_from([b"a", b"bc", b"\n", b"\r\n", b"x" * 300_000]),
+                     max_size=12).map(b"".join),
+       flushed=st.booleans(), piece=st.sampled_from([1, 7, 4096, 1 << 20]))
+def test_a_cut_line_log_gives_its_whole_lines_and_holds_back_only_the_line_cut(
+        text, flushed, piece):
+    """What ``CompleteLines`` gives is the content (a gzip that ends) or the content up to
+    its last newline (a gzip cut short: flushed, never ended), read in pieces of any size."""
+    if flushed:
+        writer = zlib.compressobj(wbits=31)
+        data = writer.compress(text) + writer.flush(zlib.Z_SYNC_FLUSH)
+    else:
+        data = gzip.compress(text)
+    source = open_source(data)
+    source.allow_cut_end()
+    lines = CompleteLines(source)
+    reader = io.BufferedReader(lines, buffer_size=max(piece, 8))
+    parts = []
+    while part := reader.read(piece):
+        parts.append(part)
+    given_out = b"".join(parts)
+    expected = text[: text.rfind(b"\n") + 1] if flushed and text else text
+    assert given_out == expected
+    assert lines.lines == expected.count(b"\n")
+    assert lines.withheld == len(text) - len(expected)
+    assert source.cut == flushed
