@@ -346,6 +346,7 @@ def merge_reports(reports: list[ReadReport]) -> ReadReport:
     whole = ReadReport(format="+".join(sorted({r.format for r in reports})))
     kinds = {r.time_kind for r in reports if r.time_kind}
     whole.time_kind = kinds.pop() if len(kinds) == 1 else None
+    warned: dict[str, list[int]] = {}  # each warning, and the files it was given for
     for number, report in enumerate(reports, start=1):
         whole.lines += report.lines
         whole.unparsed += report.unparsed
@@ -354,11 +355,26 @@ def merge_reports(reports: list[ReadReport]) -> ReadReport:
                 whole.unparsed_examples.append((line, f"file {number}: {why}"))
         for reason, number in report.skipped.items():
             whole.skip(reason, number)
-        whole.warnings += [w for w in report.warnings if w not in whole.warnings]
+        for warning in report.warnings:
+            warned.setdefault(warning, []).append(number)
         whole.assumptions += [a for a in report.assumptions if a not in whole.assumptions]
+    # Said once for all the files it concerns, and of which (a cut file by its number).
+    whole.warnings += [warning if len(reports) == 1 else f"{_files(numbers)}: {warning}"
+                       for warning, numbers in warned.items()]
     if len({r.time_kind for r in reports if r.time_kind}) > 1:
         whole.warnings.append("The files record different instants ("
                               + ", ".join(sorted({r.time_kind for r in reports
                                                   if r.time_kind})) + "); each is read as "
                               "its own format records it.")
     return whole
+
+
+def _files(numbers: list[int], shown: int = 5) -> str:
+    """``file 3``, ``files 1 and 3``, ``files 1, 2, 3, 4, 5 and 7 more``."""
+    if len(numbers) == 1:
+        return f"file {numbers[0]}"
+    listed = ", ".join(str(n) for n in numbers[:shown])
+    if len(numbers) > shown:
+        return f"files {listed} and {len(numbers) - shown} more"
+    head, _, last = listed.rpartition(", ")
+    return f"files {head} and {last}"

@@ -14,6 +14,8 @@ import pytest
 import calculator
 from calculator.errors import InvalidInput
 from calculator.ingest.crawlers import ReadOptions
+from calculator.ingest.events import ReadReport
+from calculator.ingest.many import merge_reports
 from tests.ingest.crawlers.test_counts_users_found_wrong import (
     STREAM_URL,
     heritrix_line,
@@ -266,3 +268,27 @@ def test_a_gzip_json_array_cut_short_is_refused_and_the_cut_is_named(tmp_path):
     with pytest.raises(InvalidInput, match=r"Expecting .* \(the gzip data breaks off inside "
                                            r"a member after line \d+: the file was cut short\)"):
         assessed(tmp_path, "cut.json.gz", flushed_gzip(text[: len(text) * 2 // 3]))
+
+
+def test_a_warning_about_one_file_of_many_names_the_files_it_concerns(tmp_path):
+    """The warnings of a log's files were merged as one list that did not say which file
+    each concerned, and two files cut alike were told as one."""
+    whole = "".join(crawl_line(1000 + n) for n in range(3))
+    cut = flushed_gzip(whole + crawl_line(12345)[:90])
+    for name, content in [("a.log.gz", cut), ("b.log.gz", gzip.compress(whole.encode())),
+                          ("c.log.gz", cut)]:
+        (tmp_path / name).write_bytes(content)
+    result = calculator.assess([str(tmp_path / n) for n in ("a.log.gz", "b.log.gz",
+                                                              "c.log.gz")])
+    assert result.counts["requests"] == 9
+    assert result.warnings == (
+        "files 1 and 3: the gzip data breaks off inside a member after line 3 (the file was "
+        "cut short): the lines before the cut were read, and line 4, which the cut falls "
+        "in, was not: what is left of it could name another post.",)
+
+
+def test_a_warning_given_for_many_files_names_the_first_five_and_counts_the_rest():
+    reports = [ReadReport(format="heritrix", warnings=["cut short"] if n != 2 else [])
+               for n in range(1, 9)]
+    assert merge_reports(reports).warnings == ["files 1, 3, 4, 5, 6 and 2 more: cut short"]
+    assert merge_reports(reports[:1]).warnings == ["cut short"]
