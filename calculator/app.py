@@ -19,6 +19,7 @@ from calculator.api.extensions import Api
 from calculator.api.jobs import routes as job_routes
 from calculator.api.observations import routes as observation_routes
 from calculator.api.problems import register_problem_handlers
+from calculator.api.request_body import WholeBody
 from calculator.api.reviews import routes as review_routes
 from calculator.api.rules import routes as rules_routes
 from calculator.api.rules.caching import serve_lookups_from_cache
@@ -139,6 +140,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     if app.config["LEAN_RESERVATIONS"]:
         serve_reservations_leanly(app, ruleset.revision)
+
+    # Every read of a body checked for its end: cut short or unreadable is a 400.
+    app.wsgi_app = WholeBody(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.after_request
     def _revision_header(response: Response) -> Response:

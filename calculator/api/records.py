@@ -24,18 +24,28 @@ def idempotency_parameter(what: str) -> dict[str, Any]:
     """The OpenAPI description of the Idempotency-Key header for one kind of record."""
     return {
         "in": "header", "name": IDEMPOTENCY_HEADER, "required": False,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                   "pattern": "^[\\x21-\\x2b\\x2d-\\x7e]{1,255}$"},
         "description": f"A key you choose per request (e.g. a UUID), 1 to 255 visible ASCII "
-                       f"characters. A retry with the same key and the same request returns "
-                       f"the {what} the first request stored, with the same id, and stores "
-                       f"nothing new; the same key with another request is 409. Keys are per "
-                       f"API key and last as long as the {what}."}
+                       f"characters other than a comma (a header sent twice arrives as its "
+                       f"values joined by commas, and is refused). A retry with the same key "
+                       f"and the same request returns the {what} the first request stored, "
+                       f"with the same id, and stores nothing new; the same key with another "
+                       f"request is 409. Keys are per API key and last as long as the "
+                       f"{what}."}
 
 
 def idempotency_key() -> str | None:
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return None
+    if "," in key:
+        # A header sent twice reaches the app as its values joined by commas: stored under
+        # "a,b", neither key alone replayed it.
+        message = ("given more than once, or holding a comma; send one key (a comma is not "
+                   "taken in a key)")
+        raise InvalidArgument(f"{IDEMPOTENCY_HEADER}: {message}",
+                              problems=[FieldProblem(message, field=IDEMPOTENCY_HEADER)])
     if not _IDEMPOTENCY_KEY.match(key):
         message = "expected 1 to 255 visible ASCII characters, such as a UUID"
         raise InvalidArgument(f"{IDEMPOTENCY_HEADER}: {message}",

@@ -26,9 +26,11 @@ from calculator.ingest.csv_records import record_end
 from calculator.ingest.pipeline import pipelined
 from calculator.ingest.table_read import (
     COUNTED_COLUMNS,
+    LONGEST_LINE,
     MAX_COLUMN_NAME,
     MAX_COLUMNS,
     TableRead,
+    line_too_long,
 )
 from calculator.ingest.tabular_rows import _Collector
 
@@ -213,6 +215,12 @@ class _Blocks:
                     raise InvalidInput(
                         f"a quoted value runs on past {_LONGEST_QUOTED >> 20} MiB of the log: a "
                         "quote is never closed; close the quote or remove it")
+            # Only a line begun in an earlier read makes the buffer this long; it is the
+            # buffer's first line, whether or not it has ended yet.
+            if filled > LONGEST_LINE and not 0 <= buffer.find(b"\n", 0, filled) \
+                    <= LONGEST_LINE and (self.delimiter is None
+                                         or buffer.find(b'"', 0, filled) < 0):
+                raise line_too_long()
             if cut:
                 self.tail = buffer[cut:filled]
                 return memoryview(buffer)[:cut]

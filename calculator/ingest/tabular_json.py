@@ -18,8 +18,10 @@ from calculator.ingest.columns import LOOKS_LIKE_A_VALUE, ColumnMap, ColumnNames
 from calculator.ingest.row_values import MAX_POSTS, field_problem, posts_problem
 from calculator.ingest.table_read import (
     COUNTED_COLUMNS,
+    LONGEST_LINE,
     MAX_COLUMN_NAME,
     TableRead,
+    line_too_long,
     names_within_bounds,
 )
 from calculator.json_input import JsonReader, JsonRefused
@@ -177,7 +179,10 @@ def _jsonl_records(stream: io.BufferedIOBase, result: TableRead, names: ColumnNa
     line; keys given twice and nesting too deep are refused."""
     reader = JsonReader(decimal=True)
     records: list[tuple[int, Any]] = []
-    for line_number, line in enumerate(stream, start=1):
+    lines = iter(lambda: stream.readline(LONGEST_LINE + 1), b"")
+    for line_number, line in enumerate(lines, start=1):
+        if len(line) > LONGEST_LINE and not line.endswith(b"\n"):
+            raise line_too_long()
         if not line.strip():
             continue
         try:

@@ -121,6 +121,14 @@ class Jobs:
             return earlier, False
         return _job(row), True
 
+    def release_key_of(self, assessment_id: str) -> None:
+        """Free the Idempotency-Key of the job that made an assessment now deleted, as a
+        deleted assessment's own key is freed: a retry then makes a new one, where it was
+        answered with the deleted assessment's 404."""
+        with self.engine.begin() as connection:
+            connection.execute(jobs.update().where(jobs.c.assessment_id == assessment_id)
+                               .values(idempotency_scope=None))
+
     def find_by_idempotency_key(self, owner: str | None, key: str) -> Job | None:
         with self.engine.connect() as connection:
             row = connection.execute(select(jobs).where(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import io
 import json
 import os
@@ -237,3 +238,36 @@ def test_a_change_feed_filtered_by_a_platform_the_rules_do_not_hold_is_not_found
     assert client.get("/v1/changes?platform=x").status_code == 200
     assert client.get("/v1/changes?document=x.terms-of-servce").status_code == 404
     assert client.get("/v1/changes?clause=x.terms-of-service.damages").status_code == 404
+
+
+def multipart(*parts: tuple[str, bytes]) -> bytes:
+    """A multipart body of ``(Content-Disposition's parameters, content)`` parts."""
+    return b"".join(b"--b\r\nContent-Disposition: form-data; " + disposition.encode()
+                    + b"\r\n\r\n" + content + b"\r\n" for disposition, content in parts) \
+        + b"--b--\r\n"
+
+
+@pytest.mark.parametrize("nameless", ['filename="a.csv"', ""])
+def test_a_multipart_part_without_a_field_name_is_refused_as_such(client, nameless):
+    """A file part without a name beside the log was a 500 (its name None in a message);
+    a text part without one was "None: unknown key"."""
+    body = multipart((nameless, b"x"), ('name="log"; filename="log.csv"', LOG))
+    for path in ("/v1/assessments", "/v1/curves"):
+        response = client.post(path, data=body, content_type="multipart/form-data; boundary=b")
+        assert response.status_code == 422, response.get_data()
+        assert response.get_json()["detail"].startswith(
+            "a part of the multipart body has no field name")
+
+
+def test_an_uploads_file_name_is_never_echoed_in_a_problem(client):
+    """A refusal in the request named the upload by its file name (a customer's name, a
+    URL); the same upload sent as a job was "the upload"."""
+    nested = LOG
+    for _ in range(5):
+        nested = gzip.compress(nested)
+    name = "customer-acme https://x.com/secretuser/status/123.csv.gz"
+    response = client.post("/v1/assessments", content_type="multipart/form-data",
+                           data={"log": (io.BytesIO(nested), name)})
+    assert response.status_code == 422
+    assert response.get_json()["detail"].startswith("the upload: gzip inside gzip")
+    assert "secretuser" not in response.get_data(as_text=True)

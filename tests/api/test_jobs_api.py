@@ -251,3 +251,29 @@ def test_the_abandoned_jobs_problem_type_is_documented(client):
     response = client.get("/problems/job-abandoned")
     assert response.status_code == 200
     assert "Split the log" in response.get_json()["description"]
+
+
+@pytest.mark.parametrize("retry_headers", [ASYNC, {}])
+def test_once_a_jobs_assessment_is_deleted_its_key_makes_a_new_one_as_in_the_request(
+        app, client, retry_headers):
+    """A key whose job's assessment was deleted answered a retry with that assessment's
+    404, where a key whose assessment was made in the request is free again."""
+    first = post(client, headers={**ASYNC, "Idempotency-Key": "upload-9"})
+    run_jobs(app)
+    made = client.get(first.headers["Location"]).get_json()["assessment"]
+    assert client.delete(made).status_code == 204
+    again = post(client, headers={**retry_headers, "Idempotency-Key": "upload-9"})
+    assert again.status_code in (201, 202), again.get_data()
+    assert "Idempotent-Replayed" not in again.headers
+    run_jobs(app)
+    assert client.get("/v1/assessments").get_json()["total"] == 1
+
+
+def test_an_idempotency_key_header_sent_twice_is_refused_not_joined_into_a_third_key(client):
+    """Two headers reached the app as "dupA,dupB": stored under that, neither key alone
+    replayed it."""
+    response = client.post("/v1/assessments", data=LOG, content_type="text/csv",
+                           headers=[("Idempotency-Key", "dupA"), ("Idempotency-Key", "dupB")])
+    assert response.status_code == 422
+    assert response.get_json()["detail"].startswith("Idempotency-Key: given more than once")
+    assert client.get("/v1/assessments").get_json()["total"] == 0

@@ -76,6 +76,11 @@ def request_log() -> Log:
             raise UnsupportedMediaType(
                 f"Content-Encoding {shown_id(encoding)} is not read on a multipart body; send "
                 "the form as it is (a gzip log file inside it is read by its content)")
+        if None in request.files or None in request.form:
+            # A part without a field name was read as the field "None" (a 500 for a file).
+            message = ("a part of the multipart body has no field name; give each part one "
+                       "(Content-Disposition: form-data; name=\"log\")")
+            raise InvalidInput(message, problems=[FieldProblem(message)])
         repeated = given_once_each(request.form, set(request.form))
         if repeated:
             name, (message,) = next(iter(repeated.items()))
@@ -102,8 +107,9 @@ def request_log() -> Log:
                 FieldProblem(message, field=shown_id(name)) for name in strays])
         if len(uploads) > 1:
             return [u.stream for u in uploads], None, request.form.to_dict(), "the uploads"
-        upload = uploads[0]
-        return upload.stream, None, request.form.to_dict(), upload.filename or "the upload"
+        # Named by what it is, never by its file name: that is the caller's own text (a
+        # customer's name, a URL), which no answer echoes.
+        return uploads[0].stream, None, request.form.to_dict(), "the upload"
     charset = (request.mimetype_params.get("charset") or "utf-8").strip().lower()
     if charset not in _CHARSETS:
         # The content was read as UTF-8 whatever the charset said: a UTF-16 log was called

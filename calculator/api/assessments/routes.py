@@ -26,7 +26,7 @@ from calculator.api.assessments.log_request import REQUEST_BODY, request_log
 from calculator.api.assessments.schemas import CreateAssessmentQuerySchema, RecordListQuerySchema
 from calculator.api.curves.schemas import CurvePointsSchema
 from calculator.api.extensions import Blueprint
-from calculator.api.jobs.routes import async_threshold, wants_job
+from calculator.api.jobs.routes import async_threshold, jobs, wants_job
 from calculator.api.jobs.schemas import JobSchema
 from calculator.api.problems import body_limit
 from calculator.api.records import idempotency_key, idempotency_parameter, json_response, page_of
@@ -140,6 +140,7 @@ class Assessment(MethodView):
     def delete(self, assessment_id: str) -> Any:
         """Delete a stored assessment for good."""
         auth.store().delete(KIND, assessment_id, owner=auth.owner())
+        jobs().release_key_of(assessment_id)
         return Response(status=204)
 
 
