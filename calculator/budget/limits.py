@@ -22,6 +22,15 @@ class Limit:
     margin_percent: int
     posts: int  # floor(threshold × margin / 100): the most a period may hold
 
+    @property
+    def guard(self) -> int:
+        """The seconds a grant is checked over: the window and one more. Usage is kept by
+        the second, and posts recorded in second s may lie anywhere in it: two seconds a
+        window apart may hold posts less than a window apart (12:00:00.900 and 12:00:00.000
+        the next day), which the clause counts in one period. Checked over the window only,
+        a grant there put the fleet over the threshold (decision 0100, addendum)."""
+        return self.window + 1
+
 
 def limit_at(lookup: RuleLookup, platform: str, region: str, margin_percent: int,
              at: datetime) -> Limit | None:

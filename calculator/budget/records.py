@@ -142,7 +142,7 @@ class BudgetRecords:
         with self.engine.connect() as connection:
             budget = self._find(connection, name)
             limit = self._limit(budget, now)
-            window = limit.window if limit is not None else 86400
+            window = limit.guard if limit is not None else 86400
             rows = [(int(s), int(p)) for s, p in connection.execute(
                 select(budget_usage.c.second, budget_usage.c.posts)
                 .where(budget_usage.c.budget_id == budget.id,
@@ -191,7 +191,7 @@ class BudgetRecords:
     def _usage(self, connection: Connection, budget: Budget, t: int,
                limit: Limit | None) -> Usage:
         # Only the periods around t matter; without a limit, the last day is shown.
-        window = limit.window if limit is not None else SHOWN_WINDOW
+        window = limit.guard if limit is not None else SHOWN_WINDOW
         rows = connection.execute(
             select(budget_usage.c.second, budget_usage.c.posts)
             .where(budget_usage.c.budget_id == budget.id, budget_usage.c.second > t - window)
@@ -212,11 +212,11 @@ class BudgetRecords:
     def _standing(self, budget: Budget, now: datetime, limit: Limit | None,
                   usage: Usage) -> Standing:
         t = second_of(now)
-        window = limit.window if limit is not None else SHOWN_WINDOW
+        window = limit.guard if limit is not None else SHOWN_WINDOW
         used = used_now(usage, t, window)
         if limit is None:
             return Standing(budget, now, None, used, None)
-        left = max(0, limit.posts - usage.busiest_containing(t, limit.window))
-        oldest = usage.first_after(t - limit.window)
-        refills = None if oldest is None or oldest > t else instant_of(oldest + limit.window)
+        left = max(0, limit.posts - usage.busiest_containing(t, window))
+        oldest = usage.first_after(t - window)
+        refills = None if oldest is None or oldest > t else instant_of(oldest + window)
         return Standing(budget, now, limit, used, left, refills)

@@ -60,7 +60,7 @@ class Budgets(BudgetRecords):
             span = limit_span(self.lookup, budget.platform, budget.region,
                               budget.margin_percent, now or datetime.now(UTC))
             limit = span.limit
-            window = limit.window if limit is not None else SHOWN_WINDOW
+            window = limit.guard if limit is not None else SHOWN_WINDOW
             ask = running.Ask(budget.id, None if now is None else second_of(now), posts, window,
                               None if limit is None else limit.posts, span.start, span.end,
                               self.key, self.owner)
@@ -115,8 +115,8 @@ class Budgets(BudgetRecords):
         with self._locked(name) as (connection, budget):
             limit = self._limit(budget, now)
             usage = self._usage(connection, budget, t, limit)
-            if limit is not None and not fits(usage, t, posts, limit.posts, limit.window):
-                when = earliest_fit(usage, t, posts, limit.posts, limit.window)
+            if limit is not None and not fits(usage, t, posts, limit.posts, limit.guard):
+                when = earliest_fit(usage, t, posts, limit.posts, limit.guard)
                 return Decision(False, posts, self._standing(budget, now, limit, usage),
                                 retry_after=None if when is None else instant_of(when),
                                 never=when is None)
@@ -134,9 +134,14 @@ class Budgets(BudgetRecords):
         second it recorded them at, as if never reserved. At most what it kept."""
         _check_posts(posts)
         with self._locked(name) as (connection, budget):
+            limit = self._limit(budget, now)
+            window = limit.guard if limit is not None else 86400
+            # Past its window a reservation is gone, whether or not a later one has cleared
+            # it away yet: giving back then rewrote a log no grant reads any more.
             row = connection.execute(select(budget_reservations).where(
                 budget_reservations.c.id == reservation_id,
-                budget_reservations.c.budget_id == budget.id)).mappings().first()
+                budget_reservations.c.budget_id == budget.id,
+                budget_reservations.c.second > second_of(now) - window)).mappings().first()
             if row is None:
                 raise RecordNotFound(
                     "no returnable reservation with that id for this budget (a reservation "
@@ -156,7 +161,6 @@ class Budgets(BudgetRecords):
             connection.execute(update(budget_reservations).where(
                 budget_reservations.c.id == reservation.id
             ).values(returned=budget_reservations.c.returned + posts))
-            limit = self._limit(budget, now)
             usage = self._usage(connection, budget, second_of(now), limit)
             given = Reservation(reservation.id, reservation.posts,
                                 reservation.returned + posts, reservation.at)
@@ -176,7 +180,7 @@ class Budgets(BudgetRecords):
         with self._locked(name) as (connection, budget):
             self._add(connection, budget, t, posts)
             limit = self._limit(budget, instant_of(t))
-            window = limit.window if limit is not None else 86400
+            window = limit.guard if limit is not None else 86400
             around = Usage.of([(int(s), int(p)) for s, p in connection.execute(
                 select(budget_usage.c.second, budget_usage.c.posts).where(
                     budget_usage.c.budget_id == budget.id,
@@ -189,7 +193,7 @@ class Budgets(BudgetRecords):
 
     def _keep_reservation(self, connection: Connection, budget: Budget, t: int, posts: int,
                           limit: Limit | None) -> Reservation:
-        window = limit.window if limit is not None else 86400
+        window = limit.guard if limit is not None else 86400
         # Reservations past their window decide no grant any more: drop them as we go.
         connection.execute(delete(budget_reservations).where(
             budget_reservations.c.budget_id == budget.id,

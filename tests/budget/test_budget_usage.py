@@ -43,7 +43,9 @@ def test_posts_fetched_without_asking_count_even_over_the_limit_and_say_by_how_m
     # 250,000 of 01:00 then leave room for 750,000 more.
     refused = fleet.reserve("fleet", 750_000, DAY_ONE + timedelta(hours=2))
     assert not refused.granted
-    assert refused.retry_after == DAY_ONE + timedelta(days=1)
+    # The seconds are whole: the 00:00 posts may lie anywhere in their second, so they
+    # leave every period that could hold them one second after the day.
+    assert refused.retry_after == DAY_ONE + timedelta(days=1, seconds=1)
 
 
 def test_over_a_safety_margin_is_not_yet_over_the_threshold(store, lookup):
@@ -111,10 +113,16 @@ def test_only_a_returnable_reservation_of_this_budget_within_its_window_gives_ba
         other.give_back("fleet", old.id, 1, DAY_ONE)
     with pytest.raises(RecordNotFound):
         fleet.give_back("fleet", "0" * 32, 1, DAY_ONE)
-    # A day on, its posts decide no grant any more: it is forgotten.
-    fleet.reserve("fleet", 10, DAY_ONE + timedelta(days=1), returnable=True)
+    # A day (and the second its posts may lie anywhere in) on, its posts decide no grant
+    # any more: it is forgotten, whether or not a reservation since has cleared it away
+    # (posts given back after that rewrote the log).
+    later = DAY_ONE + timedelta(days=1, seconds=1)
     with pytest.raises(RecordNotFound, match="one window"):
-        fleet.give_back("fleet", old.id, 1, DAY_ONE + timedelta(days=1))
+        fleet.give_back("fleet", old.id, 1, later)
+    fleet.reserve("fleet", 10, later, returnable=True)
+    with pytest.raises(RecordNotFound, match="one window"):
+        fleet.give_back("fleet", old.id, 1, later)
+    assert sum(posts for _, posts in fleet.log("fleet")) == 30
 
 
 def test_the_log_is_read_in_chunks_oldest_first(fleet):
