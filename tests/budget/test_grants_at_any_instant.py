@@ -1,7 +1,8 @@
 """What a budget grants never puts a real period of the clause's 24 hours over its limit,
 whatever the instants within their seconds: the budget keeps whole seconds, and a grant at
 12:00:00.000 was let through against posts of 12:00:00.900 the day before (86,399.1 s
-earlier), which an assessment of the same instants prices at $15,000.02."""
+earlier): at the threshold itself, 1,000,000 posts and then one more, which an assessment
+of the same instants prices at $15,000.02."""
 
 from __future__ import annotations
 
