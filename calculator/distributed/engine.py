@@ -78,9 +78,10 @@ def connected(scheduler: str | Any | None) -> Iterator[Any]:
         return
     if scheduler is None:
         # Port 0 for the scheduler's HTTP routes: the default (8787) may be another
-        # cluster's on this host.
+        # cluster's on this host. A task's error comes back to the caller, who says it in
+        # a line: the workers' own log of it (a traceback on standard error) is not shown.
         with LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+                          dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \
                 Client(cluster) as client:
             yield client
         return
@@ -130,18 +131,16 @@ def read_on_dask(locations: Sequence[str | os.PathLike[str]], fmt: str | None,
         raise InvalidArgument(f"count: '{choices.count}' is not one of {', '.join(COUNTS)}")
     _check_address(scheduler)
     files, hidden = expand(locations, max_bytes)
-    names = [f.name for f in files]
     crawler = _first_is_crawler(files[0], fmt, choices, many)
     with connected(scheduler) as client:
         workers = _check_workers(client)
         buckets = 2 * workers
-        size = -(-len(names) // (_TASKS_PER_WORKER * workers))
-        groups = [names[i:i + size] for i in range(0, len(names), size)]
+        size = -(-len(files) // (_TASKS_PER_WORKER * workers))
+        groups = [files[i:i + size] for i in range(0, len(files), size)]
         # The futures are released when this returns (or raises), and the workers forget
         # their results: nothing of the log stays on the cluster.
         parts = client.map(p.count_files, groups, fmt=fmt, choices=choices, hosts=hosts,
-                           buckets=buckets, crawler=crawler, max_bytes=max_bytes,
-                           named=many, pure=False)
+                           buckets=buckets, crawler=crawler, named=many, pure=False)
         merged = [_merged_counts(client, parts, which)  # merged while files are still read
                   for which in range(2 if crawler else 1)]
         summaries = _summaries(client, parts)

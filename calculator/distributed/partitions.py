@@ -33,7 +33,7 @@ from calculator.ingest.formats import (
     read_any_table,
     read_crawler_source,
 )
-from calculator.ingest.many import FileRead, _in_file, expand, mixed_forms
+from calculator.ingest.many import FileRead, LogFile, _in_file, mixed_forms
 from calculator.ingest.post_occurrences import bucket_of_numbers
 from calculator.ingest.source import LogSource
 from calculator.ingest.tabular import Collector, TableRead
@@ -82,16 +82,15 @@ class FilePart:
     buckets: tuple[PostPiece, ...]
 
 
-def count_files(names: list[str], fmt: str | None, choices: ReadChoices, hosts: HostMap,
-                buckets: int, crawler: bool, max_bytes: int | None = None,
-                named: bool = True) -> FilePart:
+def count_files(files: list[LogFile], fmt: str | None, choices: ReadChoices, hosts: HostMap,
+                buckets: int, crawler: bool, named: bool = True) -> FilePart:
     """Read some files of a log, in turn, into one part: one task per group of files, so
     that a log of many small files is not as many round trips to the scheduler.
     ``crawler``: whether the log's first file is a crawler's (a table's otherwise): a file
     of the other kind is refused, as reading the files in turn refuses it. ``named``:
     errors name their file (false for a log of one file, as when it is read here)."""
-    return join_parts([count_file(name, fmt, choices, hosts, buckets, crawler, max_bytes,
-                                  named) for name in names])
+    return join_parts([count_file(file, fmt, choices, hosts, buckets, crawler, named)
+                       for file in files])
 
 
 def join_parts(parts: list[FilePart]) -> FilePart:
@@ -118,12 +117,14 @@ def _join_pieces(pieces: list[PostPiece]) -> PostPiece:
         pa.concat_arrays([p.texts for p in pieces]))
 
 
-def count_file(name: str, fmt: str | None, choices: ReadChoices, hosts: HostMap,
-               buckets: int, crawler: bool, max_bytes: int | None = None,
-               named: bool = True) -> FilePart:
-    """Read one file of a log (a path or URL the worker can reach) into its part."""
-    files, _ = expand([name], max_bytes)
-    source = files[0].open()
+def count_file(file: LogFile, fmt: str | None, choices: ReadChoices, hosts: HostMap,
+               buckets: int, crawler: bool, named: bool = True) -> FilePart:
+    """Read one file of a log (a path or URL the worker can reach) into its part. The file
+    comes as the client found it, opener and all: its name was expanded again here, as a
+    pattern ("a[1].csv" read a1.csv) and without a URL's query or credentials, which
+    the name never shows."""
+    name = file.name
+    source = file.open()
     with source:
         try:
             kind = detect_format(source, fmt, choices)

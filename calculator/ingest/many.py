@@ -144,7 +144,9 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
         fs, path = filesystem(text)
         shown = shown_location(text)  # a URL's credentials and query are never named
         try:
-            if _GLOB & set(path):
+            # A name holding glob characters that names a file or folder as it stands is
+            # that one: read as a pattern, "a[1].csv" read a1.csv in its place.
+            if _GLOB & set(path) and not fs.exists(path):
                 matches = sorted(p for p in fs.glob(path) if not fs.isdir(p))
                 root = path[:min(path.find(c) for c in _GLOB if c in path)]
                 root = root[:root.rfind("/") + 1]

@@ -342,3 +342,81 @@ def test_workers_of_another_engine_version_are_refused_before_any_file_is_read(c
     finally:
         client.run(_pretend_version, calculator.__version__)
     assert calculator.assess(str(tmp_path), engine="dask", scheduler=client).input.rows == 1
+
+
+def _thirds(folder: Path, names: list[str]) -> bytes:
+    """Three files of one log under ``names``; the whole log's CSV."""
+    rows = [(k * 3_600_000, 400_000 + k, str(k), "x") for k in range(30)]
+    for index, name in enumerate(names):
+        (folder / name).write_bytes(_csv(rows[index::3], False))
+    return _csv(rows, False)
+
+
+def test_a_file_whose_name_holds_glob_characters_is_read_as_named_on_both_engines(
+        client, tmp_path):
+    """Dask's workers expanded each file's name again, as a pattern: "a[1].csv" read
+    a1.csv in its place (twice, with no word), and the local engine did the same for a
+    name given among others."""
+    folder = tmp_path / "crawl[2025]"
+    folder.mkdir()
+    whole = tmp_path / "whole.csv"
+    whole.write_bytes(_thirds(folder, ["a[1].csv", "a1.csv", "c?.csv"]))
+    expected = calculator.assess(str(whole), **COLUMNS).to_document()["readings"]
+    for locations in ([str(folder)], [str(folder / "a[1].csv"), str(folder / "a1.csv"),
+                                      str(folder / "c?.csv")]):
+        local = calculator.assess(locations, **COLUMNS).to_document()
+        on_dask = calculator.assess(locations, engine="dask", scheduler=client,
+                                    **COLUMNS).to_document()
+        assert on_dask == local
+        assert local["readings"] == expected
+        assert len({f["sha256"] for f in local["input"]["details"]["files"]}) == 3
+
+
+def test_a_url_with_a_token_in_its_query_is_opened_whole_by_the_workers(client, tmp_path):
+    """The workers were given the URL as messages name it, without its query: the site
+    refused them, and the error came back as a traceback."""
+    import functools
+    import http.server
+    import threading
+
+    _thirds(tmp_path, ["a.csv"])  # the first third: 10 rows
+
+    class TokenOnly(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the handler's own name
+            if not self.path.endswith("?token=s3cr3t"):
+                self.send_error(403)
+                return
+            self.path = self.path.split("?", 1)[0]
+            super().do_GET()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(TokenOnly, directory=str(tmp_path)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_port}/a.csv?token=s3cr3t"
+        local = calculator.assess(url, **COLUMNS).to_document()
+        assert calculator.assess(url, engine="dask", scheduler=client,
+                                 **COLUMNS).to_document() == local
+        assert local["input"]["rows"] == 10
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_bad_row_on_a_local_cluster_is_one_line_on_standard_error(tmp_path):
+    """The local cluster's workers logged the failed task, traceback and all, before the
+    one-line answer."""
+    import subprocess
+    import sys
+
+    (tmp_path / "a.csv").write_text("timestamp,posts\n2025-03-01T00:00:00Z,1\n")
+    (tmp_path / "b.csv").write_text("timestamp,posts\nnot-a-time,1\n")
+    program = Path(sys.executable).with_name("calculator")
+    done = subprocess.run([str(program), "assess", str(tmp_path), "--engine", "dask"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"calculator: {tmp_path / 'b.csv'}: row 1, timestamp:")
