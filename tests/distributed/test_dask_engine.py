@@ -382,7 +382,7 @@ def test_a_url_with_a_token_in_its_query_is_opened_whole_by_the_workers(client, 
     _thirds(tmp_path, ["a.csv"])  # the first third: 10 rows
 
     class TokenOnly(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the handler's own name
+        def do_GET(self) -> None:
             if not self.path.endswith("?token=s3cr3t"):
                 self.send_error(403)
                 return
