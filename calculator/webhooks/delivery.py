@@ -13,10 +13,12 @@ later success marks it ``active`` again).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import random
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +34,12 @@ GIVE_UP_AFTER = timedelta(days=1)
 FIRST_DELAY = timedelta(seconds=10)
 LONGEST_DELAY = timedelta(hours=3)
 LEASE = timedelta(minutes=2)
-TIMEOUT_SECONDS = 10.0
+TIMEOUT_SECONDS = 10.0  # the most one step (connecting, one read) may wait
+# The most one whole attempt may take, connection to answer. The timeout above is per read:
+# a receiver sending a header line, or a byte of its answer, every few seconds held the
+# worker (and every other subscription's deliveries) for as long as it liked, and outlived
+# the lease, so that a second worker sent the same message again beside it.
+ATTEMPT_SECONDS = 30.0
 _ANSWER_LIMIT = 64 * 1024  # read (and drop) at most this much of a receiver's answer
 
 
@@ -60,9 +67,12 @@ def sign(secret: str, message_id: str, at: datetime, body: str) -> dict[str, str
 
 
 def post(url: str, body: str, headers: dict[str, str], *, allow_private: bool,
-         timeout: float = TIMEOUT_SECONDS) -> int:
+         timeout: float = TIMEOUT_SECONDS, within: float | None = None) -> int:
     """POST ``body`` to ``url`` at the address the target check approved; the status.
-    Redirects are not followed (a 3xx is a failed attempt)."""
+    Redirects are not followed (a 3xx is a failed attempt). The connection is cut once
+    ``within`` seconds (``ATTEMPT_SECONDS``) have passed: an answer whose status came in
+    time counts, however slowly the rest of it comes."""
+    within = ATTEMPT_SECONDS if within is None else within
     target = targets.check(url, allow_private=allow_private)
     if target.scheme == "https":
         connection: http.client.HTTPConnection = http.client.HTTPSConnection(
@@ -76,12 +86,35 @@ def post(url: str, body: str, headers: dict[str, str], *, allow_private: bool,
     # The host name stays in Host and TLS (SNI, certificate), the socket goes to the
     # address checked.
     connection._create_connection = connect_to_checked  # type: ignore[attr-defined]
+    cut = threading.Event()
+
+    def cut_off() -> None:
+        cut.set()
+        sock = connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # the read waiting on it returns at once
+
+    timer = threading.Timer(within, cut_off)
+    timer.start()
     try:
-        connection.request("POST", target.path, body=body.encode("utf-8"), headers=headers)
-        response = connection.getresponse()
-        response.read(_ANSWER_LIMIT)
+        try:
+            connection.request("POST", target.path, body=body.encode("utf-8"),
+                               headers=headers)
+            response = connection.getresponse()
+        except (OSError, http.client.HTTPException) as exc:
+            if cut.is_set():
+                raise TimeoutError(f"the receiver did not answer within {within:g} s") \
+                    from exc
+            raise
+        try:
+            response.read(_ANSWER_LIMIT)
+        except (OSError, http.client.HTTPException):
+            if not cut.is_set():
+                raise
         return response.status
     finally:
+        timer.cancel()
         connection.close()
 
 

@@ -175,3 +175,69 @@ def test_a_target_allowed_when_subscribed_is_checked_again_before_each_delivery(
     assert [o.state for o in outcome] == ["pending"]
     assert "loopback" in outcome[0].error
     assert webhook_receiver.requests == []
+
+
+@pytest.fixture
+def slow_receiver():
+    """A receiver that answers a byte every half second, for a minute: of its status line
+    (``status``), or of its body after a 200 (``body``)."""
+    import socket
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    state = SimpleNamespace(where="status", url=None, stop=threading.Event())
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while not state.stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(1)
+                try:
+                    conn.recv(65536)
+                    if state.where == "body":
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+                    for index in range(120):
+                        if state.stop.is_set():
+                            return
+                        conn.sendall(b"HTTP/1.1 200 OK\r\n\r\n"[index:index + 1]
+                                     if state.where == "status" else b"x")
+                        time.sleep(0.5)
+                except OSError:
+                    continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{listener.getsockname()[1]}/hooks"
+    yield state
+    state.stop.set()
+    listener.close()
+
+
+@pytest.mark.parametrize("where", ["status", "body"])
+def test_a_receiver_that_answers_a_byte_at_a_time_is_cut_off_at_the_attempts_limit(
+        open_app, slow_receiver, monkeypatch, where):
+    """The timeout was per read: a receiver sending a byte every few seconds held the
+    worker (and every other subscription's deliveries) for as long as it liked, and
+    outlived the lease, so that a second worker sent the message again beside it."""
+    import time
+
+    from calculator.webhooks import delivery
+
+    monkeypatch.setattr(delivery, "ATTEMPT_SECONDS", 2.0)
+    slow_receiver.where = where
+    subscribe(open_app.test_client(), slow_receiver.url)
+    raise_event(engine_of(open_app), observed_event())
+    began = time.monotonic()
+    outcomes = run_once(engine_of(open_app), allow_private=True)
+    assert time.monotonic() - began < 6
+    assert delivery.ATTEMPT_SECONDS * 2 < delivery.LEASE.total_seconds()
+    if where == "status":  # no answer in time: tried again later
+        assert [(o.state, o.error) for o in outcomes] == [
+            ("pending", "TimeoutError: the receiver did not answer within 2 s")]
+    else:  # its 200 came in time: delivered, however slowly the rest comes
+        assert [(o.state, o.status) for o in outcomes] == [("delivered", 200)]
