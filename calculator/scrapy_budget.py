@@ -108,6 +108,21 @@ def never_sent(failure: BaseException) -> bool:
         isinstance(failure, net.ConnectError) and not isinstance(failure, net.TimeoutError))
 
 
+def _setting(settings: Any, name: str, kind: type, default: float,
+             fits: Callable[[float], bool], expected: str) -> float:
+    """A numeric setting, refused in words naming it when it is not ``expected`` (Scrapy's
+    own getters raised a bare "invalid literal for int()" that named no setting, and a
+    negative wait was taken as it was)."""
+    raw = settings.get(name)
+    try:
+        value = (settings.getint if kind is int else settings.getfloat)(name, default)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not math.isfinite(value) or not fits(value):
+        raise ValueError(f"{name} is {expected}, not {raw!r}")
+    return value
+
+
 class BudgetMiddleware:
     """Reserves posts with a calculator service's live budget before they are fetched."""
 
@@ -142,25 +157,22 @@ class BudgetMiddleware:
             raise ValueError(f"{' and '.join(missing)} must be set for the calculator's "
                              "budget middleware (or CALCULATOR_BUDGET_ENABLED = False)")
         key = settings.get("CALCULATOR_BUDGET_KEY") or os.environ.get("CALCULATOR_BUDGET_KEY")
-        max_wait = settings.getfloat("CALCULATOR_BUDGET_MAX_WAIT", 0) or None
-        unsized = settings.getint("CALCULATOR_BUDGET_UNSIZED_POSTS", 1)
-        if unsized < 0:
-            raise ValueError("CALCULATOR_BUDGET_UNSIZED_POSTS is a whole number of posts, "
-                             f"0 or more, not {unsized}")
-        hold = settings.getfloat("CALCULATOR_BUDGET_HOLD", DEFAULT_HOLD)
-        if not hold > 0:
-            raise ValueError(f"CALCULATOR_BUDGET_HOLD is a number of seconds above 0, not {hold}")
+        max_wait = _setting(settings, "CALCULATOR_BUDGET_MAX_WAIT", float, 0,
+                            lambda v: v >= 0, "a number of seconds, 0 or more") or None
+        unsized = int(_setting(settings, "CALCULATOR_BUDGET_UNSIZED_POSTS", int, 1,
+                               lambda v: v >= 0, "a whole number of posts, 0 or more"))
+        hold = _setting(settings, "CALCULATOR_BUDGET_HOLD", float, DEFAULT_HOLD,
+                        lambda v: v > 0, "a number of seconds above 0")
         reading = settings.get("CALCULATOR_BUDGET_COUNT") or "requested"
         if reading not in READINGS:
             raise ValueError(f"CALCULATOR_BUDGET_COUNT is one of {', '.join(READINGS)}, "
                              f"not {reading!r}")
-        batch = settings.get("CALCULATOR_BUDGET_BATCH")
-        if batch is not None and settings.getint("CALCULATOR_BUDGET_BATCH", -1) < 0:
-            raise ValueError("CALCULATOR_BUDGET_BATCH is a whole number of posts, 0 or more "
-                             f"(0 or 1: one reservation per request), not {batch!r}")
+        batch = None if settings.get("CALCULATOR_BUDGET_BATCH") is None else int(_setting(
+            settings, "CALCULATOR_BUDGET_BATCH", int, 0, lambda v: v >= 0,
+            "a whole number of posts, 0 or more (0 or 1: one reservation per request)"))
         posts, limit = recognition(url, Budget(url, name, key))
         size = (default_batch(limit, settings.getint("CONCURRENT_REQUESTS", 16))
-                if batch is None else settings.getint("CALCULATOR_BUDGET_BATCH"))
+                if batch is None else batch)
         budget = Budget(url, name, key, batch=size if size and size > 1 else None, hold=hold)
         middleware = cls(crawler, budget, posts, max_wait=max_wait, unsized=unsized,
                          reading=reading,

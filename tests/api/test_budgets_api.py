@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from calculator.api.budgets.routes import CLOCK
 from tests.api.conftest import START
 
@@ -107,3 +109,14 @@ def test_each_key_sees_only_its_own_budgets(make_app, clock):
     assert client.get("/v1/budgets/fleet", headers=other).status_code == 404
     assert client.post("/v1/budgets/fleet/reservations", json={"posts": 1},
                        headers=other).status_code == 404
+
+
+@pytest.mark.parametrize("value", ["yes", 1, "off", 0, "true"])
+def test_returnable_is_a_json_boolean_not_a_word_or_number_read_as_one(budget_client, value):
+    """"yes" and 1 made a returnable reservation, "off" a plain one."""
+    budget_client.put("/v1/budgets/fleet", json={"platform": "x", "region": "US"})
+    refused = budget_client.post("/v1/budgets/fleet/reservations",
+                                 json={"posts": 10, "returnable": value})
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["field"] == "returnable"
+    assert budget_client.get("/v1/budgets/fleet").json["used"] == 0

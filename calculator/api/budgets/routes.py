@@ -132,6 +132,10 @@ def document_the_largest_reservation(spec: Any, lookup: Any) -> None:
             schema["properties"]["posts"]["maximum"] = largest
 
 
+# A name the budgets could not hold (check_name) is refused before it is looked up.
+NAME_REFUSED = "The name is not 1 to 64 letters, digits, '.', '_' or '-', starting with one."
+
+
 @blp.route("/budgets/<string:name>", parameters=[NAME_PARAMETER])
 class Budget(MethodView):
     @blp.arguments(CreateBudgetSchema)
@@ -155,6 +159,7 @@ class Budget(MethodView):
         "The limit in force now, the posts used in the trailing window and those left."))
     @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(404, "No budget of that name for this key.")
+    @blp.problem(422, NAME_REFUSED)
     def get(self, name: str) -> Any:
         """A budget now: its limit, used and left, and the trailing count over the last
         window."""
@@ -169,6 +174,7 @@ class Budget(MethodView):
     @blp.response(204, description="Deleted, with its recorded usage.")
     @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(404, "No budget of that name for this key.")
+    @blp.problem(422, NAME_REFUSED)
     def delete(self, name: str) -> Any:
         """Delete a budget and its recorded usage."""
         budgets().delete(name)
@@ -298,6 +304,7 @@ class Log(MethodView):
         "content": {"text/csv": {"schema": {"type": "string"}}}}})
     @blp.problem(401, "No API key, or not a valid one, once keys exist.")
     @blp.problem(404, "No budget of that name for this key.")
+    @blp.problem(422, NAME_REFUSED)
     def get(self, name: str) -> Any:
         """The recorded usage as a crawl log (CSV), streamed."""
         store = budgets()
