@@ -119,6 +119,11 @@ def _hidden(path: str, root: str) -> bool:
     every file under a folder so named below ``root`` (the folder listed, or where a glob
     starts): Spark's ``_temporary/`` holds unfinished copies of the parts beside it, which
     were read and counted twice, and a Delta table's ``_delta_log/`` holds no log rows."""
+    if path.endswith(("/", "_$folder$")):
+        # An object store's marker of a folder (the S3 console's "Create folder" writes a
+        # key ending in "/", Hadoop one ending in "_$folder$"): empty, it made the whole
+        # log "empty" where its folder held the parts.
+        return True
     below = path[len(root):] if path.startswith(root) else os.path.basename(path)
     return any(part.startswith(("_", ".")) for part in below.split("/") if part)
 
@@ -243,16 +248,25 @@ def read_many(files: list[LogFile], fmt: str | None, choices: ReadChoices, hosts
         result.read = _crawler_files(files, first, fmt, choices, hosts, result)
     else:
         result.read = _table_files(files, first, fmt, choices, result)
-    note_files(result.read, len(files), hidden)
+    note_files(result.read, result.files, hidden)
     return result
 
 
-def note_files(read: LogRead, files: int, hidden: int) -> None:
-    """Say, with the notes of ``read``, how many files were read and how many left out."""
+def note_files(read: LogRead, files: list[FileRead], hidden: int) -> None:
+    """Say, with the notes of ``read``, how many files were read and how many left out;
+    warn of files that hold the same bytes (a copy of a file, or a hard link to it, was
+    read and counted twice without a word)."""
     if hidden:
         read.notes.append(f"{plural(hidden, 'hidden file')} (names starting with . or _, such "
-                          "as _SUCCESS) were not read.")
-    read.notes.append(f"The log was read from {files:,} files as one log.")
+                          "as _SUCCESS, and object stores' folder markers) were not read.")
+    read.notes.append(f"The log was read from {len(files):,} files as one log.")
+    alike: dict[str, list[int]] = {}
+    for number, file in enumerate(files, start=1):
+        alike.setdefault(file.sha256, []).append(number)
+    for numbers in (n for n in alike.values() if len(n) > 1):
+        read.warnings.append(
+            f"{_files(numbers)} hold the same bytes: each was read and counted. If one is "
+            "a copy of another, leave the copy out; its posts are counted again.")
 
 
 def _each(files: list[LogFile], first: LogSource, fmt: str | None, choices: ReadChoices,

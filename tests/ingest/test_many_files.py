@@ -292,3 +292,29 @@ def test_a_storages_own_words_lose_the_urls_secrets_and_nothing_else():
     said = f"cannot reach a host as a client: GET {url} failed (also a:s3cretpw@127.0.0.1)"
     assert without_secrets(said, url) == ("cannot reach a host as a client: GET "
                                           "https://127.0.0.1:1/x.csv failed (also 127.0.0.1)")
+
+
+def test_an_object_stores_folder_markers_are_no_files_of_the_log(s3_environment):
+    """A zero-byte key "crawl/" (the S3 console's "Create folder") or "day=0_$folder$"
+    (Hadoop's) beside the parts made the whole log "empty"."""
+    store, bucket = s3_environment
+    rows = rows_of(10, 40)
+    store.pipe({f"{bucket}/crawl/": b"", f"{bucket}/crawl/day=0_$folder$": b"",
+                f"{bucket}/crawl/day=0/": b"",
+                f"{bucket}/crawl/day=0/part-0.csv": csv_bytes(rows)})
+    expected = answer(calculator.assess(csv_bytes(rows)).to_document())
+    assert answer(calculator.assess(f"s3://{bucket}/crawl/").to_document()) == expected
+
+
+def test_files_that_hold_the_same_bytes_are_each_counted_and_said_to_be_alike(tmp_path):
+    """Two copies of one file (or a hard link to it) were read and counted twice without a
+    word: every amount doubled."""
+    rows = rows_of(10, 40)
+    for name in ("a.csv", "b.csv", "c.csv"):
+        (tmp_path / name).write_bytes(csv_bytes(rows))
+    (tmp_path / "d.csv").write_bytes(csv_bytes(rows_of(11, 40)))
+    result = calculator.assess(str(tmp_path))
+    assert result.input.rows == 160  # nothing a user sent is dropped
+    assert result.warnings == (
+        "files 1, 2 and 3 hold the same bytes: each was read and counted. If one is a copy "
+        "of another, leave the copy out; its posts are counted again.",)
