@@ -54,7 +54,9 @@ def bad_timestamp(row: int, value: object, why: str = "") -> InvalidInput:
     """A row whose timestamp cannot be read: its row and what was expected, never the value
     (a log's content is not echoed)."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        message = "is empty; every row needs the instant of its access"
+        # A CSV reads NaN, N/A and null as no value, as it reads an empty cell.
+        message = ("is empty or names no value (NaN, N/A, null); every row needs the instant "
+                   "of its access")
     else:
         if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) > 11:
             why = "; epoch milliseconds are not accepted, give seconds (with decimals)"
@@ -87,6 +89,8 @@ def to_utc_ns(values: pa.Array | pa.ChunkedArray, assume_tz: str, first_row: int
         values = values.combine_chunks()
     if values.null_count:
         index = int(np.flatnonzero(np.asarray(values.is_null()))[0])
+        if index:  # a value before the first empty one that cannot be read is named first
+            to_utc_ns(values.slice(0, index), assume_tz, first_row, TimestampNotes())
         raise bad_timestamp(first_row + index, None)
     kind = values.type
     if pa.types.is_timestamp(kind):

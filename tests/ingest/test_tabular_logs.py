@@ -141,7 +141,8 @@ def test_a_jsonl_line_that_is_not_json_names_its_line():
 
 def test_a_json_record_without_a_timestamp_is_refused():
     error = bad(b'[{"timestamp": "2025-03-01T00:00:00Z", "posts": 2}, {"posts": 3}]')
-    assert error.detail == "row 2, timestamp: is empty; every row needs the instant of its access"
+    assert error.detail == ("row 2, timestamp: is empty or names no value (NaN, N/A, null); "
+                            "every row needs the instant of its access")
 
 
 def test_a_json_record_without_a_posts_key_counts_one_post_and_is_reported():
@@ -212,3 +213,20 @@ def test_a_crawlers_option_given_for_a_table_is_said_to_be_unused_not_dropped():
            "carry their own times and posts." in result.assumptions
     with pytest.raises(InvalidArgument, match="the collection window must end after it starts"):
         assess(as_csv(), collection_window=window[::-1])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_the_first_row_whose_time_cannot_be_read_is_named_even_before_an_empty_one(fmt):
+    """A time that is no time in row 1 and an empty one in row 2 were reported as row 2."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if fmt == "csv":
+        data = b"timestamp,posts\nbad,2\n,3\n"
+    else:
+        sink = io.BytesIO()
+        pq.write_table(pa.table({"timestamp": ["bad", None], "posts": [2, 3]}), sink)
+        data = sink.getvalue()
+    assert bad(data).detail.startswith("row 1, timestamp: is not an ISO 8601 instant")

@@ -274,9 +274,10 @@ def test_a_warning_about_one_file_of_many_names_the_files_it_concerns(tmp_path):
     """The warnings of a log's files were merged as one list that did not say which file
     each concerned, and two files cut alike were told as one."""
     whole = "".join(crawl_line(1000 + n) for n in range(3))
-    cut = flushed_gzip(whole + crawl_line(12345)[:90])
-    for name, content in [("a.log.gz", cut), ("b.log.gz", gzip.compress(whole.encode())),
-                          ("c.log.gz", cut)]:
+    other = "".join(crawl_line(2000 + n) for n in range(3))
+    for name, content in [("a.log.gz", flushed_gzip(whole + crawl_line(12345)[:90])),
+                          ("b.log.gz", gzip.compress(whole.encode())),
+                          ("c.log.gz", flushed_gzip(other + crawl_line(12345)[:90]))]:
         (tmp_path / name).write_bytes(content)
     result = calculator.assess([str(tmp_path / n) for n in ("a.log.gz", "b.log.gz",
                                                               "c.log.gz")])
