@@ -7,7 +7,7 @@ import http
 import flask_smorest
 from flask import current_app
 from flask_smorest.utils import prepare_response
-from marshmallow import Schema, ValidationError, fields, missing
+from marshmallow import RAISE, Schema, ValidationError, fields, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
@@ -87,7 +87,12 @@ class _ArgumentsParser(FlaskParser):
     """webargs' parser for Flask, refusing a query parameter given more than once where its
     schema takes one value. webargs reads the first and drops the others without a word:
     ``?region=eu-efta-uk&region=rest-of-world`` priced the EU part and said nothing of the
-    other (decision 0159). Parameters that take a list (``state`` of the job list) may repeat."""
+    other (decision 0159). Parameters that take a list (``state`` of the job list) may repeat.
+    A query parameter the operation does not take is refused by name: webargs dropped it,
+    so that a filter spelt wrong (``?platfrom=x``) answered the whole feed unfiltered."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+                                   "query": RAISE, "querystring": RAISE}
 
     def load_querystring(self, req, schema: Schema):
         single = {field.data_key or name for name, field in schema.fields.items()
