@@ -271,3 +271,17 @@ def test_an_uploads_file_name_is_never_echoed_in_a_problem(client):
     assert response.status_code == 422
     assert response.get_json()["detail"].startswith("the upload: gzip inside gzip")
     assert "secretuser" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/v1/changes?platfrom=x", "/v1/observations?docment=x",
+                                  "/v1/jobs?stat=failed", "/v1/assessments?pge=2",
+                                  "/v1/clauses/x.terms-of-service.liquidated-damages"
+                                  "?at=2025-01-01&regoin=US"])
+def test_a_query_parameter_an_operation_does_not_take_is_refused_by_name(client, path):
+    """A filter spelt wrong was dropped without a word: the whole feed came back with a
+    200, unfiltered."""
+    response = client.get(path)
+    assert response.status_code == 422
+    typo = path.rsplit("&", 1)[-1].rsplit("?", 1)[-1].split("=")[0]
+    assert response.get_json()["detail"] == (
+        f"{typo}: unknown key (a typo, or a field not taken here)")
