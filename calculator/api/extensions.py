@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+from typing import ClassVar
 
 import flask_smorest
 from flask import current_app
@@ -91,8 +92,8 @@ class _ArgumentsParser(FlaskParser):
     A query parameter the operation does not take is refused by name: webargs dropped it,
     so that a filter spelt wrong (``?platfrom=x``) answered the whole feed unfiltered."""
 
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
-                                   "query": RAISE, "querystring": RAISE}
+    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict[str, str | None]] = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
 
     def load_querystring(self, req, schema: Schema):
         single = {field.data_key or name for name, field in schema.fields.items()

@@ -57,7 +57,7 @@ subscriptions = Table(
     Column("filters", JSON, nullable=False),  # {platforms, documents, clauses}
     # The signing secret must be kept readable to sign; it is shown to the owner once.
     Column("secret", String(100), nullable=False),
-    Column("state", String(16), nullable=False),  # active or failing
+    Column("state", String(16), nullable=False),  # active, failing or gone
     Column("created_at", UTCDateTime(), nullable=False),
     Column("failing_since", UTCDateTime(), nullable=True),
     Index(None, "owner", "created_at"),

@@ -29,6 +29,7 @@ from standardwebhooks import Webhook
 from calculator import __version__
 from calculator.storage.notify_schema import deliveries, subscriptions
 from calculator.webhooks import targets
+from calculator.webhooks.events import GONE
 
 GIVE_UP_AFTER = timedelta(days=1)
 FIRST_DELAY = timedelta(seconds=10)
@@ -157,6 +158,11 @@ def attempt(engine: Engine, row: Any, now: datetime, *, allow_private: bool,
     if status is not None and 200 <= status < 300:
         values |= {"state": "delivered", "delivered_at": now, "next_attempt_at": None,
                    "last_error": None}
+    elif status == 410:
+        # Gone: the receiver wants no more webhooks from here, and Standard Webhooks says
+        # to stop sending it any. It was retried for a day like any failure.
+        values |= {"state": "failed", "next_attempt_at": None,
+                   "last_error": "the receiver answered 410 Gone: nothing more is sent to it"}
     else:
         if error is None:
             values["last_error"] = f"the receiver answered {status}"
@@ -173,6 +179,14 @@ def attempt(engine: Engine, row: Any, now: datetime, *, allow_private: bool,
             connection.execute(update(subscriptions).where(
                 sub.id == row.subscription_id, sub.state != "active").values(
                 state="active", failing_since=None))
+        if status == 410:
+            connection.execute(update(subscriptions).where(sub.id == row.subscription_id)
+                               .values(state=GONE, failing_since=now))
+            connection.execute(update(deliveries).where(
+                deliveries.c.subscription_id == row.subscription_id,
+                deliveries.c.state == "pending").values(
+                state="failed", next_attempt_at=None, lease_until=None,
+                last_error="the receiver answered 410 Gone: nothing more is sent to it"))
         elif values["state"] == "failed":
             connection.execute(update(subscriptions).where(
                 sub.id == row.subscription_id, sub.state != "failing").values(

@@ -21,6 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from calculator.storage.notify_schema import deliveries, subscriptions
 from calculator.timeutil import format_instant
 
+# The state of a subscription whose receiver answered 410 Gone: nothing more is queued or
+# sent to it (Standard Webhooks: the sender disables the endpoint).
+GONE = "gone"
+
 
 @dataclass(frozen=True)
 class Event:
@@ -54,7 +58,9 @@ def body_of(event: Event) -> str:
 def raise_event(engine: Engine, event: Event) -> int:
     """Queue ``event`` for every subscription that wants it; how many deliveries were made
     (0 for subscriptions that already had this event's key)."""
-    query = select(subscriptions.c.id, subscriptions.c.events, subscriptions.c.filters)
+    # A receiver that answered 410 Gone wants nothing more (Standard Webhooks).
+    query = select(subscriptions.c.id, subscriptions.c.events, subscriptions.c.filters
+                   ).where(subscriptions.c.state != GONE)
     if event.owned:
         query = query.where(subscriptions.c.owner.is_(None) if event.owner is None
                             else subscriptions.c.owner == event.owner)

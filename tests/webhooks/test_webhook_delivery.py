@@ -241,3 +241,19 @@ def test_a_receiver_that_answers_a_byte_at_a_time_is_cut_off_at_the_attempts_lim
             ("pending", "TimeoutError: the receiver did not answer within 2 s")]
     else:  # its 200 came in time: delivered, however slowly the rest comes
         assert [(o.state, o.status) for o in outcomes] == [("delivered", 200)]
+
+
+def test_a_receiver_answering_410_gone_is_sent_nothing_more(open_app, webhook_receiver):
+    """Standard Webhooks: 410 Gone means the receiver wants no more webhooks, and the
+    sender stops. It was retried for a day like any failure."""
+    client = open_app.test_client()
+    made = subscribe(client, webhook_receiver.url)
+    webhook_receiver.statuses.append(410)
+    raise_event(engine_of(open_app), observed_event("terms.observed:1"))
+    outcomes = run_once(engine_of(open_app), allow_private=True)
+    assert [(o.state, o.status) for o in outcomes] == [("failed", 410)]
+    assert client.get(f"/v1/subscriptions/{made['id']}").get_json()["state"] == "gone"
+    assert raise_event(engine_of(open_app), observed_event("terms.observed:2")) == 0
+    later = datetime.now(UTC) + timedelta(hours=2)
+    assert run_once(engine_of(open_app), allow_private=True, now=later) == []
+    assert len(webhook_receiver.requests) == 1

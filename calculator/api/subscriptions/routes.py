@@ -49,8 +49,11 @@ class SubscriptionSchema(Schema):
     url = fields.String()
     events = fields.List(fields.String())
     filters = fields.Nested(FiltersSchema)
-    state = fields.String(metadata={"description": "active, or failing: a delivery was "
-                                                   "given up after a day of retries."})
+    state = fields.String(metadata={"description": "active; failing: a delivery was given "
+                                                   "up after a day of retries; or gone: the "
+                                                   "receiver answered 410 Gone, and nothing "
+                                                   "more is sent to it (subscribe again to "
+                                                   "resume)."})
     created_at = fields.String(metadata={"format": "date-time"})
     failing_since = fields.String(allow_none=True, metadata={"format": "date-time"})
 
