@@ -127,38 +127,42 @@ class TableRead:
                          f"{', and in some files by commas' if ',' in self.delimiters else ''}.")
         stamps = self.timestamps
         if stamps.naive:
-            notes.append(f"{plural(stamps.naive, 'timestamp')} had no offset and were read as "
-                         f"{assume_tz} (assume_tz).")
+            notes.append(f"{plural(stamps.naive, 'timestamp')} had no offset and "
+                         f"{were(stamps.naive)} read as {assume_tz} (assume_tz).")
         if stamps.ambiguous:
             notes.append(f"{plural(stamps.ambiguous, 'local time')} fell in the hour that "
-                         f"{assume_tz} repeats when clocks go back, and were read as its "
-                         "first occurrence.")
+                         f"{assume_tz} repeats when clocks go back, and "
+                         f"{were(stamps.ambiguous)} read as its first occurrence.")
         if stamps.nonexistent:
             notes.append(f"{plural(stamps.nonexistent, 'local time')} fell in the hour that "
-                         f"{assume_tz} skips when clocks go forward, and were moved past the "
-                         "gap.")
+                         f"{assume_tz} skips when clocks go forward, and "
+                         f"{were(stamps.nonexistent)} moved past the gap.")
         if stamps.epoch:
-            notes.append(f"{plural(stamps.epoch, 'timestamp')} were epoch seconds (UTC).")
-        if not self.has_posts_column:
+            notes.append(f"{plural(stamps.epoch, 'timestamp')} {were(stamps.epoch)} epoch seconds "
+                         "(UTC).")
+        if not self.has_posts_column and "posts" not in self.present:
+            # Files of one log, some with posts: the rows of the others are said below.
             notes.append("The log has no posts column: each row counts as one post.")
         if posts_missing := self.missing("posts", self.posts_missing):
-            notes.append(f"{plural(posts_missing, 'row')} gave no posts count and were "
-                         "counted as one post each.")
+            notes.append(f"{plural(posts_missing, 'row')} gave no posts count and "
+                         f"{were(posts_missing)} counted as one post each.")
         if platform_missing := self.missing("platform", self.platform_missing):
-            notes.append(f"{plural(platform_missing, 'row')} named no platform and were "
-                         f"counted as {platform}.")
+            notes.append(f"{plural(platform_missing, 'row')} named no platform and "
+                         f"{were(platform_missing)} counted as {platform}.")
         if authorized_missing := self.missing("authorized", self.authorized_missing):
             notes.append(f"{plural(authorized_missing, 'row')} gave no authorized value "
-                         "and were counted as not authorized.")
+                         f"and {were(authorized_missing)} counted as not authorized.")
         if self.excluded_rows["other_platforms"]:
-            notes.append(f"{plural(self.excluded_rows['other_platforms'], 'row')} of other "
-                         "platforms were left out.")
+            other = self.excluded_rows["other_platforms"]
+            notes.append(f"{plural(other, 'row')} of other platforms {were(other)} left out.")
         if self.excluded_rows["authorized"]:
-            notes.append(f"{plural(self.excluded_rows['authorized'], 'row')} marked "
-                         "authorized (made under an agreement) were left out.")
+            marked = self.excluded_rows["authorized"]
+            notes.append(f"{plural(marked, 'row')} marked authorized (made under an "
+                         f"agreement) {were(marked)} left out.")
         if self.post_id_missing and self.has_post_ids:
-            notes.append(f"{plural(self.post_id_missing, 'row')} had no post_id and are not in "
-                         "the distinct count.")
+            notes.append(f"{plural(self.post_id_missing, 'row')} had no post_id and "
+                         f"{'is' if self.post_id_missing == 1 else 'are'} not in the "
+                         "distinct count.")
         if self.ignored_columns:
             shown = ", ".join(shortened(n) for n in self.ignored_columns[:20])
             if len(self.ignored_columns) > 20:
@@ -175,4 +179,9 @@ _FACT_WORDS = {"timestamp": "time", "posts": "posts", "post_id": "post id", "url
 def plural(count: int, noun: str) -> str:
     """``1 row``, ``2 rows``."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def were(count: int) -> str:
+    """The verb after ``plural(count, ...)``: ``1 row was``, ``2 rows were``."""
+    return "was" if count == 1 else "were"
 

@@ -123,7 +123,7 @@ def test_rows_of_other_platforms_and_authorized_rows_are_left_out_and_reported()
     assert result.excluded.rows == {"before_in_force": 0, "other_platforms": 1, "authorized": 1}
     assert result.excluded.posts["authorized"] == 11
     text = " ".join(result.assumptions)
-    assert "1 row named no platform and were counted as x" in text
+    assert "1 row named no platform and was counted as x" in text
     assert "1 row gave no authorized value" in text
 
 

@@ -318,3 +318,14 @@ def test_files_that_hold_the_same_bytes_are_each_counted_and_said_to_be_alike(tm
     assert result.warnings == (
         "files 1, 2 and 3 hold the same bytes: each was read and counted. If one is a copy "
         "of another, leave the copy out; its posts are counted again.",)
+
+
+def test_a_log_whose_files_differ_in_having_posts_says_which_rows_had_none(tmp_path):
+    """A log of a file with posts and one without said "The log has no posts column",
+    though the first file's posts were counted."""
+    (tmp_path / "a.csv").write_text("timestamp,posts\n2025-03-01T00:00:00Z,5\n")
+    (tmp_path / "b.csv").write_text("timestamp\n2025-03-01T01:00:00Z\n")
+    result = calculator.assess(str(tmp_path))
+    assert result.counted_posts == 6
+    assert "1 row gave no posts count and was counted as one post each." in result.notes
+    assert not any("has no posts column" in note for note in result.notes)

@@ -149,7 +149,7 @@ def test_a_json_record_without_a_posts_key_counts_one_post_and_is_reported():
     result = read(b'{"timestamp": "2025-03-01T00:00:00Z"}\n'
                   b'{"timestamp": "2025-03-01T00:00:01Z", "posts": 4}\n')
     assert result.volume.posts.tolist() == [1, 4]
-    assert "1 row gave no posts count and were counted as one post each." in result.notes
+    assert "1 row gave no posts count and was counted as one post each." in result.notes
 
 
 def test_a_row_with_the_wrong_number_of_fields_names_its_row():
@@ -187,7 +187,7 @@ def test_the_distinct_count_of_a_table_counts_each_post_id_once_per_window():
     assert result.counts["distinct_posts"] == 2
     assert result.counts["requested_posts"] == 4
     assert result.volume.total_posts == 2
-    assert "1 row had no post_id and are not in the distinct count." in result.notes
+    assert "1 row had no post_id and is not in the distinct count." in result.notes
 
 
 def test_the_distinct_count_needs_a_post_id_column():
