@@ -27,10 +27,11 @@ def test_a_crawler_is_granted_posts_while_they_fit_and_told_when_they_fit_again(
         clock.now = START + timedelta(hours=10)
         with pytest.raises(BudgetSpent) as spent:
             budget.reserve(60_000)
-        # The 900,000 posts of 00:00 leave the window 14 hours from now.
-        assert spent.value.retry_after == 14 * 3600
+        # The 900,000 posts of 00:00 (anywhere in that second) leave every period that
+        # could hold them 14 hours and a second from now.
+        assert spent.value.retry_after == 14 * 3600 + 1
         assert spent.value.left_now == 50_000
-        assert spent.value.retry_at == START + timedelta(days=1)
+        assert spent.value.retry_at == START + timedelta(days=1, seconds=1)
         assert budget.reserve(50_000).left == 0
 
 
@@ -41,8 +42,8 @@ def test_wait_and_reserve_sleeps_as_long_as_the_service_says_then_is_granted(ser
     budget.reserve(1_000_000)
     clock.now = START + timedelta(hours=1)
     grant = budget.wait_and_reserve(10)
-    assert clock.slept == [23 * 3600]
-    assert grant.at == START + timedelta(days=1) and grant.used == 10
+    assert clock.slept == [23 * 3600 + 1]  # and the second the first posts may lie in
+    assert grant.at == START + timedelta(days=1, seconds=1) and grant.used == 10
 
 
 def test_wait_and_reserve_gives_up_when_the_wait_would_pass_max_wait(service, clock):
@@ -52,7 +53,7 @@ def test_wait_and_reserve_gives_up_when_the_wait_would_pass_max_wait(service, cl
     budget.reserve(1_000_000)
     with pytest.raises(BudgetSpent) as spent:
         budget.wait_and_reserve(1, max_wait=3600)
-    assert spent.value.retry_after == 24 * 3600
+    assert spent.value.retry_after == 24 * 3600 + 1
     assert clock.slept == []
 
 
