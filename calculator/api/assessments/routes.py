@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
+from marshmallow import EXCLUDE
 
 from calculator.api import auth
 from calculator.api.assessments.answers import (
@@ -69,7 +70,8 @@ JOB_HEADERS = {
 
 @blp.route("/assessments")
 class Assessments(MethodView):
-    @blp.arguments(CreateAssessmentQuerySchema, location="query", as_kwargs=True)
+    @blp.arguments(CreateAssessmentQuerySchema, location="query", as_kwargs=True,
+                   unknown=EXCLUDE)  # refused with the form's options, in their words
     # The query's options are listed here too: a manual list of parameters replaces the one
     # the arguments above would document.
     @blp.doc(requestBody=REQUEST_BODY, parameters=[

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
+from marshmallow import EXCLUDE
 
 from calculator.api import auth
 from calculator.api.assessments.log_request import (
@@ -31,7 +32,8 @@ auth.protect(blp)  # the same key as POST /v1/assessments, once keys exist
 
 @blp.route("/curves")
 class Curves(MethodView):
-    @blp.arguments(CurveOptionsSchema, location="query", as_kwargs=True)
+    @blp.arguments(CurveOptionsSchema, location="query", as_kwargs=True,
+                   unknown=EXCLUDE)  # refused with the form's options, in their words
     @blp.doc(requestBody=REQUEST_BODY, security=auth.SECURITY)
     @blp.response(200, CurveDocumentSchema)
     @blp.problem(400, "A multipart body without a boundary.")
