@@ -212,8 +212,11 @@ def _regular_files_only(paths: list[str]) -> None:
         except OSError as exc:
             raise InvalidInput(f"cannot read {found}: {exc.strerror}") from None
         if stat.S_ISDIR(mode):  # a link to a folder: the listing does not go into it
+            # Naming the folder as well did not help, as this said it would: the listing
+            # still came to the link. What does is naming what the listing would have read.
             raise InvalidInput(f"{found} is a link to a folder, which a listing does not "
-                               "follow (links can loop); name that folder as well to read it")
+                               "follow (links can loop); name the folder it points to and "
+                               "the files beside the link, in place of the folder holding it")
         if not stat.S_ISREG(mode):
             raise InvalidInput(f"{found} is not a regular file (a named pipe, socket or "
                                "device); name it on its own to read it as a stream")

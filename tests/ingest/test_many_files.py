@@ -282,6 +282,9 @@ def test_a_link_to_a_folder_inside_a_listed_folder_is_named_as_such(tmp_path):
     (listed / "linked").symlink_to(elsewhere, target_is_directory=True)
     with pytest.raises(InvalidInput, match="is a link to a folder, which a listing does not"):
         calculator.assess(str(listed))
+    # The advice can be followed: the folder it points to and the files beside the link.
+    followed = calculator.assess([str(elsewhere), str(listed / "b.csv")])
+    assert followed.input.rows == 10
 
 
 def test_a_storages_own_words_lose_the_urls_secrets_and_nothing_else():
