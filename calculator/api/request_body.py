@@ -28,9 +28,10 @@ class BodyUnreadable(BadRequest):
 class _CheckedInput:
     """``wsgi.input`` counted as it is read: its end before ``length`` bytes is an error."""
 
-    def __init__(self, raw: BinaryIO, length: int | None) -> None:
+    def __init__(self, raw: BinaryIO, length: int | None, chunked: bool) -> None:
         self._raw = raw
         self._length = length
+        self._chunked = chunked
         self._read = 0
 
     def _checked(self, reading: Callable[[], bytes], asked: int | None, whole: bool) -> bytes:
@@ -40,10 +41,11 @@ class _CheckedInput:
             data = reading()
         except Exception as exc:  # the server's parse error or a reset: its text may quote
             #                       the body, so only its kind is named
-            raise BodyUnreadable(
-                f"the request body could not be read ({type(exc).__name__}): a chunked "
-                "body's chunk sizes must be hexadecimal and each chunk end with CRLF; send "
-                "the body again") from None
+            advice = ("a chunked body's chunk sizes must be hexadecimal and each chunk end "
+                      "with CRLF" if self._chunked else "the connection failed while it was "
+                      "sent")
+            raise BodyUnreadable(f"the request body could not be read ({type(exc).__name__}):"
+                                 f" {advice}; send the body again") from None
         self._read += len(data)
         ended = whole or (not data and asked != 0)
         if ended and self._length is not None and self._read < self._length:
@@ -81,5 +83,6 @@ class WholeBody:
         except ValueError:
             length = None
         if "wsgi.input" in environ:
-            environ["wsgi.input"] = _CheckedInput(environ["wsgi.input"], length)
+            chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+            environ["wsgi.input"] = _CheckedInput(environ["wsgi.input"], length, chunked)
         return self.app(environ, start_response)

@@ -120,9 +120,9 @@ def _join_pieces(pieces: list[PostPiece]) -> PostPiece:
 def count_file(file: LogFile, fmt: str | None, choices: ReadChoices, hosts: HostMap,
                buckets: int, crawler: bool, named: bool = True) -> FilePart:
     """Read one file of a log (a path or URL the worker can reach) into its part. The file
-    comes as the client found it, opener and all: its name was expanded again here, as a
-    pattern ("a[1].csv" read a1.csv) and without a URL's query or credentials, which
-    the name never shows."""
+    comes as the client found it, opener and all: expanding its name again here read
+    "a[1].csv" as a pattern (a1.csv in its place), and lost a URL's query and credentials,
+    which a name never shows."""
     name = file.name
     source = file.open()
     with source:

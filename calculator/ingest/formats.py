@@ -30,6 +30,7 @@ from calculator.ingest.crawlers import (
 from calculator.ingest.crawlers.options import check_collection_window
 from calculator.ingest.events import TIME_KINDS, AccessEvent, ReadReport
 from calculator.ingest.source import CompleteLines, DecompressionBudget, LogSource
+from calculator.ingest.table_read import plural, were
 from calculator.ingest.tabular import Collector, TableRead, read_table
 from calculator.ingest.tabular_csv import header_delimiter
 from calculator.ingest.volume import Volume
@@ -324,9 +325,8 @@ def read_of_counts(counts: CrawlCounts, report: ReadReport, fmt: str,
                      f"requests to a platform and were left out: {reason}.")
     if report.unparsed:
         shown = "; ".join(f"line {line}: {why}" for line, why in report.unparsed_examples)
-        lines = "1 line" if report.unparsed == 1 else f"{report.unparsed:,} lines"
-        verb = "was" if report.unparsed == 1 else "were"
-        notes.append(f"{lines} could not be read and {verb} left out (first: {shown}).")
+        notes.append(f"{plural(report.unparsed, 'line')} could not be read and "
+                     f"{were(report.unparsed)} left out (first: {shown}).")
     return LogRead(
         format=fmt, rows=report.lines or counts.events, count=choices.count, volume=volume,
         counts={"requests": counts.requests, "requested_posts": counts.requested.total_posts,

@@ -16,6 +16,9 @@ OPTIONAL_COLUMNS = ("posts", "platform", "authorized")  # columns whose rows may
 # Every form of log is held to the same bounds on what it names: its columns (a CSV's
 # header, a column file's schema, the keys of JSON records) are listed in the assessment
 # document, and tens of thousands of them once took seconds to minutes to read.
+MAX_COLUMNS = 10_000  # columns (or different keys) one log may name
+MAX_COLUMN_NAME = 256  # characters of one column name (or key)
+
 # Bytes one line of a text log may run on for (a CSV record of quoted values excepted).
 # Refusing a row costs many times its length at its peak (its block, Arrow's columns, its
 # text checked): a row holding a 200 MiB posts value took 17 s and 3.6 GB to be refused,
@@ -28,10 +31,6 @@ def line_too_long() -> InvalidInput:
     return InvalidInput(f"a line of the log runs on past {LONGEST_LINE >> 20} MiB without "
                         "ending: no row of a log is that long; check that the file is the "
                         "log, one row per line")
-
-
-MAX_COLUMNS = 10_000  # columns (or different keys) one log may name
-MAX_COLUMN_NAME = 256  # characters of one column name (or key)
 
 
 def names_within_bounds(names: list[str], naming: str, row: int | None = None) -> None:
@@ -184,4 +183,3 @@ def plural(count: int, noun: str) -> str:
 def were(count: int) -> str:
     """The verb after ``plural(count, ...)``: ``1 row was``, ``2 rows were``."""
     return "was" if count == 1 else "were"
-

@@ -62,5 +62,6 @@ def test_a_chunked_body_with_a_chunk_size_that_is_not_hexadecimal_is_a_400(serve
         b"10\r\ntimestamp,posts\n\r\nzz\r\nSECRETROW\r\n0\r\n\r\n")
     assert status == 400
     assert problem["detail"].startswith("the request body could not be read")
+    assert "chunk sizes must be hexadecimal" in problem["detail"]
     assert "zz" not in json.dumps(problem) and "SECRETROW" not in json.dumps(problem)
     assert server.health_seconds() < 5

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from marshmallow import Schema, fields, validate
 
 from calculator.api.arguments import InstantArg
 from calculator.api.extensions import ProblemSchema
+from calculator.rules.fields import StrictBool
 from calculator.schemas.curve import CurvePointSchema
 from calculator.timeutil import format_instant
 
@@ -31,19 +30,10 @@ def posts_field(description: str) -> fields.Integer:
                           metadata={"description": description, "example": 1})
 
 
-class JsonBoolean(fields.Boolean):
-    """JSON's true or false only: "yes", 1 and "off" were read as marshmallow reads a
-    form's words (1 == True, so its ``truthy`` sets cannot tell them apart either)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if type(value) is not bool:
-            raise self.make_error("invalid")
-        return value
-
-
 class ReservationSchema(Schema):
     posts = posts_field("Posts the fleet is about to fetch.")
-    returnable = JsonBoolean(load_default=False, metadata={
+    # true or false only: "yes", 1 and "off" were read as marshmallow reads a form's words.
+    returnable = StrictBool(load_default=False, metadata={
         "description": "Keep the reservation for one window so that the posts it does not "
                        "use can be given back (a client's block of posts)."})
 
