@@ -140,8 +140,9 @@ def assess(source: str | os.PathLike[str] | bytes | BinaryIO | Sequence[
            posts_column: str | None = None, post_id_column: str | None = None,
            url_column: str | None = None, platform_column: str | None = None,
            engine: str = "local", scheduler: Any = None) -> Assessment:
-    """Assess a crawl log (a path, ``-``, bytes or a binary file) against the platform's
-    damages clause, under every reading.
+    """Assess a crawl log (a path, ``-``, bytes, a binary file, or a table in memory: a
+    pandas or polars DataFrame, a pyarrow Table; see ``calculator.ingest.frames``) against
+    the platform's damages clause, under every reading.
 
     Several files are one log: a list of them, a directory, a glob (``logs/*.parquet``) or
     an fsspec URL (``s3://bucket/crawl/2025-03-*/``); see ``calculator.ingest.many``.

@@ -203,6 +203,9 @@ def read_log(source: LogSource, fmt: str | None, choices: ReadChoices, hosts: Ho
     content type named) into the volume the chosen count prices."""
     if choices.count not in COUNTS:
         raise InvalidArgument(f"count: '{choices.count}' is not one of {', '.join(COUNTS)}")
+    if source.table and fmt not in (None, "arrow"):
+        raise InvalidArgument(f"format: {source.name} is read as the table it is; leave "
+                              "format out")
     chosen = detect_format(source, fmt, choices, hint)
     if chosen in CRAWLER_FORMATS:
         return _read_crawler(source, chosen, choices, hosts)

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from zlib_ng import zlib_ng
 
-from calculator.errors import InputTooLarge, InvalidInput
+from calculator.errors import InputTooLarge, InvalidArgument, InvalidInput
 from calculator.ingest import progress
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -118,6 +118,7 @@ class LogSource:
         self.max_bytes = max_bytes
         self.budget = DecompressionBudget(max_bytes, received=lambda: self._hashing.size)
         self.path: str | None = None  # a regular local file, which column formats read in place
+        self.table = False  # the Arrow stream of a table held in memory (``frames``)
         self._owned = raw if owned else None
         self._hashing = _Hashing(raw, max_bytes)
         self._raw = io.BufferedReader(self._hashing, buffer_size=PEEK)
@@ -330,11 +331,15 @@ class CompleteLines(io.RawIOBase):
 
 def open_source(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | None = None,
                 max_bytes: int | None = None) -> LogSource:
-    """A path, ``-`` for standard input, bytes, or a binary file object (``max_bytes``:
-    the most content bytes read, compressed or decompressed, before ``InputTooLarge``)."""
+    """A path, ``-`` for standard input, bytes, a binary file object, or a table held in
+    memory (``frames``: read as its Arrow stream) (``max_bytes``: the most content bytes
+    read, compressed or decompressed, before ``InputTooLarge``)."""
     if isinstance(source, bytes | bytearray):
         return LogSource(io.BytesIO(bytes(source)), name or "the log", max_bytes=max_bytes)
     if isinstance(source, str | os.PathLike):
+        if isinstance(source, str) and "\n" in source and not os.path.exists(source):
+            raise InvalidArgument("source: a str names a file; give a log's content as bytes "
+                                  "(text.encode())")
         if str(source) == "-":
             return LogSource(sys.stdin.buffer, name or "standard input", max_bytes=max_bytes)
         try:
@@ -349,4 +354,20 @@ def open_source(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | N
         if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             log.path = os.fspath(source)
         return log
-    return LogSource(source, name or "the log", max_bytes=max_bytes)
+    if isinstance(source, io.TextIOBase):
+        raise InvalidArgument("source: the file is open as text; open it in binary mode "
+                              "(open(path, 'rb'))")
+    if callable(getattr(source, "read", None)):
+        return LogSource(source, name or "the log", max_bytes=max_bytes)
+    from calculator.ingest.frames import spooled_table, table_kind  # tables only need it
+
+    kind = table_kind(source)
+    if kind is None:
+        raise InvalidArgument("source: a log is a path, '-', bytes, a file open in binary "
+                              "mode, a table (a pandas or polars DataFrame, a pyarrow Table) "
+                              f"or a list of these, not {type(source).__name__}")
+    spool = spooled_table(source)
+    log = LogSource(spool, name or kind, owned=True, max_bytes=max_bytes)
+    log.path = spool.name  # read in place, as a file on disk is
+    log.table = True
+    return log
