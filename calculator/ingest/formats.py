@@ -29,13 +29,14 @@ from calculator.ingest.crawlers import (
 )
 from calculator.ingest.crawlers.options import check_collection_window
 from calculator.ingest.events import TIME_KINDS, AccessEvent, ReadReport
+from calculator.ingest.row_values import JSON_FORMATS
 from calculator.ingest.source import CompleteLines, DecompressionBudget, LogSource
 from calculator.ingest.table_read import plural, were
 from calculator.ingest.tabular import Collector, TableRead, read_table
 from calculator.ingest.tabular_csv import header_delimiter
 from calculator.ingest.volume import Volume
 
-TABULAR_FORMATS = ("csv", "jsonl", "json")
+TABULAR_FORMATS = ("csv", *JSON_FORMATS)
 FORMATS = TABULAR_FORMATS + COLUMNAR_FORMATS + CRAWLER_FORMATS
 COUNTS = ("requested", "accessed", "distinct")
 

@@ -168,8 +168,8 @@ def _as_strict_reads(internal: str, column: pa.ChunkedArray) -> pa.ChunkedArray 
     kind = column.type
     if pa.types.is_null(kind):
         return column.cast(pa.int64() if internal == "posts" else pa.string())
-    if internal == "posts":
-        return column if pa.types.is_int64(kind) else None
+    if internal == "posts":  # whole numbers, or their text (read by the same rule)
+        return column if pa.types.is_int64(kind) or pa.types.is_string(kind) else None
     if internal == "authorized" and pa.types.is_boolean(kind):
         return column
     if pa.types.is_string(kind):

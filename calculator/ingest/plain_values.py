@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from calculator.errors import InvalidInput
 
@@ -21,7 +22,21 @@ Column = pa.Array | pa.ChunkedArray
 Refusal = Callable[[int, str], InvalidInput]
 
 NOT_ONE_VALUE = "a list or structure of values"
+# Texts that name no value, as a CSV reader takes them (pyarrow's own list): a cell holding
+# one is read as an empty cell in a CSV, and a text value holding one is read so in every
+# other form too, so that the same rows give the same answer in any form (decision 0166).
+NO_VALUE_TEXTS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                  "1.#IND", "1.#QNAN", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null")
 NOT_UTF8 = "bytes that are not UTF-8 text"
+
+
+def names_no_value(texts: Column) -> np.ndarray:
+    """Which values of a text column are null or name no value (``NO_VALUE_TEXTS``, as
+    they stand: a CSV reader does not trim them either)."""
+    return np.asarray(pc.fill_null(pc.is_in(texts, value_set=_NO_VALUE), True))
+
+
+_NO_VALUE = pa.array(NO_VALUE_TEXTS, pa.string())
 
 
 def one_value_each(column: Column, first_row: int, refused: Refusal) -> Column:

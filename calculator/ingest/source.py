@@ -337,15 +337,15 @@ def open_source(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | N
     if isinstance(source, bytes | bytearray):
         return LogSource(io.BytesIO(bytes(source)), name or "the log", max_bytes=max_bytes)
     if isinstance(source, str | os.PathLike):
-        if isinstance(source, str) and "\n" in source and not os.path.exists(source):
-            raise InvalidArgument("source: a str names a file; give a log's content as bytes "
-                                  "(text.encode())")
         if str(source) == "-":
             return LogSource(sys.stdin.buffer, name or "standard input", max_bytes=max_bytes)
         try:
             handle = open(source, "rb")  # noqa: SIM115 - closed by the caller's read
         except OSError as exc:
-            raise InvalidInput(f"cannot read {source}: {exc.strerror}") from exc
+            # A log's content given as a str is looked for as a file of that name.
+            hint = "; a str names a file: give a log's content as bytes (text.encode())" \
+                if isinstance(source, str) and "\n" in source else ""
+            raise InvalidInput(f"cannot read {source}: {exc.strerror}{hint}") from exc
         try:
             log = LogSource(handle, name or os.fspath(source), owned=True, max_bytes=max_bytes)
         except BaseException:  # the first read (its progress report) may stop a job

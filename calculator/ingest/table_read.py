@@ -144,7 +144,8 @@ class TableRead:
             notes.append("The log has no posts column: each row counts as one post.")
         if posts_missing := self.missing("posts", self.posts_missing):
             notes.append(f"{plural(posts_missing, 'row')} gave no posts count and "
-                         f"{were(posts_missing)} counted as one post each.")
+                         f"{were(posts_missing)} counted as one post"
+                         f"{' each' if posts_missing != 1 else ''}.")
         if platform_missing := self.missing("platform", self.platform_missing):
             notes.append(f"{plural(platform_missing, 'row')} named no platform and "
                          f"{were(platform_missing)} counted as {platform}.")

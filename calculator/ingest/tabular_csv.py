@@ -24,6 +24,7 @@ from calculator.ingest.appended_columns import anonymous_memory
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.csv_records import record_end
 from calculator.ingest.pipeline import pipelined
+from calculator.ingest.plain_values import NO_VALUE_TEXTS
 from calculator.ingest.table_read import (
     COUNTED_COLUMNS,
     LONGEST_LINE,
@@ -254,7 +255,7 @@ def _parse_csv_block(block: memoryview | bytes, names: list[str], wanted: list[s
 def _read_csv_buffer(buffer: pa.Buffer, names: list[str], wanted: list[str],
                      column_types: dict[str, pa.DataType], delimiter: str) -> pa.Table:
     convert = pacsv.ConvertOptions(column_types=column_types, include_columns=wanted,
-                                   strings_can_be_null=True)
+                                   strings_can_be_null=True, null_values=list(NO_VALUE_TEXTS))
     parse = pacsv.ParseOptions(delimiter=delimiter)
     try:
         return pacsv.read_csv(pa.BufferReader(buffer), convert_options=convert,

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from calculator.errors import FieldProblem, InvalidInput, shortened
 from calculator.ingest.columns import LOOKS_LIKE_A_VALUE, ColumnMap, ColumnNames
-from calculator.ingest.row_values import MAX_POSTS, field_problem, posts_problem
+from calculator.ingest.row_values import MAX_POSTS, field_problem, posts_problem, whole_posts_text
 from calculator.ingest.table_read import (
     COUNTED_COLUMNS,
     LONGEST_LINE,
@@ -75,6 +75,10 @@ def _json_column_map(records: list[tuple[int, Any]], result: TableRead,
                    "them; name the columns to read (the column options)")
         raise InvalidInput(f"row {row}: {message}", problems=[FieldProblem(message, row=row)])
     result.column_map = found
+    # The columns as the log names them, in the order first seen, as a table's header gives
+    # them: the document's input.columns.
+    listed = set(result.columns)
+    result.columns.extend(key for key in keys if key not in listed)
     return found
 
 
@@ -139,6 +143,10 @@ def _json_posts(values: list[Any], records: list[tuple[int, Any]]) -> pa.Array:
             checked.append(None)  # not given: counts one, and the result says how many
         elif _whole_posts(value):
             checked.append(int(value))
+        elif isinstance(value, str) and not value.strip():
+            checked.append(None)  # an empty text is no value, as an empty CSV cell is
+        elif isinstance(value, str) and (number := whole_posts_text(value)) is not None:
+            checked.append(number)
         else:
             raise posts_problem(row)
     return pa.array(checked, pa.int64())

@@ -11,10 +11,11 @@ import pyarrow.compute as pc
 
 from calculator.errors import InvalidInput
 from calculator.ingest import progress
-from calculator.ingest.plain_values import Column, one_value_each
+from calculator.ingest.plain_values import Column, names_no_value, one_value_each
 from calculator.ingest.post_id_numbers import NUMBER_LIMIT, PostNumbers, canonical_numbers
 from calculator.ingest.post_occurrences import PostOccurrences
 from calculator.ingest.row_values import (
+    JSON_FORMATS,
     authorized_values,
     field_problem,
     named_as_in_the_log,
@@ -78,7 +79,7 @@ class _Collector:
                                        found.notes)
             if "posts" in table.column_names:
                 found.posts = posts_values(table.column("posts"), first_row,
-                                     empty_allowed=self.result.format != "csv")
+                                           empty_allowed=self._posts_may_be_left_out)
             if "post_id" in table.column_names:
                 found.post_ids = _post_ids(table, first_row)
         except InvalidInput as exc:
@@ -87,6 +88,13 @@ class _Collector:
         if found.post_ids is not None:
             found.numbers = canonical_numbers(found.post_ids)
         return found
+
+    @property
+    def _posts_may_be_left_out(self) -> bool:
+        """Only a JSON record may leave out its posts (its key absent, or null), as a file
+        may leave out the column: a table's empty cell (CSV, Parquet, Arrow, ORC) is refused
+        (decision 0166)."""
+        return self.result.format in JSON_FORMATS
 
     def add(self, table: pa.Table, first_row: int, prepared: Prepared | None = None) -> None:
         """Count a batch (``prepared``: what ``prepare`` worked out of it)."""
@@ -111,7 +119,7 @@ class _Collector:
         instants = prepared.instants
         if "posts" in names:
             posts, missing_posts = prepared.posts or posts_values(
-                table.column("posts"), first_row, empty_allowed=self.result.format != "csv")
+                table.column("posts"), first_row, empty_allowed=self._posts_may_be_left_out)
             self.result.posts_missing += missing_posts
         else:
             posts = np.ones(rows, dtype=np.int64)
@@ -170,9 +178,10 @@ class _Collector:
             else:
                 self._occur(instants[chosen], numbers[chosen])
             return
-        ids = pc.utf8_trim_whitespace(column.cast(pa.string()))
-        chosen = keep & self._present(np.asarray(pc.fill_null(pc.not_equal(ids, ""), False)),
-                                      keep)
+        text = column.cast(pa.string())
+        ids = pc.utf8_trim_whitespace(text)
+        given = np.asarray(pc.fill_null(pc.not_equal(ids, ""), False)) & ~names_no_value(text)
+        chosen = keep & self._present(given, keep)
         if chosen.all():
             self._occur(instants, self.post_numbers.of(ids))
         else:

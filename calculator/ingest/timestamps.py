@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from calculator.errors import FieldProblem, InvalidInput
-from calculator.ingest.plain_values import one_value_each
+from calculator.ingest.plain_values import NO_VALUE_TEXTS, one_value_each
 from calculator.timeutil import FIRST_YEAR, LAST_YEAR, SUPPORTED_YEARS
 
 _EPOCH = r"^-?\d{1,11}(\.\d{1,9})?$"
@@ -53,8 +53,9 @@ class TimestampNotes:
 def bad_timestamp(row: int, value: object, why: str = "") -> InvalidInput:
     """A row whose timestamp cannot be read: its row and what was expected, never the value
     (a log's content is not echoed)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        # A CSV reads NaN, N/A and null as no value, as it reads an empty cell.
+    if value is None or (isinstance(value, str) and (not value.strip()
+                                                     or value in NO_VALUE_TEXTS)):
+        # NaN, N/A and null name no value, as an empty cell does (decision 0166).
         message = ("is empty or names no value (NaN, N/A, null); every row needs the instant "
                    "of its access")
     else:

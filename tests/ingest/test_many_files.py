@@ -330,5 +330,5 @@ def test_a_log_whose_files_differ_in_having_posts_says_which_rows_had_none(tmp_p
     (tmp_path / "b.csv").write_text("timestamp\n2025-03-01T01:00:00Z\n")
     result = calculator.assess(str(tmp_path))
     assert result.counted_posts == 6
-    assert "1 row gave no posts count and was counted as one post each." in result.notes
+    assert "1 row gave no posts count and was counted as one post." in result.notes
     assert not any("has no posts column" in note for note in result.notes)

@@ -135,11 +135,15 @@ def test_a_table_takes_no_other_format():
     (None, "not NoneType"),
     ({"timestamp": "2025-03-01T00:00:00Z"}, "not dict"),
     (io.StringIO("timestamp,posts\n"), "open it in binary mode"),
-    ("timestamp,posts\n2025-03-01T00:00:00Z,5\n", "give a log's content as bytes"),
 ])
 def test_what_is_not_a_log_is_refused_in_words(source, words):
     with pytest.raises(InvalidArgument, match=words):
         calculator.assess(source)
+
+
+def test_a_logs_content_given_as_text_is_told_to_come_as_bytes():
+    with pytest.raises(InvalidInput, match="a str names a file: give a log's content as bytes"):
+        calculator.assess("timestamp,posts\n2025-03-01T00:00:00Z,5\n")
 
 
 def test_no_copy_of_a_table_is_left_on_disk(tmp_path, monkeypatch):

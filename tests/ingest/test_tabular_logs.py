@@ -149,7 +149,7 @@ def test_a_json_record_without_a_posts_key_counts_one_post_and_is_reported():
     result = read(b'{"timestamp": "2025-03-01T00:00:00Z"}\n'
                   b'{"timestamp": "2025-03-01T00:00:01Z", "posts": 4}\n')
     assert result.volume.posts.tolist() == [1, 4]
-    assert "1 row gave no posts count and was counted as one post each." in result.notes
+    assert "1 row gave no posts count and was counted as one post." in result.notes
 
 
 def test_a_row_with_the_wrong_number_of_fields_names_its_row():
