@@ -265,6 +265,7 @@ def sources_for(source: object, engine: str) -> list[str | os.PathLike[str]]:
     for item in items:
         if not isinstance(item, str | os.PathLike) or os.fspath(item) == "-":
             raise InvalidArgument("engine: the dask engine reads files and URLs that its "
-                                  "workers can reach, not standard input, bytes or open "
-                                  "files; use the local engine for those")
+                                  "workers can reach, not standard input, bytes, open "
+                                  "files or tables in memory; use the local engine for "
+                                  "those")
     return items  # type: ignore[return-value]

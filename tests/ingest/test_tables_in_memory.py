@@ -157,3 +157,8 @@ def test_no_copy_of_a_table_is_left_on_disk(tmp_path, monkeypatch):
     with pytest.raises(InvalidInput, match="time"):
         calculator.assess(without_time)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_table_is_assessed_here_not_on_a_cluster():
+    with pytest.raises(InvalidArgument, match="not standard input, bytes, open files or tables"):
+        calculator.assess(frame(), engine="dask")
