@@ -192,7 +192,8 @@ class RecordNotFound(NotFound):
 
 
 class StorageUnavailable(CalculatorError):
-    """The database cannot be reached or opened."""
+    """The database cannot be reached or opened, or the log cannot be held where the
+    service keeps it while reading (an upload's job, a temporary copy)."""
 
     slug = "storage-unavailable"
-    title = "The database is unavailable"
+    title = "The service's storage is unavailable"

@@ -77,7 +77,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "budget-spent": "A reservation would put a window of the damages clause over the "
                     "budget's limit; Retry-After and retry_at say when the posts fit, "
                     "left_now how many fit now.",
-    "storage-unavailable": "The database cannot be reached; retry later.",
+    "storage-unavailable": "The database cannot be reached, or the service has no room to hold "
+                           "the log while it reads it; retry later.",
     "job-abandoned": "An assessment job whose workers stopped (killed, out of memory, or unable "
                      "to read its upload) every time they took it up; it is not tried again. "
                      "Split the log by period and send the parts.",

@@ -1,7 +1,8 @@
 """The ``calculator`` command: rule lookups, assessments and the server, for pipelines.
 
 Exit codes: 0 success; 1 a check that found problems (``rules check``); 2 bad
-input or usage, with one line on stderr saying what and where.
+input or usage, with one line on stderr saying what and where; 3 over a limit (``assess
+--fail-above``, ``budget``); 130 and 143 an assessment stopped by Ctrl-C or SIGTERM.
 
 A pipeline calls the command often, so it starts fast: ``--version`` imports nothing but
 click, and each command imports what it needs (pandas, SQLAlchemy, the rules) when it runs,
@@ -70,6 +71,10 @@ class CalculatorGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         given = [*getattr(ctx, "_protected_args", []), *ctx.args]  # the command's own
+        if sys.stdout is None:  # started with standard output closed (``>&-``)
+            click.echo("calculator: cannot write the answer: standard output is closed",
+                       err=True)
+            ctx.exit(EXIT_USAGE)
         try:
             result = super().invoke(ctx)
             sys.stdout.flush()  # a full disk or a closed pipe is answered here, in words
@@ -81,9 +86,7 @@ class CalculatorGroup(click.Group):
             command = error.ctx.command_path if getattr(error, "ctx", None) else "calculator"
             message = " ".join(error.format_message().split())
             if ctx.meta.get(JSON_ANSWER):
-                problem = InvalidArgument(message).problem_document()
-                json.dump(problem, sys.stdout, ensure_ascii=False, indent=2)
-                sys.stdout.write("\n")
+                write_json(InvalidArgument(message).problem_document())
             click.echo(f"calculator: {message} (see {command} --help)", err=True)
             ctx.exit(EXIT_USAGE)
         except OSError as error:
@@ -96,8 +99,7 @@ class CalculatorGroup(click.Group):
             ctx.exit(EXIT_USAGE)
         except CalculatorError as error:
             if ctx.meta.get(JSON_ANSWER):
-                json.dump(error.problem_document(), sys.stdout, ensure_ascii=False, indent=2)
-                sys.stdout.write("\n")
+                write_json(error.problem_document())
             for line in error.lines():
                 # A path or name holding a line break would split the one line in two.
                 line = _as_given(line, given).replace("\r", "\\r").replace("\n", "\\n")
@@ -252,10 +254,21 @@ def emit(schema: Schema, obj: Any, as_json: bool, render: Callable[[dict], str])
     """Print the answer: the JSON document, or a reading of it for people."""
     document = schema.dump(obj)
     if as_json:
-        json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        write_json(document)
     else:
         click.echo(render(document))
+
+
+# A lone surrogate: how Python holds a byte of a path that is not UTF-8 (``b\xff.csv``).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def write_json(document: Any) -> None:
+    """The document as JSON on standard output, UTF-8 throughout: a path's byte that is not
+    UTF-8 is written as its JSON escape (``\\udcff``), where it was written raw, which no
+    JSON reader takes (or failed the write, a traceback)."""
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    sys.stdout.write(_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text) + "\n")
 
 
 def json_flag(help: str) -> Callable:

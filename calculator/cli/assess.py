@@ -11,7 +11,7 @@ import click
 
 from calculator.cli import Session, answer_in_json, emit, json_flag, pass_session
 from calculator.cli.library_logs import library_logs_in_one_line
-from calculator.cli.progress import reading_progress
+from calculator.cli.progress import ended_by_terminate, reading_progress
 from calculator.errors import excerpt
 from calculator.ingest.columns import OPTION, OPTION_HELP
 from calculator.timeutil import parse_instant
@@ -195,7 +195,7 @@ def assess_command(session: Session, logs: tuple[str, ...], platform: str,
         parse_instant(collected_to, name="--collected-to"))
     # One path is one log; several, a directory, a glob or a URL are read as one log.
     log: str | list[str] = logs[0] if len(logs) == 1 else list(logs)
-    with reading_progress(log, quiet):
+    with ended_by_terminate(), reading_progress(log, quiet):
         result = assess(log, platform=platform, region=region, tz=tz, assume_tz=assume_tz,
                         format=fmt, headline=headline, rules=session.lookup, count=count,
                         collection_window=window, embedded_posts=embedded_posts,

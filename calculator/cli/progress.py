@@ -8,11 +8,35 @@ nothing. The bar goes away when reading ends, leaving the answer alone on the sc
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+
+@contextmanager
+def ended_by_terminate() -> Iterator[None]:
+    """SIGTERM (a pipeline's timeout, ``kill``) ends the read through every cleanup, as
+    Ctrl-C does: it ended the process at once, leaving the copy of a log read from standard
+    input in the temporary folder and the terminal's cursor hidden. Exit codes as a shell
+    gives them: 143 for SIGTERM, 130 for Ctrl-C (click's own answer to it was 1, which
+    ``rules check`` gives to problems found)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class ProgressBar:

@@ -38,15 +38,8 @@ from calculator.ingest.formats import (
     from_table,
     read_of_counts,
 )
-from calculator.ingest.many import (
-    LogFile,
-    ManyRead,
-    _in_file,
-    expand,
-    merge_reports,
-    merge_tables,
-    note_files,
-)
+from calculator.ingest.many import LogFile, ManyRead, _in_file, expand, note_files
+from calculator.ingest.merged_reads import merge_reports, merge_tables
 from calculator.ingest.tabular import Collector, TableRead, finish_table
 from calculator.ingest.volume import Volume
 

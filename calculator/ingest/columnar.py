@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from calculator.errors import InvalidInput
+from calculator.errors import InvalidInput, shortened
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.pipeline import pipelined
-from calculator.ingest.source import LogSource
+from calculator.ingest.source import LogSource, spooling
 from calculator.ingest.table_read import names_within_bounds
 from calculator.ingest.tabular import COUNTED_COLUMNS, Collector, TableRead, finish_table
 from calculator.ingest.volume import Volume
@@ -81,8 +81,9 @@ def _seekable(source: LogSource) -> Iterator[str]:
         return
     with tempfile.NamedTemporaryFile(prefix="log-", suffix=".bin") as spool:
         os.chmod(spool.name, 0o600)
-        shutil.copyfileobj(source.stream, spool, 8 << 20)
-        spool.flush()
+        with spooling():
+            shutil.copyfileobj(source.stream, spool, 8 << 20)
+            spool.flush()
         yield spool.name
 
 
@@ -119,7 +120,7 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead
             parquet = pq.ParquetFile(path, memory_map=True)
             needed = _needed(parquet.schema_arrow, columns, where, result)
             for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=list(needed)):
-                yield _renamed(pa.Table.from_batches([batch]), needed)
+                yield _renamed(_checked(pa.Table.from_batches([batch]), where), needed)
             return
         if fmt == "orc":
             yield from _orc_batches(path, columns, where, result)
@@ -143,10 +144,13 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead
                 reader = ipc.open_file(mapped, options=options)
                 batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
             for table in _coalesced(batches):
-                yield _renamed(table, needed)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InvalidInput(f"{where} cannot be read: it is damaged or not {A_FILE[fmt]} "
-                           f"({type(exc).__name__})") from None
+                yield _renamed(_checked(table, where), needed)
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
+        # Any of Arrow's errors (a buffer claiming more than the file holds, a stripe that
+        # does not decompress, a schema nested too deep, a name that is not UTF-8): the
+        # file's own words are technical and can quote its bytes, so they are not passed on.
+        raise InvalidInput(f"{where} cannot be read: it is damaged or not "
+                           f"{A_FILE[fmt]}") from None
 
 
 def _orc_batches(path: str, columns: ColumnNames, where: str, result: TableRead
@@ -160,6 +164,23 @@ def _orc_batches(path: str, columns: ColumnNames, where: str, result: TableRead
     stripes = (opened.read_stripe(k, columns=list(needed)) for k in range(opened.nstripes))
     for table in _coalesced(stripes):
         yield _renamed(table, needed)
+
+
+def _checked(table: pa.Table, where: str) -> pa.Table:
+    """The table once each column is whole: offsets within their data, dictionary indices
+    within their dictionary, text UTF-8. An Arrow or ORC file's buffers are taken as they
+    lie in the file, and a damaged one (a text offset past its data) crashed the process in
+    the first kernel to read it; a Parquet file's text is not checked for UTF-8 as it is
+    read. Refused by the column, never by its bytes."""
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid as exc:
+            what = "text that is not UTF-8" if "UTF8" in str(exc) else \
+                "values that do not match their layout (the file is damaged)"
+            raise InvalidInput(f"{where} cannot be read: its column {shortened(name)} holds "
+                               f"{what}") from None
+    return table
 
 
 def _coalesced(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
@@ -206,6 +227,12 @@ def read_columnar(source: LogSource, fmt: str, platform: str | tuple[str, ...], 
                 yield table, first_row
                 first_row += table.num_rows
 
-        pipelined(numbered(), lambda batch: collector.prepare(*batch),
-                  lambda batch, prepared: collector.add(*batch, prepared.result()))
+        try:
+            pipelined(numbered(), lambda batch: collector.prepare(*batch),
+                      lambda batch, prepared: collector.add(*batch, prepared.result()))
+        except pa.ArrowException:
+            # What the checks of the values let through and Arrow still refused (a
+            # cast past its limits): an answer in words, never the library's.
+            raise InvalidInput(f"{_WORDS[fmt]} cannot be read: it holds values this "
+                               "service cannot read") from None
     return finish_table(result, collector, shared is None)

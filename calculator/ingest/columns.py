@@ -127,8 +127,8 @@ class ColumnNames:
             if fact in given:
                 if given[fact] not in present:
                     message = (f"no column named '{_short(given[fact])}' (named as the "
-                               f"{_WORDS[fact]} column) in {where}; the columns are "
-                               f"{_listing(lowered)}")
+                               f"{_WORDS[fact]} column) in {where}; "
+                               f"{_names_shown(lowered, where)}")
                     raise InvalidInput(f"{OPTION[fact]}: {message}", problems=[
                         FieldProblem(message, field=OPTION[fact])])
                 chosen[fact] = given[fact]
@@ -157,16 +157,7 @@ class ColumnNames:
                         for fact, name in self.given().items()
                         if fact != "time" and name in lowered
                         and name in self.time_candidates())
-        values = sum(1 for name in lowered if LOOKS_LIKE_A_VALUE.search(name))
-        if values:
-            # A CSV without a header line, or JSON keyed by URLs or ids: its "names" are the
-            # log's content, which no answer repeats.
-            header = ": a CSV log needs a header line naming its columns" \
-                if "CSV" in where else ""
-            shown = (f"{values:,} of its {len(lowered):,} names look like values (a time, a "
-                     f"URL, an id or a number) and none is shown{header}")
-        else:
-            shown = f"the columns are {_listing(lowered)}"
+        shown = _names_shown(lowered, where)
         message = (f"no time column in {where}: looked for {looked}; {shown}{taken}. Name "
                    "the column that holds the time (the time column option)")
         return InvalidInput(message, problems=[FieldProblem("no time column",
@@ -181,6 +172,18 @@ LOOKS_LIKE_A_VALUE = re.compile(r"""
     | \b[a-z0-9-]+\.(com|org|net|io|co)\b  # a host, a URL without its scheme
     | [{}"\[\]]                        # JSON, or a quote
 """, re.VERBOSE)
+
+
+def _names_shown(lowered: list[str], where: str) -> str:
+    """The columns a log names, as a refusal shows them: none when some look like values
+    (a CSV without a header line, or JSON keyed by URLs or ids: its "names" are the log's
+    content, which no answer repeats)."""
+    values = sum(1 for name in lowered if LOOKS_LIKE_A_VALUE.search(name))
+    if not values:
+        return f"the columns are {_listing(lowered)}"
+    header = ": a CSV log needs a header line naming its columns" if "CSV" in where else ""
+    return (f"{values:,} of its {len(lowered):,} names look like values (a time, a URL, an id "
+            f"or a number) and none is shown{header}")
 
 
 def _listing(names: list[str]) -> str:

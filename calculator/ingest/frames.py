@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from calculator.errors import InvalidInput, shortened
+from calculator.ingest.source import spooling
 
 # The name pandas gives an index without a name when it keeps it as a column; the column
 # is called "index" instead, as ``DataFrame.reset_index`` calls it.
@@ -41,7 +42,8 @@ def spooled_table(source: Any) -> IO[bytes]:
     schema = plain_schema(stream.schema)
     spool = tempfile.NamedTemporaryFile(prefix="table-", suffix=".arrows")  # noqa: SIM115
     try:
-        with pa.OSFile(spool.name, "wb") as sink, ipc.new_stream(sink, schema) as writer:
+        with spooling(), pa.OSFile(spool.name, "wb") as sink, \
+                ipc.new_stream(sink, schema) as writer:
             for batch in stream:
                 writer.write_batch(_plain_batch(batch, schema))
     except BaseException:

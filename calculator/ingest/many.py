@@ -36,6 +36,7 @@ from calculator.ingest.formats import (
     read_any_table,
     read_crawler_source,
 )
+from calculator.ingest.merged_reads import files_named, merge_reports, merge_tables
 from calculator.ingest.object_storage import (
     filesystem,
     nothing_found,
@@ -44,7 +45,6 @@ from calculator.ingest.object_storage import (
     without_secrets,
 )
 from calculator.ingest.source import LogSource, open_source
-from calculator.ingest.table_read import names_within_bounds
 from calculator.ingest.tabular import Collector, TableRead, finish_table, plural
 from calculator.ingest.volume import Volume
 
@@ -151,26 +151,31 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
         try:
             # A name holding glob characters that names a file or folder as it stands is
             # that one: read as a pattern, "a[1].csv" read a1.csv in its place.
+            levels: int | None = 0  # how deep a listing goes below root (None: all)
             if _GLOB & set(path) and not fs.exists(path):
                 matches = sorted(p for p in fs.glob(path) if not fs.isdir(p))
                 root = path[:min(path.find(c) for c in _GLOB if c in path)]
                 root = root[:root.rfind("/") + 1]
+                pattern = path[len(root):]
+                levels = None if "**" in pattern else pattern.count("/")
             elif fs.isdir(path):
                 matches = sorted(fs.find(path))
-                root = path
+                root, levels = path, None
             else:
                 matches = [path] if fs.exists(path) else []
-                root = os.path.dirname(path)
+                root, levels = os.path.dirname(path), -1  # named, not listed
         except (OSError, PermissionError) as exc:
             raise InvalidInput(f"cannot list {shown}: {without_secrets(str(exc), text)}") \
                 from None
         except Exception as exc:  # each storage's package has errors of its own
             raise storage_refused(shown, exc) from None
+        local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+        if local and levels != -1 and os.path.isdir(root or "."):
+            _readable_throughout(root or ".", shown, levels)
         kept = [p for p in matches if not _hidden(p, root)]
         hidden += len(matches) - len(kept)
         if not kept:
             raise nothing_found(fs, path, shown)
-        local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
         if local and kept != [path]:  # found by a listing, not named
             _regular_files_only(kept)
         for match in kept:
@@ -184,6 +189,22 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
             seen[same] = shown
             files.append(LogFile(name, _opener(fs, match, name, local, max_bytes)))
     return files, hidden
+
+
+def _readable_throughout(root: str, shown: str, levels: int | None) -> None:
+    """Refuse a local folder with a folder in it that cannot be listed, down to ``levels``
+    below ``root`` (None: all), as deep as the listing went: fsspec's listing leaves such a
+    folder out as if it were empty (only for the top folder can that be changed), and a
+    log was assessed without the files in it, and said nothing."""
+    def refuse(exc: OSError) -> None:
+        inside = os.path.relpath(exc.filename or root, root)
+        where = "" if inside == "." else f" (the folder {inside} in it)"
+        raise InvalidInput(f"cannot list {shown}{where}: {exc.strerror}") from None
+
+    for folder, folders, _ in os.walk(root, onerror=refuse):
+        inside = os.path.relpath(folder, root)
+        if levels is not None and (0 if inside == "." else inside.count(os.sep) + 1) >= levels:
+            folders.clear()  # the listing went no deeper
 
 
 def _opener(fs: Any, path: str, name: str, local: bool, max_bytes: int | None
@@ -268,7 +289,7 @@ def note_files(read: LogRead, files: list[FileRead], hidden: int) -> None:
         alike.setdefault(file.sha256, []).append(number)
     for numbers in (n for n in alike.values() if len(n) > 1):
         read.warnings.append(
-            f"{_files(numbers)} hold the same bytes: each was read and counted. If one is "
+            f"{files_named(numbers)} hold the same bytes: each was read and counted. If one is "
             "a copy of another, leave the copy out; its posts are counted again.")
 
 
@@ -305,41 +326,6 @@ def _table_files(files: list[LogFile], first: LogSource, fmt: str | None,
     return from_table(finish_table(whole, collector, True), choices)
 
 
-def merge_tables(reads: list[TableRead]) -> TableRead:
-    """One file's reads summed into the read of the whole log."""
-    formats = sorted({r.format for r in reads})
-    whole = TableRead(format="+".join(formats), volume=Volume.empty())
-    whole.column_map = reads[0].column_map
-    columns: dict[str, None] = {}
-    for read in reads:
-        whole.rows += read.rows
-        columns.update(dict.fromkeys(read.columns))
-        for column in read.ignored_columns:
-            whole.ignore(column)
-        for reason in whole.excluded_rows:
-            whole.excluded_rows[reason] += read.excluded_rows[reason]
-            whole.excluded_posts[reason] += read.excluded_posts[reason]
-        whole.platform_missing += read.platform_missing
-        whole.authorized_missing += read.authorized_missing
-        whole.posts_missing += read.posts_missing
-        whole.present |= read.present
-        for column, rows in read.absent.items():
-            whole.absent[column] += rows
-        whole.post_id_missing += read.post_id_missing
-        whole.delimiters |= read.delimiters
-        stamps, seen = whole.timestamps, read.timestamps
-        stamps.naive += seen.naive
-        stamps.ambiguous += seen.ambiguous
-        stamps.nonexistent += seen.nonexistent
-        stamps.epoch += seen.epoch
-        stamps.kinds |= seen.kinds
-    whole.has_posts_column = all(r.has_posts_column for r in reads if r.rows)
-    whole.columns = list(columns)
-    names_within_bounds(list(dict.fromkeys([*whole.columns, *whole.ignored_columns])),
-                        "the log's files name")
-    return whole
-
-
 def _crawler_files(files: list[LogFile], first: LogSource, fmt: str | None,
                    choices: ReadChoices, hosts: HostMap, result: ManyRead) -> LogRead:
     options = crawler_options(choices, hosts)
@@ -358,42 +344,3 @@ def _crawler_files(files: list[LogFile], first: LogSource, fmt: str | None,
     read = crawler_read(events(), lambda: merge_reports(reports), "", choices)
     read.format = "+".join(sorted({f.format for f in result.files}))
     return read
-
-
-def merge_reports(reports: list[ReadReport]) -> ReadReport:
-    """The crawler readers' reports of every file as one."""
-    whole = ReadReport(format="+".join(sorted({r.format for r in reports})))
-    kinds = {r.time_kind for r in reports if r.time_kind}
-    whole.time_kind = kinds.pop() if len(kinds) == 1 else None
-    warned: dict[str, list[int]] = {}  # each warning, and the files it was given for
-    for number, report in enumerate(reports, start=1):
-        whole.lines += report.lines
-        whole.unparsed += report.unparsed
-        for line, why in report.unparsed_examples:
-            if len(whole.unparsed_examples) < 5:
-                whole.unparsed_examples.append((line, f"file {number}: {why}"))
-        for reason, number in report.skipped.items():
-            whole.skip(reason, number)
-        for warning in report.warnings:
-            warned.setdefault(warning, []).append(number)
-        whole.assumptions += [a for a in report.assumptions if a not in whole.assumptions]
-    # Said once for all the files it concerns, and of which (a cut file by its number).
-    whole.warnings += [warning if len(reports) == 1 else f"{_files(numbers)}: {warning}"
-                       for warning, numbers in warned.items()]
-    if len({r.time_kind for r in reports if r.time_kind}) > 1:
-        whole.warnings.append("The files record different instants ("
-                              + ", ".join(sorted({r.time_kind for r in reports
-                                                  if r.time_kind})) + "); each is read as "
-                              "its own format records it.")
-    return whole
-
-
-def _files(numbers: list[int], shown: int = 5) -> str:
-    """``file 3``, ``files 1 and 3``, ``files 1, 2, 3, 4, 5 and 7 more``."""
-    if len(numbers) == 1:
-        return f"file {numbers[0]}"
-    listed = ", ".join(str(n) for n in numbers[:shown])
-    if len(numbers) > shown:
-        return f"files {listed} and {len(numbers) - shown} more"
-    head, _, last = listed.rpartition(", ")
-    return f"files {head} and {last}"

@@ -21,6 +21,7 @@ import numpy as np
 from calculator.heap import release
 from calculator.ingest.appended_columns import AppendedColumns
 from calculator.ingest.pipeline import cores, in_order
+from calculator.ingest.source import spooling
 from calculator.ingest.volume import (
     Volume,
     add_counts_at,
@@ -112,7 +113,8 @@ class PostOccurrences:
                 instants = np.concatenate([c[0] for c in chunk])
                 numbers = np.concatenate([c[1] for c in chunk])
             chunk.clear()
-            self._write(instants, numbers)
+            with spooling():
+                self._write(instants, numbers)
             del instants, numbers
 
     def _write(self, instants: np.ndarray, numbers: np.ndarray) -> None:

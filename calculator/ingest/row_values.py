@@ -144,12 +144,12 @@ def platform_matches(column: pa.ChunkedArray, platform: str | tuple[str, ...], f
     none (a platform's name is compared without regard to case or surrounding blanks)."""
     column = one_value_each(column, first_row, lambda row, what: field_problem(
         row, "platform", f"holds {what}, not a platform's name"))
-    text = column.cast(pa.string())
+    text = column.cast(pa.large_string())  # a batch's names may pass 2 GiB together
     values = pc.utf8_lower(pc.utf8_trim_whitespace(text))
     missing = np.asarray(pc.fill_null(pc.equal(values, ""), True)) | names_no_value(text)
     names = (platform,) if isinstance(platform, str) else platform
     same = np.asarray(pc.fill_null(pc.is_in(values, value_set=pa.array(
-        [n.strip().lower() for n in names], pa.string())), False))
+        [n.strip().lower() for n in names], pa.large_string())), False))
     return same, missing
 
 
@@ -159,11 +159,11 @@ def authorized_values(column: pa.ChunkedArray, first_row: int) -> tuple[np.ndarr
     if pa.types.is_boolean(values.type):
         missing = np.asarray(values.is_null())
         return np.asarray(pc.fill_null(values, False)), missing
-    given = values.cast(pa.string())
+    given = values.cast(pa.large_string())
     text = pc.utf8_lower(pc.utf8_trim_whitespace(given))
     missing = np.asarray(pc.fill_null(pc.equal(text, ""), True)) | names_no_value(given)
-    true = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_TRUE)), False))
-    false = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_FALSE)), False))
+    true = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_TRUE, text.type)), False))
+    false = np.asarray(pc.fill_null(pc.is_in(text, pa.array(_FALSE, text.type)), False))
     bad = ~(true | false | missing)
     if bad.any():
         raise _not_true_or_false(first_row + int(np.flatnonzero(bad)[0]))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from zlib_ng import zlib_ng
 
-from calculator.errors import InputTooLarge, InvalidArgument, InvalidInput
+from calculator.errors import InputTooLarge, InvalidArgument, InvalidInput, StorageUnavailable
 from calculator.ingest import progress
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -329,6 +331,21 @@ class CompleteLines(io.RawIOBase):
         return size
 
 
+@contextmanager
+def spooling() -> Iterator[None]:
+    """Writes of a log to a temporary file (a column file read from a stream, a table in
+    memory, the occurrences of post ids), a full disk said as such: it was answered as
+    "cannot write the answer", the output's problem, and with no problem document."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise
+        raise StorageUnavailable(f"the log could not be held in the temporary folder: "
+                                 f"{exc.strerror}; free space there, or name another folder "
+                                 "in TMPDIR") from None
+
+
 def open_source(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | None = None,
                 max_bytes: int | None = None) -> LogSource:
     """A path, ``-`` for standard input, bytes, a binary file object, or a table held in
@@ -338,6 +355,8 @@ def open_source(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | N
         return LogSource(io.BytesIO(bytes(source)), name or "the log", max_bytes=max_bytes)
     if isinstance(source, str | os.PathLike):
         if str(source) == "-":
+            if sys.stdin is None:  # started with standard input closed (``<&-``)
+                raise InvalidInput("standard input is closed: there is no log to read")
             return LogSource(sys.stdin.buffer, name or "standard input", max_bytes=max_bytes)
         try:
             handle = open(source, "rb")  # noqa: SIM115 - closed by the caller's read

@@ -178,7 +178,8 @@ class _Collector:
             else:
                 self._occur(instants[chosen], numbers[chosen])
             return
-        text = column.cast(pa.string())
+        # Large text: a batch's ids may pass 2 GiB together, which plain text cannot hold.
+        text = column.cast(pa.large_string())
         ids = pc.utf8_trim_whitespace(text)
         given = np.asarray(pc.fill_null(pc.not_equal(ids, ""), False)) & ~names_no_value(text)
         chosen = keep & self._present(given, keep)

@@ -223,7 +223,7 @@ def test_a_table_among_crawler_files_is_refused_in_the_local_engine_s_words(clie
 
 
 def test_the_dask_engine_refuses_what_its_workers_cannot_open(client):
-    with pytest.raises(InvalidArgument, match="standard input, bytes or open files"):
+    with pytest.raises(InvalidArgument, match="standard input, bytes, open files or tables"):
         calculator.assess(b"timestamp\n2025-03-01T00:00:00Z\n", engine="dask",
                           scheduler=client)
     with pytest.raises(InvalidArgument, match="not one of local, dask"):

@@ -214,3 +214,17 @@ def test_a_key_given_twice_that_is_the_logs_content_is_not_repeated(data):
     said = caught.value.detail
     assert "a key is given twice in one object (its name is not shown" in said
     assert "99887766" not in said and "x.com" not in said
+
+
+def test_a_named_column_missing_from_a_log_without_a_header_does_not_show_its_first_row():
+    """The first row of a CSV without its header was shown as the log's column names: a
+    URL and a post id repeated in the refusal."""
+    log = (b"2025-03-01T00:00:00Z,237,1000,https://x.com/a/status/1000\n"
+           b"2025-03-01T00:00:01Z,12,1001,https://x.com/a/status/1001\n")
+    with pytest.raises(InvalidInput) as refused:
+        calculator.assess(log, time_column="nope")
+    message = str(refused.value)
+    assert "no column named 'nope'" in message
+    assert "x.com" not in message and "1000" not in message
+    assert "names look like values (a time, a URL, an id or a number) and none is shown" \
+        in message

@@ -7,6 +7,8 @@ import gzip
 import io
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -332,3 +334,33 @@ def test_a_log_whose_files_differ_in_having_posts_says_which_rows_had_none(tmp_p
     assert result.counted_posts == 6
     assert "1 row gave no posts count and was counted as one post." in result.notes
     assert not any("has no posts column" in note for note in result.notes)
+
+
+def _without_root_reads() -> list[str]:
+    """A command prefix that runs without root's right to read any folder (as root, a
+    folder's mode would not keep it out)."""
+    if os.geteuid() != 0:
+        return []
+    caps = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+
+
+@pytest.mark.parametrize("named", ["crawl", "crawl/**/*.csv", "crawl/*/*.csv"])
+def test_a_folder_that_cannot_be_listed_stops_the_read_rather_than_dropping_its_files(
+        tmp_path, named):
+    """Its files were left out as if the folder were empty: half the log assessed, exit 0."""
+    (tmp_path / "crawl" / "march").mkdir(parents=True)
+    (tmp_path / "crawl" / "locked").mkdir()
+    for folder, day in (("march", "01"), ("locked", "02")):
+        (tmp_path / "crawl" / folder / "a.csv").write_text(
+            f"timestamp,posts\n2025-03-{day}T00:00:00Z,5\n")
+    (tmp_path / "crawl" / "locked").chmod(0)
+    try:
+        done = subprocess.run([*_without_root_reads(), sys.executable, "-m", "calculator",
+                               "assess", named], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+    finally:
+        (tmp_path / "crawl" / "locked").chmod(0o755)
+    assert done.returncode == 2, done.stdout
+    assert done.stderr == (f"calculator: cannot list {named} (the folder locked in it): "
+                           "Permission denied\n")

@@ -16,6 +16,7 @@ from calculator.ingest.crawlers.options import ReadOptions
 from calculator.ingest.crawlers.x_posts import NO_POSTS, Posts
 from calculator.ingest.events import AccessEvent, ReadReport
 from calculator.ingest.source import DecompressionBudget, Gunzip
+from calculator.ingest.table_read import LONGEST_LINE, line_too_long
 
 NS = 1_000_000_000
 MAX_BODY = 64 * 1024 * 1024  # larger answer bodies are not parsed for posts (and say so)
@@ -209,10 +210,22 @@ def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
     """(line number, text) for every line, decoded as UTF-8 with bad bytes replaced. A
     byte order mark before the first line is not part of it: detection looks past one, and
     a Scrapy log's first line was then read as a continuation of nothing (not counted)."""
-    for number, raw in enumerate(stream, 1):
+    for number, raw in bounded_lines(stream):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         yield number, raw.decode("utf-8", "replace").rstrip("\r\n")
+
+
+def bounded_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) for every line, refused at the first that runs on past
+    ``LONGEST_LINE``, as a table's is: a line of any length was read on to its end (a
+    gigabyte without a newline took 2.4 GB to be called one unparsed line)."""
+    number = 0
+    while raw := stream.readline(LONGEST_LINE + 1):
+        number += 1
+        if len(raw) > LONGEST_LINE:
+            raise line_too_long()
+        yield number, raw
 
 
 def maybe_gunzip(stream: BinaryIO, budget: DecompressionBudget,

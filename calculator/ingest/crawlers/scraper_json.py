@@ -25,6 +25,7 @@ from calculator.ingest.crawlers._common import (
     NS,
     Clock,
     Recognizer,
+    bounded_lines,
     check_unparsed,
     counted,
     event,
@@ -310,7 +311,7 @@ def iter_json_values(stream: BinaryIO, report: ReadReport | None) -> Iterator[tu
 
 
 def _text_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
-    for number, raw in enumerate(stream, 1):
+    for number, raw in bounded_lines(stream):
         yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8", "replace")
 
 

@@ -15,7 +15,7 @@ import calculator
 from calculator.errors import InvalidInput
 from calculator.ingest.crawlers import ReadOptions
 from calculator.ingest.events import ReadReport
-from calculator.ingest.many import merge_reports
+from calculator.ingest.merged_reads import merge_reports
 from tests.ingest.crawlers.test_counts_users_found_wrong import (
     STREAM_URL,
     heritrix_line,
