@@ -74,7 +74,7 @@ def render_assessment(doc: dict[str, Any]) -> str:
 
 # An amount with an optional ISO 4217 code before or after it: 50000, 50000USD, EUR 50000.
 # No thousands separators: "50,000" reads one way in the US and another in most of the EU.
-_LIMIT = re.compile(r"^(?:(?P<before>[A-Za-z]{3}) ?)?(?P<amount>\d+(?:\.\d+)?)"
+_LIMIT = re.compile(r"^(?:(?P<before>[A-Za-z]{3}) ?)?(?P<amount>[0-9]+(?:\.[0-9]+)?)"
                     r"(?: ?(?P<after>[A-Za-z]{3}))?$")
 
 

@@ -124,3 +124,13 @@ def test_the_format_option_names_every_format_the_readers_read():
 
     option = next(p for p in assess_command.params if p.name == "fmt")
     assert f"({', '.join(FORMATS)})" in option.help
+
+
+@pytest.mark.parametrize("limit", ["١٦٠٠٠", "16000XYZ1", "16,000"])
+def test_fail_above_takes_only_ascii_digits(runner, tmp_path, limit):
+    """Digits of other scripts (١٦٠٠٠, Arabic-Indic) were read as 16000."""
+    path = tmp_path / "log.csv"
+    path.write_text("timestamp,posts\n2025-03-01T00:00:00Z,1\n")
+    refused = runner.invoke(main, ["assess", str(path), "--fail-above", limit])
+    assert refused.exit_code == 2
+    assert "is not an amount such as 15000.00" in refused.stderr

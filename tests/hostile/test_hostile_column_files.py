@@ -1,0 +1,93 @@
+"""Damaged column files are refused in words, never read into a crash: an Arrow file's
+buffers are taken as they lie in the file, and one text offset past its data crashed the
+process (the command, an HTTP worker, a job worker) in the first kernel that read it."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pyarrow.orc as orc
+import pyarrow.parquet as pq
+import pytest
+
+import calculator
+from calculator.errors import InvalidInput
+
+T0 = 1731663000
+INSTANTS = pa.array([T0] * 3, pa.timestamp("s", tz="UTC"))
+
+
+def text(offsets: list[int], data: bytes) -> pa.Array:
+    """A text column built from raw buffers, as a damaged file holds it."""
+    return pa.Array.from_buffers(pa.string(), len(offsets) - 1, [
+        None, pa.py_buffer(np.array(offsets, np.int32).tobytes()), pa.py_buffer(data)])
+
+
+def arrow_file(table: pa.Table, stream: bool = False, **options) -> bytes:
+    sink = io.BytesIO()
+    opened = ipc.new_stream if stream else ipc.new_file
+    with opened(sink, table.schema, options=ipc.IpcWriteOptions(**options)) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def parquet(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+@pytest.mark.parametrize("column", ["post_id", "platform", "posts", "timestamp"])
+@pytest.mark.parametrize("stream", [False, True], ids=["file", "stream"])
+def test_a_text_offset_past_its_data_is_refused_not_read(column, stream):
+    damaged = text([0, 3, 1 << 30, 6], b"123456")
+    columns = {"timestamp": INSTANTS, column: damaged}
+    with pytest.raises(InvalidInput, match=f"the Arrow file cannot be read: its column {column} "
+                                           "holds values that do not match their layout"):
+        calculator.assess(arrow_file(pa.table(columns), stream))
+
+
+@pytest.mark.parametrize("column", ["post_id", "platform", "timestamp"])
+def test_parquet_text_that_is_not_utf8_is_refused_by_its_column(column):
+    columns = {"timestamp": INSTANTS, column: text([0, 3, 5, 8], b"123\xff\xfe456")}
+    with pytest.raises(InvalidInput, match=f"the Parquet file cannot be read: its column "
+                                           f"{column} holds text that is not UTF-8"):
+        calculator.assess(parquet(pa.table(columns)))
+
+
+def test_a_compressed_buffer_claiming_more_than_memory_is_refused_in_words():
+    data = bytearray(arrow_file(pa.table({"timestamp": INSTANTS, "posts": [1, 2, 3]}),
+                                compression="zstd"))
+    # Each compressed buffer begins with its length uncompressed: claim 2**63 - 1 bytes.
+    marker = (3 * 8).to_bytes(8, "little")  # the posts buffer: three int64
+    at = bytes(data).index(marker)
+    data[at:at + 8] = (2**63 - 1).to_bytes(8, "little")
+    with pytest.raises(InvalidInput) as refused:
+        calculator.assess(bytes(data))
+    assert str(refused.value) == "the Arrow file cannot be read: it is damaged or not an Arrow file"
+
+
+def test_an_orc_stripe_that_does_not_decompress_is_refused_in_words():
+    sink = io.BytesIO()
+    orc.write_table(pa.table({"timestamp": INSTANTS, "posts": [1, 2, 3]}), sink,
+                    compression="zstd")
+    data = bytearray(sink.getvalue())
+    refusals = 0
+    for at in range(3, len(data) - 3):  # each byte in turn: none may escape as Arrow's error
+        damaged = bytearray(data)
+        damaged[at] ^= 0xFF
+        try:
+            calculator.assess(bytes(damaged))
+        except InvalidInput:
+            refusals += 1
+    assert refusals > 0
+
+
+def test_an_infinite_float_of_posts_is_refused_by_its_row():
+    columns = {"timestamp": INSTANTS, "posts": pa.array([1.0, math.inf, 2.0])}
+    with pytest.raises(InvalidInput, match="row 2, posts: is not a whole number of posts"):
+        calculator.assess(parquet(pa.table(columns)))
