@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from calculator.errors import InvalidInput, shortened
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.pipeline import pipelined
-from calculator.ingest.source import LogSource, spooling
+from calculator.ingest.source import DecompressionBudget, LogSource, spooling
 from calculator.ingest.table_read import names_within_bounds
 from calculator.ingest.tabular import COUNTED_COLUMNS, Collector, TableRead, finish_table
 from calculator.ingest.volume import Volume
@@ -112,18 +112,22 @@ def _needed(schema: pa.Schema, columns: ColumnNames, where: str,
     return needed
 
 
-def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead
-             ) -> Iterator[pa.Table]:
+def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead,
+             budget: DecompressionBudget) -> Iterator[pa.Table]:
+    """The needed columns, a batch at a time, each checked whole and counted as decoded
+    against the log's limit (a file whose metadata says they will pass it is refused before
+    any is decoded)."""
     where = _WORDS[fmt]
     try:
         if fmt == "parquet":
             parquet = pq.ParquetFile(path, memory_map=True)
             needed = _needed(parquet.schema_arrow, columns, where, result)
+            budget.decode(_parquet_decoded(parquet.metadata, needed), where, expected=True)
             for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=list(needed)):
-                yield _renamed(_checked(pa.Table.from_batches([batch]), where), needed)
+                yield _decoded(pa.Table.from_batches([batch]), needed, where, budget)
             return
         if fmt == "orc":
-            yield from _orc_batches(path, columns, where, result)
+            yield from _orc_batches(path, columns, where, result, budget)
             return
         with pa.memory_map(path) as mapped:
             try:
@@ -144,7 +148,7 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead
                 reader = ipc.open_file(mapped, options=options)
                 batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
             for table in _coalesced(batches):
-                yield _renamed(_checked(table, where), needed)
+                yield _decoded(table, needed, where, budget)
     except (pa.ArrowException, OSError, UnicodeDecodeError):
         # Any of Arrow's errors (a buffer claiming more than the file holds, a stripe that
         # does not decompress, a schema nested too deep, a name that is not UTF-8): the
@@ -153,17 +157,37 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead
                            f"{A_FILE[fmt]}") from None
 
 
-def _orc_batches(path: str, columns: ColumnNames, where: str, result: TableRead
-                 ) -> Iterator[pa.Table]:
+def _orc_batches(path: str, columns: ColumnNames, where: str, result: TableRead,
+                 budget: DecompressionBudget) -> Iterator[pa.Table]:
     """An ORC file's stripes, the needed columns only (imported here: only ORC logs need
     Arrow's ORC reader)."""
     import pyarrow.orc as orc
 
     opened = orc.ORCFile(path)
     needed = _needed(opened.schema, columns, where, result)
+    # Its rows are known before a stripe is read: each needed column takes at least 8
+    # bytes a row once decoded.
+    budget.decode(opened.nrows * 8 * len(needed), where, expected=True)
     stripes = (opened.read_stripe(k, columns=list(needed)) for k in range(opened.nstripes))
     for table in _coalesced(stripes):
-        yield _renamed(table, needed)
+        yield _decoded(table, needed, where, budget)
+
+
+def _parquet_decoded(metadata: pq.FileMetaData, needed: dict[str, str]) -> int:
+    """The bytes the needed columns take once decoded, at least, as the file's metadata
+    tells: their pages' size uncompressed, and 8 bytes a row each (pages of runs of one
+    value hold millions of rows in a few bytes)."""
+    positions = [k for k in range(metadata.num_columns)
+                 if metadata.schema.column(k).path.split(".")[0] in needed]
+    pages = sum(metadata.row_group(group).column(k).total_uncompressed_size
+                for group in range(metadata.num_row_groups) for k in positions)
+    return max(pages, metadata.num_rows * 8 * len(needed))
+
+
+def _decoded(table: pa.Table, needed: dict[str, str], where: str,
+             budget: DecompressionBudget) -> pa.Table:
+    budget.decode(table.nbytes, where)
+    return _renamed(_checked(table, where), needed)
 
 
 def _checked(table: pa.Table, where: str) -> pa.Table:
@@ -223,7 +247,7 @@ def read_columnar(source: LogSource, fmt: str, platform: str | tuple[str, ...], 
         # third counts the one before that, in order.
         def numbered() -> Iterator[tuple[pa.Table, int]]:
             first_row = 1
-            for table in _batches(path, fmt, columns, result):
+            for table in _batches(path, fmt, columns, result, source.budget):
                 yield table, first_row
                 first_row += table.num_rows
 

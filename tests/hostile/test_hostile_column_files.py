@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import calculator
-from calculator.errors import InvalidInput
+from calculator.app import create_app
+from calculator.errors import InputTooLarge, InvalidInput
 
 T0 = 1731663000
 INSTANTS = pa.array([T0] * 3, pa.timestamp("s", tz="UTC"))
@@ -91,3 +92,55 @@ def test_an_infinite_float_of_posts_is_refused_by_its_row():
     columns = {"timestamp": INSTANTS, "posts": pa.array([1.0, math.inf, 2.0])}
     with pytest.raises(InvalidInput, match="row 2, posts: is not a whole number of posts"):
         calculator.assess(parquet(pa.table(columns)))
+
+
+def _constant(rows: int) -> pa.Table:
+    return pa.table({"timestamp": pa.array(np.full(rows, T0), pa.timestamp("s", tz="UTC")),
+                     "posts": pa.array(np.ones(rows, np.int64))})
+
+
+def _orc(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    orc.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _parquet_of(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+BOMBS = {
+    # Each a few kilobytes holding 2,000,000 rows: 32 MB of the two counted columns.
+    "arrow": lambda t: arrow_file(t, compression="zstd"),
+    "orc": _orc,
+    "parquet": _parquet_of,
+}
+WORDS = {"arrow": "the Arrow file", "orc": "the ORC file", "parquet": "the Parquet file"}
+
+
+@pytest.mark.parametrize("fmt", BOMBS)
+def test_a_column_file_decoding_past_the_limit_is_refused_as_too_large(fmt):
+    """147 KB of Arrow decoded to 200 million rows (9.9 GB), past every limit: only gzip
+    was counted."""
+    data = BOMBS[fmt](_constant(2_000_000))
+    assert len(data) < 1 << 20
+    with pytest.raises(InputTooLarge, match=f"once the columns of {WORDS[fmt]} are decoded"):
+        calculator.assess(data, max_bytes=8 << 20)
+    assert calculator.assess(data, max_bytes=64 << 20).counted_posts == 2_000_000
+
+
+def test_over_http_a_column_file_bomb_is_413(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
+                      "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "MAX_DECOMPRESSED_LENGTH": 8 << 20})
+    client = app.test_client()
+    try:
+        response = client.post("/v1/assessments", data=BOMBS["orc"](_constant(2_000_000)),
+                               content_type="application/octet-stream")
+        assert response.status_code == 413, response.get_json()
+        assert response.get_json()["type"] == "/problems/payload-too-large"
+        assert client.get("/v1/assessments").get_json()["total"] == 0
+    finally:
+        app.extensions["calculator.store"].dispose()
