@@ -192,19 +192,33 @@ def _decoded(table: pa.Table, needed: dict[str, str], where: str,
 
 def _checked(table: pa.Table, where: str) -> pa.Table:
     """The table once each column is whole: offsets within their data, dictionary indices
-    within their dictionary, text UTF-8. An Arrow or ORC file's buffers are taken as they
-    lie in the file, and a damaged one (a text offset past its data) crashed the process in
-    the first kernel to read it; a Parquet file's text is not checked for UTF-8 as it is
-    read. Refused by the column, never by its bytes."""
+    within their dictionary. An Arrow or ORC file's buffers are taken as they lie in the
+    file, and a damaged one (a text offset past its data) crashed the process in the first
+    kernel to read it. Text is checked as bytes: whether it is UTF-8 the kernels that read
+    it check themselves, and a row that is not is named then (``tabular_rows``); checking
+    every text here took 0.09 s of 10 M rows, checking their layout 0.01 s."""
     for name, column in zip(table.column_names, table.columns, strict=True):
         try:
-            column.validate(full=True)
-        except pa.ArrowInvalid as exc:
-            what = "text that is not UTF-8" if "UTF8" in str(exc) else \
-                "values that do not match their layout (the file is damaged)"
+            for chunk in column.chunks:
+                chunk.view(_as_bytes(chunk.type)).validate(full=True)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             raise InvalidInput(f"{where} cannot be read: its column {shortened(name)} holds "
-                               f"{what}") from None
+                               "values that do not match their layout (the file is "
+                               "damaged)") from None
     return table
+
+
+def _as_bytes(kind: pa.DataType) -> pa.DataType:
+    """The type with its text as bytes, laid out alike (a view is free)."""
+    if pa.types.is_string(kind):
+        return pa.binary()
+    if pa.types.is_large_string(kind):
+        return pa.large_binary()
+    if pa.types.is_string_view(kind):
+        return pa.binary_view()
+    if pa.types.is_dictionary(kind):
+        return pa.dictionary(kind.index_type, _as_bytes(kind.value_type), kind.ordered)
+    return kind
 
 
 def _coalesced(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:

@@ -22,10 +22,10 @@ def canonical_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     ``whole_numbers`` defines it); None when some id is not, for the general path to tell
     apart. A null's entry is 0 and means nothing (a row without a post id is not counted).
 
-    The definition is checked on the column's own buffers (every byte a digit, every id 1
-    to 19 bytes, none but ``0`` itself starting with a zero), and only then does Arrow cast
-    the column, which fails on such texts only for a 19-digit one past ``NUMBER_LIMIT``:
-    casting first and checking the numbers took half as long again."""
+    Each id's length (1 to 19 bytes) and first byte (a digit, and not a zero unless the id
+    is ``0``) are checked on the column's own buffers, and then Arrow casts the column,
+    which fails on any other byte that is no digit, and on a 19-digit id past
+    ``NUMBER_LIMIT``: casting first and checking the numbers took half as long again."""
     if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)) or \
             len(ids) == 0:
         return None
@@ -34,7 +34,7 @@ def canonical_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
         return None
     try:
         return np.asarray(pc.fill_null(ids.cast(pa.int64()), 0))
-    except pa.ArrowInvalid:  # 19 digits past NUMBER_LIMIT
+    except pa.ArrowInvalid:  # a byte that is no digit, or 19 digits past NUMBER_LIMIT
         return None
 
 
@@ -60,12 +60,13 @@ def _written_as_numbers(chunk: pa.Array) -> bool:
         return False
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else \
         np.zeros(0, dtype=np.uint8)
-    text = data[offsets[0]:offsets[-1]]
-    # Unsigned bytes wrap below "0", so one comparison finds every byte that is no digit.
-    if (text - np.uint8(ord("0")) > 9).any():
-        return False
-    zero_led = (data[starts] == ord("0")) & (lengths > 1)
-    return not zero_led.any()
+    first = data[starts]
+    # Each id's first byte a digit other than 0 (unsigned bytes wrap below "1", so one
+    # comparison finds every other byte), or the id "0" itself. Arrow's cast reads the rest
+    # and fails on any byte that is no digit; what else it takes (a sign, "0x" hex, leading
+    # zeros) needs a first byte of "-" or "0". Checking every byte here took 7 ms a million.
+    led = (first - np.uint8(ord("1")) > 8) & ~((first == ord("0")) & (lengths == 1))
+    return not led.any()
 
 
 def whole_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray:

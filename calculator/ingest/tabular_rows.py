@@ -3,6 +3,8 @@ counted instants, exclusion counts and the post ids' numbers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,13 +77,14 @@ class _Collector:
         collector's, so it may run on another thread than ``add``."""
         found = Prepared(TimestampNotes())
         try:
-            found.instants = to_utc_ns(table.column("timestamp"), self.assume_tz, first_row,
-                                       found.notes)
-            if "posts" in table.column_names:
-                found.posts = posts_values(table.column("posts"), first_row,
-                                           empty_allowed=self._posts_may_be_left_out)
-            if "post_id" in table.column_names:
-                found.post_ids = _post_ids(table, first_row)
+            with _text_named_by_row(table, first_row):
+                found.instants = to_utc_ns(table.column("timestamp"), self.assume_tz,
+                                           first_row, found.notes)
+                if "posts" in table.column_names:
+                    found.posts = posts_values(table.column("posts"), first_row,
+                                               empty_allowed=self._posts_may_be_left_out)
+                if "post_id" in table.column_names:
+                    found.post_ids = _post_ids(table, first_row)
         except InvalidInput as exc:
             found.failed = exc
             return found
@@ -99,7 +102,8 @@ class _Collector:
     def add(self, table: pa.Table, first_row: int, prepared: Prepared | None = None) -> None:
         """Count a batch (``prepared``: what ``prepare`` worked out of it)."""
         try:
-            self._add(table, first_row, prepared)
+            with _text_named_by_row(table, first_row):
+                self._add(table, first_row, prepared)
         except InvalidInput as exc:
             raise named_as_in_the_log(exc, self.result.column_map) from None
 
@@ -220,3 +224,44 @@ class _Collector:
 def _post_ids(table: pa.Table, first_row: int) -> Column:
     return one_value_each(table.column("post_id"), first_row, lambda row, what: field_problem(
         row, "post_id", f"holds {what}, not one post id"))
+
+
+@contextmanager
+def _text_named_by_row(table: pa.Table, first_row: int) -> Iterator[None]:
+    """Text that is not UTF-8, refused by its row and column: a column file's text is not
+    checked as it is read (Parquet's is not at all), and the kernels that read text refuse
+    it with Arrow's words. Only then is the column searched for the row."""
+    try:
+        yield
+    except pa.ArrowInvalid as exc:
+        if "UTF8" not in str(exc):
+            raise
+        for name, column in zip(table.column_names, table.columns, strict=True):
+            row = first_row
+            for chunk in column.chunks:
+                index = _first_not_utf8(chunk)
+                if index is not None:
+                    raise field_problem(row + index, name, "holds text that is not UTF-8") \
+                        from None
+                row += len(chunk)
+        raise
+
+
+def _first_not_utf8(chunk: pa.Array) -> int | None:
+    """The first value of a text chunk that is not UTF-8 (halves checked in turn)."""
+    if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+        return None
+    try:
+        chunk.validate(full=True)
+        return None
+    except pa.ArrowInvalid:
+        pass
+    low, high = 0, len(chunk)  # the first such value lies in [low, high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            chunk.slice(low, middle - low).validate(full=True)
+            low = middle
+        except pa.ArrowInvalid:
+            high = middle
+    return low

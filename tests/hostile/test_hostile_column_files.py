@@ -52,12 +52,14 @@ def test_a_text_offset_past_its_data_is_refused_not_read(column, stream):
         calculator.assess(arrow_file(pa.table(columns), stream))
 
 
-@pytest.mark.parametrize("column", ["post_id", "platform", "timestamp"])
-def test_parquet_text_that_is_not_utf8_is_refused_by_its_column(column):
+@pytest.mark.parametrize("column", ["post_id", "platform", "timestamp", "authorized"])
+@pytest.mark.parametrize("encode", [parquet, arrow_file], ids=["parquet", "arrow"])
+def test_text_that_is_not_utf8_is_refused_by_its_row_and_column(column, encode):
+    """It was a traceback (Arrow's "Invalid UTF8 sequence"), and a 500 over HTTP."""
     columns = {"timestamp": INSTANTS, column: text([0, 3, 5, 8], b"123\xff\xfe456")}
-    with pytest.raises(InvalidInput, match=f"the Parquet file cannot be read: its column "
-                                           f"{column} holds text that is not UTF-8"):
-        calculator.assess(parquet(pa.table(columns)))
+    with pytest.raises(InvalidInput) as refused:
+        calculator.assess(encode(pa.table(columns)))
+    assert str(refused.value) == f"row 2, {column}: holds text that is not UTF-8"
 
 
 def test_a_compressed_buffer_claiming_more_than_memory_is_refused_in_words():
