@@ -152,7 +152,7 @@ def read_on_dask(locations: Sequence[str | os.PathLike[str]], fmt: str | None,
         read = _table_read(reads, counts[0], has_post_ids,  # type: ignore[arg-type]
                            volume, distinct, choices)
     if many:
-        note_files(read, described, hidden)
+        note_files(read, described, hidden, [f.name for f in files])
     return ManyRead(read=read, files=described)
 
 

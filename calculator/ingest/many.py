@@ -272,14 +272,15 @@ def read_many(files: list[LogFile], fmt: str | None, choices: ReadChoices, hosts
         result.read = _crawler_files(files, first, fmt, choices, hosts, result)
     else:
         result.read = _table_files(files, first, fmt, choices, result)
-    note_files(result.read, result.files, hidden)
+    note_files(result.read, result.files, hidden, [f.name for f in files])
     return result
 
 
-def note_files(read: LogRead, files: list[FileRead], hidden: int) -> None:
+def note_files(read: LogRead, files: list[FileRead], hidden: int, names: list[str]) -> None:
     """Say, with the notes of ``read``, how many files were read and how many left out;
     warn of files that hold the same bytes (a copy of a file, or a hard link to it, was
-    read and counted twice without a word)."""
+    read and counted twice without a word), and of a file read beside its own gzip
+    (``a.csv`` and ``a.csv.gz``: their bytes differ, and the log was counted twice)."""
     if hidden:
         read.notes.append(f"{plural(hidden, 'hidden file')} (names starting with . or _, such "
                           "as _SUCCESS, and object stores' folder markers) were not read.")
@@ -291,6 +292,14 @@ def note_files(read: LogRead, files: list[FileRead], hidden: int) -> None:
         read.warnings.append(
             f"{files_named(numbers)} hold the same bytes: each was read and counted. If one is "
             "a copy of another, leave the copy out; its posts are counted again.")
+    number_of = {name: number for number, name in enumerate(names, start=1)}
+    for number, name in enumerate(names, start=1):
+        plain = number_of.get(name.removesuffix(".gz")) if name.endswith(".gz") else None
+        if plain is not None and files[plain - 1].compressed != files[number - 1].compressed:
+            read.warnings.append(
+                f"{files_named([plain, number])} are named as a file and its gzip: each was "
+                "read and counted. If one is the other compressed, leave it out; its posts "
+                "are counted again.")
 
 
 def _each(files: list[LogFile], first: LogSource, fmt: str | None, choices: ReadChoices,

@@ -364,3 +364,17 @@ def test_a_folder_that_cannot_be_listed_stops_the_read_rather_than_dropping_its_
     assert done.returncode == 2, done.stdout
     assert done.stderr == (f"calculator: cannot list {named} (the folder locked in it): "
                            "Permission denied\n")
+
+
+def test_a_file_read_beside_its_own_gzip_is_warned_of(tmp_path):
+    """A log and its gzip in one folder were counted twice without a word: their bytes
+    differ, so the warning of files holding the same bytes did not see them."""
+    text = b"timestamp,posts\n2025-03-01T00:00:00Z,600000\n"
+    (tmp_path / "a.csv").write_bytes(text)
+    (tmp_path / "a.csv.gz").write_bytes(gzip.compress(text))
+    (tmp_path / "b.csv").write_bytes(text.replace(b"00:00:00", b"01:00:00"))
+    result = calculator.assess(str(tmp_path))
+    assert result.counted_posts == 1_800_000  # each file is still read and counted
+    assert result.warnings == (
+        "files 1 and 2 are named as a file and its gzip: each was read and counted. If one "
+        "is the other compressed, leave it out; its posts are counted again.",)
