@@ -268,3 +268,19 @@ def test_har_cache_hits_and_data_urls_never_reached_the_site(options):
 def test_a_broken_har_is_refused(options):
     with pytest.raises(InvalidInput, match="HAR"):
         read(b'{"log": {"entries": [', options, "har")
+
+
+@pytest.mark.parametrize("document", [b'{"log": {"version": "1.2", "entries": []}}',
+                                      b'{"log": {"version": "1.2"}}'])
+def test_a_har_without_entries_is_refused_as_a_log_with_nothing_to_assess(options, document):
+    """Its entries are read one at a time as the file is read (a HAR parsed whole took 2.2
+    GB for 269 MB), so an empty list and a missing one are told alike: nothing to assess,
+    as a table without rows is refused."""
+    with pytest.raises(InvalidInput, match="this HAR file holds no entries"):
+        read(document, options, "har")
+
+
+def test_a_har_that_breaks_off_after_an_entry_is_refused(options):
+    data = har(entry("https://x.com/jack/status/20", "2024-11-20T10:00:00Z"))[:-40]
+    with pytest.raises(InvalidInput, match="the JSON ends too soon"):
+        read(data, options, "har")
