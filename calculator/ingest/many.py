@@ -174,6 +174,11 @@ def expand(locations: Sequence[str | os.PathLike[str] | bytes | BinaryIO],
             _readable_throughout(root or ".", shown, levels)
         kept = [p for p in matches if not _hidden(p, root)]
         hidden += len(matches) - len(kept)
+        if not kept and matches:  # only files that writers leave beside the data
+            raise InvalidInput(f"no files found at {shown}: {plural(len(matches), 'file')} "
+                               f"there {'is' if len(matches) == 1 else 'are'} hidden (names "
+                               "starting with . or _, such as _SUCCESS), and hidden files are "
+                               "not read")
         if not kept:
             raise nothing_found(fs, path, shown)
         if local and kept != [path]:  # found by a listing, not named

@@ -378,3 +378,14 @@ def test_a_file_read_beside_its_own_gzip_is_warned_of(tmp_path):
     assert result.warnings == (
         "files 1 and 2 are named as a file and its gzip: each was read and counted. If one "
         "is the other compressed, leave it out; its posts are counted again.",)
+
+
+def test_a_folder_of_hidden_files_only_says_they_are_hidden(tmp_path):
+    """It said "no files found" of a folder holding _SUCCESS and .crc files."""
+    (tmp_path / "_SUCCESS").write_text("")
+    (tmp_path / ".part-0.csv.crc").write_text("x")
+    with pytest.raises(InvalidInput) as refused:
+        calculator.assess(str(tmp_path))
+    assert str(refused.value) == (f"no files found at {tmp_path}: 2 files there are hidden "
+                                  "(names starting with . or _, such as _SUCCESS), and hidden "
+                                  "files are not read")

@@ -27,7 +27,8 @@ def require_window(window: tuple[datetime, datetime] | None, what: str) -> tuple
             f"a collection window is needed: {what} say when each post was created, not when "
             "the scraper collected it, so which 24-hour period it falls in cannot be known "
             "without the caller's statement of when the scraper ran: give the collection "
-            "window (collected from, collected to)."
+            "window (--collected-from and --collected-to on the command line, "
+            "collected_from and collected_to over HTTP, collection_window in Python)."
         )
     start, end = window
     return _ns(start), _ns(end)
