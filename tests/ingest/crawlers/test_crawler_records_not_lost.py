@@ -293,3 +293,14 @@ def test_a_warning_given_for_many_files_names_the_first_five_and_counts_the_rest
                for n in range(1, 9)]
     assert merge_reports(reports).warnings == ["files 1, 3, 4, 5, 6 and 2 more: cut short"]
     assert merge_reports(reports[:1]).warnings == ["cut short"]
+
+
+def test_a_warning_names_its_own_file_when_that_file_also_skipped_records():
+    """A file's count of skipped records took the place of its number: a warning of file 2,
+    which had skipped 40 records, was given as "files 1 and 40"."""
+    first = ReadReport(format="heritrix", warnings=["cut short"])
+    second = ReadReport(format="heritrix", warnings=["cut short"])
+    second.skip("not a network request", 40)
+    merged = merge_reports([first, second])
+    assert merged.warnings == ["files 1 and 2: cut short"]
+    assert merged.skipped == {"not a network request": 40}
