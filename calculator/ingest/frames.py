@@ -46,6 +46,11 @@ def spooled_table(source: Any) -> IO[bytes]:
                 ipc.new_stream(sink, schema) as writer:
             for batch in stream:
                 writer.write_batch(_plain_batch(batch, schema))
+    except pa.ArrowException:
+        # A stream that fails as it is read, or a column of no type a log's can take (a
+        # list of text views): said in words, never Arrow's (they can quote values).
+        spool.close()
+        raise InvalidInput(f"{table_kind(source)} cannot be read as an Arrow table") from None
     except BaseException:
         spool.close()
         raise
@@ -54,7 +59,6 @@ def spooled_table(source: Any) -> IO[bytes]:
 
 
 def _batches(source: Any) -> pa.RecordBatchReader:
-    kind = table_kind(source)
     if isinstance(source, pa.RecordBatchReader):
         return source
     if isinstance(source, pa.Table):
@@ -65,9 +69,8 @@ def _batches(source: Any) -> pa.RecordBatchReader:
         return _from_pandas(source).to_reader()
     try:
         return pa.RecordBatchReader.from_stream(source)
-    except (pa.ArrowException, TypeError, ValueError) as exc:
-        raise InvalidInput(f"{kind} cannot be read as an Arrow table "
-                           f"({type(exc).__name__})") from None
+    except (pa.ArrowException, TypeError, ValueError):
+        raise InvalidInput(f"{table_kind(source)} cannot be read as an Arrow table") from None
 
 
 def plain_schema(schema: pa.Schema) -> pa.Schema:

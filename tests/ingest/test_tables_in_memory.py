@@ -162,3 +162,16 @@ def test_no_copy_of_a_table_is_left_on_disk(tmp_path, monkeypatch):
 def test_a_table_is_assessed_here_not_on_a_cluster():
     with pytest.raises(InvalidArgument, match="not standard input, bytes, open files or tables"):
         calculator.assess(frame(), engine="dask")
+
+
+def test_a_stream_that_fails_as_it_is_read_is_refused_in_words():
+    rows = pa.Table.from_pandas(frame())
+
+    def batches():
+        yield from rows.to_batches(max_chunksize=100)[:2]
+        raise pa.ArrowInvalid("the source went away: https://x.com/a/status/1")
+
+    reader = pa.RecordBatchReader.from_batches(rows.schema, batches())
+    with pytest.raises(InvalidInput) as refused:
+        calculator.assess(reader)
+    assert str(refused.value) == "the pyarrow RecordBatchReader cannot be read as an Arrow table"
