@@ -23,6 +23,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from calculator.errors import InvalidInput, shortened
+from calculator.ingest.arrow_messages import arrow_rows
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.pipeline import pipelined
 from calculator.ingest.source import DecompressionBudget, LogSource, spooling
@@ -136,6 +137,11 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead,
                 mapped.seek(0)
                 schema, stream = ipc.open_stream(mapped).schema, True
             needed = _needed(schema, columns, where, result)
+            if budget.limit is not None:  # the rows the batches' messages say they hold
+                mapped.seek(0)
+                rows = arrow_rows(mapped.read_buffer())
+                if rows is not None:
+                    budget.decode(rows * 8 * len(needed), where, expected=True)
             # Only the needed fields are decoded (and decompressed): a log's URL column is
             # most of its bytes.
             options = ipc.IpcReadOptions(included_fields=[

@@ -13,10 +13,13 @@ import pyarrow.ipc as ipc
 import pyarrow.orc as orc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import calculator
 from calculator.app import create_app
 from calculator.errors import InputTooLarge, InvalidInput
+from calculator.ingest.arrow_messages import arrow_rows, batch_length
 
 T0 = 1731663000
 INSTANTS = pa.array([T0] * 3, pa.timestamp("s", tz="UTC"))
@@ -146,3 +149,32 @@ def test_over_http_a_column_file_bomb_is_413(tmp_path):
         assert client.get("/v1/assessments").get_json()["total"] == 0
     finally:
         app.extensions["calculator.store"].dispose()
+
+
+def test_an_arrow_batch_past_the_limit_is_refused_before_its_body_is_decoded():
+    """Its length is read from its message: a batch whose body is damaged is refused as too
+    large, not as damaged, so its body was never decoded (a 25 MB file of one 100 M-row
+    batch took 1.9 GB to be refused when it was counted only once decoded)."""
+    data = bytearray(arrow_file(_constant(2_000_000), stream=True, compression="zstd"))
+    data[-60:-8] = b"\xa5" * 52  # the end of the batch's body; the end-of-stream mark kept
+    with pytest.raises(InputTooLarge, match="once the columns of the Arrow file are decoded"):
+        calculator.assess(bytes(data), max_bytes=8 << 20)
+    with pytest.raises(InvalidInput, match="the Arrow file cannot be read"):
+        calculator.assess(bytes(data))
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.binary(max_size=400))
+def test_a_message_read_for_its_length_never_fails_on_any_bytes(metadata):
+    length = batch_length(metadata)
+    assert length is None or length >= 0
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.integers(0, 10_000), st.integers(1, 255))
+def test_the_rows_of_a_damaged_arrow_file_are_none_or_a_count_never_an_error(at, flip):
+    data = bytearray(arrow_file(pa.table({"timestamp": INSTANTS, "posts": [1, 2, 3]}),
+                                compression="zstd"))
+    data[at % len(data)] ^= flip
+    rows = arrow_rows(pa.py_buffer(bytes(data)))
+    assert rows is None or rows >= 0
