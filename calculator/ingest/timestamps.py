@@ -26,6 +26,7 @@ _NAIVE = _ISO_DATE_TIME + r"$"
 _BILLION = pa.scalar(Decimal(10**9), pa.decimal128(10, 0))
 _UTC_NS = pa.timestamp("ns", tz="UTC")
 _PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}  # nanoseconds in each unit
+_NO_VALUE_UPPER = frozenset(text.upper() for text in NO_VALUE_TEXTS)
 # The first and the last nanosecond of the years read, since the epoch.
 EARLIEST_NS = int(np.datetime64(f"{FIRST_YEAR}-01-01", "ns").astype(np.int64))
 LATEST_NS = int(np.datetime64(f"{LAST_YEAR + 1}-01-01", "ns").astype(np.int64)) - 1
@@ -54,8 +55,9 @@ def bad_timestamp(row: int, value: object, why: str = "") -> InvalidInput:
     """A row whose timestamp cannot be read: its row and what was expected, never the value
     (a log's content is not echoed)."""
     if value is None or (isinstance(value, str) and (not value.strip()
-                                                     or value in NO_VALUE_TEXTS)):
-        # NaN, N/A and null name no value, as an empty cell does (decision 0166).
+                                                     or value.upper() in _NO_VALUE_UPPER)):
+        # NaN, N/A and null name no value, as an empty cell does (decision 0166); the text
+        # may come here upper-cased, as the reading of mixed kinds gives it.
         message = ("is empty or names no value (NaN, N/A, null); every row needs the instant "
                    "of its access")
     else:

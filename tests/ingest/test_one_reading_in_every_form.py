@@ -145,3 +145,15 @@ def test_json_logs_list_their_columns_as_a_tables_header_does():
         document = calculator.assess(FORMS[form](rows)).to_document()
         assert document["input"]["columns"] == ["timestamp", "posts", "note"]
         assert document["input"]["ignored_columns"] == ["note"]
+
+
+@pytest.mark.parametrize("marker", ["NaN", "null", "N/A"])
+def test_a_time_that_names_no_value_is_refused_as_an_empty_one_in_every_form(marker):
+    rows = [{"timestamp": "2025-03-01T00:00:00Z", "posts": 1},
+            {"timestamp": marker, "posts": 1}]
+    for form, write in FORMS.items():
+        with pytest.raises(InvalidInput) as refused:
+            calculator.assess(write(rows))
+        assert str(refused.value) == (
+            "row 2, timestamp: is empty or names no value (NaN, N/A, null); every row needs "
+            "the instant of its access"), form
