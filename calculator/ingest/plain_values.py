@@ -30,14 +30,14 @@ NO_VALUE_TEXTS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", 
 NOT_UTF8 = "bytes that are not UTF-8 text"
 
 
+_NO_VALUE = pa.array(NO_VALUE_TEXTS, pa.string())
+
+
 def names_no_value(texts: Column) -> np.ndarray:
     """Which values of a text column are null or name no value (``NO_VALUE_TEXTS``, as
     they stand: a CSV reader does not trim them either)."""
     return np.asarray(pc.fill_null(pc.is_in(texts, value_set=_NO_VALUE.cast(texts.type)),
                                    True))
-
-
-_NO_VALUE = pa.array(NO_VALUE_TEXTS, pa.string())
 
 
 def one_value_each(column: Column, first_row: int, refused: Refusal) -> Column:

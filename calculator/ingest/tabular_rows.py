@@ -249,19 +249,22 @@ def _text_named_by_row(table: pa.Table, first_row: int) -> Iterator[None]:
 
 def _first_not_utf8(chunk: pa.Array) -> int | None:
     """The first value of a text chunk that is not UTF-8 (halves checked in turn)."""
-    if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+    if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)) \
+            or _is_utf8(chunk):
         return None
-    try:
-        chunk.validate(full=True)
-        return None
-    except pa.ArrowInvalid:
-        pass
     low, high = 0, len(chunk)  # the first such value lies in [low, high)
     while high - low > 1:
         middle = (low + high) // 2
-        try:
-            chunk.slice(low, middle - low).validate(full=True)
+        if _is_utf8(chunk.slice(low, middle - low)):
             low = middle
-        except pa.ArrowInvalid:
+        else:
             high = middle
     return low
+
+
+def _is_utf8(texts: pa.Array) -> bool:
+    try:
+        texts.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True

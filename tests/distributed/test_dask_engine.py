@@ -390,7 +390,7 @@ def test_a_url_with_a_token_in_its_query_is_opened_whole_by_the_workers(client, 
             super().do_GET()
 
         def log_message(self, format: str, *args: object) -> None:
-            pass
+            """Quiet: the test's output is its assertions, not the server's requests."""
 
     httpd = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(TokenOnly, directory=str(tmp_path)))

@@ -348,7 +348,7 @@ def _without_root_reads() -> list[str]:
 @pytest.mark.parametrize("named", ["crawl", "crawl/**/*.csv", "crawl/*/*.csv"])
 def test_a_folder_that_cannot_be_listed_stops_the_read_rather_than_dropping_its_files(
         tmp_path, named):
-    """Its files were left out as if the folder were empty: half the log assessed, exit 0."""
+    """Its files were left out as if the folder were empty, without a word."""
     (tmp_path / "crawl" / "march").mkdir(parents=True)
     (tmp_path / "crawl" / "locked").mkdir()
     for folder, day in (("march", "01"), ("locked", "02")):

@@ -75,10 +75,9 @@ def read(stream: BinaryIO, options: ReadOptions, report: ReadReport) -> Iterator
 
 def _entries(stream: BinaryIO) -> Iterator[Any]:
     """The HAR's ``log.entries``, one entry at a time as the file is read: a HAR is one JSON
-    document, and parsed whole, 458 MB of it took 3.2 GB of memory (a 269 MB one 2.2 GB; 0.4
-    GB now). Refused when the JSON breaks off or is broken, or holds no entry: no
-    ``log.entries`` list, or an empty one, is a log with nothing to assess, as a table
-    without rows is."""
+    document, and parsed whole, 269 MB of it took 2.2 GB of memory (0.37 GB now). Refused
+    when the JSON breaks off or is broken, or holds no entry: no ``log.entries`` list, or an
+    empty one, is a log with nothing to assess, as a table without rows is."""
     entries = 0
     try:
         # Numbers as Decimal: a status of 1e400 is too big for a float, and the parser took
