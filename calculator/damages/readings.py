@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
+from functools import partial
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from calculator.damages.window_counts import (
     counter_for,
     resolution_of,
 )
-from calculator.damages.worst_case import WorstCase, core_to_spare, worst_case
+from calculator.damages.worst_case import rate_classes, worst_case
 from calculator.errors import InvalidArgument
 from calculator.ingest.volume import Volume
 
@@ -49,40 +50,39 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
     threshold = min(t.threshold for t in tariffs)
     pairs = [(rate, basis) for rate in RATES for basis in BASES]
     pricers = [ScaledPricer(tariffs, rate, basis) for rate, basis in pairs]
-    found = None
+    # The search runs as two (decisions 0133 and 0168): the pro rata readings, the longer,
+    # on a helper thread, and the others on this thread once the busiest period and the
+    # calendar days are done, so that no third thread takes turns with the two. Apart, the
+    # others pass the points where their windows owe what the last one did, which beside a
+    # pro rata reading they cannot: the two cost less than one search, even on one core.
+    # Each thread then counts its own readings' windows.
+    groups = [[pairs[k] for k in group] for group in rate_classes(pricers)]
+    search = partial(_worst_windows, instants, counter, window, eps, tariffs)
+    chosen: dict[tuple[str, str], list[Span]] = {pair: [] for pair in pairs}
+    placed_early = False
     with ThreadPoolExecutor(1) as meanwhile:
         # Each period from the first access is a window of the clause's length, so the
         # busiest period holds at least as many posts: when one is over the threshold, the
         # worst-case windows are needed, and a long log's compiled search starts at once
-        # beside the busiest period and the calendar days (decision 0140). Whether it may
-        # take a second core of its own is asked before this thread is busy beside it.
-        searching = meanwhile.submit(_worst_windows, instants, counter, window, eps,
-                                     pricers, core_to_spare()) \
-            if compiled_search_serves(None, instants, counter) \
-            and any(span.posts > threshold for span in rolling) else None
+        # beside the busiest period and the calendar days (decision 0140).
+        searching = None
+        if compiled_search_serves(None, instants, counter) \
+                and any(span.posts > threshold for span in rolling):
+            _check_exact(counter, pricers)
+            searching = meanwhile.submit(search, groups[0])
         peak_span = periods.peak(instants, counter, window, posts)
         days = periods.calendar_bounds(instants, tz)
         spans = {"calendar_day": periods.partition(instants, counter, days.bounds),
                  "rolling_first_access": rolling}
         if peak_span.posts > threshold:
-            found = searching.result() if searching is not None else _worst_windows(
-                instants, counter, window, eps, pricers, None)
-    chosen: dict[tuple[str, str], list[Span]] = {pair: [] for pair in pairs}
-    placed_early = False
-    if found is not None:
-        for pair, pricer, result in zip(pairs, pricers, found, strict=True):
-            picked = np.array(result.starts, dtype=np.int64)
-            held = counter.count(picked, picked + window)
-            firsts = instants[np.searchsorted(instants, picked, side="left")] \
-                if len(picked) else picked
-            picked, early = _at_first_access(picked, held, firsts, counter, window)
-            placed_early |= early
-            chosen[pair] = [Span(int(s), int(s) + window, int(n), int(f))
-                            for s, n, f in zip(picked, held, firsts, strict=True)]
-            exact = sum((window_amount(s.posts, tariff_at(tariffs, s.first_ns), *pair)
-                         for s in chosen[pair]), Fraction(0))
-            if exact * pricer.scale != result.total:
-                raise AssertionError("worst-case windows do not add up to the search's total")
+            if searching is None:
+                _check_exact(counter, pricers)
+                parts = [search(pairs)]
+            else:
+                parts = [search(group) for group in groups[1:]] + [searching.result()]
+            for found, early in parts:
+                chosen.update(found)
+                placed_early |= early
     results = []
     spanning: set[int] = set()
     for reading in ALL_READINGS:
@@ -102,15 +102,38 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
     return results, peak_span, spanning, days.irregular, placed_early
 
 
-def _worst_windows(instants: np.ndarray, counter: WindowCounter, window: int, eps: int,
-                   pricers: list[ScaledPricer], split: bool | None) -> list[WorstCase]:
-    """Each reading's worst-case windows, refused when its sums could leave exact 64-bit
-    arithmetic (``split``: see ``worst_case``)."""
+def _check_exact(counter: WindowCounter, pricers: list[ScaledPricer]) -> None:
+    """Refuse a log whose worst-case sums could leave exact 64-bit arithmetic."""
     if counter.total * 2 * max(p.max_unit() for p in pricers) >= 2**62:
         raise InvalidArgument("the log's volume is too large to price exactly in one "
                               "assessment; split it by period")
-    return worst_case(instants, counter, window, eps, pricers,
-                      by_first_access=not all(p.uniform for p in pricers), split=split)
+
+
+def _worst_windows(instants: np.ndarray, counter: WindowCounter, window: int, eps: int,
+                   tariffs: list[Tariff], pairs: list[tuple[str, str]]
+                   ) -> tuple[dict[tuple[str, str], list[Span]], bool]:
+    """The worst-case windows of the readings (rate, basis) in ``pairs``, in one search,
+    each as a period counted and placed at its first access where it can be; and whether
+    some window had to start before it."""
+    pricers = [ScaledPricer(tariffs, rate, basis) for rate, basis in pairs]
+    found = worst_case(instants, counter, window, eps, pricers,
+                       by_first_access=not all(p.uniform for p in pricers))
+    chosen: dict[tuple[str, str], list[Span]] = {}
+    placed_early = False
+    for pair, pricer, result in zip(pairs, pricers, found, strict=True):
+        picked = np.array(result.starts, dtype=np.int64)
+        held = counter.count(picked, picked + window)
+        firsts = instants[np.searchsorted(instants, picked, side="left")] \
+            if len(picked) else picked
+        picked, early = _at_first_access(picked, held, firsts, counter, window)
+        placed_early |= early
+        chosen[pair] = [Span(int(s), int(s) + window, int(n), int(f))
+                        for s, n, f in zip(picked, held, firsts, strict=True)]
+        exact = sum((window_amount(s.posts, tariff_at(tariffs, s.first_ns), *pair)
+                     for s in chosen[pair]), Fraction(0))
+        if exact * pricer.scale != result.total:
+            raise AssertionError("worst-case windows do not add up to the search's total")
+    return chosen, placed_early
 
 
 def _at_first_access(starts: np.ndarray, held: np.ndarray, firsts: np.ndarray,

@@ -123,6 +123,18 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
         for v in range(len(per_posts)):
             scaled[r, v] = units[r, v] * (1 if rates[r] == 0 else per_posts[v])
     amounts = np.zeros(6, np.int64)
+    # No price is negative, so a window never owes less for holding more posts (decision
+    # 0134). Once a point is priced without changing V, a later point under the same clause
+    # version, with the same V one window later, owes no more than it did while its window
+    # holds no more than ``held_most`` posts: it can neither change V nor take a window, and
+    # its readings are not priced (decision 0168). ``held_most``: the point's own count
+    # when a reading is priced per post; the last count of the same whole and started
+    # blocks when all are priced per block; the threshold while unpriced.
+    in_posts = False
+    for r in range(readings):
+        in_posts |= rates[r] == 0
+    held = False
+    held_version, held_look, held_most = -2, -1, -1
     full = False
     while True:
         if recorded - min(look, shifted) >= capacity \
@@ -171,6 +183,11 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
         # What the window owes is worked out once for every reading: the clause version
         # that prices it, and its posts in blocks of ``per`` (all of them, or the excess).
         version = tariff if by_first else 0
+        if held and not above_begins and version == held_version and look == held_look \
+                and count <= held_most:
+            above = s
+            above_begins = begins
+            continue
         priced = version >= 0 and count > thresholds[max(version, 0)]
         excess_posts, whole, whole_excess, started, started_excess, per = 0, 0, 0, 0, 0, 1
         if priced:
@@ -181,7 +198,7 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
             whole_excess = _quotient(excess_posts, per, inverses[version])
             started = whole + (whole * per < count)
             started_excess = whole_excess + (whole_excess * per < excess_posts)
-        changed = above_begins
+        pushed = False
         # V one window later, for every reading: the recorded change's row, or V above.
         later_values = values[look & mask] if look < recorded else above_values
         amounts[0], amounts[1] = count, excess_posts
@@ -198,8 +215,21 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
             takers[count_taken] = r
             count_taken += (owed > 0) & (push > best)
             current[r] = max(push, best)
-            changed |= push > best
-        if changed:  # the point above is where V changes: record it
+            pushed |= push > best
+        held = not pushed
+        if held:
+            held_version, held_look = version, look
+            if version < 0:  # no version in force: nothing is owed, whatever the count
+                held_most = -(_NONE + 1)
+            elif not priced:
+                held_most = thresholds[version]
+            elif in_posts:
+                held_most = count
+            else:  # the last count with every reading's whole and started blocks
+                bar = thresholds[version]
+                held_most = min(whole * per + per - 1, started * per,
+                                bar + whole_excess * per + per - 1, bar + started_excess * per)
+        if above_begins or pushed:  # the point above is where V changes: record it
             place = recorded & mask
             steps[place] = above
             for r in range(readings):

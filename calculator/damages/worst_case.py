@@ -4,7 +4,6 @@ the compiled pass of ``sweep``)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -61,8 +60,7 @@ def _search_block(pricer: Pricer, later: np.ndarray | None, *, posts: np.ndarray
 
 def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: int,
                pricers: Sequence[Pricer], by_first_access: bool = True,
-               threads: int = 1, compiled: bool | None = None, split: bool | None = None
-               ) -> list[WorstCase]:
+               threads: int = 1, compiled: bool | None = None) -> list[WorstCase]:
     """For each pricer, the set of non-overlapping windows ``[s, s + window)`` that
     maximizes the total owed, over every start ``s`` at resolution ``eps``.
 
@@ -83,9 +81,9 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
     compiled pass (``sweep``, decision 0118), which names the same windows: by default from
     ``COMPILED_FROM`` instants on (below, loading the compiled code costs more than it
     saves); ``compiled`` true or false forces the choice. Distinct post ids go through it
-    too, as the clusters begun and ended at each instant (decision 0145). ``split``: the
-    compiled pass runs as two searches on two threads, the pro rata readings and the others
-    (decision 0133); by default only while a core is idle.
+    too, as the clusters begun and ended at each instant (decision 0145). The compiled pass
+    is one search of all the pricers given: ``rate_classes`` splits them in the two groups
+    an assessment searches apart (decisions 0133 and 0168).
     """
     if len(instants) == 0 or not pricers:
         return [WorstCase(0, []) for _ in pricers]
@@ -96,24 +94,11 @@ def worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: i
         and sweep.owe_more_for_more_posts(list(pricers)) else None
     if series is not None:
         gained, lost, summed = series
-        scaled = [p for p in pricers if isinstance(p, ScaledPricer)]
-        groups = _rate_classes(scaled)
-        if split is None:
-            split = len(groups) > 1 and core_to_spare()
-        if not split:
-            groups = [list(range(len(scaled)))]
-
-        def search(group: list[int]) -> tuple[np.ndarray, list[list[int]]]:
-            terms = sweep.Terms.of([scaled[k] for k in group], by_first_access)
-            return sweep.search(instants, gained, window, eps, terms, lost, summed)
-
-        with ThreadPoolExecutor(len(groups)) if len(groups) > 1 else nullcontext() as pool:
-            found = list(pool.map(search, groups) if pool is not None else map(search, groups))
-        results: list[WorstCase] = [WorstCase(0, [])] * len(scaled)
-        for group, (totals, chosen) in zip(groups, found, strict=True):
-            for k, total, starts in zip(group, totals, chosen, strict=True):
-                results[k] = WorstCase(int(total), starts)
-        return results
+        terms = sweep.Terms.of([p for p in pricers if isinstance(p, ScaledPricer)],
+                               by_first_access)
+        totals, chosen = sweep.search(instants, gained, window, eps, terms, lost, summed)
+        return [WorstCase(int(total), starts)
+                for total, starts in zip(totals, chosen, strict=True)]
     threads = min(len(pricers), max(threads, 1))
     with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
         return _worst_case(instants, counter, window, eps, pricers, by_first_access, pool)
@@ -133,27 +118,14 @@ def _series(counter: WindowCounter, instants: np.ndarray
     return None
 
 
-def _rate_classes(pricers: Sequence[ScaledPricer]) -> list[list[int]]:
-    """The readings' positions in two groups of about equal work for the compiled pass:
+def rate_classes(pricers: Sequence[ScaledPricer]) -> list[list[int]]:
+    """The readings' positions in the two groups of the compiled pass, the longer first:
     pro rata (whose V changes at almost every point, and which take a window on millions
-    of pieces of a dense log) and the per-million rates (whose V changes seldom)."""
+    of pieces of a dense log) and the per-million rates (whose V changes seldom, and which,
+    searched apart, pass almost every point: decision 0168)."""
     pro_rata = [k for k, p in enumerate(pricers) if p.rate == "pro_rata"]
     others = [k for k, p in enumerate(pricers) if p.rate != "pro_rata"]
     return [group for group in (pro_rata, others) if group]
-
-
-def core_to_spare() -> bool:
-    """Whether a second core is idle now: the machine has two or more for this process,
-    and no more threads are runnable at this instant than cores less one (this one is among
-    them). Two searches cost about a fifth more CPU than one, and on a machine with no idle
-    core (a server assessing several logs) they take longer than one."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-        with open("/proc/loadavg", encoding="ascii") as loadavg:
-            running = int(loadavg.read().split()[3].split("/")[0])
-    except (AttributeError, OSError, ValueError, IndexError):
-        return False  # not Linux: nothing tells cheaply whether a core is idle
-    return cores >= 2 and running <= cores - 1
 
 
 def _worst_case(instants: np.ndarray, counter: WindowCounter, window: int, eps: int,

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from calculator.damages import periods, sweep, window_counts
 from calculator.damages.pricing import BASES, RATES, ScaledPricer, Tariff, window_amount
 from calculator.damages.window_counts import PostCounter
-from calculator.damages.worst_case import worst_case
+from calculator.damages.worst_case import rate_classes, worst_case
 from tests.damages.test_worst_case_windows import reference
 
 
@@ -44,6 +44,22 @@ def pricers_of(window: int, unit: int, first: tuple, later: tuple | None
     return [ScaledPricer(tariffs, rate, basis) for rate in RATES for basis in BASES]
 
 
+def assert_compiled_names_the_block_windows(instants: np.ndarray, counter, window: int,
+                                            unit: int, pricers: list[ScaledPricer],
+                                            by_first_access: bool, apart: bool) -> None:
+    """The compiled pass names the windows and totals of the block search: over every
+    reading at once, or as an assessment runs it (``apart``), the pro rata readings and the
+    others in two searches (decisions 0133 and 0168)."""
+    found = [None] * len(pricers)
+    for group in rate_classes(pricers) if apart else [list(range(len(pricers)))]:
+        results = worst_case(instants, counter, window, unit, [pricers[k] for k in group],
+                             by_first_access=by_first_access, compiled=True)
+        for k, result in zip(group, results, strict=True):
+            found[k] = result
+    assert found == worst_case(instants, counter, window, unit, pricers,
+                               by_first_access=by_first_access, compiled=False)
+
+
 terms = st.tuples(st.integers(0, 10), st.integers(1, 4), st.integers(1, 9),
                   st.sampled_from([1, 2, 3]))
 
@@ -58,19 +74,38 @@ def tiny_arrays(monkeypatch):
 @given(log=st.dictionaries(st.integers(0, 120), st.integers(0, 6), min_size=1, max_size=40),
        window=st.integers(2, 30), unit=st.sampled_from([1_000_000_000, 1_000_000, 1_000]),
        first=terms, later=st.none() | st.tuples(st.integers(0, 120), terms),
-       by_first_access=st.booleans(), split=st.booleans())
+       by_first_access=st.booleans(), apart=st.booleans())
 def test_the_compiled_search_names_the_windows_and_totals_of_the_block_search(
-        log, window, unit, first, later, by_first_access, split):
-    # ``split``: the pro rata readings and the others searched apart, on two threads.
+        log, window, unit, first, later, by_first_access, apart):
+    # ``apart``: the pro rata readings and the others in two searches.
     times = np.array(sorted(log), dtype=np.int64) * unit
     posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
     pricers = pricers_of(window, unit, first, later)
     counter = PostCounter(times, posts, unit, window * unit)
-    compiled = worst_case(times, counter, window * unit, unit, pricers,
-                          by_first_access=by_first_access, compiled=True, split=split)
-    blocks = worst_case(times, counter, window * unit, unit, pricers,
-                        by_first_access=by_first_access, compiled=False)
-    assert compiled == blocks
+    assert_compiled_names_the_block_windows(times, counter, window * unit, unit, pricers,
+                                            by_first_access, apart)
+
+
+@settings(max_examples=400, deadline=None)
+@given(log=st.dictionaries(st.integers(0, 150), st.integers(0, 7), min_size=1, max_size=50),
+       window=st.integers(2, 30), first=terms,
+       later=st.none() | st.tuples(st.integers(0, 150), terms),
+       reading=st.sampled_from([(rate, basis) for rate in RATES for basis in BASES]),
+       by_first_access=st.booleans())
+def test_a_point_that_owes_what_the_last_owed_is_passed_without_missing_a_window(
+        log, window, first, later, reading, by_first_access):
+    # The compiled pass prices a point again only when its window may owe another amount
+    # (decision 0168): a window with one post more or less across a block's edge, or past
+    # the threshold, must still change V. Each reading alone, so that no other reading's
+    # blocks narrow the counts held (thresholds and blocks need not divide each other).
+    unit = 1_000_000
+    times = np.array(sorted(log), dtype=np.int64) * unit
+    posts = np.array([log[t] for t in sorted(log)], dtype=np.int64)
+    pricers = [p for p in pricers_of(window, unit, first, later)
+               if (p.rate, p.basis) == reading]
+    counter = PostCounter(times, posts, unit, window * unit)
+    assert_compiled_names_the_block_windows(times, counter, window * unit, unit, pricers,
+                                            by_first_access, apart=False)
 
 
 @settings(max_examples=200, deadline=None)

@@ -19,7 +19,12 @@ from calculator.damages.worst_case import worst_case
 from calculator.errors import InvalidArgument
 from calculator.ingest.volume import Volume
 
-from .test_compiled_search import pricers_of, terms, version
+from .test_compiled_search import (
+    assert_compiled_names_the_block_windows,
+    pricers_of,
+    terms,
+    version,
+)
 from .test_distinct_windows import brute_distinct
 
 sightings = st.lists(st.tuples(st.integers(0, 90), st.integers(0, 8)), min_size=1,
@@ -36,9 +41,9 @@ def tiny_arrays(monkeypatch):
 @given(pairs=sightings, quiet=st.sets(st.integers(0, 90), max_size=10),
        window=st.integers(2, 30), unit=st.sampled_from([1_000_000_000, 1_000_000, 1_000]),
        first=terms, later=st.none() | st.tuples(st.integers(0, 90), terms),
-       by_first_access=st.booleans(), split=st.booleans(), slot=st.booleans())
+       by_first_access=st.booleans(), apart=st.booleans(), slot=st.booleans())
 def test_distinct_posts_searched_compiled_name_the_windows_of_the_block_search(
-        pairs, quiet, window, unit, first, later, by_first_access, split, slot):
+        pairs, quiet, window, unit, first, later, by_first_access, apart, slot):
     # ``quiet``: accesses where no post is kept (an empty page, a sighting the coverage
     # dropped), which are points of the search all the same. ``slot``: the occurrences are
     # read as a coverage of slots of two steps.
@@ -47,11 +52,8 @@ def test_distinct_posts_searched_compiled_name_the_windows_of_the_block_search(
     counter = DistinctCounter(times, ids, window * unit, 2 * unit if slot else None)
     instants = np.union1d(times, np.array(sorted(quiet), dtype=np.int64) * unit)
     pricers = pricers_of(window, unit, first, later)
-    compiled = worst_case(instants, counter, window * unit, unit, pricers,
-                          by_first_access=by_first_access, compiled=True, split=split)
-    blocks = worst_case(instants, counter, window * unit, unit, pricers,
-                        by_first_access=by_first_access, compiled=False)
-    assert compiled == blocks
+    assert_compiled_names_the_block_windows(instants, counter, window * unit, unit, pricers,
+                                            by_first_access, apart)
 
 
 @settings(max_examples=150, deadline=None)
