@@ -24,7 +24,8 @@ from calculator.damages import periods
 from calculator.damages.assessment import Assessment, ReplayBasis, damages_clause
 from calculator.damages.periods import Span
 from calculator.damages.window_counts import NS, WindowCounter, counter_for, resolution_of
-from calculator.ingest.volume import Volume, sorted_unique
+from calculator.ingest.sorted_arrays import sorted_unique
+from calculator.ingest.volume import Volume
 from calculator.rules.lookup import Interval, RuleLookup
 from calculator.rules.model import ClauseVersion
 from calculator.timeutil import parse_duration

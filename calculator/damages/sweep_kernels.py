@@ -33,7 +33,7 @@ _LEAVING, _BLOCK, _RECORDED, _LOOK, _SHIFTED, _ABOVE, _ABOVE_BEGINS, _LOW, _HIGH
 @njit(cache=True, nogil=True)
 def search(instants, gained, lost, summed, window, eps, lowest, blocks, starts, thresholds,
            per_posts, units, inverses, rates, excess, by_first, capacity,
-           take_capacity):  # pragma: no cover (compiled)
+           takes, takers):  # pragma: no cover (compiled)
     """Each reading's total (V at the first block's start), and the takes of all readings
     in the order found (descending): each one's right end and reading, and how many.
     A window ``[s, s + W)`` holds ``sum(gained[t < s + W]) - sum(lost[t < s])``: for posts
@@ -41,8 +41,8 @@ def search(instants, gained, lost, summed, window, eps, lowest, blocks, starts, 
     each instant (decision 0144). ``summed``: ``gained`` and ``lost`` are given as their
     prefix sums instead (``n + 1`` entries, entry ``k`` summing the first ``k`` instants),
     as a distinct counter holds them, so that no series as long as the log is made.
-    ``capacity``: recorded changes held at first (a power of two); ``take_capacity``:
-    takes."""
+    ``capacity``: recorded changes held at first (a power of two); ``takes`` and
+    ``takers``: room for the takes at first (grown here when full)."""
     n = len(instants)
     readings = len(rates)
     limit = lowest + blocks * window  # the end of the last block: V is 0 from here on
@@ -61,8 +61,6 @@ def search(instants, gained, lost, summed, window, eps, lowest, blocks, starts, 
     # array beside the first but at that moment.
     steps = np.empty(capacity, np.int64)
     values = np.empty((capacity, readings), np.int64)
-    takes = np.empty(take_capacity, np.int64)
-    takers = np.empty(take_capacity, np.int8)
     taken = np.zeros(1, np.int64)
     # The loop runs until an array is full; it is grown between runs, so that no array
     # changes inside the loop.

@@ -16,7 +16,8 @@ import numpy as np
 
 from calculator.errors import InvalidArgument
 from calculator.heap import TRIM_AFTER_ROWS, release
-from calculator.ingest.volume import add_counts_at, check_cuts, count_unique, sorted_unique
+from calculator.ingest.sorted_arrays import add_counts_at, count_unique, sorted_unique
+from calculator.ingest.volume import check_cuts
 
 NS = 1_000_000_000
 RESOLUTIONS = (NS, 1_000_000, 1_000, 1)  # seconds, milliseconds, microseconds, nanoseconds

@@ -21,7 +21,7 @@ from calculator.damages.window_counts import (
     compiled_search_serves,
     first_in,
 )
-from calculator.ingest.volume import sorted_unique
+from calculator.ingest.sorted_arrays import sorted_unique
 
 # A block with this many points is searched with the pricers on several threads: below it,
 # handing the work to threads costs more than it saves.

@@ -35,9 +35,10 @@ from calculator.ingest.formats import (
 )
 from calculator.ingest.many import FileRead, LogFile, _in_file, mixed_forms
 from calculator.ingest.post_occurrences import bucket_of_numbers
+from calculator.ingest.sorted_arrays import sorted_unique
 from calculator.ingest.source import LogSource
 from calculator.ingest.tabular import Collector, TableRead
-from calculator.ingest.volume import Volume, fold, sorted_unique
+from calculator.ingest.volume import Volume, fold
 
 Counts = tuple[np.ndarray, np.ndarray, np.ndarray]  # instants, posts, rows; ascending instants
 

@@ -50,6 +50,15 @@ class AppendedColumns:
                           offset=self.length * _ITEM)[:] = values
         self.length += count
 
+    def extend(self, count: int) -> tuple[np.ndarray, ...]:
+        """Room for ``count`` more values in every column, as arrays to write them into (let
+        go before the columns grow again: a map whose memory is held cannot move)."""
+        self._make_room(self.length + count)
+        room = tuple(np.frombuffer(memory, dtype=np.int64, count=count,
+                                   offset=self.length * _ITEM) for memory in self._maps)
+        self.length += count
+        return room
+
     def last(self, column: int) -> int:
         """The last value of a column (there is one)."""
         return int(np.frombuffer(self._maps[column], dtype=np.int64, count=1,

@@ -21,14 +21,9 @@ import numpy as np
 from calculator.heap import release
 from calculator.ingest.appended_columns import AppendedColumns
 from calculator.ingest.pipeline import cores, in_order
+from calculator.ingest.sorted_arrays import add_counts_at, count_unique, sorted_unique
 from calculator.ingest.source import spooling
-from calculator.ingest.volume import (
-    Volume,
-    add_counts_at,
-    count_unique,
-    joined_in_time_order,
-    sorted_unique,
-)
+from calculator.ingest.volume import Volume, joined_in_time_order
 
 SPILL_AT = 4_000_000  # occurrences held in memory (16 bytes each) before they go to disk
 BUCKETS = 64

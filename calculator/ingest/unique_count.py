@@ -24,7 +24,7 @@ import threading
 
 import numpy as np
 
-from calculator.ingest.volume import sorted_unique
+from calculator.ingest.sorted_arrays import sorted_unique
 
 # The span a table may always cover (32 MiB), and past it, the bytes allowed per different
 # value seen: a sorted int64 array's.

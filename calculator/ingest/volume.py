@@ -6,6 +6,7 @@ grows with the number of distinct instants, not with the number of rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -13,70 +14,10 @@ import numpy as np
 
 from calculator.errors import InvalidArgument
 from calculator.ingest.appended_columns import AppendedColumns
+from calculator.ingest.sorted_arrays import is_in_sorted
 
 # Pending chunk aggregates are merged once they hold this many entries.
 _MERGE_AT = 4_000_000
-
-
-def sorted_unique(values: np.ndarray, *, runs: bool = False,
-                  ascending: bool = False) -> np.ndarray:
-    """Each value once, ascending. numpy's own ``unique`` (and ``isin``) hash and, for
-    millions of int64 values, take seconds where a sort takes a tenth of one. ``runs``: the
-    values are a few ascending runs, which a stable sort (timsort) merges in linear time.
-    ``ascending``: they are already in order, and are not copied to be sorted."""
-    if not ascending:
-        values = np.sort(values, kind="stable" if runs else None)
-    if len(values) < 2:
-        return values
-    keep = np.empty(len(values), dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
-
-
-def count_unique(values: np.ndarray) -> int:
-    """How many different values: one sort of the values (faster than sorting indices)."""
-    if len(values) < 2:
-        return len(values)
-    ordered = np.sort(values)
-    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1
-
-
-def is_in_sorted(values: np.ndarray, ascending: np.ndarray) -> np.ndarray:
-    """``np.isin(values, ascending)`` for an ascending array, by binary search."""
-    if len(ascending) == 0:
-        return np.zeros(len(values), dtype=bool)
-    index = np.minimum(np.searchsorted(ascending, values), len(ascending) - 1)
-    return ascending[index] == values
-
-
-def _dense_ranks(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Each value's rank among the distinct values (0, 1, ...), and how many there are."""
-    if len(values) == 0:
-        return np.zeros(0, dtype=np.int64), 0
-    ascending = bool(np.all(values[1:] >= values[:-1]))
-    order = None if ascending else np.argsort(values)
-    ordered = values if order is None else values[order]
-    steps = np.empty(len(values), dtype=np.int64)
-    steps[0] = 0
-    np.not_equal(ordered[1:], ordered[:-1], out=steps[1:])
-    ranks = np.cumsum(steps)
-    count = int(ranks[-1]) + 1
-    if order is not None:
-        placed = np.empty_like(ranks)
-        placed[order] = ranks
-        ranks = placed
-    return ranks, count
-
-
-def pair_order(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """The order that sorts rows by ``first``, then ``second`` (``np.lexsort((second,
-    first))``): one sort of a combined rank, several times faster for millions of rows."""
-    ranks1, count1 = _dense_ranks(first)
-    ranks2, count2 = _dense_ranks(second)
-    if count1 * max(count2, 1) >= 2**62:
-        return np.lexsort((second, first))
-    return np.argsort(ranks1 * count2 + ranks2, kind="stable")
 
 
 # A distinct-post volume keeps, of each post's occurrences in one quarter hour (UTC), only
@@ -199,15 +140,6 @@ class Volume:
                                   parts[0].coverage_slot)
 
 
-def add_counts_at(counts: np.ndarray, positions: np.ndarray) -> None:
-    """One more at each of ``positions`` (ascending, repeats allowed) of ``counts``: by runs,
-    so that nothing as long as ``counts`` is made (``np.bincount`` would be)."""
-    if len(positions) == 0:
-        return
-    starts = np.flatnonzero(np.concatenate(([True], positions[1:] != positions[:-1])))
-    counts[positions[starts]] += np.diff(np.append(starts, len(positions)))
-
-
 def joined_in_time_order(parts: list[tuple[np.ndarray, np.ndarray]],
                           per_instant: np.ndarray) -> np.ndarray:
     """The post numbers of disjoint coverages (each in time order, its instants given as
@@ -311,18 +243,34 @@ def by_post(instants: np.ndarray, ids: np.ndarray
     return instants, ids, by_id
 
 
-def _fold_sorted(instants: np.ndarray, posts: np.ndarray,
-                 accesses: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sum runs of equal instants in an ascending array (``accesses`` None: one per row)."""
+Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _fold_sorted(instants: np.ndarray, posts: np.ndarray, accesses: np.ndarray | None,
+                 room: Callable[[int], Columns] | None = None) -> Columns:
+    """Sum runs of equal instants in an ascending array (``accesses`` None: one per row).
+    ``room``: given how many instants the fold has, the three arrays to write it into
+    (columns appended to in place), which are returned; by default new arrays, or the
+    arrays given when every instant is there once."""
     if len(instants) == 0:
         return instants, posts, np.zeros(0, dtype=np.int64)
     same = instants[1:] == instants[:-1]
     repeats = np.flatnonzero(same) + 1  # the rows whose instant is the row before's
+    count = len(instants) - len(repeats)
     if len(repeats) == 0:
         # Every instant once (most millisecond and microsecond logs): nothing to sum, where
         # finding a million one-row runs and summing each took several passes.
-        return instants, posts, np.ones(len(instants), dtype=np.int64) \
-            if accesses is None else accesses
+        if room is None:
+            return instants, posts, np.ones(len(instants), dtype=np.int64) \
+                if accesses is None else accesses
+        out = room(count)
+        out[0][:], out[1][:] = instants, posts
+        out[2][:] = 1 if accesses is None else accesses
+        return out
+    # Written straight where the fold goes: a folded copy first, then copied into the
+    # columns, made three arrays per block the kernel had to zero, and a second pass.
+    out = room(count) if room is not None else tuple(np.empty(count, dtype=np.int64)
+                                                     for _ in range(3))
     if len(repeats) * 8 < len(instants):
         # A few repeats among many instants (a fine log): the rows that begin a run are
         # kept, and each repeat is added to its run's first row, where its place among the
@@ -330,28 +278,39 @@ def _fold_sorted(instants: np.ndarray, posts: np.ndarray,
         keep = np.ones(len(instants), dtype=bool)
         keep[repeats] = False
         heads = repeats - np.arange(1, len(repeats) + 1)
-        folded_posts = posts[keep]
-        np.add.at(folded_posts, heads, posts[repeats])
-        counts = np.ones(len(folded_posts), dtype=np.int64) if accesses is None \
-            else accesses[keep]
-        np.add.at(counts, heads, 1 if accesses is None else accesses[repeats])
-        return instants[keep], folded_posts, counts
+        np.compress(keep, instants, out=out[0])
+        np.compress(keep, posts, out=out[1])
+        np.add.at(out[1], heads, posts[repeats])
+        if accesses is None:
+            out[2][:] = 1
+            np.add.at(out[2], heads, 1)
+        else:
+            np.compress(keep, accesses, out=out[2])
+            np.add.at(out[2], heads, accesses[repeats])
+        return out
     starts = np.concatenate(([0], np.flatnonzero(~same) + 1))
+    np.take(instants, starts, out=out[0])
+    np.add.reduceat(posts, starts, out=out[1])
     if accesses is None:
-        counts = np.diff(np.append(starts, len(instants)))
+        np.subtract(np.append(starts[1:], len(instants)), starts, out=out[2])
     else:
-        counts = np.add.reduceat(accesses, starts)
-    return instants[starts], np.add.reduceat(posts, starts), counts
+        np.add.reduceat(accesses, starts, out=out[2])
+    return out
+
+
+def _in_time_order(instants: np.ndarray, posts: np.ndarray, accesses: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The rows sorted by instant (stably), or as they are when they already are."""
+    if len(instants) > 1 and np.any(instants[1:] < instants[:-1]):
+        order = np.argsort(instants, kind="stable")
+        return instants[order], posts[order], None if accesses is None else accesses[order]
+    return instants, posts, accesses
 
 
 def fold(instants: np.ndarray, posts: np.ndarray,
-         accesses: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+         accesses: np.ndarray | None = None) -> Columns:
     """One entry per distinct instant, ascending, whatever the order of the rows."""
-    if len(instants) > 1 and np.any(instants[1:] < instants[:-1]):
-        order = np.argsort(instants, kind="stable")
-        instants, posts = instants[order], posts[order]
-        accesses = None if accesses is None else accesses[order]
-    return _fold_sorted(instants, posts, accesses)
+    return _fold_sorted(*_in_time_order(instants, posts, accesses))
 
 
 class VolumeBuilder:
@@ -368,17 +327,22 @@ class VolumeBuilder:
 
     def add(self, instants: np.ndarray, posts: np.ndarray,
             accesses: np.ndarray | None = None) -> None:
-        part = fold(instants, posts, accesses)
-        if len(part[0]) == 0:
+        if len(instants) == 0:
             return
+        instants, posts, accesses = _in_time_order(instants, posts, accesses)
         joined = self._joined
-        if not self._parts and (joined.length == 0 or part[0][0] >= joined.last(0)):
-            if joined.length and part[0][0] == joined.last(0):
-                joined.add_to_last(1, int(part[1][0]))
-                joined.add_to_last(2, int(part[2][0]))
-                part = (part[0][1:], part[1][1:], part[2][1:])
-            joined.append(part)
+        if not self._parts and (joined.length == 0 or instants[0] >= joined.last(0)):
+            if joined.length and instants[0] == joined.last(0):
+                # The last instant goes on into this chunk: its rows are added to it.
+                run = int(np.searchsorted(instants, instants[0], side="right"))
+                joined.add_to_last(1, int(posts[:run].sum()))
+                joined.add_to_last(2, run if accesses is None else int(accesses[:run].sum()))
+                instants, posts = instants[run:], posts[run:]
+                accesses = None if accesses is None else accesses[run:]
+            if len(instants):
+                _fold_sorted(instants, posts, accesses, joined.extend)
             return
+        part = _fold_sorted(instants, posts, accesses)
         self._parts.append(part)
         self._pending += len(part[0])
         if self._pending >= _MERGE_AT:

@@ -25,7 +25,8 @@ import zlib
 
 import numpy as np
 
-from calculator.ingest.volume import Volume, is_in_sorted
+from calculator.ingest.sorted_arrays import is_in_sorted
+from calculator.ingest.volume import Volume
 
 PLAIN = b"CNT1"
 OCCURRENCES = b"CNT2"

@@ -15,28 +15,34 @@ from calculator.ingest import appended_columns, volume
 from calculator.ingest.appended_columns import AppendedColumns
 from calculator.ingest.volume import VolumeBuilder
 
-rows = st.tuples(st.integers(0, 40), st.integers(0, 9))
+# Rows of (instant, posts, accesses): instants from a narrow range repeat in most blocks, from
+# a wide one seldom (a fine log), so that each way of folding a block is taken.
+rows = st.sampled_from([40, 4_000]).flatmap(lambda spread: st.tuples(
+    st.integers(0, spread), st.integers(0, 9), st.integers(1, 3)))
 blocks = st.lists(st.lists(rows, max_size=12), max_size=16)
 
 
-def _per_instant(parts: list[list[tuple[int, int]]]) -> dict[int, tuple[int, int]]:
-    """The oracle: posts and rows per instant, one row at a time."""
+def _per_instant(parts: list[list[tuple[int, int, int]]], with_accesses: bool
+                 ) -> dict[int, tuple[int, int]]:
+    """The oracle: posts and accesses per instant, one row at a time."""
     counted: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for part in parts:
-        for instant, posts in part:
+        for instant, posts, accesses in part:
             counted[instant][0] += posts
-            counted[instant][1] += 1
+            counted[instant][1] += accesses if with_accesses else 1
     return {instant: (posts, accesses) for instant, (posts, accesses) in counted.items()}
 
 
-@settings(max_examples=300, deadline=None)
-@given(blocks, st.booleans())
-def test_rows_counted_block_by_block_give_each_instant_its_posts_and_accesses(parts, ordered):
+@settings(max_examples=400, deadline=None)
+@given(blocks, st.booleans(), st.booleans())
+def test_rows_counted_block_by_block_give_each_instant_its_posts_and_accesses(
+        parts, ordered, with_accesses):
+    # ``with_accesses``: rows that stand for several accesses each (a crawler's counts).
     if ordered:  # a log in time order, cut into blocks (instants may repeat across a cut)
         whole = sorted(row for part in parts for row in part)
         cuts = np.cumsum([len(part) for part in parts])[:-1] if parts else []
         parts = [list(map(tuple, piece)) for piece in np.split(np.array(whole).reshape(
-            -1, 2), cuts)] if whole else parts
+            -1, 3), cuts)] if whole else parts
     # Small columns, room reserved and merges, so that growing, reserving, growing past the
     # reserved room, re-folding and restarting all happen.
     with mock.patch.object(appended_columns, "_FIRST_CAPACITY", 3), \
@@ -45,10 +51,12 @@ def test_rows_counted_block_by_block_give_each_instant_its_posts_and_accesses(pa
             mock.patch.object(volume, "_MERGE_AT", 7):
         builder = VolumeBuilder()
         for part in parts:
-            builder.add(np.array([i for i, _ in part], dtype=np.int64),
-                        np.array([p for _, p in part], dtype=np.int64))
+            builder.add(np.array([i for i, _, _ in part], dtype=np.int64),
+                        np.array([p for _, p, _ in part], dtype=np.int64),
+                        np.array([a for _, _, a in part], dtype=np.int64)
+                        if with_accesses else None)
         built = builder.build()
-    expected = _per_instant(parts)
+    expected = _per_instant(parts, with_accesses)
     assert built.instants.tolist() == sorted(expected)
     assert built.posts.tolist() == [expected[i][0] for i in sorted(expected)]
     assert built.accesses.tolist() == [expected[i][1] for i in sorted(expected)]
