@@ -329,6 +329,9 @@ class VolumeBuilder:
             accesses: np.ndarray | None = None) -> None:
         if len(instants) == 0:
             return
+        # Written into int64 columns in place, which takes no other type (no copy if int64).
+        instants, posts = instants.astype(np.int64, copy=False), posts.astype(np.int64, copy=False)
+        accesses = None if accesses is None else accesses.astype(np.int64, copy=False)
         instants, posts, accesses = _in_time_order(instants, posts, accesses)
         joined = self._joined
         if not self._parts and (joined.length == 0 or instants[0] >= joined.last(0)):

@@ -106,3 +106,19 @@ def test_a_fine_log_with_a_few_repeated_instants_folds_each_repeat_into_its_inst
     assert folded[0].tolist() == sorted(expected)
     assert folded[1].tolist() == [expected[i][0] for i in sorted(expected)]
     assert folded[2].tolist() == [expected[i][1] for i in sorted(expected)]
+
+
+def test_rows_given_in_narrower_integers_are_counted_as_64_bit_ones():
+    # A reader may hand over 32-bit posts or accesses; the columns are 64-bit and written in
+    # place, so a narrower block is widened first rather than refused. Each way of folding:
+    # every instant once, a few repeats, many repeats.
+    for instants in ([0, 1, 2, 3], [0, 1, 2, 3, 4, 5, 6, 7, 8, 8], [5, 5, 5, 6]):
+        builder = VolumeBuilder()
+        builder.add(np.array(instants, dtype=np.int32),
+                    np.full(len(instants), 2, dtype=np.int32),
+                    np.full(len(instants), 3, dtype=np.int16))
+        built = builder.build()
+        distinct, times = np.unique(instants, return_counts=True)
+        assert built.instants.tolist() == distinct.tolist()
+        assert built.posts.tolist() == (2 * times).tolist()
+        assert built.accesses.tolist() == (3 * times).tolist()
