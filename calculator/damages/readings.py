@@ -53,9 +53,9 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
     # The search runs as two (decisions 0133 and 0168): the pro rata readings, the longer,
     # on a helper thread, and the others on this thread once the busiest period and the
     # calendar days are done, so that no third thread takes turns with the two. Apart, the
-    # others pass the points where their windows owe what the last one did, which beside a
-    # pro rata reading they cannot: the two cost less than one search, even on one core.
-    # Each thread then counts its own readings' windows.
+    # others pass the points whose window owes no more than the last one priced, which
+    # beside a pro rata reading (owing more for every post) they seldom can: the two cost
+    # less than one search, even on one core. Each thread counts its own readings' windows.
     groups = [[pairs[k] for k in group] for group in rate_classes(pricers)]
     search = partial(_worst_windows, instants, counter, window, eps, tariffs)
     chosen: dict[tuple[str, str], list[Span]] = {pair: [] for pair in pairs}
