@@ -55,7 +55,7 @@ def price_readings(counted: Volume, tariffs: list[Tariff], window: int, tz: str
     # calendar days are done, so that no third thread takes turns with the two. Apart, the
     # others pass the points whose window owes no more than the last one priced, which
     # beside a pro rata reading (owing more for every post) they seldom can: the two cost
-    # less than one search, even on one core. Each thread counts its own readings' windows.
+    # no more CPU than one search. Each thread counts its own readings' windows.
     groups = [[pairs[k] for k in group] for group in rate_classes(pricers)]
     search = partial(_worst_windows, instants, counter, window, eps, tariffs)
     chosen: dict[tuple[str, str], list[Span]] = {pair: [] for pair in pairs}
