@@ -254,6 +254,9 @@ def _fold_sorted(instants: np.ndarray, posts: np.ndarray, accesses: np.ndarray |
     arrays given when every instant is there once."""
     if len(instants) == 0:
         return instants, posts, np.zeros(0, dtype=np.int64)
+    # Written into int64 arrays in place, which take no other type (no copy if int64).
+    instants, posts = instants.astype(np.int64, copy=False), posts.astype(np.int64, copy=False)
+    accesses = None if accesses is None else accesses.astype(np.int64, copy=False)
     same = instants[1:] == instants[:-1]
     repeats = np.flatnonzero(same) + 1  # the rows whose instant is the row before's
     count = len(instants) - len(repeats)
@@ -329,9 +332,6 @@ class VolumeBuilder:
             accesses: np.ndarray | None = None) -> None:
         if len(instants) == 0:
             return
-        # Written into int64 columns in place, which takes no other type (no copy if int64).
-        instants, posts = instants.astype(np.int64, copy=False), posts.astype(np.int64, copy=False)
-        accesses = None if accesses is None else accesses.astype(np.int64, copy=False)
         instants, posts, accesses = _in_time_order(instants, posts, accesses)
         joined = self._joined
         if not self._parts and (joined.length == 0 or instants[0] >= joined.last(0)):

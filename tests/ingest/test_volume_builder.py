@@ -109,16 +109,17 @@ def test_a_fine_log_with_a_few_repeated_instants_folds_each_repeat_into_its_inst
 
 
 def test_rows_given_in_narrower_integers_are_counted_as_64_bit_ones():
-    # A reader may hand over 32-bit posts or accesses; the columns are 64-bit and written in
-    # place, so a narrower block is widened first rather than refused. Each way of folding:
-    # every instant once, a few repeats, many repeats.
+    # A reader may hand over 32-bit posts or accesses; a fold writes 64-bit arrays in place
+    # (the builder's columns, or its own), so a narrower block is widened first rather than
+    # refused. Each way of folding: every instant once, a few repeats, many repeats.
     for instants in ([0, 1, 2, 3], [0, 1, 2, 3, 4, 5, 6, 7, 8, 8], [5, 5, 5, 6]):
+        rows = (np.array(instants, dtype=np.int32), np.full(len(instants), 2, dtype=np.int32),
+                np.full(len(instants), 3, dtype=np.int16))
         builder = VolumeBuilder()
-        builder.add(np.array(instants, dtype=np.int32),
-                    np.full(len(instants), 2, dtype=np.int32),
-                    np.full(len(instants), 3, dtype=np.int16))
+        builder.add(*rows)
         built = builder.build()
         distinct, times = np.unique(instants, return_counts=True)
-        assert built.instants.tolist() == distinct.tolist()
-        assert built.posts.tolist() == (2 * times).tolist()
-        assert built.accesses.tolist() == (3 * times).tolist()
+        for folded in ((built.instants, built.posts, built.accesses), volume.fold(*rows)):
+            assert folded[0].tolist() == distinct.tolist()
+            assert folded[1].tolist() == (2 * times).tolist()
+            assert folded[2].tolist() == (3 * times).tolist()
