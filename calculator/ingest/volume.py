@@ -74,8 +74,9 @@ class Volume:
             return different.count()
         return int(self.posts.sum())
 
-    @property
+    @cached_property
     def total_accesses(self) -> int:
+        """Rows in all, worked out once (a read's counts and the assessment each ask)."""
         return int(self.accesses.sum())
 
     def select(self, mask: np.ndarray) -> Volume:

@@ -123,3 +123,15 @@ def test_rows_given_in_narrower_integers_are_counted_as_64_bit_ones():
             assert folded[0].tolist() == distinct.tolist()
             assert folded[1].tolist() == (2 * times).tolist()
             assert folded[2].tolist() == (3 * times).tolist()
+
+
+def test_columns_read_side_by_side_do_not_share_cache_sets():
+    # Maps of one size lie a power of two apart: the k-th values of columns that started at
+    # the same offset into their maps competed for the same cache sets in every loop that
+    # reads the columns together (decision 0169).
+    columns = AppendedColumns(3)
+    values = np.arange(2_000_000, dtype=np.int64)
+    columns.append((values, values, values))
+    starts = [array.__array_interface__["data"][0] for array in columns.arrays()]
+    for power in (1 << 12, 1 << 21, 1 << 28):
+        assert len({start % power for start in starts}) == 3
