@@ -8,6 +8,11 @@ import numpy as np
 from numba import njit
 
 _NONE = np.iinfo(np.int64).min
+# An index the loop knows is not negative is given as unsigned: numba then leaves out the
+# wrap-around a negative index takes (the search reads or writes a dozen arrays per point:
+# about 7 % of the pro rata search on a 10 M-row log, 0.308 s against 0.287 s, and of the
+# busiest period, 0.080 s against 0.074 s).
+_UNSIGNED = np.uint64
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -141,17 +146,17 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
             break
         s = _NONE
         if leaving >= 0:
-            s = max(s, instants[leaving] + eps)
+            s = max(s, instants[_UNSIGNED(leaving)] + eps)
         if block >= 0:
             s = max(s, lowest + block * window)
-        while shifted < recorded and steps[shifted & mask] - window >= above:
+        while shifted < recorded and steps[_UNSIGNED(shifted & mask)] - window >= above:
             shifted += 1
-        if shifted < recorded and steps[shifted & mask] - window >= lowest:
-            s = max(s, steps[shifted & mask] - window)
+        if shifted < recorded and steps[_UNSIGNED(shifted & mask)] - window >= lowest:
+            s = max(s, steps[_UNSIGNED(shifted & mask)] - window)
         if s < lowest:
             break
         begins = block >= 0 and s == lowest + block * window
-        while leaving >= 0 and instants[leaving] + eps >= s:
+        while leaving >= 0 and instants[_UNSIGNED(leaving)] + eps >= s:
             leaving -= 1
         if begins:
             block -= 1
@@ -159,24 +164,24 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
         top = above - eps
         end = top + window
         if summed:
-            while low > 0 and instants[low - 1] >= top:
+            while low > 0 and instants[_UNSIGNED(low - 1)] >= top:
                 low -= 1
-            while high > 0 and instants[high - 1] >= end:
+            while high > 0 and instants[_UNSIGNED(high - 1)] >= end:
                 high -= 1
-            count = gained[high] - lost[low]
+            count = gained[_UNSIGNED(high)] - lost[_UNSIGNED(low)]
         else:
-            while low > 0 and instants[low - 1] >= top:
+            while low > 0 and instants[_UNSIGNED(low - 1)] >= top:
                 low -= 1
-                count += lost[low]
-            while high > 0 and instants[high - 1] >= end:
+                count += lost[_UNSIGNED(low)]
+            while high > 0 and instants[_UNSIGNED(high - 1)] >= end:
                 high -= 1
-                count -= gained[high]
-        first = instants[low] if low < n else instants[n - 1]
-        while tariff >= 0 and starts[tariff] > first:
+                count -= gained[_UNSIGNED(high)]
+        first = instants[_UNSIGNED(low)] if low < n else instants[n - 1]
+        while tariff >= 0 and starts[_UNSIGNED(tariff)] > first:
             tariff -= 1
         # V one window later: at the last recorded change at or before s + W, or, if every
         # recorded one is later, at the point just above (unchanged up to there).
-        while look < recorded and steps[look & mask] > end:
+        while look < recorded and steps[_UNSIGNED(look & mask)] > end:
             look += 1
         # What the window owes is worked out once for every reading: the clause version
         # that prices it, and its posts in blocks of ``per`` (all of them, or the excess).
@@ -198,7 +203,7 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
             started_excess = whole_excess + (whole_excess * per < excess_posts)
         pushed = False
         # V one window later, for every reading: the recorded change's row, or V above.
-        later_values = values[look & mask] if look < recorded else above_values
+        later_values = values[_UNSIGNED(look & mask)] if look < recorded else above_values
         amounts[0], amounts[1] = count, excess_posts
         amounts[2], amounts[3] = started, started_excess
         amounts[4], amounts[5] = whole, whole_excess
@@ -209,8 +214,8 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
             best = above_values[r]
             # Taking a window here beats starting later, for the whole piece up to the
             # point above (written always, kept only then: no branch to mispredict).
-            takes[count_taken] = above
-            takers[count_taken] = r
+            takes[_UNSIGNED(count_taken)] = above
+            takers[_UNSIGNED(count_taken)] = r
             count_taken += (owed > 0) & (push > best)
             current[r] = max(push, best)
             pushed |= push > best
@@ -229,9 +234,9 @@ def _run(state, above_values, steps, values, takes, takers, taken, instants, gai
                                 bar + whole_excess * per + per - 1, bar + started_excess * per)
         if above_begins or pushed:  # the point above is where V changes: record it
             place = recorded & mask
-            steps[place] = above
+            steps[_UNSIGNED(place)] = above
             for r in range(readings):
-                values[place, r] = above_values[r]
+                values[_UNSIGNED(place), r] = above_values[r]
             recorded += 1
         above = s
         above_begins = begins
@@ -283,8 +288,8 @@ def busiest(instants, posts, carrying, window):  # pragma: no cover (compiled)
     first_carrying = -1
     for i in range(n):
         end = instants[i] + window
-        while high < n and instants[high] < end:
-            count += posts[high]
+        while high < n and instants[_UNSIGNED(high)] < end:
+            count += posts[_UNSIGNED(high)]
             high += 1
         if count > top:
             top = count
