@@ -188,11 +188,16 @@ def byte_compile_first_call(path: Path) -> None:
     found = subprocess.run([sys.executable, "-c", UNCOMPILED, str(path)], capture_output=True,
                            text=True, check=True)
     files = json.loads(found.stdout)
+    failed = 0
     for source in files:
-        py_compile.compile(source, doraise=True)
+        try:
+            py_compile.compile(source, doraise=True)
+        except (OSError, py_compile.PyCompileError):  # a folder this user may not write
+            failed += 1
     if files:
-        print(f"(byte-compiled {len(files)} modules the first call imports, which this "
-              "environment had no bytecode of, as pip install does)")
+        print(f"(byte-compiled {len(files) - failed} of the {len(files)} modules the first "
+              "call imports that this environment had no bytecode of, as pip install does"
+              f"{'; the first call compiles the others' if failed else ''})")
 
 
 def measure(path: Path, what: str, runs: int, *flags: str) -> dict:
