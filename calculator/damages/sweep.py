@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from calculator.damages.pricing import ScaledPricer
+from calculator.ingest import compiled_reads
 
 _PRO_RATA, _STARTED, _FULL = 0, 1, 2
 # Recorded changes of V and takes held at first (the arrays grow as needed). The changes
@@ -162,6 +163,7 @@ def _load() -> None:
                   excess=np.zeros(2, dtype=np.bool_), by_first=False)
     search(one, one, 1, 1, terms)
     busiest(one, one, one, 1)
+    compiled_reads.load()  # the read's loops, as numba is loaded now anyway
 
 
 def _kernels():

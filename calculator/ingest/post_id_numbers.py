@@ -9,6 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from calculator.ingest import compiled_reads
+
 # A post id that is a number: 0, or up to 19 digits without a leading zero, below 2**63 so
 # that it is its own 64-bit number (X's ids have had 19 digits since 2022).
 NUMBER_LIMIT = 2**63
@@ -30,6 +32,9 @@ def canonical_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
             len(ids) == 0:
         return None
     chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
+    compiled = compiled_reads.post_numbers(chunks)  # one pass, where it is loaded
+    if compiled is not None:
+        return compiled
     if not all(_written_as_numbers(chunk) for chunk in chunks):
         return None
     try:

@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from calculator.errors import InvalidArgument
+from calculator.ingest import compiled_reads
 from calculator.ingest.appended_columns import AppendedColumns
 from calculator.ingest.sorted_arrays import is_in_sorted
 
@@ -258,6 +259,10 @@ def _fold_sorted(instants: np.ndarray, posts: np.ndarray, accesses: np.ndarray |
     # Written into int64 arrays in place, which take no other type (no copy if int64).
     instants, posts = instants.astype(np.int64, copy=False), posts.astype(np.int64, copy=False)
     accesses = None if accesses is None else accesses.astype(np.int64, copy=False)
+    if room is not None:  # columns appended to: in one compiled pass when it is loaded
+        folded = compiled_reads.fold_sorted(instants, posts, accesses, room)
+        if folded is not None:
+            return folded
     same = instants[1:] == instants[:-1]
     repeats = np.flatnonzero(same) + 1  # the rows whose instant is the row before's
     count = len(instants) - len(repeats)

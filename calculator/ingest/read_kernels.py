@@ -1,0 +1,167 @@
+"""The compiled loops of a read (numba; machine code cached on disk after the first run).
+
+Each does in one pass what Arrow and numpy do in several, for the common form of a value
+only, and says where it met another: the caller then reads the whole batch the general way,
+so a value either loop reads is read as the general way reads it. Kept apart, and loaded
+with the compiled search only (``compiled_reads``), so that no read imports numba.
+
+Signatures are given, so that each loop's machine code is loaded on import and an argument
+of another type is refused rather than compiled for then (several seconds)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+
+_RO_BYTES = types.Array(types.uint8, 1, "C", readonly=True)
+_RO_OFFSETS = types.Array(types.int32, 1, "C", readonly=True)
+_RO_INT64 = types.Array(types.int64, 1, "C", readonly=True)
+_INT64 = types.Array(types.int64, 1, "C")
+_U = np.uint64  # offsets into the text as unsigned: numba leaves out the wrap-around
+_NS = 1_000_000_000
+_DAY_NS = 86_400 * _NS
+
+
+@njit(inline="always")
+def _digit(data, at):  # pragma: no cover (compiled)
+    """The digit at ``at``, or a value above 9 for any other byte (unsigned wrap-around)."""
+    return _U(data[at]) - _U(48)
+
+
+@njit(inline="always")
+def _days(year, month, day):  # pragma: no cover (compiled)
+    """Days since 1970-01-01 of a date of the proleptic Gregorian calendar (H. Hinnant's
+    ``days_from_civil``, as Arrow's own reading uses)."""
+    shifted = year - (1 if month <= 2 else 0)
+    era = shifted // 400
+    of_era = shifted - era * 400
+    of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    return era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719468
+
+
+@njit(inline="always")
+def _month_days(year, month):  # pragma: no cover (compiled)
+    if month == 2:
+        return 29 if (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 else 28
+    return 30 if month == 4 or month == 6 or month == 9 or month == 11 else 31
+
+
+@njit(types.int64(_RO_OFFSETS, _RO_BYTES, types.int64, types.int64, _INT64),
+      cache=True, nogil=True)
+def utc_instants(offsets, data, first_year, last_year, out):  # pragma: no cover (compiled)
+    """Each text's instant in UTC nanoseconds into ``out``, for texts written
+    ``YYYY-MM-DDTHH:MM:SS[.f]Z`` (one to nine decimals) of a real date from ``first_year``
+    to ``last_year``, hours 00-23, minutes and seconds 00-59. -1 when every text is;
+    otherwise the first row that is not (``out`` is then partly written). Rows of one day
+    work out its days once: a sorted log repeats its date for thousands of rows."""
+    day_key = _U(1) << _U(63)  # the eight digits of the date last worked out
+    day_ns = np.int64(0)
+    for row in range(len(out)):
+        s = _U(offsets[row])
+        length = _U(offsets[row + 1]) - s
+        if length < _U(20) or length > _U(30) or length == _U(21):
+            return row
+        y0, y1 = _digit(data, s), _digit(data, s + _U(1))
+        y2, y3 = _digit(data, s + _U(2)), _digit(data, s + _U(3))
+        m0, m1 = _digit(data, s + _U(5)), _digit(data, s + _U(6))
+        d0, d1 = _digit(data, s + _U(8)), _digit(data, s + _U(9))
+        h0, h1 = _digit(data, s + _U(11)), _digit(data, s + _U(12))
+        i0, i1 = _digit(data, s + _U(14)), _digit(data, s + _U(15))
+        s0, s1 = _digit(data, s + _U(17)), _digit(data, s + _U(18))
+        # The largest "digit" says whether all are digits, without a branch for each.
+        top = max(max(max(y0, y1), max(y2, y3)), max(max(m0, m1), max(d0, d1)))
+        top = max(top, max(max(max(h0, h1), max(i0, i1)), max(s0, s1)))
+        marks = (data[s + _U(4)] ^ 45) | (data[s + _U(7)] ^ 45) | (data[s + _U(10)] ^ 84) \
+            | (data[s + _U(13)] ^ 58) | (data[s + _U(16)] ^ 58) | (data[s + length - _U(1)] ^ 90)
+        if top > _U(9) or marks != 0:
+            return row
+        key = (((y0 * _U(10) + y1) * _U(10) + y2) * _U(10) + y3) * _U(10000) \
+            + (m0 * _U(10) + m1) * _U(100) + d0 * _U(10) + d1
+        if key != day_key:
+            year = np.int64(key // _U(10000))
+            month = np.int64(key // _U(100) % _U(100))
+            day = np.int64(key % _U(100))
+            if year < first_year or year > last_year or month < 1 or month > 12 or day < 1 \
+                    or day > _month_days(year, month):
+                return row
+            day_ns = _days(year, month, day) * _DAY_NS
+            day_key = key
+        hours, minutes = h0 * _U(10) + h1, i0 * _U(10) + i1
+        seconds = s0 * _U(10) + s1
+        if hours > _U(23) or minutes > _U(59) or seconds > _U(59):
+            return row
+        fraction = _U(0)
+        if length > _U(20):
+            if data[s + _U(19)] != 46:  # "."
+                return row
+            scale = _U(100_000_000)
+            for at in range(s + _U(20), s + length - _U(1)):
+                digit = _digit(data, at)
+                if digit > _U(9):
+                    return row
+                fraction += digit * scale
+                scale //= _U(10)
+        out[row] = day_ns + np.int64((hours * _U(3600) + minutes * _U(60) + seconds)
+                                     * _U(_NS) + fraction)
+    return -1
+
+
+@njit(types.int64(_RO_OFFSETS, _RO_BYTES, _INT64), cache=True, nogil=True)
+def post_numbers(offsets, data, out):  # pragma: no cover (compiled)
+    """Each text's number into ``out``, for texts written as ``post_id_numbers`` says a
+    number is (1 to 19 digits, no leading zero but in ``0``, below 2**63). -1 when every
+    text is; otherwise the first row that is not."""
+    highest = _U(2**63 - 1)
+    for row in range(len(out)):
+        s = _U(offsets[row])
+        end = _U(offsets[row + 1])
+        length = end - s
+        if length - _U(1) > _U(18):  # 0 wraps around to the largest
+            return row
+        if data[s] == 48 and length != _U(1):
+            return row
+        number = _U(0)
+        for at in range(s, end):
+            digit = _digit(data, at)
+            if digit > _U(9):
+                return row
+            number = number * _U(10) + digit  # 19 digits stay below 2**64
+        if number > highest:
+            return row
+        out[row] = np.int64(number)
+    return -1
+
+
+@njit(types.int64(_RO_INT64), cache=True, nogil=True)
+def distinct_sorted(instants):  # pragma: no cover (compiled)
+    """How many different values an ascending array holds."""
+    if len(instants) == 0:
+        return 0
+    different = 1
+    for k in range(1, len(instants)):
+        different += instants[k] != instants[k - 1]
+    return different
+
+
+@njit(types.int64(_RO_INT64, _RO_INT64, _RO_INT64, types.boolean, _INT64, _INT64, _INT64),
+      cache=True, nogil=True)
+def fold_sorted(instants, posts, accesses, one_each, out_instants, out_posts,
+                out_accesses):  # pragma: no cover (compiled)
+    """Each run of equal instants of an ascending array as one: its instant, its posts
+    summed and its accesses summed (``one_each``: one access a row, ``accesses`` unread).
+    Returns how many runs were written (``distinct_sorted`` of the instants)."""
+    k = -1
+    last = np.int64(0)
+    for row in range(len(instants)):
+        instant = instants[row]
+        access = 1 if one_each else accesses[row]
+        if k >= 0 and instant == last:
+            out_posts[_U(k)] += posts[row]
+            out_accesses[_U(k)] += access
+        else:
+            k += 1
+            out_instants[_U(k)] = instant
+            out_posts[_U(k)] = posts[row]
+            out_accesses[_U(k)] = access
+            last = instant
+    return k + 1
