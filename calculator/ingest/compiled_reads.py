@@ -48,7 +48,8 @@ def loaded() -> bool:
 def _text_buffers(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     """The offsets and bytes of a text array without nulls (32-bit offsets only: a large
     text column is read the general way)."""
-    if not pa.types.is_string(values.type) or values.null_count or len(values) == 0:
+    if not isinstance(values, pa.Array) or not pa.types.is_string(values.type) \
+            or values.null_count or len(values) == 0:
         return None
     _, offsets, data = values.buffers()
     if data is None:

@@ -148,6 +148,19 @@ def test_the_general_way_reads_instants_while_the_loops_are_not_loaded():
         assert compiled_reads.utc_instants(pa.array(["2024-11-15T00:00:00Z"])) is None
 
 
+@pytest.mark.parametrize("column", [
+    pa.chunked_array([["2024-11-15T00:00:00Z"]]),
+    pa.array(["2024-11-15T00:00:00Z"], pa.large_string()),
+    pa.array(["2024-11-15T00:00:00Z", None]),
+    pa.array(["2024-11-15T00:00:00Z"]).dictionary_encode(),
+    pa.array([], pa.string())])
+def test_columns_the_loops_do_not_take_are_left_to_the_general_way(column):
+    """Pieces, 64-bit offsets, nulls, dictionaries and empty columns: the loops' signatures
+    take none of them, and none reaches them."""
+    with loops(True):
+        assert compiled_reads.utc_instants(column) is None
+
+
 post_id_texts = st.one_of(st.from_regex(r"\A(0|[1-9][0-9]{0,18})\Z"),
                           st.integers(2**63 - 3, 2**63 + 3).map(str),
                           st.sampled_from(["007", "-1", "+5", " 5", "", "1e3", "٣"]),
