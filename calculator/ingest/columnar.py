@@ -14,8 +14,9 @@ import os
 import shutil
 import tempfile
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pyarrow as pa
@@ -35,6 +36,7 @@ COLUMNAR_FORMATS = ("parquet", "arrow", "orc")
 _WORDS = {"parquet": "the Parquet file", "arrow": "the Arrow file", "orc": "the ORC file"}
 A_FILE = {"parquet": "a Parquet file", "arrow": "an Arrow file", "orc": "an ORC file"}
 _BATCH_ROWS = 1 << 20  # rows turned into counts at once
+_GROUP_ROWS_FROM = 1 << 17  # Parquet row groups read whole when none is smaller (but the last)
 
 
 def detect_columnar(head: bytes) -> str | None:
@@ -124,8 +126,8 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead,
             parquet = pq.ParquetFile(path, memory_map=True)
             needed = _needed(parquet.schema_arrow, columns, where, result)
             budget.decode(_parquet_decoded(parquet.metadata, needed), where, expected=True)
-            for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=list(needed)):
-                yield _decoded(pa.Table.from_batches([batch]), needed, where, budget)
+            for table in _parquet_tables(path, parquet, list(needed)):
+                yield _decoded(table, needed, where, budget)
             return
         if fmt == "orc":
             yield from _orc_batches(path, columns, where, result, budget)
@@ -161,6 +163,43 @@ def _batches(path: str, fmt: str, columns: ColumnNames, result: TableRead,
         # file's own words are technical and can quote its bytes, so they are not passed on.
         raise InvalidInput(f"{where} cannot be read: it is damaged or not "
                            f"{A_FILE[fmt]}") from None
+
+
+def _parquet_tables(path: str, parquet: pq.ParquetFile, needed: list[str]
+                    ) -> Iterator[pa.Table]:
+    """The needed columns, a row group at a time where every row group holds from
+    ``_GROUP_ROWS_FROM`` to ``_BATCH_ROWS`` rows (what writers cut by default), otherwise in
+    batches of ``_BATCH_ROWS`` rows.
+
+    Row groups are decoded two at once, each on one thread: Arrow decodes a row group's
+    columns side by side, but its text timestamps take most of the time, so one core waited
+    on the other. Later calls on a 10 M-row log of 1 M-row groups, in turns with the batches,
+    best of 20: 0.625 s against 0.670 s (decision 0170). At most two groups are decoded
+    ahead of the one counted, as two batches were waiting before."""
+    metadata = parquet.metadata
+    groups = [metadata.row_group(k).num_rows for k in range(metadata.num_row_groups)]
+    if len(groups) < 2 or max(groups) > _BATCH_ROWS or min(groups[:-1]) < _GROUP_ROWS_FROM:
+        for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=needed):
+            yield pa.Table.from_batches([batch])
+        return
+    opened = threading.local()  # a reader per thread: one is not shared between threads
+
+    def decode(group: int) -> pa.Table:
+        if not hasattr(opened, "file"):
+            opened.file = pq.ParquetFile(path, memory_map=True)
+        return opened.file.read_row_group(group, columns=needed, use_threads=False)
+
+    pool = ThreadPoolExecutor(2, thread_name_prefix="parquet-group")
+    try:
+        ahead = deque(pool.submit(decode, group) for group in range(min(2, len(groups))))
+        for group in range(len(groups)):
+            table = ahead.popleft().result()
+            if group + 2 < len(groups):
+                ahead.append(pool.submit(decode, group + 2))
+            yield table
+            del table
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _orc_batches(path: str, columns: ColumnNames, where: str, result: TableRead,

@@ -303,3 +303,58 @@ def test_an_arrow_log_in_one_row_batches_counts_as_in_large_ones(monkeypatch, st
     with pytest.raises(InvalidInput, match="row 19, posts"):
         calculator.assess(in_one_row_batches(rows.set_column(1, "posts", pa.array(posts)),
                                              stream))
+
+
+@pytest.fixture
+def groups_read_whole(monkeypatch):
+    """Row groups of 500 rows read whole, two at once (as 1 M-row groups are), counting the
+    groups read."""
+    monkeypatch.setattr(columnar, "_GROUP_ROWS_FROM", 100)
+    monkeypatch.setattr(columnar, "_BATCH_ROWS", 1_000)
+    read: list[int] = []
+    whole = pq.ParquetFile.read_row_group
+
+    def noted(self, group, *args, **kwargs):
+        read.append(group)
+        return whole(self, group, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", noted)
+    return read
+
+
+def test_a_parquet_log_read_two_row_groups_at_once_counts_as_the_same_rows_in_csv(
+        groups_read_whole):
+    rows = table(3000)
+    whole = answer(calculator.assess(as_csv(rows)).to_document())
+    assert answer(calculator.assess(as_parquet(rows, row_group_size=500)).to_document()) == \
+        whole
+    assert sorted(groups_read_whole) == list(range(6))
+    distinct = answer(calculator.assess(as_csv(rows), count="distinct").to_document())
+    assert answer(calculator.assess(as_parquet(rows, row_group_size=500),
+                                    count="distinct").to_document()) == distinct
+
+
+def test_a_bad_row_in_a_later_row_group_read_ahead_is_named_by_its_row(groups_read_whole):
+    rows = table(3000)
+    posts = rows.column("posts").to_pylist()
+    posts[2_345] = -1
+    with pytest.raises(InvalidInput, match="row 2346, posts"):
+        calculator.assess(as_parquet(rows.set_column(1, "posts", pa.array(posts)),
+                                     row_group_size=500))
+    assert groups_read_whole
+
+
+def test_row_groups_of_other_sizes_are_read_in_batches(groups_read_whole):
+    """Groups smaller than a batch would make many small counts, and a group larger than a
+    batch would be decoded whole: both are read in batches."""
+    for size in (60, 2_000):
+        calculator.assess(as_parquet(table(3000), row_group_size=size))
+    assert groups_read_whole == []
+
+
+def test_a_damaged_row_group_read_ahead_is_refused_in_words(groups_read_whole):
+    data = bytearray(as_parquet(table(3000), row_group_size=500))
+    middle = len(data) // 2
+    data[middle:middle + 400] = bytes(range(256)) + bytes(144)
+    with pytest.raises(InvalidInput, match="the Parquet file cannot be read: it is damaged"):
+        calculator.assess(bytes(data))
