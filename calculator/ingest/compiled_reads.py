@@ -92,17 +92,17 @@ def post_numbers(chunks: list[pa.Array]) -> np.ndarray | None:
 
 
 def fold_sorted(instants: np.ndarray, posts: np.ndarray, accesses: np.ndarray | None,
-                room: Callable[[int], Columns] | None) -> Columns | None:
-    """``volume``'s fold of ascending int64 instants in one pass (``room`` as there); None
-    if the loops are not loaded or an array is not one contiguous int64 run."""
+                room: Callable[[int], Columns]) -> Columns | None:
+    """``volume``'s fold of ascending int64 instants in one pass, written into the columns
+    ``room`` gives for that many instants; None if the loops are not loaded or an array is
+    not one contiguous int64 run (``room`` is then not asked)."""
     kernels = _LOADED
     arrays = (instants, posts) if accesses is None else (instants, posts, accesses)
     if kernels is None or not all(a.dtype == np.int64 and a.flags.c_contiguous
                                   for a in arrays):
         return None
     count = int(kernels.distinct_sorted(instants))
-    out = room(count) if room is not None else tuple(np.empty(count, dtype=np.int64)
-                                                     for _ in range(3))
+    out = room(count)
     kernels.fold_sorted(instants, posts, posts if accesses is None else accesses,
                         accesses is None, *out)
     return out
