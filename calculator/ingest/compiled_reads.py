@@ -98,11 +98,39 @@ def fold_sorted(instants: np.ndarray, posts: np.ndarray, accesses: np.ndarray | 
     not one contiguous int64 run (``room`` is then not asked)."""
     kernels = _LOADED
     arrays = (instants, posts) if accesses is None else (instants, posts, accesses)
-    if kernels is None or not all(a.dtype == np.int64 and a.flags.c_contiguous
-                                  for a in arrays):
+    if kernels is None or not all(_plain_int64(a) for a in arrays):
         return None
     count = int(kernels.distinct_sorted(instants))
     out = room(count)
     kernels.fold_sorted(instants, posts, posts if accesses is None else accesses,
                         accesses is None, *out)
     return out
+
+
+def value_span(values: np.ndarray) -> tuple[int, int] | None:
+    """The lowest and the highest of int64 values (at least one) in one pass, as Python
+    ints; None if the loops are not loaded or the values are not one contiguous int64 run."""
+    kernels = _LOADED
+    if kernels is None or not _plain_int64(values) or len(values) == 0:
+        return None
+    low, high = kernels.value_span(values)
+    return int(low), int(high)
+
+
+def mark_seen(values: np.ndarray, low: int, seen: np.ndarray) -> bool:
+    """``seen[values - low] = True`` in one pass, without the array of differences; False
+    (nothing marked) if the loops are not loaded or the values are not one contiguous int64
+    run. Every value must fall in the table: one that does not is a fault of the caller's."""
+    kernels = _LOADED
+    if kernels is None or not _plain_int64(values) or seen.dtype != np.bool_ \
+            or not seen.flags.c_contiguous:
+        return False
+    outside = kernels.mark_seen(values, low, seen)
+    if outside >= 0:
+        raise AssertionError(f"value {int(values[outside])} lies outside the table from "
+                             f"{low} ({len(seen)} values)")
+    return True
+
+
+def _plain_int64(values: np.ndarray) -> bool:
+    return values.dtype == np.int64 and values.flags.c_contiguous

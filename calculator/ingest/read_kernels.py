@@ -165,3 +165,27 @@ def fold_sorted(instants, posts, accesses, one_each, out_instants, out_posts,
             out_accesses[_U(k)] = access
             last = instant
     return k + 1
+
+
+@njit(types.UniTuple(types.int64, 2)(_RO_INT64), cache=True, nogil=True)
+def value_span(values):  # pragma: no cover (compiled)
+    """The lowest and the highest of the values (at least one), in one pass."""
+    low = high = values[0]
+    for value in values:
+        low = min(low, value)
+        high = max(high, value)
+    return low, high
+
+
+@njit(types.int64(_RO_INT64, types.int64, types.Array(types.boolean, 1, "C")), cache=True,
+      nogil=True)
+def mark_seen(values, low, seen):  # pragma: no cover (compiled)
+    """``seen[value - low] = True`` for each value, where ``seen`` reaches it. -1 when it
+    reaches every value; otherwise the first it does not (those before are marked)."""
+    size = _U(len(seen))
+    for row in range(len(values)):
+        at = _U(values[row] - low)  # below low wraps around past the size
+        if at >= size:
+            return row
+        seen[at] = True
+    return -1

@@ -24,6 +24,7 @@ import threading
 
 import numpy as np
 
+from calculator.ingest import compiled_reads
 from calculator.ingest.sorted_arrays import sorted_unique
 
 # The span a table may always cover (32 MiB), and past it, the bytes allowed per different
@@ -89,7 +90,8 @@ class UniqueCount:
         False after turning the table into the first sorted run when it would not."""
         seen = self._seen
         assert seen is not None
-        low, high = int(values.min()), int(values.max())  # Python ints: spans never overflow
+        # Python ints: spans never overflow (one compiled pass where it is loaded)
+        low, high = compiled_reads.value_span(values) or (int(values.min()), int(values.max()))
         if len(seen) == 0:
             begin, end = low, high + 1
         else:
@@ -108,7 +110,8 @@ class UniqueCount:
                 return False
         if begin < self._low or end > self._low + len(seen) or len(seen) == 0:
             seen = self._grown(seen, begin, end)
-        seen[values - self._low] = True
+        if not compiled_reads.mark_seen(values, self._low, seen):
+            seen[values - self._low] = True
         return True
 
     def _grown(self, seen: np.ndarray, begin: int, end: int) -> np.ndarray:

@@ -3,10 +3,23 @@ to the strict reader's answers and errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from calculator.errors import InvalidInput
+from calculator.ingest import compiled_reads
 from calculator.ingest.formats import LogRead
+
+
+@contextmanager
+def loops(loaded: bool) -> Iterator[None]:
+    """The read's compiled loops (decision 0170) loaded or not, as they were afterwards."""
+    was = compiled_reads.loaded()
+    compiled_reads.load() if loaded else compiled_reads.unload()
+    try:
+        yield
+    finally:
+        compiled_reads.load() if was else compiled_reads.unload()
 
 
 def outcome(reading: Callable[[], LogRead]) -> tuple:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import calendar
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import numpy as np
@@ -25,20 +23,10 @@ from calculator.ingest import compiled_reads
 from calculator.ingest.post_id_numbers import canonical_numbers
 from calculator.ingest.volume import VolumeBuilder
 from calculator.timeutil import FIRST_YEAR, LAST_YEAR
+from tests.ingest.helpers import loops
 
 _UTC_NS = pa.timestamp("ns", tz="UTC")
 _FORM = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z", re.ASCII)
-
-
-@contextmanager
-def loops(loaded: bool) -> Iterator[None]:
-    """The read's compiled loops loaded or not, as they were afterwards."""
-    was = compiled_reads.loaded()
-    compiled_reads.load() if loaded else compiled_reads.unload()
-    try:
-        yield
-    finally:
-        compiled_reads.load() if was else compiled_reads.unload()
 
 
 def calendar_ns(text: str) -> int | None:
