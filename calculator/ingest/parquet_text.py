@@ -3,9 +3,10 @@
 Arrow decodes a Parquet text column faster into 64-bit offsets (``large_string``) than into
 32-bit ones, whose every value it checks against the 2 GiB a 32-bit column can hold: a
 10 M-row log's timestamp, posts and post id columns, in row groups two at once and narrowed
-back, took 0.51 s of CPU against 0.60 s (best of 11 each, in turns; decision 0171). Narrowing the offsets back to the
-file's own type afterwards takes about 0.3 ms a million rows (the text itself is shared), so
-every reader after this one sees the table as stored, to the type.
+back, took 0.51 s of CPU against 0.60 s (best of 11 each, in turns; decision 0171).
+Narrowing the offsets back to the file's own type takes about 0.3 ms a million rows (the
+text itself is shared), so every reader after this one sees the table as stored, to the
+type.
 
 Arrow's ``binary_type`` option asks for the wider offsets, but a file Arrow wrote stores its
 Arrow schema, and the stored ``string`` wins over the option. Such a file is opened with its
