@@ -15,7 +15,11 @@ without it, with the file's row groups appended (Arrow appends only row groups o
 schema). Only files Arrow itself wrote are opened so: Arrow works around other writers'
 known faults by the writer's name, which that metadata no longer carries. Where any of this
 does not hold, or the columns would not come out as stored but for the width of their
-offsets, the file is read as stored."""
+offsets, the file is read as stored.
+
+A file of fewer than ``WIDE_FROM_ROWS`` rows is read as stored: opening it wide cost about
+0.2 ms a file, where the decoding saves about 10 ns a row (a partitioned log may hold
+thousands of small files)."""
 
 from __future__ import annotations
 
@@ -27,16 +31,17 @@ import pyarrow.parquet as pq
 _STORED_SCHEMA = b"ARROW:schema"
 _ARROW_WRITER = "parquet-cpp-arrow"
 _WIDER = {pa.string(): pa.large_string(), pa.binary(): pa.large_binary()}
+WIDE_FROM_ROWS = 1 << 16
 
 
 def wide_text_metadata(path: str, parquet: pq.ParquetFile, needed: list[str]
                        ) -> pq.FileMetaData | None:
     """The metadata to open the file at ``path`` with so that its text columns among ``needed`` are
     decoded with 64-bit offsets (``opened``), or None where it cannot be so read."""
-    stored = parquet.schema_arrow
-    if not any(stored.field(name).type in _WIDER for name in needed):
+    stored, metadata = parquet.schema_arrow, parquet.metadata
+    if metadata.num_rows < WIDE_FROM_ROWS \
+            or not any(stored.field(name).type in _WIDER for name in needed):
         return None
-    metadata = parquet.metadata
     if _STORED_SCHEMA in (metadata.metadata or {}):
         if not (metadata.created_by or "").startswith(_ARROW_WRITER):
             return None

@@ -19,6 +19,14 @@ from hypothesis import strategies as st
 import calculator
 from calculator.ingest import columnar, parquet_text
 
+
+@pytest.fixture(autouse=True, scope="module")
+def small_files_read_wide():
+    """The files here are small: they are read wide from their first row."""
+    with mock.patch.object(parquet_text, "WIDE_FROM_ROWS", 0):
+        yield
+
+
 texts = st.lists(st.one_of(st.none(), st.text(max_size=12),
                            st.sampled_from(["2025-03-01T00:00:00Z", "1857234567890123456"])),
                  min_size=1, max_size=300)
@@ -88,7 +96,7 @@ def test_a_file_another_writer_made_with_an_arrow_schema_keeps_its_own_metadata(
     parquet = written(pa.table({"timestamp": ["2025-03-01T00:00:00Z"]}), path)
     elsewhere = SimpleNamespace(schema_arrow=parquet.schema_arrow, metadata=SimpleNamespace(
         metadata=parquet.metadata.metadata, created_by="parquet-mr version 1.2.8",
-        format_version="1.0"))
+        format_version="1.0", num_rows=1))
     assert parquet_text.wide_text_metadata(str(path), elsewhere, ["timestamp"]) is None
 
 
@@ -105,6 +113,16 @@ def test_a_file_without_text_among_the_needed_columns_is_read_as_stored(tmp_path
     parquet = written(pa.table({"timestamp": pa.array([1, 2], pa.timestamp("s")),
                                 "posts": [1, 2], "url": ["a", "b"]}), path)
     assert parquet_text.wide_text_metadata(str(path), parquet, ["timestamp", "posts"]) is None
+
+
+def test_a_small_file_is_read_as_stored(tmp_path):
+    """Opening a file wide costs more than a few thousand rows decoded wide save."""
+    path = tmp_path / "log.parquet"
+    with mock.patch.object(parquet_text, "WIDE_FROM_ROWS", 100):
+        parquet = written(pa.table({"post_id": np.arange(99).astype(str)}), path)
+        assert parquet_text.wide_text_metadata(str(path), parquet, ["post_id"]) is None
+        parquet = written(pa.table({"post_id": np.arange(100).astype(str)}), path)
+        assert parquet_text.wide_text_metadata(str(path), parquet, ["post_id"]) is not None
 
 
 @pytest.mark.parametrize("stored, wide", [(pa.string(), pa.large_string()),
