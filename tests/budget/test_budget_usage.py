@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from calculator.budget import Budgets
@@ -139,19 +139,25 @@ def test_the_log_is_read_in_chunks_oldest_first(fleet):
 
 
 def _busiest_by_brute_force(rows: list[tuple[int, int]], t: int) -> int:
-    """The most posts any window [s, s + DAY) containing t holds: every s, counted."""
+    """The most posts one real 24-hour period holding second t may hold, as the budget
+    keeps posts by the second: posts of second s lie anywhere in it, so two seconds a day
+    apart may share a period (s + 0.9 and s + 86,400.0), and more than a day apart never
+    do (decision 0100, addendum). So every run of DAY + 1 whole seconds holding t is
+    counted."""
     seconds = np.array([s for s, _ in rows], dtype=np.int64)
     posts = np.array([p for _, p in rows], dtype=np.int64)
     best = 0
-    for s in range(t - DAY + 1, t + 1, 1_000):  # 1,000 starts at a time
+    for s in range(t - DAY, t + 1, 1_000):  # 1,000 starts at a time
         starts = np.arange(s, min(s + 1_000, t + 1), dtype=np.int64)[:, None]
-        inside = (seconds[None, :] >= starts) & (seconds[None, :] < starts + DAY)
+        inside = (seconds[None, :] >= starts) & (seconds[None, :] <= starts + DAY)
         best = max(best, int((inside * posts[None, :]).sum(axis=1).max()))
     return best
 
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(rows=[(DAY, 1)], fetched=0, posts=1)  # a day apart: one period may hold both
+@example(rows=[(DAY + 1, 1)], fetched=0, posts=1)  # a day and a second apart: none does
 @given(rows=st.lists(st.tuples(st.integers(0, 3 * DAY), st.integers(1, 400_000)),
                      max_size=12),
        fetched=st.integers(0, 3 * DAY), posts=st.integers(1, 400_000))
