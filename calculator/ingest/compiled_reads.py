@@ -46,15 +46,20 @@ def loaded() -> bool:
 
 
 def _text_buffers(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
-    """The offsets and bytes of a text array without nulls (32-bit offsets only: a large
-    text column is read the general way)."""
-    if not isinstance(values, pa.Array) or not pa.types.is_string(values.type) \
-            or values.null_count or len(values) == 0:
+    """The offsets (32-bit, or 64-bit for ``large_string``) and bytes of a text array
+    without nulls."""
+    if not isinstance(values, pa.Array) or values.null_count or len(values) == 0:
+        return None
+    if pa.types.is_string(values.type):
+        width = np.int32
+    elif pa.types.is_large_string(values.type):
+        width = np.int64
+    else:
         return None
     _, offsets, data = values.buffers()
     if data is None:
         return None
-    return (np.frombuffer(offsets, dtype=np.int32)[values.offset:values.offset + len(values) + 1],
+    return (np.frombuffer(offsets, dtype=width)[values.offset:values.offset + len(values) + 1],
             np.frombuffer(data, dtype=np.uint8))
 
 

@@ -14,7 +14,10 @@ import numpy as np
 from numba import njit, types
 
 _RO_BYTES = types.Array(types.uint8, 1, "C", readonly=True)
-_RO_OFFSETS = types.Array(types.int32, 1, "C", readonly=True)
+# Text with 32-bit offsets (Arrow's ``string``) and 64-bit ones (``large_string``, which
+# polars writes), each compiled: the loops read offsets alike whatever their width.
+_RO_OFFSETS = (types.Array(types.int32, 1, "C", readonly=True),
+               types.Array(types.int64, 1, "C", readonly=True))
 _RO_INT64 = types.Array(types.int64, 1, "C", readonly=True)
 _INT64 = types.Array(types.int64, 1, "C")
 _U = np.uint64  # offsets into the text as unsigned: numba leaves out the wrap-around
@@ -46,8 +49,8 @@ def _month_days(year, month):  # pragma: no cover (compiled)
     return 30 if month == 4 or month == 6 or month == 9 or month == 11 else 31
 
 
-@njit(types.int64(_RO_OFFSETS, _RO_BYTES, types.int64, types.int64, _INT64),
-      cache=True, nogil=True)
+@njit([types.int64(offsets, _RO_BYTES, types.int64, types.int64, _INT64)
+       for offsets in _RO_OFFSETS], cache=True, nogil=True)
 def utc_instants(offsets, data, first_year, last_year, out):  # pragma: no cover (compiled)
     """Each text's instant in UTC nanoseconds into ``out``, for texts written
     ``YYYY-MM-DDTHH:MM:SS[.f]Z`` (one to nine decimals) of a real date from ``first_year``
@@ -106,7 +109,8 @@ def utc_instants(offsets, data, first_year, last_year, out):  # pragma: no cover
     return -1
 
 
-@njit(types.int64(_RO_OFFSETS, _RO_BYTES, _INT64), cache=True, nogil=True)
+@njit([types.int64(offsets, _RO_BYTES, _INT64) for offsets in _RO_OFFSETS], cache=True,
+      nogil=True)
 def post_numbers(offsets, data, out):  # pragma: no cover (compiled)
     """Each text's number into ``out``, for texts written as ``post_id_numbers`` says a
     number is (1 to 19 digits, no leading zero but in ``0``, below 2**63). -1 when every

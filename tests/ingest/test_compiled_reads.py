@@ -71,15 +71,19 @@ common_texts = st.tuples(
 ).map(_written)
 
 
+TEXT_TYPES = [pa.string(), pa.large_string()]  # 32- and 64-bit offsets (polars writes the latter)
+
+
+@pytest.mark.parametrize("kind", TEXT_TYPES)
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.one_of(common_texts, instant_texts, st.text(max_size=31)), min_size=1,
                 max_size=30))
-def test_a_text_instant_is_read_in_one_pass_only_as_the_calendar_and_arrow_read_it(texts):
+def test_a_text_instant_is_read_in_one_pass_only_as_the_calendar_and_arrow_read_it(kind, texts):
     """The pass reads a batch only when every text is in the common form of a real instant
     within the years read; the whole batch is otherwise left to Arrow's reading."""
     expected = [calendar_ns(text) for text in texts]
     with loops(True):
-        found = compiled_reads.utc_instants(pa.array(texts, pa.string()))
+        found = compiled_reads.utc_instants(pa.array(texts, kind))
     if None in expected:
         assert found is None
     else:
@@ -87,12 +91,14 @@ def test_a_text_instant_is_read_in_one_pass_only_as_the_calendar_and_arrow_read_
         assert expected == np.asarray(pa.array(texts).cast(_UTC_NS).cast(pa.int64())).tolist()
 
 
+@pytest.mark.parametrize("kind", TEXT_TYPES)
 @settings(max_examples=200, deadline=None)
 @given(st.lists(common_texts, min_size=1, max_size=30), st.integers(0, 30), st.integers(0, 30))
-def test_instants_in_the_common_form_are_read_in_one_pass_from_any_slice(texts, start, length):
+def test_instants_in_the_common_form_are_read_in_one_pass_from_any_slice(kind, texts, start,
+                                                                          length):
     """Readers hand over slices of larger buffers (a Parquet or Arrow batch): only the
     slice's own texts are read."""
-    whole = pa.array(["x", *texts, "2024-02-30T00:00:00Z"], pa.string())
+    whole = pa.array(["x", *texts, "2024-02-30T00:00:00Z"], kind)
     start = min(start, len(texts))
     piece = whole.slice(1 + start, min(length, len(texts) - start))
     with loops(True):
@@ -123,10 +129,11 @@ def test_an_instant_at_the_edge_of_the_calendar_or_the_form_is_read_as_the_calen
     the 24th hour, the first and last years read, every way of writing decimals: alone in a
     batch, each is read to the calendar's instant or left to the general way."""
     expected = calendar_ns(text)
-    with loops(True):
-        found = compiled_reads.utc_instants(pa.array([text], pa.string()))
-    assert (None if found is None else found.tolist()) == (
-        None if expected is None else [expected])
+    for kind in TEXT_TYPES:
+        with loops(True):
+            found = compiled_reads.utc_instants(pa.array([text], kind))
+        assert (None if found is None else found.tolist()) == (
+            None if expected is None else [expected])
     if expected is not None:
         assert pa.array([text]).cast(_UTC_NS).cast(pa.int64()).to_pylist() == [expected]
 
@@ -138,12 +145,12 @@ def test_the_general_way_reads_instants_while_the_loops_are_not_loaded():
 
 @pytest.mark.parametrize("column", [
     pa.chunked_array([["2024-11-15T00:00:00Z"]]),
-    pa.array(["2024-11-15T00:00:00Z"], pa.large_string()),
+    pa.array(["2024-11-15T00:00:00Z"], pa.string_view()),
     pa.array(["2024-11-15T00:00:00Z", None]),
     pa.array(["2024-11-15T00:00:00Z"]).dictionary_encode(),
     pa.array([], pa.string())])
 def test_columns_the_loops_do_not_take_are_left_to_the_general_way(column):
-    """Pieces, 64-bit offsets, nulls, dictionaries and empty columns: the loops' signatures
+    """Pieces, text views, nulls, dictionaries and empty columns: the loops' signatures
     take none of them, and none reaches them."""
     with loops(True):
         assert compiled_reads.utc_instants(column) is None
@@ -155,12 +162,13 @@ post_id_texts = st.one_of(st.from_regex(r"\A(0|[1-9][0-9]{0,18})\Z"),
                           st.text(max_size=6), st.none())
 
 
+@pytest.mark.parametrize("kind", TEXT_TYPES)
 @settings(max_examples=400, deadline=None)
 @given(st.lists(post_id_texts, min_size=1, max_size=30), st.integers(0, 30))
-def test_post_ids_read_in_one_pass_are_numbered_as_the_general_way_numbers_them(texts, cut):
+def test_post_ids_read_in_one_pass_are_numbered_as_the_general_way_numbers_them(kind, texts,
+                                                                                cut):
     cut = min(cut, len(texts))
-    column = pa.chunked_array([pa.array(texts[:cut], pa.string()),
-                               pa.array(texts[cut:], pa.string())])
+    column = pa.chunked_array([pa.array(texts[:cut], kind), pa.array(texts[cut:], kind)])
     with loops(False):
         general = canonical_numbers(column)
     with loops(True):
