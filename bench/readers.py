@@ -18,8 +18,11 @@ imports done, rules loaded), best of --runs (of --fine-runs, 3 by default, for t
 µs logs, whose baseline swings most), the baseline and ours in turns; peak memory is the
 child's VmHWM, the highest of our runs; CPU is the child's CPU time in the call over all
 its threads (of the fastest run), which a shared machine distorts far less than the wall
-time. The first call of a fresh process is what a pipeline's command line pays: ours then
-also loads numba and its cached machine code (its search is compiled), which the baseline has
+time; of it, the system time is printed too: the kernel's, mostly spent giving the process
+fresh memory, which swings most on a first call (read_csv of the microsecond log spent
+1.47 s of system time on one, faulting in 335 huge pages, and 0.05-0.12 s on later ones).
+The first call of a fresh process is what a pipeline's command line pays: ours then also
+loads numba and its cached machine code (its search is compiled), which the baseline has
 no need of. It is timed as installed by ``pip install`` (the README's command), which
 byte-compiles every module: where the modules the call imports have no bytecode (an
 environment installed without it, run with PYTHONDONTWRITEBYTECODE), each fresh process
@@ -62,7 +65,7 @@ START = np.datetime64("2025-03-01T00:00:00", "s").astype(np.int64)
 SLICE = 2_000_000  # rows generated and written at once
 
 CHILD = r"""
-import json, sys, time
+import json, resource, sys, time
 path, what = sys.argv[1], sys.argv[2]
 columns = ["timestamp", "posts"] + (["post_id"] if "ids" in sys.argv[3:] else [])
 if what == "read_json":
@@ -88,16 +91,19 @@ calls = 1
 if "warm" in sys.argv[3:]:
     call()  # a running process: what the first call loads or warms up is paid already
     calls = int(sys.argv[-1])  # then the best of this many calls, each side alike
-seconds = cpu = float("inf")
+seconds = cpu = system = float("inf")
 for _ in range(calls):
     began, cpu_began = time.perf_counter(), time.process_time()
+    system_began = resource.getrusage(resource.RUSAGE_SELF).ru_stime
     answer = call()
     took = time.perf_counter() - began
     if took < seconds:
         seconds, cpu = took, time.process_time() - cpu_began
+        system = resource.getrusage(resource.RUSAGE_SELF).ru_stime - system_began
 with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
-print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_bytes": peak, **answer}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "system": system, "peak_bytes": peak,
+                  **answer}))
 """
 
 
@@ -215,7 +221,8 @@ def best_of(best: dict | None, run: dict) -> dict:
 
 def line(name: str, run: dict) -> str:
     return (f"  {name:<34} {run['seconds']:7.2f} s  {run['rows'] / run['seconds']:12,.0f} rows/s"
-            f"  peak {run['peak_bytes'] / 2**20:7,.0f} MiB  CPU {run['cpu']:6.2f} s")
+            f"  peak {run['peak_bytes'] / 2**20:7,.0f} MiB  CPU {run['cpu']:6.2f} s"
+            f" (system {run['system']:4.2f} s)")
 
 
 def compare(title: str, path: Path, baseline: str, goal: float, runs: int, *flags: str,

@@ -99,8 +99,9 @@ def _needed(schema: pa.Schema, columns: ColumnNames, where: str,
     lowered = [n.strip().lower() for n in names]
     twice = sorted(n for n, times in Counter(lowered).items() if times > 1)
     if twice:
-        raise InvalidInput(f"{where} names the columns {', '.join(twice)} twice (names are "
-                           "compared without regard to case)")
+        raise InvalidInput(f"{where} names the column{'s' if len(twice) > 1 else ''} "
+                           f"{', '.join(shortened(n) for n in twice)} more than once (names "
+                           "are compared without regard to case)")
     column_map = columns.resolve(lowered, where)
     if column_map.source_of("timestamp") is None:
         raise columns.no_time_column(names, where)

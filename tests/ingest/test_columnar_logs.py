@@ -203,6 +203,21 @@ def test_a_damaged_column_file_is_refused_in_words():
         calculator.assess(whole[: len(whole) // 2])
 
 
+@pytest.mark.parametrize("encode, kind", [(as_parquet, "Parquet"), (as_arrow_file, "Arrow"),
+                                          (as_orc, "ORC")])
+def test_a_column_file_naming_a_column_twice_is_refused_by_the_name(encode, kind):
+    # Which of two "posts" columns counts is not for the reader to guess; case is no
+    # difference, as in a CSV header.
+    rows = table(20)
+    twice = rows.append_column("Posts", rows.column("posts"))
+    with pytest.raises(InvalidInput, match=rf"^the {kind} file names the column posts more "
+                                           r"than once \(names are compared without regard"):
+        calculator.assess(encode(twice))
+    thrice = twice.append_column("URL", rows.column("url"))
+    with pytest.raises(InvalidInput, match="names the columns posts, url more than once"):
+        calculator.assess(encode(thrice))
+
+
 def test_a_csv_whose_header_begins_with_orc_is_read_as_csv():
     # ORC's magic is three letters: only binary content after them makes an ORC file.
     result = calculator.assess(b"ORCID,timestamp,posts\n1,2025-03-01T10:00:00Z,600000\n"
