@@ -63,17 +63,26 @@ def _text_buffers(values: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
             np.frombuffer(data, dtype=np.uint8))
 
 
-def utc_instants(values: pa.Array) -> np.ndarray | None:
+def utc_instants(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """The UTC nanoseconds of texts written ``YYYY-MM-DDTHH:MM:SS[.f]Z`` within the years
     read, as Arrow's cast to a UTC timestamp gives them; None if the loops are not loaded
-    or some text is written otherwise."""
+    or some text is null or written otherwise. The chunks of a column are read where they
+    lie: joining them first copied every text (a batch of a CSV or Parquet log comes in
+    several)."""
     kernels = _LOADED
-    buffers = _text_buffers(values) if kernels is not None else None
-    if buffers is None:
+    if kernels is None or len(values) == 0:
         return None
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     out = np.empty(len(values), dtype=np.int64)
-    if kernels.utc_instants(*buffers, FIRST_YEAR, LAST_YEAR, out) >= 0:
-        return None
+    at = 0
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        buffers = _text_buffers(chunk)
+        if buffers is None or kernels.utc_instants(*buffers, FIRST_YEAR, LAST_YEAR,
+                                                   out[at:at + len(chunk)]) >= 0:
+            return None
+        at += len(chunk)
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, types
+from numba.extending import intrinsic
 
 _RO_BYTES = types.Array(types.uint8, 1, "C", readonly=True)
 # Text with 32-bit offsets (Arrow's ``string``) and 64-bit ones (``large_string``, which
@@ -49,49 +50,79 @@ def _month_days(year, month):  # pragma: no cover (compiled)
     return 30 if month == 4 or month == 6 or month == 9 or month == 11 else 31
 
 
+@intrinsic
+def _word(typingctx, data, at):  # pragma: no cover (compiled)
+    """The eight bytes of ``data`` from ``at`` as one number, in one load at any alignment
+    (the same bytes give the same number, whatever the machine's byte order)."""
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        place = builder.gep(array.data, [args[1]])
+        word = context.get_value_type(types.uint64).as_pointer()
+        return builder.load(builder.bitcast(place, word), align=1)
+    return types.uint64(data, at), codegen
+
+
 @njit([types.int64(offsets, _RO_BYTES, types.int64, types.int64, _INT64)
        for offsets in _RO_OFFSETS], cache=True, nogil=True)
 def utc_instants(offsets, data, first_year, last_year, out):  # pragma: no cover (compiled)
     """Each text's instant in UTC nanoseconds into ``out``, for texts written
     ``YYYY-MM-DDTHH:MM:SS[.f]Z`` (one to nine decimals) of a real date from ``first_year``
     to ``last_year``, hours 00-23, minutes and seconds 00-59. -1 when every text is;
-    otherwise the first row that is not (``out`` is then partly written). Rows of one day
-    work out its days once: a sorted log repeats its date for thousands of rows."""
+    otherwise the first row that is not (``out`` is then partly written).
+
+    A log in time order repeats its date, hour and minute for many rows (about 230 a
+    minute in 10 M rows over 30 days): a text whose first 16 bytes (``YYYY-MM-DDTHH:MM``)
+    are those of the last text read whole, checked and worked out then, is read from its
+    seconds on (10 M texts in time order, best of 7: 0.029 s against 0.089 s read whole in
+    seconds, 0.062 s against 0.112 s in milliseconds, 0.091 s against 0.143 s in
+    microseconds, where the decimals are most of what is left)."""
     day_key = _U(1) << _U(63)  # the eight digits of the date last worked out
     day_ns = np.int64(0)
+    known = False  # whether a text was read whole: its first 16 bytes, and their minute
+    head, tail = _U(0), _U(0)
+    minute_ns = np.int64(0)
     for row in range(len(out)):
         s = _U(offsets[row])
         length = _U(offsets[row + 1]) - s
         if length < _U(20) or length > _U(30) or length == _U(21):
             return row
-        y0, y1 = _digit(data, s), _digit(data, s + _U(1))
-        y2, y3 = _digit(data, s + _U(2)), _digit(data, s + _U(3))
-        m0, m1 = _digit(data, s + _U(5)), _digit(data, s + _U(6))
-        d0, d1 = _digit(data, s + _U(8)), _digit(data, s + _U(9))
-        h0, h1 = _digit(data, s + _U(11)), _digit(data, s + _U(12))
-        i0, i1 = _digit(data, s + _U(14)), _digit(data, s + _U(15))
-        s0, s1 = _digit(data, s + _U(17)), _digit(data, s + _U(18))
-        # The largest "digit" says whether all are digits, without a branch for each.
-        top = max(max(max(y0, y1), max(y2, y3)), max(max(m0, m1), max(d0, d1)))
-        top = max(top, max(max(max(h0, h1), max(i0, i1)), max(s0, s1)))
-        marks = (data[s + _U(4)] ^ 45) | (data[s + _U(7)] ^ 45) | (data[s + _U(10)] ^ 84) \
-            | (data[s + _U(13)] ^ 58) | (data[s + _U(16)] ^ 58) | (data[s + length - _U(1)] ^ 90)
-        if top > _U(9) or marks != 0:
-            return row
-        key = (((y0 * _U(10) + y1) * _U(10) + y2) * _U(10) + y3) * _U(10000) \
-            + (m0 * _U(10) + m1) * _U(100) + d0 * _U(10) + d1
-        if key != day_key:
-            year = np.int64(key // _U(10000))
-            month = np.int64(key // _U(100) % _U(100))
-            day = np.int64(key % _U(100))
-            if year < first_year or year > last_year or month < 1 or month > 12 or day < 1 \
-                    or day > _month_days(year, month):
+        first, second = _word(data, s), _word(data, s + _U(8))
+        if not known or first != head or second != tail:
+            y0, y1 = _digit(data, s), _digit(data, s + _U(1))
+            y2, y3 = _digit(data, s + _U(2)), _digit(data, s + _U(3))
+            m0, m1 = _digit(data, s + _U(5)), _digit(data, s + _U(6))
+            d0, d1 = _digit(data, s + _U(8)), _digit(data, s + _U(9))
+            h0, h1 = _digit(data, s + _U(11)), _digit(data, s + _U(12))
+            i0, i1 = _digit(data, s + _U(14)), _digit(data, s + _U(15))
+            # The largest "digit" says whether all are digits, without a branch for each.
+            top = max(max(max(y0, y1), max(y2, y3)), max(max(m0, m1), max(d0, d1)))
+            top = max(top, max(max(h0, h1), max(i0, i1)))
+            marks = (data[s + _U(4)] ^ 45) | (data[s + _U(7)] ^ 45) \
+                | (data[s + _U(10)] ^ 84) | (data[s + _U(13)] ^ 58)
+            if top > _U(9) or marks != 0:
                 return row
-            day_ns = _days(year, month, day) * _DAY_NS
-            day_key = key
-        hours, minutes = h0 * _U(10) + h1, i0 * _U(10) + i1
+            key = (((y0 * _U(10) + y1) * _U(10) + y2) * _U(10) + y3) * _U(10000) \
+                + (m0 * _U(10) + m1) * _U(100) + d0 * _U(10) + d1
+            if key != day_key:
+                year = np.int64(key // _U(10000))
+                month = np.int64(key // _U(100) % _U(100))
+                day = np.int64(key % _U(100))
+                if year < first_year or year > last_year or month < 1 or month > 12 \
+                        or day < 1 or day > _month_days(year, month):
+                    return row
+                day_ns = _days(year, month, day) * _DAY_NS
+                day_key = key
+            hours, minutes = h0 * _U(10) + h1, i0 * _U(10) + i1
+            if hours > _U(23) or minutes > _U(59):
+                return row
+            minute_ns = day_ns + np.int64((hours * _U(3600) + minutes * _U(60)) * _U(_NS))
+            known, head, tail = True, first, second
+        s0, s1 = _digit(data, s + _U(17)), _digit(data, s + _U(18))
+        if (data[s + _U(16)] ^ 58) | (data[s + length - _U(1)] ^ 90) != 0 \
+                or max(s0, s1) > _U(9):
+            return row
         seconds = s0 * _U(10) + s1
-        if hours > _U(23) or minutes > _U(59) or seconds > _U(59):
+        if seconds > _U(59):
             return row
         fraction = _U(0)
         if length > _U(20):
@@ -104,8 +135,7 @@ def utc_instants(offsets, data, first_year, last_year, out):  # pragma: no cover
                     return row
                 fraction += digit * scale
                 scale //= _U(10)
-        out[row] = day_ns + np.int64((hours * _U(3600) + minutes * _U(60) + seconds)
-                                     * _U(_NS) + fraction)
+        out[row] = minute_ns + np.int64(seconds * _U(_NS) + fraction)
     return -1
 
 

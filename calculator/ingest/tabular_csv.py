@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from calculator.errors import FieldProblem, InvalidInput, shortened
+from calculator.ingest import compiled_reads
 from calculator.ingest.appended_columns import anonymous_memory
 from calculator.ingest.columns import ColumnNames
 from calculator.ingest.csv_records import record_end
@@ -44,6 +45,8 @@ csv.field_size_limit(2**31 - 1)
 # The characters that may separate fields, in the order they are tried on a header.
 DELIMITERS = (",", "\t", ";")
 _OFFSET_SAMPLE = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})\s*$"
+# The form the read's compiled pass takes (``compiled_reads.utc_instants``).
+_COMMON_SAMPLE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$"
 
 
 def header_delimiter(line: str, columns: ColumnNames) -> str:
@@ -92,9 +95,11 @@ def _header_problem(message: str) -> InvalidInput:
     return InvalidInput(message, problems=[FieldProblem(message, row=0)])
 
 
-def _csv_types(names: list[str], sample: bytes, delimiter: str) -> dict[str, pa.DataType]:
-    """Types for the fast parse, chosen from the first rows; a chunk that does not fit them
-    is read again as text and checked row by row."""
+def _csv_types(names: list[str], sample: bytes, delimiter: str
+               ) -> tuple[dict[str, pa.DataType], bool]:
+    """Types for the fast parse, chosen from the first rows, and whether their timestamps
+    are in the common form that the read's compiled pass takes as text; a chunk that does
+    not fit them is read again as text and checked row by row."""
     types: dict[str, pa.DataType] = {n: pa.string() for n in names if n in COUNTED_COLUMNS}
     if "posts" in types:
         types["posts"] = pa.int64()
@@ -108,9 +113,10 @@ def _csv_types(names: list[str], sample: bytes, delimiter: str) -> dict[str, pa.
         values = table.column("timestamp")
         if len(values) and pc.all(pc.match_substring_regex(values, _OFFSET_SAMPLE)).as_py():
             types["timestamp"] = pa.timestamp("ns", tz="UTC")
+            return types, pc.all(pc.match_substring_regex(values, _COMMON_SAMPLE)).as_py()
     except (pa.ArrowInvalid, KeyError):
         pass
-    return types
+    return types, False
 
 
 def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collector,
@@ -137,8 +143,12 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
     result.has_posts_column = "posts" in lowered
     # post_id is read as text (ids outgrow 64-bit numbers).
     wanted = [n for n in lowered if n in COUNTED_COLUMNS]
-    types = _csv_types(lowered, stream.peek(1 << 16)[: 1 << 16].rsplit(b"\n", 1)[0],
-                       delimiter)
+    types, common = _csv_types(lowered, stream.peek(1 << 16)[: 1 << 16].rsplit(b"\n", 1)[0],
+                               delimiter)
+    # Timestamps in the common form are read as text once the read's compiled pass is
+    # loaded: it reads a log in time order from each text's seconds on, where Arrow's
+    # parse of the CSV into instants reads every text whole.
+    as_text = {**types, "timestamp": pa.string()} if common else types
     width = len(lowered)
     cutter = _Blocks(stream, delimiter)
 
@@ -160,8 +170,9 @@ def _read_csv(stream: io.BufferedReader, result: TableRead, collector: _Collecto
         while block := cutter.next():
             yield block
 
-    pipelined(blocks(), lambda block: _parse_csv_block(block, lowered, wanted, types,
-                                                       delimiter), count)
+    pipelined(blocks(), lambda block: _parse_csv_block(
+        block, lowered, wanted, as_text if compiled_reads.loaded() else types, delimiter),
+        count)
 
 
 class _Blocks:

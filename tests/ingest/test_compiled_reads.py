@@ -6,6 +6,7 @@ and whole logs assessed both ways to the same document."""
 from __future__ import annotations
 
 import calendar
+import itertools
 import json
 import re
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calculator.damages.assessment import assess
+from calculator.errors import InvalidInput
 from calculator.ingest import compiled_reads
 from calculator.ingest.post_id_numbers import canonical_numbers
 from calculator.ingest.volume import VolumeBuilder
@@ -143,15 +145,58 @@ def test_the_general_way_reads_instants_while_the_loops_are_not_loaded():
         assert compiled_reads.utc_instants(pa.array(["2024-11-15T00:00:00Z"])) is None
 
 
+# The first 16 bytes (date, hour and minute) of texts in time order: a log repeats them
+# for many rows, and the pass reads a text whose 16 bytes are those of the text before it
+# from its seconds on. Some are no instant at all (the pass must not take them for one
+# because the text before was), sixteen NUL bytes among them.
+HEADS = ["2024-11-15T09:30", "2024-11-15T09:31", "2024-11-16T00:00", "2024-02-30T09:30",
+         "2024-11-15T24:00", "2024-11-15T09:60", "2024-11-15 09:30", "\0" * 16,
+         f"{LAST_YEAR + 1}-01-01T00:00", "2024-11-15T09:3a"]
+TAILS = [":00Z", ":59Z", ":07.5Z", ":07.123456Z", ":07.123456789Z", ":60Z", ":5aZ", ":00",
+         ":00.Z", ":00.1234567890Z", "-00Z", ":00z", ":00+00:00"]
+
+
+@pytest.mark.parametrize("kind", TEXT_TYPES)
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(HEADS) - 1), st.integers(0, len(TAILS) - 1)),
+                min_size=1, max_size=40).map(lambda picks: sorted(picks, key=lambda p: p[0])),
+       st.lists(st.integers(0, 40), max_size=4))
+def test_texts_in_time_order_are_read_from_their_seconds_only_as_the_calendar_reads_them(
+        kind, picks, cuts):
+    """Texts sharing their date, hour and minute with the text before them, in a column of
+    any chunks (each a slice of a larger buffer, some empty): read to the calendar's
+    instants, or all left to the general way when one is not in the common form."""
+    texts = [HEADS[head] + TAILS[tail] for head, tail in picks]
+    bounds = sorted({0, len(texts), *(min(cut, len(texts)) for cut in cuts)})
+    chunks = [pa.array(["x", *texts[a:b], "y"], kind).slice(1, b - a)
+              for a, b in itertools.pairwise(bounds)]
+    expected = [calendar_ns(text) for text in texts]
+    with loops(True):
+        found = compiled_reads.utc_instants(pa.chunked_array(chunks, kind))
+    if None in expected:
+        assert found is None
+    else:
+        assert found is not None and found.tolist() == expected
+
+
+def test_a_text_of_nul_bytes_is_not_taken_for_an_instant_at_the_start_of_a_column():
+    """Nothing has been read whole before the first text: however its 16 bytes compare with
+    what the pass holds at first, it is read whole."""
+    with loops(True):
+        assert compiled_reads.utc_instants(pa.array(["\0" * 16 + ":00Z"])) is None
+        assert compiled_reads.utc_instants(
+            pa.array(["2024-11-15T09:30:00Z", "\0" * 16 + ":00Z"])) is None
+
+
 @pytest.mark.parametrize("column", [
-    pa.chunked_array([["2024-11-15T00:00:00Z"]]),
     pa.array(["2024-11-15T00:00:00Z"], pa.string_view()),
     pa.array(["2024-11-15T00:00:00Z", None]),
+    pa.chunked_array([["2024-11-15T00:00:00Z"], ["2024-11-15T00:00:01Z", None]]),
     pa.array(["2024-11-15T00:00:00Z"]).dictionary_encode(),
     pa.array([], pa.string())])
 def test_columns_the_loops_do_not_take_are_left_to_the_general_way(column):
-    """Pieces, text views, nulls, dictionaries and empty columns: the loops' signatures
-    take none of them, and none reaches them."""
+    """Text views, nulls (in any chunk), dictionaries and empty columns: the loops'
+    signatures take none of them, and none reaches them."""
     with loops(True):
         assert compiled_reads.utc_instants(column) is None
 
@@ -243,9 +288,9 @@ def test_a_log_is_assessed_to_the_same_document_with_and_without_the_loops(
                                             sort_keys=True, default=str))
     assert documents[:2] == documents[2:]
     assert taken[False] == set()  # the first two documents are the general way's alone
-    # A CSV's instants are read by Arrow's CSV reader itself, typed: no text is left to read.
-    assert taken[True] == ({"utc_instants", "post_numbers", "fold_sorted"} if form == "parquet"
-                           else {"post_numbers", "fold_sorted"})
+    # A CSV's instants in the common form are read as text once the loops are loaded, and
+    # by the pass, as a Parquet log's are.
+    assert taken[True] == {"utc_instants", "post_numbers", "fold_sorted"}
 
 
 def _noted(function, name: str, taken: dict[bool, set[str]], state: dict[str, bool]):
@@ -256,3 +301,28 @@ def _noted(function, name: str, taken: dict[bool, set[str]], state: dict[str, bo
             taken[state["loaded"]].add(name)
         return found
     return noted
+
+
+@pytest.mark.parametrize("later", [
+    "2024-11-16T10:00:00+01:00", " 2024-11-16T09:00:00Z", "2024-11-16 09:00:00",
+    "1731747600", "2024-11-16T09:00:00.5z", "2024-11-16T09:00:60Z", "2024-11-16T09:00:00Z "])
+def test_a_csv_written_otherwise_after_its_first_rows_reads_alike_with_and_without_the_loops(
+        tmp_path, later):
+    """The first rows decide that a CSV's instants are read as text once the loops are
+    loaded; a later block written otherwise (an offset, spaces, a naive time, epoch seconds,
+    a leap second) is read the general way: the same document, or the same error by its
+    row, as the typed read gives while the loops are not loaded."""
+    first = [f"2024-11-15T{k // 3600 % 24:02d}:{k // 60 % 60:02d}:{k % 60:02d}Z"
+             for k in range(60_000)]
+    texts = first + [later] * 5 + first[-3:]
+    path = tmp_path / "log.csv"
+    pacsv.write_csv(pa.table({"timestamp": texts, "posts": [40] * len(texts)}), path)
+    found = []
+    for loaded in (False, True):
+        with loops(loaded):
+            try:
+                found.append(json.dumps(assess(str(path)).to_document(), sort_keys=True,
+                                        default=str))
+            except InvalidInput as exc:
+                found.append((str(exc), [problem.row for problem in exc.problems]))
+    assert found[0] == found[1]
