@@ -10,6 +10,8 @@ of another type is refused rather than compiled for then (several seconds)."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
@@ -52,14 +54,52 @@ def _month_days(year, month):  # pragma: no cover (compiled)
 
 @intrinsic
 def _word(typingctx, data, at):  # pragma: no cover (compiled)
-    """The eight bytes of ``data`` from ``at`` as one number, in one load at any alignment
-    (the same bytes give the same number, whatever the machine's byte order)."""
+    """The eight bytes of ``data`` from ``at`` as one number, the first byte lowest, in one
+    load at any alignment (swapped into that order on a machine that stores the highest
+    byte first)."""
     def codegen(context, builder, signature, args):
         array = context.make_array(signature.args[0])(context, builder, args[0])
         place = builder.gep(array.data, [args[1]])
-        word = context.get_value_type(types.uint64).as_pointer()
-        return builder.load(builder.bitcast(place, word), align=1)
+        word = builder.load(builder.bitcast(
+            place, context.get_value_type(types.uint64).as_pointer()), align=1)
+        return builder.bswap(word) if sys.byteorder == "big" else word
     return types.uint64(data, at), codegen
+
+
+_NIBBLES = _U(0x0F0F0F0F0F0F0F0F)
+_HIGH_NIBBLES = _U(0xF0F0F0F0F0F0F0F0)
+_ZEROS = _U(0x3030303030303030)  # eight "0"
+
+
+@njit(inline="always")
+def _eight_digits(word):  # pragma: no cover (compiled)
+    """Whether the eight bytes of ``word`` (first byte lowest) are all digits, and their
+    number, the first digit highest: three multiplications where a loop took eight steps
+    (D. Lemire's and simdjson's way; each product keeps the pairs, then the fours, then the
+    eights it needs in place)."""
+    digits = ((word & _HIGH_NIBBLES) | (((word + _U(0x0606060606060606)) & _HIGH_NIBBLES)
+                                        >> _U(4))) == _U(0x3333333333333333)
+    value = ((word & _NIBBLES) * _U(2561)) >> _U(8)
+    value = ((value & _U(0x00FF00FF00FF00FF)) * _U(6553601)) >> _U(16)
+    value = ((value & _U(0x0000FFFF0000FFFF)) * _U(42949672960001)) >> _U(32)
+    return digits, value
+
+
+@njit(inline="always")
+def _decimals(data, s, length):  # pragma: no cover (compiled)
+    """The nanoseconds of the one to nine decimals between the point at ``s + 19`` and the
+    ``Z`` that ends the text, or a value of 10**9 or more when one is not a digit. Up to
+    eight are read as the eight bytes that end with the last one, shifted so that they come
+    first and followed by "0"s: as eight digits they count tens of nanoseconds."""
+    count = length - _U(21)
+    if count == _U(9):
+        digits, value = _eight_digits(_word(data, s + _U(20)))
+        last = _digit(data, s + _U(28))
+        return value * _U(10) + last if digits and last <= _U(9) else _U(_NS)
+    shift = (_U(8) - count) * _U(8)
+    word = (_word(data, s + length - _U(9)) >> shift) | (_ZEROS & ~(~_U(0) >> shift))
+    digits, value = _eight_digits(word)
+    return value * _U(10) if digits else _U(_NS)
 
 
 @njit([types.int64(offsets, _RO_BYTES, types.int64, types.int64, _INT64)
@@ -74,8 +114,8 @@ def utc_instants(offsets, data, first_year, last_year, out):  # pragma: no cover
     minute in 10 M rows over 30 days): a text whose first 16 bytes (``YYYY-MM-DDTHH:MM``)
     are those of the last text read whole, checked and worked out then, is read from its
     seconds on (10 M texts in time order, best of 7: 0.029 s against 0.089 s read whole in
-    seconds, 0.062 s against 0.112 s in milliseconds, 0.091 s against 0.143 s in
-    microseconds, where the decimals are most of what is left)."""
+    seconds, 0.060 s against 0.112 s in milliseconds, 0.060 s against 0.143 s in
+    microseconds, the decimals read eight at once by ``_decimals``)."""
     day_key = _U(1) << _U(63)  # the eight digits of the date last worked out
     day_ns = np.int64(0)
     known = False  # whether a text was read whole: its first 16 bytes, and their minute
@@ -128,13 +168,9 @@ def utc_instants(offsets, data, first_year, last_year, out):  # pragma: no cover
         if length > _U(20):
             if data[s + _U(19)] != 46:  # "."
                 return row
-            scale = _U(100_000_000)
-            for at in range(s + _U(20), s + length - _U(1)):
-                digit = _digit(data, at)
-                if digit > _U(9):
-                    return row
-                fraction += digit * scale
-                scale //= _U(10)
+            fraction = _decimals(data, s, length)
+            if fraction >= _U(_NS):
+                return row
         out[row] = minute_ns + np.int64(seconds * _U(_NS) + fraction)
     return -1
 

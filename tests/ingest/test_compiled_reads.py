@@ -73,6 +73,20 @@ common_texts = st.tuples(
 ).map(_written)
 
 
+def held_to_the_calendar(column: pa.Array | pa.ChunkedArray, texts: list[str]) -> bool:
+    """The pass's reading of ``column`` (of ``texts``) checked against the oracle: every
+    instant the calendar's, or the whole column left to the general way when one text is
+    not a real instant in the common form. Whether the pass read it."""
+    expected = [calendar_ns(text) for text in texts]
+    with loops(True):
+        found = compiled_reads.utc_instants(column)
+    if None in expected:
+        assert found is None
+        return False
+    assert found is not None and found.tolist() == expected
+    return True
+
+
 TEXT_TYPES = [pa.string(), pa.large_string()]  # 32- and 64-bit offsets (polars writes the latter)
 
 
@@ -83,14 +97,9 @@ TEXT_TYPES = [pa.string(), pa.large_string()]  # 32- and 64-bit offsets (polars 
 def test_a_text_instant_is_read_in_one_pass_only_as_the_calendar_and_arrow_read_it(kind, texts):
     """The pass reads a batch only when every text is in the common form of a real instant
     within the years read; the whole batch is otherwise left to Arrow's reading."""
-    expected = [calendar_ns(text) for text in texts]
-    with loops(True):
-        found = compiled_reads.utc_instants(pa.array(texts, kind))
-    if None in expected:
-        assert found is None
-    else:
-        assert found is not None and found.tolist() == expected
-        assert expected == np.asarray(pa.array(texts).cast(_UTC_NS).cast(pa.int64())).tolist()
+    if held_to_the_calendar(pa.array(texts, kind), texts):
+        assert [calendar_ns(text) for text in texts] == np.asarray(
+            pa.array(texts).cast(_UTC_NS).cast(pa.int64())).tolist()
 
 
 @pytest.mark.parametrize("kind", TEXT_TYPES)
@@ -170,13 +179,19 @@ def test_texts_in_time_order_are_read_from_their_seconds_only_as_the_calendar_re
     bounds = sorted({0, len(texts), *(min(cut, len(texts)) for cut in cuts)})
     chunks = [pa.array(["x", *texts[a:b], "y"], kind).slice(1, b - a)
               for a, b in itertools.pairwise(bounds)]
-    expected = [calendar_ns(text) for text in texts]
-    with loops(True):
-        found = compiled_reads.utc_instants(pa.chunked_array(chunks, kind))
-    if None in expected:
-        assert found is None
-    else:
-        assert found is not None and found.tolist() == expected
+    held_to_the_calendar(pa.chunked_array(chunks, kind), texts)
+
+
+@pytest.mark.parametrize("kind", TEXT_TYPES)
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789" * 6 + "/:;a .\x00é٣", min_size=0, max_size=11),
+                min_size=1, max_size=8))
+def test_decimals_are_read_eight_at_once_only_where_every_one_is_a_digit(kind, decimals):
+    """One to nine decimals, read as one word of eight bytes (and a ninth): any byte that is
+    not an ASCII digit, wherever it stands among them, leaves the batch to the general way;
+    the digits read give the calendar's nanoseconds."""
+    texts = [f"2024-11-15T09:30:{k % 60:02d}.{part}Z" for k, part in enumerate(decimals)]
+    held_to_the_calendar(pa.array(texts, kind), texts)
 
 
 def test_a_text_of_nul_bytes_is_not_taken_for_an_instant_at_the_start_of_a_column():
