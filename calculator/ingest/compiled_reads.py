@@ -70,7 +70,7 @@ def utc_instants(values: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     lie: joining them first copied every text (a batch of a CSV or Parquet log comes in
     several)."""
     kernels = _LOADED
-    if kernels is None or len(values) == 0:
+    if kernels is None or len(values) == 0 or values.null_count:
         return None
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
     out = np.empty(len(values), dtype=np.int64)

@@ -322,7 +322,7 @@ def _noted(function, name: str, taken: dict[bool, set[str]], state: dict[str, bo
     "2024-11-16T10:00:00+01:00", " 2024-11-16T09:00:00Z", "2024-11-16 09:00:00",
     "1731747600", "2024-11-16T09:00:00.5z", "2024-11-16T09:00:60Z", "2024-11-16T09:00:00Z "])
 def test_a_csv_written_otherwise_after_its_first_rows_reads_alike_with_and_without_the_loops(
-        tmp_path, later):
+        tmp_path, monkeypatch, later):
     """The first rows decide that a CSV's instants are read as text once the loops are
     loaded; a later block written otherwise (an offset, spaces, a naive time, epoch seconds,
     a leap second) is read the general way: the same document, or the same error by its
@@ -332,8 +332,13 @@ def test_a_csv_written_otherwise_after_its_first_rows_reads_alike_with_and_witho
     texts = first + [later] * 5 + first[-3:]
     path = tmp_path / "log.csv"
     pacsv.write_csv(pa.table({"timestamp": texts, "posts": [40] * len(texts)}), path)
+    taken: dict[bool, set[str]] = {False: set(), True: set()}
+    state = {"loaded": False}
+    monkeypatch.setattr(compiled_reads, "utc_instants",
+                        _noted(compiled_reads.utc_instants, "utc_instants", taken, state))
     found = []
     for loaded in (False, True):
+        state["loaded"] = loaded
         with loops(loaded):
             try:
                 found.append(json.dumps(assess(str(path)).to_document(), sort_keys=True,
@@ -341,3 +346,5 @@ def test_a_csv_written_otherwise_after_its_first_rows_reads_alike_with_and_witho
             except InvalidInput as exc:
                 found.append((str(exc), [problem.row for problem in exc.problems]))
     assert found[0] == found[1]
+    # The first rows were read as text by the pass once the loops were loaded, never before.
+    assert taken == {False: set(), True: {"utc_instants"}}
