@@ -21,6 +21,10 @@ from calculator.errors import FieldProblem, InvalidArgument
 
 ALLOW_SETTING = "WEBHOOKS_ALLOW_PRIVATE_TARGETS"
 MAX_URL_LENGTH = 2000
+# What ``parse`` can take, stated for the OpenAPI document (one source for both): an http or
+# https scheme in any case (``urlsplit`` lowercases it), then printable ASCII without a "#".
+# Whether the host resolves, and to what, only the check can tell.
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[\x21\x22\x24-\x7e]+$"
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 

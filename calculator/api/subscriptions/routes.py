@@ -13,7 +13,7 @@ from calculator.api.extensions import Blueprint
 from calculator.api.records import json_response
 from calculator.errors import FieldProblem, InvalidArgument, NotFound
 from calculator.webhooks.subscriptions import EVENTS, Subscriptions
-from calculator.webhooks.targets import ALLOW_SETTING
+from calculator.webhooks.targets import ALLOW_SETTING, MAX_URL_LENGTH, URL_PATTERN
 
 blp = Blueprint("subscriptions", __name__, url_prefix="/v1",
                 description="Webhooks: terms.observed, rules.changed and exposure.changed, "
@@ -32,11 +32,17 @@ class FiltersSchema(Schema):
                           validate=validate.Length(max=100), load_default=list)
 
 
+_URL_DOCUMENTED = {
+    "description": "http or https; loopback, private and link-local hosts are refused unless "
+                   "the operator allows them.",
+    # Documentation only: ``targets.check`` refuses a URL with the reason in words.
+    "pattern": URL_PATTERN,
+    "example": "https://hooks.example.com/terms"}
+
+
 class NewSubscriptionSchema(Schema):
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2000), metadata={
-        "description": "http or https; loopback, private and link-local hosts are refused "
-                       "unless the operator allows them.",
-        "example": "https://hooks.example.com/terms"})
+    url = fields.String(required=True, validate=validate.Length(min=1, max=MAX_URL_LENGTH),
+                        metadata=_URL_DOCUMENTED)
     events = fields.List(fields.String(validate=validate.OneOf(EVENTS)),
                          validate=validate.Length(min=1), load_default=lambda: list(EVENTS))
     filters = fields.Nested(FiltersSchema, load_default=dict, metadata={
