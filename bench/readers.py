@@ -255,9 +255,11 @@ def compare(title: str, path: Path, baseline: str, goal: float, runs: int, *flag
         print(line(f"pyarrow {what}", base))
     print(line("calculator.assess", ours))
     ratios = [ours["seconds"] / base["seconds"] for base in bases]
-    for (what, _), ratio in zip(baselines, ratios, strict=True):
-        verdict = "met" if ratio <= goal else "NOT met"
-        print(f"  ratio to {what} {ratio:.2f} (goal <= {goal:.1f}: {verdict})")
+    verdict = "met" if ratios[0] <= goal else "NOT met"
+    print(f"  ratio to {baseline} {ratios[0]:.2f} (goal <= {goal:.1f}: {verdict})")
+    for (what, _), ratio in zip(also, ratios[1:], strict=True):
+        # Printed for the reader, not judged: the goal is set against the first baseline.
+        print(f"  ratio to {what} {ratio:.2f} (for reference; the goal is against {baseline})")
     print(f"  headline {ours['headline']}, high {ours['high']}, "
           f"distinct posts {ours['distinct_posts']}")
     # The first call of a fresh process pays what ours loads on first use (numba and
